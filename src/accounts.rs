@@ -1,0 +1,409 @@
+//! Accounts and organisations: logging in and out, one's own password, the directory of
+//! colleagues, and the administrator's management of both.
+
+use crate::app::AppState;
+use crate::auth::{Principal, UserPrincipal, password, session};
+use crate::domain::validate::{self, Invalid};
+use crate::domain::{OrganisationKind, Role};
+use crate::error::{ApiError, ApiResult};
+use crate::storage::audit::{Actor, NewAudit};
+use crate::storage::models::{Organisation, User};
+use crate::storage::users::{NewUser, UserChanges};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+/// Credentials.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Login {
+    pub email: String,
+    pub password: String,
+}
+
+/// A successful login. The token is also set as an HttpOnly cookie for browsers.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LoggedIn {
+    pub token: String,
+    pub expires_at: chrono::DateTime<chrono::Utc>,
+    pub user: User,
+}
+
+/// Changing one's own password.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ChangePassword {
+    pub current_password: String,
+    pub new_password: String,
+}
+
+/// A colleague as the directory shows them (no e-mail addresses).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DirectoryEntry {
+    pub id: Uuid,
+    pub name: String,
+    pub organisation_id: Uuid,
+    pub organisation_name: String,
+    pub role: Role,
+}
+
+/// An account to create (admin).
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateUser {
+    pub organisation_id: Uuid,
+    pub name: String,
+    pub email: String,
+    pub role: Role,
+}
+
+/// Changes to an account (admin).
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateUser {
+    pub name: Option<String>,
+    pub role: Option<Role>,
+    pub organisation_id: Option<Uuid>,
+    pub active: Option<bool>,
+    /// Give the account a new one-time password (shown once in the answer).
+    #[serde(default)]
+    pub reset_password: bool,
+}
+
+/// An account, with its one-time password when one was just generated.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AccountWithPassword {
+    pub user: User,
+    /// Shown once; the user must change it at the first login.
+    pub one_time_password: Option<String>,
+}
+
+/// An organisation to create (admin).
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateOrganisation {
+    pub name: String,
+    pub kind: OrganisationKind,
+}
+
+/// Checks credentials and opens a session. Failed attempts are limited per address and per
+/// e-mail, cost the same time whether or not the account exists, and are audited.
+pub async fn login(
+    state: &AppState,
+    client_ip: &str,
+    input: Login,
+) -> ApiResult<(LoggedIn, session::IssuedToken)> {
+    let email = input.email.trim().to_lowercase();
+    let now = state.clock.now();
+    if input.password.len() > 1024 || email.len() > 254 {
+        return Err(ApiError::Unauthorized("wrong e-mail address or password"));
+    }
+    let ip_key = format!("ip:{client_ip}");
+    let email_key = format!("email:{email}");
+    if !state.login_limiter.attempt(&ip_key, now) || !state.login_limiter.attempt(&email_key, now) {
+        return Err(ApiError::TooManyRequests);
+    }
+    let found = state.store.user_credentials(&email).await?;
+    let hash = found.as_ref().map(|(_, hash)| hash.clone());
+    let valid = password::verify(input.password, hash).await;
+    let user = match found {
+        Some((user, _)) if valid && user.active => user,
+        Some((user, _)) => {
+            let audit = NewAudit {
+                at: now,
+                actor: Actor {
+                    kind: "user",
+                    id: Some(user.id),
+                    label: user.name.clone(),
+                },
+                action: "session.login_failed",
+                case_id: None,
+                subject: None,
+                detail: None,
+            };
+            state.store.record_audit(&audit).await?;
+            return Err(ApiError::Unauthorized("wrong e-mail address or password"));
+        }
+        None => return Err(ApiError::Unauthorized("wrong e-mail address or password")),
+    };
+    state.login_limiter.reset(&email_key);
+    let issued = session::open_for_user(state, user.id).await?;
+    let principal = Principal::User(UserPrincipal {
+        session_id: Uuid::nil(),
+        user: user.clone(),
+    });
+    state
+        .store
+        .record_audit(&principal.audit(now, "session.login", None, None, None))
+        .await?;
+    Ok((
+        LoggedIn {
+            token: issued.token.clone(),
+            expires_at: issued.expires_at,
+            user,
+        },
+        issued,
+    ))
+}
+
+/// Ends the caller's session.
+pub async fn logout(state: &AppState, principal: &Principal) -> ApiResult<()> {
+    let now = state.clock.now();
+    state
+        .store
+        .revoke_session(principal.session_id(), now)
+        .await?;
+    state
+        .store
+        .record_audit(&principal.audit(now, "session.logout", None, None, None))
+        .await?;
+    Ok(())
+}
+
+/// Changes the caller's own password; other sessions of the account end.
+pub async fn change_password(
+    state: &AppState,
+    user: &UserPrincipal,
+    input: ChangePassword,
+) -> ApiResult<User> {
+    let (_, hash) = state
+        .store
+        .user_credentials(&user.user.email)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    if !password::verify(input.current_password, Some(hash)).await {
+        return Err(Invalid::new("current_password", "is not your current password").into());
+    }
+    password::acceptable(&input.new_password).map_err(|m| Invalid::new("new_password", m))?;
+    let hash = password::hash(input.new_password).await;
+    let now = state.clock.now();
+    let audit = user.principal().audit(
+        now,
+        "account.password_change",
+        None,
+        Some(("user", user.user.id)),
+        None,
+    );
+    let changes = UserChanges {
+        password: Some((hash, false)),
+        ..Default::default()
+    };
+    let updated = state
+        .store
+        .update_user(user.user.id, &changes, &audit)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    Ok(updated)
+}
+
+/// Colleagues, optionally of one organisation, for putting people on a case and naming owners.
+pub async fn directory(
+    state: &AppState,
+    organisation_id: Option<Uuid>,
+) -> ApiResult<Vec<DirectoryEntry>> {
+    Ok(state
+        .store
+        .users(organisation_id)
+        .await?
+        .into_iter()
+        .filter(|u| u.active)
+        .map(|u| DirectoryEntry {
+            id: u.id,
+            name: u.name,
+            organisation_id: u.organisation_id,
+            organisation_name: u.organisation_name,
+            role: u.role,
+        })
+        .collect())
+}
+
+fn require_admin(user: &UserPrincipal) -> ApiResult<()> {
+    if user.role() == Role::Admin {
+        Ok(())
+    } else {
+        Err(ApiError::Forbidden(
+            "only the administrator manages accounts",
+        ))
+    }
+}
+
+/// Every account (admin).
+pub async fn all_users(state: &AppState, user: &UserPrincipal) -> ApiResult<Vec<User>> {
+    require_admin(user)?;
+    Ok(state.store.users(None).await?)
+}
+
+/// Creates an account with a one-time password (admin).
+pub async fn create_user(
+    state: &AppState,
+    admin: &UserPrincipal,
+    input: CreateUser,
+) -> ApiResult<AccountWithPassword> {
+    require_admin(admin)?;
+    let name = validate::required_text("name", &input.name, 120)?;
+    let email = validate::email("email", &input.email)?;
+    state
+        .store
+        .organisation(input.organisation_id)
+        .await?
+        .ok_or_else(|| Invalid::new("organisation_id", "no such organisation"))?;
+    let one_time = password::generate();
+    let new = NewUser {
+        organisation_id: input.organisation_id,
+        name,
+        email,
+        role: input.role,
+        password_hash: password::hash(one_time.clone()).await,
+        password_change_required: true,
+    };
+    let now = state.clock.now();
+    let audit = admin.principal().audit(
+        now,
+        "account.create",
+        None,
+        None,
+        Some(input.role.to_string()),
+    );
+    let user = match state.store.insert_user(&new, now, Some(&audit)).await {
+        Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
+            return Err(ApiError::conflict(
+                "email_taken",
+                "an account with this e-mail address exists",
+            ));
+        }
+        other => other?,
+    };
+    Ok(AccountWithPassword {
+        user,
+        one_time_password: Some(one_time),
+    })
+}
+
+/// Changes an account (admin). Deactivating or resetting ends its sessions.
+pub async fn update_user(
+    state: &AppState,
+    admin: &UserPrincipal,
+    id: Uuid,
+    input: UpdateUser,
+) -> ApiResult<AccountWithPassword> {
+    require_admin(admin)?;
+    if id == admin.user.id
+        && (input.active == Some(false) || input.role.is_some_and(|r| r != Role::Admin))
+    {
+        return Err(ApiError::conflict(
+            "last_admin_guard",
+            "you cannot deactivate or demote your own account",
+        ));
+    }
+    let name = input
+        .name
+        .as_deref()
+        .map(|n| validate::required_text("name", n, 120))
+        .transpose()?;
+    if let Some(org) = input.organisation_id {
+        state
+            .store
+            .organisation(org)
+            .await?
+            .ok_or_else(|| Invalid::new("organisation_id", "no such organisation"))?;
+    }
+    let one_time = input.reset_password.then(password::generate);
+    let password = match &one_time {
+        Some(p) => Some((password::hash(p.clone()).await, true)),
+        None => None,
+    };
+    let changes = UserChanges {
+        name,
+        role: input.role,
+        organisation_id: input.organisation_id,
+        active: input.active,
+        password,
+    };
+    let now = state.clock.now();
+    let audit = admin
+        .principal()
+        .audit(now, "account.update", None, Some(("user", id)), None);
+    let user = state
+        .store
+        .update_user(id, &changes, &audit)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    if input.active == Some(false) || one_time.is_some() {
+        state.store.revoke_user_sessions(id, now).await?;
+    }
+    Ok(AccountWithPassword {
+        user,
+        one_time_password: one_time,
+    })
+}
+
+/// Creates an organisation (admin).
+pub async fn create_organisation(
+    state: &AppState,
+    admin: &UserPrincipal,
+    input: CreateOrganisation,
+) -> ApiResult<Organisation> {
+    require_admin(admin)?;
+    let name = validate::required_text("name", &input.name, 160)?;
+    let now = state.clock.now();
+    let audit = admin.principal().audit(
+        now,
+        "organisation.create",
+        None,
+        None,
+        Some(input.kind.to_string()),
+    );
+    match state
+        .store
+        .insert_organisation(&name, input.kind, now, Some(&audit))
+        .await
+    {
+        Err(sqlx::Error::Database(e)) if e.is_unique_violation() => Err(ApiError::conflict(
+            "name_taken",
+            "an organisation with this name exists",
+        )),
+        other => Ok(other?),
+    }
+}
+
+/// On an empty database: one administrator with a one-time password, printed once on the
+/// console (never logged).
+pub async fn bootstrap_admin(state: &AppState) -> Result<Option<(String, String)>, sqlx::Error> {
+    if state.store.count_users().await? > 0 {
+        return Ok(None);
+    }
+    let now = state.clock.now();
+    let org = match state
+        .store
+        .organisation_by_name("Functioneel beheer")
+        .await?
+    {
+        Some(org) => org,
+        None => {
+            state
+                .store
+                .insert_organisation("Functioneel beheer", OrganisationKind::Other, now, None)
+                .await?
+        }
+    };
+    let one_time = password::generate();
+    let email = "admin@ketentafel.local".to_owned();
+    let new = NewUser {
+        organisation_id: org.id,
+        name: "Beheerder".into(),
+        email: email.clone(),
+        role: Role::Admin,
+        password_hash: password::hash(one_time.clone()).await,
+        password_change_required: true,
+    };
+    let audit = NewAudit {
+        at: now,
+        actor: Actor::system("start-up"),
+        action: "account.bootstrap",
+        case_id: None,
+        subject: None,
+        detail: None,
+    };
+    state.store.insert_user(&new, now, Some(&audit)).await?;
+    Ok(Some((email, one_time)))
+}

@@ -1,0 +1,159 @@
+//! Building and running the service. [`build`] is what `main` and every test start: it opens
+//! the store (running migrations), prepares keys and background work, and binds the router to
+//! the listener it is given.
+
+use crate::accounts;
+use crate::auth::limiter::Limiter;
+use crate::auth::token::{self, Keys};
+use crate::clock::SharedClock;
+use crate::config::{Config, Secret};
+use crate::demo;
+use crate::events::Events;
+use crate::http;
+use crate::storage::{OpenError, Store};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+
+/// Settings the request handlers read.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Where users reach the service; invite links start with it.
+    pub public_url: String,
+    pub session_minutes: i64,
+    pub invite_hours: i64,
+    /// Set the `Secure` attribute on cookies (when served over HTTPS).
+    pub secure_cookies: bool,
+    pub max_body_bytes: usize,
+}
+
+/// What every handler can reach. Cheap to clone: everything inside is shared.
+#[derive(Debug, Clone)]
+pub struct AppState {
+    pub store: Store,
+    pub keys: Arc<Keys>,
+    pub clock: SharedClock,
+    pub settings: Arc<Settings>,
+    /// Limits login attempts per address and per account.
+    pub login_limiter: Arc<Limiter>,
+    /// Limits invite-link look-ups per address (guessing is hopeless, but cheap to stop).
+    pub invite_limiter: Arc<Limiter>,
+    /// Changes to case data, for the live minutes panels.
+    pub events: Events,
+}
+
+/// Why the service could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error(transparent)]
+    Store(#[from] OpenError),
+    #[error("database error during start-up: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("cannot prepare the data directory {0}: {1}")]
+    DataDir(String, std::io::Error),
+    #[error("cannot use the listener: {0}")]
+    Listener(std::io::Error),
+}
+
+/// A built service, ready to run.
+pub struct App {
+    listener: TcpListener,
+    router: axum::Router,
+    shutdown: CancellationToken,
+    state: AppState,
+    /// The accounts printed at start-up (demo) or the bootstrap admin's one-time password.
+    pub banner: Vec<String>,
+}
+
+impl App {
+    /// The address the service listens on (useful with port 0).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener
+            .local_addr()
+            .expect("a bound listener has an address")
+    }
+
+    /// The shared state, for tests that look behind the API.
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serves until the shutdown token is cancelled, then lets requests in flight finish.
+    pub async fn run(self) -> std::io::Result<()> {
+        let App {
+            listener,
+            router,
+            shutdown,
+            state,
+            ..
+        } = self;
+        let service = router.into_make_service_with_connect_info::<SocketAddr>();
+        let served = axum::serve(listener, service)
+            .with_graceful_shutdown(shutdown.clone().cancelled_owned())
+            .await;
+        state.store.close().await;
+        served
+    }
+}
+
+/// Builds the service on `listener`; it stops when `shutdown` is cancelled.
+pub async fn build(
+    config: Config,
+    listener: TcpListener,
+    shutdown: CancellationToken,
+) -> Result<App, StartError> {
+    if config.database_url.is_none() {
+        std::fs::create_dir_all(&config.data_dir)
+            .map_err(|e| StartError::DataDir(config.data_dir.display().to_string(), e))?;
+    }
+    let store = Store::open(&config.database_url()).await?;
+    let secret = match &config.jwt_secret {
+        Some(secret) => secret.clone(),
+        None => Secret::new(
+            store
+                .setting_or_insert("jwt_secret", &token::random_secret())
+                .await?,
+        ),
+    };
+    let bound = listener.local_addr().map_err(StartError::Listener)?;
+    let public_url = config.public_url(bound);
+    let settings = Settings {
+        secure_cookies: public_url.starts_with("https://"),
+        public_url,
+        session_minutes: config.session_minutes.max(5),
+        invite_hours: config.invite_hours.max(1),
+        max_body_bytes: config.max_body_bytes,
+    };
+    let state = AppState {
+        store,
+        keys: Arc::new(Keys::from_secret(&secret)),
+        clock: config.clock.clone(),
+        settings: Arc::new(settings),
+        login_limiter: Arc::new(Limiter::new(10, chrono::Duration::minutes(15))),
+        invite_limiter: Arc::new(Limiter::new(60, chrono::Duration::minutes(1))),
+        events: Events::default(),
+    };
+    let mut banner = Vec::new();
+    if config.demo {
+        demo::seed(&state).await?;
+        banner.extend(demo::banner(&state.settings.public_url));
+    } else if let Some((email, password)) = accounts::bootstrap_admin(&state).await? {
+        banner.push(format!(
+            "Eerste beheerdersaccount / first administrator: {email}"
+        ));
+        banner.push(format!(
+            "Eenmalig wachtwoord / one-time password: {password}"
+        ));
+        banner
+            .push("Wijzig het bij de eerste keer inloggen. / Change it at the first login.".into());
+    }
+    let router = http::router(state.clone());
+    Ok(App {
+        listener,
+        router,
+        shutdown,
+        state,
+        banner,
+    })
+}

@@ -1,0 +1,177 @@
+//! Opening, resolving, renewing and ending sessions; the session cookie.
+
+use super::{InviteePrincipal, Principal, UserPrincipal};
+use crate::app::AppState;
+use crate::error::ApiError;
+use crate::storage::models::Invite;
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, HeaderValue, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, Duration, Utc};
+use uuid::Uuid;
+
+/// The name of the session cookie.
+pub const COOKIE: &str = "kt_session";
+
+/// A freshly signed session token.
+#[derive(Debug, Clone)]
+pub struct IssuedToken {
+    pub token: String,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// Opens a login session for an account.
+pub async fn open_for_user(state: &AppState, user_id: Uuid) -> Result<IssuedToken, sqlx::Error> {
+    let now = state.clock.now();
+    let expires_at = now + Duration::minutes(state.settings.session_minutes);
+    let session = state
+        .store
+        .insert_session(Some(user_id), None, now, expires_at)
+        .await?;
+    Ok(IssuedToken {
+        token: state.keys.sign(session.id, now, expires_at),
+        expires_at,
+    })
+}
+
+/// Opens a session for the holder of an invite; it lasts as long as the invite.
+pub async fn open_for_invite(
+    state: &AppState,
+    invite: &Invite,
+) -> Result<IssuedToken, sqlx::Error> {
+    let now = state.clock.now();
+    let session = state
+        .store
+        .insert_session(None, Some(invite.id), now, invite.expires_at)
+        .await?;
+    Ok(IssuedToken {
+        token: state.keys.sign(session.id, now, invite.expires_at),
+        expires_at: invite.expires_at,
+    })
+}
+
+/// The principal behind a token, if the token is genuine and its session is live; and a
+/// renewed token when a login session is past half its life (sliding expiry).
+pub async fn authenticate(
+    state: &AppState,
+    token: &str,
+) -> Result<Option<(Principal, Option<IssuedToken>)>, sqlx::Error> {
+    let now = state.clock.now();
+    let Some(claims) = state.keys.verify(token, now) else {
+        return Ok(None);
+    };
+    let Some(session) = state.store.session(claims.sid).await? else {
+        return Ok(None);
+    };
+    if !session.is_live(now) {
+        return Ok(None);
+    }
+    if let Some(user_id) = session.user_id {
+        let Some(user) = state.store.user(user_id).await? else {
+            return Ok(None);
+        };
+        if !user.active {
+            return Ok(None);
+        }
+        let length = Duration::minutes(state.settings.session_minutes);
+        let renewed = if session.expires_at - now < length / 2 {
+            let expires_at = now + length;
+            state.store.extend_session(session.id, expires_at).await?;
+            Some(IssuedToken {
+                token: state.keys.sign(session.id, now, expires_at),
+                expires_at,
+            })
+        } else {
+            None
+        };
+        return Ok(Some((
+            Principal::User(UserPrincipal {
+                session_id: session.id,
+                user,
+            }),
+            renewed,
+        )));
+    }
+    let Some(invite_id) = session.invite_id else {
+        return Ok(None);
+    };
+    let Some(invite) = state.store.invite(invite_id).await? else {
+        return Ok(None);
+    };
+    if invite.revoked_at.is_some() {
+        return Ok(None);
+    }
+    let Some(meeting) = state.store.meeting(invite.meeting_id).await? else {
+        return Ok(None);
+    };
+    let principal = InviteePrincipal {
+        session_id: session.id,
+        invite,
+        case_id: meeting.case_id,
+    };
+    Ok(Some((Principal::Invitee(principal), None)))
+}
+
+/// The token a request carries: `Authorization: Bearer …` first, then the session cookie.
+pub fn token_from_headers(headers: &HeaderMap) -> Option<String> {
+    if let Some(value) = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+    {
+        if let Some(token) = value.strip_prefix("Bearer ") {
+            return Some(token.trim().to_owned());
+        }
+    }
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, _)| *name == COOKIE)
+        .map(|(_, value)| value.to_owned())
+}
+
+/// The `Set-Cookie` value that stores a session token in the browser.
+pub fn cookie(issued: &IssuedToken, now: DateTime<Utc>, secure: bool) -> HeaderValue {
+    let max_age = (issued.expires_at - now).num_seconds().max(0);
+    let secure = if secure { "; Secure" } else { "" };
+    let value = format!(
+        "{COOKIE}={}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age}{secure}",
+        issued.token
+    );
+    HeaderValue::from_str(&value).expect("a JWT and fixed attributes are valid header text")
+}
+
+/// The `Set-Cookie` value that removes the session cookie.
+pub fn clear_cookie(secure: bool) -> HeaderValue {
+    let secure = if secure { "; Secure" } else { "" };
+    HeaderValue::from_str(&format!(
+        "{COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0{secure}"
+    ))
+    .expect("fixed header text is valid")
+}
+
+/// Middleware: resolves the caller (if any) into a request extension, and renews the cookie of
+/// a login session that is past half its life. Requests without a valid token pass on
+/// anonymously; the handlers' extractors decide whether that is enough.
+pub async fn resolve(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
+    let mut renewed = None;
+    if let Some(token) = token_from_headers(request.headers()) {
+        match authenticate(&state, &token).await {
+            Ok(Some((principal, renewal))) => {
+                renewed = renewal;
+                request.extensions_mut().insert(principal);
+            }
+            Ok(None) => tracing::debug!("request with an invalid or ended session token"),
+            Err(e) => return ApiError::from(e).into_response(),
+        }
+    }
+    let mut response = next.run(request).await;
+    if let Some(issued) = renewed {
+        let value = cookie(&issued, state.clock.now(), state.settings.secure_cookies);
+        response.headers_mut().append(header::SET_COOKIE, value);
+    }
+    response
+}

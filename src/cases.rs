@@ -1,0 +1,351 @@
+//! Cases: opening one, the need-to-know list, and reading a case as a whole.
+
+use crate::app::AppState;
+use crate::auth::access::{self, CaseRights};
+use crate::auth::{Principal, UserPrincipal};
+use crate::domain::validate::{self, Invalid};
+use crate::domain::{OrganisationKind, Role};
+use crate::error::{ApiError, ApiResult};
+use crate::storage::cases::{CaseSummary, NewCase, NewMember};
+use crate::storage::models::{Action, AuditEvent, Case, CaseMember, Meeting};
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+/// A case to open.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateCase {
+    /// How the client is named in Ketentafel: a pseudonym, never a BSN.
+    pub client_pseudonym: String,
+    /// The prison (an organisation of kind `pi`).
+    pub prison_id: Uuid,
+    pub detention_start: NaiveDate,
+    pub expected_release: NaiveDate,
+    /// The municipality of origin (an organisation of kind `municipality`).
+    pub municipality_id: Uuid,
+}
+
+/// An entry for the need-to-know list: a person (`user_id`), or a whole organisation
+/// (`organisation_id` alone).
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AddMember {
+    pub organisation_id: Option<Uuid>,
+    pub user_id: Option<Uuid>,
+}
+
+/// A case with everything its page shows.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CaseDetail {
+    #[serde(flatten)]
+    pub case: Case,
+    pub members: Vec<CaseMember>,
+    pub meetings: Vec<Meeting>,
+    pub actions: Vec<Action>,
+    /// What the caller may do here, so the client can show the right controls.
+    pub may_manage: bool,
+    pub may_read_audit: bool,
+}
+
+/// The case and the caller's rights on it, or a 404 when the caller may not know it exists.
+pub async fn load(
+    state: &AppState,
+    user: &UserPrincipal,
+    case_id: Uuid,
+) -> ApiResult<(Case, CaseRights)> {
+    let (case, member) = state
+        .store
+        .case_with_membership(case_id, access::viewer(user))
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    let rights = access::case_rights(user, &case, member).ok_or(ApiError::NotFound)?;
+    Ok((case, rights))
+}
+
+/// The cases the user may see, nearest release first. Each listed case is a read.
+pub async fn list(state: &AppState, user: &UserPrincipal) -> ApiResult<Vec<CaseSummary>> {
+    let now = state.clock.now();
+    let cases = state
+        .store
+        .visible_cases(access::viewer(user), now.date_naive())
+        .await?;
+    let principal = user.principal();
+    for summary in &cases {
+        state
+            .store
+            .record_audit(&principal.audit(now, "case.list", Some(summary.case.id), None, None))
+            .await?;
+    }
+    Ok(cases)
+}
+
+/// Opens a case; its creator is on the need-to-know list from the start.
+pub async fn create(state: &AppState, user: &UserPrincipal, input: CreateCase) -> ApiResult<Case> {
+    if !user.role().can_chair() {
+        return Err(ApiError::Forbidden(
+            "only casemanagers and coordinators open cases",
+        ));
+    }
+    let pseudonym = validate::required_text("client_pseudonym", &input.client_pseudonym, 120)?;
+    if looks_like_a_bsn(&pseudonym) {
+        return Err(Invalid::new("client_pseudonym", "looks like a BSN; use a pseudonym").into());
+    }
+    let detention_start = validate::date("detention_start", input.detention_start)?;
+    let expected_release = validate::date("expected_release", input.expected_release)?;
+    if expected_release < detention_start {
+        return Err(Invalid::new("expected_release", "is before the start of detention").into());
+    }
+    require_organisation(state, "prison_id", input.prison_id, OrganisationKind::Pi).await?;
+    require_organisation(
+        state,
+        "municipality_id",
+        input.municipality_id,
+        OrganisationKind::Municipality,
+    )
+    .await?;
+    let now = state.clock.now();
+    let new = NewCase {
+        client_pseudonym: pseudonym,
+        prison_id: input.prison_id,
+        detention_start,
+        expected_release,
+        municipality_id: input.municipality_id,
+        created_by: user.user.id,
+    };
+    let creator = NewMember {
+        organisation_id: user.user.organisation_id,
+        user_id: Some(user.user.id),
+        added_by: Some(user.user.id),
+    };
+    let case_id = Uuid::now_v7();
+    let audit = user.principal().audit(
+        now,
+        "case.create",
+        Some(case_id),
+        Some(("case", case_id)),
+        None,
+    );
+    Ok(state
+        .store
+        .insert_case(&new, &[creator], now, &audit)
+        .await?)
+}
+
+/// A case with its members, conferences and actions.
+pub async fn detail(
+    state: &AppState,
+    user: &UserPrincipal,
+    case_id: Uuid,
+) -> ApiResult<CaseDetail> {
+    let (case, rights) = load(state, user, case_id).await?;
+    let members = state.store.case_members(case_id).await?;
+    let meetings = state.store.case_meetings(case_id).await?;
+    let actions = state.store.case_actions(case_id).await?;
+    let now = state.clock.now();
+    state
+        .store
+        .record_audit(
+            &user
+                .principal()
+                .audit(now, "case.read", Some(case_id), None, None),
+        )
+        .await?;
+    Ok(CaseDetail {
+        case,
+        members,
+        meetings,
+        actions,
+        may_manage: rights.manage,
+        may_read_audit: access::may_read_audit(user, Some(rights)),
+    })
+}
+
+/// Adds a person or a whole organisation to the need-to-know list.
+pub async fn add_member(
+    state: &AppState,
+    user: &UserPrincipal,
+    case_id: Uuid,
+    input: AddMember,
+) -> ApiResult<CaseMember> {
+    let (_, rights) = load(state, user, case_id).await?;
+    if !rights.manage {
+        return Err(ApiError::Forbidden(
+            "only the casemanager or coordinator changes who is on a case",
+        ));
+    }
+    let member = match (input.user_id, input.organisation_id) {
+        (Some(user_id), organisation_id) => {
+            let person = state
+                .store
+                .user(user_id)
+                .await?
+                .filter(|u| u.active)
+                .ok_or_else(|| Invalid::new("user_id", "no such active account"))?;
+            if organisation_id.is_some_and(|org| org != person.organisation_id) {
+                return Err(Invalid::new(
+                    "organisation_id",
+                    "is not the organisation of this person",
+                )
+                .into());
+            }
+            if matches!(person.role, Role::Steering | Role::Admin) {
+                return Err(Invalid::new(
+                    "user_id",
+                    "steering-group members and administrators are not put on cases",
+                )
+                .into());
+            }
+            NewMember {
+                organisation_id: person.organisation_id,
+                user_id: Some(person.id),
+                added_by: Some(user.user.id),
+            }
+        }
+        (None, Some(organisation_id)) => {
+            state
+                .store
+                .organisation(organisation_id)
+                .await?
+                .ok_or_else(|| Invalid::new("organisation_id", "no such organisation"))?;
+            NewMember {
+                organisation_id,
+                user_id: None,
+                added_by: Some(user.user.id),
+            }
+        }
+        (None, None) => {
+            return Err(Invalid::new("user_id", "give a user_id or an organisation_id").into());
+        }
+    };
+    let now = state.clock.now();
+    let subject = member
+        .user_id
+        .map(|id| ("user", id))
+        .unwrap_or(("organisation", member.organisation_id));
+    let audit = user
+        .principal()
+        .audit(now, "case.member_add", Some(case_id), Some(subject), None);
+    match state
+        .store
+        .insert_case_member(case_id, member, now, &audit)
+        .await
+    {
+        Err(sqlx::Error::Database(e)) if e.is_unique_violation() => Err(ApiError::conflict(
+            "already_member",
+            "this person or organisation is already on the case",
+        )),
+        other => Ok(other?),
+    }
+}
+
+/// Takes an entry off the need-to-know list.
+pub async fn remove_member(
+    state: &AppState,
+    user: &UserPrincipal,
+    case_id: Uuid,
+    member_id: Uuid,
+) -> ApiResult<()> {
+    let (_, rights) = load(state, user, case_id).await?;
+    if !rights.manage {
+        return Err(ApiError::Forbidden(
+            "only the casemanager or coordinator changes who is on a case",
+        ));
+    }
+    let now = state.clock.now();
+    let audit = user.principal().audit(
+        now,
+        "case.member_remove",
+        Some(case_id),
+        Some(("case_member", member_id)),
+        None,
+    );
+    if state
+        .store
+        .delete_case_member(case_id, member_id, &audit)
+        .await?
+    {
+        Ok(())
+    } else {
+        Err(ApiError::NotFound)
+    }
+}
+
+/// The audit trail of a case, for its coordinator and for admin.
+pub async fn audit_trail(
+    state: &AppState,
+    user: &UserPrincipal,
+    case_id: Uuid,
+) -> ApiResult<Vec<AuditEvent>> {
+    let rights = match load(state, user, case_id).await {
+        Ok((_, rights)) => Some(rights),
+        Err(ApiError::NotFound) if user.role() == Role::Admin => {
+            state.store.case(case_id).await?.ok_or(ApiError::NotFound)?;
+            None
+        }
+        Err(e) => return Err(e),
+    };
+    if !access::may_read_audit(user, rights) {
+        return Err(ApiError::Forbidden(
+            "the audit trail is for the coordinator and the administrator",
+        ));
+    }
+    let now = state.clock.now();
+    state
+        .store
+        .record_audit(&Principal::User(user.clone()).audit(
+            now,
+            "audit.read",
+            Some(case_id),
+            None,
+            None,
+        ))
+        .await?;
+    Ok(state.store.case_audit(case_id, 1000).await?)
+}
+
+async fn require_organisation(
+    state: &AppState,
+    field: &'static str,
+    id: Uuid,
+    kind: OrganisationKind,
+) -> ApiResult<()> {
+    match state.store.organisation(id).await? {
+        Some(org) if org.kind == kind => Ok(()),
+        Some(_) => {
+            Err(Invalid::new(field, format!("is not an organisation of kind {kind}")).into())
+        }
+        None => Err(Invalid::new(field, "no such organisation").into()),
+    }
+}
+
+/// Nine digits in a row: a BSN has no place in Ketentafel.
+fn looks_like_a_bsn(text: &str) -> bool {
+    let mut run = 0;
+    for c in text.chars() {
+        run = if c.is_ascii_digit() {
+            run + 1
+        } else if c == '.' || c == ' ' {
+            run
+        } else {
+            0
+        };
+        if run >= 9 {
+            return true;
+        }
+    }
+    false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::looks_like_a_bsn;
+
+    #[test]
+    fn nine_digits_look_like_a_bsn_even_with_dots_or_spaces() {
+        assert!(looks_like_a_bsn("123456782"));
+        assert!(looks_like_a_bsn("Jan 1234.56.782"));
+        assert!(!looks_like_a_bsn("Sem B. (1985)"));
+    }
+}

@@ -1,0 +1,117 @@
+//! Configuration from flags and environment. Every flag has an environment variable so a
+//! container can be configured without a command line.
+
+use crate::clock::{SharedClock, SystemClock};
+use clap::Parser;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// A value that must never appear in logs or `Debug` output.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+
+    /// The secret itself; call only where it is used, never to print it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret([redacted])")
+    }
+}
+
+impl std::str::FromStr for Secret {
+    type Err = std::convert::Infallible;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(Secret(s.to_owned()))
+    }
+}
+
+/// Ketentafel: video case conferences for the re-integration of detainees.
+#[derive(Debug, Clone, Parser)]
+#[command(name = "ketentafel", version, about)]
+pub struct Config {
+    /// Address to listen on for HTTP(S) and WebSocket.
+    #[arg(long, env = "KETENTAFEL_BIND", default_value = "127.0.0.1:8080")]
+    pub bind: SocketAddr,
+
+    /// Folder for the SQLite database and other local state.
+    #[arg(long, env = "KETENTAFEL_DATA_DIR", default_value = "./data")]
+    pub data_dir: PathBuf,
+
+    /// Database URL: `sqlite://…` or `postgres://…`. Default: `ketentafel.db` in the data dir.
+    #[arg(long, env = "DATABASE_URL")]
+    pub database_url: Option<Secret>,
+
+    /// Seed a fictional demo workspace (idempotent) and print its accounts.
+    #[arg(long)]
+    pub demo: bool,
+
+    /// Log filter, e.g. `info` or `ketentafel=debug,tower_http=info`.
+    #[arg(long, env = "KETENTAFEL_LOG", default_value = "info")]
+    pub log: String,
+
+    /// The address users reach this service at, used in invite links.
+    /// Default: derived from `--bind`.
+    #[arg(long, env = "KETENTAFEL_PUBLIC_URL")]
+    pub public_url: Option<String>,
+
+    /// Key that signs session tokens. Default: generated once and kept in the database, so
+    /// every node sharing the database uses the same key.
+    #[arg(long, env = "KETENTAFEL_JWT_SECRET", hide_env_values = true)]
+    pub jwt_secret: Option<Secret>,
+
+    /// Minutes a login session lasts without activity.
+    #[arg(long, env = "KETENTAFEL_SESSION_MINUTES", default_value_t = 60)]
+    pub session_minutes: i64,
+
+    /// Hours an invite link stays valid after the conference's scheduled start.
+    #[arg(long, env = "KETENTAFEL_INVITE_HOURS", default_value_t = 24)]
+    pub invite_hours: i64,
+
+    /// Largest accepted request body in bytes.
+    #[arg(long, env = "KETENTAFEL_MAX_BODY_BYTES", default_value_t = 64 * 1024)]
+    pub max_body_bytes: usize,
+
+    /// The clock; tests replace it to move time.
+    #[arg(skip = default_clock())]
+    pub clock: SharedClock,
+}
+
+fn default_clock() -> SharedClock {
+    Arc::new(SystemClock)
+}
+
+impl Config {
+    /// A configuration with every default, for tests and embedding.
+    pub fn defaults() -> Self {
+        Config::parse_from(["ketentafel"])
+    }
+
+    /// The database URL to use, falling back to the SQLite file in the data dir.
+    pub fn database_url(&self) -> Secret {
+        match &self.database_url {
+            Some(url) => url.clone(),
+            None => {
+                let file = self.data_dir.join("ketentafel.db");
+                Secret::new(format!("sqlite://{}?mode=rwc", file.display()))
+            }
+        }
+    }
+
+    /// Where invite links point, without a trailing slash.
+    pub fn public_url(&self, bound: SocketAddr) -> String {
+        match &self.public_url {
+            Some(url) => url.trim_end_matches('/').to_owned(),
+            None => format!("http://{bound}"),
+        }
+    }
+}

@@ -1,0 +1,400 @@
+//! The fictional demo workspace (`--demo`): organisations of the Drechtsteden chain, one
+//! account per role (password `demo`), and one case of a fictional detainee with an earlier,
+//! finalised conference and one scheduled conference. Every person here is invented.
+//!
+//! Seeding is idempotent: accounts and organisations are found by e-mail and name, and the
+//! case is created once (remembered in `app_setting`).
+
+use crate::app::AppState;
+use crate::auth::password;
+use crate::domain::{ActionStatus, LifeDomain, OrganisationKind, Role};
+use crate::meetings;
+use crate::storage::actions::{NewAction, StatusChange};
+use crate::storage::audit::{Actor, NewAudit};
+use crate::storage::cases::{NewCase, NewMember};
+use crate::storage::meetings::{EntryText, NewMeeting};
+use crate::storage::models::{Organisation, User};
+use crate::storage::users::NewUser;
+use chrono::{DateTime, Duration, NaiveTime, Utc};
+use uuid::Uuid;
+
+/// The demo password of every demo account.
+pub const PASSWORD: &str = "demo";
+
+/// The demo accounts: e-mail, name, role, organisation, organisation kind. This list is a
+/// contract that outside checks rely on.
+pub const ACCOUNTS: &[(&str, &str, Role, &str, OrganisationKind)] = &[
+    (
+        "admin@ketentafel.example",
+        "Bram Beheer",
+        Role::Admin,
+        "Functioneel beheer Ketentafel",
+        OrganisationKind::Other,
+    ),
+    (
+        "casemanager@pi-dordrecht.example",
+        "Inge de Wit",
+        Role::Casemanager,
+        "PI Dordrecht",
+        OrganisationKind::Pi,
+    ),
+    (
+        "rio@gemeente-dordrecht.example",
+        "Rik Vermeulen",
+        Role::Coordinator,
+        "Gemeente Dordrecht",
+        OrganisationKind::Municipality,
+    ),
+    (
+        "reclassering@reclassering.example",
+        "Priya Ramdin",
+        Role::Partner,
+        "Reclassering",
+        OrganisationKind::Probation,
+    ),
+    (
+        "woning@woonbron.example",
+        "Wouter Hendriks",
+        Role::Partner,
+        "Woonbron",
+        OrganisationKind::Housing,
+    ),
+    (
+        "schuldhulp@schuldhulp.example",
+        "Sanne Kok",
+        Role::Partner,
+        "Schuldhulp Drechtsteden",
+        OrganisationKind::DebtCounselling,
+    ),
+    (
+        "stuurgroep@zvh-zhz.example",
+        "Marloes Visser",
+        Role::Steering,
+        "Zorg- en Veiligheidshuis Zuid-Holland Zuid",
+        OrganisationKind::Zvh,
+    ),
+];
+
+/// The fictional client of the demo case.
+pub const CLIENT: &str = "Daan V. (fictief)";
+
+const SEEDED: &str = "demo_case_id";
+
+fn system(at: DateTime<Utc>, action: &'static str, case_id: Option<Uuid>) -> NewAudit {
+    NewAudit {
+        at,
+        actor: Actor::system("demo"),
+        action,
+        case_id,
+        subject: None,
+        detail: None,
+    }
+}
+
+/// Creates whatever of the demo workspace does not exist yet.
+pub async fn seed(state: &AppState) -> Result<(), sqlx::Error> {
+    let store = &state.store;
+    let now = state.clock.now();
+    let mut users: Vec<(User, Organisation)> = Vec::new();
+    for (email, name, role, org_name, kind) in ACCOUNTS {
+        let org = match store.organisation_by_name(org_name).await? {
+            Some(org) => org,
+            None => {
+                store
+                    .insert_organisation(
+                        org_name,
+                        *kind,
+                        now,
+                        Some(&system(now, "organisation.create", None)),
+                    )
+                    .await?
+            }
+        };
+        let user = match store.user_credentials(email).await? {
+            Some((user, _)) => user,
+            None => {
+                let new = NewUser {
+                    organisation_id: org.id,
+                    name: (*name).to_owned(),
+                    email: (*email).to_owned(),
+                    role: *role,
+                    password_hash: password::hash(PASSWORD.to_owned()).await,
+                    password_change_required: false,
+                };
+                store
+                    .insert_user(&new, now, Some(&system(now, "account.create", None)))
+                    .await?
+            }
+        };
+        users.push((user, org));
+    }
+    if store.setting(SEEDED).await?.is_none() {
+        let case_id = seed_case(state, &users, now).await?;
+        store.set_setting(SEEDED, &case_id.to_string()).await?;
+    }
+    Ok(())
+}
+
+async fn seed_case(
+    state: &AppState,
+    users: &[(User, Organisation)],
+    now: DateTime<Utc>,
+) -> Result<Uuid, sqlx::Error> {
+    let store = &state.store;
+    let by_email = |email: &str| {
+        users
+            .iter()
+            .find(|(u, _)| u.email == email)
+            .expect("every demo account was just created")
+    };
+    let (casemanager, pi) = by_email("casemanager@pi-dordrecht.example");
+    let (rio, municipality) = by_email("rio@gemeente-dordrecht.example");
+    let (probation, probation_org) = by_email("reclassering@reclassering.example");
+    let (housing, housing_org) = by_email("woning@woonbron.example");
+    let today = now.date_naive();
+    let earlier = now - Duration::days(21);
+
+    let case_id = Uuid::now_v7();
+    let new_case = NewCase {
+        client_pseudonym: CLIENT.to_owned(),
+        prison_id: pi.id,
+        detention_start: today - Duration::days(70),
+        expected_release: today + Duration::days(42),
+        municipality_id: municipality.id,
+        created_by: casemanager.id,
+    };
+    let members: Vec<NewMember> = [casemanager, rio, probation, housing]
+        .iter()
+        .map(|u| NewMember {
+            organisation_id: u.organisation_id,
+            user_id: Some(u.id),
+            added_by: Some(casemanager.id),
+        })
+        .collect();
+    let mut audit = system(earlier, "case.create", Some(case_id));
+    store
+        .insert_case(&new_case, &members, earlier - Duration::days(7), &audit)
+        .await?;
+
+    // The first conference, three weeks ago, finalised.
+    let first = store
+        .insert_meeting(
+            &NewMeeting {
+                case_id,
+                scheduled_at: earlier,
+                purpose:
+                    "Eerste netwerkberaad: wat is er nodig voor een goede terugkeer naar Dordrecht?"
+                        .into(),
+                chair_id: casemanager.id,
+                partners_may_edit: false,
+                created_by: casemanager.id,
+            },
+            earlier - Duration::days(3),
+            &system(earlier, "meeting.schedule", Some(case_id)),
+        )
+        .await?;
+    let entries = [
+        (
+            LifeDomain::Id,
+            "Geen geldig identiteitsbewijs; geen briefadres.",
+            "Ik wil gewoon mijn ID-kaart terug.",
+        ),
+        (
+            LifeDomain::Housing,
+            "Geen woning na vrijlating; zus kan hem hooguit twee weken opvangen.",
+            "Ik wil een eigen kamer, het liefst in Dordrecht.",
+        ),
+        (
+            LifeDomain::WorkIncome,
+            "Had werk in de logistiek; heeft een VCA-certificaat dat verloopt.",
+            "Ik wil weer aan het werk, heftruck rijden.",
+        ),
+        (
+            LifeDomain::Debts,
+            "Onbekende schulden; vermoedelijk CJIB-boetes en een achterstand bij de zorgverzekeraar.",
+            "Ik wil weten hoeveel het is.",
+        ),
+        (
+            LifeDomain::Care,
+            "Zorgverzekering is tijdens detentie geschorst.",
+            "",
+        ),
+    ];
+    for (domain, situation, wish) in entries {
+        let text = EntryText {
+            situation: situation.into(),
+            client_wish: wish.into(),
+            notes: String::new(),
+        };
+        audit = system(earlier, "minutes.write", Some(case_id));
+        store
+            .write_domain_entry(
+                first.id,
+                domain,
+                &text,
+                None,
+                casemanager.id,
+                earlier,
+                &audit,
+            )
+            .await?
+            .ok();
+    }
+    let actor = Actor::system("demo");
+    let actions = [
+        (
+            LifeDomain::Id,
+            "Briefadres aanvragen bij de gemeente",
+            Some(municipality.id),
+            false,
+            -10,
+            Some((ActionStatus::Done, 12)),
+        ),
+        (
+            LifeDomain::Id,
+            "ID-kaart aanvragen via de burgemeester van de PI-gemeente",
+            Some(pi.id),
+            false,
+            7,
+            Some((ActionStatus::InProgress, 9)),
+        ),
+        (
+            LifeDomain::Housing,
+            "Inschrijven als woningzoekende en urgentie aanvragen",
+            Some(housing_org.id),
+            false,
+            -16,
+            None,
+        ),
+        (
+            LifeDomain::WorkIncome,
+            "Bijstandsaanvraag voorbereiden zodat die op de dag van vrijlating ingaat",
+            Some(municipality.id),
+            false,
+            14,
+            None,
+        ),
+        (
+            LifeDomain::Debts,
+            "Overzicht maken van schulden en CJIB-boetes",
+            Some(probation_org.id),
+            false,
+            5,
+            Some((ActionStatus::Blocked, 10)),
+        ),
+        (
+            LifeDomain::Care,
+            "Zorgverzekering laten heractiveren op de dag van vrijlating",
+            None,
+            true,
+            42,
+            None,
+        ),
+    ];
+    for (domain, description, owner, client, due_in, change) in actions {
+        let new = NewAction {
+            case_id,
+            domain,
+            description: description.into(),
+            owner_organisation_id: owner,
+            owner_user_id: None,
+            owner_is_client: client,
+            due_date: today + Duration::days(due_in),
+            meeting_id: Some(first.id),
+            created_by: casemanager.id,
+        };
+        audit = system(earlier, "action.create", Some(case_id));
+        let Some(action) = store.insert_action(&new, &actor, earlier, &audit).await? else {
+            continue;
+        };
+        if let Some((to, days_ago)) = change {
+            let note = (to == ActionStatus::Blocked)
+                .then(|| "Wacht op toestemming van de cliënt om gegevens op te vragen.".to_owned());
+            let change = StatusChange {
+                from: ActionStatus::Open,
+                to,
+                note,
+            };
+            audit = system(
+                now - Duration::days(days_ago),
+                "action.status",
+                Some(case_id),
+            );
+            store
+                .change_action_status(
+                    action.id,
+                    &change,
+                    &actor,
+                    now - Duration::days(days_ago),
+                    &audit,
+                )
+                .await?;
+        }
+    }
+    let case = store
+        .case(case_id)
+        .await?
+        .expect("the demo case was just created");
+    let mut record = meetings::minutes(state, &first, &case)
+        .await
+        .map_err(|e| sqlx::Error::Protocol(e.to_string()))?;
+    let finalised_at = earlier + Duration::hours(1);
+    record.status = crate::domain::MeetingStatus::Closed;
+    record.finalised_at = Some(finalised_at);
+    record.finalised_by_name = Some(format!("{} ({})", casemanager.name, pi.name));
+    let tabled = meetings::view::tabled_action_ids(&record);
+    let table: Vec<_> = store
+        .case_actions(case_id)
+        .await?
+        .into_iter()
+        .filter(|a| tabled.contains(&a.id))
+        .collect();
+    let snapshot = serde_json::to_string(&record).expect("the minutes view serialises");
+    audit = system(finalised_at, "minutes.finalise", Some(case_id));
+    store
+        .finalise_meeting(
+            &first,
+            &table,
+            &snapshot,
+            casemanager.id,
+            finalised_at,
+            &audit,
+        )
+        .await?;
+
+    // The next conference, the day after tomorrow at 10:00 Dutch time.
+    let at_ten = (today + Duration::days(2))
+        .and_time(NaiveTime::from_hms_opt(9, 0, 0).expect("09:00 exists"))
+        .and_utc();
+    store
+        .insert_meeting(
+            &NewMeeting {
+                case_id,
+                scheduled_at: at_ten,
+                purpose:
+                    "Tweede netwerkberaad: voortgang per leefgebied, zes weken voor vrijlating."
+                        .into(),
+                chair_id: casemanager.id,
+                partners_may_edit: false,
+                created_by: casemanager.id,
+            },
+            now,
+            &system(now, "meeting.schedule", Some(case_id)),
+        )
+        .await?;
+    Ok(case_id)
+}
+
+/// The lines printed at start-up in demo mode.
+pub fn banner(public_url: &str) -> Vec<String> {
+    let mut lines = vec![
+        format!("Ketentafel demo: open {public_url}/"),
+        format!(
+            "Fictieve demo-accounts / fictional demo accounts (wachtwoord / password: {PASSWORD}):"
+        ),
+    ];
+    for (email, name, role, org, _) in ACCOUNTS {
+        lines.push(format!("  {email:<36} {role:<12} {name} — {org}"));
+    }
+    lines
+}

@@ -1,0 +1,109 @@
+//! `/api/admin`: accounts, organisations and the whole audit trail (administrator only).
+
+use super::extract::{Json, Path, Query};
+use crate::accounts::{self, AccountWithPassword, CreateOrganisation, CreateUser, UpdateUser};
+use crate::app::AppState;
+use crate::auth::CurrentUser;
+use crate::domain::Role;
+use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::storage::models::{AuditEvent, Organisation, User};
+use axum::extract::State;
+use axum::http::StatusCode;
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+use utoipa::IntoParams;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use uuid::Uuid;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_users, create_user))
+        .routes(routes!(update_user))
+        .routes(routes!(create_organisation))
+        .routes(routes!(audit))
+}
+
+/// Every account.
+#[utoipa::path(get, path = "/api/admin/users", tag = "admin",
+    responses((status = 200, body = Vec<User>), (status = 403, body = ErrorBody)))]
+async fn list_users(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+) -> ApiResult<Json<Vec<User>>> {
+    Ok(Json(accounts::all_users(&state, &user).await?))
+}
+
+/// Create an account; its one-time password is in the answer, once.
+#[utoipa::path(post, path = "/api/admin/users", tag = "admin", request_body = CreateUser,
+    responses((status = 201, body = AccountWithPassword), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
+async fn create_user(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Json(input): Json<CreateUser>,
+) -> ApiResult<(StatusCode, Json<AccountWithPassword>)> {
+    Ok((
+        StatusCode::CREATED,
+        Json(accounts::create_user(&state, &user, input).await?),
+    ))
+}
+
+/// Change an account: name, role, organisation, active, or a new one-time password.
+#[utoipa::path(patch, path = "/api/admin/users/{id}", tag = "admin", params(("id" = Uuid, Path)), request_body = UpdateUser,
+    responses((status = 200, body = AccountWithPassword), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn update_user(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Path(id): Path<Uuid>,
+    Json(input): Json<UpdateUser>,
+) -> ApiResult<Json<AccountWithPassword>> {
+    Ok(Json(accounts::update_user(&state, &user, id, input).await?))
+}
+
+/// Create an organisation.
+#[utoipa::path(post, path = "/api/admin/organisations", tag = "admin", request_body = CreateOrganisation,
+    responses((status = 201, body = Organisation), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
+async fn create_organisation(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Json(input): Json<CreateOrganisation>,
+) -> ApiResult<(StatusCode, Json<Organisation>)> {
+    Ok((
+        StatusCode::CREATED,
+        Json(accounts::create_organisation(&state, &user, input).await?),
+    ))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+struct AuditQuery {
+    /// Only events before this moment (for paging back).
+    before: Option<DateTime<Utc>>,
+    /// At most this many (default 200, at most 1000).
+    limit: Option<i64>,
+}
+
+/// The whole audit trail, newest first.
+#[utoipa::path(get, path = "/api/admin/audit", tag = "admin", params(AuditQuery),
+    responses((status = 200, body = Vec<AuditEvent>), (status = 403, body = ErrorBody)))]
+async fn audit(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Query(query): Query<AuditQuery>,
+) -> ApiResult<Json<Vec<AuditEvent>>> {
+    if user.role() != Role::Admin {
+        return Err(ApiError::Forbidden(
+            "only the administrator reads the whole audit trail",
+        ));
+    }
+    let limit = query.limit.unwrap_or(200).clamp(1, 1000);
+    let now = state.clock.now();
+    state
+        .store
+        .record_audit(
+            &user
+                .principal()
+                .audit(now, "audit.read_all", None, None, None),
+        )
+        .await?;
+    Ok(Json(state.store.all_audit(query.before, limit).await?))
+}

@@ -1,0 +1,143 @@
+//! `/api/cases`: the case list, a case, its need-to-know list, its actions and its audit trail.
+
+use super::extract::{Json, Path};
+use crate::actions::{self, CreateAction};
+use crate::app::AppState;
+use crate::auth::CurrentUser;
+use crate::cases::{self, AddMember, CaseDetail, CreateCase};
+use crate::error::{ApiResult, ErrorBody};
+use crate::meetings::{self, ScheduleMeeting};
+use crate::storage::cases::CaseSummary;
+use crate::storage::models::{Action, AuditEvent, Case, CaseMember, Meeting};
+use axum::extract::State;
+use axum::http::StatusCode;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use uuid::Uuid;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_cases, create_case))
+        .routes(routes!(get_case))
+        .routes(routes!(add_member))
+        .routes(routes!(remove_member))
+        .routes(routes!(schedule_meeting))
+        .routes(routes!(list_actions, create_action))
+        .routes(routes!(case_audit))
+}
+
+/// The cases the caller may see, nearest release first.
+#[utoipa::path(get, path = "/api/cases", tag = "cases",
+    responses((status = 200, body = Vec<CaseSummary>), (status = 401, body = ErrorBody)))]
+async fn list_cases(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+) -> ApiResult<Json<Vec<CaseSummary>>> {
+    Ok(Json(cases::list(&state, &user).await?))
+}
+
+/// Open a case (casemanager, coordinator). The creator is on its need-to-know list.
+#[utoipa::path(post, path = "/api/cases", tag = "cases", request_body = CreateCase,
+    responses((status = 201, body = Case), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn create_case(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Json(input): Json<CreateCase>,
+) -> ApiResult<(StatusCode, Json<Case>)> {
+    Ok((
+        StatusCode::CREATED,
+        Json(cases::create(&state, &user, input).await?),
+    ))
+}
+
+/// A case with its members, conferences and actions. 404 for anyone not on it.
+#[utoipa::path(get, path = "/api/cases/{id}", tag = "cases", params(("id" = Uuid, Path)),
+    responses((status = 200, body = CaseDetail), (status = 404, body = ErrorBody)))]
+async fn get_case(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Path(id): Path<Uuid>,
+) -> ApiResult<Json<CaseDetail>> {
+    Ok(Json(cases::detail(&state, &user, id).await?))
+}
+
+/// Put a person or a whole organisation on the case's need-to-know list.
+#[utoipa::path(post, path = "/api/cases/{id}/members", tag = "cases", params(("id" = Uuid, Path)), request_body = AddMember,
+    responses((status = 201, body = CaseMember), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
+async fn add_member(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Path(id): Path<Uuid>,
+    Json(input): Json<AddMember>,
+) -> ApiResult<(StatusCode, Json<CaseMember>)> {
+    Ok((
+        StatusCode::CREATED,
+        Json(cases::add_member(&state, &user, id, input).await?),
+    ))
+}
+
+/// Take an entry off the need-to-know list.
+#[utoipa::path(delete, path = "/api/cases/{id}/members/{member_id}", tag = "cases",
+    params(("id" = Uuid, Path), ("member_id" = Uuid, Path)),
+    responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn remove_member(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Path((id, member_id)): Path<(Uuid, Uuid)>,
+) -> ApiResult<StatusCode> {
+    cases::remove_member(&state, &user, id, member_id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Schedule a conference for the case.
+#[utoipa::path(post, path = "/api/cases/{id}/meetings", tag = "meetings", params(("id" = Uuid, Path)), request_body = ScheduleMeeting,
+    responses((status = 201, body = Meeting), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn schedule_meeting(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Path(id): Path<Uuid>,
+    Json(input): Json<ScheduleMeeting>,
+) -> ApiResult<(StatusCode, Json<Meeting>)> {
+    Ok((
+        StatusCode::CREATED,
+        Json(meetings::schedule(&state, &user, id, input).await?),
+    ))
+}
+
+/// The actions of the case.
+#[utoipa::path(get, path = "/api/cases/{id}/actions", tag = "actions", params(("id" = Uuid, Path)),
+    responses((status = 200, body = Vec<Action>), (status = 404, body = ErrorBody)))]
+async fn list_actions(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Path(id): Path<Uuid>,
+) -> ApiResult<Json<Vec<Action>>> {
+    Ok(Json(actions::list(&state, &user, id).await?))
+}
+
+/// Record an action: what, which organisation (or the client), by when; optionally in a
+/// conference whose minutes are still open.
+#[utoipa::path(post, path = "/api/cases/{id}/actions", tag = "actions", params(("id" = Uuid, Path)), request_body = CreateAction,
+    responses((status = 201, body = Action), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn create_action(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Path(id): Path<Uuid>,
+    Json(input): Json<CreateAction>,
+) -> ApiResult<(StatusCode, Json<Action>)> {
+    Ok((
+        StatusCode::CREATED,
+        Json(actions::create(&state, &user, id, input).await?),
+    ))
+}
+
+/// The audit trail of the case (coordinator, admin).
+#[utoipa::path(get, path = "/api/cases/{id}/audit", tag = "cases", params(("id" = Uuid, Path)),
+    responses((status = 200, body = Vec<AuditEvent>), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn case_audit(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Path(id): Path<Uuid>,
+) -> ApiResult<Json<Vec<AuditEvent>>> {
+    Ok(Json(cases::audit_trail(&state, &user, id).await?))
+}

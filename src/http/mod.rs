@@ -1,0 +1,133 @@
+//! The HTTP surface: the JSON API under `/api` (each module exposes `router()`), its OpenAPI
+//! document, health, and the browser client. Handlers are thin: they parse, call the domain
+//! modules, and shape the answer.
+
+mod actions;
+mod admin;
+mod cases;
+mod directory;
+pub mod extract;
+mod invites;
+mod meetings;
+mod session;
+mod web;
+
+use crate::app::AppState;
+use crate::auth;
+use crate::error::{ApiError, ErrorBody};
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::IntoResponse;
+use axum::routing::{any, get};
+use std::sync::Arc;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::trace::TraceLayer;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+
+/// The OpenAPI document's frame; the paths come from the module routers.
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Ketentafel API",
+        description = "Cases, case conferences, five-domain minutes, actions and invites. \
+            Every error is `{ \"error\": code, \"message\": text }`.",
+        license(name = "EUPL-1.2")
+    ),
+    components(schemas(ErrorBody)),
+    tags(
+        (name = "session", description = "Logging in and out"),
+        (name = "cases", description = "Cases and their need-to-know list"),
+        (name = "meetings", description = "Conferences and their minutes"),
+        (name = "actions", description = "Agreed actions"),
+        (name = "invites", description = "Personal invitations to a conference"),
+        (name = "directory", description = "Organisations and colleagues"),
+        (name = "admin", description = "Accounts, organisations, the audit trail"),
+    )
+)]
+struct ApiDoc;
+
+/// The whole API with its OpenAPI document.
+pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .merge(session::router())
+        .merge(cases::router())
+        .merge(meetings::router())
+        .merge(actions::router())
+        .merge(invites::router())
+        .merge(directory::router())
+        .merge(admin::router())
+        .split_for_parts()
+}
+
+/// The service's router.
+pub fn router(state: AppState) -> Router {
+    let (api, openapi) = api();
+    let openapi = Arc::new(openapi.to_json().expect("the OpenAPI document serialises"));
+    Router::new()
+        .merge(api)
+        .route(
+            "/api/openapi.json",
+            get(move || async move {
+                (
+                    [(header::CONTENT_TYPE, "application/json")],
+                    (*openapi).clone(),
+                )
+            }),
+        )
+        .route("/api/{*rest}", any(|| async { ApiError::NotFound }))
+        .route("/healthz", get(healthz))
+        .fallback(web::serve)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            auth::session::resolve,
+        ))
+        .layer(DefaultBodyLimit::max(state.settings.max_body_bytes))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_FRAME_OPTIONS,
+            HeaderValue::from_static("SAMEORIGIN"),
+        ))
+        // Invite links carry their token in the path: never pass it on as a referrer.
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("no-referrer"),
+        ))
+        .layer(CatchPanicLayer::custom(|_| {
+            ApiError::internal("a request handler panicked").into_response()
+        }))
+        .layer(
+            TraceLayer::new_for_http().make_span_with(|request: &Request| {
+                // The matched route, never the raw path: invite tokens travel in paths.
+                let route = request
+                    .extensions()
+                    .get::<MatchedPath>()
+                    .map(MatchedPath::as_str)
+                    .unwrap_or("(static)");
+                tracing::info_span!("request", method = %request.method(), route)
+            }),
+        )
+        .with_state(state)
+}
+
+/// Liveness and database reachability.
+async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
+    match state.store.ping().await {
+        Ok(()) => (
+            StatusCode::OK,
+            axum::Json(serde_json::json!({ "status": "ok" })),
+        ),
+        Err(e) => {
+            tracing::error!(error = %e, "health check: database unreachable");
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                axum::Json(serde_json::json!({ "status": "database unreachable" })),
+            )
+        }
+    }
+}

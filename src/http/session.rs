@@ -1,0 +1,100 @@
+//! `/api/session` and `/api/me`: logging in and out, and who am I.
+
+use super::extract::Json;
+use crate::accounts::{self, ChangePassword, LoggedIn, Login};
+use crate::app::AppState;
+use crate::auth::{AnyUser, Principal, session};
+use crate::domain::InviteKind;
+use crate::error::{ApiResult, ErrorBody};
+use crate::storage::models::User;
+use axum::extract::{ConnectInfo, State};
+use axum::http::StatusCode;
+use axum::http::header::SET_COOKIE;
+use axum::response::{AppendHeaders, IntoResponse};
+use serde::Serialize;
+use std::net::SocketAddr;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use uuid::Uuid;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(login, logout))
+        .routes(routes!(me))
+        .routes(routes!(change_password))
+}
+
+/// Log in with e-mail and password. Sets the session cookie and returns the token for API
+/// clients (`Authorization: Bearer`).
+#[utoipa::path(post, path = "/api/session", tag = "session", request_body = Login,
+    responses((status = 200, body = LoggedIn), (status = 401, body = ErrorBody), (status = 429, body = ErrorBody)))]
+async fn login(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Json(input): Json<Login>,
+) -> ApiResult<impl IntoResponse> {
+    let (body, issued) = accounts::login(&state, &peer.ip().to_string(), input).await?;
+    let cookie = session::cookie(&issued, state.clock.now(), state.settings.secure_cookies);
+    Ok((AppendHeaders([(SET_COOKIE, cookie)]), Json(body)))
+}
+
+/// Log out: the session ends at once, everywhere the token was used.
+#[utoipa::path(delete, path = "/api/session", tag = "session",
+    responses((status = 204), (status = 401, body = ErrorBody)))]
+async fn logout(
+    State(state): State<AppState>,
+    principal: Principal,
+) -> ApiResult<impl IntoResponse> {
+    accounts::logout(&state, &principal).await?;
+    Ok((
+        StatusCode::NO_CONTENT,
+        AppendHeaders([(
+            SET_COOKIE,
+            session::clear_cookie(state.settings.secure_cookies),
+        )]),
+    ))
+}
+
+/// Who the caller is: an account, or the holder of an invite.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Me {
+    /// Someone with an account.
+    User { user: User },
+    /// A guest or the client, inside one conference.
+    Invitee {
+        invite_id: Uuid,
+        invite_kind: InviteKind,
+        name: String,
+        organisation_name: Option<String>,
+        meeting_id: Uuid,
+    },
+}
+
+/// The caller.
+#[utoipa::path(get, path = "/api/me", tag = "session",
+    responses((status = 200, body = Me), (status = 401, body = ErrorBody)))]
+async fn me(principal: Principal) -> Json<Me> {
+    Json(match principal {
+        Principal::User(user) => Me::User { user: user.user },
+        Principal::Invitee(p) => Me::Invitee {
+            invite_id: p.invite.id,
+            invite_kind: p.invite.kind,
+            name: p.invite.name,
+            organisation_name: p.invite.organisation_name,
+            meeting_id: p.invite.meeting_id,
+        },
+    })
+}
+
+/// Change one's own password (also the way out of a generated one-time password).
+#[utoipa::path(post, path = "/api/me/password", tag = "session", request_body = ChangePassword,
+    responses((status = 200, body = User), (status = 422, body = ErrorBody)))]
+async fn change_password(
+    State(state): State<AppState>,
+    AnyUser(user): AnyUser,
+    Json(input): Json<ChangePassword>,
+) -> ApiResult<Json<User>> {
+    Ok(Json(accounts::change_password(&state, &user, input).await?))
+}

@@ -1,0 +1,61 @@
+//! The `ketentafel` binary: parse the configuration, start logging, build and run the service
+//! until Ctrl-C or SIGTERM.
+
+use clap::Parser;
+use ketentafel::{app, config::Config};
+use tokio_util::sync::CancellationToken;
+use tracing_subscriber::EnvFilter;
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    let config = Config::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(EnvFilter::try_new(&config.log).unwrap_or_else(|_| EnvFilter::new("info")))
+        .init();
+    let listener = match tokio::net::TcpListener::bind(config.bind).await {
+        Ok(listener) => listener,
+        Err(e) => {
+            eprintln!("ketentafel: cannot listen on {}: {e}", config.bind);
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    let shutdown = CancellationToken::new();
+    let app = match app::build(config, listener, shutdown.clone()).await {
+        Ok(app) => app,
+        Err(e) => {
+            eprintln!("ketentafel: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    for line in &app.banner {
+        println!("{line}");
+    }
+    tracing::info!(address = %app.local_addr(), "listening");
+    tokio::spawn(async move {
+        wait_for_signal().await;
+        tracing::info!("shutting down");
+        shutdown.cancel();
+    });
+    match app.run().await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("ketentafel: {e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn wait_for_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .expect("installing a SIGTERM handler works on unix");
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = ctrl_c.await;
+}

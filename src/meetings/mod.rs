@@ -1,0 +1,425 @@
+//! Conferences: scheduling, the live minutes per life domain, finalisation, and the views of
+//! the minutes for professionals (full), guests (full, read-only) and the client (his plan).
+
+pub mod invites;
+pub mod plan;
+pub mod render;
+pub mod view;
+
+use crate::app::AppState;
+use crate::auth::access::{self, CaseRights};
+use crate::auth::{InviteePrincipal, Principal, UserPrincipal};
+use crate::cases;
+use crate::domain::validate::{self, Invalid};
+use crate::domain::{InviteKind, LifeDomain, MeetingStatus};
+use crate::error::{ApiError, ApiResult};
+use crate::events::CaseEvent;
+use crate::storage::meetings::{EntryText, MinutesRefusal, NewMeeting};
+use crate::storage::models::{Case, DomainEntry, Meeting};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+use view::MinutesView;
+
+/// Longest texts accepted in the minutes, in characters.
+const MAX_SITUATION: usize = 8_000;
+const MAX_WISH: usize = 4_000;
+const MAX_NOTES: usize = 8_000;
+
+/// A conference to schedule.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ScheduleMeeting {
+    pub scheduled_at: DateTime<Utc>,
+    /// What the conference is for; everyone sees it in the lobby.
+    pub purpose: String,
+    /// The chair; by default whoever schedules it.
+    pub chair_id: Option<Uuid>,
+    /// Let partners write the minutes too (default: only the chair).
+    #[serde(default)]
+    pub partners_may_edit: bool,
+}
+
+/// The text of one domain's minutes.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WriteDomain {
+    #[serde(default)]
+    pub situation: String,
+    /// The client's own wish, in his own words.
+    #[serde(default)]
+    pub client_wish: String,
+    /// Professionals-only notes.
+    #[serde(default)]
+    pub notes: String,
+    /// The revision this text was based on; if someone else wrote in between, the write is
+    /// refused with 409 and the current text, instead of silently overwriting theirs.
+    pub base_revision: Option<i64>,
+}
+
+/// What a conference page shows and may do.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MeetingPage {
+    pub meeting: Meeting,
+    pub minutes: MinutesView,
+    /// The caller chairs: admits, finalises, invites.
+    pub may_chair: bool,
+    /// The caller may write the minutes now.
+    pub may_write: bool,
+    /// `member`, `guest` or `client`: how the caller takes part.
+    pub taking_part_as: InviteKind,
+}
+
+/// Who is looking at a conference, and with which rights.
+#[derive(Debug, Clone)]
+pub enum Viewer {
+    /// Someone with an account who sees the case.
+    Staff {
+        user: UserPrincipal,
+        rights: CaseRights,
+    },
+    /// A guest or the client, through their invite for this very conference.
+    Invitee(InviteePrincipal),
+}
+
+impl Viewer {
+    pub fn principal(&self) -> Principal {
+        match self {
+            Viewer::Staff { user, .. } => Principal::User(user.clone()),
+            Viewer::Invitee(invitee) => Principal::Invitee(invitee.clone()),
+        }
+    }
+
+    /// Whether this viewer chairs the conference.
+    pub fn chairs(&self, meeting: &Meeting) -> bool {
+        match self {
+            Viewer::Staff { user, rights } => access::chairs(user, *rights, meeting),
+            Viewer::Invitee(_) => false,
+        }
+    }
+
+    /// How this viewer takes part.
+    pub fn kind(&self) -> InviteKind {
+        match self {
+            Viewer::Staff { .. } => InviteKind::Member,
+            Viewer::Invitee(invitee) => invitee.invite.kind,
+        }
+    }
+}
+
+/// A conference, its case, and who is asking; 404 for anyone who may not know it exists.
+pub async fn load(
+    state: &AppState,
+    principal: &Principal,
+    meeting_id: Uuid,
+) -> ApiResult<(Meeting, Case, Viewer)> {
+    let meeting = state
+        .store
+        .meeting(meeting_id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    match principal {
+        Principal::User(user) => {
+            let (case, rights) = cases::load(state, user, meeting.case_id).await?;
+            Ok((
+                meeting,
+                case,
+                Viewer::Staff {
+                    user: user.clone(),
+                    rights,
+                },
+            ))
+        }
+        Principal::Invitee(invitee) => {
+            if invitee.invite.meeting_id != meeting_id {
+                return Err(ApiError::NotFound);
+            }
+            if invitee.invite.removed_at.is_some() {
+                return Err(ApiError::Forbidden(
+                    "the chair has removed you from this conference",
+                ));
+            }
+            let case = state
+                .store
+                .case(meeting.case_id)
+                .await?
+                .ok_or(ApiError::NotFound)?;
+            Ok((meeting, case, Viewer::Invitee(invitee.clone())))
+        }
+    }
+}
+
+/// Schedules a conference for a case.
+pub async fn schedule(
+    state: &AppState,
+    user: &UserPrincipal,
+    case_id: Uuid,
+    input: ScheduleMeeting,
+) -> ApiResult<Meeting> {
+    let (case, rights) = cases::load(state, user, case_id).await?;
+    if !rights.manage {
+        return Err(ApiError::Forbidden(
+            "only the casemanager or coordinator schedules conferences",
+        ));
+    }
+    let purpose = validate::required_text("purpose", &input.purpose, 500)?;
+    let chair_id = input.chair_id.unwrap_or(user.user.id);
+    if chair_id != user.user.id {
+        let chair = state
+            .store
+            .user(chair_id)
+            .await?
+            .filter(|u| u.active)
+            .ok_or_else(|| Invalid::new("chair_id", "no such active account"))?;
+        let chair = UserPrincipal {
+            session_id: Uuid::nil(),
+            user: chair,
+        };
+        let chair_rights = state
+            .store
+            .case_with_membership(case.id, access::viewer(&chair))
+            .await?
+            .and_then(|(case, member)| access::case_rights(&chair, &case, member));
+        if !chair_rights.is_some_and(|r| r.manage) {
+            return Err(Invalid::new(
+                "chair_id",
+                "the chair must be a casemanager or coordinator on this case",
+            )
+            .into());
+        }
+    }
+    let now = state.clock.now();
+    let new = NewMeeting {
+        case_id,
+        scheduled_at: input.scheduled_at,
+        purpose,
+        chair_id,
+        partners_may_edit: input.partners_may_edit,
+        created_by: user.user.id,
+    };
+    let id = Uuid::now_v7();
+    let audit = user.principal().audit(
+        now,
+        "meeting.schedule",
+        Some(case_id),
+        Some(("meeting", id)),
+        None,
+    );
+    Ok(state.store.insert_meeting(&new, now, &audit).await?)
+}
+
+/// The minutes of a conference: frozen if finalised, built live otherwise.
+pub async fn minutes(state: &AppState, meeting: &Meeting, case: &Case) -> ApiResult<MinutesView> {
+    if meeting.finalised_at.is_some() {
+        if let Some(stored) = state.store.minutes_record(meeting.id).await? {
+            return serde_json::from_str(&stored).map_err(ApiError::internal);
+        }
+    }
+    let entries = state.store.domain_entries(meeting.id).await?;
+    let actions = state.store.case_actions(case.id).await?;
+    let previous_finalised_at = state
+        .store
+        .case_meetings(case.id)
+        .await?
+        .into_iter()
+        .filter(|m| m.id != meeting.id && m.scheduled_at <= meeting.scheduled_at)
+        .filter_map(|m| m.finalised_at)
+        .max();
+    let decisions = state
+        .store
+        .decisions_since(case.id, previous_finalised_at)
+        .await?;
+    let attendance = state.store.attendance(meeting.id).await?;
+    Ok(view::build(view::Inputs {
+        meeting,
+        case,
+        entries: &entries,
+        actions: &actions,
+        previous_finalised_at,
+        decisions,
+        attendance,
+    }))
+}
+
+/// A conference page for a professional or a guest. The client has his own view ([`plan`]).
+pub async fn page(
+    state: &AppState,
+    principal: &Principal,
+    meeting_id: Uuid,
+) -> ApiResult<MeetingPage> {
+    let (meeting, case, viewer) = load(state, principal, meeting_id).await?;
+    if viewer.kind() == InviteKind::Client {
+        return Err(ApiError::Forbidden(
+            "the client's view is the plan (GET /api/meetings/{id}/plan)",
+        ));
+    }
+    let minutes = minutes(state, &meeting, &case).await?;
+    let now = state.clock.now();
+    state
+        .store
+        .record_audit(&viewer.principal().audit(
+            now,
+            "meeting.read",
+            Some(case.id),
+            Some(("meeting", meeting.id)),
+            None,
+        ))
+        .await?;
+    let may_write = meeting.finalised_at.is_none()
+        && matches!(&viewer, Viewer::Staff { user, rights } if access::may_write_minutes(user, *rights, &meeting));
+    Ok(MeetingPage {
+        may_chair: viewer.chairs(&meeting),
+        may_write,
+        taking_part_as: viewer.kind(),
+        meeting,
+        minutes,
+    })
+}
+
+/// Writes one domain's minutes.
+pub async fn write_domain(
+    state: &AppState,
+    user: &UserPrincipal,
+    meeting_id: Uuid,
+    domain: LifeDomain,
+    input: WriteDomain,
+) -> ApiResult<DomainEntry> {
+    let (meeting, case, _) = load(state, &user.principal(), meeting_id).await?;
+    let (_, rights) = cases::load(state, user, case.id).await?;
+    if !access::may_write_minutes(user, rights, &meeting) {
+        return Err(ApiError::Forbidden(
+            "only the chair writes the minutes of this conference",
+        ));
+    }
+    let text = EntryText {
+        situation: validate::bounded_text("situation", &input.situation, MAX_SITUATION)?,
+        client_wish: validate::bounded_text("client_wish", &input.client_wish, MAX_WISH)?,
+        notes: validate::bounded_text("notes", &input.notes, MAX_NOTES)?,
+    };
+    let now = state.clock.now();
+    let audit = user.principal().audit(
+        now,
+        "minutes.write",
+        Some(case.id),
+        Some(("meeting", meeting.id)),
+        Some(domain.to_string()),
+    );
+    let written = state
+        .store
+        .write_domain_entry(
+            meeting.id,
+            domain,
+            &text,
+            input.base_revision,
+            user.user.id,
+            now,
+            &audit,
+        )
+        .await?;
+    match written {
+        Ok(entry) => {
+            state.events.publish(
+                case.id,
+                CaseEvent::DomainWritten {
+                    meeting_id,
+                    domain,
+                    revision: entry.revision,
+                },
+            );
+            Ok(entry)
+        }
+        Err(MinutesRefusal::NoMeeting) => Err(ApiError::NotFound),
+        Err(MinutesRefusal::Finalised) => Err(finalised()),
+        Err(MinutesRefusal::Stale(current)) => Err(ApiError::conflict(
+            "stale_revision",
+            format!(
+                "{} changed this domain meanwhile (revision {}); reload and merge",
+                current.updated_by_name, current.revision
+            ),
+        )),
+    }
+}
+
+/// Finalises the minutes: from now on they are a record, not a draft.
+pub async fn finalise(
+    state: &AppState,
+    user: &UserPrincipal,
+    meeting_id: Uuid,
+) -> ApiResult<MinutesView> {
+    let (meeting, case, viewer) = load(state, &user.principal(), meeting_id).await?;
+    if !viewer.chairs(&meeting) {
+        return Err(ApiError::Forbidden("only the chair finalises the minutes"));
+    }
+    if meeting.finalised_at.is_some() {
+        return Err(finalised());
+    }
+    let now = state.clock.now();
+    let mut record = minutes(state, &meeting, &case).await?;
+    record.status = MeetingStatus::Closed;
+    record.finalised_at = Some(now);
+    record.finalised_by_name = Some(format!(
+        "{} ({})",
+        user.user.name, user.user.organisation_name
+    ));
+    let tabled = view::tabled_action_ids(&record);
+    let table: Vec<_> = state
+        .store
+        .case_actions(case.id)
+        .await?
+        .into_iter()
+        .filter(|a| tabled.contains(&a.id))
+        .collect();
+    let snapshot = serde_json::to_string(&record).map_err(ApiError::internal)?;
+    let audit = user.principal().audit(
+        now,
+        "minutes.finalise",
+        Some(case.id),
+        Some(("meeting", meeting.id)),
+        None,
+    );
+    if !state
+        .store
+        .finalise_meeting(&meeting, &table, &snapshot, user.user.id, now, &audit)
+        .await?
+    {
+        return Err(finalised());
+    }
+    state
+        .events
+        .publish(case.id, CaseEvent::Finalised { meeting_id });
+    Ok(record)
+}
+
+/// The printable minutes as a complete HTML page.
+pub async fn minutes_html(
+    state: &AppState,
+    principal: &Principal,
+    meeting_id: Uuid,
+    lang: crate::i18n::Lang,
+) -> ApiResult<String> {
+    let (meeting, case, viewer) = load(state, principal, meeting_id).await?;
+    if viewer.kind() == InviteKind::Client {
+        return Err(ApiError::Forbidden("the client's view is the plan"));
+    }
+    let minutes = minutes(state, &meeting, &case).await?;
+    let now = state.clock.now();
+    state
+        .store
+        .record_audit(&viewer.principal().audit(
+            now,
+            "minutes.export",
+            Some(case.id),
+            Some(("meeting", meeting.id)),
+            None,
+        ))
+        .await?;
+    Ok(render::minutes_page(&minutes, lang))
+}
+
+fn finalised() -> ApiError {
+    ApiError::conflict(
+        "minutes_finalised",
+        "the minutes of this conference are final and can no longer change",
+    )
+}

@@ -1,0 +1,103 @@
+//! The client's own view: per life domain his wish, what he will do and what the others will
+//! do. Never the situation as the professionals describe it, never their notes, never
+//! escalations.
+
+use super::{Viewer, load};
+use crate::app::AppState;
+use crate::auth::Principal;
+use crate::domain::{ActionStatus, LifeDomain};
+use crate::error::{ApiError, ApiResult};
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::Serialize;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+/// One thing someone will do.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PlanItem {
+    pub description: String,
+    /// Who does it (empty for the client's own items).
+    pub who: Option<String>,
+    pub due_date: NaiveDate,
+    pub done: bool,
+}
+
+/// One life domain of the plan.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PlanDomain {
+    pub domain: LifeDomain,
+    /// The client's own wish, as written down in the conference.
+    pub my_wish: String,
+    /// "What I will do."
+    pub i_will: Vec<PlanItem>,
+    /// "What they will do."
+    pub they_will: Vec<PlanItem>,
+}
+
+/// The client's plan.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Plan {
+    pub meeting_id: Uuid,
+    pub scheduled_at: DateTime<Utc>,
+    pub purpose: String,
+    pub expected_release: NaiveDate,
+    pub domains: Vec<PlanDomain>,
+}
+
+/// The plan of the case of a conference, for its client (or a professional checking what the
+/// client sees).
+pub async fn plan(state: &AppState, principal: &Principal, meeting_id: Uuid) -> ApiResult<Plan> {
+    let (meeting, case, viewer) = load(state, principal, meeting_id).await?;
+    if matches!(&viewer, Viewer::Invitee(i) if i.invite.kind != crate::domain::InviteKind::Client) {
+        return Err(ApiError::Forbidden("the plan view is for the client"));
+    }
+    let entries = state.store.domain_entries(meeting.id).await?;
+    let actions = state.store.case_actions(case.id).await?;
+    let domains = LifeDomain::ALL
+        .iter()
+        .map(|&domain| {
+            let live = actions
+                .iter()
+                .filter(|a| a.domain == domain && a.status != ActionStatus::Cancelled);
+            let item = |a: &crate::storage::models::Action| PlanItem {
+                description: a.description.clone(),
+                who: (!a.owner_is_client)
+                    .then(|| a.owner_organisation_name.clone().unwrap_or_default()),
+                due_date: a.due_date,
+                done: a.status == ActionStatus::Done,
+            };
+            PlanDomain {
+                domain,
+                my_wish: entries
+                    .iter()
+                    .find(|e| e.domain == domain)
+                    .map(|e| e.client_wish.clone())
+                    .unwrap_or_default(),
+                i_will: live
+                    .clone()
+                    .filter(|a| a.owner_is_client)
+                    .map(item)
+                    .collect(),
+                they_will: live.filter(|a| !a.owner_is_client).map(item).collect(),
+            }
+        })
+        .collect();
+    let now = state.clock.now();
+    state
+        .store
+        .record_audit(&viewer.principal().audit(
+            now,
+            "plan.read",
+            Some(case.id),
+            Some(("meeting", meeting.id)),
+            None,
+        ))
+        .await?;
+    Ok(Plan {
+        meeting_id: meeting.id,
+        scheduled_at: meeting.scheduled_at,
+        purpose: meeting.purpose,
+        expected_release: case.expected_release,
+        domains,
+    })
+}

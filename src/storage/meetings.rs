@@ -1,0 +1,273 @@
+//! Conferences, their minutes per life domain, and finalisation.
+
+use super::models::{Action, DomainEntry, Meeting};
+use super::{BeginWrite, Store, on_pool};
+use crate::domain::{LifeDomain, MeetingStatus};
+use crate::meetings::view::AttendanceLine;
+use crate::storage::actions::select_action;
+use crate::storage::audit::{NewAudit, insert_audit};
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+macro_rules! select_meeting {
+    ($tail:literal) => {
+        concat!(
+            "SELECT mt.id, mt.case_id, mt.scheduled_at, mt.purpose, mt.chair_id, u.name AS chair_name, \
+             mt.status, mt.partners_may_edit, mt.started_at, mt.ended_at, mt.finalised_at, \
+             mt.finalised_by, mt.created_at \
+             FROM meeting mt JOIN app_user u ON u.id = mt.chair_id ",
+            $tail
+        )
+    };
+}
+
+macro_rules! select_entry {
+    ($tail:literal) => {
+        concat!(
+            "SELECT e.meeting_id, e.domain, e.situation, e.client_wish, e.notes, e.revision, \
+             e.updated_by, u.name AS updated_by_name, e.updated_at \
+             FROM domain_entry e JOIN app_user u ON u.id = e.updated_by ",
+            $tail
+        )
+    };
+}
+
+/// A conference to schedule.
+#[derive(Debug, Clone)]
+pub struct NewMeeting {
+    pub case_id: Uuid,
+    pub scheduled_at: DateTime<Utc>,
+    pub purpose: String,
+    pub chair_id: Uuid,
+    pub partners_may_edit: bool,
+    pub created_by: Uuid,
+}
+
+/// The text of one domain's minutes.
+#[derive(Debug, Clone, Default)]
+pub struct EntryText {
+    pub situation: String,
+    pub client_wish: String,
+    pub notes: String,
+}
+
+/// Why a write to the minutes was not made.
+#[derive(Debug, Clone)]
+pub enum MinutesRefusal {
+    /// No such meeting.
+    NoMeeting,
+    /// The minutes are final.
+    Finalised,
+    /// Someone else wrote this domain since the writer last read it; here is what is there now.
+    Stale(Box<DomainEntry>),
+}
+
+impl Store {
+    /// Schedules a conference.
+    pub async fn insert_meeting(
+        &self,
+        new: &NewMeeting,
+        now: DateTime<Utc>,
+        audit: &NewAudit,
+    ) -> Result<Meeting, sqlx::Error> {
+        const INSERT: &str = "INSERT INTO meeting (id, case_id, scheduled_at, purpose, chair_id, status, \
+            partners_may_edit, created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
+        const SELECT: &str = select_meeting!("WHERE mt.id = $1");
+        let id = audit.subject.map(|(_, id)| id).unwrap_or_else(Uuid::now_v7);
+        on_pool!(self, pool => {
+            let mut tx = pool.begin_write().await?;
+            sqlx::query(INSERT)
+                .bind(id).bind(new.case_id).bind(new.scheduled_at).bind(&new.purpose).bind(new.chair_id)
+                .bind(MeetingStatus::Scheduled).bind(new.partners_may_edit).bind(new.created_by).bind(now)
+                .execute(&mut *tx).await?;
+            insert_audit!(&mut *tx, audit)?;
+            let meeting = sqlx::query_as(SELECT).bind(id).fetch_one(&mut *tx).await?;
+            tx.commit().await?;
+            Ok(meeting)
+        })
+    }
+
+    /// One conference.
+    pub async fn meeting(&self, id: Uuid) -> Result<Option<Meeting>, sqlx::Error> {
+        const SQL: &str = select_meeting!("WHERE mt.id = $1");
+        on_pool!(self, pool => sqlx::query_as(SQL).bind(id).fetch_optional(pool).await)
+    }
+
+    /// The conferences of a case, in time order.
+    pub async fn case_meetings(&self, case_id: Uuid) -> Result<Vec<Meeting>, sqlx::Error> {
+        const SQL: &str = select_meeting!("WHERE mt.case_id = $1 ORDER BY mt.scheduled_at, mt.id");
+        on_pool!(self, pool => sqlx::query_as(SQL).bind(case_id).fetch_all(pool).await)
+    }
+
+    /// Marks a scheduled conference live (the first participant entered). Idempotent.
+    pub async fn mark_meeting_live(
+        &self,
+        id: Uuid,
+        now: DateTime<Utc>,
+    ) -> Result<bool, sqlx::Error> {
+        const SQL: &str = "UPDATE meeting SET status = 'live', started_at = COALESCE(started_at, $2) \
+                           WHERE id = $1 AND status = 'scheduled'";
+        on_pool!(self, pool => sqlx::query(SQL).bind(id).bind(now).execute(pool).await.map(|r| r.rows_affected() > 0))
+    }
+
+    /// Marks a live conference ended: nobody is in it any more. The minutes stay open until the
+    /// chair finalises them.
+    pub async fn mark_meeting_ended(
+        &self,
+        id: Uuid,
+        now: DateTime<Utc>,
+    ) -> Result<bool, sqlx::Error> {
+        const SQL: &str = "UPDATE meeting SET ended_at = $2 WHERE id = $1 AND status = 'live' AND ended_at IS NULL";
+        on_pool!(self, pool => sqlx::query(SQL).bind(id).bind(now).execute(pool).await.map(|r| r.rows_affected() > 0))
+    }
+
+    /// The minutes of a conference, per domain (only domains that were written).
+    pub async fn domain_entries(&self, meeting_id: Uuid) -> Result<Vec<DomainEntry>, sqlx::Error> {
+        const SQL: &str = select_entry!("WHERE e.meeting_id = $1 ORDER BY e.domain");
+        on_pool!(self, pool => sqlx::query_as(SQL).bind(meeting_id).fetch_all(pool).await)
+    }
+
+    /// Writes one domain's minutes, unless they are final or `base_revision` is stale.
+    pub async fn write_domain_entry(
+        &self,
+        meeting_id: Uuid,
+        domain: LifeDomain,
+        text: &EntryText,
+        base_revision: Option<i64>,
+        author: Uuid,
+        now: DateTime<Utc>,
+        audit: &NewAudit,
+    ) -> Result<Result<DomainEntry, MinutesRefusal>, sqlx::Error> {
+        const STATE: &str = "SELECT finalised_at FROM meeting WHERE id = $1";
+        const CURRENT: &str = select_entry!("WHERE e.meeting_id = $1 AND e.domain = $2");
+        const UPSERT: &str = "INSERT INTO domain_entry (meeting_id, domain, situation, client_wish, notes, \
+            revision, updated_by, updated_at) VALUES ($1, $2, $3, $4, $5, 1, $6, $7) \
+            ON CONFLICT (meeting_id, domain) DO UPDATE SET situation = excluded.situation, \
+            client_wish = excluded.client_wish, notes = excluded.notes, \
+            revision = domain_entry.revision + 1, updated_by = excluded.updated_by, \
+            updated_at = excluded.updated_at";
+        on_pool!(self, pool => {
+            let mut tx = pool.begin_write().await?;
+            let state: Option<Option<DateTime<Utc>>> =
+                sqlx::query_scalar(STATE).bind(meeting_id).fetch_optional(&mut *tx).await?;
+            match state {
+                None => return Ok(Err(MinutesRefusal::NoMeeting)),
+                Some(Some(_)) => return Ok(Err(MinutesRefusal::Finalised)),
+                Some(None) => {}
+            }
+            let current: Option<DomainEntry> =
+                sqlx::query_as(CURRENT).bind(meeting_id).bind(domain).fetch_optional(&mut *tx).await?;
+            let current_revision = current.as_ref().map_or(0, |e| e.revision);
+            if let (Some(base), Some(current)) = (base_revision, current) {
+                if base != current_revision {
+                    return Ok(Err(MinutesRefusal::Stale(Box::new(current))));
+                }
+            }
+            sqlx::query(UPSERT)
+                .bind(meeting_id).bind(domain).bind(&text.situation).bind(&text.client_wish)
+                .bind(&text.notes).bind(author).bind(now)
+                .execute(&mut *tx).await?;
+            insert_audit!(&mut *tx, audit)?;
+            let entry = sqlx::query_as(CURRENT).bind(meeting_id).bind(domain).fetch_one(&mut *tx).await?;
+            tx.commit().await?;
+            Ok(Ok(entry))
+        })
+    }
+
+    /// Makes the minutes final: stamps the meeting, closes it, records which actions were on the
+    /// table in which state, and stores `snapshot` (the rendered minutes as JSON) as version 1.
+    /// `false` if the minutes were already final (nothing is changed then).
+    pub async fn finalise_meeting(
+        &self,
+        meeting: &Meeting,
+        table: &[Action],
+        snapshot: &str,
+        by: Uuid,
+        now: DateTime<Utc>,
+        audit: &NewAudit,
+    ) -> Result<bool, sqlx::Error> {
+        const STAMP: &str = "UPDATE meeting SET finalised_at = $2, finalised_by = $3, status = 'closed', \
+            started_at = COALESCE(started_at, $2), ended_at = COALESCE(ended_at, $2) \
+            WHERE id = $1 AND finalised_at IS NULL";
+        const ON_TABLE: &str = "INSERT INTO meeting_action (meeting_id, action_id, status_at_close, carried_over) \
+            VALUES ($1, $2, $3, $4)";
+        const RECORD: &str = "INSERT INTO minutes_record (id, meeting_id, version, content, finalised_by, finalised_at) \
+            VALUES ($1, $2, 1, $3, $4, $5)";
+        on_pool!(self, pool => {
+            let mut tx = pool.begin_write().await?;
+            let stamped = sqlx::query(STAMP).bind(meeting.id).bind(now).bind(by).execute(&mut *tx).await?;
+            if stamped.rows_affected() == 0 {
+                return Ok(false);
+            }
+            for action in table {
+                let carried_over = action.meeting_id != Some(meeting.id);
+                sqlx::query(ON_TABLE).bind(meeting.id).bind(action.id).bind(action.status).bind(carried_over)
+                    .execute(&mut *tx).await?;
+            }
+            sqlx::query(RECORD).bind(Uuid::now_v7()).bind(meeting.id).bind(snapshot).bind(by).bind(now)
+                .execute(&mut *tx).await?;
+            insert_audit!(&mut *tx, audit)?;
+            tx.commit().await?;
+            Ok(true)
+        })
+    }
+
+    /// The stored final minutes of a conference (JSON), if it was finalised.
+    pub async fn minutes_record(&self, meeting_id: Uuid) -> Result<Option<String>, sqlx::Error> {
+        const SQL: &str = "SELECT content FROM minutes_record WHERE meeting_id = $1 ORDER BY version DESC LIMIT 1";
+        on_pool!(self, pool => sqlx::query_scalar(SQL).bind(meeting_id).fetch_optional(pool).await)
+    }
+
+    /// The actions of a case that were on the table at its finalised conferences, newest
+    /// conference first: `(meeting, action, status then)`. The carry-over count reads this.
+    pub async fn tabled_actions(
+        &self,
+        case_id: Uuid,
+    ) -> Result<Vec<(Uuid, Uuid, String)>, sqlx::Error> {
+        const SQL: &str = "SELECT ma.meeting_id, ma.action_id, ma.status_at_close FROM meeting_action ma \
+            JOIN meeting mt ON mt.id = ma.meeting_id WHERE mt.case_id = $1 \
+            ORDER BY mt.finalised_at DESC, mt.id";
+        on_pool!(self, pool => sqlx::query_as(SQL).bind(case_id).fetch_all(pool).await)
+    }
+
+    /// The actions agreed in one conference.
+    pub async fn meeting_actions(&self, meeting_id: Uuid) -> Result<Vec<Action>, sqlx::Error> {
+        const SQL: &str = select_action!("WHERE a.meeting_id = $1 ORDER BY a.domain, a.created_at");
+        on_pool!(self, pool => sqlx::query_as(SQL).bind(meeting_id).fetch_all(pool).await)
+    }
+
+    /// Who took part in a conference, in order of arrival.
+    pub async fn attendance(&self, meeting_id: Uuid) -> Result<Vec<AttendanceLine>, sqlx::Error> {
+        const SQL: &str = "SELECT name, organisation, role, joined_at, left_at FROM meeting_attendance \
+            WHERE meeting_id = $1 ORDER BY joined_at, id";
+        on_pool!(self, pool => sqlx::query_as(SQL).bind(meeting_id).fetch_all(pool).await)
+    }
+
+    /// Records that someone entered a conference; returns the row to close when they leave.
+    pub async fn record_join(
+        &self,
+        meeting_id: Uuid,
+        user_id: Option<Uuid>,
+        invite_id: Option<Uuid>,
+        who: &AttendanceLine,
+    ) -> Result<Uuid, sqlx::Error> {
+        const SQL: &str = "INSERT INTO meeting_attendance (id, meeting_id, user_id, invite_id, name, \
+            organisation, role, joined_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
+        let id = Uuid::now_v7();
+        on_pool!(self, pool => sqlx::query(SQL)
+            .bind(id).bind(meeting_id).bind(user_id).bind(invite_id).bind(&who.name)
+            .bind(who.organisation.as_deref()).bind(&who.role).bind(who.joined_at)
+            .execute(pool).await.map(|_| id))
+    }
+
+    /// Records that someone left a conference.
+    pub async fn record_leave(
+        &self,
+        attendance_id: Uuid,
+        now: DateTime<Utc>,
+    ) -> Result<(), sqlx::Error> {
+        const SQL: &str =
+            "UPDATE meeting_attendance SET left_at = $2 WHERE id = $1 AND left_at IS NULL";
+        on_pool!(self, pool => sqlx::query(SQL).bind(attendance_id).bind(now).execute(pool).await.map(drop))
+    }
+}
