@@ -1,0 +1,156 @@
+//! Invites: single-person, expiring, revocable, and stored only as a hash.
+
+use crate::helpers::*;
+use crate::on_both_backends;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+fn token_of(invite: &Value) -> String {
+    invite["url"]
+        .as_str()
+        .expect("an invite has a url")
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .to_owned()
+}
+
+on_both_backends! {
+    async fn an_invite_admits_one_person_and_refuses_anyone_else(app: TestApp) {
+        let demo = app.demo_case().await;
+        let (status, invite) = demo.casemanager.post(&format!("/api/meetings/{}/invites", demo.meeting_id), json!({ "kind": "client" })).await;
+        assert_eq!(status, StatusCode::CREATED, "{invite}");
+        assert!(invite["url"].as_str().unwrap().starts_with(&app.url("/join/")));
+        let token = token_of(&invite);
+
+        let (status, preview) = app.anonymous().get(&format!("/api/invites/{token}")).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!((preview["state"].as_str(), preview["kind"].as_str()), (Some("valid"), Some("client")));
+        assert!(preview["purpose"].as_str().unwrap().starts_with("Tweede netwerkberaad"));
+
+        let detainee = app.anonymous();
+        let (status, accepted) = detainee.post(&format!("/api/invites/{token}/accept"), json!({})).await;
+        assert_eq!(status, StatusCode::OK, "{accepted}");
+        let (status, me) = detainee.get("/api/me").await;
+        assert_eq!((status, me["kind"].as_str(), me["invite_kind"].as_str()), (StatusCode::OK, Some("invitee"), Some("client")));
+
+        // Opening the link again in the same browser is fine; anyone else is refused.
+        let (status, _) = detainee.post(&format!("/api/invites/{token}/accept"), json!({})).await;
+        assert_eq!(status, StatusCode::OK);
+        let someone_else = app.anonymous();
+        let (status, refused) = someone_else.post(&format!("/api/invites/{token}/accept"), json!({})).await;
+        assert_eq!((status, refused["error"].as_str()), (StatusCode::GONE, Some("gone")));
+        let (status, _) = someone_else.get("/api/me").await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+
+        // The chair's list shows the invite as used, without any token.
+        let (_, list) = demo.casemanager.get(&format!("/api/meetings/{}/invites", demo.meeting_id)).await;
+        let listed = list.as_array().unwrap().iter().find(|i| i["id"] == invite["invite"]["id"]).unwrap();
+        assert!(listed["used_at"].is_string());
+        assert!(!list.to_string().contains(&token), "tokens are never shown again");
+    }
+}
+
+on_both_backends! {
+    async fn invite_tokens_are_stored_only_as_their_hash(app: TestApp) {
+        let demo = app.demo_case().await;
+        let (_, invite) = demo.casemanager.post(&format!("/api/meetings/{}/invites", demo.meeting_id), json!({ "kind": "client" })).await;
+        let token = token_of(&invite);
+        let stored: Vec<Vec<u8>> = match app.backend {
+            Backend::Sqlite => {
+                let mut db = <sqlx::SqliteConnection as sqlx::Connection>::connect(&app.db.url).await.unwrap();
+                sqlx::query_scalar("SELECT token_hash FROM invite").fetch_all(&mut db).await.unwrap()
+            }
+            Backend::Postgres => {
+                let mut db = <sqlx::PgConnection as sqlx::Connection>::connect(&app.db.url).await.unwrap();
+                sqlx::query_scalar("SELECT token_hash FROM invite").fetch_all(&mut db).await.unwrap()
+            }
+        };
+        assert_eq!(stored.len(), 1);
+        assert_eq!(stored[0].len(), 32, "a SHA-256 hash");
+        assert!(!stored[0].windows(token.len()).any(|w| w == token.as_bytes()));
+    }
+}
+
+on_both_backends! {
+    async fn a_guest_accepts_the_confidentiality_statement_before_entering(app: TestApp) {
+        let demo = app.demo_case().await;
+        let (_, invite) = demo.casemanager.post(&format!("/api/meetings/{}/invites", demo.meeting_id),
+            json!({ "kind": "guest", "name": "Gerda Gast", "organisation": "Woonbron" })).await;
+        let token = token_of(&invite);
+        let (_, preview) = app.anonymous().get(&format!("/api/invites/{token}")).await;
+        assert_eq!(preview["requires_confidentiality"], true);
+        let guest = app.anonymous();
+        let (status, body) = guest.post(&format!("/api/invites/{token}/accept"), json!({})).await;
+        assert_eq!((status, body["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("accept_confidentiality")));
+        let (status, _) = guest.post(&format!("/api/invites/{token}/accept"), json!({ "accept_confidentiality": true })).await;
+        assert_eq!(status, StatusCode::OK);
+        let (status, page) = guest.get(&format!("/api/meetings/{}", demo.meeting_id)).await;
+        assert_eq!((status, page["taking_part_as"].as_str(), page["may_write"].as_bool()), (StatusCode::OK, Some("guest"), Some(false)));
+    }
+}
+
+on_both_backends! {
+    async fn a_member_invite_works_only_for_the_invited_account(app: TestApp) {
+        let demo = app.demo_case().await;
+        let (_, users) = demo.casemanager.get("/api/users").await;
+        let rik = users.as_array().unwrap().iter().find(|u| u["name"] == "Rik Vermeulen").map(id).unwrap();
+        let (status, invite) = demo.casemanager.post(&format!("/api/meetings/{}/invites", demo.meeting_id), json!({ "kind": "member", "user_id": rik })).await;
+        assert_eq!(status, StatusCode::CREATED, "{invite}");
+        let token = token_of(&invite);
+        let (status, _) = app.anonymous().post(&format!("/api/invites/{token}/accept"), json!({})).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+        let (status, _) = app.login(PROBATION).await.post(&format!("/api/invites/{token}/accept"), json!({})).await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+        let (status, accepted) = app.login(RIO).await.post(&format!("/api/invites/{token}/accept"), json!({})).await;
+        assert_eq!((status, accepted["meeting_id"].clone()), (StatusCode::OK, json!(demo.meeting_id)));
+
+        // Someone who is not on the case cannot be invited as a member.
+        let sanne = users.as_array().unwrap().iter().find(|u| u["name"] == "Sanne Kok").map(id).unwrap();
+        let (status, body) = demo.casemanager.post(&format!("/api/meetings/{}/invites", demo.meeting_id), json!({ "kind": "member", "user_id": sanne })).await;
+        assert_eq!((status, body["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("user_id")));
+    }
+}
+
+on_both_backends! {
+    async fn an_invite_expires_a_day_after_the_conference(app: TestApp) {
+        let demo = app.demo_case().await;
+        let (_, invite) = demo.casemanager.post(&format!("/api/meetings/{}/invites", demo.meeting_id), json!({ "kind": "client" })).await;
+        let token = token_of(&invite);
+        let expires_at: chrono::DateTime<chrono::Utc> = invite["expires_at"].as_str().unwrap().parse().unwrap();
+        app.clock.set(expires_at + chrono::Duration::seconds(1));
+        let (_, preview) = app.anonymous().get(&format!("/api/invites/{token}")).await;
+        assert_eq!(preview["state"], "expired");
+        let (status, body) = app.anonymous().post(&format!("/api/invites/{token}/accept"), json!({})).await;
+        assert_eq!(status, StatusCode::GONE);
+        assert!(body["message"].as_str().unwrap().contains("expired"));
+    }
+}
+
+on_both_backends! {
+    async fn a_revoked_invite_ends_its_holders_session(app: TestApp) {
+        let demo = app.demo_case().await;
+        let (_, invite) = demo.casemanager.post(&format!("/api/meetings/{}/invites", demo.meeting_id),
+            json!({ "kind": "guest", "name": "Gerda Gast", "organisation": "Woonbron" })).await;
+        let guest = app.anonymous();
+        let (status, _) = guest.post(&format!("/api/invites/{}/accept", token_of(&invite)), json!({ "accept_confidentiality": true })).await;
+        assert_eq!(status, StatusCode::OK);
+        let invite_id = id(&invite["invite"]);
+        let (status, _) = demo.casemanager.delete(&format!("/api/meetings/{}/invites/{invite_id}", demo.meeting_id)).await;
+        assert_eq!(status, StatusCode::NO_CONTENT);
+        let (status, _) = guest.get(&format!("/api/meetings/{}", demo.meeting_id)).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+        let (status, _) = app.anonymous().post(&format!("/api/invites/{}/accept", token_of(&invite)), json!({ "accept_confidentiality": true })).await;
+        assert_eq!(status, StatusCode::GONE);
+    }
+}
+
+on_both_backends! {
+    async fn an_unknown_or_malformed_invite_token_is_simply_not_found(app: TestApp) {
+        let anonymous = app.anonymous();
+        let (status, _) = anonymous.get("/api/invites/not-a-token").await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+        let (status, _) = anonymous.get(&format!("/api/invites/{}", "A".repeat(43))).await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+    }
+}

@@ -1,0 +1,12 @@
+//! The integration tests: the real service on port 0, on a fresh SQLite file and on a fresh
+//! PostgreSQL database per test, driven over HTTP like its users drive it.
+
+mod helpers;
+
+mod access;
+mod errors;
+mod flow;
+mod invites;
+mod openapi;
+mod restart;
+mod sessions;
