@@ -3,12 +3,12 @@
 //! subscribe and forward to their participants.
 
 use crate::domain::LifeDomain;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use tokio::sync::broadcast;
 use uuid::Uuid;
 
 /// A change to a case's data.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "what", rename_all = "snake_case")]
 pub enum CaseEvent {
     /// A domain's minutes of a conference were written.

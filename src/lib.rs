@@ -31,5 +31,6 @@ pub mod events;
 pub mod http;
 pub mod i18n;
 pub mod meetings;
+pub mod signalling;
 pub mod storage;
 pub mod timezone;

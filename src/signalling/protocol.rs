@@ -1,0 +1,400 @@
+//! The signalling protocol, version 1: one JSON message type per direction, tagged by `type`.
+//! `docs/signalling.md` describes the conversation; this file is its definition.
+
+use crate::domain::{InviteKind, MeetingStatus};
+use crate::events::CaseEvent;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+/// The protocol version this server speaks.
+pub const VERSION: u32 = 1;
+
+/// The largest message the server accepts (an SDP offer with simulcast is ~10 KiB).
+pub const MAX_MESSAGE_BYTES: usize = 64 * 1024;
+
+/// Which of a participant's two peer connections a message is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Pc {
+    /// The participant sends its camera and microphone to the server.
+    Publish,
+    /// The server sends everyone else's media to the participant.
+    Subscribe,
+}
+
+/// A trickled ICE candidate, as the browser's `RTCIceCandidateInit`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Candidate {
+    pub candidate: String,
+    #[serde(rename = "sdpMid", default, skip_serializing_if = "Option::is_none")]
+    pub sdp_mid: Option<String>,
+    #[serde(
+        rename = "sdpMLineIndex",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub sdp_m_line_index: Option<u16>,
+    #[serde(
+        rename = "usernameFragment",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub username_fragment: Option<String>,
+}
+
+/// Audio or video.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MediaKind {
+    Audio,
+    Video,
+}
+
+/// What a participant sends to the server.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum ClientMessage {
+    /// The first message: which conference, in which protocol version.
+    Join { v: u32, meeting_id: Uuid },
+    /// The offer of the publish connection (the participant's camera and microphone).
+    PublishOffer { sdp: String },
+    /// The answer to the server's latest `subscribe_offer`.
+    SubscribeAnswer { sdp: String },
+    /// A trickled ICE candidate for one of the two connections; `null` ends the trickle.
+    IceCandidate {
+        pc: Pc,
+        candidate: Option<Candidate>,
+    },
+    /// The participant's own microphone and camera state.
+    Mute { audio: bool, video: bool },
+    /// Hand up or down.
+    RaiseHand { raised: bool },
+    /// Chair: let someone in from the lobby.
+    Admit { participant_id: Uuid },
+    /// Chair: turn someone away from the lobby.
+    Deny { participant_id: Uuid },
+    /// Chair: ask someone to mute.
+    RequestMute {
+        participant_id: Uuid,
+        kind: MediaKind,
+    },
+    /// Chair: remove someone; their invite stops working.
+    Remove { participant_id: Uuid },
+    /// Chair: send the client out for a professionals-only part (debrief).
+    SendOutClient {},
+    /// Chair: bring the client back.
+    BringBackClient {},
+    /// Chair: end the conference for everyone.
+    EndMeeting {},
+    /// Leaving on purpose (closing the tab works too).
+    Leave {},
+}
+
+impl ClientMessage {
+    /// The `type` tag, for logs and errors.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            ClientMessage::Join { .. } => "join",
+            ClientMessage::PublishOffer { .. } => "publish_offer",
+            ClientMessage::SubscribeAnswer { .. } => "subscribe_answer",
+            ClientMessage::IceCandidate { .. } => "ice_candidate",
+            ClientMessage::Mute { .. } => "mute",
+            ClientMessage::RaiseHand { .. } => "raise_hand",
+            ClientMessage::Admit { .. } => "admit",
+            ClientMessage::Deny { .. } => "deny",
+            ClientMessage::RequestMute { .. } => "request_mute",
+            ClientMessage::Remove { .. } => "remove",
+            ClientMessage::SendOutClient {} => "send_out_client",
+            ClientMessage::BringBackClient {} => "bring_back_client",
+            ClientMessage::EndMeeting {} => "end_meeting",
+            ClientMessage::Leave {} => "leave",
+        }
+    }
+}
+
+/// Where a participant is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Presence {
+    /// Waiting to be admitted.
+    Lobby,
+    /// In the conference.
+    Admitted,
+    /// The client, sent out for a professionals-only part.
+    Out,
+}
+
+/// A participant as the others see them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Participant {
+    pub id: Uuid,
+    pub name: String,
+    pub organisation: Option<String>,
+    /// `casemanager`, `coordinator`, `partner`, `guest` or `client`.
+    pub role: String,
+    pub kind: InviteKind,
+    /// Chairs admit, mute, remove, send out and end.
+    pub chair: bool,
+    pub presence: Presence,
+    pub audio_muted: bool,
+    pub video_muted: bool,
+    pub hand_raised: bool,
+}
+
+/// A STUN or TURN server for the browser's `RTCPeerConnection`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IceServer {
+    pub urls: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub username: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credential: Option<String>,
+}
+
+/// The conference as the lobby shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MeetingInfo {
+    pub id: Uuid,
+    pub purpose: String,
+    pub scheduled_at: DateTime<Utc>,
+    pub status: MeetingStatus,
+}
+
+/// Which participant a forwarded stream belongs to. The stream id in the SDP (`msid`) is the
+/// participant id too; this map also says which is audio and which video.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TrackInfo {
+    /// The transceiver's `mid` in the subscribe connection.
+    pub mid: String,
+    pub participant_id: Uuid,
+    pub kind: MediaKind,
+}
+
+/// What the server sends to a participant.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ServerMessage {
+    /// The answer to `join`: who you are, what conference, which ICE servers to use.
+    Welcome {
+        v: u32,
+        you: Participant,
+        meeting: MeetingInfo,
+        ice_servers: Vec<IceServer>,
+    },
+    /// You wait in the lobby until a chair admits you.
+    Lobby,
+    /// You are in: everyone who is in the conference now (you included).
+    Admitted { participants: Vec<Participant> },
+    /// A chair turned you away from the lobby.
+    Denied,
+    /// To chairs: who waits in the lobby.
+    LobbyChanged { waiting: Vec<Participant> },
+    /// Someone entered the conference.
+    ParticipantJoined { participant: Participant },
+    /// Someone's state changed (mute, hand, sent out).
+    ParticipantUpdated { participant: Participant },
+    /// Someone left (`left`, `removed`, `connection_lost`, `sent_out`).
+    ParticipantLeft {
+        participant_id: Uuid,
+        reason: String,
+    },
+    /// The answer to your `publish_offer`.
+    PublishAnswer { sdp: String },
+    /// A (re)negotiation of your subscribe connection: answer with `subscribe_answer`.
+    SubscribeOffer { sdp: String, tracks: Vec<TrackInfo> },
+    /// A trickled ICE candidate of the server.
+    IceCandidate {
+        pc: Pc,
+        candidate: Option<Candidate>,
+    },
+    /// The chair asks you to mute.
+    MuteRequested { kind: MediaKind },
+    /// Who speaks now (loudest recent audio), or nobody.
+    ActiveSpeaker { participant_id: Option<Uuid> },
+    /// To the client: you are out for a professionals-only part; you receive no media meanwhile.
+    SentOut,
+    /// To the client: you are back in.
+    BroughtBack,
+    /// The minutes or actions changed: reload what the event names.
+    MinutesChanged { event: CaseEvent },
+    /// The chair removed you; your invite no longer admits you.
+    Removed,
+    /// The conference is over.
+    MeetingEnded { reason: String },
+    /// The last message was refused; the connection and the room are unchanged.
+    Error { code: String, message: String },
+}
+
+/// Why a message from a participant was refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refusal {
+    pub code: &'static str,
+    pub message: String,
+}
+
+impl Refusal {
+    pub fn new(code: &'static str, message: impl Into<String>) -> Self {
+        Refusal {
+            code,
+            message: message.into(),
+        }
+    }
+
+    pub fn to_message(&self) -> ServerMessage {
+        ServerMessage::Error {
+            code: self.code.to_owned(),
+            message: self.message.clone(),
+        }
+    }
+}
+
+/// Reads one text frame into a message, or says precisely why not.
+pub fn parse(text: &str) -> Result<ClientMessage, Refusal> {
+    if text.len() > MAX_MESSAGE_BYTES {
+        return Err(Refusal::new(
+            "too_large",
+            format!("messages are at most {MAX_MESSAGE_BYTES} bytes"),
+        ));
+    }
+    let value: serde_json::Value = serde_json::from_str(text)
+        .map_err(|e| Refusal::new("malformed", format!("not JSON: {e}")))?;
+    let Some(kind) = value
+        .get("type")
+        .and_then(|t| t.as_str())
+        .map(str::to_owned)
+    else {
+        return Err(Refusal::new(
+            "malformed",
+            "a message is an object with a string `type`",
+        ));
+    };
+    const KNOWN: &[&str] = &[
+        "join",
+        "publish_offer",
+        "subscribe_answer",
+        "ice_candidate",
+        "mute",
+        "raise_hand",
+        "admit",
+        "deny",
+        "request_mute",
+        "remove",
+        "send_out_client",
+        "bring_back_client",
+        "end_meeting",
+        "leave",
+    ];
+    if !KNOWN.contains(&kind.as_str()) {
+        return Err(Refusal::new(
+            "unknown_type",
+            format!(
+                "unknown message type `{}`",
+                kind.chars().take(40).collect::<String>()
+            ),
+        ));
+    }
+    serde_json::from_value(value)
+        .map_err(|e| Refusal::new("malformed", format!("invalid `{kind}`: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_join_message_parses() {
+        let id = Uuid::new_v4();
+        let text = format!(r#"{{"type":"join","v":1,"meeting_id":"{id}"}}"#);
+        assert_eq!(
+            parse(&text).unwrap(),
+            ClientMessage::Join {
+                v: 1,
+                meeting_id: id
+            }
+        );
+    }
+
+    #[test]
+    fn a_candidate_uses_the_browsers_field_names() {
+        let text = r#"{"type":"ice_candidate","pc":"publish","candidate":{"candidate":"candidate:1 1 udp 1 127.0.0.1 5000 typ host","sdpMid":"0","sdpMLineIndex":0}}"#;
+        let ClientMessage::IceCandidate {
+            pc,
+            candidate: Some(c),
+        } = parse(text).unwrap()
+        else {
+            panic!("a candidate")
+        };
+        assert_eq!(
+            (pc, c.sdp_mid.as_deref(), c.sdp_m_line_index),
+            (Pc::Publish, Some("0"), Some(0))
+        );
+    }
+
+    #[test]
+    fn broken_json_unknown_types_and_bad_fields_are_told_apart() {
+        assert_eq!(parse("{").unwrap_err().code, "malformed");
+        assert_eq!(parse("[]").unwrap_err().code, "malformed");
+        assert_eq!(
+            parse(r#"{"type":"dance"}"#).unwrap_err().code,
+            "unknown_type"
+        );
+        assert_eq!(
+            parse(r#"{"type":"mute","audio":"yes","video":false}"#)
+                .unwrap_err()
+                .code,
+            "malformed"
+        );
+        assert_eq!(
+            parse(r#"{"type":"leave","extra":1}"#).unwrap_err().code,
+            "malformed"
+        );
+    }
+
+    #[test]
+    fn an_oversized_message_is_refused_before_parsing() {
+        let text = format!(
+            r#"{{"type":"publish_offer","sdp":"{}"}}"#,
+            "a".repeat(MAX_MESSAGE_BYTES)
+        );
+        assert_eq!(parse(&text).unwrap_err().code, "too_large");
+    }
+
+    #[test]
+    fn every_known_type_round_trips() {
+        let id = Uuid::new_v4();
+        let messages = vec![
+            ClientMessage::Join {
+                v: 1,
+                meeting_id: id,
+            },
+            ClientMessage::PublishOffer { sdp: "v=0".into() },
+            ClientMessage::SubscribeAnswer { sdp: "v=0".into() },
+            ClientMessage::IceCandidate {
+                pc: Pc::Subscribe,
+                candidate: None,
+            },
+            ClientMessage::Mute {
+                audio: true,
+                video: false,
+            },
+            ClientMessage::RaiseHand { raised: true },
+            ClientMessage::Admit { participant_id: id },
+            ClientMessage::Deny { participant_id: id },
+            ClientMessage::RequestMute {
+                participant_id: id,
+                kind: MediaKind::Audio,
+            },
+            ClientMessage::Remove { participant_id: id },
+            ClientMessage::SendOutClient {},
+            ClientMessage::BringBackClient {},
+            ClientMessage::EndMeeting {},
+            ClientMessage::Leave {},
+        ];
+        for message in messages {
+            let text = serde_json::to_string(&message).unwrap();
+            assert_eq!(parse(&text).unwrap(), message, "{text}");
+            assert!(text.contains(&format!("\"type\":\"{}\"", message.kind())));
+        }
+    }
+}
