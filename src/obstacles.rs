@@ -165,14 +165,8 @@ pub async fn detail(state: &AppState, user: &UserPrincipal, id: Uuid) -> ApiResu
     let obstacle = state.store.obstacle(id).await?.ok_or(ApiError::NotFound)?;
     let filter = EscalationFilter {
         viewer: access::escalation_scope(user),
-        status: None,
-        reason: None,
-        domain: None,
-        municipality_id: None,
-        case_id: None,
-        opened_before: None,
         obstacle_id: Some(id),
-        limit: 1000,
+        ..EscalationFilter::unrestricted()
     };
     let linked_escalations = queue::read_audited(state, user, &filter).await?;
     Ok(ObstacleDetail {

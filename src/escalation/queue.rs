@@ -115,11 +115,13 @@ pub async fn escalate_by_hand(
         except: Some(user.user.id),
         mail: state.mailer.is_some(),
     };
-    state
+    let opened = state
         .store
         .insert_escalation(&new, now, &audit, &notice)
         .await?
-        .ok_or_else(|| ApiError::internal("a manual escalation has no rule key to collide on"))
+        .ok_or_else(|| ApiError::internal("a manual escalation has no rule key to collide on"))?;
+    state.outbox.notify_one();
+    Ok(opened)
 }
 
 /// The escalations the caller may see, oldest first. Each listed escalation is a read of its
@@ -219,6 +221,29 @@ pub async fn detail(
     })
 }
 
+/// The escalation, if the caller may take the steering group's steps on it.
+async fn decidable(state: &AppState, user: &UserPrincipal, id: Uuid) -> ApiResult<Escalation> {
+    let escalation = readable(state, user, id).await?;
+    if !access::may_decide(user) {
+        return Err(ApiError::Forbidden(
+            "only the steering group reviews, decides and closes escalations",
+        ));
+    }
+    Ok(escalation)
+}
+
+/// Records the steering group's decision: checked for access first, then for content.
+pub async fn decide(
+    state: &AppState,
+    user: &UserPrincipal,
+    id: Uuid,
+    input: DecisionInput,
+) -> ApiResult<Escalation> {
+    decidable(state, user, id).await?;
+    let decision = parse_decision(state, input).await?;
+    step(state, user, id, Step::Decide(decision)).await
+}
+
 /// Takes a step of the workflow: review, decide or close.
 pub async fn step(
     state: &AppState,
@@ -226,12 +251,7 @@ pub async fn step(
     id: Uuid,
     step: Step,
 ) -> ApiResult<Escalation> {
-    let escalation = readable(state, user, id).await?;
-    if !access::may_decide(user) {
-        return Err(ApiError::Forbidden(
-            "only the steering group reviews, decides and closes escalations",
-        ));
-    }
+    let escalation = decidable(state, user, id).await?;
     let (action, detail) = match &step {
         Step::Review => ("escalation.review", None),
         Step::Decide(d) => ("escalation.decide", Some(d.kind.to_string())),
@@ -255,24 +275,25 @@ pub async fn step(
         except: Some(user.user.id),
         mail: state.mailer.is_some(),
     });
-    state
+    let stepped = state
         .store
         .escalation_step(id, &step, user.user.id, now, &audit, notice.as_ref())
-        .await?
-        .ok_or_else(|| {
-            ApiError::conflict(
-                "wrong_status",
-                format!(
-                    "this escalation is {}; that step is not possible now",
-                    escalation.status
-                ),
-            )
-        })
+        .await?;
+    state.outbox.notify_one();
+    stepped.ok_or_else(|| {
+        ApiError::conflict(
+            "wrong_status",
+            format!(
+                "this escalation is {}; that step is not possible now",
+                escalation.status
+            ),
+        )
+    })
 }
 
 /// Checks a decision against its kind: an assignment names an organisation and a future due
 /// date, an obstacle names one of the register or a new one, and nothing else is accepted.
-pub async fn parse_decision(state: &AppState, input: DecisionInput) -> ApiResult<Decision> {
+async fn parse_decision(state: &AppState, input: DecisionInput) -> ApiResult<Decision> {
     let note = validate::required_text("note", &input.note, 2_000)?;
     let assigned = input.assigned_organisation_id.is_some() || input.assigned_due_date.is_some();
     let obstacle = input.obstacle_id.is_some() || input.new_obstacle.is_some();

@@ -122,6 +122,24 @@ pub struct EscalationFilter {
     pub limit: i64,
 }
 
+impl EscalationFilter {
+    /// Every escalation, unfiltered: for callers that already checked access to what they ask
+    /// for (one case, the steering group's queue).
+    pub fn unrestricted() -> Self {
+        EscalationFilter {
+            viewer: None,
+            status: None,
+            reason: None,
+            domain: None,
+            municipality_id: None,
+            case_id: None,
+            opened_before: None,
+            obstacle_id: None,
+            limit: 1000,
+        }
+    }
+}
+
 /// A step of the steering group's workflow.
 #[derive(Debug, Clone)]
 pub enum Step {

@@ -5,6 +5,7 @@ mod helpers;
 
 mod access;
 mod errors;
+mod escalation;
 mod flow;
 mod invites;
 mod openapi;
