@@ -33,6 +33,7 @@ pub mod domain;
 pub mod error;
 pub mod escalation;
 pub mod events;
+pub mod figures;
 pub mod http;
 pub mod i18n;
 pub mod meetings;

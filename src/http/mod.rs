@@ -8,6 +8,7 @@ mod cases;
 mod directory;
 mod escalations;
 pub mod extract;
+mod figures;
 mod invites;
 mod meetings;
 mod notifications;
@@ -51,6 +52,7 @@ use utoipa_axum::router::OpenApiRouter;
         (name = "escalations", description = "Escalation to the steering group: queue, decisions, rules engine"),
         (name = "obstacles", description = "The register of systemic obstacles (knelpunten)"),
         (name = "notifications", description = "The caller's own notifications"),
+        (name = "figures", description = "The dashboard: figures as JSON, SVG charts and CSV"),
         (name = "admin", description = "Accounts, organisations, the audit trail"),
     )
 )]
@@ -69,6 +71,7 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(escalations::router())
         .merge(obstacles::router())
         .merge(notifications::router())
+        .merge(figures::router())
         .split_for_parts()
 }
 

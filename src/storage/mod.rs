@@ -14,6 +14,7 @@ pub mod audit;
 pub mod cases;
 pub mod escalations;
 pub mod facts;
+pub mod figures;
 pub mod invites;
 pub mod meetings;
 pub mod models;
