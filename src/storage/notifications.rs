@@ -124,8 +124,6 @@ pub struct Outgoing {
     pub id: Uuid,
     pub email: String,
     pub kind: String,
-    pub subject_kind: String,
-    pub subject_id: Uuid,
     pub mail_attempts: i64,
 }
 
@@ -183,7 +181,7 @@ impl Store {
 
     /// E-mails waiting in the outbox, oldest first.
     pub async fn outbox(&self, limit: i64) -> Result<Vec<Outgoing>, sqlx::Error> {
-        const SQL: &str = "SELECT n.id, u.email, n.kind, n.subject_kind, n.subject_id, n.mail_attempts \
+        const SQL: &str = "SELECT n.id, u.email, n.kind, n.mail_attempts \
             FROM notification n JOIN app_user u ON u.id = n.user_id \
             WHERE n.mail_pending ORDER BY n.created_at, n.id LIMIT $1";
         on_pool!(self, pool => sqlx::query_as(SQL).bind(limit).fetch_all(pool).await)

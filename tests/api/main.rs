@@ -12,4 +12,5 @@ mod invites;
 mod obstacles;
 mod openapi;
 mod restart;
+mod rules;
 mod sessions;
