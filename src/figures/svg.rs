@@ -99,9 +99,18 @@ pub fn render(chart: Chart, figures: &Figures, lang: Lang) -> String {
     let (bars, max) = bars(chart, figures, lang);
     let key = format!("figures.chart.{}", chart.slug());
     let title = t(lang, &format!("{key}.title")).to_owned();
-    let range = t(lang, "figures.range")
-        .replace("{from}", &figures.from.format("%d-%m-%Y").to_string())
-        .replace("{to}", &figures.to.format("%d-%m-%Y").to_string());
+    // The time series cover the range; the other two are a picture of today.
+    let range = match chart {
+        Chart::OnTime | Chart::DecisionTime => t(lang, "figures.range")
+            .replace("{from}", &figures.from.format("%d-%m-%Y").to_string())
+            .replace("{to}", &figures.to.format("%d-%m-%Y").to_string()),
+        Chart::EscalationAge | Chart::Warnings => t(lang, "figures.as_of").replace(
+            "{date}",
+            &crate::timezone::to_local(figures.generated_at)
+                .format("%d-%m-%Y")
+                .to_string(),
+        ),
+    };
     let values: Vec<String> = bars
         .iter()
         .map(|b| format!("{}: {}", b.label, b.text))
