@@ -8,6 +8,7 @@ use crate::domain::validate::{self, Invalid};
 use crate::domain::{ActionStatus, LifeDomain};
 use crate::error::{ApiError, ApiResult};
 use crate::events::CaseEvent;
+use crate::notifications;
 use crate::storage::actions::{NewAction, StatusChange};
 use crate::storage::models::{Action, ActionEvent};
 use chrono::NaiveDate;
@@ -140,6 +141,10 @@ pub async fn create(
             action_id: action.id,
         },
     );
+    // The action stands; a notification that fails to be written is logged, not an error.
+    if let Err(e) = notifications::action_assigned(state, &action, user.user.id).await {
+        tracing::error!(error = %e, action = %action.id, "assignment notification not written");
+    }
     Ok(action)
 }
 

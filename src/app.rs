@@ -8,8 +8,10 @@ use crate::auth::token::{self, Keys};
 use crate::clock::SharedClock;
 use crate::config::{Config, Secret};
 use crate::demo;
+use crate::escalation::{EscalationSettings, engine};
 use crate::events::Events;
 use crate::http;
+use crate::notifications::mail::{self, MailConfigError, Mailer};
 use crate::sfu::{Sfu, SfuConfig};
 use crate::signalling::ice::IceConfig;
 use crate::signalling::persist::Persister;
@@ -19,8 +21,11 @@ use crate::storage::{OpenError, Store};
 use axum_server::tls_rustls::RustlsConfig;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 use tokio::net::TcpListener;
-use tokio_util::sync::CancellationToken;
+use tokio::sync::Notify;
+use tokio::task::JoinHandle;
+use tokio_util::sync::{CancellationToken, DropGuard};
 
 /// Settings the request handlers read.
 #[derive(Debug, Clone)]
@@ -51,6 +56,13 @@ pub struct AppState {
     pub events: Events,
     /// The conferences running on this node.
     pub rooms: Rooms,
+    /// The escalation rules, readiness lead times and engine schedule.
+    pub escalation: Arc<EscalationSettings>,
+    /// Sends notification e-mails; `None` when no SMTP server is configured.
+    pub mailer: Option<Arc<Mailer>>,
+    /// Poked after a notification is queued, so its e-mail leaves without waiting for the
+    /// engine's next run.
+    pub outbox: Arc<Notify>,
 }
 
 /// Why the service could not start.
@@ -66,6 +78,8 @@ pub enum StartError {
     Listener(std::io::Error),
     #[error("cannot load the TLS certificate or key: {0}")]
     Tls(std::io::Error),
+    #[error(transparent)]
+    Mail(#[from] MailConfigError),
 }
 
 /// A built service, ready to run.
@@ -75,6 +89,11 @@ pub struct App {
     router: axum::Router,
     shutdown: CancellationToken,
     state: AppState,
+    /// The background work (escalation engine, e-mail outbox). It stops with the shutdown
+    /// token, or when the server ends on its own, or when the `App` is dropped unrun.
+    background: Vec<JoinHandle<()>>,
+    /// Cancels the background work (a child of `shutdown`) when dropped.
+    stop_background: DropGuard,
     /// The accounts printed at start-up (demo) or the bootstrap admin's one-time password.
     pub banner: Vec<String>,
 }
@@ -92,7 +111,8 @@ impl App {
         &self.state
     }
 
-    /// Serves until the shutdown token is cancelled, then lets requests in flight finish.
+    /// Serves until the shutdown token is cancelled, then lets requests in flight and the
+    /// background work finish before the store closes.
     pub async fn run(self) -> std::io::Result<()> {
         let App {
             listener,
@@ -100,13 +120,15 @@ impl App {
             router,
             shutdown,
             state,
+            background,
+            stop_background,
             ..
         } = self;
         let service = router.into_make_service_with_connect_info::<SocketAddr>();
         let served = match tls {
             None => {
                 axum::serve(listener, service)
-                    .with_graceful_shutdown(shutdown.cancelled_owned())
+                    .with_graceful_shutdown(shutdown.clone().cancelled_owned())
                     .await
             }
             Some(tls) => {
@@ -122,6 +144,13 @@ impl App {
                     .await
             }
         };
+        // Only our own child token: the caller's token is theirs to cancel.
+        drop(stop_background);
+        for task in background {
+            if let Err(e) = task.await {
+                tracing::error!(error = %e, "a background task ended abnormally");
+            }
+        }
         state.store.close().await;
         served
     }
@@ -198,6 +227,17 @@ pub async fn build(
         invite_limiter: Arc::new(Limiter::new(60, chrono::Duration::minutes(1))),
         events,
         rooms,
+        escalation: Arc::new(EscalationSettings {
+            rules: config.rules(),
+            lead_days: config.lead_days(),
+            interval: (config.engine_interval_secs > 0)
+                .then(|| Duration::from_secs(config.engine_interval_secs)),
+        }),
+        mailer: match &config.smtp_url {
+            Some(url) => Some(Arc::new(Mailer::new(url, &config.smtp_from)?)),
+            None => None,
+        },
+        outbox: Arc::new(Notify::new()),
     };
     let mut banner = Vec::new();
     if config.demo {
@@ -214,12 +254,22 @@ pub async fn build(
             .push("Wijzig het bij de eerste keer inloggen. / Change it at the first login.".into());
     }
     let router = http::router(state.clone());
+    let stop = shutdown.child_token();
+    let mut background = Vec::new();
+    if let Some(interval) = state.escalation.interval {
+        background.push(engine::spawn(state.clone(), interval, stop.clone()));
+    }
+    if state.mailer.is_some() {
+        background.push(mail::spawn_outbox(state.clone(), stop.clone()));
+    }
     Ok(App {
         listener,
         tls,
         router,
         shutdown,
         state,
+        background,
+        stop_background: stop.drop_guard(),
         banner,
     })
 }

@@ -4,9 +4,11 @@ use crate::app::AppState;
 use crate::auth::access::{self, CaseRights};
 use crate::auth::{Principal, UserPrincipal};
 use crate::domain::validate::{self, Invalid};
-use crate::domain::{OrganisationKind, Role};
+use crate::domain::{CaseStatus, OrganisationKind, Role};
 use crate::error::{ApiError, ApiResult};
+use crate::escalation::readiness::{self, ReadinessWarning};
 use crate::storage::cases::{CaseSummary, NewCase, NewMember};
+use crate::storage::escalations::{Escalation, EscalationFilter};
 use crate::storage::models::{Action, AuditEvent, Case, CaseMember, Meeting};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
@@ -44,6 +46,10 @@ pub struct CaseDetail {
     pub members: Vec<CaseMember>,
     pub meetings: Vec<Meeting>,
     pub actions: Vec<Action>,
+    /// Life domains not in hand while the release comes closer than their lead time.
+    pub readiness: Vec<ReadinessWarning>,
+    /// The case's escalations to the steering group, with their decisions, oldest first.
+    pub escalations: Vec<Escalation>,
     /// What the caller may do here, so the client can show the right controls.
     pub may_manage: bool,
     pub may_read_audit: bool,
@@ -67,12 +73,13 @@ pub async fn load(
 /// The cases the user may see, nearest release first. Each listed case is a read.
 pub async fn list(state: &AppState, user: &UserPrincipal) -> ApiResult<Vec<CaseSummary>> {
     let now = state.clock.now();
-    let cases = state
+    let mut cases = state
         .store
         .visible_cases(access::viewer(user), now.date_naive())
         .await?;
     let principal = user.principal();
-    for summary in &cases {
+    for summary in &mut cases {
+        summary.readiness = readiness(state, &summary.case).await?;
         state
             .store
             .record_audit(&principal.audit(now, "case.list", Some(summary.case.id), None, None))
@@ -143,6 +150,14 @@ pub async fn detail(
     let members = state.store.case_members(case_id).await?;
     let meetings = state.store.case_meetings(case_id).await?;
     let actions = state.store.case_actions(case_id).await?;
+    let readiness = readiness(state, &case).await?;
+    let escalations = state
+        .store
+        .escalations(&EscalationFilter {
+            case_id: Some(case_id),
+            ..EscalationFilter::unrestricted()
+        })
+        .await?;
     let now = state.clock.now();
     state
         .store
@@ -157,9 +172,26 @@ pub async fn detail(
         members,
         meetings,
         actions,
+        readiness,
+        escalations,
         may_manage: rights.manage,
         may_read_audit: access::may_read_audit(user, Some(rights)),
     })
+}
+
+/// The readiness warnings of an open case today (Dutch calendar); none for a closed case.
+async fn readiness(state: &AppState, case: &Case) -> ApiResult<Vec<ReadinessWarning>> {
+    if case.status != CaseStatus::Open {
+        return Ok(Vec::new());
+    }
+    let today = crate::timezone::to_local(state.clock.now()).date_naive();
+    let in_hand = state.store.domains_in_hand(case.id).await?;
+    Ok(readiness::warnings(
+        today,
+        case.expected_release,
+        &state.escalation.lead_days,
+        &in_hand,
+    ))
 }
 
 /// Adds a person or a whole organisation to the need-to-know list.

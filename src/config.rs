@@ -2,6 +2,9 @@
 //! container can be configured without a command line.
 
 use crate::clock::{SharedClock, SystemClock};
+use crate::domain::LifeDomain;
+use crate::escalation::readiness::LeadDays;
+use crate::escalation::rules::RuleConfig;
 use clap::Parser;
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
@@ -137,6 +140,57 @@ pub struct Config {
         hide = true
     )]
     pub ws_ping_ms: u64,
+    /// Days past its due date after which an action that is not done escalates (`overdue`).
+    #[arg(long, env = "KETENTAFEL_OVERDUE_DAYS", default_value_t = 14)]
+    pub overdue_days: u32,
+
+    /// Days an action may stay `blocked` before it escalates (`blocked`).
+    #[arg(long, env = "KETENTAFEL_BLOCKED_DAYS", default_value_t = 7)]
+    pub blocked_days: u32,
+
+    /// Consecutive finalised conferences at which an action may be on the table, still pending,
+    /// before it escalates (`carried_over`).
+    #[arg(long, env = "KETENTAFEL_CARRY_OVER_CONFERENCES", default_value_t = 3,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub carry_over_conferences: u32,
+
+    /// Seconds between background runs of the escalation engine (which also sends the due-date
+    /// reminders and the e-mail outbox); 0 switches the background run off.
+    #[arg(long, env = "KETENTAFEL_ENGINE_INTERVAL_SECS", default_value_t = 900)]
+    pub engine_interval_secs: u64,
+
+    /// Readiness lead time of the ID domain, in days before release.
+    #[arg(long, env = "KETENTAFEL_LEAD_DAYS_ID", default_value_t = LifeDomain::Id.default_lead_days())]
+    pub lead_days_id: u32,
+
+    /// Readiness lead time of the housing domain, in days before release.
+    #[arg(long, env = "KETENTAFEL_LEAD_DAYS_HOUSING", default_value_t = LifeDomain::Housing.default_lead_days())]
+    pub lead_days_housing: u32,
+
+    /// Readiness lead time of the work-and-income domain, in days before release.
+    #[arg(long, env = "KETENTAFEL_LEAD_DAYS_WORK_INCOME", default_value_t = LifeDomain::WorkIncome.default_lead_days())]
+    pub lead_days_work_income: u32,
+
+    /// Readiness lead time of the debts domain, in days before release.
+    #[arg(long, env = "KETENTAFEL_LEAD_DAYS_DEBTS", default_value_t = LifeDomain::Debts.default_lead_days())]
+    pub lead_days_debts: u32,
+
+    /// Readiness lead time of the care domain, in days before release.
+    #[arg(long, env = "KETENTAFEL_LEAD_DAYS_CARE", default_value_t = LifeDomain::Care.default_lead_days())]
+    pub lead_days_care: u32,
+
+    /// SMTP server for e-mail notifications, e.g. `smtps://user:pass@mail.example:465` or
+    /// `smtp://relay.example:587?tls=required`. Without it, notifications are in-app only.
+    #[arg(long, env = "KETENTAFEL_SMTP_URL", hide_env_values = true)]
+    pub smtp_url: Option<Secret>,
+
+    /// The sender of notification e-mails.
+    #[arg(
+        long,
+        env = "KETENTAFEL_SMTP_FROM",
+        default_value = "Ketentafel <noreply@ketentafel.invalid>"
+    )]
+    pub smtp_from: String,
 
     /// The clock; tests replace it to move time.
     #[arg(skip = default_clock())]
@@ -185,6 +239,28 @@ impl Config {
     /// The address media sockets bind to.
     pub fn media_ip(&self) -> IpAddr {
         self.media_ip.unwrap_or(self.bind.ip())
+    }
+
+    /// The escalation rules as configured.
+    pub fn rules(&self) -> RuleConfig {
+        RuleConfig {
+            overdue_days: self.overdue_days.into(),
+            blocked_days: self.blocked_days.into(),
+            carry_over_conferences: self.carry_over_conferences.max(1) as usize,
+        }
+    }
+
+    /// The readiness lead times as configured.
+    pub fn lead_days(&self) -> LeadDays {
+        LeadDays::from_fn(|domain| {
+            i64::from(match domain {
+                LifeDomain::Id => self.lead_days_id,
+                LifeDomain::Housing => self.lead_days_housing,
+                LifeDomain::WorkIncome => self.lead_days_work_income,
+                LifeDomain::Debts => self.lead_days_debts,
+                LifeDomain::Care => self.lead_days_care,
+            })
+        })
     }
 
     /// Where invite links point, without a trailing slash.

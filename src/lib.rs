@@ -11,6 +11,10 @@
 //! - [`auth`]: sessions, invites as credentials, passwords, and the access rules.
 //! - [`cases`], [`meetings`], [`actions`], [`accounts`]: the domain operations, each checking
 //!   access and writing the audit trail.
+//! - [`escalation`]: the rules engine (pure rules, injected clock), readiness before release,
+//!   and the steering group's queue and decisions; [`obstacles`]: the register of systemic
+//!   bottlenecks; [`figures`]: the dashboard's numbers, charts (SVG) and CSV;
+//!   [`notifications`]: in-app notifications and their e-mails.
 //! - [`domain`]: the vocabulary (life domains, roles, statuses) and input validation.
 //! - [`storage`]: SQLite or PostgreSQL behind one set of portable queries.
 //! - [`events`]: changes to case data, for live views.
@@ -27,11 +31,15 @@ pub mod config;
 pub mod demo;
 pub mod domain;
 pub mod error;
+pub mod escalation;
 pub mod events;
+pub mod figures;
 pub mod headless;
 pub mod http;
 pub mod i18n;
 pub mod meetings;
+pub mod notifications;
+pub mod obstacles;
 pub mod sfu;
 pub mod signalling;
 pub mod storage;

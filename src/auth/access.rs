@@ -78,6 +78,38 @@ pub fn may_update_action(user: &UserPrincipal, rights: CaseRights, action: &Acti
         || action.owner_organisation_id == Some(user.user.organisation_id)
 }
 
+/// Whose escalations (and figures) a user sees: everything, aggregated for steering and admin,
+/// or only those of the cases the user may see. Invitees never reach this (no account).
+pub fn escalation_scope(user: &UserPrincipal) -> Option<Viewer> {
+    match user.role() {
+        Role::Steering | Role::Admin => None,
+        Role::Casemanager | Role::Coordinator | Role::Partner => Some(viewer(user)),
+    }
+}
+
+/// Whether `user` reads an escalation of a case: always for steering and admin (the queue
+/// gives them the context to decide, not the case itself), otherwise only with `rights` on
+/// the case.
+pub fn may_read_escalation(user: &UserPrincipal, rights: Option<CaseRights>) -> bool {
+    escalation_scope(user).is_none() || rights.is_some()
+}
+
+/// Whether `user` takes the steering group's steps: review, decide, close.
+pub fn may_decide(user: &UserPrincipal) -> bool {
+    user.role() == Role::Steering
+}
+
+/// Whether `user` may start a run of the escalation engine.
+pub fn may_run_engine(user: &UserPrincipal) -> bool {
+    matches!(user.role(), Role::Steering | Role::Admin)
+}
+
+/// Whether `user` keeps the obstacles register: the coordinator records systemic obstacles,
+/// the steering group marks them.
+pub fn may_write_obstacles(user: &UserPrincipal) -> bool {
+    matches!(user.role(), Role::Coordinator | Role::Steering)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -119,6 +151,29 @@ mod tests {
             created_at: Utc::now(),
             closed_at: None,
         }
+    }
+
+    #[test]
+    fn only_steering_and_admin_see_every_escalation_and_only_steering_decides() {
+        for role in Role::ALL {
+            let u = user(*role, Uuid::new_v4());
+            let all = matches!(role, Role::Steering | Role::Admin);
+            assert_eq!(escalation_scope(&u).is_none(), all, "{role}");
+            assert_eq!(may_read_escalation(&u, None), all, "{role}");
+            assert_eq!(may_decide(&u), *role == Role::Steering, "{role}");
+            assert_eq!(may_run_engine(&u), all, "{role}");
+        }
+    }
+
+    #[test]
+    fn a_partner_reads_the_escalations_of_a_case_he_is_on() {
+        let partner = user(Role::Partner, Uuid::new_v4());
+        let rights = CaseRights {
+            member: true,
+            manage: false,
+        };
+        assert!(may_read_escalation(&partner, Some(rights)));
+        assert!(!may_write_obstacles(&partner));
     }
 
     #[test]

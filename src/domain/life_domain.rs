@@ -21,7 +21,7 @@ impl LifeDomain {
     /// weeks; housing must be settled well before the three months after which arrears lead to
     /// eviction; a payment plan takes about a month; health insurance must run on the day of
     /// release (two weeks to arrange the reactivation).
-    pub fn default_lead_days(self) -> i64 {
+    pub const fn default_lead_days(self) -> u32 {
         match self {
             LifeDomain::Id => 21,
             LifeDomain::Housing => 42,

@@ -6,9 +6,13 @@ mod actions;
 mod admin;
 mod cases;
 mod directory;
+mod escalations;
 pub mod extract;
+mod figures;
 mod invites;
 mod meetings;
+mod notifications;
+mod obstacles;
 mod session;
 mod web;
 
@@ -32,7 +36,8 @@ use utoipa_axum::router::OpenApiRouter;
 #[openapi(
     info(
         title = "Ketentafel API",
-        description = "Cases, case conferences, five-domain minutes, actions and invites. \
+        description = "Cases, case conferences, five-domain minutes, actions, invites, and \
+            escalation to the steering group. \
             Every error is `{ \"error\": code, \"message\": text }`.",
         license(name = "EUPL-1.2")
     ),
@@ -44,6 +49,10 @@ use utoipa_axum::router::OpenApiRouter;
         (name = "actions", description = "Agreed actions"),
         (name = "invites", description = "Personal invitations to a conference"),
         (name = "directory", description = "Organisations and colleagues"),
+        (name = "escalations", description = "Escalation to the steering group: queue, decisions, rules engine"),
+        (name = "obstacles", description = "The register of systemic obstacles (knelpunten)"),
+        (name = "notifications", description = "The caller's own notifications"),
+        (name = "figures", description = "The dashboard: figures as JSON, SVG charts and CSV"),
         (name = "admin", description = "Accounts, organisations, the audit trail"),
     )
 )]
@@ -59,6 +68,10 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(invites::router())
         .merge(directory::router())
         .merge(admin::router())
+        .merge(escalations::router())
+        .merge(obstacles::router())
+        .merge(notifications::router())
+        .merge(figures::router())
         .split_for_parts()
 }
 

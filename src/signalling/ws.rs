@@ -56,7 +56,8 @@ pub async fn upgrade(
             Err(e) => return ApiError::from(e).into_response(),
         },
         (None, None) => {
-            return ApiError::Unauthorized("log in first, or open your invite link").into_response();
+            return ApiError::Unauthorized("log in first, or open your invite link")
+                .into_response();
         }
     };
     ws.max_message_size(1 << 20)

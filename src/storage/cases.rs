@@ -3,6 +3,7 @@
 use super::models::{Case, CaseMember};
 use super::{BeginWrite, Store, on_pool};
 use crate::domain::CaseStatus;
+use crate::escalation::readiness::ReadinessWarning;
 use crate::storage::audit::{NewAudit, insert_audit};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
@@ -59,6 +60,9 @@ pub struct CaseSummary {
     pub open_actions: i64,
     /// Open actions past their due date.
     pub overdue_actions: i64,
+    /// Life domains not in hand while the release comes closer than their lead time.
+    #[sqlx(skip)]
+    pub readiness: Vec<ReadinessWarning>,
 }
 
 /// A case to open.
@@ -161,7 +165,9 @@ impl Store {
             for case in cases {
                 let (next_meeting_at, open_actions, overdue_actions): (Option<DateTime<Utc>>, i64, i64) =
                     sqlx::query_as(CASE_COUNTS).bind(case.id).bind(today).fetch_one(pool).await?;
-                summaries.push(CaseSummary { case, next_meeting_at, open_actions, overdue_actions });
+                summaries.push(CaseSummary {
+                    case, next_meeting_at, open_actions, overdue_actions, readiness: Vec::new(),
+                });
             }
             Ok(summaries)
         })

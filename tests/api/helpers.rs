@@ -133,20 +133,37 @@ pub struct TestApp {
     pub backend: Backend,
     pub clock: ManualClock,
     pub db: Arc<TestDb>,
+    /// The configuration before the test's database and clock are put in, kept for restarts.
+    config: Config,
     shutdown: CancellationToken,
     server: Option<JoinHandle<std::io::Result<()>>>,
 }
 
 impl TestApp {
-    /// A fresh database with the demo workspace, served on a free port.
+    /// A fresh database with the demo workspace, served on a free port. The escalation engine
+    /// does not run in the background: tests run it on demand, so they decide when it runs.
     pub async fn spawn(backend: Backend) -> TestApp {
-        let db = Arc::new(TestDb::create(backend).await);
-        let clock = ManualClock::at(Utc::now());
-        TestApp::start(backend, db, clock).await
+        TestApp::spawn_with(backend, |_| {}).await
     }
 
-    async fn start(backend: Backend, db: Arc<TestDb>, clock: ManualClock) -> TestApp {
+    /// Like [`TestApp::spawn`], with the configuration changed by `configure` first.
+    pub async fn spawn_with(backend: Backend, configure: impl FnOnce(&mut Config)) -> TestApp {
+        let db = Arc::new(TestDb::create(backend).await);
+        // Noon UTC: the Dutch calendar day is the UTC one, whenever the suite runs.
+        let noon = Utc::now()
+            .date_naive()
+            .and_hms_opt(12, 0, 0)
+            .expect("noon exists")
+            .and_utc();
+        let clock = ManualClock::at(noon);
         let mut config = Config::defaults();
+        config.engine_interval_secs = 0;
+        configure(&mut config);
+        TestApp::start(backend, db, clock, config).await
+    }
+
+    async fn start(backend: Backend, db: Arc<TestDb>, clock: ManualClock, base: Config) -> TestApp {
+        let mut config = base.clone();
         config.database_url = Some(Secret::new(db.url.clone()));
         config.demo = true;
         config.clock = Arc::new(clock.clone());
@@ -164,6 +181,7 @@ impl TestApp {
             backend,
             clock,
             db,
+            config: base,
             shutdown,
             server: Some(server),
         }
@@ -178,7 +196,13 @@ impl TestApp {
                 .expect("the server task ends")
                 .expect("the server shuts down cleanly");
         }
-        TestApp::start(self.backend, self.db.clone(), self.clock.clone()).await
+        TestApp::start(
+            self.backend,
+            self.db.clone(),
+            self.clock.clone(),
+            self.config.clone(),
+        )
+        .await
     }
 
     pub fn url(&self, path: &str) -> String {

@@ -16,6 +16,13 @@ on_both_backends! {
             ("/api/meetings/{id}/domains/{domain}", "put"), ("/api/cases/{id}/actions", "get"), ("/api/cases/{id}/actions", "post"),
             ("/api/actions/{id}", "patch"), ("/api/meetings/{id}/finalise", "post"), ("/api/meetings/{id}/minutes", "get"),
             ("/api/cases/{id}/audit", "get"),
+            ("/api/escalations", "get"), ("/api/escalations/{id}", "get"), ("/api/escalations/{id}/review", "post"),
+            ("/api/escalations/{id}/decision", "post"), ("/api/escalations/{id}/close", "post"),
+            ("/api/actions/{id}/escalations", "post"), ("/api/admin/escalations/run", "post"),
+            ("/api/obstacles", "get"), ("/api/obstacles", "post"), ("/api/obstacles/{id}", "get"), ("/api/obstacles/{id}", "patch"),
+            ("/api/obstacles/{id}/escalations", "post"), ("/api/notifications", "get"), ("/api/notifications/unread-count", "get"),
+            ("/api/notifications/{id}/read", "post"), ("/api/notifications/read-all", "post"),
+            ("/api/figures", "get"), ("/api/figures/{file}", "get"),
         ] {
             assert!(paths.get(path).and_then(|p| p.get(method)).is_some(), "{method} {path} is documented");
         }

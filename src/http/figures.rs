@@ -1,0 +1,77 @@
+//! `/api/figures`: the dashboard as JSON, and each chart as SVG or CSV.
+
+use super::extract::{Json, Path, Query};
+use crate::app::AppState;
+use crate::auth::CurrentUser;
+use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::figures::{self, Chart, Figures, FiguresQuery, csv, svg};
+use axum::extract::State;
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(dashboard))
+        .routes(routes!(chart))
+}
+
+/// The figures over the cases the caller may see (steering and admin: all, aggregated).
+#[utoipa::path(get, path = "/api/figures", tag = "figures", params(FiguresQuery),
+    responses((status = 200, body = Figures), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn dashboard(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Query(query): Query<FiguresQuery>,
+) -> ApiResult<Json<Figures>> {
+    Ok(Json(
+        figures::for_user(&state, &user, &query, "json").await?,
+    ))
+}
+
+/// One chart: `on-time`, `escalation-age`, `decision-time` or `warnings`, as `.svg` (an
+/// accessible image) or `.csv` (a download), e.g. `/api/figures/on-time.svg?lang=en`.
+#[utoipa::path(get, path = "/api/figures/{file}", tag = "figures",
+    params(("file" = String, Path, description = "`<chart>.svg` or `<chart>.csv`"), FiguresQuery),
+    responses((status = 200, description = "image/svg+xml or text/csv", content_type = "image/svg+xml"),
+        (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn chart(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Path(file): Path<String>,
+    Query(query): Query<FiguresQuery>,
+) -> ApiResult<Response> {
+    let (name, format) = file.rsplit_once('.').ok_or(ApiError::NotFound)?;
+    let chart = Chart::from_slug(name).ok_or(ApiError::NotFound)?;
+    if !matches!(format, "svg" | "csv") {
+        return Err(ApiError::NotFound);
+    }
+    let lang = query.lang.unwrap_or_default();
+    let figures = figures::for_user(&state, &user, &query, &file).await?;
+    Ok(match format {
+        "svg" => (
+            [(
+                header::CONTENT_TYPE,
+                "image/svg+xml; charset=utf-8".to_owned(),
+            )],
+            svg::render(chart, &figures, lang),
+        )
+            .into_response(),
+        _ => (
+            [
+                (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
+                (
+                    header::CONTENT_DISPOSITION,
+                    format!(
+                        "attachment; filename=\"ketentafel-{}-{}.csv\"",
+                        chart.slug(),
+                        figures.to
+                    ),
+                ),
+            ],
+            csv::render(chart, &figures, lang),
+        )
+            .into_response(),
+    })
+}
