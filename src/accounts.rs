@@ -98,14 +98,19 @@ pub async fn login(
     if input.password.len() > 1024 || email.len() > 254 {
         return Err(ApiError::Unauthorized("wrong e-mail address or password"));
     }
-    let ip_key = format!("ip:{client_ip}");
-    let email_key = format!("email:{email}");
-    if !state.login_limiter.attempt(&ip_key, now) || !state.login_limiter.attempt(&email_key, now) {
+    // Failed attempts count, per account and per address; a whole prison behind one address
+    // logging in correctly is never held up.
+    let limits = &state.login_limits;
+    if limits.per_account.blocked(&email, now) || limits.per_address.blocked(client_ip, now) {
         return Err(ApiError::TooManyRequests);
     }
     let found = state.store.user_credentials(&email).await?;
     let hash = found.as_ref().map(|(_, hash)| hash.clone());
     let valid = password::verify(input.password, hash).await;
+    if !(valid && found.as_ref().is_some_and(|(user, _)| user.active)) {
+        limits.per_account.attempt(&email, now);
+        limits.per_address.attempt(client_ip, now);
+    }
     let user = match found {
         Some((user, _)) if valid && user.active => user,
         Some((user, _)) => {
@@ -126,7 +131,7 @@ pub async fn login(
         }
         None => return Err(ApiError::Unauthorized("wrong e-mail address or password")),
     };
-    state.login_limiter.reset(&email_key);
+    limits.per_account.reset(&email);
     let issued = session::open_for_user(state, user.id).await?;
     let principal = Principal::User(UserPrincipal {
         session_id: Uuid::nil(),

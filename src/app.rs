@@ -41,6 +41,15 @@ pub struct Settings {
     pub ws_ping: std::time::Duration,
 }
 
+/// How many failed logins are tolerated before a pause.
+#[derive(Debug)]
+pub struct LoginLimits {
+    /// Guessing one person's password.
+    pub per_account: Limiter,
+    /// Spraying many accounts from one address.
+    pub per_address: Limiter,
+}
+
 /// What every handler can reach. Cheap to clone: everything inside is shared.
 #[derive(Debug, Clone)]
 pub struct AppState {
@@ -48,8 +57,8 @@ pub struct AppState {
     pub keys: Arc<Keys>,
     pub clock: SharedClock,
     pub settings: Arc<Settings>,
-    /// Limits login attempts per address and per account.
-    pub login_limiter: Arc<Limiter>,
+    /// Limits failed logins per account and per address.
+    pub login_limits: Arc<LoginLimits>,
     /// Limits invite-link look-ups per address (guessing is hopeless, but cheap to stop).
     pub invite_limiter: Arc<Limiter>,
     /// Changes to case data, for the live minutes panels.
@@ -223,7 +232,10 @@ pub async fn build(
         keys: Arc::new(Keys::from_secret(&secret)),
         clock: config.clock.clone(),
         settings: Arc::new(settings),
-        login_limiter: Arc::new(Limiter::new(10, chrono::Duration::minutes(15))),
+        login_limits: Arc::new(LoginLimits {
+            per_account: Limiter::new(10, chrono::Duration::minutes(15)),
+            per_address: Limiter::new(100, chrono::Duration::minutes(15)),
+        }),
         invite_limiter: Arc::new(Limiter::new(60, chrono::Duration::minutes(1))),
         events,
         rooms,

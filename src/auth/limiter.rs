@@ -41,6 +41,17 @@ impl Limiter {
         entry.1 <= self.max
     }
 
+    /// Whether `key` has used up its attempts in the current window (without counting one).
+    pub fn blocked(&self, key: &str, now: DateTime<Utc>) -> bool {
+        let windows = self
+            .windows
+            .lock()
+            .expect("the limiter lock is never held across a panic");
+        windows
+            .get(key)
+            .is_some_and(|(start, count)| now - *start < self.window && *count >= self.max)
+    }
+
     /// Forgets a key's attempts (after a successful login).
     pub fn reset(&self, key: &str) {
         self.windows
@@ -62,6 +73,18 @@ mod tests {
         assert!(!limiter.attempt("a", t0));
         assert!(limiter.attempt("b", t0), "other keys are not affected");
         assert!(limiter.attempt("a", t0 + Duration::minutes(15)));
+    }
+
+    #[test]
+    fn a_key_is_blocked_once_its_attempts_are_used_up_and_not_before() {
+        let limiter = Limiter::new(2, Duration::minutes(15));
+        let t0 = Utc::now();
+        assert!(!limiter.blocked("a", t0));
+        limiter.attempt("a", t0);
+        assert!(!limiter.blocked("a", t0));
+        limiter.attempt("a", t0);
+        assert!(limiter.blocked("a", t0));
+        assert!(!limiter.blocked("a", t0 + Duration::minutes(15)));
     }
 
     #[test]

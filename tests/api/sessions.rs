@@ -100,3 +100,14 @@ on_both_backends! {
         assert_eq!(status, StatusCode::UNAUTHORIZED);
     }
 }
+
+on_both_backends! {
+    async fn many_people_logging_in_correctly_from_one_address_are_never_held_up(app: TestApp) {
+        for round in 0..4 {
+            for email in [CASEMANAGER, RIO, PROBATION, HOUSING, OUTSIDER] {
+                let (status, _) = app.anonymous().post("/api/session", json!({ "email": email, "password": "demo" })).await;
+                assert_eq!(status, StatusCode::OK, "login {round} of {email}");
+            }
+        }
+    }
+}
