@@ -15,3 +15,4 @@ mod openapi;
 mod restart;
 mod rules;
 mod sessions;
+mod signalling;

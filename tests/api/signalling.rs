@@ -1,0 +1,345 @@
+//! The signalling protocol over a real WebSocket: bad input of every kind, dead connections,
+//! rejoining, removal, the live minutes, what the database keeps, and the ICE servers.
+
+use crate::conference::{admit, guest_token, join, token};
+use crate::helpers::*;
+use crate::on_both_backends;
+use futures_util::{SinkExt, StreamExt};
+use ketentafel::signalling::protocol::{ClientMessage, Presence, ServerMessage};
+use serde_json::{Value, json};
+use std::time::Duration;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use uuid::Uuid;
+
+type Socket =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// A bare protocol client: sends text; a task reads (and so answers pings) and queues what the
+/// server says.
+struct Raw {
+    sink: futures_util::stream::SplitSink<Socket, Message>,
+    messages: tokio::sync::mpsc::UnboundedReceiver<ServerMessage>,
+    reader: tokio::task::JoinHandle<()>,
+}
+
+impl Raw {
+    async fn connect(app: &TestApp, token: &str) -> Raw {
+        let mut request = app
+            .url("/ws")
+            .replacen("http", "ws", 1)
+            .into_client_request()
+            .unwrap();
+        request
+            .headers_mut()
+            .insert("authorization", format!("Bearer {token}").parse().unwrap());
+        let (socket, _) = tokio_tungstenite::connect_async(request)
+            .await
+            .expect("the upgrade succeeds");
+        let (sink, mut stream) = socket.split();
+        let (queue, messages) = tokio::sync::mpsc::unbounded_channel();
+        let reader = tokio::spawn(async move {
+            while let Some(Ok(frame)) = stream.next().await {
+                if let Message::Text(text) = frame {
+                    let _ = queue
+                        .send(serde_json::from_str(text.as_str()).expect("server messages parse"));
+                }
+            }
+        });
+        Raw {
+            sink,
+            messages,
+            reader,
+        }
+    }
+
+    /// Stops reading without closing: to the server, a machine that hangs.
+    fn freeze(self) -> futures_util::stream::SplitSink<Socket, Message> {
+        self.reader.abort();
+        self.sink
+    }
+
+    async fn send_text(&mut self, text: impl Into<String>) {
+        self.sink
+            .send(Message::Text(text.into().into()))
+            .await
+            .expect("the socket is open");
+    }
+
+    async fn send(&mut self, message: Value) {
+        self.send_text(message.to_string()).await;
+    }
+
+    /// The next server message.
+    async fn next(&mut self) -> ServerMessage {
+        let message = tokio::time::timeout(Duration::from_secs(15), self.messages.recv())
+            .await
+            .expect("a message in time");
+        message.expect("the connection is open")
+    }
+
+    /// The next message that `wanted` accepts.
+    async fn until<T>(&mut self, mut wanted: impl FnMut(&ServerMessage) -> Option<T>) -> T {
+        loop {
+            if let Some(found) = wanted(&self.next().await) {
+                return found;
+            }
+        }
+    }
+
+    /// Sends `message` and returns the code of the error it gets.
+    async fn refused(&mut self, message: Value) -> String {
+        self.send(message).await;
+        self.until(|m| match m {
+            ServerMessage::Error { code, .. } => Some(code.clone()),
+            _ => None,
+        })
+        .await
+    }
+
+    async fn join(&mut self, meeting: Uuid) -> ServerMessage {
+        self.send(json!({ "type": "join", "v": 1, "meeting_id": meeting }))
+            .await;
+        self.next().await
+    }
+}
+
+fn you(welcome: &ServerMessage) -> Uuid {
+    match welcome {
+        ServerMessage::Welcome { you, .. } => you.id,
+        other => panic!("expected a welcome, got {other:?}"),
+    }
+}
+
+on_both_backends! {
+    async fn malformed_messages_of_every_type_are_refused_and_the_room_stays_intact(app: TestApp) {
+        let demo = app.demo_case().await;
+        let meeting = demo.meeting_id;
+        let mut chair = Raw::connect(&app, &token(&app, CASEMANAGER).await).await;
+
+        // Before joining.
+        assert_eq!(chair.refused(json!({ "type": "publish_offer", "sdp": "v=0" })).await, "out_of_order");
+        assert_eq!(chair.refused(json!({ "type": "join", "v": 2, "meeting_id": meeting })).await, "unsupported_version");
+        assert_eq!(chair.refused(json!({ "type": "join", "v": 1, "meeting_id": Uuid::now_v7() })).await, "not_found");
+        assert_eq!(chair.refused(json!({ "type": "join", "v": 1 })).await, "malformed");
+        let welcome = chair.join(meeting).await;
+        let chair_id = you(&welcome);
+        chair.until(|m| matches!(m, ServerMessage::Admitted { .. }).then_some(())).await;
+
+        let cases: Vec<(Value, &str)> = vec![
+            (json!("{"), "malformed"),
+            (json!({ "type": "dance" }), "unknown_type"),
+            (json!({ "no_type": true }), "malformed"),
+            (json!({ "type": "join", "v": 1, "meeting_id": meeting }), "out_of_order"),
+            (json!({ "type": "publish_offer", "sdp": 42 }), "malformed"),
+            (json!({ "type": "publish_offer", "sdp": "this is not SDP" }), "invalid_sdp"),
+            (json!({ "type": "subscribe_answer", "sdp": "v=0" }), "out_of_order"),
+            (json!({ "type": "ice_candidate", "pc": "sideways", "candidate": null }), "malformed"),
+            (json!({ "type": "mute", "audio": "yes", "video": false }), "malformed"),
+            (json!({ "type": "raise_hand" }), "malformed"),
+            (json!({ "type": "admit", "participant_id": "nobody" }), "malformed"),
+            (json!({ "type": "admit", "participant_id": Uuid::now_v7() }), "unknown_participant"),
+            (json!({ "type": "deny", "participant_id": Uuid::now_v7() }), "unknown_participant"),
+            (json!({ "type": "request_mute", "participant_id": chair_id, "kind": "smell" }), "malformed"),
+            (json!({ "type": "remove" }), "malformed"),
+            (json!({ "type": "remove", "participant_id": chair_id }), "invalid"),
+            (json!({ "type": "send_out_client", "now": true }), "malformed"),
+            (json!({ "type": "bring_back_client" }), "out_of_order"),
+            (json!({ "type": "end_meeting", "reason": 1 }), "malformed"),
+            (json!({ "type": "leave", "extra": 1 }), "malformed"),
+        ];
+        for (message, code) in cases {
+            let text = match &message { Value::String(raw) => raw.clone(), other => other.to_string() };
+            chair.send_text(text).await;
+            let got = chair.until(|m| match m { ServerMessage::Error { code, .. } => Some(code.clone()), _ => None }).await;
+            assert_eq!(got, code, "{message}");
+        }
+        chair.send_text(format!(r#"{{"type":"publish_offer","sdp":"{}"}}"#, "a".repeat(70_000))).await;
+        assert_eq!(chair.until(|m| match m { ServerMessage::Error { code, .. } => Some(code.clone()), _ => None }).await, "too_large");
+        chair.sink.send(Message::Binary(vec![1, 2, 3].into())).await.unwrap();
+        assert_eq!(chair.until(|m| match m { ServerMessage::Error { code, .. } => Some(code.clone()), _ => None }).await, "malformed");
+
+        // A partner in the lobby may not do a chair's work.
+        let mut partner = Raw::connect(&app, &token(&app, PROBATION).await).await;
+        let partner_id = you(&partner.join(meeting).await);
+        assert!(matches!(partner.next().await, ServerMessage::Lobby));
+        assert_eq!(partner.refused(json!({ "type": "end_meeting" })).await, "forbidden");
+        assert_eq!(partner.refused(json!({ "type": "admit", "participant_id": partner_id })).await, "forbidden");
+        assert_eq!(partner.refused(json!({ "type": "raise_hand", "raised": true })).await, "out_of_order");
+
+        // After all that, the connection and the room work as before.
+        chair.until(|m| matches!(m, ServerMessage::LobbyChanged { waiting } if waiting.iter().any(|p| p.id == partner_id)).then_some(())).await;
+        chair.send(json!({ "type": "admit", "participant_id": partner_id })).await;
+        let participants = partner.until(|m| match m { ServerMessage::Admitted { participants } => Some(participants.clone()), _ => None }).await;
+        assert_eq!(participants.len(), 2);
+        partner.send(json!({ "type": "raise_hand", "raised": true })).await;
+        chair.until(|m| matches!(m, ServerMessage::ParticipantUpdated { participant } if participant.id == partner_id && participant.hand_raised).then_some(())).await;
+    }
+}
+
+on_both_backends! {
+    configure = |config: &mut ketentafel::config::Config| config.ws_ping_ms = 200;
+    async fn a_dead_connection_is_cleaned_up_within_seconds_and_its_owner_rejoins_where_he_was(app: TestApp) {
+        let demo = app.demo_case().await;
+        let meeting = demo.meeting_id;
+        let mut chair = Raw::connect(&app, &token(&app, CASEMANAGER).await).await;
+        chair.join(meeting).await;
+        let partner_token = token(&app, PROBATION).await;
+        let mut partner = Raw::connect(&app, &partner_token).await;
+        let partner_id = you(&partner.join(meeting).await);
+        chair.until(|m| matches!(m, ServerMessage::LobbyChanged { waiting } if !waiting.is_empty()).then_some(())).await;
+        chair.send(json!({ "type": "admit", "participant_id": partner_id })).await;
+        partner.until(|m| matches!(m, ServerMessage::Admitted { .. }).then_some(())).await;
+
+        // The partner's machine hangs: its socket stays open but answers nothing (not even pings).
+        let started = std::time::Instant::now();
+        let frozen = partner.freeze();
+        let reason = chair.until(|m| match m {
+            ServerMessage::ParticipantLeft { participant_id, reason } if *participant_id == partner_id => Some(reason.clone()),
+            _ => None,
+        }).await;
+        assert_eq!(reason, "connection_lost");
+        assert!(started.elapsed() < Duration::from_secs(5), "noticed within seconds ({:?})", started.elapsed());
+        drop(frozen);
+
+        // Back with the same credentials: straight into the room, no second lobby.
+        let mut back = Raw::connect(&app, &partner_token).await;
+        back.join(meeting).await;
+        let participants = back.until(|m| match m { ServerMessage::Admitted { participants } => Some(participants.clone()), ServerMessage::Lobby => panic!("sent to the lobby again"), _ => None }).await;
+        assert!(participants.iter().all(|p| p.presence == Presence::Admitted));
+    }
+}
+
+on_both_backends! {
+    async fn a_removed_guest_cannot_come_back_with_the_same_invite(app: TestApp) {
+        let demo = app.demo_case().await;
+        let meeting = demo.meeting_id;
+        let mut chair = Raw::connect(&app, &token(&app, CASEMANAGER).await).await;
+        chair.join(meeting).await;
+        let guest_session = guest_token(&app, &demo.casemanager, meeting).await;
+        let mut guest = Raw::connect(&app, &guest_session).await;
+        let guest_id = you(&guest.join(meeting).await);
+        chair.until(|m| matches!(m, ServerMessage::LobbyChanged { waiting } if !waiting.is_empty()).then_some(())).await;
+        chair.send(json!({ "type": "admit", "participant_id": guest_id })).await;
+        guest.until(|m| matches!(m, ServerMessage::Admitted { .. }).then_some(())).await;
+        chair.send(json!({ "type": "remove", "participant_id": guest_id })).await;
+        guest.until(|m| matches!(m, ServerMessage::Removed).then_some(())).await;
+
+        let mut again = Raw::connect(&app, &guest_session).await;
+        let refused = again.join(meeting).await;
+        assert!(matches!(&refused, ServerMessage::Error { code, .. } if code == "forbidden") || refused == ServerMessage::Removed, "{refused:?}");
+        // The removal is recorded in the background; the invite stops opening the conference.
+        let mut status = reqwest::StatusCode::OK;
+        for _ in 0..50 {
+            status = reqwest::Client::new().get(app.url(&format!("/api/meetings/{meeting}"))).bearer_auth(&guest_session).send().await.unwrap().status();
+            if status == reqwest::StatusCode::FORBIDDEN {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        assert_eq!(status, reqwest::StatusCode::FORBIDDEN);
+    }
+}
+
+on_both_backends! {
+    async fn everyone_in_the_room_sees_the_minutes_change_when_anyone_writes_them(app: TestApp) {
+        let demo = app.demo_case().await;
+        let meeting = demo.meeting_id;
+        let mut chair = Raw::connect(&app, &token(&app, CASEMANAGER).await).await;
+        chair.join(meeting).await;
+        let mut rio = Raw::connect(&app, &token(&app, RIO).await).await;
+        rio.join(meeting).await;
+        rio.until(|m| matches!(m, ServerMessage::Admitted { .. }).then_some(())).await;
+
+        let (status, _) = demo.casemanager.put(&format!("/api/meetings/{meeting}/domains/housing"), json!({ "situation": "Kamer gevonden" })).await;
+        assert_eq!(status, reqwest::StatusCode::OK);
+        for socket in [&mut chair, &mut rio] {
+            let event = socket.until(|m| match m { ServerMessage::MinutesChanged { event } => Some(serde_json::to_value(event).unwrap()), _ => None }).await;
+            assert_eq!((event["what"].as_str(), event["domain"].as_str()), (Some("domain_written"), Some("housing")));
+        }
+    }
+}
+
+on_both_backends! {
+    configure = |config: &mut ketentafel::config::Config| config.room_grace_seconds = 1;
+    async fn the_database_keeps_who_attended_and_when_the_conference_ran(app: TestApp) {
+        let demo = app.demo_case().await;
+        let meeting = demo.meeting_id;
+        let mut chair = join(&app, token(&app, CASEMANAGER).await, meeting, false).await;
+        chair.admitted(Duration::from_secs(15)).await.unwrap();
+        let mut rio = join(&app, token(&app, RIO).await, meeting, false).await;
+        rio.admitted(Duration::from_secs(15)).await.unwrap();
+        rio.leave().await;
+        chair.leave().await;
+
+        let mut page = Value::Null;
+        for _ in 0..100 {
+            page = demo.casemanager.get(&format!("/api/meetings/{meeting}")).await.1;
+            if page["meeting"]["ended_at"].is_string() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        assert_eq!(page["meeting"]["status"], "live");
+        assert!(page["meeting"]["started_at"].is_string());
+        assert!(page["meeting"]["ended_at"].is_string(), "an empty conference ends after its grace period: {}", page["meeting"]);
+        let attendance = page["minutes"]["attendance"].as_array().unwrap();
+        let names: Vec<&str> = attendance.iter().map(|a| a["name"].as_str().unwrap()).collect();
+        assert_eq!(names, ["Inge de Wit", "Rik Vermeulen"]);
+        assert!(attendance.iter().all(|a| a["left_at"].is_string()));
+    }
+}
+
+on_both_backends! {
+    configure = |config: &mut ketentafel::config::Config| {
+        config.stun = vec!["stun:stun.example.org:3478".into()];
+        config.turn = vec!["turns:turn.example.org:443?transport=tcp".into()];
+        config.turn_secret = Some(ketentafel::config::Secret::new("gedeeld geheim"));
+    };
+    async fn participants_are_handed_stun_and_expiring_turn_credentials(app: TestApp) {
+        let demo = app.demo_case().await;
+        let mut chair = Raw::connect(&app, &token(&app, CASEMANAGER).await).await;
+        let ServerMessage::Welcome { ice_servers, you, .. } = chair.join(demo.meeting_id).await else { panic!("a welcome") };
+        assert_eq!(ice_servers[0].urls, ["stun:stun.example.org:3478"]);
+        let turn = &ice_servers[1];
+        assert_eq!(turn.urls, ["turns:turn.example.org:443?transport=tcp"]);
+        let username = turn.username.as_deref().unwrap();
+        let (expiry, label) = username.split_once(':').unwrap();
+        assert_eq!(label, you.id.to_string());
+        assert!(expiry.parse::<i64>().unwrap() > app.now().timestamp());
+        assert_eq!(turn.credential.as_deref().map(str::len), Some(28));
+    }
+}
+
+on_both_backends! {
+    async fn the_client_sent_out_receives_no_media_until_brought_back(app: TestApp) {
+        let demo = app.demo_case().await;
+        let meeting = demo.meeting_id;
+        let mut chair = join(&app, token(&app, CASEMANAGER).await, meeting, true).await;
+        chair.admitted(Duration::from_secs(15)).await.unwrap();
+        let (_, invite) = demo.casemanager.post(&format!("/api/meetings/{meeting}/invites"), json!({ "kind": "client" })).await;
+        let client_token = {
+            let link = invite["url"].as_str().unwrap().rsplit('/').next().unwrap().to_owned();
+            app.anonymous().post(&format!("/api/invites/{link}/accept"), json!({})).await.1["token"].as_str().unwrap().to_owned()
+        };
+        let mut client = join(&app, client_token, meeting, true).await;
+        admit(&mut chair, client.id).await;
+        client.admitted(Duration::from_secs(15)).await.unwrap();
+        crate::conference::eventually("the client sees the chair", || crate::conference::packets(&client, chair.id).0 > 10).await;
+
+        chair.send(ClientMessage::SendOutClient {});
+        client.expect(Duration::from_secs(15), |m| matches!(m, ServerMessage::SentOut).then_some(())).await.unwrap();
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let out_since = crate::conference::packets(&client, chair.id);
+        let chair_had = crate::conference::packets(&chair, client.id);
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        assert_eq!(crate::conference::packets(&client, chair.id), out_since, "no media reaches the client while out");
+        assert_eq!(crate::conference::packets(&chair, client.id), chair_had, "and the client's media reaches nobody");
+
+        chair.send(ClientMessage::BringBackClient {});
+        client.expect(Duration::from_secs(15), |m| matches!(m, ServerMessage::BroughtBack).then_some(())).await.unwrap();
+        crate::conference::eventually("media flows to the client again", || crate::conference::packets(&client, chair.id).0 > out_since.0 + 10).await;
+        client.leave().await;
+        chair.leave().await;
+    }
+}
