@@ -74,3 +74,12 @@ test('a minutes change bumps the version the panel reloads on', () => {
   assert.equal(s.minutesVersion, 1);
   assert.equal(s.minutesEvent.domain, 'housing');
 });
+
+test('the chair sees that the client is out until he joins again', () => {
+  const s = run(welcome(person('c', { chair: true })), { type: 'admitted', participants: [person('c', { chair: true }), person('k', { kind: 'client' })] },
+    { type: 'participant_left', participant_id: 'k', reason: 'sent_out' });
+  assert.equal(s.clientOut, true);
+  const back = reduce(s, { type: 'participant_joined', participant: person('k', { kind: 'client' }) });
+  assert.equal(back.clientOut, false);
+  assert.equal(back.participants.length, 2);
+});

@@ -11,7 +11,7 @@ import casePage from './pages/case.js';
 import schedulePage from './pages/schedule.js';
 import meetingPage from './pages/meeting.js';
 import joinPage from './pages/join.js';
-import roomPage from './pages/room.js';
+import roomPage, { leftPage } from './pages/room.js';
 import minutesPage from './pages/minutes.js';
 
 route('/', casesPage);
@@ -22,6 +22,7 @@ route('/cases/:id/schedule', schedulePage);
 route('/meetings/:id', meetingPage);
 route('/meetings/:id/room', roomPage);
 route('/meetings/:id/minutes', minutesPage);
+route('/meetings/:id/left', leftPage);
 route('/join/:token', joinPage);
 
 /** The header: who you are, where to go, the language, logging out. Guests get no navigation. */

@@ -46,3 +46,21 @@ export function uid(prefix = 'kt') {
 export function icon(name, className = 'icon') {
   return h('img', { src: `/icons/${name}.svg`, alt: '', class: className, width: 48, height: 48 });
 }
+
+/**
+ * Replaces a container's content but keeps keyboard focus on "the same" control, so live
+ * updates (someone raised a hand) never throw a keyboard user back to the top. Controls are
+ * matched by `data-key`, else by their accessible label and class.
+ */
+export function rerender(container, ...children) {
+  const active = document.activeElement;
+  const key = active && container.contains(active) ? focusKey(active) : null;
+  replace(container, ...children);
+  if (!key) return;
+  const again = [...container.querySelectorAll('button, a, select, input, textarea, summary')].find((el) => focusKey(el) === key);
+  if (again) again.focus({ preventScroll: true });
+}
+
+function focusKey(el) {
+  return el.dataset.key || `${el.tagName}|${el.getAttribute('aria-label') || ''}|${el.className}|${el.textContent}`;
+}

@@ -18,6 +18,8 @@ export function initialState() {
     muteRequested: null,
     minutesVersion: 0,
     minutesEvent: null,
+    /** For chairs: the client is out for the professionals-only part. */
+    clientOut: false,
   };
 }
 
@@ -64,7 +66,11 @@ export function reduce(state, msg) {
     case 'lobby_changed':
       return { ...state, waiting: msg.waiting };
     case 'participant_joined':
-      return { ...state, participants: upsert(state.participants, msg.participant) };
+      return {
+        ...state,
+        participants: upsert(state.participants, msg.participant),
+        clientOut: msg.participant.kind === 'client' ? false : state.clientOut,
+      };
     case 'participant_updated': {
       const mine = state.you && msg.participant.id === state.you.id;
       return {
@@ -81,6 +87,7 @@ export function reduce(state, msg) {
         participants: state.participants.filter((p) => p.id !== msg.participant_id),
         speaker: state.speaker === msg.participant_id ? null : state.speaker,
         tracks: state.tracks.filter((tr) => tr.participant_id !== msg.participant_id),
+        clientOut: msg.reason === 'sent_out' ? true : state.clientOut,
       };
     case 'subscribe_offer':
       return { ...state, tracks: msg.tracks };
