@@ -53,9 +53,9 @@ export function prejoin(opts) {
     video.hidden = !hasTrack('video');
     problems.replaceChildren(...explain(local.problem, p));
     const devices = await listDevices().catch(() => ({ audio: [], video: [] }));
-    selects.replaceChildren(
+    selects.replaceChildren(...[
       deviceSelect('audio', t('prejoin.choose_mic'), devices.audio, local.stream),
-      deviceSelect('video', t('prejoin.choose_camera'), devices.video, local.stream));
+      deviceSelect('video', t('prejoin.choose_camera'), devices.video, local.stream)].filter(Boolean));
   }
 
   function deviceSelect(kind, label, list, stream) {
