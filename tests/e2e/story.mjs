@@ -93,6 +93,11 @@ export async function story({ browser, base, shots, results }) {
       .map((u) => fetch(u).then((r) => r.status))), [caseUrl.split('/').pop(), meetingId]);
     assert(statuses.every((s) => s === 404), `outsider gets 404 from the API, got ${statuses}`);
     assert(!(await p.locator('video').count()), 'no conference opened for the outsider');
+    await p.goto(`${base}/`);
+    await p.click('button:has-text("English")');
+    await p.waitForSelector('h1:has-text("My cases")');
+    await p.click('button:has-text("Nederlands")');
+    await p.waitForSelector('h1:has-text("Mijn casussen")');
   });
 
   await step('the chair opens the conference room', async () => {
@@ -173,6 +178,33 @@ export async function story({ browser, base, shots, results }) {
     await scan(guest, 'conference room (guest)');
     await shot(client, 'room-client');
     await scan(client, 'conference room (client)');
+  });
+
+  await step('a person whose camera and microphone are denied is told why, joins to listen, and is turned away', async () => {
+    await chair.page.evaluate(async (m) => {
+      const res = await fetch(`/api/meetings/${m}/invites`, { method: 'POST', headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ kind: 'guest', name: 'Luuk Luisteraar', organisation: 'Reclassering' }) });
+      window.__listenerLink = (await res.json()).url;
+    }, meetingId);
+    const link = await chair.page.evaluate(() => window.__listenerLink);
+    const listener = await person(browser, 'listener (devices denied)', base);
+    results.people.push(listener);
+    await listener.context.addInitScript(() => {
+      navigator.mediaDevices.getUserMedia = () => Promise.reject(new DOMException('denied by the test', 'NotAllowedError'));
+    });
+    const p = listener.page;
+    await p.goto(link);
+    await p.waitForSelector('.device-problems .warning-box:has-text("geen toegang")');
+    await p.waitForSelector('.device-problems:has-text("U kunt toch deelnemen")');
+    await shot(listener, 'prejoin-devices-denied');
+    await scan(listener, 'pre-join (devices denied)');
+    await p.check('input[name=confidentiality]');
+    await p.click('.prejoin-form button[type=submit]');
+    await p.waitForSelector('.room[data-phase="lobby"]');
+    await chair.page.click('button[aria-label="Luuk Luisteraar weigeren"]');
+    await p.waitForSelector('.room[data-phase="denied"]');
+    await listener.context.close();
+    results.people = results.people.filter((x) => x !== listener);
   });
 
   await step('the chair writes the housing situation and adds an action for the housing corporation', async () => {

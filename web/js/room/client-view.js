@@ -26,7 +26,7 @@ export function clientView(session, info) {
     h('div', { class: 'room-main' },
       h('h1', { class: 'room-title', text: t('client.room.title') }),
       phaseBox,
-      h('div', { class: 'stage' }, grid.el),
+      h('div', { class: 'stage', tabindex: 0, role: 'region', 'aria-label': t('client.room.people') }, grid.el),
       controls),
     h('aside', { class: 'room-side plan-side', 'aria-labelledby': 'plan-title' },
       h('h2', { id: 'plan-title', text: t('client.plan.title') }), planBox));

@@ -23,7 +23,8 @@ export function proView(session, info) {
     h('div', { class: 'room-main' },
       h('div', { class: 'room-head' }, heading),
       phaseBox, notices,
-      h('div', { class: 'stage' }, grid.el),
+      // Focusable so keyboard users can scroll it when many tiles overflow.
+      h('div', { class: 'stage', tabindex: 0, role: 'region', 'aria-label': t('room.participants') }, grid.el),
       controls),
     h('aside', { class: 'room-side', 'aria-label': t('room.side') }, chair, minutes.el));
   let minutesLoaded = false;
