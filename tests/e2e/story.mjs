@@ -210,7 +210,7 @@ export async function story({ browser, base, shots, results }) {
   await step('the chair writes the housing situation and adds an action for the housing corporation', async () => {
     const p = chair.page;
     const housing = p.locator('details.domain-editor[data-domain="housing"]');
-    if (!(await housing.evaluate((el) => el.open))) await housing.locator('summary').click();
+    if (!(await housing.evaluate((el) => el.open))) await housing.locator(':scope > summary').click();
     await housing.locator('textarea[name=situation]').fill(HOUSING_SITUATION);
     await housing.locator('button:has-text("Opslaan")').first().click();
     await housing.locator('.save-status:has-text("Opgeslagen")').waitFor();

@@ -28,7 +28,8 @@ export function clientView(session, info) {
       phaseBox,
       h('div', { class: 'stage', tabindex: 0, role: 'region', 'aria-label': t('client.room.people') }, grid.el),
       controls),
-    h('aside', { class: 'room-side plan-side', 'aria-labelledby': 'plan-title' },
+    // Focusable: the plan scrolls, and keyboard users must be able to scroll it.
+    h('aside', { class: 'room-side plan-side', 'aria-labelledby': 'plan-title', tabindex: 0 },
       h('h2', { id: 'plan-title', text: t('client.plan.title') }), planBox));
   let plan = info.plan;
   let lastPhase = null;
