@@ -83,3 +83,10 @@ test('the chair sees that the client is out until he joins again', () => {
   assert.equal(back.clientOut, false);
   assert.equal(back.participants.length, 2);
 });
+
+test('someone admitted leaves the lobby list even when the server sends no new list', () => {
+  const s = run(welcome(person('c', { chair: true })), { type: 'admitted', participants: [person('c', { chair: true })] },
+    { type: 'lobby_changed', waiting: [person('g', { presence: 'lobby' })] },
+    { type: 'participant_joined', participant: person('g') });
+  assert.equal(s.waiting.length, 0);
+});

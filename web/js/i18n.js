@@ -60,6 +60,12 @@ export function formatDate(value) {
   return new Intl.DateTimeFormat(locale(), { day: 'numeric', month: 'long', year: 'numeric', timeZone: ZONE }).format(date);
 }
 
+/** A compact date for tables: "12 nov. 2026". */
+export function formatShortDate(value) {
+  if (!value) return '';
+  return new Intl.DateTimeFormat(locale(), { day: 'numeric', month: 'short', year: 'numeric', timeZone: 'UTC' }).format(new Date(`${value}T12:00:00Z`));
+}
+
 export function formatDateTime(value) {
   if (!value) return '';
   return new Intl.DateTimeFormat(locale(), {

@@ -28,7 +28,8 @@ export default async function minutesPage({ params }) {
       h('dt', { text: t('minutes.chair') }), h('dd', { text: m.chair_name }),
       h('dt', { text: t('minutes.purpose') }), h('dd', { class: 'prewrap', text: m.purpose })),
     m.attendance.length ? [h('h2', { text: t('minutes.participants') }),
-      h('ul', {}, m.attendance.map((a) => h('li', { text: a.organisation ? `${a.name}, ${a.organisation}` : a.name })))] : null,
+      // Someone who left and came back (the client after the debrief) is listed once.
+      h('ul', {}, [...new Set(m.attendance.map((a) => (a.organisation ? `${a.name}, ${a.organisation}` : a.name)))].map((line) => h('li', { text: line })))] : null,
     m.domains.map((d) => minutesSection(d, { showNotes: true, level: 'h2' })),
     h('p', { class: 'confidential', text: t('minutes.confidential') }));
 }

@@ -18,7 +18,7 @@ import { navigate } from '../router.js';
 const PLAN_REFRESH_MS = 20000;
 
 export function clientView(session, info) {
-  const grid = new TileGrid(t('client.room.people'));
+  const grid = new TileGrid(t('client.room.people'), { youKey: 'client.room.you' });
   const phaseBox = h('div', { class: 'phase-box' });
   const controls = h('div', {});
   const planBox = h('div', { class: 'plan' });

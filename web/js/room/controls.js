@@ -44,6 +44,9 @@ export function ownControls(session, { plain = false, onLeave }) {
     }));
 }
 
+// Whether the chair opened the list of people in the room; kept across re-renders.
+let peopleOpen = false;
+
 /** The chair's panel: who waits, who is in, and the conference as a whole. */
 export function chairPanel(session) {
   const s = session.state;
@@ -58,8 +61,9 @@ export function chairPanel(session) {
       h('span', { class: 'inline' },
         h('button', { type: 'button', class: 'button primary small', 'aria-label': t('room.admit_who', { name: p.name }), text: t('room.admit'), onclick: () => send({ type: 'admit', participant_id: p.id }) }),
         h('button', { type: 'button', class: 'button secondary small', 'aria-label': t('room.deny_who', { name: p.name }), text: t('room.deny'), onclick: () => send({ type: 'deny', participant_id: p.id }) }))))) : h('p', { class: 'empty', text: t('room.lobby_empty') }),
-    h('h3', { id: 'in-room-title', text: t('room.in_room') }),
-    h('ul', { class: 'people-list', 'aria-labelledby': 'in-room-title' }, others(s).map((p) => h('li', { dataset: { participantId: p.id } },
+    h('details', { class: 'disclosure people', open: peopleOpen, ontoggle: (e) => { peopleOpen = e.target.open; } },
+      h('summary', { id: 'in-room-title', dataset: { key: 'people' }, text: t('room.in_room_count', { count: others(s).length }) }),
+      h('ul', { class: 'people-list', 'aria-labelledby': 'in-room-title' }, others(s).map((p) => h('li', { dataset: { participantId: p.id } },
       h('span', {}, h('strong', { text: p.name }), p.organisation ? ` — ${p.organisation}` : ''),
       h('span', { class: 'inline' },
         p.audio_muted ? null : h('button', { type: 'button', class: 'button secondary small', 'aria-label': t('room.ask_mute_who', { name: p.name }), text: t('room.ask_mute'), onclick: () => send({ type: 'request_mute', participant_id: p.id, kind: 'audio' }) }),
@@ -68,8 +72,8 @@ export function chairPanel(session) {
           onclick: async () => {
             if (await confirmDialog({ title: t('room.remove_who', { name: p.name }), text: t('room.remove_text'), confirm: t('room.remove'), danger: true })) send({ type: 'remove', participant_id: p.id });
           },
-        }))))),
-    h('div', { class: 'button-column' },
+        })))))),
+    h('div', { class: 'button-row' },
       s.clientOut
         ? h('button', { type: 'button', class: 'button primary', text: t('room.bring_back'), onclick: () => send({ type: 'bring_back_client' }) })
         : client ? h('button', { type: 'button', class: 'button secondary', text: t('room.send_out'), onclick: () => send({ type: 'send_out_client' }) }) : null,

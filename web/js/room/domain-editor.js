@@ -2,7 +2,7 @@
 // chair writes, everyone sees the saved text at once), the actions carried over with their
 // status, and the actions agreed now with owner and due date.
 
-import { h, uid } from '../dom.js';
+import { h, uid, replace } from '../dom.js';
 import { t, formatDateTime, dutchDate } from '../i18n.js';
 import { post, put, patch, errorText, ApiError } from '../api.js';
 import { domainHeading, actionsTable, statusBadge, textBlock } from '../ui/domains.js';
@@ -76,12 +76,12 @@ export class DomainEditor {
       }
       this.markDirty();
     } else {
-      this.texts.replaceChildren(
+      replace(this.texts,
         textBlock(t('minutes.situation'), section.situation, 'live-situation'),
         textBlock(t('minutes.client_wish'), section.client_wish, 'client-wish'),
         section.notes ? textBlock(t('minutes.notes'), section.notes) : null);
     }
-    const statusCell = this.ctx.mayWrite ? (a) => this.statusSelect(a) : statusBadge;
+    const statusCell = this.ctx.mayWrite ? (a) => this.statusSelect(a) : (a) => statusBadge(a.status);
     this.carried.replaceChildren(actionsTable(section.carried_over, { caption: t('minutes.carried_over'), statusCell }));
     this.agreed.replaceChildren(actionsTable(section.agreed, { caption: t('minutes.actions') }));
     const open = section.carried_over.filter((a) => ['open', 'in_progress', 'blocked'].includes(a.status)).length;

@@ -69,6 +69,8 @@ export function reduce(state, msg) {
       return {
         ...state,
         participants: upsert(state.participants, msg.participant),
+        // The server sends no `lobby_changed` when the last person waiting is admitted.
+        waiting: state.waiting.filter((p) => p.id !== msg.participant.id),
         clientOut: msg.participant.kind === 'client' ? false : state.clientOut,
       };
     case 'participant_updated': {
@@ -85,6 +87,7 @@ export function reduce(state, msg) {
       return {
         ...state,
         participants: state.participants.filter((p) => p.id !== msg.participant_id),
+        waiting: state.waiting.filter((p) => p.id !== msg.participant_id),
         speaker: state.speaker === msg.participant_id ? null : state.speaker,
         tracks: state.tracks.filter((tr) => tr.participant_id !== msg.participant_id),
         clientOut: msg.reason === 'sent_out' ? true : state.clientOut,

@@ -10,9 +10,10 @@ function initials(name) {
 }
 
 export class Tile {
-  constructor(participant, { self = false } = {}) {
+  constructor(participant, { self = false, youKey = 'room.you' } = {}) {
     this.id = participant.id;
     this.self = self;
+    this.youKey = youKey;
     this.video = h('video', { class: self ? 'tile-video mirrored' : 'tile-video', autoplay: true, playsinline: true, muted: true });
     this.video.muted = true; // sound comes through the separate <audio> element below
     this.audio = self ? null : h('audio', { autoplay: true });
@@ -31,7 +32,7 @@ export class Tile {
   /** Shows the person's current state. */
   update(p, speaking) {
     this.participant = p;
-    this.name.textContent = this.self ? t('room.you', { name: p.name }) : p.name;
+    this.name.textContent = this.self ? t(this.youKey, { name: p.name }) : p.name;
     const role = t(`role.${p.role}`);
     this.meta.textContent = p.organisation ? `${p.organisation} · ${role}` : role;
     this.avatar.textContent = initials(p.name);
@@ -76,7 +77,8 @@ export class Tile {
 
 /** The grid of tiles, kept in step with the list of participants. */
 export class TileGrid {
-  constructor(label) {
+  constructor(label, { youKey = 'room.you' } = {}) {
+    this.youKey = youKey;
     this.el = h('ul', { class: 'tile-grid', 'aria-label': label });
     this.tiles = new Map();
   }
@@ -87,7 +89,7 @@ export class TileGrid {
       seen.add(p.id);
       let tile = this.tiles.get(p.id);
       if (!tile) {
-        tile = new Tile(p, { self: p.id === youId });
+        tile = new Tile(p, { self: p.id === youId, youKey: this.youKey });
         this.tiles.set(p.id, tile);
         // Only new tiles are appended: moving a playing <video> around the DOM could pause it.
         this.el.append(tile.el);

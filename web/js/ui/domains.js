@@ -2,7 +2,7 @@
 // finalised minutes. Stable codes from the API; labels from the translation table.
 
 import { h, icon } from '../dom.js';
-import { t, formatDate, daysUntil } from '../i18n.js';
+import { t, formatShortDate, daysUntil } from '../i18n.js';
 import { badge } from './notice.js';
 
 export const DOMAINS = ['id', 'housing', 'work_income', 'debts', 'care'];
@@ -50,7 +50,7 @@ export function actionsTable(actions, { caption, statusCell } = {}) {
     h('tbody', {}, actions.map((a) => h('tr', { dataset: { actionId: a.id } },
       h('td', { text: a.description }),
       h('td', { text: ownerText(a) }),
-      h('td', {}, formatDate(a.due_date), isOverdue(a) ? h('span', { class: 'overdue', text: ` ${t('action.overdue')}` }) : null),
+      h('td', { class: 'due' }, formatShortDate(a.due_date), isOverdue(a) ? h('span', { class: 'overdue', text: ` ${t('action.overdue')}` }) : null),
       h('td', {}, statusCell ? statusCell(a) : statusBadge(a.status))))));
 }
 
