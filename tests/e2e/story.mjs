@@ -81,7 +81,14 @@ export async function story({ browser, base, shots, results }) {
   await step('the partner who is not on the case cannot open the case or the conference by URL', async () => {
     const p = outsider.page;
     await p.goto(`${base}/login`);
-    await login(outsider, 'schuldhulp@schuldhulp.example');
+    // Keyboard only: skip link, fields and submit without a mouse.
+    await p.keyboard.press('Tab');
+    assert(await p.evaluate(() => document.activeElement.classList.contains('skip-link')), 'the first Tab reaches the skip link');
+    await p.focus('input[name=email]');
+    await p.keyboard.type('schuldhulp@schuldhulp.example');
+    await p.keyboard.press('Tab');
+    await p.keyboard.type('demo');
+    await p.keyboard.press('Enter');
     await p.waitForSelector('h1:has-text("Mijn casussen")');
     await p.goto(caseUrl);
     await p.waitForSelector('h1:has-text("Niet gevonden")');
@@ -234,6 +241,17 @@ export async function story({ browser, base, shots, results }) {
     }, [HOUSING_SITUATION, ACTION]), 15_000);
     await guest.page.locator('details.domain-editor[data-domain="housing"]').evaluate((el) => { el.open = true; });
     await shot(guest, 'room-guest-live-minutes');
+  });
+
+  await step('a lost connection shows itself and comes back by itself, media included', async () => {
+    const p = guest.page;
+    await p.evaluate(() => window.__sockets.filter((s) => s.readyState === WebSocket.OPEN).forEach((s) => s.close()));
+    await p.waitForSelector('#connection-banner.lost:not([hidden])', { timeout: 5000 });
+    await shot(guest, 'connection-lost');
+    await p.waitForSelector('#connection-banner.restored', { timeout: 20_000 });
+    await p.waitForSelector('.room[data-phase="in"]');
+    await expectMediaFlowing(guest);
+    await expectMediaFlowing(chair);
   });
 
   await step('the chair sends the client out: his page says so and he receives no media', async () => {

@@ -27,6 +27,15 @@ export function launch() {
  * decoded and when the person was let into the room.
  */
 function probe() {
+  // Sockets are kept so the story can cut a connection as a weak network would.
+  const OriginalSocket = window.WebSocket;
+  window.__sockets = [];
+  window.WebSocket = class extends OriginalSocket {
+    constructor(...args) {
+      super(...args);
+      window.__sockets.push(this);
+    }
+  };
   const Original = window.RTCPeerConnection;
   if (!Original) return;
   window.__pcs = [];
