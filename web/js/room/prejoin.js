@@ -59,7 +59,8 @@ export function prejoin(opts) {
   }
 
   function deviceSelect(kind, label, list, stream) {
-    if (list.length < 2 || !stream) return null;
+    // A choice only helps when there is one, and never while the browser refuses access.
+    if (list.length < 2 || !stream || localMedia().problem[kind] === 'denied') return null;
     const current = (kind === 'audio' ? stream.getAudioTracks() : stream.getVideoTracks())[0];
     const currentId = current && current.getSettings().deviceId;
     const id = uid(kind);
