@@ -81,6 +81,7 @@ export async function story({ browser, base, shots, results }) {
   await step('the partner who is not on the case cannot open the case or the conference by URL', async () => {
     const p = outsider.page;
     await p.goto(`${base}/login`);
+    await p.waitForSelector('h1:has-text("Inloggen")');
     // Keyboard only: skip link, fields and submit without a mouse.
     await p.keyboard.press('Tab');
     assert(await p.evaluate(() => document.activeElement.classList.contains('skip-link')), 'the first Tab reaches the skip link');
@@ -187,7 +188,7 @@ export async function story({ browser, base, shots, results }) {
     await scan(client, 'conference room (client)');
   });
 
-  await step('a person whose camera and microphone are denied is told why, joins to listen, and is turned away', async () => {
+  await step('a person whose camera and microphone are denied is told why, joins to listen, and is removed', async () => {
     await chair.page.evaluate(async (m) => {
       const res = await fetch(`/api/meetings/${m}/invites`, { method: 'POST', headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ kind: 'guest', name: 'Luuk Luisteraar', organisation: 'Reclassering' }) });
@@ -208,8 +209,14 @@ export async function story({ browser, base, shots, results }) {
     await p.check('input[name=confidentiality]');
     await p.click('.prejoin-form button[type=submit]');
     await p.waitForSelector('.room[data-phase="lobby"]');
-    await chair.page.click('button[aria-label="Luuk Luisteraar weigeren"]');
-    await p.waitForSelector('.room[data-phase="denied"]');
+    await chair.page.click('button[aria-label="Luuk Luisteraar toelaten"]');
+    await p.waitForSelector('.room[data-phase="in"]');
+    await expectMediaFlowing(listener, { videos: 2, audios: 2 });
+    const people = chair.page.locator('.chair-panel details.people');
+    if (!(await people.evaluate((el) => el.open))) await people.locator('summary').click();
+    await chair.page.click('button[aria-label="Luuk Luisteraar verwijderen"]');
+    await chair.page.click('dialog button[value=yes]');
+    await p.waitForSelector('.room[data-phase="removed"]');
     await listener.context.close();
     results.people = results.people.filter((x) => x !== listener);
   });
@@ -220,7 +227,8 @@ export async function story({ browser, base, shots, results }) {
     if (!(await housing.evaluate((el) => el.open))) await housing.locator(':scope > summary').click();
     await housing.locator('textarea[name=situation]').fill(HOUSING_SITUATION);
     await housing.locator('button:has-text("Opslaan")').first().click();
-    await housing.locator('.save-status:has-text("Opgeslagen")').waitFor();
+    // "Opgeslagen" at once, then "Laatst opgeslagen door …" when the live reload arrives.
+    await housing.locator('.save-status', { hasText: /opgeslagen/i }).waitFor();
     await housing.locator('summary:has-text("Afspraak toevoegen")').click();
     await housing.locator('textarea[name=description]').fill(ACTION);
     const woonbron = await housing.locator('select[name=owner]').evaluate((s) => [...s.options].find((o) => o.text === 'Woonbron').value);

@@ -9,6 +9,7 @@ import { t } from './i18n.js';
 const routes = [];
 let leaving = [];
 let rendering = 0;
+let rendered = false;
 // A page that must not be rebuilt on a language switch (the conference room keeps its media)
 // relabels itself instead.
 let langHandler = null;
@@ -72,8 +73,10 @@ export async function render() {
   main.removeAttribute('aria-busy');
   const heading = main.querySelector('h1');
   document.title = heading ? `${heading.textContent} — Ketentafel` : 'Ketentafel';
-  // Move focus to the new page so screen readers and keyboard users start at its top.
-  main.focus({ preventScroll: true });
+  // After a navigation, focus moves to the new page so screen readers and keyboard users start
+  // at its top; on the first load the browser's own start (before the skip link) is kept.
+  if (rendered) main.focus({ preventScroll: true });
+  rendered = true;
   window.scrollTo(0, 0);
   window.dispatchEvent(new CustomEvent('kt:rendered'));
 }
