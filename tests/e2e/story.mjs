@@ -29,8 +29,9 @@ export async function story({ browser, base, shots, results }) {
 
   const chair = await person(browser, 'casemanager (chair)', base);
   const rio = await person(browser, 'rio', base);
-  const guest = await person(browser, 'guest (Woonbron)', base);
-  const client = await person(browser, 'client', base);
+  // A small laptop and a large screen, besides the usual 1366×860.
+  const guest = await person(browser, 'guest (Woonbron)', base, { width: 1280, height: 720 });
+  const client = await person(browser, 'client', base, { width: 1600, height: 900 });
   const outsider = await person(browser, 'partner not on the case', base);
   results.people = [chair, rio, guest, client, outsider];
 
@@ -247,7 +248,7 @@ export async function story({ browser, base, shots, results }) {
       const el = document.querySelector('details.domain-editor[data-domain="housing"]');
       return el && el.querySelector('textarea[name=situation]').value === s && el.textContent.includes(a);
     }, [HOUSING_SITUATION, ACTION]), 15_000);
-    await guest.page.locator('details.domain-editor[data-domain="housing"]').evaluate((el) => { el.open = true; });
+    await guest.page.locator('details.domain-editor[data-domain="housing"]').evaluate((el) => { el.open = true; el.closest('.room-side').scrollTop = el.offsetTop; });
     await shot(guest, 'room-guest-live-minutes');
   });
 

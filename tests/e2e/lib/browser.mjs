@@ -65,8 +65,8 @@ function probe() {
 }
 
 /** A person: their own browser context and page, with errors collected. */
-export async function person(browser, name, base) {
-  const context = await browser.newContext({ viewport: { width: 1366, height: 860 }, locale: 'nl-NL', timezoneId: 'Europe/Amsterdam' });
+export async function person(browser, name, base, viewport = { width: 1366, height: 860 }) {
+  const context = await browser.newContext({ viewport, locale: 'nl-NL', timezoneId: 'Europe/Amsterdam' });
   await context.addInitScript(probe);
   const page = await context.newPage();
   const problems = [];
