@@ -10,7 +10,13 @@ use crate::config::{Config, Secret};
 use crate::demo;
 use crate::events::Events;
 use crate::http;
+use crate::sfu::{Sfu, SfuConfig};
+use crate::signalling::ice::IceConfig;
+use crate::signalling::persist::Persister;
+use crate::signalling::room::RoomDeps;
+use crate::signalling::rooms::Rooms;
 use crate::storage::{OpenError, Store};
+use axum_server::tls_rustls::RustlsConfig;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use tokio::net::TcpListener;
@@ -26,6 +32,8 @@ pub struct Settings {
     /// Set the `Secure` attribute on cookies (when served over HTTPS).
     pub secure_cookies: bool,
     pub max_body_bytes: usize,
+    /// Interval of WebSocket pings.
+    pub ws_ping: std::time::Duration,
 }
 
 /// What every handler can reach. Cheap to clone: everything inside is shared.
@@ -41,6 +49,8 @@ pub struct AppState {
     pub invite_limiter: Arc<Limiter>,
     /// Changes to case data, for the live minutes panels.
     pub events: Events,
+    /// The conferences running on this node.
+    pub rooms: Rooms,
 }
 
 /// Why the service could not start.
@@ -54,11 +64,14 @@ pub enum StartError {
     DataDir(String, std::io::Error),
     #[error("cannot use the listener: {0}")]
     Listener(std::io::Error),
+    #[error("cannot load the TLS certificate or key: {0}")]
+    Tls(std::io::Error),
 }
 
 /// A built service, ready to run.
 pub struct App {
     listener: TcpListener,
+    tls: Option<RustlsConfig>,
     router: axum::Router,
     shutdown: CancellationToken,
     state: AppState,
@@ -83,15 +96,32 @@ impl App {
     pub async fn run(self) -> std::io::Result<()> {
         let App {
             listener,
+            tls,
             router,
             shutdown,
             state,
             ..
         } = self;
         let service = router.into_make_service_with_connect_info::<SocketAddr>();
-        let served = axum::serve(listener, service)
-            .with_graceful_shutdown(shutdown.clone().cancelled_owned())
-            .await;
+        let served = match tls {
+            None => {
+                axum::serve(listener, service)
+                    .with_graceful_shutdown(shutdown.cancelled_owned())
+                    .await
+            }
+            Some(tls) => {
+                let handle = axum_server::Handle::new();
+                let stopper = handle.clone();
+                tokio::spawn(async move {
+                    shutdown.cancelled().await;
+                    stopper.graceful_shutdown(Some(std::time::Duration::from_secs(10)));
+                });
+                axum_server::from_tcp_rustls(listener.into_std()?, tls)?
+                    .handle(handle)
+                    .serve(service)
+                    .await
+            }
+        };
         state.store.close().await;
         served
     }
@@ -124,7 +154,41 @@ pub async fn build(
         session_minutes: config.session_minutes.max(5),
         invite_hours: config.invite_hours.max(1),
         max_body_bytes: config.max_body_bytes,
+        ws_ping: std::time::Duration::from_millis(config.ws_ping_ms.max(100)),
     };
+    let tls = match (&config.tls_cert, &config.tls_key) {
+        (Some(cert), Some(key)) => {
+            // One process-wide provider; a second install (tests) is harmless.
+            let _ = rustls::crypto::ring::default_provider().install_default();
+            Some(
+                RustlsConfig::from_pem_file(cert, key)
+                    .await
+                    .map_err(StartError::Tls)?,
+            )
+        }
+        _ => None,
+    };
+    let events = Events::default();
+    let sfu = Sfu::new(SfuConfig {
+        media_ip: config.media_ip(),
+        port_range: config.media_ports,
+        announce_ip: config.public_ip,
+        ..SfuConfig::default()
+    });
+    let ice = IceConfig {
+        stun: config.stun.clone(),
+        turn: config.turn.clone(),
+        turn_secret: config.turn_secret.clone(),
+        turn_ttl: chrono::Duration::minutes(config.turn_ttl_minutes.max(1)),
+    };
+    let rooms = Rooms::new(RoomDeps {
+        sfu,
+        ice: Arc::new(ice),
+        clock: config.clock.clone(),
+        persister: Persister::spawn(store.clone()),
+        events: events.sender(),
+        grace: std::time::Duration::from_secs(config.room_grace_seconds),
+    });
     let state = AppState {
         store,
         keys: Arc::new(Keys::from_secret(&secret)),
@@ -132,7 +196,8 @@ pub async fn build(
         settings: Arc::new(settings),
         login_limiter: Arc::new(Limiter::new(10, chrono::Duration::minutes(15))),
         invite_limiter: Arc::new(Limiter::new(60, chrono::Duration::minutes(1))),
-        events: Events::default(),
+        events,
+        rooms,
     };
     let mut banner = Vec::new();
     if config.demo {
@@ -151,6 +216,7 @@ pub async fn build(
     let router = http::router(state.clone());
     Ok(App {
         listener,
+        tls,
         router,
         shutdown,
         state,

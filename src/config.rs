@@ -3,7 +3,7 @@
 
 use crate::clock::{SharedClock, SystemClock};
 use clap::Parser;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -81,9 +81,84 @@ pub struct Config {
     #[arg(long, env = "KETENTAFEL_MAX_BODY_BYTES", default_value_t = 64 * 1024)]
     pub max_body_bytes: usize,
 
+    /// TLS certificate chain (PEM). With `--tls-key`, Ketentafel serves HTTPS itself: browsers
+    /// give camera and microphone only to https pages (or localhost).
+    #[arg(long, env = "KETENTAFEL_TLS_CERT", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+
+    /// TLS private key (PEM) for `--tls-cert`.
+    #[arg(long, env = "KETENTAFEL_TLS_KEY", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+
+    /// Address the media (UDP) sockets bind to. Default: the `--bind` address (so loopback stays
+    /// loopback); `0.0.0.0` binds every non-loopback interface.
+    #[arg(long, env = "KETENTAFEL_MEDIA_IP")]
+    pub media_ip: Option<IpAddr>,
+
+    /// UDP ports for media, e.g. `40000-40999` (two per participant). Default: any free port.
+    #[arg(long, env = "KETENTAFEL_MEDIA_PORTS", value_parser = parse_port_range)]
+    pub media_ports: Option<(u16, u16)>,
+
+    /// The public address to announce for media when behind a 1:1 NAT (container, cloud VM).
+    #[arg(long, env = "KETENTAFEL_PUBLIC_IP")]
+    pub public_ip: Option<IpAddr>,
+
+    /// STUN servers for browsers, e.g. `stun:stun.example.org:3478` (comma-separated).
+    #[arg(long, env = "KETENTAFEL_STUN", value_delimiter = ',')]
+    pub stun: Vec<String>,
+
+    /// TURN servers for browsers, e.g. `turns:turn.example.org:443?transport=tcp`
+    /// (comma-separated). Needs `--turn-secret`.
+    #[arg(
+        long,
+        env = "KETENTAFEL_TURN",
+        value_delimiter = ',',
+        requires = "turn_secret"
+    )]
+    pub turn: Vec<String>,
+
+    /// The secret shared with the TURN server (coturn `static-auth-secret`).
+    #[arg(long, env = "KETENTAFEL_TURN_SECRET", hide_env_values = true)]
+    pub turn_secret: Option<Secret>,
+
+    /// Minutes that TURN credentials handed to a participant stay valid.
+    #[arg(long, env = "KETENTAFEL_TURN_TTL_MINUTES", default_value_t = 720)]
+    pub turn_ttl_minutes: i64,
+
+    /// Seconds an empty conference waits for someone to come back before it ends.
+    #[arg(long, env = "KETENTAFEL_ROOM_GRACE_SECONDS", default_value_t = 120)]
+    pub room_grace_seconds: u64,
+
+    /// Milliseconds between WebSocket pings; a connection silent for three is closed.
+    #[arg(
+        long,
+        env = "KETENTAFEL_WS_PING_MS",
+        default_value_t = 5000,
+        hide = true
+    )]
+    pub ws_ping_ms: u64,
+
     /// The clock; tests replace it to move time.
     #[arg(skip = default_clock())]
     pub clock: SharedClock,
+}
+
+fn parse_port_range(text: &str) -> Result<(u16, u16), String> {
+    let (low, high) = text
+        .split_once('-')
+        .ok_or("write a range as LOW-HIGH, e.g. 40000-40999")?;
+    let low: u16 = low
+        .trim()
+        .parse()
+        .map_err(|_| "the low port is not a number")?;
+    let high: u16 = high
+        .trim()
+        .parse()
+        .map_err(|_| "the high port is not a number")?;
+    if low == 0 || high < low {
+        return Err("the range must be 1 <= LOW <= HIGH".into());
+    }
+    Ok((low, high))
 }
 
 fn default_clock() -> SharedClock {
@@ -107,11 +182,45 @@ impl Config {
         }
     }
 
+    /// The address media sockets bind to.
+    pub fn media_ip(&self) -> IpAddr {
+        self.media_ip.unwrap_or(self.bind.ip())
+    }
+
     /// Where invite links point, without a trailing slash.
     pub fn public_url(&self, bound: SocketAddr) -> String {
         match &self.public_url {
             Some(url) => url.trim_end_matches('/').to_owned(),
+            None if self.tls_cert.is_some() => format!("https://{bound}"),
             None => format!("http://{bound}"),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_port_range_is_low_dash_high() {
+        assert_eq!(parse_port_range("40000-40999"), Ok((40000, 40999)));
+        assert!(parse_port_range("40999-40000").is_err());
+        assert!(parse_port_range("40000").is_err());
+        assert!(parse_port_range("0-10").is_err());
+    }
+
+    #[test]
+    fn secrets_never_show_in_debug_output() {
+        let config = Config::parse_from([
+            "ketentafel",
+            "--jwt-secret",
+            "hunter2",
+            "--turn",
+            "turn:x",
+            "--turn-secret",
+            "s3cret",
+        ]);
+        let shown = format!("{config:?}");
+        assert!(!shown.contains("hunter2") && !shown.contains("s3cret"));
     }
 }

@@ -12,7 +12,7 @@ use crate::meetings;
 use crate::storage::actions::{NewAction, StatusChange};
 use crate::storage::audit::{Actor, NewAudit};
 use crate::storage::cases::{NewCase, NewMember};
-use crate::storage::meetings::{EntryText, NewMeeting};
+use crate::storage::meetings::{DomainWrite, EntryText, NewMeeting};
 use crate::storage::models::{Organisation, User};
 use crate::storage::users::NewUser;
 use chrono::{DateTime, Duration, NaiveTime, Utc};
@@ -227,16 +227,15 @@ async fn seed_case(
             notes: String::new(),
         };
         audit = system(earlier, "minutes.write", Some(case_id));
+        let write = DomainWrite {
+            meeting_id: first.id,
+            domain,
+            text,
+            base_revision: None,
+            author: casemanager.id,
+        };
         store
-            .write_domain_entry(
-                first.id,
-                domain,
-                &text,
-                None,
-                casemanager.id,
-                earlier,
-                &audit,
-            )
+            .write_domain_entry(&write, earlier, &audit)
             .await?
             .ok();
     }

@@ -46,6 +46,11 @@ impl Events {
         let _ = self.sender.send((case_id, event));
     }
 
+    /// The sending side, for whoever subscribes later (the rooms).
+    pub fn sender(&self) -> broadcast::Sender<(Uuid, CaseEvent)> {
+        self.sender.clone()
+    }
+
     /// Every change from now on, for all cases.
     pub fn subscribe(&self) -> broadcast::Receiver<(Uuid, CaseEvent)> {
         self.sender.subscribe()

@@ -118,10 +118,9 @@ pub fn token_from_headers(headers: &HeaderMap) -> Option<String> {
     if let Some(value) = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
+        && let Some(token) = value.strip_prefix("Bearer ")
     {
-        if let Some(token) = value.strip_prefix("Bearer ") {
-            return Some(token.trim().to_owned());
-        }
+        return Some(token.trim().to_owned());
     }
     headers
         .get_all(header::COOKIE)

@@ -79,6 +79,7 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/api/{*rest}", any(|| async { ApiError::NotFound }))
         .route("/healthz", get(healthz))
+        .route("/ws", get(crate::signalling::ws::upgrade))
         .fallback(web::serve)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),

@@ -14,7 +14,7 @@ use crate::domain::validate::{self, Invalid};
 use crate::domain::{InviteKind, LifeDomain, MeetingStatus};
 use crate::error::{ApiError, ApiResult};
 use crate::events::CaseEvent;
-use crate::storage::meetings::{EntryText, MinutesRefusal, NewMeeting};
+use crate::storage::meetings::{DomainWrite, EntryText, MinutesRefusal, NewMeeting};
 use crate::storage::models::{Case, DomainEntry, Meeting};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -211,10 +211,10 @@ pub async fn schedule(
 
 /// The minutes of a conference: frozen if finalised, built live otherwise.
 pub async fn minutes(state: &AppState, meeting: &Meeting, case: &Case) -> ApiResult<MinutesView> {
-    if meeting.finalised_at.is_some() {
-        if let Some(stored) = state.store.minutes_record(meeting.id).await? {
-            return serde_json::from_str(&stored).map_err(ApiError::internal);
-        }
+    if meeting.finalised_at.is_some()
+        && let Some(stored) = state.store.minutes_record(meeting.id).await?
+    {
+        return serde_json::from_str(&stored).map_err(ApiError::internal);
     }
     let entries = state.store.domain_entries(meeting.id).await?;
     let actions = state.store.case_actions(case.id).await?;
@@ -308,11 +308,13 @@ pub async fn write_domain(
     let written = state
         .store
         .write_domain_entry(
-            meeting.id,
-            domain,
-            &text,
-            input.base_revision,
-            user.user.id,
+            &DomainWrite {
+                meeting_id: meeting.id,
+                domain,
+                text,
+                base_revision: input.base_revision,
+                author: user.user.id,
+            },
             now,
             &audit,
         )

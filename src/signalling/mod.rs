@@ -1,4 +1,12 @@
-//! Live conferences: the WebSocket signalling protocol and the rooms that run on it.
+//! Live conferences: the WebSocket signalling protocol (`protocol`, documented in
+//! `docs/signalling.md`), the room's rules as a state machine (`state`), the task that runs a
+//! room (`room`) and the registry of rooms (`rooms`), the connection handler (`ws`), what rooms
+//! record (`persist`) and the ICE servers handed to browsers (`ice`).
 
+pub mod ice;
+pub mod persist;
 pub mod protocol;
+pub mod room;
+pub mod rooms;
 pub mod state;
+pub mod ws;

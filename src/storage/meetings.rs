@@ -51,6 +51,17 @@ pub struct EntryText {
     pub notes: String,
 }
 
+/// A write of one domain's minutes.
+#[derive(Debug, Clone)]
+pub struct DomainWrite {
+    pub meeting_id: Uuid,
+    pub domain: LifeDomain,
+    pub text: EntryText,
+    /// The revision the writer based the text on (`None`: overwrite whatever is there).
+    pub base_revision: Option<i64>,
+    pub author: Uuid,
+}
+
 /// Why a write to the minutes was not made.
 #[derive(Debug, Clone)]
 pub enum MinutesRefusal {
@@ -130,14 +141,19 @@ impl Store {
     /// Writes one domain's minutes, unless they are final or `base_revision` is stale.
     pub async fn write_domain_entry(
         &self,
-        meeting_id: Uuid,
-        domain: LifeDomain,
-        text: &EntryText,
-        base_revision: Option<i64>,
-        author: Uuid,
+        write: &DomainWrite,
         now: DateTime<Utc>,
         audit: &NewAudit,
     ) -> Result<Result<DomainEntry, MinutesRefusal>, sqlx::Error> {
+        let DomainWrite {
+            meeting_id,
+            domain,
+            text,
+            base_revision,
+            author,
+        } = write;
+        let (meeting_id, domain, base_revision, author) =
+            (*meeting_id, *domain, *base_revision, *author);
         const STATE: &str = "SELECT finalised_at FROM meeting WHERE id = $1";
         const CURRENT: &str = select_entry!("WHERE e.meeting_id = $1 AND e.domain = $2");
         const UPSERT: &str = "INSERT INTO domain_entry (meeting_id, domain, situation, client_wish, notes, \
@@ -158,11 +174,10 @@ impl Store {
             let current: Option<DomainEntry> =
                 sqlx::query_as(CURRENT).bind(meeting_id).bind(domain).fetch_optional(&mut *tx).await?;
             let current_revision = current.as_ref().map_or(0, |e| e.revision);
-            if let (Some(base), Some(current)) = (base_revision, current) {
-                if base != current_revision {
+            if let (Some(base), Some(current)) = (base_revision, current)
+                && base != current_revision {
                     return Ok(Err(MinutesRefusal::Stale(Box::new(current))));
                 }
-            }
             sqlx::query(UPSERT)
                 .bind(meeting_id).bind(domain).bind(&text.situation).bind(&text.client_wish)
                 .bind(&text.notes).bind(author).bind(now)
@@ -243,21 +258,21 @@ impl Store {
         on_pool!(self, pool => sqlx::query_as(SQL).bind(meeting_id).fetch_all(pool).await)
     }
 
-    /// Records that someone entered a conference; returns the row to close when they leave.
+    /// Records that someone entered a conference, as row `id` (closed when they leave).
     pub async fn record_join(
         &self,
+        id: Uuid,
         meeting_id: Uuid,
         user_id: Option<Uuid>,
         invite_id: Option<Uuid>,
         who: &AttendanceLine,
-    ) -> Result<Uuid, sqlx::Error> {
+    ) -> Result<(), sqlx::Error> {
         const SQL: &str = "INSERT INTO meeting_attendance (id, meeting_id, user_id, invite_id, name, \
             organisation, role, joined_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
-        let id = Uuid::now_v7();
         on_pool!(self, pool => sqlx::query(SQL)
             .bind(id).bind(meeting_id).bind(user_id).bind(invite_id).bind(&who.name)
             .bind(who.organisation.as_deref()).bind(&who.role).bind(who.joined_at)
-            .execute(pool).await.map(|_| id))
+            .execute(pool).await.map(drop))
     }
 
     /// Records that someone left a conference.

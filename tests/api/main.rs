@@ -4,6 +4,7 @@
 mod helpers;
 
 mod access;
+mod conference;
 mod errors;
 mod flow;
 mod invites;

@@ -1,0 +1,294 @@
+//! A headless participant: it speaks the signalling protocol over a real WebSocket and sends
+//! and receives real RTP through the SFU, with the same media library the server uses. The
+//! integration tests and the load harness (`ketentafel-load`) are built on it; the server
+//! itself never uses it.
+//!
+//! It publishes synthetic audio (50 packets/s, with an audio level) and video (frames at 30/s
+//! sized to a bitrate, keyframes on a schedule and on request) whose payloads are stamped
+//! ([`payload`]), and records everything it receives ([`stats`]).
+
+pub mod payload;
+mod sender;
+pub mod stats;
+
+use crate::sfu::{ClientSubscriber, Sfu, SfuConfig};
+use crate::signalling::protocol::{
+    Candidate, ClientMessage, Participant as Member, Pc, ServerMessage, VERSION,
+};
+use futures_util::{SinkExt, StreamExt};
+use sender::{Publisher, SentCounters};
+use stats::Received;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use uuid::Uuid;
+
+pub use sender::MediaPlan;
+
+/// Where and as whom to join.
+#[derive(Debug, Clone)]
+pub struct JoinConfig {
+    /// `http://host:port` of the service.
+    pub server: String,
+    /// A session token (login or accepted invite).
+    pub token: String,
+    pub meeting_id: Uuid,
+    /// What to publish; `None` publishes nothing.
+    pub media: Option<MediaPlan>,
+}
+
+/// Why a headless participant could not do what it was asked.
+#[derive(Debug, thiserror::Error)]
+pub enum HeadlessError {
+    #[error("WebSocket: {0}")]
+    WebSocket(#[from] tokio_tungstenite::tungstenite::Error),
+    #[error("the server refused: {0}")]
+    Refused(String),
+    #[error("timed out waiting for {0}")]
+    Timeout(&'static str),
+    #[error("media: {0}")]
+    Media(String),
+}
+
+/// A participant in a conference, driven by a test or the harness.
+pub struct Participant {
+    /// The id the room gave this participant.
+    pub id: Uuid,
+    /// When the WebSocket was open (the start of a join, for join-time figures).
+    pub connected_at: Instant,
+    /// Everything the server sent, for the caller to inspect.
+    inbox: mpsc::UnboundedReceiver<ServerMessage>,
+    outgoing: mpsc::UnboundedSender<ClientMessage>,
+    pub received: Arc<Received>,
+    pub sent: Arc<SentCounters>,
+    task: JoinHandle<()>,
+}
+
+impl Participant {
+    /// Connects, joins and (with a media plan) starts publishing at once, also from the lobby.
+    pub async fn join(config: JoinConfig) -> Result<Participant, HeadlessError> {
+        let url = format!("{}/ws", config.server.replacen("http", "ws", 1));
+        let mut request = url.into_client_request()?;
+        let bearer = format!("Bearer {}", config.token)
+            .parse()
+            .map_err(|_| HeadlessError::Refused("the token is not header text".into()))?;
+        request.headers_mut().insert("authorization", bearer);
+        let (mut socket, _) = tokio_tungstenite::connect_async(request).await?;
+        let connected_at = Instant::now();
+        let join = ClientMessage::Join {
+            v: VERSION,
+            meeting_id: config.meeting_id,
+        };
+        socket
+            .send(Message::Text(
+                serde_json::to_string(&join)
+                    .expect("messages serialise")
+                    .into(),
+            ))
+            .await?;
+        let text = loop {
+            let frame = tokio::time::timeout(Duration::from_secs(10), socket.next())
+                .await
+                .map_err(|_| HeadlessError::Timeout("welcome"))?;
+            match frame {
+                Some(Ok(Message::Text(text))) => break text,
+                Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
+                _ => return Err(HeadlessError::Refused("the connection closed".into())),
+            }
+        };
+        let you = match serde_json::from_str::<ServerMessage>(text.as_str()) {
+            Ok(ServerMessage::Welcome { you, .. }) => you,
+            Ok(ServerMessage::Error { code, message }) => {
+                return Err(HeadlessError::Refused(format!("{code}: {message}")));
+            }
+            Ok(other) => return Err(HeadlessError::Refused(format!("unexpected {other:?}"))),
+            Err(e) => return Err(HeadlessError::Refused(e.to_string())),
+        };
+        let (outgoing, outbox) = mpsc::unbounded_channel();
+        let (inbox_tx, inbox) = mpsc::unbounded_channel();
+        let received = Arc::new(Received::default());
+        let sent = Arc::new(SentCounters::default());
+        let sfu = Sfu::new(SfuConfig::default());
+        let publisher = match config.media {
+            Some(plan) => Some(
+                Publisher::start(&sfu, you.id, plan, sent.clone(), outgoing.clone())
+                    .await
+                    .map_err(HeadlessError::Media)?,
+            ),
+            None => None,
+        };
+        let driver = Driver {
+            sfu,
+            outgoing: outgoing.clone(),
+            inbox: inbox_tx,
+            received: received.clone(),
+            publisher,
+            subscriber: None,
+        };
+        let task = tokio::spawn(driver.run(socket, outbox));
+        Ok(Participant {
+            id: you.id,
+            connected_at,
+            inbox,
+            outgoing,
+            received,
+            sent,
+            task,
+        })
+    }
+
+    /// Sends a message to the server.
+    pub fn send(&self, message: ClientMessage) {
+        let _ = self.outgoing.send(message);
+    }
+
+    /// The next message from the server that `wanted` accepts (others are skipped).
+    pub async fn expect<T>(
+        &mut self,
+        timeout: Duration,
+        mut wanted: impl FnMut(&ServerMessage) -> Option<T>,
+    ) -> Result<T, HeadlessError> {
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            let message = tokio::time::timeout_at(deadline, self.inbox.recv())
+                .await
+                .map_err(|_| HeadlessError::Timeout("a message"))?;
+            let Some(message) = message else {
+                return Err(HeadlessError::Refused("the connection closed".into()));
+            };
+            if let Some(found) = wanted(&message) {
+                return Ok(found);
+            }
+        }
+    }
+
+    /// Waits until a chair admits this participant; returns who is in the room.
+    pub async fn admitted(&mut self, timeout: Duration) -> Result<Vec<Member>, HeadlessError> {
+        self.expect(timeout, |m| match m {
+            ServerMessage::Admitted { participants } => Some(participants.clone()),
+            _ => None,
+        })
+        .await
+    }
+
+    /// Leaves and closes the connection and media.
+    pub async fn leave(self) {
+        self.send(ClientMessage::Leave {});
+        let _ = tokio::time::timeout(Duration::from_secs(5), self.task).await;
+    }
+
+    /// Drops the connection without saying goodbye (a crash, a pulled cable).
+    pub fn vanish(self) {
+        self.task.abort();
+    }
+}
+
+/// Owns the WebSocket and the connections of one headless participant.
+struct Driver {
+    sfu: Sfu,
+    outgoing: mpsc::UnboundedSender<ClientMessage>,
+    inbox: mpsc::UnboundedSender<ServerMessage>,
+    received: Arc<Received>,
+    publisher: Option<Publisher>,
+    subscriber: Option<ClientSubscriber>,
+}
+
+impl Driver {
+    async fn run(
+        mut self,
+        mut socket: tokio_tungstenite::WebSocketStream<
+            tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>,
+        >,
+        mut outbox: mpsc::UnboundedReceiver<ClientMessage>,
+    ) {
+        loop {
+            tokio::select! {
+                frame = socket.next() => match frame {
+                    Some(Ok(Message::Text(text))) => match serde_json::from_str::<ServerMessage>(text.as_str()) {
+                        Ok(message) => self.handle(message).await,
+                        Err(e) => tracing::warn!(error = %e, "headless: unreadable server message"),
+                    },
+                    Some(Ok(Message::Ping(_) | Message::Pong(_))) | Some(Ok(Message::Binary(_))) | Some(Ok(Message::Frame(_))) => {}
+                    Some(Ok(Message::Close(_))) | Some(Err(_)) | None => break,
+                },
+                Some(message) = outbox.recv() => {
+                    let leaving = matches!(message, ClientMessage::Leave {});
+                    let text = serde_json::to_string(&message).expect("messages serialise");
+                    if socket.send(Message::Text(text.into())).await.is_err() || leaving {
+                        break;
+                    }
+                }
+            }
+        }
+        let _ = socket.close(None).await;
+        if let Some(publisher) = self.publisher.take() {
+            publisher.close().await;
+        }
+        if let Some(subscriber) = self.subscriber.take() {
+            subscriber.close().await;
+        }
+    }
+
+    async fn handle(&mut self, message: ServerMessage) {
+        match &message {
+            ServerMessage::PublishAnswer { sdp } => {
+                if let Some(publisher) = &self.publisher
+                    && let Err(e) = publisher.answer(sdp.clone()).await
+                {
+                    tracing::warn!(error = %e, "headless: publish answer refused");
+                }
+            }
+            ServerMessage::SubscribeOffer { sdp, .. } => {
+                if self.subscriber.is_none() {
+                    let candidates = self.outgoing.clone();
+                    let on_candidate = Box::new(move |candidate: Candidate| {
+                        let _ = candidates.send(ClientMessage::IceCandidate {
+                            pc: Pc::Subscribe,
+                            candidate: Some(candidate),
+                        });
+                    });
+                    let received = self.received.clone();
+                    let on_payload = Arc::new(move |payload: &[u8]| received.record(payload));
+                    match self.sfu.client_subscriber(on_candidate, on_payload).await {
+                        Ok(subscriber) => self.subscriber = Some(subscriber),
+                        Err(e) => {
+                            return tracing::warn!(error = %e, "headless: cannot build the subscribe connection");
+                        }
+                    }
+                }
+                if let Some(subscriber) = &self.subscriber {
+                    match subscriber.answer(sdp.clone()).await {
+                        Ok(answer) => {
+                            let _ = self
+                                .outgoing
+                                .send(ClientMessage::SubscribeAnswer { sdp: answer });
+                        }
+                        Err(e) => {
+                            tracing::warn!(error = %e, "headless: cannot answer a subscribe offer")
+                        }
+                    }
+                }
+            }
+            ServerMessage::IceCandidate {
+                pc,
+                candidate: Some(candidate),
+            } => match pc {
+                Pc::Publish => {
+                    if let Some(publisher) = &self.publisher {
+                        publisher.add_candidate(candidate.clone()).await;
+                    }
+                }
+                Pc::Subscribe => {
+                    if let Some(subscriber) = &self.subscriber {
+                        subscriber.add_candidate(candidate.clone()).await;
+                    }
+                }
+            },
+            _ => {}
+        }
+        let _ = self.inbox.send(message);
+    }
+}

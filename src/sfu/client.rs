@@ -1,0 +1,319 @@
+//! The client side of the media, for headless participants (tests and the load harness): a
+//! publish connection that offers audio and video and sends what it is given, and a subscribe
+//! connection that answers the server's offers and hands every received payload on. Kept here
+//! so that no other module touches the media library's types.
+
+use super::SfuError;
+use super::engine::{Engine, PcEvent, opus, vp8};
+use super::keyframe::is_keyframe_request;
+use crate::signalling::protocol::{Candidate, MediaKind, Pc};
+use rtc::media_stream::MediaStreamTrack;
+use rtc::rtp;
+use rtc::rtp::extension::HeaderExtension;
+use rtc::rtp::extension::audio_level_extension::AudioLevelExtension;
+use rtc::rtp_transceiver::rtp_sender::{
+    RTCRtpCodingParameters, RTCRtpEncodingParameters, RtpCodecKind,
+};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+use tokio::sync::{Mutex, mpsc, watch};
+use tokio::task::JoinHandle;
+use webrtc::media_stream::track_local::static_rtp::TrackLocalStaticRTP;
+use webrtc::media_stream::track_local::{TrackLocal, TrackLocalEvent};
+use webrtc::media_stream::track_remote::TrackRemoteEvent;
+use webrtc::peer_connection::{
+    PeerConnection, RTCIceCandidateInit, RTCPeerConnectionState, RTCSessionDescription,
+};
+use webrtc::rtp_transceiver::{RTCRtpTransceiverDirection, RTCRtpTransceiverInit};
+
+/// Called with each local ICE candidate, to send it to the server.
+pub type CandidateSink = Box<dyn Fn(Candidate) + Send + Sync>;
+/// Called with each received RTP payload.
+pub type PayloadSink = Arc<dyn Fn(&[u8]) + Send + Sync>;
+
+/// Candidates that arrive before the remote description wait here.
+struct Remote {
+    described: bool,
+    queued: Vec<Candidate>,
+}
+
+async fn add_candidate(pc: &Arc<dyn PeerConnection>, remote: &Mutex<Remote>, candidate: Candidate) {
+    let mut remote = remote.lock().await;
+    if !remote.described {
+        remote.queued.push(candidate);
+        return;
+    }
+    let init = RTCIceCandidateInit {
+        candidate: candidate.candidate,
+        sdp_mid: candidate.sdp_mid,
+        sdp_mline_index: candidate.sdp_m_line_index,
+        username_fragment: candidate.username_fragment,
+        ..Default::default()
+    };
+    let _ = pc.add_ice_candidate(init).await;
+}
+
+async fn described(pc: &Arc<dyn PeerConnection>, remote: &Mutex<Remote>) {
+    let queued = {
+        let mut remote = remote.lock().await;
+        remote.described = true;
+        std::mem::take(&mut remote.queued)
+    };
+    for candidate in queued {
+        add_candidate(pc, remote, candidate).await;
+    }
+}
+
+/// A connection's events: candidates out, connection state into a watch, tracks to `on_track`.
+fn pump(
+    mut events: mpsc::UnboundedReceiver<PcEvent>,
+    on_candidate: CandidateSink,
+    connected: watch::Sender<bool>,
+    on_track: Option<PayloadSink>,
+) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        while let Some(event) = events.recv().await {
+            match event {
+                PcEvent::Candidate(_, Some(candidate)) => on_candidate(candidate),
+                PcEvent::Candidate(_, None) => {}
+                PcEvent::State(_, state) => {
+                    let _ = connected.send(state == RTCPeerConnectionState::Connected);
+                }
+                PcEvent::Track(remote) => {
+                    if let Some(sink) = on_track.clone() {
+                        tokio::spawn(async move {
+                            while let Some(event) = remote.poll().await {
+                                match event {
+                                    TrackRemoteEvent::OnRtpPacket(packet) => sink(&packet.payload),
+                                    TrackRemoteEvent::OnEnded => break,
+                                    _ => {}
+                                }
+                            }
+                        });
+                    }
+                }
+            }
+        }
+    })
+}
+
+fn local_track(kind: MediaKind, ssrc: u32, stream: &str) -> Arc<TrackLocalStaticRTP> {
+    let (codec, codec_kind, id) = match kind {
+        MediaKind::Audio => (opus(), RtpCodecKind::Audio, "audio"),
+        MediaKind::Video => (vp8(), RtpCodecKind::Video, "video"),
+    };
+    let encoding = RTCRtpEncodingParameters {
+        rtp_coding_parameters: RTCRtpCodingParameters {
+            ssrc: Some(ssrc),
+            ..Default::default()
+        },
+        codec,
+        ..Default::default()
+    };
+    Arc::new(TrackLocalStaticRTP::new(MediaStreamTrack::new(
+        stream.to_owned(),
+        id.to_owned(),
+        id.to_owned(),
+        codec_kind,
+        vec![encoding],
+    )))
+}
+
+/// A headless participant's publish connection.
+pub struct ClientPublisher {
+    pc: Arc<dyn PeerConnection>,
+    remote: Mutex<Remote>,
+    audio: Arc<TrackLocalStaticRTP>,
+    video: Arc<TrackLocalStaticRTP>,
+    ssrcs: (u32, u32),
+    connected: watch::Receiver<bool>,
+    /// Keyframe requests (PLI/FIR) that reached the video track.
+    keyframe_requests: Arc<AtomicU64>,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl ClientPublisher {
+    /// A connection with an audio and a video track, and its offer.
+    pub(crate) async fn new(
+        engine: &Engine,
+        stream: &str,
+        on_candidate: CandidateSink,
+    ) -> Result<(Self, String), SfuError> {
+        let (events, inbox) = mpsc::unbounded_channel();
+        let pc = engine.build(Pc::Publish, events).await?;
+        let (audio_ssrc, video_ssrc) = (rand::random::<u32>() | 1, rand::random::<u32>() | 1);
+        let audio = local_track(MediaKind::Audio, audio_ssrc, stream);
+        let video = local_track(MediaKind::Video, video_ssrc, stream);
+        for track in [&audio, &video] {
+            let init = RTCRtpTransceiverInit {
+                direction: RTCRtpTransceiverDirection::Sendonly,
+                ..Default::default()
+            };
+            pc.add_transceiver_from_track(track.clone(), Some(init))
+                .await?;
+        }
+        let offer = pc.create_offer(None).await?;
+        pc.set_local_description(offer.clone()).await?;
+        let sdp = pc.local_description().await.map_or(offer.sdp, |d| d.sdp);
+        let (connected_tx, connected) = watch::channel(false);
+        let keyframe_requests = Arc::new(AtomicU64::new(0));
+        let counter = keyframe_requests.clone();
+        let watcher = video.clone();
+        let tasks = vec![
+            pump(inbox, on_candidate, connected_tx, None),
+            tokio::spawn(async move {
+                while let Some(event) = watcher.poll().await {
+                    if let TrackLocalEvent::OnRtcpPacket(packets) = event
+                        && packets.iter().any(|p| is_keyframe_request(p.as_ref()))
+                    {
+                        counter.fetch_add(1, Ordering::Relaxed);
+                    }
+                }
+            }),
+        ];
+        let publisher = ClientPublisher {
+            pc,
+            remote: Mutex::new(Remote {
+                described: false,
+                queued: Vec::new(),
+            }),
+            audio,
+            video,
+            ssrcs: (audio_ssrc, video_ssrc),
+            connected,
+            keyframe_requests,
+            tasks,
+        };
+        Ok((publisher, sdp))
+    }
+
+    /// Applies the server's answer.
+    pub async fn answer(&self, sdp: String) -> Result<(), SfuError> {
+        let answer = RTCSessionDescription::answer(sdp).map_err(SfuError::invalid_sdp)?;
+        self.pc
+            .set_remote_description(answer)
+            .await
+            .map_err(SfuError::invalid_sdp)?;
+        described(&self.pc, &self.remote).await;
+        Ok(())
+    }
+
+    /// A candidate of the server.
+    pub async fn add_candidate(&self, candidate: Candidate) {
+        add_candidate(&self.pc, &self.remote, candidate).await;
+    }
+
+    /// Waits until the connection is up.
+    pub async fn connected(&self, timeout: Duration) -> bool {
+        let mut connected = self.connected.clone();
+        tokio::time::timeout(timeout, connected.wait_for(|c| *c))
+            .await
+            .is_ok_and(|r| r.is_ok())
+    }
+
+    /// How many keyframe requests the server sent so far.
+    pub fn keyframe_requests(&self) -> u64 {
+        self.keyframe_requests.load(Ordering::Relaxed)
+    }
+
+    /// Sends one RTP packet (Opus payload type 111, VP8 96); audio carries its level.
+    pub async fn send(
+        &self,
+        kind: MediaKind,
+        seq: u16,
+        timestamp: u32,
+        marker: bool,
+        payload: bytes::Bytes,
+        level: u8,
+    ) -> Result<(), SfuError> {
+        let (ssrc, payload_type) = match kind {
+            MediaKind::Audio => (self.ssrcs.0, 111),
+            MediaKind::Video => (self.ssrcs.1, 96),
+        };
+        let header = rtp::header::Header {
+            version: 2,
+            marker,
+            payload_type,
+            sequence_number: seq,
+            timestamp,
+            ssrc,
+            ..Default::default()
+        };
+        let packet = rtp::Packet { header, payload };
+        match kind {
+            MediaKind::Audio => {
+                let level = HeaderExtension::AudioLevel(AudioLevelExtension {
+                    level,
+                    voice: level < 60,
+                });
+                self.audio
+                    .write_rtp_with_extensions(packet, &[level])
+                    .await?;
+            }
+            MediaKind::Video => self.video.write_rtp(packet).await?,
+        }
+        Ok(())
+    }
+
+    pub async fn close(&self) {
+        let _ = self.pc.close().await;
+        for task in &self.tasks {
+            task.abort();
+        }
+    }
+}
+
+/// A headless participant's subscribe connection.
+pub struct ClientSubscriber {
+    pc: Arc<dyn PeerConnection>,
+    remote: Mutex<Remote>,
+    task: JoinHandle<()>,
+}
+
+impl ClientSubscriber {
+    pub(crate) async fn new(
+        engine: &Engine,
+        on_candidate: CandidateSink,
+        on_payload: PayloadSink,
+    ) -> Result<Self, SfuError> {
+        let (events, inbox) = mpsc::unbounded_channel();
+        let pc = engine.build(Pc::Subscribe, events).await?;
+        let (connected, _) = watch::channel(false);
+        let task = pump(inbox, on_candidate, connected, Some(on_payload));
+        Ok(ClientSubscriber {
+            pc,
+            remote: Mutex::new(Remote {
+                described: false,
+                queued: Vec::new(),
+            }),
+            task,
+        })
+    }
+
+    /// Applies an offer of the server; returns the answer.
+    pub async fn answer(&self, sdp: String) -> Result<String, SfuError> {
+        let offer = RTCSessionDescription::offer(sdp).map_err(SfuError::invalid_sdp)?;
+        self.pc
+            .set_remote_description(offer)
+            .await
+            .map_err(SfuError::invalid_sdp)?;
+        let answer = self.pc.create_answer(None).await?;
+        self.pc.set_local_description(answer.clone()).await?;
+        described(&self.pc, &self.remote).await;
+        Ok(self
+            .pc
+            .local_description()
+            .await
+            .map_or(answer.sdp, |d| d.sdp))
+    }
+
+    pub async fn add_candidate(&self, candidate: Candidate) {
+        add_candidate(&self.pc, &self.remote, candidate).await;
+    }
+
+    pub async fn close(&self) {
+        let _ = self.pc.close().await;
+        self.task.abort();
+    }
+}

@@ -1,0 +1,139 @@
+//! The media plane: a small SFU on the `webrtc` crate. This module is the only place that
+//! touches `webrtc`/`rtc` types; the rest of the service sees [`Sfu`], [`Peer`] and
+//! [`PublishedTrack`], so the media engine can be replaced without touching signalling.
+//!
+//! - [`engine`]: how connections are built (codecs, interceptors, sockets, NAT announcement).
+//! - [`peer`]: one participant's publish and subscribe connections and their negotiation.
+//! - [`publish`]: a published track and its forwarding loop (the hot path).
+
+mod client;
+mod engine;
+mod keyframe;
+mod peer;
+mod publish;
+mod runtime;
+
+pub use client::{CandidateSink, ClientPublisher, ClientSubscriber, PayloadSink};
+pub use engine::live_peer_connections;
+pub use peer::{ClientSignal, MediaEvent, Peer};
+pub use publish::{PublishedTrack, TrackCounters};
+
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::mpsc;
+use uuid::Uuid;
+
+/// Media settings.
+#[derive(Debug, Clone)]
+pub struct SfuConfig {
+    /// The address media sockets bind to (`0.0.0.0` binds every non-loopback interface).
+    pub media_ip: IpAddr,
+    /// UDP ports for media, inclusive; `None` lets the system choose.
+    pub port_range: Option<(u16, u16)>,
+    /// The public address to announce when behind a 1:1 NAT (a container, a cloud VM).
+    pub announce_ip: Option<IpAddr>,
+    /// Requested size of each media socket's kernel buffers.
+    pub socket_buffer: usize,
+    /// Interval of ICE connectivity checks.
+    pub ice_check_interval: Duration,
+}
+
+impl Default for SfuConfig {
+    fn default() -> Self {
+        SfuConfig {
+            media_ip: IpAddr::from([127, 0, 0, 1]),
+            port_range: None,
+            announce_ip: None,
+            socket_buffer: 4 << 20,
+            ice_check_interval: Duration::from_millis(20),
+        }
+    }
+}
+
+/// Why a media operation failed.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum SfuError {
+    /// The SDP could not be parsed or applied.
+    #[error("the SDP is not acceptable: {0}")]
+    InvalidSdp(String),
+    /// The message does not fit the negotiation's state.
+    #[error("{0}")]
+    OutOfOrder(&'static str),
+    /// The participant's media is closed.
+    #[error("the media connection is closed")]
+    Closed,
+    /// A fault in the media engine.
+    #[error("media engine: {0}")]
+    Internal(String),
+}
+
+impl SfuError {
+    pub(crate) fn invalid_sdp(e: impl std::fmt::Display) -> Self {
+        SfuError::InvalidSdp(e.to_string())
+    }
+
+    /// The signalling error code for this failure.
+    pub fn code(&self) -> &'static str {
+        match self {
+            SfuError::InvalidSdp(_) => "invalid_sdp",
+            SfuError::OutOfOrder(_) => "out_of_order",
+            SfuError::Closed => "closed",
+            SfuError::Internal(_) => "media_error",
+        }
+    }
+}
+
+impl From<rtc::shared::error::Error> for SfuError {
+    fn from(e: rtc::shared::error::Error) -> Self {
+        SfuError::Internal(e.to_string())
+    }
+}
+
+/// The SFU: makes a [`Peer`] for each participant.
+#[derive(Debug, Clone)]
+pub struct Sfu {
+    engine: Arc<engine::Engine>,
+}
+
+impl Sfu {
+    pub fn new(config: SfuConfig) -> Self {
+        Sfu {
+            engine: Arc::new(engine::Engine::new(config)),
+        }
+    }
+
+    pub fn config(&self) -> &SfuConfig {
+        &self.engine.config
+    }
+
+    /// Starts the media of a participant. Signals for the browser go to `client`, published and
+    /// ended tracks to `room`.
+    pub fn peer(
+        &self,
+        participant: Uuid,
+        client: mpsc::UnboundedSender<ClientSignal>,
+        room: mpsc::UnboundedSender<MediaEvent>,
+    ) -> Peer {
+        Peer::spawn(self.engine.clone(), participant, client, room)
+    }
+
+    /// A client-side publish connection with audio and video, and its offer (headless
+    /// participants only).
+    pub async fn client_publisher(
+        &self,
+        stream: &str,
+        on_candidate: CandidateSink,
+    ) -> Result<(ClientPublisher, String), SfuError> {
+        ClientPublisher::new(&self.engine, stream, on_candidate).await
+    }
+
+    /// A client-side subscribe connection (headless participants only).
+    pub async fn client_subscriber(
+        &self,
+        on_candidate: CandidateSink,
+        on_payload: PayloadSink,
+    ) -> Result<ClientSubscriber, SfuError> {
+        ClientSubscriber::new(&self.engine, on_candidate, on_payload).await
+    }
+}

@@ -1,0 +1,627 @@
+//! One participant's media: a publish connection (their camera and microphone, offered by the
+//! browser) and a subscribe connection (everyone else, offered by us). A task owns both and
+//! applies commands one at a time, so negotiations never interleave.
+//!
+//! The subscribe connection has a slot (a transceiver with a fixed SSRC) per track it carries.
+//! When a track goes away its slot turns inactive and is reused for the next track of that kind,
+//! so a long conference with people coming and going keeps a small SDP.
+
+use super::SfuError;
+use super::engine::{AUDIO_LEVEL_URI, Engine, PcEvent, opus, vp8};
+use super::publish::{Continuity, Forward, PublishedTrack};
+use crate::signalling::protocol::{Candidate, MediaKind, Pc, TrackInfo};
+use crate::signalling::state::TrackId;
+use arc_swap::ArcSwapOption;
+use rtc::media_stream::MediaStreamTrack;
+use rtc::rtp_transceiver::rtp_sender::{
+    RTCRtpCodingParameters, RTCRtpEncodingParameters, RtpCodecKind,
+};
+use std::sync::Arc;
+use tokio::sync::{mpsc, oneshot};
+use tokio::task::JoinHandle;
+use uuid::Uuid;
+use webrtc::media_stream::track_local::static_rtp::TrackLocalStaticRTP;
+use webrtc::media_stream::track_local::{TrackLocal, TrackLocalEvent};
+use webrtc::media_stream::track_remote::TrackRemote;
+use webrtc::peer_connection::{
+    PeerConnection, RTCIceCandidateInit, RTCPeerConnectionState, RTCSessionDescription,
+};
+use webrtc::rtp_transceiver::{RTCRtpTransceiverDirection, RTCRtpTransceiverInit, RtpTransceiver};
+
+/// What a participant's browser must be told.
+#[derive(Debug, Clone)]
+pub enum ClientSignal {
+    Candidate {
+        pc: Pc,
+        candidate: Option<Candidate>,
+    },
+    SubscribeOffer {
+        sdp: String,
+        tracks: Vec<TrackInfo>,
+    },
+    /// A connection failed for good; the client should rejoin.
+    MediaFailed {
+        pc: Pc,
+    },
+}
+
+/// What the room must know about a participant's media.
+#[derive(Debug, Clone)]
+pub enum MediaEvent {
+    Published(Arc<PublishedTrack>),
+    Ended { owner: Uuid, track: TrackId },
+}
+
+enum Command {
+    PublishOffer(String, oneshot::Sender<Result<String, SfuError>>),
+    SubscribeAnswer(String, oneshot::Sender<Result<(), SfuError>>),
+    Candidate(Pc, Candidate),
+    Forward(Arc<PublishedTrack>),
+    StopForward(TrackId),
+    Close(oneshot::Sender<()>),
+}
+
+/// A handle to one participant's media task. Dropping every handle closes the media.
+#[derive(Debug, Clone)]
+pub struct Peer {
+    pub participant: Uuid,
+    commands: mpsc::UnboundedSender<Command>,
+}
+
+impl Peer {
+    /// Starts the media task of `participant`.
+    pub(crate) fn spawn(
+        engine: Arc<Engine>,
+        participant: Uuid,
+        client: mpsc::UnboundedSender<ClientSignal>,
+        room: mpsc::UnboundedSender<MediaEvent>,
+    ) -> Peer {
+        let (commands, inbox) = mpsc::unbounded_channel();
+        let (pc_events, pc_inbox) = mpsc::unbounded_channel();
+        let task = PeerTask {
+            engine,
+            participant,
+            client,
+            room,
+            pc_events,
+            publish: None,
+            subscribe: None,
+            remote_set: [false, false],
+            queued: [Vec::new(), Vec::new()],
+            slots: Vec::new(),
+            in_flight: None,
+            dirty: false,
+            subscribe_connected: false,
+        };
+        tokio::spawn(task.run(inbox, pc_inbox));
+        Peer {
+            participant,
+            commands,
+        }
+    }
+
+    async fn ask<T>(
+        &self,
+        make: impl FnOnce(oneshot::Sender<Result<T, SfuError>>) -> Command,
+    ) -> Result<T, SfuError> {
+        let (reply, answer) = oneshot::channel();
+        self.commands
+            .send(make(reply))
+            .map_err(|_| SfuError::Closed)?;
+        answer.await.map_err(|_| SfuError::Closed)?
+    }
+
+    /// Applies the browser's offer for its publish connection; returns our answer.
+    pub async fn publish_offer(&self, sdp: String) -> Result<String, SfuError> {
+        self.ask(|reply| Command::PublishOffer(sdp, reply)).await
+    }
+
+    /// Applies the browser's answer to our latest subscribe offer.
+    pub async fn subscribe_answer(&self, sdp: String) -> Result<(), SfuError> {
+        self.ask(|reply| Command::SubscribeAnswer(sdp, reply)).await
+    }
+
+    /// A trickled candidate of the browser.
+    pub fn add_candidate(&self, pc: Pc, candidate: Candidate) {
+        let _ = self.commands.send(Command::Candidate(pc, candidate));
+    }
+
+    /// Starts sending `track` to this participant (renegotiates).
+    pub fn forward(&self, track: Arc<PublishedTrack>) {
+        let _ = self.commands.send(Command::Forward(track));
+    }
+
+    /// Stops sending a track to this participant (renegotiates).
+    pub fn stop_forward(&self, track: TrackId) {
+        let _ = self.commands.send(Command::StopForward(track));
+    }
+
+    /// Closes both connections and waits until they are down.
+    pub async fn close(&self) {
+        let (done, closed) = oneshot::channel();
+        if self.commands.send(Command::Close(done)).is_ok() {
+            let _ = closed.await;
+        }
+    }
+}
+
+/// One outgoing transceiver of the subscribe connection.
+struct Slot {
+    kind: MediaKind,
+    transceiver: Arc<dyn RtpTransceiver>,
+    out: Arc<TrackLocalStaticRTP>,
+    ssrc: u32,
+    continuity: Arc<Continuity>,
+    /// The track this slot carries, and whether forwarding has started (after negotiation).
+    carries: Option<(Arc<PublishedTrack>, bool)>,
+    /// The track whose publisher gets this slot's keyframe requests.
+    current: Arc<ArcSwapOption<PublishedTrack>>,
+    payload_type: Option<u8>,
+    feedback: JoinHandle<()>,
+}
+
+struct PeerTask {
+    engine: Arc<Engine>,
+    participant: Uuid,
+    client: mpsc::UnboundedSender<ClientSignal>,
+    room: mpsc::UnboundedSender<MediaEvent>,
+    pc_events: mpsc::UnboundedSender<PcEvent>,
+    publish: Option<Arc<dyn PeerConnection>>,
+    subscribe: Option<Arc<dyn PeerConnection>>,
+    /// Whether each connection has its remote description (candidates wait until it has).
+    remote_set: [bool; 2],
+    queued: [Vec<Candidate>; 2],
+    slots: Vec<Slot>,
+    /// The subscribe offer awaiting its answer, with the (slot, track) assignments it carries.
+    in_flight: Option<Vec<(usize, TrackId)>>,
+    /// Slots changed since the offer in flight was made: offer again after its answer.
+    dirty: bool,
+    /// Whether the subscribe connection is up: packets sent before are lost, so keyframe
+    /// requests for new subscriptions wait for it.
+    subscribe_connected: bool,
+}
+
+fn index(pc: Pc) -> usize {
+    match pc {
+        Pc::Publish => 0,
+        Pc::Subscribe => 1,
+    }
+}
+
+fn codec_kind(kind: MediaKind) -> RtpCodecKind {
+    match kind {
+        MediaKind::Audio => RtpCodecKind::Audio,
+        MediaKind::Video => RtpCodecKind::Video,
+    }
+}
+
+impl PeerTask {
+    async fn run(
+        mut self,
+        mut inbox: mpsc::UnboundedReceiver<Command>,
+        mut pc_inbox: mpsc::UnboundedReceiver<PcEvent>,
+    ) {
+        let done = loop {
+            tokio::select! {
+                command = inbox.recv() => match command {
+                    Some(Command::Close(done)) => break Some(done),
+                    Some(command) => self.command(command).await,
+                    None => break None,
+                },
+                Some(event) = pc_inbox.recv() => self.pc_event(event).await,
+            }
+        };
+        self.close().await;
+        if let Some(done) = done {
+            let _ = done.send(());
+        }
+    }
+
+    async fn command(&mut self, command: Command) {
+        match command {
+            Command::PublishOffer(sdp, reply) => {
+                let _ = reply.send(self.publish_offer(sdp).await);
+            }
+            Command::SubscribeAnswer(sdp, reply) => {
+                let _ = reply.send(self.subscribe_answer(sdp).await);
+            }
+            Command::Candidate(pc, candidate) => self.candidate(pc, candidate).await,
+            Command::Forward(track) => self.forward(track).await,
+            Command::StopForward(track) => self.stop_forward(track).await,
+            Command::Close(_) => unreachable!("handled by the loop"),
+        }
+    }
+
+    async fn pc_event(&mut self, event: PcEvent) {
+        match event {
+            PcEvent::Candidate(pc, candidate) => {
+                let candidate = candidate.map(|c| Candidate {
+                    candidate: self.engine.announce(&c.candidate),
+                    ..c
+                });
+                let _ = self.client.send(ClientSignal::Candidate { pc, candidate });
+            }
+            PcEvent::State(pc, RTCPeerConnectionState::Failed) => {
+                tracing::info!(participant = %self.participant, ?pc, "media connection failed");
+                let _ = self.client.send(ClientSignal::MediaFailed { pc });
+            }
+            PcEvent::State(Pc::Subscribe, state) => {
+                self.subscribe_connected = state == RTCPeerConnectionState::Connected;
+                if self.subscribe_connected {
+                    // Whatever started flowing before the connection was up missed its keyframe.
+                    for slot in &self.slots {
+                        if let Some((track, true)) = &slot.carries {
+                            track.request_keyframe();
+                        }
+                    }
+                }
+            }
+            PcEvent::State(..) => {}
+            PcEvent::Track(remote) => self.published(remote).await,
+        }
+    }
+
+    async fn connection(&mut self, pc: Pc) -> Result<Arc<dyn PeerConnection>, SfuError> {
+        let existing = match pc {
+            Pc::Publish => &self.publish,
+            Pc::Subscribe => &self.subscribe,
+        };
+        if let Some(connection) = existing {
+            return Ok(connection.clone());
+        }
+        let connection = self.engine.build(pc, self.pc_events.clone()).await?;
+        match pc {
+            Pc::Publish => self.publish = Some(connection.clone()),
+            Pc::Subscribe => self.subscribe = Some(connection.clone()),
+        }
+        Ok(connection)
+    }
+
+    async fn publish_offer(&mut self, sdp: String) -> Result<String, SfuError> {
+        let offer = RTCSessionDescription::offer(sdp).map_err(SfuError::invalid_sdp)?;
+        let pc = self.connection(Pc::Publish).await?;
+        pc.set_remote_description(offer)
+            .await
+            .map_err(SfuError::invalid_sdp)?;
+        let answer = pc.create_answer(None).await?;
+        pc.set_local_description(answer.clone()).await?;
+        self.remote_set[index(Pc::Publish)] = true;
+        self.flush_candidates(Pc::Publish).await;
+        let sdp = pc.local_description().await.map_or(answer.sdp, |d| d.sdp);
+        Ok(self.engine.announce_sdp(&sdp))
+    }
+
+    async fn candidate(&mut self, pc: Pc, candidate: Candidate) {
+        if self.remote_set[index(pc)] {
+            self.apply_candidate(pc, candidate).await;
+        } else if self.queued[index(pc)].len() < 64 {
+            self.queued[index(pc)].push(candidate);
+        }
+    }
+
+    async fn flush_candidates(&mut self, pc: Pc) {
+        for candidate in std::mem::take(&mut self.queued[index(pc)]) {
+            self.apply_candidate(pc, candidate).await;
+        }
+    }
+
+    async fn apply_candidate(&mut self, pc: Pc, candidate: Candidate) {
+        let connection = match pc {
+            Pc::Publish => self.publish.clone(),
+            Pc::Subscribe => self.subscribe.clone(),
+        };
+        let Some(connection) = connection else { return };
+        let init = RTCIceCandidateInit {
+            candidate: candidate.candidate,
+            sdp_mid: candidate.sdp_mid,
+            sdp_mline_index: candidate.sdp_m_line_index,
+            username_fragment: candidate.username_fragment,
+            ..Default::default()
+        };
+        if let Err(e) = connection.add_ice_candidate(init).await {
+            tracing::debug!(participant = %self.participant, error = %e, "ignored an unusable ICE candidate");
+        }
+    }
+
+    async fn published(&mut self, remote: Arc<dyn TrackRemote>) {
+        let Some(&ssrc) = remote.ssrcs().await.first() else {
+            return;
+        };
+        let kind = match remote.kind().await {
+            RtpCodecKind::Audio => MediaKind::Audio,
+            _ => MediaKind::Video,
+        };
+        let level_extension = match (kind, &self.publish) {
+            (MediaKind::Audio, Some(pc)) => audio_level_id(pc, &remote).await,
+            _ => None,
+        };
+        let track = PublishedTrack::new(self.participant, kind, remote, ssrc, level_extension);
+        let (room, owner, id) = (self.room.clone(), self.participant, track.id);
+        let forwarding = track.clone();
+        tokio::spawn(async move {
+            forwarding.run().await;
+            let _ = room.send(MediaEvent::Ended { owner, track: id });
+        });
+        let _ = self.room.send(MediaEvent::Published(track));
+    }
+
+    async fn forward(&mut self, track: Arc<PublishedTrack>) {
+        if self
+            .slots
+            .iter()
+            .any(|s| s.carries.as_ref().is_some_and(|(t, _)| t.id == track.id))
+        {
+            return;
+        }
+        let result = match self
+            .slots
+            .iter()
+            .position(|s| s.kind == track.kind && s.carries.is_none())
+        {
+            Some(free) => self.reuse_slot(free, track).await,
+            None => self.new_slot(track).await,
+        };
+        match result {
+            Ok(()) => self.renegotiate().await,
+            Err(e) => {
+                tracing::warn!(participant = %self.participant, error = %e, "cannot add a track to the subscribe connection")
+            }
+        }
+    }
+
+    async fn new_slot(&mut self, track: Arc<PublishedTrack>) -> Result<(), SfuError> {
+        let pc = self.connection(Pc::Subscribe).await?;
+        let ssrc = loop {
+            let candidate: u32 = rand::random();
+            if candidate != 0 && self.slots.iter().all(|s| s.ssrc != candidate) {
+                break candidate;
+            }
+        };
+        let codec = match track.kind {
+            MediaKind::Audio => opus(),
+            MediaKind::Video => vp8(),
+        };
+        let encoding = RTCRtpEncodingParameters {
+            rtp_coding_parameters: RTCRtpCodingParameters {
+                ssrc: Some(ssrc),
+                ..Default::default()
+            },
+            codec,
+            ..Default::default()
+        };
+        let n = self.slots.len();
+        let out = Arc::new(TrackLocalStaticRTP::new(MediaStreamTrack::new(
+            track.owner.to_string(),
+            format!("slot-{n}"),
+            format!("slot-{n}"),
+            codec_kind(track.kind),
+            vec![encoding],
+        )));
+        let init = RTCRtpTransceiverInit {
+            direction: RTCRtpTransceiverDirection::Sendonly,
+            ..Default::default()
+        };
+        let transceiver = pc
+            .add_transceiver_from_track(out.clone(), Some(init))
+            .await?;
+        let current: Arc<ArcSwapOption<PublishedTrack>> = Arc::new(ArcSwapOption::empty());
+        let feedback = tokio::spawn(relay_keyframe_requests(out.clone(), current.clone()));
+        self.slots.push(Slot {
+            kind: track.kind,
+            transceiver,
+            out,
+            ssrc,
+            continuity: Arc::new(Continuity::default()),
+            carries: Some((track, false)),
+            current,
+            payload_type: None,
+            feedback,
+        });
+        Ok(())
+    }
+
+    async fn reuse_slot(
+        &mut self,
+        index: usize,
+        track: Arc<PublishedTrack>,
+    ) -> Result<(), SfuError> {
+        let slot = &mut self.slots[index];
+        slot.transceiver
+            .set_direction(RTCRtpTransceiverDirection::Sendonly)
+            .await?;
+        if let Some(sender) = slot.transceiver.sender().await? {
+            sender.set_streams(vec![track.owner.to_string()]).await?;
+        }
+        slot.carries = Some((track, false));
+        Ok(())
+    }
+
+    async fn stop_forward(&mut self, track: TrackId) {
+        let Some(slot) = self
+            .slots
+            .iter_mut()
+            .find(|s| s.carries.as_ref().is_some_and(|(t, _)| t.id == track))
+        else {
+            return;
+        };
+        if let Some((published, _)) = slot.carries.take() {
+            published.remove_forward(&slot.out);
+        }
+        slot.current.store(None);
+        if let Err(e) = slot
+            .transceiver
+            .set_direction(RTCRtpTransceiverDirection::Inactive)
+            .await
+        {
+            tracing::warn!(error = %e, "cannot deactivate a subscribe slot");
+        }
+        self.renegotiate().await;
+    }
+
+    /// Offers the subscribe connection's current state, unless an offer is still out.
+    async fn renegotiate(&mut self) {
+        if self.in_flight.is_some() {
+            self.dirty = true;
+            return;
+        }
+        match self.offer().await {
+            Ok(()) => self.dirty = false,
+            Err(e) => {
+                tracing::warn!(participant = %self.participant, error = %e, "cannot renegotiate the subscribe connection")
+            }
+        }
+    }
+
+    async fn offer(&mut self) -> Result<(), SfuError> {
+        let Some(pc) = self.subscribe.clone() else {
+            return Ok(());
+        };
+        let offer = pc.create_offer(None).await?;
+        pc.set_local_description(offer.clone()).await?;
+        let mut tracks = Vec::new();
+        let mut carried = Vec::new();
+        for (i, slot) in self.slots.iter().enumerate() {
+            let Some((track, active)) = &slot.carries else {
+                continue;
+            };
+            if let Some(mid) = slot.transceiver.mid().await? {
+                tracks.push(TrackInfo {
+                    mid,
+                    participant_id: track.owner,
+                    kind: track.kind,
+                });
+            }
+            if !active {
+                carried.push((i, track.id));
+            }
+        }
+        let sdp = pc.local_description().await.map_or(offer.sdp, |d| d.sdp);
+        self.in_flight = Some(carried);
+        let _ = self.client.send(ClientSignal::SubscribeOffer {
+            sdp: self.engine.announce_sdp(&sdp),
+            tracks,
+        });
+        Ok(())
+    }
+
+    async fn subscribe_answer(&mut self, sdp: String) -> Result<(), SfuError> {
+        let (Some(pc), Some(carried)) = (self.subscribe.clone(), self.in_flight.clone()) else {
+            return Err(SfuError::OutOfOrder(
+                "there is no subscribe offer to answer",
+            ));
+        };
+        let answer = RTCSessionDescription::answer(sdp).map_err(SfuError::invalid_sdp)?;
+        pc.set_remote_description(answer)
+            .await
+            .map_err(SfuError::invalid_sdp)?;
+        self.in_flight = None;
+        self.remote_set[index(Pc::Subscribe)] = true;
+        self.flush_candidates(Pc::Subscribe).await;
+        for (i, track_id) in carried {
+            if let Err(e) = self.activate(i, track_id).await {
+                tracing::warn!(participant = %self.participant, error = %e, "cannot start forwarding a track");
+            }
+        }
+        if self.dirty {
+            self.renegotiate().await;
+        }
+        Ok(())
+    }
+
+    /// Starts forwarding on a negotiated slot, if it still carries the same track.
+    async fn activate(&mut self, index: usize, track_id: TrackId) -> Result<(), SfuError> {
+        let slot = &mut self.slots[index];
+        let Some((track, false)) = slot.carries.clone() else {
+            return Ok(());
+        };
+        if track.id != track_id {
+            return Ok(());
+        }
+        let payload_type = match slot.payload_type {
+            Some(pt) => pt,
+            None => {
+                let sender = slot
+                    .transceiver
+                    .sender()
+                    .await?
+                    .ok_or(SfuError::Internal("a slot without a sender".into()))?;
+                let parameters = sender.get_parameters().await?;
+                let pt = parameters
+                    .rtp_parameters
+                    .codecs
+                    .first()
+                    .ok_or(SfuError::Internal("no codec negotiated".into()))?
+                    .payload_type;
+                slot.payload_type = Some(pt);
+                pt
+            }
+        };
+        slot.continuity.restart();
+        track.add_forward(Arc::new(Forward {
+            subscriber: self.participant,
+            out: slot.out.clone(),
+            ssrc: slot.ssrc,
+            payload_type,
+            continuity: slot.continuity.clone(),
+        }));
+        slot.current.store(Some(track.clone()));
+        slot.carries = Some((track.clone(), true));
+        // The new subscriber sees nothing until the next keyframe: ask for one now, or as soon
+        // as the connection is up.
+        if self.subscribe_connected {
+            track.request_keyframe();
+        }
+        Ok(())
+    }
+
+    async fn close(&mut self) {
+        for slot in self.slots.drain(..) {
+            if let Some((track, _)) = &slot.carries {
+                track.remove_forward(&slot.out);
+            }
+            slot.feedback.abort();
+        }
+        for pc in [self.publish.take(), self.subscribe.take()]
+            .into_iter()
+            .flatten()
+        {
+            if let Err(e) = pc.close().await {
+                tracing::debug!(error = %e, "closing a media connection");
+            }
+        }
+    }
+}
+
+/// The negotiated id of the audio-level extension on the receiver of `remote`.
+async fn audio_level_id(pc: &Arc<dyn PeerConnection>, remote: &Arc<dyn TrackRemote>) -> Option<u8> {
+    let track_id = remote.track_id().await;
+    for receiver in pc.get_receivers().await {
+        if receiver.track().track_id().await == track_id {
+            let parameters = receiver.get_parameters().await.ok()?;
+            return parameters
+                .rtp_parameters
+                .header_extensions
+                .iter()
+                .find(|e| e.uri == AUDIO_LEVEL_URI)
+                .map(|e| e.id as u8);
+        }
+    }
+    None
+}
+
+/// Relays a subscriber's keyframe requests for a slot to the publisher it currently carries.
+async fn relay_keyframe_requests(
+    out: Arc<TrackLocalStaticRTP>,
+    current: Arc<ArcSwapOption<PublishedTrack>>,
+) {
+    while let Some(event) = out.poll().await {
+        if let TrackLocalEvent::OnRtcpPacket(packets) = event
+            && packets
+                .iter()
+                .any(|p| super::keyframe::is_keyframe_request(p.as_ref()))
+            && let Some(track) = current.load_full()
+        {
+            track.request_keyframe();
+        }
+    }
+}

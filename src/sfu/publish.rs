@@ -1,0 +1,277 @@
+//! A published track and its forwarding loop: the hot path.
+//!
+//! Each track a participant publishes gets one task that takes its packets from the media
+//! library and writes them straight to the outgoing tracks of its subscribers. The subscriber
+//! list is an `ArcSwap`: the loop reads it without a lock, the control plane replaces it when
+//! someone subscribes or leaves. Per packet there is no lock of ours, no channel of ours and no
+//! allocation of ours; the payload is shared (reference-counted) between all subscribers.
+//! A subscriber whose connection cannot take a packet right now misses that packet (the
+//! others do not wait for it); NACK retransmission covers such gaps.
+
+use crate::signalling::protocol::MediaKind;
+use crate::signalling::state::TrackId;
+use arc_swap::ArcSwap;
+use futures_util::FutureExt;
+use rtc::rtcp::payload_feedbacks::picture_loss_indication::PictureLossIndication;
+use rtc::rtp::extension::audio_level_extension::AudioLevelExtension;
+use rtc::shared::marshal::Unmarshal;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU16, AtomicU32, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+use uuid::Uuid;
+use webrtc::media_stream::track_local::TrackLocal;
+use webrtc::media_stream::track_local::static_rtp::TrackLocalStaticRTP;
+use webrtc::media_stream::track_remote::{TrackRemote, TrackRemoteEvent};
+
+/// At most one keyframe request per track in this interval: a new subscriber and a burst of
+/// subscriber PLIs cost the publisher one keyframe, not ten.
+const KEYFRAME_REQUEST_INTERVAL: Duration = Duration::from_millis(500);
+
+/// Packet counters of one published track, for tests and the load harness.
+#[derive(Debug, Default)]
+pub struct TrackCounters {
+    pub received: AtomicU64,
+    pub forwarded: AtomicU64,
+    /// Packets a subscriber's connection could not take at that moment.
+    pub dropped: AtomicU64,
+}
+
+/// One participant's audio or video track as the SFU receives it.
+pub struct PublishedTrack {
+    pub id: TrackId,
+    pub owner: Uuid,
+    pub kind: MediaKind,
+    remote: Arc<dyn TrackRemote>,
+    media_ssrc: u32,
+    /// Header-extension id of the audio level, as negotiated with the publisher.
+    level_extension: Option<u8>,
+    fanout: ArcSwap<Vec<Arc<Forward>>>,
+    /// The loudest level since it was last read (0 = silence … 127 = loudest).
+    level: AtomicU8,
+    /// Milliseconds since `epoch` of the last keyframe request.
+    last_keyframe_request: AtomicU64,
+    epoch: Instant,
+    pub counters: TrackCounters,
+}
+
+impl std::fmt::Debug for PublishedTrack {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PublishedTrack")
+            .field("id", &self.id)
+            .field("owner", &self.owner)
+            .field("kind", &self.kind)
+            .finish()
+    }
+}
+
+/// Sequence numbers and timestamps of an outgoing slot stay continuous when the slot passes
+/// from one publisher to another, so the browser's jitter buffer never sees a jump.
+#[derive(Debug, Default)]
+pub(crate) struct Continuity {
+    /// Set when the slot starts carrying a (new) source; the next packet computes the offsets.
+    restart: AtomicBool,
+    seq_offset: AtomicU16,
+    ts_offset: AtomicU32,
+    last_seq: AtomicU16,
+    last_ts: AtomicU32,
+}
+
+impl Continuity {
+    /// Marks the start of a new source in this slot.
+    pub fn restart(&self) {
+        self.restart.store(true, Ordering::Relaxed);
+    }
+
+    /// Maps a source's sequence number and timestamp into the slot's numbering. Only the loop of
+    /// the one track the slot carries calls this, so relaxed atomics suffice.
+    fn map(&self, seq: u16, ts: u32, ts_step: u32) -> (u16, u32) {
+        if self.restart.swap(false, Ordering::Relaxed) {
+            let next_seq = self.last_seq.load(Ordering::Relaxed).wrapping_add(1);
+            let next_ts = self.last_ts.load(Ordering::Relaxed).wrapping_add(ts_step);
+            self.seq_offset
+                .store(next_seq.wrapping_sub(seq), Ordering::Relaxed);
+            self.ts_offset
+                .store(next_ts.wrapping_sub(ts), Ordering::Relaxed);
+        }
+        let out_seq = seq.wrapping_add(self.seq_offset.load(Ordering::Relaxed));
+        let out_ts = ts.wrapping_add(self.ts_offset.load(Ordering::Relaxed));
+        self.last_seq.store(out_seq, Ordering::Relaxed);
+        self.last_ts.store(out_ts, Ordering::Relaxed);
+        (out_seq, out_ts)
+    }
+}
+
+/// One subscriber's copy of a published track: an outgoing track on the subscriber's connection,
+/// with the SSRC and payload type negotiated there.
+pub(crate) struct Forward {
+    pub subscriber: Uuid,
+    pub out: Arc<TrackLocalStaticRTP>,
+    pub ssrc: u32,
+    pub payload_type: u8,
+    pub continuity: Arc<Continuity>,
+}
+
+impl PublishedTrack {
+    pub(crate) fn new(
+        owner: Uuid,
+        kind: MediaKind,
+        remote: Arc<dyn TrackRemote>,
+        media_ssrc: u32,
+        level_extension: Option<u8>,
+    ) -> Arc<Self> {
+        static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+        Arc::new(PublishedTrack {
+            id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
+            owner,
+            kind,
+            remote,
+            media_ssrc,
+            level_extension,
+            fanout: ArcSwap::from_pointee(Vec::new()),
+            level: AtomicU8::new(0),
+            last_keyframe_request: AtomicU64::new(0),
+            epoch: Instant::now(),
+            counters: TrackCounters::default(),
+        })
+    }
+
+    /// The loudest audio level since the last call (0 for video or silence).
+    pub fn take_level(&self) -> u8 {
+        self.level.swap(0, Ordering::Relaxed)
+    }
+
+    /// How many subscribers receive this track now.
+    pub fn subscriber_count(&self) -> usize {
+        self.fanout.load().len()
+    }
+
+    pub(crate) fn add_forward(&self, forward: Arc<Forward>) {
+        self.fanout.rcu(|current| {
+            let mut next: Vec<Arc<Forward>> = current
+                .iter()
+                .filter(|f| {
+                    f.subscriber != forward.subscriber || !Arc::ptr_eq(&f.out, &forward.out)
+                })
+                .cloned()
+                .collect();
+            next.push(forward.clone());
+            next
+        });
+    }
+
+    /// Stops forwarding to `out` (one subscriber's slot).
+    pub(crate) fn remove_forward(&self, out: &Arc<TrackLocalStaticRTP>) {
+        self.fanout.rcu(|current| {
+            current
+                .iter()
+                .filter(|f| !Arc::ptr_eq(&f.out, out))
+                .cloned()
+                .collect::<Vec<_>>()
+        });
+    }
+
+    /// Asks the publisher for a keyframe (a new subscriber, or a subscriber that lost one),
+    /// at most once per interval.
+    pub fn request_keyframe(self: &Arc<Self>) {
+        if self.kind != MediaKind::Video {
+            return;
+        }
+        // Offset by one interval so that the very first request passes.
+        let now =
+            self.epoch.elapsed().as_millis() as u64 + KEYFRAME_REQUEST_INTERVAL.as_millis() as u64;
+        let last = self.last_keyframe_request.load(Ordering::Relaxed);
+        if now.saturating_sub(last) < KEYFRAME_REQUEST_INTERVAL.as_millis() as u64 {
+            return;
+        }
+        if self
+            .last_keyframe_request
+            .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)
+            .is_err()
+        {
+            return;
+        }
+        let track = self.clone();
+        tokio::spawn(async move {
+            let pli = PictureLossIndication {
+                sender_ssrc: 0,
+                media_ssrc: track.media_ssrc,
+            };
+            if let Err(e) = track.remote.write_rtcp(vec![Box::new(pli)]).await {
+                tracing::debug!(error = %e, track = track.id, "keyframe request not sent");
+            }
+        });
+    }
+
+    /// Forwards every packet until the publisher's connection closes.
+    pub(crate) async fn run(self: Arc<Self>) {
+        let ts_step = if self.kind == MediaKind::Video {
+            3_000
+        } else {
+            960
+        };
+        while let Some(event) = self.remote.poll().await {
+            let mut packet = match event {
+                TrackRemoteEvent::OnRtpPacket(packet) => packet,
+                TrackRemoteEvent::OnEnded => break,
+                _ => continue,
+            };
+            self.counters.received.fetch_add(1, Ordering::Relaxed);
+            if let Some(id) = self.level_extension
+                && let Some(raw) = packet.header.get_extension(id)
+                && let Ok(level) = AudioLevelExtension::unmarshal(&mut &raw[..])
+            {
+                // RFC 6464 counts -dBov: 0 is loudest, 127 silence. We invert it.
+                self.level
+                    .fetch_max(127u8.saturating_sub(level.level), Ordering::Relaxed);
+            }
+            // The publisher's extension ids mean nothing on the subscribers' connections (and the
+            // library refuses ids it did not negotiate there): strip them once, before the copies.
+            packet.header.extension = false;
+            packet.header.extensions.clear();
+            packet.header.extensions_padding = 0;
+            let (seq, ts) = (packet.header.sequence_number, packet.header.timestamp);
+            let forwards = self.fanout.load();
+            for forward in forwards.iter() {
+                // Header fields are plain values and the payload is shared: no allocation here.
+                let mut copy = packet.clone();
+                copy.header.ssrc = forward.ssrc;
+                copy.header.payload_type = forward.payload_type;
+                (copy.header.sequence_number, copy.header.timestamp) =
+                    forward.continuity.map(seq, ts, ts_step);
+                match forward.out.write_rtp(copy).now_or_never() {
+                    Some(Ok(())) => self.counters.forwarded.fetch_add(1, Ordering::Relaxed),
+                    _ => self.counters.dropped.fetch_add(1, Ordering::Relaxed),
+                };
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Continuity;
+
+    #[test]
+    fn a_slot_continues_its_numbering_when_the_source_changes() {
+        let slot = Continuity::default();
+        slot.restart();
+        assert_eq!(slot.map(1000, 50_000, 3000), (1, 3000));
+        assert_eq!(slot.map(1001, 53_000, 3000), (2, 6000));
+        slot.restart();
+        assert_eq!(
+            slot.map(7, 900, 3000),
+            (3, 9000),
+            "the new source continues where the old stopped"
+        );
+        assert_eq!(slot.map(8, 3900, 3000), (4, 12_000));
+    }
+
+    #[test]
+    fn numbering_wraps_around_like_rtp() {
+        let slot = Continuity::default();
+        slot.restart();
+        slot.map(u16::MAX - 1, u32::MAX - 10, 3000);
+        assert_eq!(slot.map(u16::MAX, u32::MAX, 3000).0, 2);
+        assert_eq!(slot.map(0, 9, 3000), (3, 3020));
+    }
+}

@@ -1,0 +1,406 @@
+//! A conference's task: it owns the [`RoomState`] and carries out its effects — messages to
+//! connections, media forwarding through the SFU, and the facts the database must keep. One
+//! event at a time; media packets never pass through here.
+
+use super::ice::IceConfig;
+use super::persist::{Persist, Persister};
+use super::protocol::{MeetingInfo, ServerMessage};
+use super::state::{ConnId, Effect, Input, Joining, PrincipalKey, RoomState, TrackId};
+use crate::clock::SharedClock;
+use crate::events::CaseEvent;
+use crate::meetings::view::AttendanceLine;
+use crate::sfu::{ClientSignal, MediaEvent, Peer, PublishedTrack, Sfu};
+use crate::signalling::protocol::MediaKind;
+use crate::storage::audit::Actor;
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::sync::{broadcast, mpsc, oneshot};
+use uuid::Uuid;
+
+/// What a connection's writer is asked to do.
+#[derive(Debug)]
+pub enum Outgoing {
+    Message(ServerMessage),
+    Close,
+}
+
+/// A participant's way into the room, as the connection keeps it.
+#[derive(Debug, Clone)]
+pub struct Joined {
+    pub participant: Uuid,
+    pub peer: Peer,
+}
+
+pub(crate) enum Command {
+    Join {
+        joining: Joining,
+        outgoing: mpsc::Sender<Outgoing>,
+        signals: mpsc::UnboundedSender<ClientSignal>,
+        reply: oneshot::Sender<Option<Joined>>,
+    },
+    Message {
+        conn: ConnId,
+        message: super::protocol::ClientMessage,
+    },
+    Disconnected {
+        conn: ConnId,
+    },
+}
+
+/// What a room needs from the service.
+#[derive(Clone)]
+pub(crate) struct RoomDeps {
+    pub sfu: Sfu,
+    pub ice: Arc<IceConfig>,
+    pub clock: SharedClock,
+    pub persister: Persister,
+    pub events: broadcast::Sender<(Uuid, CaseEvent)>,
+    /// How long an empty conference waits before it ends.
+    pub grace: Duration,
+}
+
+struct Connection {
+    outgoing: mpsc::Sender<Outgoing>,
+    signals: mpsc::UnboundedSender<ClientSignal>,
+    reply: Option<oneshot::Sender<Option<Joined>>>,
+    key: PrincipalKey,
+}
+
+pub(crate) struct RoomActor {
+    state: RoomState,
+    meeting_id: Uuid,
+    case_id: Uuid,
+    deps: RoomDeps,
+    connections: HashMap<ConnId, Connection>,
+    bound: HashMap<Uuid, ConnId>,
+    peers: HashMap<Uuid, Peer>,
+    tracks: HashMap<TrackId, Arc<PublishedTrack>>,
+    attendance: HashMap<Uuid, Uuid>,
+    media_tx: mpsc::UnboundedSender<MediaEvent>,
+    empty_since: Option<Instant>,
+    /// Who sent the message being handled, for the audit trail of what it causes.
+    acting: Option<Actor>,
+}
+
+/// How often audio levels are sampled for the active speaker.
+const LEVEL_INTERVAL: Duration = Duration::from_millis(300);
+
+impl RoomActor {
+    pub fn new(
+        meeting: MeetingInfo,
+        case_id: Uuid,
+        deps: RoomDeps,
+    ) -> (Self, mpsc::UnboundedReceiver<MediaEvent>) {
+        let (media_tx, media_rx) = mpsc::unbounded_channel();
+        let actor = RoomActor {
+            meeting_id: meeting.id,
+            state: RoomState::new(meeting),
+            case_id,
+            deps,
+            connections: HashMap::new(),
+            bound: HashMap::new(),
+            peers: HashMap::new(),
+            tracks: HashMap::new(),
+            attendance: HashMap::new(),
+            media_tx,
+            empty_since: Some(Instant::now()),
+            acting: None,
+        };
+        (actor, media_rx)
+    }
+
+    /// Runs until the conference ends; `on_end` is called last (to leave the registry).
+    pub async fn run(
+        mut self,
+        mut commands: mpsc::UnboundedReceiver<Command>,
+        mut media: mpsc::UnboundedReceiver<MediaEvent>,
+    ) {
+        let mut case_events = self.deps.events.subscribe();
+        let mut ticker = tokio::time::interval(LEVEL_INTERVAL);
+        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        while !self.state.is_ended() {
+            tokio::select! {
+                command = commands.recv() => match command {
+                    Some(command) => self.command(command),
+                    None => break,
+                },
+                Some(event) = media.recv() => self.media(event),
+                event = case_events.recv() => match event {
+                    Ok((case_id, event)) if case_id == self.case_id => self.apply(Input::Case(event)),
+                    Ok(_) => {}
+                    Err(broadcast::error::RecvError::Lagged(missed)) => {
+                        tracing::warn!(missed, "a room missed case events; telling participants to reload");
+                        self.apply(Input::Case(CaseEvent::ActionChanged { action_id: Uuid::nil() }));
+                    }
+                    Err(broadcast::error::RecvError::Closed) => break,
+                },
+                _ = ticker.tick() => self.tick(),
+            }
+        }
+        for (_, peer) in self.peers.drain() {
+            tokio::spawn(async move { peer.close().await });
+        }
+    }
+
+    fn command(&mut self, command: Command) {
+        match command {
+            Command::Join {
+                joining,
+                outgoing,
+                signals,
+                reply,
+            } => {
+                let conn = joining.conn;
+                self.connections.insert(
+                    conn,
+                    Connection {
+                        outgoing,
+                        signals,
+                        reply: Some(reply),
+                        key: joining.key,
+                    },
+                );
+                self.apply(Input::Join(joining));
+                // Refused joins are answered (and forgotten) by their effects.
+                if let Some(connection) = self.connections.get_mut(&conn)
+                    && let Some(reply) = connection.reply.take()
+                {
+                    let _ = reply.send(None);
+                }
+            }
+            Command::Message { conn, message } => {
+                let key = self.connections.get(&conn).map(|c| c.key);
+                self.acting = self.state.participant_of(conn).map(|p| Actor {
+                    kind: if matches!(key, Some(PrincipalKey::Invite(_))) {
+                        "invite"
+                    } else {
+                        "user"
+                    },
+                    id: key.map(|(PrincipalKey::User(id) | PrincipalKey::Invite(id))| id),
+                    label: format!("{} ({})", p.name, p.organisation.as_deref().unwrap_or("—")),
+                });
+                self.apply(Input::Message { conn, message });
+                self.acting = None;
+            }
+            Command::Disconnected { conn } => {
+                self.apply(Input::Disconnected { conn });
+                self.connections.remove(&conn);
+            }
+        }
+    }
+
+    fn media(&mut self, event: MediaEvent) {
+        match event {
+            MediaEvent::Published(track) => {
+                let (owner, id, kind) = (track.owner, track.id, track.kind);
+                if !self.peers.contains_key(&owner) {
+                    return; // Its publisher left before the first packet arrived.
+                }
+                self.tracks.insert(id, track);
+                self.apply(Input::TrackPublished {
+                    owner,
+                    track: id,
+                    kind,
+                });
+            }
+            MediaEvent::Ended { track, .. } => {
+                if self.tracks.remove(&track).is_some() {
+                    self.apply(Input::TrackEnded { track });
+                }
+            }
+        }
+    }
+
+    fn tick(&mut self) {
+        let mut levels: HashMap<Uuid, u8> = HashMap::new();
+        for track in self.tracks.values().filter(|t| t.kind == MediaKind::Audio) {
+            let level = track.take_level();
+            let entry = levels.entry(track.owner).or_insert(0);
+            *entry = (*entry).max(level);
+        }
+        if !levels.is_empty() {
+            self.apply(Input::AudioLevels(levels.into_iter().collect()));
+        }
+        match (self.state.is_empty(), self.empty_since) {
+            (false, _) => self.empty_since = None,
+            (true, None) => self.empty_since = Some(Instant::now()),
+            (true, Some(since)) if since.elapsed() >= self.deps.grace => {
+                let effects = self.state.end_if_abandoned();
+                self.execute(effects);
+            }
+            (true, Some(_)) => {}
+        }
+    }
+
+    fn apply(&mut self, input: Input) {
+        let effects = self.state.handle(input);
+        self.execute(effects);
+    }
+
+    fn send(&mut self, participant: Uuid, message: ServerMessage) {
+        let Some(&conn) = self.bound.get(&participant) else {
+            return;
+        };
+        let Some(connection) = self.connections.get(&conn) else {
+            return;
+        };
+        let message = match message {
+            ServerMessage::Welcome {
+                v, you, meeting, ..
+            } => {
+                let ice_servers = self
+                    .deps
+                    .ice
+                    .servers_for(&you.id.to_string(), self.deps.clock.now());
+                ServerMessage::Welcome {
+                    v,
+                    you,
+                    meeting,
+                    ice_servers,
+                }
+            }
+            other => other,
+        };
+        if connection
+            .outgoing
+            .try_send(Outgoing::Message(message))
+            .is_err()
+        {
+            // A connection that does not read its messages is as good as gone.
+            tracing::info!(%participant, "closing a connection that does not keep up");
+            let _ = connection.outgoing.try_send(Outgoing::Close);
+            self.apply(Input::Disconnected { conn });
+        }
+    }
+
+    fn execute(&mut self, effects: Vec<Effect>) {
+        for effect in effects {
+            match effect {
+                Effect::Send { to, message } => self.send(to, message),
+                Effect::Refuse { conn, message } => {
+                    if let Some(connection) = self.connections.remove(&conn) {
+                        let _ = connection.outgoing.try_send(Outgoing::Message(message));
+                        let _ = connection.outgoing.try_send(Outgoing::Close);
+                        if let Some(reply) = connection.reply {
+                            let _ = reply.send(None);
+                        }
+                    }
+                }
+                Effect::Bind { conn, participant } => self.bind(conn, participant),
+                Effect::Close { participant } => {
+                    if let Some(connection) = self
+                        .bound
+                        .get(&participant)
+                        .and_then(|c| self.connections.get(c))
+                    {
+                        let _ = connection.outgoing.try_send(Outgoing::Close);
+                    }
+                }
+                Effect::Forward { track, to } => {
+                    if let (Some(track), Some(peer)) =
+                        (self.tracks.get(&track), self.peers.get(&to))
+                    {
+                        peer.forward(track.clone());
+                    }
+                }
+                Effect::StopForward { track, to } => {
+                    if let Some(peer) = self.peers.get(&to) {
+                        peer.stop_forward(track);
+                    }
+                }
+                Effect::DropMedia { participant } => {
+                    self.tracks.retain(|_, t| t.owner != participant);
+                    if let Some(peer) = self.peers.remove(&participant) {
+                        tokio::spawn(async move { peer.close().await });
+                    }
+                    if let Some(conn) = self.bound.remove(&participant) {
+                        self.connections.remove(&conn);
+                    }
+                }
+                Effect::RecordJoin { participant } => self.record_join(participant),
+                Effect::RecordLeave { participant } => {
+                    if let Some(row) = self.attendance.remove(&participant) {
+                        self.deps.persister.send(Persist::Leave {
+                            row,
+                            at: self.deps.clock.now(),
+                        });
+                    }
+                }
+                Effect::InviteRemoved { invite } => {
+                    let by = self
+                        .acting
+                        .clone()
+                        .unwrap_or_else(|| Actor::system("conference room"));
+                    self.deps.persister.send(Persist::InviteRemoved {
+                        invite,
+                        case_id: self.case_id,
+                        at: self.deps.clock.now(),
+                        by,
+                    });
+                }
+                Effect::MeetingLive => self.deps.persister.send(Persist::Live {
+                    meeting: self.meeting_id,
+                    at: self.deps.clock.now(),
+                }),
+                Effect::MeetingEnded => self.deps.persister.send(Persist::Ended {
+                    meeting: self.meeting_id,
+                    at: self.deps.clock.now(),
+                }),
+            }
+        }
+    }
+
+    fn bind(&mut self, conn: ConnId, participant: Uuid) {
+        let Some(connection) = self.connections.get_mut(&conn) else {
+            return;
+        };
+        let peer = self.deps.sfu.peer(
+            participant,
+            connection.signals.clone(),
+            self.media_tx.clone(),
+        );
+        self.bound.insert(participant, conn);
+        self.peers.insert(participant, peer.clone());
+        if let Some(reply) = connection.reply.take() {
+            let _ = reply.send(Some(Joined { participant, peer }));
+        }
+    }
+
+    fn record_join(&mut self, participant: Uuid) {
+        let Some(p) = self
+            .state
+            .participants()
+            .find(|p| p.id == participant)
+            .cloned()
+        else {
+            return;
+        };
+        let key = self
+            .bound
+            .get(&participant)
+            .and_then(|c| self.connections.get(c))
+            .map(|c| c.key);
+        let (user, invite) = match key {
+            Some(PrincipalKey::User(id)) => (Some(id), None),
+            Some(PrincipalKey::Invite(id)) => (None, Some(id)),
+            None => (None, None),
+        };
+        let row = Uuid::now_v7();
+        self.attendance.insert(participant, row);
+        let line = AttendanceLine {
+            name: p.name,
+            organisation: p.organisation,
+            role: p.role,
+            joined_at: self.deps.clock.now(),
+            left_at: None,
+        };
+        self.deps.persister.send(Persist::Join {
+            row,
+            meeting: self.meeting_id,
+            user,
+            invite,
+            line,
+        });
+    }
+}

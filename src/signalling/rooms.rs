@@ -1,0 +1,140 @@
+//! The conferences running on this node, by meeting. A room is created by its first join and
+//! removes itself when it ends; the next join starts a fresh one.
+
+use super::protocol::{ClientMessage, MeetingInfo};
+use super::room::{Command, Joined, Outgoing, RoomActor, RoomDeps};
+use super::state::{ConnId, Joining};
+use crate::sfu::ClientSignal;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use tokio::sync::{mpsc, oneshot};
+use uuid::Uuid;
+
+struct Entry {
+    instance: u64,
+    commands: mpsc::UnboundedSender<Command>,
+}
+
+/// The registry of rooms. Its lock is taken only to find or create a room at join time.
+#[derive(Clone)]
+pub struct Rooms {
+    rooms: Arc<Mutex<HashMap<Uuid, Entry>>>,
+    deps: RoomDeps,
+    counter: Arc<AtomicU64>,
+}
+
+impl std::fmt::Debug for Rooms {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Rooms")
+            .field("active", &self.active())
+            .finish()
+    }
+}
+
+/// A joined connection's line to its room.
+#[derive(Debug, Clone)]
+pub struct RoomLink {
+    commands: mpsc::UnboundedSender<Command>,
+    conn: ConnId,
+}
+
+impl RoomLink {
+    /// Passes a room-level message on.
+    pub fn message(&self, message: ClientMessage) {
+        let _ = self.commands.send(Command::Message {
+            conn: self.conn,
+            message,
+        });
+    }
+
+    /// Tells the room this connection is gone.
+    pub fn disconnected(&self) {
+        let _ = self
+            .commands
+            .send(Command::Disconnected { conn: self.conn });
+    }
+}
+
+impl Rooms {
+    pub(crate) fn new(deps: RoomDeps) -> Self {
+        Rooms {
+            rooms: Arc::new(Mutex::new(HashMap::new())),
+            deps,
+            counter: Arc::new(AtomicU64::new(1)),
+        }
+    }
+
+    /// A fresh connection id.
+    pub fn next_conn(&self) -> ConnId {
+        self.counter.fetch_add(1, Ordering::Relaxed)
+    }
+
+    /// How many conferences run now.
+    pub fn active(&self) -> usize {
+        self.rooms
+            .lock()
+            .expect("the rooms lock is never held across a panic")
+            .len()
+    }
+
+    fn commands_for(&self, meeting: &MeetingInfo, case_id: Uuid) -> mpsc::UnboundedSender<Command> {
+        let mut rooms = self
+            .rooms
+            .lock()
+            .expect("the rooms lock is never held across a panic");
+        if let Some(entry) = rooms.get(&meeting.id).filter(|e| !e.commands.is_closed()) {
+            return entry.commands.clone();
+        }
+        let (commands, inbox) = mpsc::unbounded_channel();
+        let instance = self.counter.fetch_add(1, Ordering::Relaxed);
+        rooms.insert(
+            meeting.id,
+            Entry {
+                instance,
+                commands: commands.clone(),
+            },
+        );
+        let (actor, media) = RoomActor::new(meeting.clone(), case_id, self.deps.clone());
+        let registry = self.rooms.clone();
+        let meeting_id = meeting.id;
+        tokio::spawn(async move {
+            actor.run(inbox, media).await;
+            let mut rooms = registry
+                .lock()
+                .expect("the rooms lock is never held across a panic");
+            if rooms
+                .get(&meeting_id)
+                .is_some_and(|e| e.instance == instance)
+            {
+                rooms.remove(&meeting_id);
+            }
+        });
+        commands
+    }
+
+    /// Joins a conference (starting its room if needed). `None` when the room refused; the
+    /// refusal was sent on `outgoing`.
+    pub async fn join(
+        &self,
+        meeting: &MeetingInfo,
+        case_id: Uuid,
+        joining: Joining,
+        outgoing: mpsc::Sender<Outgoing>,
+        signals: mpsc::UnboundedSender<ClientSignal>,
+    ) -> Option<(Joined, RoomLink)> {
+        let conn = joining.conn;
+        let commands = self.commands_for(meeting, case_id);
+        let (reply, answer) = oneshot::channel();
+        commands
+            .send(Command::Join {
+                joining,
+                outgoing,
+                signals,
+                reply,
+            })
+            .ok()?;
+        let joined = answer.await.ok().flatten()?;
+        Some((joined, RoomLink { commands, conn }))
+    }
+}

@@ -1,0 +1,349 @@
+//! `GET /ws`: one WebSocket per participant. The connection authenticates, joins a room, then
+//! reads messages (limited in size and rate), hands media negotiation to the participant's
+//! SFU peer and everything else to the room, and writes what the room and the SFU send back.
+//! A connection that stops answering pings is closed and its participant leaves.
+
+use super::protocol::{self, ClientMessage, MeetingInfo, Refusal, ServerMessage};
+use super::room::{Joined, Outgoing};
+use super::rooms::RoomLink;
+use super::state::{Joining, PrincipalKey};
+use crate::app::AppState;
+use crate::auth::{Principal, session};
+use crate::domain::InviteKind;
+use crate::error::ApiError;
+use crate::meetings::{self, Viewer, invites};
+use crate::sfu::ClientSignal;
+use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, header};
+use axum::response::{IntoResponse, Response};
+use futures_util::{SinkExt, StreamExt};
+use serde::Deserialize;
+use std::time::Instant;
+use tokio::sync::mpsc;
+
+/// Messages per second a participant may send (ICE candidates come in bursts at the start).
+const RATE: f64 = 50.0;
+const BURST: f64 = 200.0;
+/// Refused messages after which a flooding connection is closed.
+const FLOOD_LIMIT: u32 = 500;
+
+#[derive(Debug, Deserialize)]
+pub struct WsQuery {
+    /// For clients that cannot set headers: the session token.
+    access_token: Option<String>,
+}
+
+/// The upgrade: authenticated by the session cookie, a bearer token or `?access_token=`, and
+/// only from our own origin (a page elsewhere cannot ride on a user's cookie).
+pub async fn upgrade(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(query): Query<WsQuery>,
+    extensions: axum::http::Extensions,
+    ws: WebSocketUpgrade,
+) -> Response {
+    if !same_origin(&headers) {
+        return ApiError::Forbidden("WebSocket from another origin").into_response();
+    }
+    let principal = match (extensions.get::<Principal>(), query.access_token) {
+        (Some(principal), _) => principal.clone(),
+        (None, Some(token)) => match session::authenticate(&state, &token).await {
+            Ok(Some((principal, _))) => principal,
+            Ok(None) => {
+                return ApiError::Unauthorized("the session token is not valid").into_response();
+            }
+            Err(e) => return ApiError::from(e).into_response(),
+        },
+        (None, None) => {
+            return ApiError::Unauthorized("log in first, or open your invite link").into_response();
+        }
+    };
+    ws.max_message_size(1 << 20)
+        .on_upgrade(move |socket| connection(state, principal, socket))
+}
+
+/// Browsers send `Origin`; it must name the host the request was sent to.
+fn same_origin(headers: &HeaderMap) -> bool {
+    let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
+        return true;
+    };
+    let Some(host) = headers.get(header::HOST).and_then(|v| v.to_str().ok()) else {
+        return false;
+    };
+    origin.split_once("://").map(|(_, rest)| rest) == Some(host)
+}
+
+/// A token bucket for incoming messages.
+struct RateLimit {
+    tokens: f64,
+    last: Instant,
+    refused: u32,
+}
+
+impl RateLimit {
+    fn allow(&mut self) -> bool {
+        let now = Instant::now();
+        self.tokens = (self.tokens + now.duration_since(self.last).as_secs_f64() * RATE).min(BURST);
+        self.last = now;
+        if self.tokens >= 1.0 {
+            self.tokens -= 1.0;
+            true
+        } else {
+            self.refused += 1;
+            false
+        }
+    }
+}
+
+struct Session {
+    state: AppState,
+    principal: Principal,
+    outgoing: mpsc::Sender<Outgoing>,
+    signals: mpsc::UnboundedSender<ClientSignal>,
+    joined: Option<(Joined, RoomLink)>,
+}
+
+async fn connection(state: AppState, principal: Principal, socket: WebSocket) {
+    let (mut sink, mut stream) = socket.split();
+    let (outgoing, mut outbox) = mpsc::channel::<Outgoing>(256);
+    let (signals, mut signal_inbox) = mpsc::unbounded_channel::<ClientSignal>();
+    let ping = state.settings.ws_ping;
+    let writer = tokio::spawn(async move {
+        let mut pinger = tokio::time::interval(ping);
+        loop {
+            tokio::select! {
+                next = outbox.recv() => match next {
+                    Some(Outgoing::Message(message)) => {
+                        let text = serde_json::to_string(&message).expect("server messages serialise");
+                        if sink.send(Message::Text(text.into())).await.is_err() {
+                            break;
+                        }
+                    }
+                    Some(Outgoing::Close) | None => {
+                        let _ = sink.send(Message::Close(None)).await;
+                        break;
+                    }
+                },
+                _ = pinger.tick() => if sink.send(Message::Ping(Default::default())).await.is_err() { break },
+            }
+        }
+    });
+    let mut session = Session {
+        state,
+        principal,
+        outgoing,
+        signals,
+        joined: None,
+    };
+    let mut limit = RateLimit {
+        tokens: BURST,
+        last: Instant::now(),
+        refused: 0,
+    };
+    let mut last_seen = Instant::now();
+    let mut liveness = tokio::time::interval(ping);
+    loop {
+        tokio::select! {
+            frame = stream.next() => {
+                last_seen = Instant::now();
+                match frame {
+                    Some(Ok(Message::Text(text))) => {
+                        if !limit.allow() {
+                            if limit.refused > FLOOD_LIMIT {
+                                break;
+                            }
+                            session.refuse(Refusal::new("rate_limited", "too many messages; slow down")).await;
+                            continue;
+                        }
+                        if session.text(text.as_str()).await.is_break() {
+                            break;
+                        }
+                    }
+                    Some(Ok(Message::Binary(_))) => session.refuse(Refusal::new("malformed", "messages are JSON text")).await,
+                    Some(Ok(Message::Ping(_) | Message::Pong(_))) => {}
+                    Some(Ok(Message::Close(_))) | Some(Err(_)) | None => break,
+                }
+            }
+            Some(signal) = signal_inbox.recv() => session.send(match signal {
+                ClientSignal::Candidate { pc, candidate } => ServerMessage::IceCandidate { pc, candidate },
+                ClientSignal::SubscribeOffer { sdp, tracks } => ServerMessage::SubscribeOffer { sdp, tracks },
+                ClientSignal::MediaFailed { pc } => ServerMessage::Error {
+                    code: "media_failed".into(),
+                    message: format!("the {pc:?} media connection failed; rejoin to recover").to_lowercase(),
+                },
+            }).await,
+            _ = liveness.tick() => if last_seen.elapsed() > ping * 3 {
+                tracing::info!("closing a WebSocket that stopped answering");
+                break;
+            },
+        }
+    }
+    if let Some((_, link)) = &session.joined {
+        link.disconnected();
+    }
+    let _ = session.outgoing.try_send(Outgoing::Close);
+    drop(session);
+    let _ = writer.await;
+}
+
+impl Session {
+    async fn send(&self, message: ServerMessage) {
+        let _ = self.outgoing.send(Outgoing::Message(message)).await;
+    }
+
+    async fn refuse(&self, refusal: Refusal) {
+        tracing::debug!(code = refusal.code, message = %refusal.message, "signalling message refused");
+        self.send(refusal.to_message()).await;
+    }
+
+    /// Handles one text frame; `Break` ends the connection.
+    async fn text(&mut self, text: &str) -> std::ops::ControlFlow<()> {
+        let message = match protocol::parse(text) {
+            Ok(message) => message,
+            Err(refusal) => {
+                self.refuse(refusal).await;
+                return std::ops::ControlFlow::Continue(());
+            }
+        };
+        let Some((joined, link)) = &self.joined else {
+            return match message {
+                ClientMessage::Join { v, meeting_id } if v == protocol::VERSION => {
+                    self.join(meeting_id).await
+                }
+                ClientMessage::Join { v, .. } => {
+                    self.refuse(Refusal::new(
+                        "unsupported_version",
+                        format!("this server speaks version {}, not {v}", protocol::VERSION),
+                    ))
+                    .await;
+                    std::ops::ControlFlow::Continue(())
+                }
+                _ => {
+                    self.refuse(Refusal::new("out_of_order", "send `join` first"))
+                        .await;
+                    std::ops::ControlFlow::Continue(())
+                }
+            };
+        };
+        match message {
+            ClientMessage::PublishOffer { sdp } => match joined.peer.publish_offer(sdp).await {
+                Ok(sdp) => self.send(ServerMessage::PublishAnswer { sdp }).await,
+                Err(e) => self.refuse(Refusal::new(e.code(), e.to_string())).await,
+            },
+            ClientMessage::SubscribeAnswer { sdp } => {
+                if let Err(e) = joined.peer.subscribe_answer(sdp).await {
+                    self.refuse(Refusal::new(e.code(), e.to_string())).await;
+                }
+            }
+            ClientMessage::IceCandidate {
+                pc,
+                candidate: Some(candidate),
+            } => joined.peer.add_candidate(pc, candidate),
+            ClientMessage::IceCandidate {
+                candidate: None, ..
+            } => {}
+            ClientMessage::Leave {} => {
+                link.message(ClientMessage::Leave {});
+                return std::ops::ControlFlow::Break(());
+            }
+            other => link.message(other),
+        }
+        std::ops::ControlFlow::Continue(())
+    }
+
+    async fn join(&mut self, meeting_id: uuid::Uuid) -> std::ops::ControlFlow<()> {
+        let state = self.state.clone();
+        let (meeting, case, viewer) =
+            match meetings::load(&state, &self.principal, meeting_id).await {
+                Ok(loaded) => loaded,
+                Err(ApiError::NotFound) => {
+                    self.refuse(Refusal::new(
+                        "not_found",
+                        "no such conference, or not yours",
+                    ))
+                    .await;
+                    return std::ops::ControlFlow::Continue(());
+                }
+                Err(e) => {
+                    self.refuse(Refusal::new("forbidden", e.to_string())).await;
+                    return std::ops::ControlFlow::Continue(());
+                }
+            };
+        if meeting.finalised_at.is_some() {
+            self.refuse(Refusal::new(
+                "meeting_closed",
+                "the minutes of this conference are final; it is over",
+            ))
+            .await;
+            return std::ops::ControlFlow::Continue(());
+        }
+        if let Err(e) = invites::may_enter(&viewer) {
+            self.refuse(Refusal::new("forbidden", e.to_string())).await;
+            return std::ops::ControlFlow::Break(());
+        }
+        let joining = joining(&viewer, &meeting, state.rooms.next_conn());
+        let info = MeetingInfo {
+            id: meeting.id,
+            purpose: meeting.purpose.clone(),
+            scheduled_at: meeting.scheduled_at,
+            status: meeting.status,
+        };
+        let now = state.clock.now();
+        let audit = viewer.principal().audit(
+            now,
+            "meeting.join",
+            Some(case.id),
+            Some(("meeting", meeting.id)),
+            None,
+        );
+        if let Err(e) = state.store.record_audit(&audit).await {
+            tracing::error!(error = %e, "cannot audit a join");
+            self.refuse(Refusal::new("internal", "try again")).await;
+            return std::ops::ControlFlow::Continue(());
+        }
+        match state
+            .rooms
+            .join(
+                &info,
+                case.id,
+                joining,
+                self.outgoing.clone(),
+                self.signals.clone(),
+            )
+            .await
+        {
+            Some(joined) => {
+                self.joined = Some(joined);
+                std::ops::ControlFlow::Continue(())
+            }
+            // The room sent its refusal and closes the connection.
+            None => std::ops::ControlFlow::Continue(()),
+        }
+    }
+}
+
+/// Who someone is in the room.
+fn joining(viewer: &Viewer, meeting: &crate::storage::models::Meeting, conn: u64) -> Joining {
+    let chair = viewer.chairs(meeting);
+    match viewer {
+        Viewer::Staff { user, .. } => Joining {
+            key: PrincipalKey::User(user.user.id),
+            conn,
+            name: user.user.name.clone(),
+            organisation: Some(user.user.organisation_name.clone()),
+            role: user.user.role.to_string(),
+            kind: InviteKind::Member,
+            chair,
+        },
+        Viewer::Invitee(invitee) => Joining {
+            key: PrincipalKey::Invite(invitee.invite.id),
+            conn,
+            name: invitee.invite.name.clone(),
+            organisation: invitee.invite.organisation_name.clone(),
+            role: invitee.invite.kind.to_string(),
+            kind: invitee.invite.kind,
+            chair,
+        },
+    }
+}
