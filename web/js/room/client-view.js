@@ -20,7 +20,7 @@ const PLAN_REFRESH_MS = 20000;
 export function clientView(session, info) {
   const grid = new TileGrid(t('client.room.people'), { youKey: 'client.room.you' });
   const phaseBox = h('div', { class: 'phase-box' });
-  const controls = h('div', {});
+  const controls = h('div', { class: 'controls-holder' });
   const planBox = h('div', { class: 'plan' });
   const el = h('div', { class: 'room client-room', dataset: { phase: 'connecting' } },
     h('div', { class: 'room-main' },

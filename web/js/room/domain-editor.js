@@ -54,9 +54,17 @@ export class DomainEditor {
     return TEXTS.some((n) => this.inputs[n] && this.inputs[n].value !== (this.saved[n] || ''));
   }
 
+  /** Shows "not saved yet" while the text differs from the saved one, else the last fact. */
   markDirty() {
-    this.status.textContent = this.dirty() ? t('minutes.unsaved') : '';
-    this.el.classList.toggle('dirty', this.dirty());
+    const dirty = this.dirty();
+    if (dirty) this.status.textContent = t('minutes.unsaved');
+    else if (this.status.textContent === t('minutes.unsaved')) this.status.textContent = this.lastFact || '';
+    this.el.classList.toggle('dirty', dirty);
+  }
+
+  fact(text) {
+    this.lastFact = text;
+    this.status.textContent = text;
   }
 
   /** New data from the server: texts are replaced unless the writer has unsaved changes. */
@@ -72,9 +80,9 @@ export class DomainEditor {
       if (keep && theirs) {
         this.status.textContent = t('minutes.changed_meanwhile', { name: section.updated_by_name || '' });
       } else if (section.updated_at) {
-        this.status.textContent = t('minutes.saved_by', { name: section.updated_by_name, at: formatDateTime(section.updated_at) });
+        this.fact(t('minutes.saved_by', { name: section.updated_by_name, at: formatDateTime(section.updated_at) }));
       }
-      this.markDirty();
+      this.el.classList.toggle('dirty', keep);
     } else {
       replace(this.texts,
         textBlock(t('minutes.situation'), section.situation, 'live-situation'),
@@ -96,8 +104,8 @@ export class DomainEditor {
       const entry = await put(`/api/meetings/${this.ctx.meetingId}/domains/${this.domain}`, { ...body, base_revision: this.revision });
       this.revision = entry.revision;
       for (const n of TEXTS) this.saved[n] = entry[n];
+      this.fact(t('minutes.saved'));
       this.markDirty();
-      this.status.textContent = t('minutes.saved');
       announce(t('minutes.saved'));
     } catch (err) {
       const stale = err instanceof ApiError && err.code === 'stale_revision';

@@ -15,7 +15,7 @@ export function proView(session, info) {
   const grid = new TileGrid(t('room.participants'));
   const phaseBox = h('div', { class: 'phase-box' });
   const notices = h('div', { class: 'room-notices' });
-  const controls = h('div', {});
+  const controls = h('div', { class: 'controls-holder' });
   const chair = h('div', {});
   const minutes = new MinutesPanel(session.meetingId);
   const heading = h('h1', { class: 'room-title' });
