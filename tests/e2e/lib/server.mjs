@@ -1,0 +1,68 @@
+// Starts the already-built debug binary on a free port with a fresh data directory (the demo
+// workspace seeded), and stops it again. Builds nothing itself.
+
+import { spawn } from 'node:child_process';
+import { createServer } from 'node:net';
+import { mkdtempSync, existsSync, createWriteStream } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+export function repoRoot() {
+  return resolve(new URL('../../..', import.meta.url).pathname);
+}
+
+/** The binary: $KETENTAFEL_BIN, else $CARGO_TARGET_DIR/debug, else target/debug. */
+export function binaryPath() {
+  if (process.env.KETENTAFEL_BIN) return process.env.KETENTAFEL_BIN;
+  const target = process.env.CARGO_TARGET_DIR || join(repoRoot(), 'target');
+  return join(target, 'debug', 'ketentafel');
+}
+
+function freePort() {
+  return new Promise((ok, fail) => {
+    const srv = createServer();
+    srv.once('error', fail);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => ok(port));
+    });
+  });
+}
+
+/** Starts the server; resolves with { base, dataDir, log, stop() } once /healthz answers. */
+export async function startServer(artifacts) {
+  const bin = binaryPath();
+  if (!existsSync(bin)) throw new Error(`${bin} does not exist: build it first (cargo build)`);
+  const port = await freePort();
+  const dataDir = mkdtempSync(join(tmpdir(), 'ketentafel-e2e-'));
+  const log = join(artifacts, 'server.log');
+  const out = createWriteStream(log);
+  const child = spawn(bin, ['--demo', '--data-dir', dataDir, '--bind', `127.0.0.1:${port}`], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, KETENTAFEL_LOG: process.env.KETENTAFEL_LOG || 'info' },
+  });
+  child.stdout.pipe(out);
+  child.stderr.pipe(out);
+  let exited = null;
+  child.on('exit', (code) => { exited = code; });
+  const base = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    if (exited !== null) throw new Error(`the server exited with ${exited}; see ${log}`);
+    try {
+      const res = await fetch(`${base}/healthz`);
+      if (res.ok) break;
+    } catch { /* not up yet */ }
+    if (Date.now() > deadline) throw new Error(`the server did not answer within 60 s; see ${log}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return {
+    base, dataDir, log,
+    stop: () => new Promise((ok) => {
+      if (exited !== null) return ok();
+      child.once('exit', ok);
+      child.kill('SIGTERM');
+      setTimeout(() => { if (exited === null) child.kill('SIGKILL'); }, 5000);
+    }),
+  };
+}

@@ -1,0 +1,66 @@
+// The end-to-end test: starts the built debug binary with the demo workspace, plays the whole
+// story in headless Chromium (Debian's), and writes screenshots, accessibility results and
+// join-time figures to a folder it prints. Exits non-zero on any failure.
+//
+//   node tests/e2e/run.mjs            (after `cargo build`; see scripts/test)
+//   KETENTAFEL_BIN=…  CHROMIUM_PATH=…  E2E_ARTIFACTS=…   to override the defaults
+
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { startServer, repoRoot } from './lib/server.mjs';
+import { launch } from './lib/browser.mjs';
+import { log, percentile } from './lib/check.mjs';
+import { story } from './story.mjs';
+
+const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+const artifacts = process.env.E2E_ARTIFACTS || join(repoRoot(), 'tests', 'e2e', 'artifacts', stamp);
+const shots = join(artifacts, 'screenshots');
+mkdirSync(shots, { recursive: true });
+
+const results = { axe: [], screenshots: [], joins: [], media: {}, people: [] };
+let server;
+let browser;
+let failure = null;
+try {
+  server = await startServer(artifacts);
+  log(`server at ${server.base} (data in ${server.dataDir})`);
+  browser = await launch();
+  await story({ browser, base: server.base, shots, results });
+} catch (err) {
+  failure = err;
+  log(`✗ ${err.stack || err}`);
+  for (const who of results.people) {
+    await who.page.screenshot({ path: join(shots, `failure-${who.name.replace(/\W+/g, '-')}.png`), fullPage: true }).catch(() => {});
+  }
+}
+
+const problems = results.people.flatMap((who) => who.problems.map((p) => `${who.name}: ${p}`));
+const seriousAxe = results.axe.filter((a) => a.violations.length);
+const joins = {
+  measured_at: new Date().toISOString(),
+  note: 'ms on each page\'s own clock: from opening the page (for the chair: the room URL; for the others: their invite link) to the first decoded remote video frame; also from clicking join, and from being admitted. Guests and the client wait in the lobby for the chair, which is part of their page-open figure.',
+  participants: results.joins,
+  p50: {
+    open_to_first_frame_ms: percentile(results.joins.map((j) => j.open_to_first_frame_ms), 50),
+    join_click_to_first_frame_ms: percentile(results.joins.map((j) => j.join_click_to_first_frame_ms), 50),
+    admitted_to_first_frame_ms: percentile(results.joins.map((j) => j.admitted_to_first_frame_ms), 50),
+  },
+  media: results.media,
+};
+writeFileSync(join(artifacts, 'join-times.json'), `${JSON.stringify(joins, null, 2)}\n`);
+writeFileSync(join(artifacts, 'axe.json'), `${JSON.stringify(results.axe, null, 2)}\n`);
+
+for (const who of results.people) await who.context.close().catch(() => {});
+if (browser) await browser.close().catch(() => {});
+if (server) await server.stop();
+
+log(`screenshots: ${shots}`);
+log(`join times:  ${join(artifacts, 'join-times.json')}  (p50 open→first frame ${joins.p50.open_to_first_frame_ms} ms)`);
+log(`axe results: ${join(artifacts, 'axe.json')} (${results.axe.length} screens scanned)`);
+if (server) log(`server log:  ${server.log}`);
+for (const a of seriousAxe) log(`axe ${a.screen}: ${a.violations.map((v) => `${v.impact} ${v.id} (${v.nodes.join(', ')})`).join('; ')}`);
+for (const p of problems) log(`page problem: ${p}`);
+
+const failed = Boolean(failure) || seriousAxe.length > 0 || problems.length > 0;
+console.log(failed ? '0 passed, 1 failed' : '1 passed, 0 failed');
+process.exit(failed ? 1 : 0);

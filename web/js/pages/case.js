@@ -1,0 +1,148 @@
+// A case: who is on it, the five domains with their actions, its conferences, escalations
+// (when that part of the service exists) and, for those allowed, the audit trail.
+
+import { h } from '../dom.js';
+import { t, formatDate, formatDateTime, daysUntil } from '../i18n.js';
+import { get, getOptional, patch, post, errorText } from '../api.js';
+import { requireUser } from '../session.js';
+import { DOMAINS, domainHeading, actionsTable, statusBadge } from '../ui/domains.js';
+import { badge, announce, errorBox } from '../ui/notice.js';
+import { field, form } from '../ui/form.js';
+import { promptDialog } from '../ui/dialog.js';
+import { render } from '../router.js';
+
+export default async function casePage({ params }) {
+  const user = await requireUser();
+  const [detail, escalations] = await Promise.all([
+    get(`/api/cases/${params.id}`),
+    // The escalation API comes later; until then this section renders nothing.
+    getOptional(`/api/cases/${params.id}/escalations`, null).catch(() => null),
+  ]);
+  const days = daysUntil(detail.expected_release);
+  return h('article', { class: 'page' },
+    h('p', { class: 'breadcrumb' }, h('a', { href: '/', text: t('nav.cases') })),
+    h('h1', { text: detail.client_pseudonym }),
+    h('dl', { class: 'facts' },
+      h('dt', { text: t('minutes.prison') }), h('dd', { text: detail.prison_name }),
+      h('dt', { text: t('minutes.municipality') }), h('dd', { text: detail.municipality_name }),
+      h('dt', { text: t('case.detention_start') }), h('dd', { text: formatDate(detail.detention_start) }),
+      h('dt', { text: t('minutes.release') }),
+      h('dd', {}, formatDate(detail.expected_release), ' ',
+        badge(days >= 0 ? t('cases.in_days', { days }) : t('cases.released'), days <= 14 ? 'danger' : 'info'))),
+    conferences(detail),
+    h('section', { class: 'card', 'aria-labelledby': 'domains-title' },
+      h('h2', { id: 'domains-title', text: t('case.domains') }),
+      DOMAINS.map((d) => h('div', { class: 'domain-block' },
+        domainHeading(d, 'h3'),
+        actionsTable(detail.actions.filter((a) => a.domain === d), {
+          caption: t(`domain.${d}`),
+          statusCell: (a) => mayUpdate(user, detail, a) ? statusSelect(a) : statusBadge(a.status),
+        })))),
+    escalationsSection(escalations),
+    members(detail),
+    detail.may_read_audit ? auditSection(detail.id) : null);
+}
+
+function conferences(detail) {
+  const rows = [...detail.meetings].sort((a, b) => b.scheduled_at.localeCompare(a.scheduled_at));
+  return h('section', { class: 'card', 'aria-labelledby': 'meetings-title' },
+    h('div', { class: 'card-head' },
+      h('h2', { id: 'meetings-title', text: t('case.meetings') }),
+      detail.may_manage ? h('a', { class: 'button primary', href: `/cases/${detail.id}/schedule`, text: t('case.schedule') }) : null),
+    rows.length ? h('ul', { class: 'meeting-list' }, rows.map((m) => h('li', {},
+      h('a', { href: m.finalised_at ? `/meetings/${m.id}/minutes` : `/meetings/${m.id}`, text: formatDateTime(m.scheduled_at) }),
+      ' ', badge(t(`meeting.status.${m.finalised_at ? 'finalised' : m.status}`), m.status === 'live' ? 'success' : 'neutral'),
+      h('p', { class: 'sub', text: m.purpose })))) : h('p', { class: 'empty', text: t('case.no_meetings') }));
+}
+
+function mayUpdate(user, detail, action) {
+  return detail.may_manage || action.owner_user_id === user.id || action.owner_organisation_id === user.organisation_id;
+}
+
+/** Owners change their action's status here between conferences; blocked needs a reason. */
+function statusSelect(action) {
+  const statuses = ['open', 'in_progress', 'done', 'blocked', 'cancelled'];
+  const select = h('select', { 'aria-label': t('action.status_of', { what: action.description }) },
+    statuses.map((s) => h('option', { value: s, selected: s === action.status, text: t(`status.${s}`) })));
+  select.addEventListener('change', async () => {
+    let note;
+    if (select.value === 'blocked') {
+      note = await promptDialog({ title: t('action.blocked_title'), label: t('action.blocked_reason'), confirm: t('form.save') });
+      if (!note) { select.value = action.status; return; }
+    }
+    try {
+      await patch(`/api/actions/${action.id}`, { status: select.value, note });
+      action.status = select.value;
+      announce(t('action.status_saved'));
+    } catch (err) {
+      select.value = action.status;
+      select.after(errorBox(err));
+    }
+  });
+  return select;
+}
+
+function escalationsSection(escalations) {
+  if (!Array.isArray(escalations)) return null;
+  return h('section', { class: 'card', 'aria-labelledby': 'esc-title' },
+    h('h2', { id: 'esc-title', text: t('case.escalations') }),
+    escalations.length ? h('ul', {}, escalations.map((e) => h('li', {},
+      h('strong', { text: t(`domain.${e.domain}`) }), ` — ${t(`escalation.reason.${e.reason}`)} `,
+      badge(t(`escalation.status.${e.status}`))))) : h('p', { class: 'empty', text: t('case.no_escalations') }));
+}
+
+function members(detail) {
+  return h('section', { class: 'card', 'aria-labelledby': 'members-title' },
+    h('h2', { id: 'members-title', text: t('case.members') }),
+    h('p', { class: 'sub', text: t('case.members_hint') }),
+    h('ul', { class: 'member-list' }, detail.members.map((m) => h('li', {},
+      h('strong', { text: m.user_name || t('case.whole_organisation') }),
+      ` — ${m.organisation_name}`,
+      m.user_role ? h('span', { class: 'sub', text: ` (${t(`role.${m.user_role}`)})` }) : null))),
+    detail.may_manage ? addMemberForm(detail) : null);
+}
+
+function addMemberForm(detail) {
+  const holder = h('div', {});
+  const known = new Set(detail.members.map((m) => m.user_id || `org:${m.organisation_id}`));
+  Promise.all([get('/api/users'), get('/api/organisations')]).then(([users, orgs]) => {
+    const options = [{ value: '', label: t('case.choose_member') },
+      ...users.filter((u) => !known.has(u.id) && !['steering', 'admin'].includes(u.role))
+        .map((u) => ({ value: `user:${u.id}`, label: `${u.name} — ${u.organisation_name}` })),
+      ...orgs.filter((o) => !known.has(`org:${o.id}`))
+        .map((o) => ({ value: `org:${o.id}`, label: `${o.name} — ${t('case.whole_organisation')}` }))];
+    holder.replaceChildren(h('details', { class: 'disclosure' },
+      h('summary', { text: t('case.add_member') }),
+      form({
+        label: t('case.add_member'),
+        submit: t('case.add_member'),
+        children: [field({ label: t('case.member'), name: 'member', kind: 'select', options, required: true })],
+        onSubmit: async ({ member }) => {
+          const [kind, id] = member.split(':');
+          await post(`/api/cases/${detail.id}/members`, kind === 'user' ? { user_id: id } : { organisation_id: id });
+          announce(t('case.member_added'));
+          render();
+        },
+      })));
+  }).catch((err) => holder.replaceChildren(errorBox(errorText(err))));
+  return holder;
+}
+
+function auditSection(caseId) {
+  const body = h('div', {});
+  const details = h('details', { class: 'disclosure' }, h('summary', { text: t('case.audit') }), body);
+  details.addEventListener('toggle', async () => {
+    if (!details.open || body.childElementCount) return;
+    try {
+      const events = await get(`/api/cases/${caseId}/audit`);
+      body.append(h('table', { class: 'data-table' },
+        h('thead', {}, h('tr', {}, [t('audit.when'), t('audit.who'), t('audit.what')].map((x) => h('th', { scope: 'col', text: x })))),
+        h('tbody', {}, events.slice(0, 100).map((e) => h('tr', {},
+          h('td', { text: formatDateTime(e.at) }), h('td', { text: e.actor_label }),
+          h('td', { text: e.detail ? `${e.action} (${e.detail})` : e.action }))))));
+    } catch (err) {
+      body.append(errorBox(err));
+    }
+  });
+  return h('section', { class: 'card', 'aria-labelledby': 'audit-title' }, h('h2', { id: 'audit-title', text: t('case.audit_title') }), details);
+}

@@ -1,0 +1,110 @@
+// The client's own conference screen, different on purpose: large, calm, plain Dutch (B1),
+// an icon per life domain, his own wishes and "what I will do / what they will do". It never
+// shows the professionals' minutes; while he is sent out he sees a calm pause screen and
+// receives no media at all.
+
+import { h, icon, rerender } from '../dom.js';
+import { t, formatDate } from '../i18n.js';
+import { get } from '../api.js';
+import { TileGrid } from './tiles.js';
+import { ownControls } from './controls.js';
+import { showConnection } from './banner.js';
+import { localMedia } from './devices.js';
+import { announce } from '../ui/notice.js';
+import { navigate } from '../router.js';
+
+// The client gets no `minutes_changed` (docs/signalling.md): his plan is fetched again when
+// he comes back in and every so often while he is in.
+const PLAN_REFRESH_MS = 20000;
+
+export function clientView(session, info) {
+  const grid = new TileGrid(t('client.room.people'), { youKey: 'client.room.you' });
+  const phaseBox = h('div', { class: 'phase-box' });
+  const controls = h('div', { class: 'controls-holder' });
+  const planBox = h('div', { class: 'plan' });
+  const el = h('div', { class: 'room client-room', dataset: { phase: 'connecting' } },
+    h('div', { class: 'room-main' },
+      h('h1', { class: 'room-title', text: t('client.room.title') }),
+      phaseBox,
+      h('div', { class: 'stage', tabindex: 0, role: 'region', 'aria-label': t('client.room.people') }, grid.el),
+      controls),
+    // Focusable: the plan scrolls, and keyboard users must be able to scroll it.
+    h('aside', { class: 'room-side plan-side', 'aria-labelledby': 'plan-title', tabindex: 0 },
+      h('h2', { id: 'plan-title', text: t('client.plan.title') }), planBox));
+  let plan = info.plan;
+  let lastPhase = null;
+
+  async function refreshPlan() {
+    try {
+      plan = await get(`/api/meetings/${session.meetingId}/plan`);
+      rerender(planBox, planView(plan));
+    } catch { /* keep the plan he has; the next refresh tries again */ }
+  }
+  const timer = setInterval(() => { if (session.state.phase === 'in') refreshPlan(); }, PLAN_REFRESH_MS);
+
+  function render() {
+    const s = session.state;
+    el.dataset.phase = s.phase;
+    showConnection(session.connection, true);
+    grid.sync(s.phase === 'in' ? s.participants : [], s.you && s.you.id, s.speaker, session.remote, localMedia().stream);
+    if (s.phase !== lastPhase) {
+      rerender(phaseBox, phaseMessage(s));
+      if (s.phase === 'out') announce(t('client.room.out_title'));
+      if (s.phase === 'in' && lastPhase === 'out') {
+        announce(t('client.room.back'));
+        refreshPlan();
+      }
+      lastPhase = s.phase;
+    }
+    rerender(controls, ['ended', 'denied', 'removed'].includes(s.phase) ? null : ownControls(session, { plain: true, onLeave: leave }));
+  }
+
+  function phaseMessage(s) {
+    const box = (title, text, role = 'status') => h('div', { class: `phase calm phase-${s.phase}`, role },
+      h('h2', { text: title }), text ? h('p', { text }) : null);
+    switch (s.phase) {
+      case 'connecting': return box(t('client.room.connecting'));
+      case 'lobby': return box(t('client.room.lobby_title'), t('client.room.lobby_text'));
+      case 'out': return box(t('client.room.out_title'), t('client.room.out_text'));
+      case 'ended': return box(t('client.room.ended_title'), t('client.room.ended_text'));
+      case 'denied': return box(t('client.room.denied'), null, 'alert');
+      case 'removed': return box(t('client.room.removed'), null, 'alert');
+      default: return null;
+    }
+  }
+
+  function leave() {
+    session.leave();
+    navigate(info.afterLeave);
+  }
+
+  rerender(planBox, planView(plan));
+  session.addEventListener('change', render);
+  render();
+  return {
+    el,
+    relabel: () => { lastPhase = null; render(); rerender(planBox, planView(plan)); },
+    dispose: () => { clearInterval(timer); grid.clear(); },
+  };
+}
+
+/** Per domain: his wish, what he will do, what the others will do. */
+export function planView(plan) {
+  if (!plan) return null;
+  return h('div', {},
+    h('p', { class: 'plan-intro', text: t('client.plan.release', { date: formatDate(plan.expected_release) }) }),
+    h('ul', { class: 'plan-domains' }, plan.domains.map((d) => h('li', { class: 'plan-domain' },
+      h('h3', { class: 'plan-heading' }, icon(d.domain, 'icon plan-icon'), h('span', { text: t(`client.domain.${d.domain}`) })),
+      h('div', { class: 'plan-part' }, h('h4', { text: t('client.plan.my_wish') }),
+        h('p', { class: 'prewrap', text: d.my_wish || t('client.plan.no_wish') })),
+      items(t('client.plan.i_will'), d.i_will, false),
+      items(t('client.plan.they_will'), d.they_will, true)))));
+}
+
+function items(title, list, withWho) {
+  return h('div', { class: 'plan-part' }, h('h4', { text: title }),
+    list.length ? h('ul', { class: 'plan-items' }, list.map((i) => h('li', { class: i.done ? 'done' : '' },
+      h('span', { text: i.description }),
+      h('span', { class: 'plan-meta', text: [withWho && i.who ? i.who : null, t('client.plan.before', { date: formatDate(i.due_date) }), i.done ? t('client.plan.done') : null].filter(Boolean).join(' · ') }))))
+      : h('p', { class: 'empty', text: t('client.plan.nothing') }));
+}

@@ -1,0 +1,87 @@
+// The buttons of the room: own microphone, camera, hand and leaving for everyone; for chairs
+// the lobby (admit, turn away), asking someone to mute, removing someone, the client out and
+// back, and ending. Rebuilt from the session state on every change (they are cheap).
+
+import { h } from '../dom.js';
+import { t } from '../i18n.js';
+import { isChair, others } from './state.js';
+import { localMedia, hasTrack } from './devices.js';
+import { confirmDialog } from '../ui/dialog.js';
+
+function toggleButton({ label, pressed, disabled, onclick, className = '' }) {
+  return h('button', { type: 'button', class: `button control ${className}`, dataset: { key: className }, 'aria-pressed': String(pressed), disabled, onclick, text: label });
+}
+
+/**
+ * Microphone and camera: the label says what pressing does ("turn off"), the look shows the
+ * state; a pressed-state would make "microphone off, pressed" ambiguous for screen readers.
+ */
+function deviceButton({ kind, off, available, p, onclick }) {
+  const name = kind === 'audio' ? 'mic' : 'camera';
+  return h('button', {
+    type: 'button', class: `button control control-${name} ${off ? 'is-off' : 'is-on'}`, dataset: { key: name },
+    disabled: !available, onclick, text: t(`${p}${name}_turn_${off ? 'on' : 'off'}`),
+  });
+}
+
+/** Own controls. `plain` uses the client's simpler words. `onLeave` after leaving. */
+export function ownControls(session, { plain = false, onLeave }) {
+  const p = plain ? 'client.room.' : 'room.';
+  const local = localMedia();
+  const s = session.state;
+  const micOff = !hasTrack('audio') || local.muted.audio;
+  const camOff = !hasTrack('video') || local.muted.video;
+  const hand = Boolean(s.you && s.you.hand_raised);
+  return h('div', { class: 'controls', role: 'toolbar', 'aria-label': t('room.controls') },
+    deviceButton({ kind: 'audio', off: micOff, available: hasTrack('audio'), p, onclick: () => session.toggle('audio') }),
+    deviceButton({ kind: 'video', off: camOff, available: hasTrack('video'), p, onclick: () => session.toggle('video') }),
+    s.phase === 'in' ? toggleButton({ label: t(`${p}raise_hand`), pressed: hand, className: 'control-hand', onclick: () => session.raiseHand(!hand) }) : null,
+    h('button', {
+      type: 'button', class: 'button control danger', text: t(`${p}leave`),
+      onclick: async () => {
+        if (await confirmDialog({ title: t(`${p}leave_title`), confirm: t(`${p}leave`), danger: true })) onLeave();
+      },
+    }));
+}
+
+// Whether the chair opened the list of people in the room; kept across re-renders.
+let peopleOpen = false;
+
+/** The chair's panel: who waits, who is in, and the conference as a whole. */
+export function chairPanel(session) {
+  const s = session.state;
+  if (!isChair(s)) return null;
+  const send = (msg) => session.send(msg);
+  const client = s.participants.find((p) => p.kind === 'client');
+  return h('section', { class: 'chair-panel', 'aria-labelledby': 'chair-title' },
+    h('h2', { id: 'chair-title', text: t('room.chair_controls') }),
+    h('h3', { id: 'lobby-title' }, t('room.lobby'), ' ', h('span', { class: s.waiting.length ? 'count attention' : 'count', text: String(s.waiting.length) })),
+    s.waiting.length ? h('ul', { class: 'people-list', 'aria-labelledby': 'lobby-title' }, s.waiting.map((p) => h('li', { class: 'waiting', dataset: { participantId: p.id } },
+      h('span', {}, h('strong', { text: p.name }), ` — ${p.kind === 'client' ? t('invite.kind.client') : `${p.organisation || t(`role.${p.role}`)} (${t(`invite.kind.${p.kind}`)})`}`),
+      h('span', { class: 'inline' },
+        h('button', { type: 'button', class: 'button primary small', 'aria-label': t('room.admit_who', { name: p.name }), text: t('room.admit'), onclick: () => send({ type: 'admit', participant_id: p.id }) }),
+        h('button', { type: 'button', class: 'button secondary small', 'aria-label': t('room.deny_who', { name: p.name }), text: t('room.deny'), onclick: () => send({ type: 'deny', participant_id: p.id }) }))))) : h('p', { class: 'empty', text: t('room.lobby_empty') }),
+    h('details', { class: 'disclosure people', open: peopleOpen, ontoggle: (e) => { peopleOpen = e.target.open; } },
+      h('summary', { id: 'in-room-title', dataset: { key: 'people' }, text: t('room.in_room_count', { count: others(s).length }) }),
+      h('ul', { class: 'people-list', 'aria-labelledby': 'in-room-title' }, others(s).map((p) => h('li', { dataset: { participantId: p.id } },
+      h('span', {}, h('strong', { text: p.name }), p.organisation ? ` — ${p.organisation}` : ''),
+      h('span', { class: 'inline' },
+        p.audio_muted ? null : h('button', { type: 'button', class: 'button secondary small', 'aria-label': t('room.ask_mute_who', { name: p.name }), text: t('room.ask_mute'), onclick: () => send({ type: 'request_mute', participant_id: p.id, kind: 'audio' }) }),
+        h('button', {
+          type: 'button', class: 'button secondary small danger-text', 'aria-label': t('room.remove_who', { name: p.name }), text: t('room.remove'),
+          onclick: async () => {
+            if (await confirmDialog({ title: t('room.remove_who', { name: p.name }), text: t('room.remove_text'), confirm: t('room.remove'), danger: true })) send({ type: 'remove', participant_id: p.id });
+          },
+        })))))),
+    h('div', { class: 'button-row' },
+      s.clientOut
+        ? h('button', { type: 'button', class: 'button primary', text: t('room.bring_back'), onclick: () => send({ type: 'bring_back_client' }) })
+        : client ? h('button', { type: 'button', class: 'button secondary', text: t('room.send_out'), onclick: () => send({ type: 'send_out_client' }) }) : null,
+      s.clientOut ? h('p', { class: 'notice-out', role: 'status', text: t('room.client_is_out') }) : null,
+      h('button', {
+        type: 'button', class: 'button danger', text: t('room.end'),
+        onclick: async () => {
+          if (await confirmDialog({ title: t('room.end_title'), text: t('room.end_text'), confirm: t('room.end'), danger: true })) send({ type: 'end_meeting' });
+        },
+      })));
+}

@@ -1,0 +1,139 @@
+// The two peer connections of docs/signalling.md: *publish* (we offer, send-only camera and
+// microphone) and *subscribe* (the server offers everyone else's media, we answer). Each side
+// offers on one connection only, so offers never collide. Remote tracks are matched to people
+// by the `tracks` list of the latest subscribe offer (mid → participant), with the stream id
+// (which is the participant id too) as a fallback.
+
+export class Media extends EventTarget {
+  /** `send(msg)` sends a signalling message. */
+  constructor(send) {
+    super();
+    this.send = send;
+    this.publish = null;
+    this.subscribe = null;
+    this.iceServers = [];
+    this.tracks = [];
+    /** Remote track id → media stream id (the participant id), the fallback for matching. */
+    this.streamOf = new Map();
+    // Messages are handled strictly in order: an ICE candidate must never overtake the
+    // description it belongs to.
+    this.queue = Promise.resolve();
+  }
+
+  /** Starts a fresh session (after every welcome): old connections are closed first. */
+  start(iceServers, stream) {
+    this.close();
+    this.iceServers = iceServers || [];
+    if (stream && stream.getTracks().length) this.enqueue(() => this.startPublish(stream));
+  }
+
+  enqueue(job) {
+    this.queue = this.queue.then(job).catch((err) => {
+      console.error('media', err);
+      this.dispatchEvent(new CustomEvent('failed', { detail: err }));
+    });
+    return this.queue;
+  }
+
+  newPc(kind) {
+    const pc = new RTCPeerConnection({ iceServers: this.iceServers, bundlePolicy: 'max-bundle' });
+    pc.addEventListener('icecandidate', (event) => {
+      this.send({ type: 'ice_candidate', pc: kind, candidate: event.candidate ? event.candidate.toJSON() : null });
+    });
+    pc.addEventListener('connectionstatechange', () => {
+      this.dispatchEvent(new CustomEvent('connection', { detail: { pc: kind, state: pc.connectionState } }));
+    });
+    return pc;
+  }
+
+  async startPublish(stream) {
+    const pc = this.newPc('publish');
+    this.publish = pc;
+    for (const track of stream.getTracks()) {
+      pc.addTransceiver(track, { direction: 'sendonly', streams: [stream] });
+    }
+    const offer = await pc.createOffer();
+    await pc.setLocalDescription(offer);
+    this.send({ type: 'publish_offer', sdp: pc.localDescription.sdp });
+  }
+
+  /** Feeds a server message that concerns media; returns true when it did. */
+  handle(msg) {
+    switch (msg.type) {
+      case 'publish_answer':
+        this.enqueue(async () => {
+          if (this.publish) await this.publish.setRemoteDescription({ type: 'answer', sdp: msg.sdp });
+        });
+        return true;
+      case 'subscribe_offer':
+        this.enqueue(() => this.answerSubscribe(msg));
+        return true;
+      case 'ice_candidate':
+        this.enqueue(async () => {
+          const pc = msg.pc === 'publish' ? this.publish : this.subscribe;
+          if (!pc || !pc.remoteDescription) return;
+          // A candidate the browser cannot use is not a reason to give up the connection.
+          await pc.addIceCandidate(msg.candidate || undefined).catch((err) => console.warn('ice candidate', err));
+        });
+        return true;
+      default:
+        return false;
+    }
+  }
+
+  async answerSubscribe(msg) {
+    if (!this.subscribe) {
+      this.subscribe = this.newPc('subscribe');
+      this.subscribe.addEventListener('track', (event) => {
+        if (event.streams[0]) this.streamOf.set(event.track.id, event.streams[0].id);
+        this.emitRemote();
+      });
+    }
+    this.tracks = msg.tracks || [];
+    await this.subscribe.setRemoteDescription({ type: 'offer', sdp: msg.sdp });
+    const answer = await this.subscribe.createAnswer();
+    await this.subscribe.setLocalDescription(answer);
+    this.send({ type: 'subscribe_answer', sdp: this.subscribe.localDescription.sdp });
+    this.emitRemote();
+  }
+
+  /**
+   * Who sends what now: Map participant id → { audio, video } tracks. Transceivers the last
+   * offer no longer lists (someone left, the client was sent out) are ignored.
+   */
+  remoteTracks() {
+    const out = new Map();
+    if (!this.subscribe) return out;
+    for (const tr of this.subscribe.getTransceivers()) {
+      if (!tr.mid || tr.currentDirection === 'inactive' || tr.currentDirection === 'stopped') continue;
+      const listed = this.tracks.find((x) => x.mid === tr.mid);
+      const owner = listed ? listed.participant_id : null;
+      if (!owner) continue;
+      const entry = out.get(owner) || {};
+      entry[tr.receiver.track.kind] = tr.receiver.track;
+      out.set(owner, entry);
+    }
+    return out;
+  }
+
+  emitRemote() {
+    this.dispatchEvent(new CustomEvent('remote', { detail: this.remoteTracks() }));
+  }
+
+  /** Swaps the camera or microphone without renegotiating. */
+  async replaceTrack(kind, track) {
+    if (!this.publish) return;
+    const sender = this.publish.getSenders().find((s) => s.track && s.track.kind === kind)
+      || this.publish.getTransceivers().find((tr) => tr.receiver.track.kind === kind)?.sender;
+    if (sender) await sender.replaceTrack(track);
+  }
+
+  close() {
+    for (const pc of [this.publish, this.subscribe]) if (pc) pc.close();
+    this.publish = null;
+    this.subscribe = null;
+    this.tracks = [];
+    this.queue = Promise.resolve();
+    this.emitRemote();
+  }
+}

@@ -1,0 +1,132 @@
+// The screen before entering: see yourself, hear your microphone move, choose devices, start
+// with microphone or camera off, read what the conference is for and (guests) accept the
+// confidentiality statement. A denied or missing device is explained, and joining to listen
+// stays possible.
+
+import { h, uid } from '../dom.js';
+import { t, formatDateTime } from '../i18n.js';
+import { errorText } from '../api.js';
+import { errorBox } from '../ui/notice.js';
+import { localMedia, acquire, listDevices, switchDevice, setMuted, hasTrack } from './devices.js';
+import { levelMeter } from './level.js';
+
+/**
+ * `opts`: heading, name, organisation, purpose, scheduledAt, confidentiality (guests),
+ * plain (the client's simpler words), onJoin() → Promise. Returns { el, dispose }.
+ */
+export function prejoin(opts) {
+  const p = opts.plain ? 'client.prejoin.' : 'prejoin.';
+  const video = h('video', { class: 'preview-video mirrored', autoplay: true, playsinline: true, muted: true });
+  video.muted = true;
+  const meter = levelMeter(t(`${p}mic_level`));
+  const problems = h('div', { class: 'device-problems' });
+  const selects = h('div', { class: 'device-selects' });
+  const status = h('div', { class: 'form-status' });
+  const toggles = {
+    audio: toggle('audio', t(`${p}mic`)),
+    video: toggle('video', t(`${p}camera`)),
+  };
+  const consentId = uid('consent');
+  const consent = opts.confidentiality ? h('div', { class: 'field field-check confidentiality' },
+    h('input', { type: 'checkbox', id: consentId, name: 'confidentiality', required: true }),
+    h('label', { for: consentId, text: t('prejoin.confidentiality') })) : null;
+  const join = h('button', { type: 'submit', class: 'button primary large', text: t(`${p}join`) });
+
+  function toggle(kind, label) {
+    const button = h('button', { type: 'button', class: 'button toggle', 'aria-pressed': String(!localMedia().muted[kind]) }, label);
+    button.addEventListener('click', () => {
+      const on = button.getAttribute('aria-pressed') !== 'true';
+      setMuted(kind, !on);
+      button.setAttribute('aria-pressed', String(on));
+    });
+    return button;
+  }
+
+  async function refresh() {
+    const local = await acquire();
+    video.srcObject = local.stream;
+    meter.attach(local.stream);
+    for (const kind of ['audio', 'video']) {
+      toggles[kind].disabled = !hasTrack(kind);
+      toggles[kind].setAttribute('aria-pressed', String(hasTrack(kind) && !local.muted[kind]));
+    }
+    video.hidden = !hasTrack('video');
+    problems.replaceChildren(...explain(local.problem, p));
+    const devices = await listDevices().catch(() => ({ audio: [], video: [] }));
+    selects.replaceChildren(...[
+      deviceSelect('audio', t('prejoin.choose_mic'), devices.audio, local.stream),
+      deviceSelect('video', t('prejoin.choose_camera'), devices.video, local.stream)].filter(Boolean));
+  }
+
+  function deviceSelect(kind, label, list, stream) {
+    // A choice only helps when there is one, and never while the browser refuses access.
+    if (list.length < 2 || !stream || localMedia().problem[kind] === 'denied') return null;
+    const current = (kind === 'audio' ? stream.getAudioTracks() : stream.getVideoTracks())[0];
+    const currentId = current && current.getSettings().deviceId;
+    const id = uid(kind);
+    const select = h('select', { id }, list.map((d, i) => h('option', {
+      value: d.deviceId, selected: d.deviceId === currentId, text: d.label || `${label} ${i + 1}`,
+    })));
+    select.addEventListener('change', async () => {
+      try {
+        await switchDevice(kind, select.value);
+        video.srcObject = localMedia().stream;
+        meter.attach(localMedia().stream);
+      } catch (err) {
+        status.replaceChildren(errorBox(t('prejoin.switch_failed')));
+      }
+    });
+    return h('div', { class: 'field' }, h('label', { for: id, text: label }), select);
+  }
+
+  const formEl = h('form', { class: 'form prejoin-form', 'aria-labelledby': 'prejoin-title' },
+    h('h1', { id: 'prejoin-title', text: opts.heading }),
+    h('dl', { class: 'facts' },
+      h('dt', { text: t(`${p}you_are`) }), h('dd', { text: opts.organisation ? `${opts.name} — ${opts.organisation}` : opts.name }),
+      opts.scheduledAt ? [h('dt', { text: t(`${p}when`) }), h('dd', { text: formatDateTime(opts.scheduledAt) })] : null,
+      opts.purpose ? [h('dt', { text: t(`${p}purpose`) }), h('dd', { class: 'prewrap', text: opts.purpose })] : null),
+    selects, consent, status, h('div', { class: 'form-buttons' }, join));
+  formEl.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    status.replaceChildren();
+    join.disabled = true;
+    try {
+      localMedia().ready = true;
+      await opts.onJoin({ confidentiality: consent ? consent.querySelector('input').checked : false });
+    } catch (err) {
+      localMedia().ready = false;
+      status.replaceChildren(errorBox(errorText(err)));
+    } finally {
+      join.disabled = false;
+    }
+  });
+
+  const el = h('section', { class: `page prejoin ${opts.plain ? 'plain' : ''}` },
+    h('div', { class: 'prejoin-media' },
+      h('div', { class: 'preview-frame' }, video, h('p', { class: 'preview-off', text: t(`${p}no_camera_preview`) })),
+      meter.el,
+      h('div', { class: 'toggle-row' }, toggles.audio, toggles.video),
+      problems),
+    formEl);
+  refresh().catch((err) => problems.replaceChildren(errorBox(errorText(err))));
+  return { el, dispose: () => meter.detach() };
+}
+
+/** Why a device is missing, and that listening still works. */
+function explain(problem, p) {
+  const out = [];
+  if (problem.audio === problem.video && problem.audio) {
+    out.push(h('div', { class: 'warning-box', role: 'alert' },
+      h('p', {}, h('strong', { text: t(`${p}problem.${problem.audio}.both`) })),
+      h('p', { text: t(`${p}problem.help`) }),
+      h('p', { text: t(`${p}problem.listen_only`) })));
+    return out;
+  }
+  for (const kind of ['audio', 'video']) {
+    if (!problem[kind]) continue;
+    out.push(h('div', { class: 'warning-box', role: 'alert' },
+      h('p', {}, h('strong', { text: t(`${p}problem.${problem[kind]}.${kind}`) })),
+      h('p', { text: problem[kind] === 'denied' ? t(`${p}problem.help`) : t(`${p}problem.can_join`) })));
+  }
+  return out;
+}

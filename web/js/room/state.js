@@ -1,0 +1,134 @@
+// What the conference looks like from one participant's seat, as a pure function of the
+// signalling messages received (docs/signalling.md). No DOM and no WebRTC here, so the rules
+// are unit-tested in Node (tests/web/room-state.test.mjs).
+
+/** Phases: connecting → lobby → in ⇄ out (client) → ended | denied | removed. */
+export function initialState() {
+  return {
+    phase: 'connecting',
+    you: null,
+    meeting: null,
+    iceServers: [],
+    participants: [],
+    waiting: [],
+    speaker: null,
+    tracks: [],
+    endReason: null,
+    lastError: null,
+    muteRequested: null,
+    minutesVersion: 0,
+    minutesEvent: null,
+    /** For chairs: the client is out for the professionals-only part. */
+    clientOut: false,
+  };
+}
+
+/** Messages that end the conversation for good: do not reconnect after them. */
+export const FINAL_PHASES = ['ended', 'denied', 'removed'];
+
+function upsert(list, participant) {
+  const rest = list.filter((p) => p.id !== participant.id);
+  return [...rest, participant].sort(byArrival(list));
+}
+
+/** Keeps the order people arrived in, so tiles do not jump around. */
+function byArrival(previous) {
+  const order = new Map(previous.map((p, i) => [p.id, i]));
+  return (a, b) => (order.get(a.id) ?? Infinity) - (order.get(b.id) ?? Infinity);
+}
+
+/** The next state after one server message. Unknown types change nothing. */
+export function reduce(state, msg) {
+  switch (msg.type) {
+    case 'welcome':
+      return {
+        ...state,
+        you: msg.you,
+        meeting: msg.meeting,
+        iceServers: msg.ice_servers || [],
+        phase: msg.you.presence === 'out' ? 'out' : msg.you.presence === 'admitted' ? 'in' : 'lobby',
+        participants: [],
+        tracks: [],
+        lastError: null,
+      };
+    case 'lobby':
+      return { ...state, phase: 'lobby' };
+    case 'admitted': {
+      const you = msg.participants.find((p) => state.you && p.id === state.you.id) || state.you;
+      return { ...state, phase: 'in', you, participants: msg.participants };
+    }
+    case 'denied':
+      return { ...state, phase: 'denied' };
+    case 'removed':
+      return { ...state, phase: 'removed' };
+    case 'meeting_ended':
+      return { ...state, phase: 'ended', endReason: msg.reason };
+    case 'lobby_changed':
+      return { ...state, waiting: msg.waiting };
+    case 'participant_joined':
+      return {
+        ...state,
+        participants: upsert(state.participants, msg.participant),
+        // The server sends no `lobby_changed` when the last person waiting is admitted.
+        waiting: state.waiting.filter((p) => p.id !== msg.participant.id),
+        clientOut: msg.participant.kind === 'client' ? false : state.clientOut,
+      };
+    case 'participant_updated': {
+      const mine = state.you && msg.participant.id === state.you.id;
+      return {
+        ...state,
+        you: mine ? msg.participant : state.you,
+        participants: state.participants.some((p) => p.id === msg.participant.id)
+          ? state.participants.map((p) => (p.id === msg.participant.id ? msg.participant : p))
+          : state.participants,
+      };
+    }
+    case 'participant_left':
+      return {
+        ...state,
+        participants: state.participants.filter((p) => p.id !== msg.participant_id),
+        waiting: state.waiting.filter((p) => p.id !== msg.participant_id),
+        speaker: state.speaker === msg.participant_id ? null : state.speaker,
+        tracks: state.tracks.filter((tr) => tr.participant_id !== msg.participant_id),
+        clientOut: msg.reason === 'sent_out' ? true : state.clientOut,
+      };
+    case 'subscribe_offer':
+      return { ...state, tracks: msg.tracks };
+    case 'active_speaker':
+      return { ...state, speaker: msg.participant_id };
+    case 'sent_out':
+      // While out the client receives no media and sees nobody.
+      return { ...state, phase: 'out', participants: [], tracks: [], speaker: null };
+    case 'brought_back':
+      return { ...state, phase: 'in' };
+    case 'mute_requested':
+      return { ...state, muteRequested: msg.kind };
+    case 'minutes_changed':
+      return { ...state, minutesVersion: state.minutesVersion + 1, minutesEvent: msg.event };
+    case 'error':
+      return { ...state, lastError: { code: msg.code, message: msg.message } };
+    default:
+      return state;
+  }
+}
+
+/** The participant a subscribe-connection transceiver `mid` carries, from the last offer. */
+export function ownerOfMid(state, mid) {
+  const entry = state.tracks.find((tr) => tr.mid === mid);
+  return entry ? entry.participant_id : null;
+}
+
+/** Whether you may use the chair's controls. */
+export function isChair(state) {
+  return Boolean(state.you && state.you.chair && state.phase === 'in');
+}
+
+/** The others in the room (not you), in order of arrival. */
+export function others(state) {
+  return state.participants.filter((p) => !state.you || p.id !== state.you.id);
+}
+
+/** The client, if he is in the room or out (chairs need him to send out / bring back). */
+export function clientPresent(state) {
+  return state.participants.some((p) => p.kind === 'client');
+}

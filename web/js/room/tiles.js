@@ -1,0 +1,117 @@
+// One tile per person in the conference: their video (or initials when there is none), name,
+// organisation and role, and the states others must notice: speaking, muted, hand raised.
+// A tile keeps its <video> element for its whole life, so updates never restart playback.
+
+import { h } from '../dom.js';
+import { t } from '../i18n.js';
+
+function initials(name) {
+  return name.split(/\s+/).filter(Boolean).slice(0, 2).map((w) => w[0].toUpperCase()).join('');
+}
+
+export class Tile {
+  constructor(participant, { self = false, youKey = 'room.you' } = {}) {
+    this.id = participant.id;
+    this.self = self;
+    this.youKey = youKey;
+    this.video = h('video', { class: self ? 'tile-video mirrored' : 'tile-video', autoplay: true, playsinline: true, muted: true });
+    this.video.muted = true; // sound comes through the separate <audio> element below
+    this.audio = self ? null : h('audio', { autoplay: true });
+    this.avatar = h('span', { class: 'tile-avatar', 'aria-hidden': 'true' });
+    this.name = h('span', { class: 'tile-name' });
+    this.meta = h('span', { class: 'tile-meta' });
+    this.flags = h('span', { class: 'tile-flags' });
+    this.el = h('li', { class: 'tile', dataset: { participantId: participant.id } },
+      this.video, this.avatar, this.audio,
+      h('div', { class: 'tile-label' }, this.name, this.meta, this.flags));
+    this.videoTrack = null;
+    this.audioTrack = null;
+    this.update(participant, false);
+  }
+
+  /** Shows the person's current state. */
+  update(p, speaking) {
+    this.participant = p;
+    this.name.textContent = this.self ? t(this.youKey, { name: p.name }) : p.name;
+    const role = t(`role.${p.role}`);
+    this.meta.textContent = p.organisation ? `${p.organisation} · ${role}` : role;
+    this.avatar.textContent = initials(p.name);
+    const flags = [];
+    if (p.chair) flags.push(h('span', { class: 'flag', text: t('room.chair') }));
+    if (p.hand_raised) flags.push(h('span', { class: 'flag flag-hand', text: `✋ ${t('room.hand_raised')}` }));
+    if (p.audio_muted) flags.push(h('span', { class: 'flag flag-muted', text: t('room.muted') }));
+    if (speaking && !p.audio_muted) flags.push(h('span', { class: 'flag flag-speaking', text: t('room.speaking') }));
+    this.flags.replaceChildren(...flags);
+    this.el.classList.toggle('speaking', Boolean(speaking && !p.audio_muted));
+    this.el.classList.toggle('hand', p.hand_raised);
+    this.el.setAttribute('aria-label', [this.name.textContent, this.meta.textContent,
+      ...flags.map((f) => f.textContent)].join(', '));
+    this.showVideo();
+  }
+
+  /** Attaches the person's media (remote tracks, or the local stream for yourself). */
+  setTracks({ audio = null, video = null } = {}) {
+    if (video !== this.videoTrack) {
+      this.videoTrack = video;
+      this.video.srcObject = video ? new MediaStream([video]) : null;
+    }
+    if (this.audio && audio !== this.audioTrack) {
+      this.audioTrack = audio;
+      this.audio.srcObject = audio ? new MediaStream([audio]) : null;
+      if (audio) this.audio.play().catch(() => {});
+    }
+    this.showVideo();
+  }
+
+  showVideo() {
+    const visible = Boolean(this.videoTrack) && !(this.participant && this.participant.video_muted);
+    this.el.classList.toggle('no-video', !visible);
+  }
+
+  remove() {
+    this.video.srcObject = null;
+    if (this.audio) this.audio.srcObject = null;
+    this.el.remove();
+  }
+}
+
+/** The grid of tiles, kept in step with the list of participants. */
+export class TileGrid {
+  constructor(label, { youKey = 'room.you' } = {}) {
+    this.youKey = youKey;
+    this.el = h('ul', { class: 'tile-grid', 'aria-label': label });
+    this.tiles = new Map();
+  }
+
+  sync(participants, youId, speaker, remote, localStream) {
+    const seen = new Set();
+    for (const p of participants) {
+      seen.add(p.id);
+      let tile = this.tiles.get(p.id);
+      if (!tile) {
+        tile = new Tile(p, { self: p.id === youId, youKey: this.youKey });
+        this.tiles.set(p.id, tile);
+        // Only new tiles are appended: moving a playing <video> around the DOM could pause it.
+        this.el.append(tile.el);
+      }
+      tile.update(p, speaker === p.id);
+      if (p.id === youId) {
+        tile.setTracks({ video: localStream ? localStream.getVideoTracks()[0] || null : null });
+      } else {
+        tile.setTracks(remote.get(p.id) || {});
+      }
+    }
+    for (const [id, tile] of this.tiles) {
+      if (!seen.has(id)) {
+        tile.remove();
+        this.tiles.delete(id);
+      }
+    }
+    this.el.dataset.count = String(Math.min(participants.length, 9));
+  }
+
+  clear() {
+    for (const tile of this.tiles.values()) tile.remove();
+    this.tiles.clear();
+  }
+}

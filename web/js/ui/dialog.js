@@ -1,0 +1,43 @@
+// Questions that need an answer before something irreversible (finalising, removing someone,
+// ending the conference), in the native <dialog>: focus is trapped and Escape cancels.
+
+import { h } from '../dom.js';
+import { t } from '../i18n.js';
+
+/** Resolves true when the user confirms. */
+export function confirmDialog({ title, text, confirm, danger = false }) {
+  return new Promise((resolve) => {
+    const dialog = h('dialog', { class: 'dialog', 'aria-labelledby': 'dialog-title' },
+      h('h2', { id: 'dialog-title', text: title }),
+      text ? h('p', { text }) : null,
+      h('form', { method: 'dialog', class: 'form-buttons' },
+        h('button', { value: 'yes', class: `button ${danger ? 'danger' : 'primary'}`, text: confirm }),
+        h('button', { value: 'no', class: 'button secondary', text: t('form.cancel') })));
+    dialog.addEventListener('close', () => {
+      resolve(dialog.returnValue === 'yes');
+      dialog.remove();
+    });
+    document.body.append(dialog);
+    dialog.showModal();
+  });
+}
+
+/** Asks for a short text (e.g. why an action is blocked); resolves with it, or null. */
+export function promptDialog({ title, label, confirm, required = true }) {
+  return new Promise((resolve) => {
+    const input = h('textarea', { id: 'dialog-input', rows: 3, required });
+    const dialog = h('dialog', { class: 'dialog', 'aria-labelledby': 'dialog-title' },
+      h('h2', { id: 'dialog-title', text: title }),
+      h('form', { method: 'dialog', class: 'form' },
+        h('div', { class: 'field' }, h('label', { for: 'dialog-input', text: label }), input),
+        h('div', { class: 'form-buttons' },
+          h('button', { value: 'yes', class: 'button primary', text: confirm }),
+          h('button', { value: 'no', class: 'button secondary', formnovalidate: true, text: t('form.cancel') }))));
+    dialog.addEventListener('close', () => {
+      resolve(dialog.returnValue === 'yes' ? input.value.trim() : null);
+      dialog.remove();
+    });
+    document.body.append(dialog);
+    dialog.showModal();
+  });
+}

@@ -1,0 +1,85 @@
+// The five life domains and how their content looks everywhere: case page, minutes panel,
+// finalised minutes. Stable codes from the API; labels from the translation table.
+
+import { h, icon } from '../dom.js';
+import { t, formatShortDate, daysUntil } from '../i18n.js';
+import { badge } from './notice.js';
+
+export const DOMAINS = ['id', 'housing', 'work_income', 'debts', 'care'];
+
+const STATUS_KIND = { open: 'neutral', in_progress: 'info', done: 'success', blocked: 'danger', cancelled: 'muted' };
+
+export function domainLabel(domain) {
+  return t(`domain.${domain}`);
+}
+
+/** A domain's heading with its icon. */
+export function domainHeading(domain, level = 'h3') {
+  return h(level, { class: 'domain-heading', id: `domain-${domain}` }, icon(domain, 'icon domain-icon'), h('span', { text: domainLabel(domain) }));
+}
+
+/** Who does an action: the client himself, or organisation (and person). */
+export function ownerText(action) {
+  if (action.owner_is_client) return t('minutes.the_client');
+  const org = action.owner_organisation_name || '—';
+  return action.owner_user_name ? `${org} (${action.owner_user_name})` : org;
+}
+
+export function statusBadge(status) {
+  return badge(t(`status.${status}`), STATUS_KIND[status] || 'neutral');
+}
+
+/** Whether an action still asks for work and its due date has passed. */
+export function isOverdue(action) {
+  return ['open', 'in_progress', 'blocked'].includes(action.status) && daysUntil(action.due_date) < 0;
+}
+
+/**
+ * A table of actions. `statusCell(action)` may replace the status badge (an editable select
+ * for those allowed to change it).
+ */
+export function actionsTable(actions, { caption, statusCell } = {}) {
+  if (!actions.length) return h('p', { class: 'empty', text: t('minutes.nothing') });
+  return h('table', { class: 'actions-table' },
+    caption ? h('caption', { class: 'sr-only', text: caption }) : null,
+    h('thead', {}, h('tr', {},
+      h('th', { scope: 'col', text: t('minutes.what') }),
+      h('th', { scope: 'col', text: t('minutes.who') }),
+      h('th', { scope: 'col', text: t('minutes.due') }),
+      h('th', { scope: 'col', text: t('minutes.status') }))),
+    h('tbody', {}, actions.map((a) => h('tr', { dataset: { actionId: a.id } },
+      h('td', { text: a.description }),
+      h('td', { text: ownerText(a) }),
+      h('td', { class: 'due' }, formatShortDate(a.due_date), isOverdue(a) ? h('span', { class: 'overdue', text: ` ${t('action.overdue')}` }) : null),
+      h('td', {}, statusCell ? statusCell(a) : statusBadge(a.status))))));
+}
+
+/** A labelled block of text that keeps its line breaks; empty text says so. */
+export function textBlock(label, text, className = '') {
+  return h('div', { class: `text-block ${className}` },
+    h('h4', { text: label }),
+    text ? h('p', { class: 'prewrap', text }) : h('p', { class: 'empty', text: t('minutes.nothing') }));
+}
+
+/** One domain of the minutes, read-only (finalised minutes, guests, case history). */
+export function minutesSection(section, { showNotes = true, level = 'h2' } = {}) {
+  return h('section', { class: 'domain-section', 'aria-labelledby': `domain-${section.domain}` },
+    domainHeading(section.domain, level),
+    textBlock(t('minutes.situation'), section.situation),
+    textBlock(t('minutes.client_wish'), section.client_wish, 'client-wish'),
+    showNotes && section.notes ? textBlock(t('minutes.notes'), section.notes) : null,
+    section.decisions && section.decisions.length ? decisionsBlock(section.decisions) : null,
+    h('h4', { text: t('minutes.carried_over') }),
+    actionsTable(section.carried_over, { caption: t('minutes.carried_over') }),
+    h('h4', { text: t('minutes.actions') }),
+    actionsTable(section.agreed, { caption: t('minutes.actions') }));
+}
+
+function decisionsBlock(decisions) {
+  return h('div', { class: 'text-block' },
+    h('h4', { text: t('minutes.decisions') }),
+    h('ul', {}, decisions.map((d) => h('li', {},
+      h('strong', { text: t(`decision.${d.decision}`) }),
+      d.assigned_organisation_name ? ` — ${d.assigned_organisation_name}` : '',
+      d.note ? `: ${d.note}` : ''))));
+}
