@@ -88,11 +88,7 @@ pub struct CreateOrganisation {
 
 /// Checks credentials and opens a session. Failed attempts are limited per address and per
 /// e-mail, cost the same time whether or not the account exists, and are audited.
-pub async fn login(
-    state: &AppState,
-    client_ip: &str,
-    input: Login,
-) -> ApiResult<(LoggedIn, session::IssuedToken)> {
+pub async fn login(state: &AppState, client_ip: &str, input: Login) -> ApiResult<(LoggedIn, session::IssuedToken)> {
     let email = input.email.trim().to_lowercase();
     let now = state.clock.now();
     if input.password.len() > 1024 || email.len() > 254 {
@@ -116,11 +112,7 @@ pub async fn login(
         Some((user, _)) => {
             let audit = NewAudit {
                 at: now,
-                actor: Actor {
-                    kind: "user",
-                    id: Some(user.id),
-                    label: user.name.clone(),
-                },
+                actor: Actor { kind: "user", id: Some(user.id), label: user.name.clone() },
                 action: "session.login_failed",
                 case_id: None,
                 subject: None,
@@ -133,79 +125,36 @@ pub async fn login(
     };
     limits.per_account.reset(&email);
     let issued = session::open_for_user(state, user.id).await?;
-    let principal = Principal::User(UserPrincipal {
-        session_id: Uuid::nil(),
-        user: user.clone(),
-    });
-    state
-        .store
-        .record_audit(&principal.audit(now, "session.login", None, None, None))
-        .await?;
-    Ok((
-        LoggedIn {
-            token: issued.token.clone(),
-            expires_at: issued.expires_at,
-            user,
-        },
-        issued,
-    ))
+    let principal = Principal::User(UserPrincipal { session_id: Uuid::nil(), user: user.clone() });
+    state.store.record_audit(&principal.audit(now, "session.login", None, None, None)).await?;
+    Ok((LoggedIn { token: issued.token.clone(), expires_at: issued.expires_at, user }, issued))
 }
 
 /// Ends the caller's session.
 pub async fn logout(state: &AppState, principal: &Principal) -> ApiResult<()> {
     let now = state.clock.now();
-    state
-        .store
-        .revoke_session(principal.session_id(), now)
-        .await?;
-    state
-        .store
-        .record_audit(&principal.audit(now, "session.logout", None, None, None))
-        .await?;
+    state.store.revoke_session(principal.session_id(), now).await?;
+    state.store.record_audit(&principal.audit(now, "session.logout", None, None, None)).await?;
     Ok(())
 }
 
 /// Changes the caller's own password; other sessions of the account end.
-pub async fn change_password(
-    state: &AppState,
-    user: &UserPrincipal,
-    input: ChangePassword,
-) -> ApiResult<User> {
-    let (_, hash) = state
-        .store
-        .user_credentials(&user.user.email)
-        .await?
-        .ok_or(ApiError::NotFound)?;
+pub async fn change_password(state: &AppState, user: &UserPrincipal, input: ChangePassword) -> ApiResult<User> {
+    let (_, hash) = state.store.user_credentials(&user.user.email).await?.ok_or(ApiError::NotFound)?;
     if !password::verify(input.current_password, Some(hash)).await {
         return Err(Invalid::new("current_password", "is not your current password").into());
     }
     password::acceptable(&input.new_password).map_err(|m| Invalid::new("new_password", m))?;
     let hash = password::hash(input.new_password).await;
     let now = state.clock.now();
-    let audit = user.principal().audit(
-        now,
-        "account.password_change",
-        None,
-        Some(("user", user.user.id)),
-        None,
-    );
-    let changes = UserChanges {
-        password: Some((hash, false)),
-        ..Default::default()
-    };
-    let updated = state
-        .store
-        .update_user(user.user.id, &changes, &audit)
-        .await?
-        .ok_or(ApiError::NotFound)?;
+    let audit = user.principal().audit(now, "account.password_change", None, Some(("user", user.user.id)), None);
+    let changes = UserChanges { password: Some((hash, false)), ..Default::default() };
+    let updated = state.store.update_user(user.user.id, &changes, &audit).await?.ok_or(ApiError::NotFound)?;
     Ok(updated)
 }
 
 /// Colleagues, optionally of one organisation, for putting people on a case and naming owners.
-pub async fn directory(
-    state: &AppState,
-    organisation_id: Option<Uuid>,
-) -> ApiResult<Vec<DirectoryEntry>> {
+pub async fn directory(state: &AppState, organisation_id: Option<Uuid>) -> ApiResult<Vec<DirectoryEntry>> {
     Ok(state
         .store
         .users(organisation_id)
@@ -226,9 +175,7 @@ fn require_admin(user: &UserPrincipal) -> ApiResult<()> {
     if user.role() == Role::Admin {
         Ok(())
     } else {
-        Err(ApiError::Forbidden(
-            "only the administrator manages accounts",
-        ))
+        Err(ApiError::Forbidden("only the administrator manages accounts"))
     }
 }
 
@@ -239,11 +186,7 @@ pub async fn all_users(state: &AppState, user: &UserPrincipal) -> ApiResult<Vec<
 }
 
 /// Creates an account with a one-time password (admin).
-pub async fn create_user(
-    state: &AppState,
-    admin: &UserPrincipal,
-    input: CreateUser,
-) -> ApiResult<AccountWithPassword> {
+pub async fn create_user(state: &AppState, admin: &UserPrincipal, input: CreateUser) -> ApiResult<AccountWithPassword> {
     require_admin(admin)?;
     let name = validate::required_text("name", &input.name, 120)?;
     let email = validate::email("email", &input.email)?;
@@ -262,26 +205,14 @@ pub async fn create_user(
         password_change_required: true,
     };
     let now = state.clock.now();
-    let audit = admin.principal().audit(
-        now,
-        "account.create",
-        None,
-        None,
-        Some(input.role.to_string()),
-    );
+    let audit = admin.principal().audit(now, "account.create", None, None, Some(input.role.to_string()));
     let user = match state.store.insert_user(&new, now, Some(&audit)).await {
         Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
-            return Err(ApiError::conflict(
-                "email_taken",
-                "an account with this e-mail address exists",
-            ));
+            return Err(ApiError::conflict("email_taken", "an account with this e-mail address exists"));
         }
         other => other?,
     };
-    Ok(AccountWithPassword {
-        user,
-        one_time_password: Some(one_time),
-    })
+    Ok(AccountWithPassword { user, one_time_password: Some(one_time) })
 }
 
 /// Changes an account (admin). Deactivating or resetting ends its sessions.
@@ -292,54 +223,27 @@ pub async fn update_user(
     input: UpdateUser,
 ) -> ApiResult<AccountWithPassword> {
     require_admin(admin)?;
-    if id == admin.user.id
-        && (input.active == Some(false) || input.role.is_some_and(|r| r != Role::Admin))
-    {
-        return Err(ApiError::conflict(
-            "last_admin_guard",
-            "you cannot deactivate or demote your own account",
-        ));
+    if id == admin.user.id && (input.active == Some(false) || input.role.is_some_and(|r| r != Role::Admin)) {
+        return Err(ApiError::conflict("last_admin_guard", "you cannot deactivate or demote your own account"));
     }
-    let name = input
-        .name
-        .as_deref()
-        .map(|n| validate::required_text("name", n, 120))
-        .transpose()?;
+    let name = input.name.as_deref().map(|n| validate::required_text("name", n, 120)).transpose()?;
     if let Some(org) = input.organisation_id {
-        state
-            .store
-            .organisation(org)
-            .await?
-            .ok_or_else(|| Invalid::new("organisation_id", "no such organisation"))?;
+        state.store.organisation(org).await?.ok_or_else(|| Invalid::new("organisation_id", "no such organisation"))?;
     }
     let one_time = input.reset_password.then(password::generate);
     let password = match &one_time {
         Some(p) => Some((password::hash(p.clone()).await, true)),
         None => None,
     };
-    let changes = UserChanges {
-        name,
-        role: input.role,
-        organisation_id: input.organisation_id,
-        active: input.active,
-        password,
-    };
+    let changes =
+        UserChanges { name, role: input.role, organisation_id: input.organisation_id, active: input.active, password };
     let now = state.clock.now();
-    let audit = admin
-        .principal()
-        .audit(now, "account.update", None, Some(("user", id)), None);
-    let user = state
-        .store
-        .update_user(id, &changes, &audit)
-        .await?
-        .ok_or(ApiError::NotFound)?;
+    let audit = admin.principal().audit(now, "account.update", None, Some(("user", id)), None);
+    let user = state.store.update_user(id, &changes, &audit).await?.ok_or(ApiError::NotFound)?;
     if input.active == Some(false) || one_time.is_some() {
         state.store.revoke_user_sessions(id, now).await?;
     }
-    Ok(AccountWithPassword {
-        user,
-        one_time_password: one_time,
-    })
+    Ok(AccountWithPassword { user, one_time_password: one_time })
 }
 
 /// Creates an organisation (admin).
@@ -351,22 +255,11 @@ pub async fn create_organisation(
     require_admin(admin)?;
     let name = validate::required_text("name", &input.name, 160)?;
     let now = state.clock.now();
-    let audit = admin.principal().audit(
-        now,
-        "organisation.create",
-        None,
-        None,
-        Some(input.kind.to_string()),
-    );
-    match state
-        .store
-        .insert_organisation(&name, input.kind, now, Some(&audit))
-        .await
-    {
-        Err(sqlx::Error::Database(e)) if e.is_unique_violation() => Err(ApiError::conflict(
-            "name_taken",
-            "an organisation with this name exists",
-        )),
+    let audit = admin.principal().audit(now, "organisation.create", None, None, Some(input.kind.to_string()));
+    match state.store.insert_organisation(&name, input.kind, now, Some(&audit)).await {
+        Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
+            Err(ApiError::conflict("name_taken", "an organisation with this name exists"))
+        }
         other => Ok(other?),
     }
 }
@@ -378,18 +271,9 @@ pub async fn bootstrap_admin(state: &AppState) -> Result<Option<(String, String)
         return Ok(None);
     }
     let now = state.clock.now();
-    let org = match state
-        .store
-        .organisation_by_name("Functioneel beheer")
-        .await?
-    {
+    let org = match state.store.organisation_by_name("Functioneel beheer").await? {
         Some(org) => org,
-        None => {
-            state
-                .store
-                .insert_organisation("Functioneel beheer", OrganisationKind::Other, now, None)
-                .await?
-        }
+        None => state.store.insert_organisation("Functioneel beheer", OrganisationKind::Other, now, None).await?,
     };
     let one_time = password::generate();
     let email = "admin@ketentafel.local".to_owned();

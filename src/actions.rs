@@ -58,24 +58,12 @@ pub struct ActionDetail {
 pub async fn list(state: &AppState, user: &UserPrincipal, case_id: Uuid) -> ApiResult<Vec<Action>> {
     cases::load(state, user, case_id).await?;
     let now = state.clock.now();
-    state
-        .store
-        .record_audit(
-            &user
-                .principal()
-                .audit(now, "action.list", Some(case_id), None, None),
-        )
-        .await?;
+    state.store.record_audit(&user.principal().audit(now, "action.list", Some(case_id), None, None)).await?;
     Ok(state.store.case_actions(case_id).await?)
 }
 
 /// Records an agreed action.
-pub async fn create(
-    state: &AppState,
-    user: &UserPrincipal,
-    case_id: Uuid,
-    input: CreateAction,
-) -> ApiResult<Action> {
+pub async fn create(state: &AppState, user: &UserPrincipal, case_id: Uuid, input: CreateAction) -> ApiResult<Action> {
     let (_, rights) = cases::load(state, user, case_id).await?;
     match input.meeting_id {
         Some(meeting_id) => {
@@ -86,15 +74,11 @@ pub async fn create(
                 .filter(|m| m.case_id == case_id)
                 .ok_or_else(|| Invalid::new("meeting_id", "is not a conference of this case"))?;
             if !access::may_write_minutes(user, rights, &meeting) {
-                return Err(ApiError::Forbidden(
-                    "only the chair records actions in this conference",
-                ));
+                return Err(ApiError::Forbidden("only the chair records actions in this conference"));
             }
         }
         None if !rights.manage => {
-            return Err(ApiError::Forbidden(
-                "only the casemanager or coordinator records actions between conferences",
-            ));
+            return Err(ApiError::Forbidden("only the casemanager or coordinator records actions between conferences"));
         }
         None => {}
     }
@@ -118,29 +102,15 @@ pub async fn create(
     };
     let id = Uuid::now_v7();
     let principal = user.principal();
-    let audit = principal.audit(
-        now,
-        "action.create",
-        Some(case_id),
-        Some(("action", id)),
-        Some(input.domain.to_string()),
-    );
-    let action = state
-        .store
-        .insert_action(&new, &principal.actor(), now, &audit)
-        .await?
-        .ok_or_else(|| {
-            ApiError::conflict(
-                "minutes_finalised",
-                "the minutes of this conference are final; record the action between conferences",
-            )
-        })?;
-    state.events.publish(
-        case_id,
-        CaseEvent::ActionChanged {
-            action_id: action.id,
-        },
-    );
+    let audit =
+        principal.audit(now, "action.create", Some(case_id), Some(("action", id)), Some(input.domain.to_string()));
+    let action = state.store.insert_action(&new, &principal.actor(), now, &audit).await?.ok_or_else(|| {
+        ApiError::conflict(
+            "minutes_finalised",
+            "the minutes of this conference are final; record the action between conferences",
+        )
+    })?;
+    state.events.publish(case_id, CaseEvent::ActionChanged { action_id: action.id });
     // The action stands; a notification that fails to be written is logged, not an error.
     if let Err(e) = notifications::action_assigned(state, &action, user.user.id).await {
         tracing::error!(error = %e, action = %action.id, "assignment notification not written");
@@ -150,18 +120,10 @@ pub async fn create(
 
 /// Checks the owner: an organisation on the case (and optionally one of its people), or the
 /// client himself.
-async fn owner(
-    state: &AppState,
-    case_id: Uuid,
-    input: &CreateAction,
-) -> ApiResult<(Option<Uuid>, Option<Uuid>)> {
+async fn owner(state: &AppState, case_id: Uuid, input: &CreateAction) -> ApiResult<(Option<Uuid>, Option<Uuid>)> {
     if input.owner_is_client {
         if input.owner_organisation_id.is_some() || input.owner_user_id.is_some() {
-            return Err(Invalid::new(
-                "owner_is_client",
-                "an action of the client has no other owner",
-            )
-            .into());
+            return Err(Invalid::new("owner_is_client", "an action of the client has no other owner").into());
         }
         return Ok((None, None));
     }
@@ -179,38 +141,21 @@ async fn owner(
         }
     };
     if !members.iter().any(|m| m.organisation_id == organisation_id) {
-        return Err(Invalid::new(
-            "owner_organisation_id",
-            "this organisation is not on the case",
-        )
-        .into());
+        return Err(Invalid::new("owner_organisation_id", "this organisation is not on the case").into());
     }
     if let Some(user_id) = input.owner_user_id {
-        let person = state
-            .store
-            .user(user_id)
-            .await?
-            .ok_or_else(|| Invalid::new("owner_user_id", "no such account"))?;
+        let person =
+            state.store.user(user_id).await?.ok_or_else(|| Invalid::new("owner_user_id", "no such account"))?;
         if person.organisation_id != organisation_id {
-            return Err(
-                Invalid::new("owner_user_id", "does not work for the owning organisation").into(),
-            );
+            return Err(Invalid::new("owner_user_id", "does not work for the owning organisation").into());
         }
     }
     Ok((Some(organisation_id), input.owner_user_id))
 }
 
 /// An action and its history.
-pub async fn detail(
-    state: &AppState,
-    user: &UserPrincipal,
-    action_id: Uuid,
-) -> ApiResult<ActionDetail> {
-    let action = state
-        .store
-        .action(action_id)
-        .await?
-        .ok_or(ApiError::NotFound)?;
+pub async fn detail(state: &AppState, user: &UserPrincipal, action_id: Uuid) -> ApiResult<ActionDetail> {
+    let action = state.store.action(action_id).await?.ok_or(ApiError::NotFound)?;
     let (_, rights) = cases::load(state, user, action.case_id).await?;
     let history = state.store.action_events(action_id).await?;
     let now = state.clock.now();
@@ -224,30 +169,15 @@ pub async fn detail(
             None,
         ))
         .await?;
-    Ok(ActionDetail {
-        may_update: access::may_update_action(user, rights, &action),
-        action,
-        history,
-    })
+    Ok(ActionDetail { may_update: access::may_update_action(user, rights, &action), action, history })
 }
 
 /// Changes an action's status and/or adds a note.
-pub async fn update(
-    state: &AppState,
-    user: &UserPrincipal,
-    action_id: Uuid,
-    input: UpdateAction,
-) -> ApiResult<Action> {
-    let action = state
-        .store
-        .action(action_id)
-        .await?
-        .ok_or(ApiError::NotFound)?;
+pub async fn update(state: &AppState, user: &UserPrincipal, action_id: Uuid, input: UpdateAction) -> ApiResult<Action> {
+    let action = state.store.action(action_id).await?.ok_or(ApiError::NotFound)?;
     let (_, rights) = cases::load(state, user, action.case_id).await?;
     if !access::may_update_action(user, rights, &action) {
-        return Err(ApiError::Forbidden(
-            "only the owning organisation or the case's chair updates this action",
-        ));
+        return Err(ApiError::Forbidden("only the owning organisation or the case's chair updates this action"));
     }
     let note = match input.note.as_deref() {
         Some(note) => Some(validate::required_text("note", note, 2_000)?),
@@ -259,17 +189,8 @@ pub async fn update(
     let updated = match input.status.filter(|&s| s != action.status) {
         None => {
             let note = note.ok_or_else(|| Invalid::new("status", "give a new status or a note"))?;
-            let audit = principal.audit(
-                now,
-                "action.note",
-                Some(action.case_id),
-                Some(("action", action.id)),
-                None,
-            );
-            state
-                .store
-                .add_action_note(action.id, &note, &actor, now, &audit)
-                .await?;
+            let audit = principal.audit(now, "action.note", Some(action.case_id), Some(("action", action.id)), None);
+            state.store.add_action_note(action.id, &note, &actor, now, &audit).await?;
             action
         }
         Some(to) => {
@@ -277,40 +198,17 @@ pub async fn update(
                 return Err(Invalid::new("note", "say what blocks it").into());
             }
             if to == ActionStatus::Cancelled && !rights.manage {
-                return Err(ApiError::Forbidden(
-                    "only the case's chair cancels an action",
-                ));
+                return Err(ApiError::Forbidden("only the case's chair cancels an action"));
             }
-            let change = StatusChange {
-                from: action.status,
-                to,
-                note,
-            };
+            let change = StatusChange { from: action.status, to, note };
             let detail = format!("{} → {}", action.status, to);
-            let audit = principal.audit(
-                now,
-                "action.status",
-                Some(action.case_id),
-                Some(("action", action.id)),
-                Some(detail),
-            );
-            state
-                .store
-                .change_action_status(action.id, &change, &actor, now, &audit)
-                .await?
-                .ok_or_else(|| {
-                    ApiError::conflict(
-                        "changed_meanwhile",
-                        "someone else changed this action just now; reload it",
-                    )
-                })?
+            let audit =
+                principal.audit(now, "action.status", Some(action.case_id), Some(("action", action.id)), Some(detail));
+            state.store.change_action_status(action.id, &change, &actor, now, &audit).await?.ok_or_else(|| {
+                ApiError::conflict("changed_meanwhile", "someone else changed this action just now; reload it")
+            })?
         }
     };
-    state.events.publish(
-        updated.case_id,
-        CaseEvent::ActionChanged {
-            action_id: updated.id,
-        },
-    );
+    state.events.publish(updated.case_id, CaseEvent::ActionChanged { action_id: updated.id });
     Ok(updated)
 }

@@ -110,9 +110,7 @@ pub struct App {
 impl App {
     /// The address the service listens on (useful with port 0).
     pub fn local_addr(&self) -> SocketAddr {
-        self.listener
-            .local_addr()
-            .expect("a bound listener has an address")
+        self.listener.local_addr().expect("a bound listener has an address")
     }
 
     /// The shared state, for tests that look behind the API.
@@ -123,23 +121,10 @@ impl App {
     /// Serves until the shutdown token is cancelled, then lets requests in flight and the
     /// background work finish before the store closes.
     pub async fn run(self) -> std::io::Result<()> {
-        let App {
-            listener,
-            tls,
-            router,
-            shutdown,
-            state,
-            background,
-            stop_background,
-            ..
-        } = self;
+        let App { listener, tls, router, shutdown, state, background, stop_background, .. } = self;
         let service = router.into_make_service_with_connect_info::<SocketAddr>();
         let served = match tls {
-            None => {
-                axum::serve(listener, service)
-                    .with_graceful_shutdown(shutdown.clone().cancelled_owned())
-                    .await
-            }
+            None => axum::serve(listener, service).with_graceful_shutdown(shutdown.clone().cancelled_owned()).await,
             Some(tls) => {
                 let handle = axum_server::Handle::new();
                 let stopper = handle.clone();
@@ -147,10 +132,7 @@ impl App {
                     shutdown.cancelled().await;
                     stopper.graceful_shutdown(Some(std::time::Duration::from_secs(10)));
                 });
-                axum_server::from_tcp_rustls(listener.into_std()?, tls)?
-                    .handle(handle)
-                    .serve(service)
-                    .await
+                axum_server::from_tcp_rustls(listener.into_std()?, tls)?.handle(handle).serve(service).await
             }
         };
         // Only our own child token: the caller's token is theirs to cancel.
@@ -166,11 +148,7 @@ impl App {
 }
 
 /// Builds the service on `listener`; it stops when `shutdown` is cancelled.
-pub async fn build(
-    config: Config,
-    listener: TcpListener,
-    shutdown: CancellationToken,
-) -> Result<App, StartError> {
+pub async fn build(config: Config, listener: TcpListener, shutdown: CancellationToken) -> Result<App, StartError> {
     if config.database_url.is_none() {
         std::fs::create_dir_all(&config.data_dir)
             .map_err(|e| StartError::DataDir(config.data_dir.display().to_string(), e))?;
@@ -178,11 +156,7 @@ pub async fn build(
     let store = Store::open(&config.database_url()).await?;
     let secret = match &config.jwt_secret {
         Some(secret) => secret.clone(),
-        None => Secret::new(
-            store
-                .setting_or_insert("jwt_secret", &token::random_secret())
-                .await?,
-        ),
+        None => Secret::new(store.setting_or_insert("jwt_secret", &token::random_secret()).await?),
     };
     let bound = listener.local_addr().map_err(StartError::Listener)?;
     let public_url = config.public_url(bound);
@@ -198,11 +172,7 @@ pub async fn build(
         (Some(cert), Some(key)) => {
             // One process-wide provider; a second install (tests) is harmless.
             let _ = rustls::crypto::ring::default_provider().install_default();
-            Some(
-                RustlsConfig::from_pem_file(cert, key)
-                    .await
-                    .map_err(StartError::Tls)?,
-            )
+            Some(RustlsConfig::from_pem_file(cert, key).await.map_err(StartError::Tls)?)
         }
         _ => None,
     };
@@ -242,8 +212,7 @@ pub async fn build(
         escalation: Arc::new(EscalationSettings {
             rules: config.rules(),
             lead_days: config.lead_days(),
-            interval: (config.engine_interval_secs > 0)
-                .then(|| Duration::from_secs(config.engine_interval_secs)),
+            interval: (config.engine_interval_secs > 0).then(|| Duration::from_secs(config.engine_interval_secs)),
         }),
         mailer: match &config.smtp_url {
             Some(url) => Some(Arc::new(Mailer::new(url, &config.smtp_from)?)),
@@ -256,14 +225,9 @@ pub async fn build(
         demo::seed(&state).await?;
         banner.extend(demo::banner(&state.settings.public_url));
     } else if let Some((email, password)) = accounts::bootstrap_admin(&state).await? {
-        banner.push(format!(
-            "Eerste beheerdersaccount / first administrator: {email}"
-        ));
-        banner.push(format!(
-            "Eenmalig wachtwoord / one-time password: {password}"
-        ));
-        banner
-            .push("Wijzig het bij de eerste keer inloggen. / Change it at the first login.".into());
+        banner.push(format!("Eerste beheerdersaccount / first administrator: {email}"));
+        banner.push(format!("Eenmalig wachtwoord / one-time password: {password}"));
+        banner.push("Wijzig het bij de eerste keer inloggen. / Change it at the first login.".into());
     }
     let router = http::router(state.clone());
     let stop = shutdown.child_token();
@@ -274,14 +238,5 @@ pub async fn build(
     if state.mailer.is_some() {
         background.push(mail::spawn_outbox(state.clone(), stop.clone()));
     }
-    Ok(App {
-        listener,
-        tls,
-        router,
-        shutdown,
-        state,
-        background,
-        stop_background: stop.drop_guard(),
-        banner,
-    })
+    Ok(App { listener, tls, router, shutdown, state, background, stop_background: stop.drop_guard(), banner })
 }

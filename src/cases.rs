@@ -56,16 +56,9 @@ pub struct CaseDetail {
 }
 
 /// The case and the caller's rights on it, or a 404 when the caller may not know it exists.
-pub async fn load(
-    state: &AppState,
-    user: &UserPrincipal,
-    case_id: Uuid,
-) -> ApiResult<(Case, CaseRights)> {
-    let (case, member) = state
-        .store
-        .case_with_membership(case_id, access::viewer(user))
-        .await?
-        .ok_or(ApiError::NotFound)?;
+pub async fn load(state: &AppState, user: &UserPrincipal, case_id: Uuid) -> ApiResult<(Case, CaseRights)> {
+    let (case, member) =
+        state.store.case_with_membership(case_id, access::viewer(user)).await?.ok_or(ApiError::NotFound)?;
     let rights = access::case_rights(user, &case, member).ok_or(ApiError::NotFound)?;
     Ok((case, rights))
 }
@@ -73,17 +66,11 @@ pub async fn load(
 /// The cases the user may see, nearest release first. Each listed case is a read.
 pub async fn list(state: &AppState, user: &UserPrincipal) -> ApiResult<Vec<CaseSummary>> {
     let now = state.clock.now();
-    let mut cases = state
-        .store
-        .visible_cases(access::viewer(user), now.date_naive())
-        .await?;
+    let mut cases = state.store.visible_cases(access::viewer(user), now.date_naive()).await?;
     let principal = user.principal();
     for summary in &mut cases {
         summary.readiness = readiness(state, &summary.case).await?;
-        state
-            .store
-            .record_audit(&principal.audit(now, "case.list", Some(summary.case.id), None, None))
-            .await?;
+        state.store.record_audit(&principal.audit(now, "case.list", Some(summary.case.id), None, None)).await?;
     }
     Ok(cases)
 }
@@ -91,9 +78,7 @@ pub async fn list(state: &AppState, user: &UserPrincipal) -> ApiResult<Vec<CaseS
 /// Opens a case; its creator is on the need-to-know list from the start.
 pub async fn create(state: &AppState, user: &UserPrincipal, input: CreateCase) -> ApiResult<Case> {
     if !user.role().can_chair() {
-        return Err(ApiError::Forbidden(
-            "only casemanagers and coordinators open cases",
-        ));
+        return Err(ApiError::Forbidden("only casemanagers and coordinators open cases"));
     }
     let pseudonym = validate::required_text("client_pseudonym", &input.client_pseudonym, 120)?;
     if looks_like_a_bsn(&pseudonym) {
@@ -105,13 +90,7 @@ pub async fn create(state: &AppState, user: &UserPrincipal, input: CreateCase) -
         return Err(Invalid::new("expected_release", "is before the start of detention").into());
     }
     require_organisation(state, "prison_id", input.prison_id, OrganisationKind::Pi).await?;
-    require_organisation(
-        state,
-        "municipality_id",
-        input.municipality_id,
-        OrganisationKind::Municipality,
-    )
-    .await?;
+    require_organisation(state, "municipality_id", input.municipality_id, OrganisationKind::Municipality).await?;
     let now = state.clock.now();
     let new = NewCase {
         client_pseudonym: pseudonym,
@@ -127,25 +106,12 @@ pub async fn create(state: &AppState, user: &UserPrincipal, input: CreateCase) -
         added_by: Some(user.user.id),
     };
     let case_id = Uuid::now_v7();
-    let audit = user.principal().audit(
-        now,
-        "case.create",
-        Some(case_id),
-        Some(("case", case_id)),
-        None,
-    );
-    Ok(state
-        .store
-        .insert_case(&new, &[creator], now, &audit)
-        .await?)
+    let audit = user.principal().audit(now, "case.create", Some(case_id), Some(("case", case_id)), None);
+    Ok(state.store.insert_case(&new, &[creator], now, &audit).await?)
 }
 
 /// A case with its members, conferences and actions.
-pub async fn detail(
-    state: &AppState,
-    user: &UserPrincipal,
-    case_id: Uuid,
-) -> ApiResult<CaseDetail> {
+pub async fn detail(state: &AppState, user: &UserPrincipal, case_id: Uuid) -> ApiResult<CaseDetail> {
     let (case, rights) = load(state, user, case_id).await?;
     let members = state.store.case_members(case_id).await?;
     let meetings = state.store.case_meetings(case_id).await?;
@@ -153,20 +119,10 @@ pub async fn detail(
     let readiness = readiness(state, &case).await?;
     let escalations = state
         .store
-        .escalations(&EscalationFilter {
-            case_id: Some(case_id),
-            ..EscalationFilter::unrestricted()
-        })
+        .escalations(&EscalationFilter { case_id: Some(case_id), ..EscalationFilter::unrestricted() })
         .await?;
     let now = state.clock.now();
-    state
-        .store
-        .record_audit(
-            &user
-                .principal()
-                .audit(now, "case.read", Some(case_id), None, None),
-        )
-        .await?;
+    state.store.record_audit(&user.principal().audit(now, "case.read", Some(case_id), None, None)).await?;
     Ok(CaseDetail {
         case,
         members,
@@ -186,12 +142,7 @@ async fn readiness(state: &AppState, case: &Case) -> ApiResult<Vec<ReadinessWarn
     }
     let today = crate::timezone::to_local(state.clock.now()).date_naive();
     let in_hand = state.store.domains_in_hand(case.id).await?;
-    Ok(readiness::warnings(
-        today,
-        case.expected_release,
-        &state.escalation.lead_days,
-        &in_hand,
-    ))
+    Ok(readiness::warnings(today, case.expected_release, &state.escalation.lead_days, &in_hand))
 }
 
 /// Adds a person or a whole organisation to the need-to-know list.
@@ -203,9 +154,7 @@ pub async fn add_member(
 ) -> ApiResult<CaseMember> {
     let (_, rights) = load(state, user, case_id).await?;
     if !rights.manage {
-        return Err(ApiError::Forbidden(
-            "only the casemanager or coordinator changes who is on a case",
-        ));
+        return Err(ApiError::Forbidden("only the casemanager or coordinator changes who is on a case"));
     }
     let member = match (input.user_id, input.organisation_id) {
         (Some(user_id), organisation_id) => {
@@ -216,18 +165,12 @@ pub async fn add_member(
                 .filter(|u| u.active)
                 .ok_or_else(|| Invalid::new("user_id", "no such active account"))?;
             if organisation_id.is_some_and(|org| org != person.organisation_id) {
-                return Err(Invalid::new(
-                    "organisation_id",
-                    "is not the organisation of this person",
-                )
-                .into());
+                return Err(Invalid::new("organisation_id", "is not the organisation of this person").into());
             }
             if matches!(person.role, Role::Steering | Role::Admin) {
-                return Err(Invalid::new(
-                    "user_id",
-                    "steering-group members and administrators are not put on cases",
-                )
-                .into());
+                return Err(
+                    Invalid::new("user_id", "steering-group members and administrators are not put on cases").into()
+                );
             }
             NewMember {
                 organisation_id: person.organisation_id,
@@ -241,75 +184,37 @@ pub async fn add_member(
                 .organisation(organisation_id)
                 .await?
                 .ok_or_else(|| Invalid::new("organisation_id", "no such organisation"))?;
-            NewMember {
-                organisation_id,
-                user_id: None,
-                added_by: Some(user.user.id),
-            }
+            NewMember { organisation_id, user_id: None, added_by: Some(user.user.id) }
         }
         (None, None) => {
             return Err(Invalid::new("user_id", "give a user_id or an organisation_id").into());
         }
     };
     let now = state.clock.now();
-    let subject = member
-        .user_id
-        .map(|id| ("user", id))
-        .unwrap_or(("organisation", member.organisation_id));
-    let audit = user
-        .principal()
-        .audit(now, "case.member_add", Some(case_id), Some(subject), None);
-    match state
-        .store
-        .insert_case_member(case_id, member, now, &audit)
-        .await
-    {
-        Err(sqlx::Error::Database(e)) if e.is_unique_violation() => Err(ApiError::conflict(
-            "already_member",
-            "this person or organisation is already on the case",
-        )),
+    let subject = member.user_id.map(|id| ("user", id)).unwrap_or(("organisation", member.organisation_id));
+    let audit = user.principal().audit(now, "case.member_add", Some(case_id), Some(subject), None);
+    match state.store.insert_case_member(case_id, member, now, &audit).await {
+        Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
+            Err(ApiError::conflict("already_member", "this person or organisation is already on the case"))
+        }
         other => Ok(other?),
     }
 }
 
 /// Takes an entry off the need-to-know list.
-pub async fn remove_member(
-    state: &AppState,
-    user: &UserPrincipal,
-    case_id: Uuid,
-    member_id: Uuid,
-) -> ApiResult<()> {
+pub async fn remove_member(state: &AppState, user: &UserPrincipal, case_id: Uuid, member_id: Uuid) -> ApiResult<()> {
     let (_, rights) = load(state, user, case_id).await?;
     if !rights.manage {
-        return Err(ApiError::Forbidden(
-            "only the casemanager or coordinator changes who is on a case",
-        ));
+        return Err(ApiError::Forbidden("only the casemanager or coordinator changes who is on a case"));
     }
     let now = state.clock.now();
-    let audit = user.principal().audit(
-        now,
-        "case.member_remove",
-        Some(case_id),
-        Some(("case_member", member_id)),
-        None,
-    );
-    if state
-        .store
-        .delete_case_member(case_id, member_id, &audit)
-        .await?
-    {
-        Ok(())
-    } else {
-        Err(ApiError::NotFound)
-    }
+    let audit =
+        user.principal().audit(now, "case.member_remove", Some(case_id), Some(("case_member", member_id)), None);
+    if state.store.delete_case_member(case_id, member_id, &audit).await? { Ok(()) } else { Err(ApiError::NotFound) }
 }
 
 /// The audit trail of a case, for its coordinator and for admin.
-pub async fn audit_trail(
-    state: &AppState,
-    user: &UserPrincipal,
-    case_id: Uuid,
-) -> ApiResult<Vec<AuditEvent>> {
+pub async fn audit_trail(state: &AppState, user: &UserPrincipal, case_id: Uuid) -> ApiResult<Vec<AuditEvent>> {
     let rights = match load(state, user, case_id).await {
         Ok((_, rights)) => Some(rights),
         Err(ApiError::NotFound) if user.role() == Role::Admin => {
@@ -319,20 +224,12 @@ pub async fn audit_trail(
         Err(e) => return Err(e),
     };
     if !access::may_read_audit(user, rights) {
-        return Err(ApiError::Forbidden(
-            "the audit trail is for the coordinator and the administrator",
-        ));
+        return Err(ApiError::Forbidden("the audit trail is for the coordinator and the administrator"));
     }
     let now = state.clock.now();
     state
         .store
-        .record_audit(&Principal::User(user.clone()).audit(
-            now,
-            "audit.read",
-            Some(case_id),
-            None,
-            None,
-        ))
+        .record_audit(&Principal::User(user.clone()).audit(now, "audit.read", Some(case_id), None, None))
         .await?;
     Ok(state.store.case_audit(case_id, 1000).await?)
 }
@@ -345,9 +242,7 @@ async fn require_organisation(
 ) -> ApiResult<()> {
     match state.store.organisation(id).await? {
         Some(org) if org.kind == kind => Ok(()),
-        Some(_) => {
-            Err(Invalid::new(field, format!("is not an organisation of kind {kind}")).into())
-        }
+        Some(_) => Err(Invalid::new(field, format!("is not an organisation of kind {kind}")).into()),
         None => Err(Invalid::new(field, "no such organisation").into()),
     }
 }

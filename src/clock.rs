@@ -32,28 +32,19 @@ impl ManualClock {
 
     /// Moves the clock forward (or back, with a negative duration).
     pub fn advance(&self, by: Duration) {
-        let mut now = self
-            .0
-            .lock()
-            .expect("the clock lock is never held across a panic");
+        let mut now = self.0.lock().expect("the clock lock is never held across a panic");
         *now += by;
     }
 
     /// Puts the clock at `to`.
     pub fn set(&self, to: DateTime<Utc>) {
-        *self
-            .0
-            .lock()
-            .expect("the clock lock is never held across a panic") = to;
+        *self.0.lock().expect("the clock lock is never held across a panic") = to;
     }
 }
 
 impl Clock for ManualClock {
     fn now(&self) -> DateTime<Utc> {
-        *self
-            .0
-            .lock()
-            .expect("the clock lock is never held across a panic")
+        *self.0.lock().expect("the clock lock is never held across a panic")
     }
 }
 

@@ -112,12 +112,7 @@ pub struct Config {
 
     /// TURN servers for browsers, e.g. `turns:turn.example.org:443?transport=tcp`
     /// (comma-separated). Needs `--turn-secret`.
-    #[arg(
-        long,
-        env = "KETENTAFEL_TURN",
-        value_delimiter = ',',
-        requires = "turn_secret"
-    )]
+    #[arg(long, env = "KETENTAFEL_TURN", value_delimiter = ',', requires = "turn_secret")]
     pub turn: Vec<String>,
 
     /// The secret shared with the TURN server (coturn `static-auth-secret`).
@@ -133,12 +128,7 @@ pub struct Config {
     pub room_grace_seconds: u64,
 
     /// Milliseconds between WebSocket pings; a connection silent for three is closed.
-    #[arg(
-        long,
-        env = "KETENTAFEL_WS_PING_MS",
-        default_value_t = 5000,
-        hide = true
-    )]
+    #[arg(long, env = "KETENTAFEL_WS_PING_MS", default_value_t = 5000, hide = true)]
     pub ws_ping_ms: u64,
     /// Days past its due date after which an action that is not done escalates (`overdue`).
     #[arg(long, env = "KETENTAFEL_OVERDUE_DAYS", default_value_t = 14)]
@@ -185,11 +175,7 @@ pub struct Config {
     pub smtp_url: Option<Secret>,
 
     /// The sender of notification e-mails.
-    #[arg(
-        long,
-        env = "KETENTAFEL_SMTP_FROM",
-        default_value = "Ketentafel <noreply@ketentafel.invalid>"
-    )]
+    #[arg(long, env = "KETENTAFEL_SMTP_FROM", default_value = "Ketentafel <noreply@ketentafel.invalid>")]
     pub smtp_from: String,
 
     /// The clock; tests replace it to move time.
@@ -198,17 +184,9 @@ pub struct Config {
 }
 
 fn parse_port_range(text: &str) -> Result<(u16, u16), String> {
-    let (low, high) = text
-        .split_once('-')
-        .ok_or("write a range as LOW-HIGH, e.g. 40000-40999")?;
-    let low: u16 = low
-        .trim()
-        .parse()
-        .map_err(|_| "the low port is not a number")?;
-    let high: u16 = high
-        .trim()
-        .parse()
-        .map_err(|_| "the high port is not a number")?;
+    let (low, high) = text.split_once('-').ok_or("write a range as LOW-HIGH, e.g. 40000-40999")?;
+    let low: u16 = low.trim().parse().map_err(|_| "the low port is not a number")?;
+    let high: u16 = high.trim().parse().map_err(|_| "the high port is not a number")?;
     if low == 0 || high < low {
         return Err("the range must be 1 <= LOW <= HIGH".into());
     }

@@ -24,20 +24,8 @@ pub const PASSWORD: &str = "demo";
 /// The demo accounts: e-mail, name, role, organisation, organisation kind. This list is a
 /// contract that outside checks rely on.
 pub const ACCOUNTS: &[(&str, &str, Role, &str, OrganisationKind)] = &[
-    (
-        "admin@ketentafel.example",
-        "Bram Beheer",
-        Role::Admin,
-        "Functioneel beheer Ketentafel",
-        OrganisationKind::Other,
-    ),
-    (
-        "casemanager@pi-dordrecht.example",
-        "Inge de Wit",
-        Role::Casemanager,
-        "PI Dordrecht",
-        OrganisationKind::Pi,
-    ),
+    ("admin@ketentafel.example", "Bram Beheer", Role::Admin, "Functioneel beheer Ketentafel", OrganisationKind::Other),
+    ("casemanager@pi-dordrecht.example", "Inge de Wit", Role::Casemanager, "PI Dordrecht", OrganisationKind::Pi),
     (
         "rio@gemeente-dordrecht.example",
         "Rik Vermeulen",
@@ -45,20 +33,8 @@ pub const ACCOUNTS: &[(&str, &str, Role, &str, OrganisationKind)] = &[
         "Gemeente Dordrecht",
         OrganisationKind::Municipality,
     ),
-    (
-        "reclassering@reclassering.example",
-        "Priya Ramdin",
-        Role::Partner,
-        "Reclassering",
-        OrganisationKind::Probation,
-    ),
-    (
-        "woning@woonbron.example",
-        "Wouter Hendriks",
-        Role::Partner,
-        "Woonbron",
-        OrganisationKind::Housing,
-    ),
+    ("reclassering@reclassering.example", "Priya Ramdin", Role::Partner, "Reclassering", OrganisationKind::Probation),
+    ("woning@woonbron.example", "Wouter Hendriks", Role::Partner, "Woonbron", OrganisationKind::Housing),
     (
         "schuldhulp@schuldhulp.example",
         "Sanne Kok",
@@ -81,14 +57,7 @@ pub const CLIENT: &str = "Daan V. (fictief)";
 const SEEDED: &str = "demo_case_id";
 
 fn system(at: DateTime<Utc>, action: &'static str, case_id: Option<Uuid>) -> NewAudit {
-    NewAudit {
-        at,
-        actor: Actor::system("demo"),
-        action,
-        case_id,
-        subject: None,
-        detail: None,
-    }
+    NewAudit { at, actor: Actor::system("demo"), action, case_id, subject: None, detail: None }
 }
 
 /// Creates whatever of the demo workspace does not exist yet.
@@ -100,14 +69,7 @@ pub async fn seed(state: &AppState) -> Result<(), sqlx::Error> {
         let org = match store.organisation_by_name(org_name).await? {
             Some(org) => org,
             None => {
-                store
-                    .insert_organisation(
-                        org_name,
-                        *kind,
-                        now,
-                        Some(&system(now, "organisation.create", None)),
-                    )
-                    .await?
+                store.insert_organisation(org_name, *kind, now, Some(&system(now, "organisation.create", None))).await?
             }
         };
         let user = match store.user_credentials(email).await? {
@@ -121,9 +83,7 @@ pub async fn seed(state: &AppState) -> Result<(), sqlx::Error> {
                     password_hash: password::hash(PASSWORD.to_owned()).await,
                     password_change_required: false,
                 };
-                store
-                    .insert_user(&new, now, Some(&system(now, "account.create", None)))
-                    .await?
+                store.insert_user(&new, now, Some(&system(now, "account.create", None))).await?
             }
         };
         users.push((user, org));
@@ -135,18 +95,10 @@ pub async fn seed(state: &AppState) -> Result<(), sqlx::Error> {
     Ok(())
 }
 
-async fn seed_case(
-    state: &AppState,
-    users: &[(User, Organisation)],
-    now: DateTime<Utc>,
-) -> Result<Uuid, sqlx::Error> {
+async fn seed_case(state: &AppState, users: &[(User, Organisation)], now: DateTime<Utc>) -> Result<Uuid, sqlx::Error> {
     let store = &state.store;
-    let by_email = |email: &str| {
-        users
-            .iter()
-            .find(|(u, _)| u.email == email)
-            .expect("every demo account was just created")
-    };
+    let by_email =
+        |email: &str| users.iter().find(|(u, _)| u.email == email).expect("every demo account was just created");
     let (casemanager, pi) = by_email("casemanager@pi-dordrecht.example");
     let (rio, municipality) = by_email("rio@gemeente-dordrecht.example");
     let (probation, probation_org) = by_email("reclassering@reclassering.example");
@@ -165,16 +117,10 @@ async fn seed_case(
     };
     let members: Vec<NewMember> = [casemanager, rio, probation, housing]
         .iter()
-        .map(|u| NewMember {
-            organisation_id: u.organisation_id,
-            user_id: Some(u.id),
-            added_by: Some(casemanager.id),
-        })
+        .map(|u| NewMember { organisation_id: u.organisation_id, user_id: Some(u.id), added_by: Some(casemanager.id) })
         .collect();
     let mut audit = system(earlier, "case.create", Some(case_id));
-    store
-        .insert_case(&new_case, &members, earlier - Duration::days(7), &audit)
-        .await?;
+    store.insert_case(&new_case, &members, earlier - Duration::days(7), &audit).await?;
 
     // The first conference, three weeks ago, finalised.
     let first = store
@@ -182,9 +128,7 @@ async fn seed_case(
             &NewMeeting {
                 case_id,
                 scheduled_at: earlier,
-                purpose:
-                    "Eerste netwerkberaad: wat is er nodig voor een goede terugkeer naar Dordrecht?"
-                        .into(),
+                purpose: "Eerste netwerkberaad: wat is er nodig voor een goede terugkeer naar Dordrecht?".into(),
                 chair_id: casemanager.id,
                 partners_may_edit: false,
                 created_by: casemanager.id,
@@ -194,11 +138,7 @@ async fn seed_case(
         )
         .await?;
     let entries = [
-        (
-            LifeDomain::Id,
-            "Geen geldig identiteitsbewijs; geen briefadres.",
-            "Ik wil gewoon mijn ID-kaart terug.",
-        ),
+        (LifeDomain::Id, "Geen geldig identiteitsbewijs; geen briefadres.", "Ik wil gewoon mijn ID-kaart terug."),
         (
             LifeDomain::Housing,
             "Geen woning na vrijlating; zus kan hem hooguit twee weken opvangen.",
@@ -214,30 +154,13 @@ async fn seed_case(
             "Onbekende schulden; vermoedelijk CJIB-boetes en een achterstand bij de zorgverzekeraar.",
             "Ik wil weten hoeveel het is.",
         ),
-        (
-            LifeDomain::Care,
-            "Zorgverzekering is tijdens detentie geschorst.",
-            "",
-        ),
+        (LifeDomain::Care, "Zorgverzekering is tijdens detentie geschorst.", ""),
     ];
     for (domain, situation, wish) in entries {
-        let text = EntryText {
-            situation: situation.into(),
-            client_wish: wish.into(),
-            notes: String::new(),
-        };
+        let text = EntryText { situation: situation.into(), client_wish: wish.into(), notes: String::new() };
         audit = system(earlier, "minutes.write", Some(case_id));
-        let write = DomainWrite {
-            meeting_id: first.id,
-            domain,
-            text,
-            base_revision: None,
-            author: casemanager.id,
-        };
-        store
-            .write_domain_entry(&write, earlier, &audit)
-            .await?
-            .ok();
+        let write = DomainWrite { meeting_id: first.id, domain, text, base_revision: None, author: casemanager.id };
+        store.write_domain_entry(&write, earlier, &audit).await?.ok();
     }
     let actor = Actor::system("demo");
     let actions = [
@@ -281,14 +204,7 @@ async fn seed_case(
             5,
             Some((ActionStatus::Blocked, 10)),
         ),
-        (
-            LifeDomain::Care,
-            "Zorgverzekering laten heractiveren op de dag van vrijlating",
-            None,
-            true,
-            42,
-            None,
-        ),
+        (LifeDomain::Care, "Zorgverzekering laten heractiveren op de dag van vrijlating", None, true, 42, None),
     ];
     for (domain, description, owner, client, due_in, change) in actions {
         let new = NewAction {
@@ -309,70 +225,32 @@ async fn seed_case(
         if let Some((to, days_ago)) = change {
             let note = (to == ActionStatus::Blocked)
                 .then(|| "Wacht op toestemming van de cliënt om gegevens op te vragen.".to_owned());
-            let change = StatusChange {
-                from: ActionStatus::Open,
-                to,
-                note,
-            };
-            audit = system(
-                now - Duration::days(days_ago),
-                "action.status",
-                Some(case_id),
-            );
-            store
-                .change_action_status(
-                    action.id,
-                    &change,
-                    &actor,
-                    now - Duration::days(days_ago),
-                    &audit,
-                )
-                .await?;
+            let change = StatusChange { from: ActionStatus::Open, to, note };
+            audit = system(now - Duration::days(days_ago), "action.status", Some(case_id));
+            store.change_action_status(action.id, &change, &actor, now - Duration::days(days_ago), &audit).await?;
         }
     }
-    let case = store
-        .case(case_id)
-        .await?
-        .expect("the demo case was just created");
-    let mut record = meetings::minutes(state, &first, &case)
-        .await
-        .map_err(|e| sqlx::Error::Protocol(e.to_string()))?;
+    let case = store.case(case_id).await?.expect("the demo case was just created");
+    let mut record = meetings::minutes(state, &first, &case).await.map_err(|e| sqlx::Error::Protocol(e.to_string()))?;
     let finalised_at = earlier + Duration::hours(1);
     record.status = crate::domain::MeetingStatus::Closed;
     record.finalised_at = Some(finalised_at);
     record.finalised_by_name = Some(format!("{} ({})", casemanager.name, pi.name));
     let tabled = meetings::view::tabled_action_ids(&record);
-    let table: Vec<_> = store
-        .case_actions(case_id)
-        .await?
-        .into_iter()
-        .filter(|a| tabled.contains(&a.id))
-        .collect();
+    let table: Vec<_> = store.case_actions(case_id).await?.into_iter().filter(|a| tabled.contains(&a.id)).collect();
     let snapshot = serde_json::to_string(&record).expect("the minutes view serialises");
     audit = system(finalised_at, "minutes.finalise", Some(case_id));
-    store
-        .finalise_meeting(
-            &first,
-            &table,
-            &snapshot,
-            casemanager.id,
-            finalised_at,
-            &audit,
-        )
-        .await?;
+    store.finalise_meeting(&first, &table, &snapshot, casemanager.id, finalised_at, &audit).await?;
 
     // The next conference, the day after tomorrow at 10:00 Dutch time.
-    let at_ten = (today + Duration::days(2))
-        .and_time(NaiveTime::from_hms_opt(9, 0, 0).expect("09:00 exists"))
-        .and_utc();
+    let at_ten =
+        (today + Duration::days(2)).and_time(NaiveTime::from_hms_opt(9, 0, 0).expect("09:00 exists")).and_utc();
     store
         .insert_meeting(
             &NewMeeting {
                 case_id,
                 scheduled_at: at_ten,
-                purpose:
-                    "Tweede netwerkberaad: voortgang per leefgebied, zes weken voor vrijlating."
-                        .into(),
+                purpose: "Tweede netwerkberaad: voortgang per leefgebied, zes weken voor vrijlating.".into(),
                 chair_id: casemanager.id,
                 partners_may_edit: false,
                 created_by: casemanager.id,
@@ -388,9 +266,7 @@ async fn seed_case(
 pub fn banner(public_url: &str) -> Vec<String> {
     let mut lines = vec![
         format!("Ketentafel demo: open {public_url}/"),
-        format!(
-            "Fictieve demo-accounts / fictional demo accounts (wachtwoord / password: {PASSWORD}):"
-        ),
+        format!("Fictieve demo-accounts / fictional demo accounts (wachtwoord / password: {PASSWORD}):"),
     ];
     for (email, name, role, org, _) in ACCOUNTS {
         lines.push(format!("  {email:<36} {role:<12} {name} — {org}"));

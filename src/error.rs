@@ -62,10 +62,7 @@ pub struct ErrorBody {
 impl ApiError {
     /// A 409 with a stable code.
     pub fn conflict(code: &'static str, message: impl Into<String>) -> Self {
-        ApiError::Conflict {
-            code,
-            message: message.into(),
-        }
+        ApiError::Conflict { code, message: message.into() }
     }
 
     /// A 500 for a fault of ours that is not a database error.
@@ -119,16 +116,10 @@ impl From<sqlx::Error> for ApiError {
                 return ApiError::conflict("duplicate", "this already exists");
             }
             if db.is_foreign_key_violation() {
-                return ApiError::Invalid(Invalid::new(
-                    "id",
-                    "refers to something that does not exist",
-                ));
+                return ApiError::Invalid(Invalid::new("id", "refers to something that does not exist"));
             }
             if db.is_check_violation() {
-                return ApiError::Invalid(Invalid::new(
-                    "body",
-                    "violates a rule of the data model",
-                ));
+                return ApiError::Invalid(Invalid::new("body", "violates a rule of the data model"));
             }
         }
         ApiError::Internal(Box::new(e))
@@ -148,11 +139,7 @@ impl IntoResponse for ApiError {
             ApiError::Invalid(invalid) => Some(invalid.field),
             _ => None,
         };
-        let body = ErrorBody {
-            error: self.code().to_owned(),
-            message: self.to_string(),
-            field,
-        };
+        let body = ErrorBody { error: self.code().to_owned(), message: self.to_string(), field };
         (status, Json(body)).into_response()
     }
 }

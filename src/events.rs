@@ -12,11 +12,7 @@ use uuid::Uuid;
 #[serde(tag = "what", rename_all = "snake_case")]
 pub enum CaseEvent {
     /// A domain's minutes of a conference were written.
-    DomainWritten {
-        meeting_id: Uuid,
-        domain: LifeDomain,
-        revision: i64,
-    },
+    DomainWritten { meeting_id: Uuid, domain: LifeDomain, revision: i64 },
     /// An action of the case was added or changed.
     ActionChanged { action_id: Uuid },
     /// A conference's minutes were finalised; the conference is closed.
@@ -34,9 +30,7 @@ pub struct Events {
 
 impl Default for Events {
     fn default() -> Self {
-        Self {
-            sender: broadcast::channel(1024).0,
-        }
+        Self { sender: broadcast::channel(1024).0 }
     }
 }
 

@@ -48,9 +48,7 @@ mod tests {
     fn every_key_has_a_dutch_and_an_english_text() {
         for (key, texts) in TABLE.iter() {
             for lang in ["nl", "en"] {
-                let text = texts
-                    .get(lang)
-                    .unwrap_or_else(|| panic!("{key} has no {lang} text"));
+                let text = texts.get(lang).unwrap_or_else(|| panic!("{key} has no {lang} text"));
                 assert!(!text.trim().is_empty(), "{key} has an empty {lang} text");
             }
         }

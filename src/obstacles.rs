@@ -70,15 +70,8 @@ const MAX_DESCRIPTION: usize = 4_000;
 pub async fn parse_new(state: &AppState, input: CreateObstacle) -> ApiResult<NewObstacle> {
     let title = validate::required_text("title", &input.title, MAX_TITLE)?;
     let description = validate::bounded_text("description", &input.description, MAX_DESCRIPTION)?;
-    let (owner_organisation_id, owner_user_id) =
-        owner(state, input.owner_organisation_id, input.owner_user_id).await?;
-    Ok(NewObstacle {
-        title,
-        description,
-        domain: input.domain,
-        owner_organisation_id,
-        owner_user_id,
-    })
+    let (owner_organisation_id, owner_user_id) = owner(state, input.owner_organisation_id, input.owner_user_id).await?;
+    Ok(NewObstacle { title, description, domain: input.domain, owner_organisation_id, owner_user_id })
 }
 
 async fn owner(
@@ -108,12 +101,7 @@ async fn owner(
     Ok((Some(person.organisation_id), Some(user_id)))
 }
 
-fn audit(
-    user: &UserPrincipal,
-    at: chrono::DateTime<chrono::Utc>,
-    action: &'static str,
-    id: Uuid,
-) -> NewAudit {
+fn audit(user: &UserPrincipal, at: chrono::DateTime<chrono::Utc>, action: &'static str, id: Uuid) -> NewAudit {
     NewAudit {
         at,
         actor: user.principal().actor(),
@@ -128,9 +116,7 @@ fn require_writer(user: &UserPrincipal) -> ApiResult<()> {
     if access::may_write_obstacles(user) {
         Ok(())
     } else {
-        Err(ApiError::Forbidden(
-            "the coordinator and the steering group keep the obstacles register",
-        ))
+        Err(ApiError::Forbidden("the coordinator and the steering group keep the obstacles register"))
     }
 }
 
@@ -140,24 +126,12 @@ pub async fn list(state: &AppState) -> ApiResult<Vec<Obstacle>> {
 }
 
 /// Adds an obstacle.
-pub async fn create(
-    state: &AppState,
-    user: &UserPrincipal,
-    input: CreateObstacle,
-) -> ApiResult<Obstacle> {
+pub async fn create(state: &AppState, user: &UserPrincipal, input: CreateObstacle) -> ApiResult<Obstacle> {
     require_writer(user)?;
     let new = parse_new(state, input).await?;
     let now = state.clock.now();
     let id = Uuid::now_v7();
-    Ok(state
-        .store
-        .insert_obstacle(
-            &new,
-            user.user.id,
-            now,
-            &audit(user, now, "obstacle.create", id),
-        )
-        .await?)
+    Ok(state.store.insert_obstacle(&new, user.user.id, now, &audit(user, now, "obstacle.create", id)).await?)
 }
 
 /// One obstacle with the linked escalations the reader may see.
@@ -169,35 +143,21 @@ pub async fn detail(state: &AppState, user: &UserPrincipal, id: Uuid) -> ApiResu
         ..EscalationFilter::unrestricted()
     };
     let linked_escalations = queue::read_audited(state, user, &filter).await?;
-    Ok(ObstacleDetail {
-        obstacle,
-        linked_escalations,
-        may_edit: access::may_write_obstacles(user),
-    })
+    Ok(ObstacleDetail { obstacle, linked_escalations, may_edit: access::may_write_obstacles(user) })
 }
 
 /// Changes an obstacle (its status above all: open → in progress → resolved).
-pub async fn update(
-    state: &AppState,
-    user: &UserPrincipal,
-    id: Uuid,
-    input: UpdateObstacle,
-) -> ApiResult<Obstacle> {
+pub async fn update(state: &AppState, user: &UserPrincipal, id: Uuid, input: UpdateObstacle) -> ApiResult<Obstacle> {
     require_writer(user)?;
     let title = match &input.title {
         Some(title) => Some(validate::required_text("title", title, MAX_TITLE)?),
         None => None,
     };
     let description = match &input.description {
-        Some(text) => Some(validate::bounded_text(
-            "description",
-            text,
-            MAX_DESCRIPTION,
-        )?),
+        Some(text) => Some(validate::bounded_text("description", text, MAX_DESCRIPTION)?),
         None => None,
     };
-    let (owner_organisation_id, owner_user_id) =
-        owner(state, input.owner_organisation_id, input.owner_user_id).await?;
+    let (owner_organisation_id, owner_user_id) = owner(state, input.owner_organisation_id, input.owner_user_id).await?;
     let changes = ObstacleChanges {
         title,
         description,
@@ -222,12 +182,10 @@ pub async fn link(
     input: LinkEscalation,
 ) -> ApiResult<ObstacleDetail> {
     require_writer(user)?;
-    let escalation = queue::readable(state, user, input.escalation_id)
-        .await
-        .map_err(|e| match e {
-            ApiError::NotFound => Invalid::new("escalation_id", "no such escalation").into(),
-            other => other,
-        })?;
+    let escalation = queue::readable(state, user, input.escalation_id).await.map_err(|e| match e {
+        ApiError::NotFound => Invalid::new("escalation_id", "no such escalation").into(),
+        other => other,
+    })?;
     let now = state.clock.now();
     let entry = NewAudit {
         case_id: Some(escalation.case_id),

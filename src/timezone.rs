@@ -5,12 +5,9 @@
 use chrono::{DateTime, Datelike, Duration, FixedOffset, NaiveDate, TimeZone, Utc, Weekday};
 
 fn last_sunday(year: i32, month: u32) -> NaiveDate {
-    let first_of_next = if month == 12 {
-        NaiveDate::from_ymd_opt(year + 1, 1, 1)
-    } else {
-        NaiveDate::from_ymd_opt(year, month + 1, 1)
-    }
-    .expect("the first of a month exists");
+    let first_of_next =
+        if month == 12 { NaiveDate::from_ymd_opt(year + 1, 1, 1) } else { NaiveDate::from_ymd_opt(year, month + 1, 1) }
+            .expect("the first of a month exists");
     let last = first_of_next - Duration::days(1);
     let back = last.weekday().num_days_from_sunday() as i64;
     let sunday = last - Duration::days(back);
@@ -21,19 +18,9 @@ fn last_sunday(year: i32, month: u32) -> NaiveDate {
 /// The offset from UTC in the Netherlands at `at`.
 pub fn offset(at: DateTime<Utc>) -> FixedOffset {
     let year = at.year();
-    let summer_starts = last_sunday(year, 3)
-        .and_hms_opt(1, 0, 0)
-        .expect("01:00 exists")
-        .and_utc();
-    let summer_ends = last_sunday(year, 10)
-        .and_hms_opt(1, 0, 0)
-        .expect("01:00 exists")
-        .and_utc();
-    let hours = if at >= summer_starts && at < summer_ends {
-        2
-    } else {
-        1
-    };
+    let summer_starts = last_sunday(year, 3).and_hms_opt(1, 0, 0).expect("01:00 exists").and_utc();
+    let summer_ends = last_sunday(year, 10).and_hms_opt(1, 0, 0).expect("01:00 exists").and_utc();
+    let hours = if at >= summer_starts && at < summer_ends { 2 } else { 1 };
     FixedOffset::east_opt(hours * 3600).expect("one or two hours is a valid offset")
 }
 
@@ -52,18 +39,8 @@ mod tests {
 
     #[test]
     fn winter_is_one_hour_ahead_and_summer_two() {
-        assert_eq!(
-            to_local(utc("2026-01-15T12:00:00Z"))
-                .format("%H:%M")
-                .to_string(),
-            "13:00"
-        );
-        assert_eq!(
-            to_local(utc("2026-07-15T12:00:00Z"))
-                .format("%H:%M")
-                .to_string(),
-            "14:00"
-        );
+        assert_eq!(to_local(utc("2026-01-15T12:00:00Z")).format("%H:%M").to_string(), "13:00");
+        assert_eq!(to_local(utc("2026-07-15T12:00:00Z")).format("%H:%M").to_string(), "14:00");
     }
 
     #[test]

@@ -44,10 +44,7 @@ pub fn case_rights(user: &UserPrincipal, case: &Case, member: bool) -> Option<Ca
         Role::Casemanager | Role::Coordinator | Role::Partner => member || overview,
         Role::Steering | Role::Admin => false,
     };
-    visible.then_some(CaseRights {
-        member,
-        manage: role.can_chair(),
-    })
+    visible.then_some(CaseRights { member, manage: role.can_chair() })
 }
 
 /// Whether `user` may read the audit trail of a case they can see (`rights`) or, for an
@@ -168,10 +165,7 @@ mod tests {
     #[test]
     fn a_partner_reads_the_escalations_of_a_case_he_is_on() {
         let partner = user(Role::Partner, Uuid::new_v4());
-        let rights = CaseRights {
-            member: true,
-            manage: false,
-        };
+        let rights = CaseRights { member: true, manage: false };
         assert!(may_read_escalation(&partner, Some(rights)));
         assert!(!may_write_obstacles(&partner));
     }
@@ -193,31 +187,21 @@ mod tests {
     fn a_coordinator_sees_every_case_of_the_own_municipality_only() {
         let municipality = Uuid::new_v4();
         let rio = user(Role::Coordinator, municipality);
-        assert!(
-            case_rights(&rio, &case(municipality), false)
-                .unwrap()
-                .manage
-        );
+        assert!(case_rights(&rio, &case(municipality), false).unwrap().manage);
         assert_eq!(case_rights(&rio, &case(Uuid::new_v4()), false), None);
     }
 
     #[test]
     fn steering_and_admin_see_no_case_content_even_when_listed() {
         for role in [Role::Steering, Role::Admin] {
-            assert_eq!(
-                case_rights(&user(role, Uuid::new_v4()), &case(Uuid::new_v4()), true),
-                None
-            );
+            assert_eq!(case_rights(&user(role, Uuid::new_v4()), &case(Uuid::new_v4()), true), None);
         }
     }
 
     #[test]
     fn only_admin_and_a_coordinator_who_sees_the_case_read_its_audit() {
         let org = Uuid::new_v4();
-        let rights = Some(CaseRights {
-            member: true,
-            manage: true,
-        });
+        let rights = Some(CaseRights { member: true, manage: true });
         assert!(may_read_audit(&user(Role::Admin, org), None));
         assert!(may_read_audit(&user(Role::Coordinator, org), rights));
         assert!(!may_read_audit(&user(Role::Coordinator, org), None));
@@ -227,10 +211,7 @@ mod tests {
     #[test]
     fn partners_write_minutes_only_where_the_meeting_allows_it() {
         let partner = user(Role::Partner, Uuid::new_v4());
-        let rights = CaseRights {
-            member: true,
-            manage: false,
-        };
+        let rights = CaseRights { member: true, manage: false };
         let mut meeting = Meeting {
             id: Uuid::new_v4(),
             case_id: Uuid::new_v4(),
@@ -275,19 +256,9 @@ mod tests {
             created_by: Uuid::new_v4(),
             created_at: Utc::now(),
         };
-        let partner_rights = CaseRights {
-            member: true,
-            manage: false,
-        };
+        let partner_rights = CaseRights { member: true, manage: false };
         assert!(may_update_action(&owner, partner_rights, &action));
         assert!(!may_update_action(&other, partner_rights, &action));
-        assert!(may_update_action(
-            &other,
-            CaseRights {
-                member: true,
-                manage: true
-            },
-            &action
-        ));
+        assert!(may_update_action(&other, CaseRights { member: true, manage: true }, &action));
     }
 }

@@ -16,19 +16,12 @@ pub struct Limiter {
 impl Limiter {
     /// At most `max` attempts per key in each `window`.
     pub fn new(max: u32, window: Duration) -> Self {
-        Limiter {
-            max,
-            window,
-            windows: Mutex::new(HashMap::new()),
-        }
+        Limiter { max, window, windows: Mutex::new(HashMap::new()) }
     }
 
     /// Counts an attempt for `key`; `false` if the key is over its limit.
     pub fn attempt(&self, key: &str, now: DateTime<Utc>) -> bool {
-        let mut windows = self
-            .windows
-            .lock()
-            .expect("the limiter lock is never held across a panic");
+        let mut windows = self.windows.lock().expect("the limiter lock is never held across a panic");
         if windows.len() > 100_000 {
             // Bounded memory under a spray of keys: forget windows that are over.
             windows.retain(|_, (start, _)| now - *start < self.window);
@@ -43,21 +36,13 @@ impl Limiter {
 
     /// Whether `key` has used up its attempts in the current window (without counting one).
     pub fn blocked(&self, key: &str, now: DateTime<Utc>) -> bool {
-        let windows = self
-            .windows
-            .lock()
-            .expect("the limiter lock is never held across a panic");
-        windows
-            .get(key)
-            .is_some_and(|(start, count)| now - *start < self.window && *count >= self.max)
+        let windows = self.windows.lock().expect("the limiter lock is never held across a panic");
+        windows.get(key).is_some_and(|(start, count)| now - *start < self.window && *count >= self.max)
     }
 
     /// Forgets a key's attempts (after a successful login).
     pub fn reset(&self, key: &str) {
-        self.windows
-            .lock()
-            .expect("the limiter lock is never held across a panic")
-            .remove(key);
+        self.windows.lock().expect("the limiter lock is never held across a panic").remove(key);
     }
 }
 

@@ -82,14 +82,7 @@ impl Principal {
         subject: Option<(&'static str, Uuid)>,
         detail: Option<String>,
     ) -> NewAudit {
-        NewAudit {
-            at,
-            actor: self.actor(),
-            action,
-            case_id,
-            subject,
-            detail,
-        }
+        NewAudit { at, actor: self.actor(), action, case_id, subject, detail }
     }
 }
 
@@ -113,9 +106,7 @@ impl FromRequestParts<AppState> for Principal {
             .extensions
             .get::<Principal>()
             .cloned()
-            .ok_or(ApiError::Unauthorized(
-                "log in first, or open your invite link",
-            ))
+            .ok_or(ApiError::Unauthorized("log in first, or open your invite link"))
     }
 }
 
@@ -127,15 +118,10 @@ pub struct CurrentUser(pub UserPrincipal);
 impl FromRequestParts<AppState> for CurrentUser {
     type Rejection = ApiError;
 
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let AnyUser(user) = AnyUser::from_request_parts(parts, state).await?;
         if user.user.password_change_required {
-            return Err(ApiError::Forbidden(
-                "choose a new password first (POST /api/me/password)",
-            ));
+            return Err(ApiError::Forbidden("choose a new password first (POST /api/me/password)"));
         }
         Ok(CurrentUser(user))
     }
@@ -148,15 +134,12 @@ pub struct AnyUser(pub UserPrincipal);
 impl FromRequestParts<AppState> for AnyUser {
     type Rejection = ApiError;
 
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         match Principal::from_request_parts(parts, state).await? {
             Principal::User(user) => Ok(AnyUser(user)),
-            Principal::Invitee(_) => Err(ApiError::Forbidden(
-                "this needs an account; an invite only opens its conference",
-            )),
+            Principal::Invitee(_) => {
+                Err(ApiError::Forbidden("this needs an account; an invite only opens its conference"))
+            }
         }
     }
 }

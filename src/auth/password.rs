@@ -9,8 +9,7 @@ use std::sync::LazyLock;
 
 /// A hash that no password matches, verified against when an e-mail address is unknown, so a
 /// failed login takes as long whether or not the account exists.
-static DUMMY_HASH: LazyLock<String> =
-    LazyLock::new(|| hash_blocking("no password matches this one"));
+static DUMMY_HASH: LazyLock<String> = LazyLock::new(|| hash_blocking("no password matches this one"));
 
 fn hash_blocking(password: &str) -> String {
     Argon2::default()
@@ -21,18 +20,14 @@ fn hash_blocking(password: &str) -> String {
 
 fn verify_blocking(password: &str, hash: &str) -> bool {
     match PasswordHash::new(hash) {
-        Ok(parsed) => Argon2::default()
-            .verify_password(password.as_bytes(), &parsed)
-            .is_ok(),
+        Ok(parsed) => Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok(),
         Err(_) => false,
     }
 }
 
 /// Hashes a password for storage.
 pub async fn hash(password: String) -> String {
-    tokio::task::spawn_blocking(move || hash_blocking(&password))
-        .await
-        .expect("the hashing task does not panic")
+    tokio::task::spawn_blocking(move || hash_blocking(&password)).await.expect("the hashing task does not panic")
 }
 
 /// Checks a password against a stored hash; `None` as the hash still costs a full
@@ -55,11 +50,7 @@ pub fn generate() -> String {
     const ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyz23456789";
     let mut rng = rand::rng();
     (0..4)
-        .map(|_| {
-            (0..5)
-                .map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char)
-                .collect::<String>()
-        })
+        .map(|_| (0..5).map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char).collect::<String>())
         .collect::<Vec<_>>()
         .join("-")
 }

@@ -25,30 +25,15 @@ pub struct IssuedToken {
 pub async fn open_for_user(state: &AppState, user_id: Uuid) -> Result<IssuedToken, sqlx::Error> {
     let now = state.clock.now();
     let expires_at = now + Duration::minutes(state.settings.session_minutes);
-    let session = state
-        .store
-        .insert_session(Some(user_id), None, now, expires_at)
-        .await?;
-    Ok(IssuedToken {
-        token: state.keys.sign(session.id, now, expires_at),
-        expires_at,
-    })
+    let session = state.store.insert_session(Some(user_id), None, now, expires_at).await?;
+    Ok(IssuedToken { token: state.keys.sign(session.id, now, expires_at), expires_at })
 }
 
 /// Opens a session for the holder of an invite; it lasts as long as the invite.
-pub async fn open_for_invite(
-    state: &AppState,
-    invite: &Invite,
-) -> Result<IssuedToken, sqlx::Error> {
+pub async fn open_for_invite(state: &AppState, invite: &Invite) -> Result<IssuedToken, sqlx::Error> {
     let now = state.clock.now();
-    let session = state
-        .store
-        .insert_session(None, Some(invite.id), now, invite.expires_at)
-        .await?;
-    Ok(IssuedToken {
-        token: state.keys.sign(session.id, now, invite.expires_at),
-        expires_at: invite.expires_at,
-    })
+    let session = state.store.insert_session(None, Some(invite.id), now, invite.expires_at).await?;
+    Ok(IssuedToken { token: state.keys.sign(session.id, now, invite.expires_at), expires_at: invite.expires_at })
 }
 
 /// The principal behind a token, if the token is genuine and its session is live; and a
@@ -78,20 +63,11 @@ pub async fn authenticate(
         let renewed = if session.expires_at - now < length / 2 {
             let expires_at = now + length;
             state.store.extend_session(session.id, expires_at).await?;
-            Some(IssuedToken {
-                token: state.keys.sign(session.id, now, expires_at),
-                expires_at,
-            })
+            Some(IssuedToken { token: state.keys.sign(session.id, now, expires_at), expires_at })
         } else {
             None
         };
-        return Ok(Some((
-            Principal::User(UserPrincipal {
-                session_id: session.id,
-                user,
-            }),
-            renewed,
-        )));
+        return Ok(Some((Principal::User(UserPrincipal { session_id: session.id, user }), renewed)));
     }
     let Some(invite_id) = session.invite_id else {
         return Ok(None);
@@ -105,19 +81,13 @@ pub async fn authenticate(
     let Some(meeting) = state.store.meeting(invite.meeting_id).await? else {
         return Ok(None);
     };
-    let principal = InviteePrincipal {
-        session_id: session.id,
-        invite,
-        case_id: meeting.case_id,
-    };
+    let principal = InviteePrincipal { session_id: session.id, invite, case_id: meeting.case_id };
     Ok(Some((Principal::Invitee(principal), None)))
 }
 
 /// The token a request carries: `Authorization: Bearer …` first, then the session cookie.
 pub fn token_from_headers(headers: &HeaderMap) -> Option<String> {
-    if let Some(value) = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
+    if let Some(value) = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok())
         && let Some(token) = value.strip_prefix("Bearer ")
     {
         return Some(token.trim().to_owned());
@@ -136,20 +106,15 @@ pub fn token_from_headers(headers: &HeaderMap) -> Option<String> {
 pub fn cookie(issued: &IssuedToken, now: DateTime<Utc>, secure: bool) -> HeaderValue {
     let max_age = (issued.expires_at - now).num_seconds().max(0);
     let secure = if secure { "; Secure" } else { "" };
-    let value = format!(
-        "{COOKIE}={}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age}{secure}",
-        issued.token
-    );
+    let value = format!("{COOKIE}={}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age}{secure}", issued.token);
     HeaderValue::from_str(&value).expect("a JWT and fixed attributes are valid header text")
 }
 
 /// The `Set-Cookie` value that removes the session cookie.
 pub fn clear_cookie(secure: bool) -> HeaderValue {
     let secure = if secure { "; Secure" } else { "" };
-    HeaderValue::from_str(&format!(
-        "{COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0{secure}"
-    ))
-    .expect("fixed header text is valid")
+    HeaderValue::from_str(&format!("{COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0{secure}"))
+        .expect("fixed header text is valid")
 }
 
 /// Middleware: resolves the caller (if any) into a request extension, and renews the cookie of

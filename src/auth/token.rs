@@ -37,19 +37,12 @@ impl Keys {
     /// Keys from a shared secret.
     pub fn from_secret(secret: &Secret) -> Self {
         let bytes = secret.expose().as_bytes();
-        Keys {
-            encoding: EncodingKey::from_secret(bytes),
-            decoding: DecodingKey::from_secret(bytes),
-        }
+        Keys { encoding: EncodingKey::from_secret(bytes), decoding: DecodingKey::from_secret(bytes) }
     }
 
     /// Signs a token for `session` valid until `expires_at`.
     pub fn sign(&self, session: Uuid, now: DateTime<Utc>, expires_at: DateTime<Utc>) -> String {
-        let claims = Claims {
-            sid: session,
-            exp: expires_at.timestamp(),
-            iat: now.timestamp(),
-        };
+        let claims = Claims { sid: session, exp: expires_at.timestamp(), iat: now.timestamp() };
         jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
             .expect("HS256 signing of plain claims cannot fail")
     }
@@ -88,10 +81,7 @@ pub fn hash_invite_token(token: &str) -> Vec<u8> {
 
 /// Whether a string can be an invite token at all (cheap check before any lookup).
 pub fn looks_like_invite_token(token: &str) -> bool {
-    token.len() == 43
-        && token
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    token.len() == 43 && token.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
 #[cfg(test)]

@@ -24,19 +24,12 @@ pub struct Invalid {
 
 impl Invalid {
     pub fn new(field: &'static str, message: impl Into<String>) -> Self {
-        Self {
-            field,
-            message: message.into(),
-        }
+        Self { field, message: message.into() }
     }
 }
 
 /// Trims a required single-line text and checks its length in characters.
-pub fn required_text(
-    field: &'static str,
-    value: &str,
-    max_chars: usize,
-) -> Result<String, Invalid> {
+pub fn required_text(field: &'static str, value: &str, max_chars: usize) -> Result<String, Invalid> {
     let trimmed = value.trim();
     if trimmed.is_empty() {
         return Err(Invalid::new(field, "may not be empty"));
@@ -48,15 +41,9 @@ pub fn required_text(
 pub fn bounded_text(field: &'static str, value: &str, max_chars: usize) -> Result<String, Invalid> {
     let value = value.trim_end();
     if value.chars().count() > max_chars {
-        return Err(Invalid::new(
-            field,
-            format!("is longer than {max_chars} characters"),
-        ));
+        return Err(Invalid::new(field, format!("is longer than {max_chars} characters")));
     }
-    if value
-        .chars()
-        .any(|c| c.is_control() && c != '\n' && c != '\t' && c != '\r')
-    {
+    if value.chars().any(|c| c.is_control() && c != '\n' && c != '\t' && c != '\r') {
         return Err(Invalid::new(field, "contains control characters"));
     }
     Ok(value.to_owned())
@@ -69,11 +56,7 @@ pub fn email(field: &'static str, value: &str) -> Result<String, Invalid> {
         && value.split('@').count() == 2
         && value.split('@').all(|part| !part.is_empty())
         && !value.chars().any(char::is_whitespace);
-    if valid {
-        Ok(value)
-    } else {
-        Err(Invalid::new(field, "is not an e-mail address"))
-    }
+    if valid { Ok(value) } else { Err(Invalid::new(field, "is not an e-mail address")) }
 }
 
 /// A calendar date in ISO 8601 (`YYYY-MM-DD`) within a sane range for this product.
@@ -92,10 +75,7 @@ mod tests {
 
     #[test]
     fn an_email_is_lower_cased_and_trimmed() {
-        assert_eq!(
-            email("email", "  Rio@Gemeente.Example ").unwrap(),
-            "rio@gemeente.example"
-        );
+        assert_eq!(email("email", "  Rio@Gemeente.Example ").unwrap(), "rio@gemeente.example");
     }
 
     #[test]

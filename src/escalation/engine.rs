@@ -42,10 +42,7 @@ pub async fn run_once(state: &AppState) -> Result<RunReport, sqlx::Error> {
     for case_id in store.open_case_ids().await? {
         facts.push(store.case_facts(case_id).await?);
     }
-    let mut report = RunReport {
-        cases: facts.len(),
-        ..RunReport::default()
-    };
+    let mut report = RunReport { cases: facts.len(), ..RunReport::default() };
     let mail = state.mailer.is_some();
     for opening in rules::evaluate(now, &state.escalation.rules, &facts) {
         let id = Uuid::now_v7();
@@ -75,10 +72,7 @@ pub async fn run_once(state: &AppState) -> Result<RunReport, sqlx::Error> {
         }
     }
     let today = crate::timezone::to_local(now).date_naive();
-    for due in store
-        .actions_due_between(today, today + Duration::days(REMIND_DAYS))
-        .await?
-    {
+    for due in store.actions_due_between(today, today + Duration::days(REMIND_DAYS)).await? {
         let notice = Notice {
             kind: NoticeKind::ActionDue,
             case_id: due.case_id,

@@ -80,11 +80,7 @@ pub async fn escalate_by_hand(
     action_id: Uuid,
     input: ManualEscalation,
 ) -> ApiResult<Escalation> {
-    let action = state
-        .store
-        .action(action_id)
-        .await?
-        .ok_or(ApiError::NotFound)?;
+    let action = state.store.action(action_id).await?.ok_or(ApiError::NotFound)?;
     cases::load(state, user, action.case_id).await?;
     let note = validate::required_text("note", &input.note, 2_000)?;
     let now = state.clock.now();
@@ -126,11 +122,7 @@ pub async fn escalate_by_hand(
 
 /// The escalations the caller may see, oldest first. Each listed escalation is a read of its
 /// case's data and is audited as one.
-pub async fn list(
-    state: &AppState,
-    user: &UserPrincipal,
-    filter: QueueFilter,
-) -> ApiResult<Vec<Escalation>> {
+pub async fn list(state: &AppState, user: &UserPrincipal, filter: QueueFilter) -> ApiResult<Vec<Escalation>> {
     let now = state.clock.now();
     let filter = EscalationFilter {
         viewer: access::escalation_scope(user),
@@ -139,9 +131,7 @@ pub async fn list(
         domain: filter.domain,
         municipality_id: filter.municipality_id,
         case_id: filter.case_id,
-        opened_before: filter
-            .min_age_days
-            .map(|days| now - Duration::days(days.into())),
+        opened_before: filter.min_age_days.map(|days| now - Duration::days(days.into())),
         obstacle_id: None,
         limit: filter.limit.unwrap_or(200).clamp(1, 1000),
     };
@@ -160,29 +150,15 @@ pub(crate) async fn read_audited(
     for e in &escalations {
         state
             .store
-            .record_audit(&principal.audit(
-                now,
-                "escalation.list",
-                Some(e.case_id),
-                Some(("escalation", e.id)),
-                None,
-            ))
+            .record_audit(&principal.audit(now, "escalation.list", Some(e.case_id), Some(("escalation", e.id)), None))
             .await?;
     }
     Ok(escalations)
 }
 
 /// The escalation, if the caller may read it (404 otherwise, like a case off the list).
-pub(crate) async fn readable(
-    state: &AppState,
-    user: &UserPrincipal,
-    id: Uuid,
-) -> ApiResult<Escalation> {
-    let escalation = state
-        .store
-        .escalation(id)
-        .await?
-        .ok_or(ApiError::NotFound)?;
+pub(crate) async fn readable(state: &AppState, user: &UserPrincipal, id: Uuid) -> ApiResult<Escalation> {
+    let escalation = state.store.escalation(id).await?.ok_or(ApiError::NotFound)?;
     let rights = match access::escalation_scope(user) {
         None => None,
         Some(_) => Some(cases::load(state, user, escalation.case_id).await?.1),
@@ -194,11 +170,7 @@ pub(crate) async fn readable(
 }
 
 /// One escalation with its action's history.
-pub async fn detail(
-    state: &AppState,
-    user: &UserPrincipal,
-    id: Uuid,
-) -> ApiResult<EscalationDetail> {
+pub async fn detail(state: &AppState, user: &UserPrincipal, id: Uuid) -> ApiResult<EscalationDetail> {
     let escalation = readable(state, user, id).await?;
     let action_history = match escalation.action_id {
         Some(action_id) => state.store.action_events(action_id).await?,
@@ -225,32 +197,20 @@ pub async fn detail(
 async fn decidable(state: &AppState, user: &UserPrincipal, id: Uuid) -> ApiResult<Escalation> {
     let escalation = readable(state, user, id).await?;
     if !access::may_decide(user) {
-        return Err(ApiError::Forbidden(
-            "only the steering group reviews, decides and closes escalations",
-        ));
+        return Err(ApiError::Forbidden("only the steering group reviews, decides and closes escalations"));
     }
     Ok(escalation)
 }
 
 /// Records the steering group's decision: checked for access first, then for content.
-pub async fn decide(
-    state: &AppState,
-    user: &UserPrincipal,
-    id: Uuid,
-    input: DecisionInput,
-) -> ApiResult<Escalation> {
+pub async fn decide(state: &AppState, user: &UserPrincipal, id: Uuid, input: DecisionInput) -> ApiResult<Escalation> {
     decidable(state, user, id).await?;
     let decision = parse_decision(state, input).await?;
     step(state, user, id, Step::Decide(decision)).await
 }
 
 /// Takes a step of the workflow: review, decide or close.
-pub async fn step(
-    state: &AppState,
-    user: &UserPrincipal,
-    id: Uuid,
-    step: Step,
-) -> ApiResult<Escalation> {
+pub async fn step(state: &AppState, user: &UserPrincipal, id: Uuid, step: Step) -> ApiResult<Escalation> {
     let escalation = decidable(state, user, id).await?;
     let (action, detail) = match &step {
         Step::Review => ("escalation.review", None),
@@ -258,13 +218,7 @@ pub async fn step(
         Step::Close => ("escalation.close", None),
     };
     let now = state.clock.now();
-    let audit = user.principal().audit(
-        now,
-        action,
-        Some(escalation.case_id),
-        Some(("escalation", id)),
-        detail,
-    );
+    let audit = user.principal().audit(now, action, Some(escalation.case_id), Some(("escalation", id)), detail);
     let notice = matches!(step, Step::Decide(_)).then(|| Notice {
         kind: NoticeKind::Decision,
         case_id: escalation.case_id,
@@ -275,18 +229,12 @@ pub async fn step(
         except: Some(user.user.id),
         mail: state.mailer.is_some(),
     });
-    let stepped = state
-        .store
-        .escalation_step(id, &step, user.user.id, now, &audit, notice.as_ref())
-        .await?;
+    let stepped = state.store.escalation_step(id, &step, user.user.id, now, &audit, notice.as_ref()).await?;
     state.outbox.notify_one();
     stepped.ok_or_else(|| {
         ApiError::conflict(
             "wrong_status",
-            format!(
-                "this escalation is {}; that step is not possible now",
-                escalation.status
-            ),
+            format!("this escalation is {}; that step is not possible now", escalation.status),
         )
     })
 }
@@ -298,11 +246,7 @@ async fn parse_decision(state: &AppState, input: DecisionInput) -> ApiResult<Dec
     let assigned = input.assigned_organisation_id.is_some() || input.assigned_due_date.is_some();
     let obstacle = input.obstacle_id.is_some() || input.new_obstacle.is_some();
     if input.decision != DecisionKind::Assigned && assigned {
-        return Err(Invalid::new(
-            "assigned_organisation_id",
-            "only for an `assigned` decision",
-        )
-        .into());
+        return Err(Invalid::new("assigned_organisation_id", "only for an `assigned` decision").into());
     }
     if input.decision != DecisionKind::Obstacle && obstacle {
         return Err(Invalid::new("obstacle_id", "only for an `obstacle` decision").into());
@@ -316,20 +260,15 @@ async fn parse_decision(state: &AppState, input: DecisionInput) -> ApiResult<Dec
     };
     match input.decision {
         DecisionKind::Assigned => {
-            let organisation = input.assigned_organisation_id.ok_or_else(|| {
-                Invalid::new(
-                    "assigned_organisation_id",
-                    "name the responsible organisation",
-                )
-            })?;
+            let organisation = input
+                .assigned_organisation_id
+                .ok_or_else(|| Invalid::new("assigned_organisation_id", "name the responsible organisation"))?;
             state
                 .store
                 .organisation(organisation)
                 .await?
                 .ok_or_else(|| Invalid::new("assigned_organisation_id", "no such organisation"))?;
-            let due = input
-                .assigned_due_date
-                .ok_or_else(|| Invalid::new("assigned_due_date", "say by when"))?;
+            let due = input.assigned_due_date.ok_or_else(|| Invalid::new("assigned_due_date", "say by when"))?;
             let due = validate::date("assigned_due_date", due)?;
             if due < crate::timezone::to_local(state.clock.now()).date_naive() {
                 return Err(Invalid::new("assigned_due_date", "is in the past").into());
@@ -340,18 +279,16 @@ async fn parse_decision(state: &AppState, input: DecisionInput) -> ApiResult<Dec
         DecisionKind::Obstacle => {
             decision.obstacle = Some(match (input.obstacle_id, input.new_obstacle) {
                 (Some(existing), None) => {
-                    state.store.obstacle(existing).await?.ok_or_else(|| {
-                        Invalid::new("obstacle_id", "no such obstacle in the register")
-                    })?;
+                    state
+                        .store
+                        .obstacle(existing)
+                        .await?
+                        .ok_or_else(|| Invalid::new("obstacle_id", "no such obstacle in the register"))?;
                     Ok(existing)
                 }
                 (None, Some(new)) => Err(obstacles::parse_new(state, new).await?),
                 _ => {
-                    return Err(Invalid::new(
-                        "obstacle_id",
-                        "give either an obstacle_id or a new_obstacle",
-                    )
-                    .into());
+                    return Err(Invalid::new("obstacle_id", "give either an obstacle_id or a new_obstacle").into());
                 }
             });
         }
@@ -363,9 +300,7 @@ async fn parse_decision(state: &AppState, input: DecisionInput) -> ApiResult<Dec
 /// A run of the engine on demand (steering and admin).
 pub async fn run(state: &AppState, user: &UserPrincipal) -> ApiResult<RunReport> {
     if !access::may_run_engine(user) {
-        return Err(ApiError::Forbidden(
-            "only the steering group and the administrator run the escalation engine",
-        ));
+        return Err(ApiError::Forbidden("only the steering group and the administrator run the escalation engine"));
     }
     let report = engine::run_once(state).await?;
     state

@@ -27,10 +27,7 @@ impl LeadDays {
 
     /// The lead time of `domain`, in days.
     pub fn get(&self, domain: LifeDomain) -> i64 {
-        let index = LifeDomain::ALL
-            .iter()
-            .position(|&d| d == domain)
-            .expect("every domain is in LifeDomain::ALL");
+        let index = LifeDomain::ALL.iter().position(|&d| d == domain).expect("every domain is in LifeDomain::ALL");
         self.0[index]
     }
 }
@@ -85,30 +82,18 @@ mod tests {
     }
 
     fn warned(days_before_release: i64, in_hand: &[LifeDomain]) -> Vec<LifeDomain> {
-        warnings(
-            release() - Duration::days(days_before_release),
-            release(),
-            &LeadDays::default(),
-            in_hand,
-        )
-        .into_iter()
-        .map(|w| w.domain)
-        .collect()
+        warnings(release() - Duration::days(days_before_release), release(), &LeadDays::default(), in_hand)
+            .into_iter()
+            .map(|w| w.domain)
+            .collect()
     }
 
     #[test]
     fn each_domain_warns_from_exactly_its_lead_time_and_not_a_day_earlier() {
         for &domain in LifeDomain::ALL {
             let lead = i64::from(domain.default_lead_days());
-            assert!(
-                !warned(lead + 1, &[]).contains(&domain),
-                "{domain} warns {} days before release",
-                lead + 1
-            );
-            assert!(
-                warned(lead, &[]).contains(&domain),
-                "{domain} does not warn {lead} days before release"
-            );
+            assert!(!warned(lead + 1, &[]).contains(&domain), "{domain} warns {} days before release", lead + 1);
+            assert!(warned(lead, &[]).contains(&domain), "{domain} does not warn {lead} days before release");
         }
     }
 
@@ -132,12 +117,7 @@ mod tests {
 
     #[test]
     fn the_warning_stays_after_the_release_date() {
-        let warnings = warnings(
-            release() + Duration::days(3),
-            release(),
-            &LeadDays::default(),
-            &[],
-        );
+        let warnings = warnings(release() + Duration::days(3), release(), &LeadDays::default(), &[]);
         assert_eq!(warnings.len(), 5);
         assert_eq!(warnings[0].days_left, -3);
         assert_eq!(warnings[0].due_by, release() - Duration::days(21));
@@ -146,10 +126,8 @@ mod tests {
     #[test]
     fn lead_times_are_configurable_per_domain() {
         let lead = LeadDays::from_fn(|d| if d == LifeDomain::Care { 30 } else { 0 });
-        let found: Vec<_> = warnings(release() - Duration::days(30), release(), &lead, &[])
-            .into_iter()
-            .map(|w| w.domain)
-            .collect();
+        let found: Vec<_> =
+            warnings(release() - Duration::days(30), release(), &lead, &[]).into_iter().map(|w| w.domain).collect();
         assert_eq!(found, [LifeDomain::Care]);
     }
 }

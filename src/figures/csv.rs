@@ -8,16 +8,8 @@ use crate::i18n::{Lang, t};
 
 /// One field, quoted when it must be, and never read as a formula by a spreadsheet.
 fn field(value: &str) -> String {
-    let value = if value.starts_with(['=', '+', '@']) {
-        format!("'{value}")
-    } else {
-        value.to_owned()
-    };
-    if value.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", value.replace('"', "\"\""))
-    } else {
-        value
-    }
+    let value = if value.starts_with(['=', '+', '@']) { format!("'{value}") } else { value.to_owned() };
+    if value.contains([',', '"', '\n', '\r']) { format!("\"{}\"", value.replace('"', "\"\"")) } else { value }
 }
 
 fn line(out: &mut String, fields: &[String]) {
@@ -37,17 +29,7 @@ pub fn render(chart: Chart, figures: &Figures, lang: Lang) -> String {
     let mut out = String::new();
     match chart {
         Chart::OnTime => {
-            line(
-                &mut out,
-                &[
-                    h("period"),
-                    h("domain_code"),
-                    h("domain"),
-                    h("judged"),
-                    h("on_time"),
-                    h("percent"),
-                ],
-            );
+            line(&mut out, &[h("period"), h("domain_code"), h("domain"), h("judged"), h("on_time"), h("percent")]);
             for row in figures.on_time.iter().chain(&figures.on_time_total) {
                 line(
                     &mut out,
@@ -65,36 +47,19 @@ pub fn render(chart: Chart, figures: &Figures, lang: Lang) -> String {
         Chart::EscalationAge => {
             line(&mut out, &[h("age_days"), h("escalations")]);
             for bucket in &figures.open_escalations_by_age {
-                line(
-                    &mut out,
-                    &[bucket.bucket.clone(), bucket.escalations.to_string()],
-                );
+                line(&mut out, &[bucket.bucket.clone(), bucket.escalations.to_string()]);
             }
         }
         Chart::DecisionTime => {
             line(&mut out, &[h("period"), h("decided"), h("median_days")]);
             for row in &figures.decision_time {
-                line(
-                    &mut out,
-                    &[
-                        row.period.clone(),
-                        row.decided.to_string(),
-                        opt(row.median_days),
-                    ],
-                );
+                line(&mut out, &[row.period.clone(), row.decided.to_string(), opt(row.median_days)]);
             }
         }
         Chart::Warnings => {
             line(&mut out, &[h("domain_code"), h("domain"), h("cases")]);
             for row in &figures.warnings_by_domain {
-                line(
-                    &mut out,
-                    &[
-                        row.domain.to_string(),
-                        domain(row.domain),
-                        row.cases.to_string(),
-                    ],
-                );
+                line(&mut out, &[row.domain.to_string(), domain(row.domain), row.cases.to_string()]);
             }
         }
     }

@@ -26,12 +26,7 @@ pub struct FiguresQuery {
 
 /// The figures over the cases `user` may see: every case, aggregated, for steering and admin;
 /// the cases on their list (and, for a coordinator, of the municipality) for everyone else.
-pub async fn for_user(
-    state: &AppState,
-    user: &UserPrincipal,
-    query: &FiguresQuery,
-    what: &str,
-) -> ApiResult<Figures> {
+pub async fn for_user(state: &AppState, user: &UserPrincipal, query: &FiguresQuery, what: &str) -> ApiResult<Figures> {
     let now = state.clock.now();
     let today = local_day(now);
     let period = query.period.unwrap_or_default();
@@ -40,10 +35,8 @@ pub async fn for_user(
         Period::Month => 11,
         Period::Quarter => 9,
     };
-    let default_from = period
-        .start(to)
-        .checked_sub_months(chrono::Months::new(back))
-        .expect("dates stay within chrono's range");
+    let default_from =
+        period.start(to).checked_sub_months(chrono::Months::new(back)).expect("dates stay within chrono's range");
     let from = validate::date("from", query.from.unwrap_or(default_from))?;
     if from > to {
         return Err(Invalid::new("from", "is after `to`").into());
@@ -53,24 +46,7 @@ pub async fn for_user(
     }
     let scope = access::escalation_scope(user);
     let data = state.store.figure_data(scope).await?;
-    state
-        .store
-        .record_audit(&user.principal().audit(
-            now,
-            "figures.read",
-            None,
-            None,
-            Some(what.to_owned()),
-        ))
-        .await?;
+    state.store.record_audit(&user.principal().audit(now, "figures.read", None, None, Some(what.to_owned()))).await?;
     let scope = if scope.is_none() { "all" } else { "own" };
-    Ok(compute(
-        now,
-        period,
-        from,
-        to,
-        &state.escalation.lead_days,
-        &data,
-        scope,
-    ))
+    Ok(compute(now, period, from, to, &state.escalation.lead_days, &data, scope))
 }

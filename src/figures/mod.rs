@@ -41,12 +41,7 @@ pub enum Chart {
 }
 
 impl Chart {
-    pub const ALL: [Chart; 4] = [
-        Chart::OnTime,
-        Chart::EscalationAge,
-        Chart::DecisionTime,
-        Chart::Warnings,
-    ];
+    pub const ALL: [Chart; 4] = [Chart::OnTime, Chart::EscalationAge, Chart::DecisionTime, Chart::Warnings];
 
     /// The name in URLs and translation keys: `on-time`, `escalation-age`, `decision-time`,
     /// `warnings`.
@@ -98,9 +93,7 @@ impl Period {
             Period::Month => 1,
             Period::Quarter => 3,
         };
-        start
-            .checked_add_months(chrono::Months::new(months))
-            .expect("dates stay within chrono's range")
+        start.checked_add_months(chrono::Months::new(months)).expect("dates stay within chrono's range")
     }
 
     /// The keys of every period from the one holding `from` to the one holding `to`.
@@ -174,13 +167,8 @@ pub struct Figures {
 }
 
 /// The age buckets, in days: (label, lowest, highest).
-pub const AGE_BUCKETS: [(&str, i64, i64); 5] = [
-    ("0-7", 0, 7),
-    ("8-14", 8, 14),
-    ("15-30", 15, 30),
-    ("31-60", 31, 60),
-    ("61+", 61, i64::MAX),
-];
+pub const AGE_BUCKETS: [(&str, i64, i64); 5] =
+    [("0-7", 0, 7), ("8-14", 8, 14), ("15-30", 15, 30), ("31-60", 31, 60), ("61+", 61, i64::MAX)];
 
 fn local_day(at: DateTime<Utc>) -> NaiveDate {
     crate::timezone::to_local(at).date_naive()
@@ -197,11 +185,7 @@ pub fn median(mut values: Vec<f64>) -> Option<f64> {
     }
     values.sort_by(f64::total_cmp);
     let mid = values.len() / 2;
-    Some(if values.len() % 2 == 1 {
-        values[mid]
-    } else {
-        (values[mid - 1] + values[mid]) / 2.0
-    })
+    Some(if values.len() % 2 == 1 { values[mid] } else { (values[mid - 1] + values[mid]) / 2.0 })
 }
 
 /// Computes the figures from `data` at `now`, for periods from `from` to `to`.
@@ -223,56 +207,35 @@ pub fn compute(
         .filter(|a| a.due_date >= from && a.due_date <= to)
         .filter(|a| a.status == ActionStatus::Done || a.due_date < today)
         .map(|a| {
-            let on_time = a.status == ActionStatus::Done
-                && a.completed_at
-                    .is_some_and(|done| local_day(done) <= a.due_date);
+            let on_time =
+                a.status == ActionStatus::Done && a.completed_at.is_some_and(|done| local_day(done) <= a.due_date);
             (period.key(a.due_date), a.domain, on_time)
         })
         .collect();
     let on_time_row = |period_key: &str, domain: LifeDomain, total: bool| {
-        let rows: Vec<_> = judged
-            .iter()
-            .filter(|(key, d, _)| *d == domain && (total || key == period_key))
-            .collect();
+        let rows: Vec<_> = judged.iter().filter(|(key, d, _)| *d == domain && (total || key == period_key)).collect();
         let judged = rows.len() as i64;
         let on_time = rows.iter().filter(|(_, _, ok)| *ok).count() as i64;
-        OnTime {
-            period: period_key.to_owned(),
-            domain,
-            judged,
-            on_time,
-            percent: percent(on_time, judged),
-        }
+        OnTime { period: period_key.to_owned(), domain, judged, on_time, percent: percent(on_time, judged) }
     };
     let on_time = keys
         .iter()
         .flat_map(|key| LifeDomain::ALL.iter().map(move |&d| (key, d)))
         .map(|(key, domain)| on_time_row(key, domain, false))
         .collect();
-    let on_time_total = LifeDomain::ALL
-        .iter()
-        .map(|&domain| on_time_row("total", domain, true))
-        .collect();
+    let on_time_total = LifeDomain::ALL.iter().map(|&domain| on_time_row("total", domain, true)).collect();
 
     let open_ages: Vec<i64> = data
         .escalations
         .iter()
-        .filter(|e| {
-            matches!(
-                e.status,
-                EscalationStatus::Open | EscalationStatus::UnderReview
-            )
-        })
+        .filter(|e| matches!(e.status, EscalationStatus::Open | EscalationStatus::UnderReview))
         .map(|e| (now - e.created_at).num_days())
         .collect();
     let open_escalations_by_age = AGE_BUCKETS
         .iter()
         .map(|&(label, low, high)| AgeBucket {
             bucket: label.to_owned(),
-            escalations: open_ages
-                .iter()
-                .filter(|&&age| age >= low && age <= high)
-                .count() as i64,
+            escalations: open_ages.iter().filter(|&&age| age >= low && age <= high).count() as i64,
         })
         .collect();
 
@@ -294,11 +257,7 @@ pub fn compute(
         })
         .collect();
 
-    let open_cases: Vec<_> = data
-        .cases
-        .iter()
-        .filter(|c| c.status == CaseStatus::Open)
-        .collect();
+    let open_cases: Vec<_> = data.cases.iter().filter(|c| c.status == CaseStatus::Open).collect();
     let mut warned = [0i64; 5];
     for case in &open_cases {
         let in_hand: Vec<LifeDomain> = data
@@ -313,11 +272,8 @@ pub fn compute(
             warned[index.expect("every domain is in ALL")] += 1;
         }
     }
-    let warnings_by_domain = LifeDomain::ALL
-        .iter()
-        .zip(warned)
-        .map(|(&domain, cases)| DomainWarnings { domain, cases })
-        .collect();
+    let warnings_by_domain =
+        LifeDomain::ALL.iter().zip(warned).map(|(&domain, cases)| DomainWarnings { domain, cases }).collect();
 
     Figures {
         generated_at: now,

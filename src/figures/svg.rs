@@ -27,11 +27,7 @@ pub struct Bar {
 
 /// A number as the language writes it: `4,5` in Dutch, `4.5` in English; whole numbers bare.
 pub fn number(lang: Lang, value: f64) -> String {
-    let text = if value.fract() == 0.0 {
-        format!("{value:.0}")
-    } else {
-        format!("{value:.1}")
-    };
+    let text = if value.fract() == 0.0 { format!("{value:.0}") } else { format!("{value:.1}") };
     match lang {
         Lang::Nl => text.replace('.', ","),
         Lang::En => text,
@@ -104,22 +100,11 @@ pub fn render(chart: Chart, figures: &Figures, lang: Lang) -> String {
         Chart::OnTime | Chart::DecisionTime => t(lang, "figures.range")
             .replace("{from}", &figures.from.format("%d-%m-%Y").to_string())
             .replace("{to}", &figures.to.format("%d-%m-%Y").to_string()),
-        Chart::EscalationAge | Chart::Warnings => t(lang, "figures.as_of").replace(
-            "{date}",
-            &crate::timezone::to_local(figures.generated_at)
-                .format("%d-%m-%Y")
-                .to_string(),
-        ),
+        Chart::EscalationAge | Chart::Warnings => t(lang, "figures.as_of")
+            .replace("{date}", &crate::timezone::to_local(figures.generated_at).format("%d-%m-%Y").to_string()),
     };
-    let values: Vec<String> = bars
-        .iter()
-        .map(|b| format!("{}: {}", b.label, b.text))
-        .collect();
-    let desc = format!(
-        "{} {range}. {}.",
-        t(lang, &format!("{key}.desc")),
-        values.join("; ")
-    );
+    let values: Vec<String> = bars.iter().map(|b| format!("{}: {}", b.label, b.text)).collect();
+    let desc = format!("{} {range}. {}.", t(lang, &format!("{key}.desc")), values.join("; "));
     let id = format!("figure-{}", chart.slug());
     let height = TOP + ROW * bars.len() as u32 + 16;
     let mut svg = String::new();
@@ -145,11 +130,7 @@ pub fn render(chart: Chart, figures: &Figures, lang: Lang) -> String {
     );
     for (row, bar) in bars.iter().enumerate() {
         let y = TOP + ROW * row as u32;
-        let width = if max > 0.0 {
-            (bar.value / max * BAR_WIDTH).max(0.0)
-        } else {
-            0.0
-        };
+        let width = if max > 0.0 { (bar.value / max * BAR_WIDTH).max(0.0) } else { 0.0 };
         let _ = write!(
             svg,
             "<g><text x=\"{}\" y=\"{}\" text-anchor=\"end\" fill=\"{TEXT}\">{}</text>\
@@ -179,15 +160,7 @@ mod tests {
 
     fn empty() -> Figures {
         let day = NaiveDate::from_ymd_opt(2026, 3, 1).unwrap();
-        compute(
-            Utc::now(),
-            Period::Month,
-            day,
-            day,
-            &LeadDays::default(),
-            &FigureData::default(),
-            "all",
-        )
+        compute(Utc::now(), Period::Month, day, day, &LeadDays::default(), &FigureData::default(), "all")
     }
 
     #[test]
@@ -209,10 +182,7 @@ mod tests {
             for bar in bars {
                 assert!(svg.contains(&escape(&bar.label)) && svg.contains(&escape(&bar.text)));
             }
-            assert!(
-                !svg.contains("figures."),
-                "a translation key leaked into {svg}"
-            );
+            assert!(!svg.contains("figures."), "a translation key leaked into {svg}");
         }
     }
 

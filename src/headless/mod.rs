@@ -12,9 +12,7 @@ mod sender;
 pub mod stats;
 
 use crate::sfu::{ClientSubscriber, Sfu, SfuConfig};
-use crate::signalling::protocol::{
-    Candidate, ClientMessage, Participant as Member, Pc, ServerMessage, VERSION,
-};
+use crate::signalling::protocol::{Candidate, ClientMessage, Participant as Member, Pc, ServerMessage, VERSION};
 use futures_util::{SinkExt, StreamExt};
 use sender::{Publisher, SentCounters};
 use stats::Received;
@@ -78,17 +76,8 @@ impl Participant {
         request.headers_mut().insert("authorization", bearer);
         let (mut socket, _) = tokio_tungstenite::connect_async(request).await?;
         let connected_at = Instant::now();
-        let join = ClientMessage::Join {
-            v: VERSION,
-            meeting_id: config.meeting_id,
-        };
-        socket
-            .send(Message::Text(
-                serde_json::to_string(&join)
-                    .expect("messages serialise")
-                    .into(),
-            ))
-            .await?;
+        let join = ClientMessage::Join { v: VERSION, meeting_id: config.meeting_id };
+        socket.send(Message::Text(serde_json::to_string(&join).expect("messages serialise").into())).await?;
         let text = loop {
             let frame = tokio::time::timeout(Duration::from_secs(10), socket.next())
                 .await
@@ -129,15 +118,7 @@ impl Participant {
             subscriber: None,
         };
         let task = tokio::spawn(driver.run(socket, outbox));
-        Ok(Participant {
-            id: you.id,
-            connected_at,
-            inbox,
-            outgoing,
-            received,
-            sent,
-            task,
-        })
+        Ok(Participant { id: you.id, connected_at, inbox, outgoing, received, sent, task })
     }
 
     /// Sends a message to the server.
@@ -199,9 +180,7 @@ struct Driver {
 impl Driver {
     async fn run(
         mut self,
-        mut socket: tokio_tungstenite::WebSocketStream<
-            tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>,
-        >,
+        mut socket: tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>,
         mut outbox: mpsc::UnboundedReceiver<ClientMessage>,
     ) {
         loop {
@@ -245,10 +224,8 @@ impl Driver {
                 if self.subscriber.is_none() {
                     let candidates = self.outgoing.clone();
                     let on_candidate = Box::new(move |candidate: Candidate| {
-                        let _ = candidates.send(ClientMessage::IceCandidate {
-                            pc: Pc::Subscribe,
-                            candidate: Some(candidate),
-                        });
+                        let _ = candidates
+                            .send(ClientMessage::IceCandidate { pc: Pc::Subscribe, candidate: Some(candidate) });
                     });
                     let received = self.received.clone();
                     let on_payload = Arc::new(move |payload: &[u8]| received.record(payload));
@@ -262,9 +239,7 @@ impl Driver {
                 if let Some(subscriber) = &self.subscriber {
                     match subscriber.answer(sdp.clone()).await {
                         Ok(answer) => {
-                            let _ = self
-                                .outgoing
-                                .send(ClientMessage::SubscribeAnswer { sdp: answer });
+                            let _ = self.outgoing.send(ClientMessage::SubscribeAnswer { sdp: answer });
                         }
                         Err(e) => {
                             tracing::warn!(error = %e, "headless: cannot answer a subscribe offer")
@@ -272,10 +247,7 @@ impl Driver {
                     }
                 }
             }
-            ServerMessage::IceCandidate {
-                pc,
-                candidate: Some(candidate),
-            } => match pc {
+            ServerMessage::IceCandidate { pc, candidate: Some(candidate) } => match pc {
                 Pc::Publish => {
                     if let Some(publisher) = &self.publisher {
                         publisher.add_candidate(candidate.clone()).await;

@@ -22,10 +22,7 @@ pub struct Stamp {
 }
 
 fn filler(seq: u32, index: usize, video: bool) -> u8 {
-    (seq as usize)
-        .wrapping_mul(31)
-        .wrapping_add(index.wrapping_mul(7))
-        .wrapping_add(video as usize) as u8
+    (seq as usize).wrapping_mul(31).wrapping_add(index.wrapping_mul(7)).wrapping_add(video as usize) as u8
 }
 
 /// A payload of `len` bytes (at least [`HEADER_LEN`]).
@@ -55,19 +52,14 @@ pub fn decode(payload: &[u8]) -> Option<Stamp> {
         sent_ns: u64::from_be_bytes(payload[20..28].try_into().ok()?),
         seq: u32::from_be_bytes(payload[28..32].try_into().ok()?),
     };
-    let intact = payload[HEADER_LEN..]
-        .iter()
-        .enumerate()
-        .all(|(i, &b)| b == filler(stamp.seq, HEADER_LEN + i, stamp.video));
+    let intact =
+        payload[HEADER_LEN..].iter().enumerate().all(|(i, &b)| b == filler(stamp.seq, HEADER_LEN + i, stamp.video));
     intact.then_some(stamp)
 }
 
 /// Nanoseconds since the Unix epoch.
 pub fn now_ns() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_nanos() as u64)
-        .unwrap_or(0)
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos() as u64).unwrap_or(0)
 }
 
 #[cfg(test)]
@@ -76,13 +68,7 @@ mod tests {
 
     #[test]
     fn a_payload_round_trips_and_any_changed_byte_is_noticed() {
-        let stamp = Stamp {
-            sender: Uuid::new_v4(),
-            video: true,
-            keyframe: true,
-            seq: 4711,
-            sent_ns: 123,
-        };
+        let stamp = Stamp { sender: Uuid::new_v4(), video: true, keyframe: true, seq: 4711, sent_ns: 123 };
         let mut payload = encode(stamp, 1100);
         assert_eq!(payload.len(), 1100);
         assert_eq!(decode(&payload), Some(stamp));

@@ -62,15 +62,9 @@ impl Publisher {
     ) -> Result<Publisher, String> {
         let candidates = outgoing.clone();
         let on_candidate = Box::new(move |candidate| {
-            let _ = candidates.send(ClientMessage::IceCandidate {
-                pc: Pc::Publish,
-                candidate: Some(candidate),
-            });
+            let _ = candidates.send(ClientMessage::IceCandidate { pc: Pc::Publish, candidate: Some(candidate) });
         });
-        let (client, offer) = sfu
-            .client_publisher(&me.to_string(), on_candidate)
-            .await
-            .map_err(|e| e.to_string())?;
+        let (client, offer) = sfu.client_publisher(&me.to_string(), on_candidate).await.map_err(|e| e.to_string())?;
         let client = Arc::new(client);
         let _ = outgoing.send(ClientMessage::PublishOffer { sdp: offer });
         let loops = vec![
@@ -104,25 +98,9 @@ async fn audio(client: Arc<ClientPublisher>, me: Uuid, plan: MediaPlan, sent: Ar
     let (mut seq, mut timestamp) = (rand::random::<u16>(), rand::random::<u32>());
     for n in 0u32.. {
         tick.tick().await;
-        let stamp = Stamp {
-            sender: me,
-            video: false,
-            keyframe: false,
-            seq: n,
-            sent_ns: payload::now_ns(),
-        };
+        let stamp = Stamp { sender: me, video: false, keyframe: false, seq: n, sent_ns: payload::now_ns() };
         let data = payload::encode(stamp, plan.audio_packet_bytes).into();
-        match client
-            .send(
-                MediaKind::Audio,
-                seq,
-                timestamp,
-                n == 0,
-                data,
-                plan.audio_level,
-            )
-            .await
-        {
+        match client.send(MediaKind::Audio, seq, timestamp, n == 0, data, plan.audio_level).await {
             Ok(()) => sent.audio.fetch_add(1, Ordering::Relaxed),
             Err(_) => sent.errors.fetch_add(1, Ordering::Relaxed),
         };
@@ -146,33 +124,17 @@ async fn video(client: Arc<ClientPublisher>, me: Uuid, plan: MediaPlan, sent: Ar
         tick.tick().await;
         let requests = client.keyframe_requests();
         sent.keyframe_requests.store(requests, Ordering::Relaxed);
-        let keyframe = last_keyframe.is_none_or(|at| at.elapsed() >= plan.keyframe_interval)
-            || requests > requests_seen;
+        let keyframe =
+            last_keyframe.is_none_or(|at| at.elapsed() >= plan.keyframe_interval) || requests > requests_seen;
         if keyframe {
             requests_seen = requests;
             last_keyframe = Some(Instant::now());
             sent.keyframes.fetch_add(1, Ordering::Relaxed);
         }
         for i in 0..per_frame {
-            let stamp = Stamp {
-                sender: me,
-                video: true,
-                keyframe,
-                seq: n,
-                sent_ns: payload::now_ns(),
-            };
+            let stamp = Stamp { sender: me, video: true, keyframe, seq: n, sent_ns: payload::now_ns() };
             let data = payload::encode(stamp, plan.video_packet_bytes).into();
-            match client
-                .send(
-                    MediaKind::Video,
-                    seq,
-                    timestamp,
-                    i + 1 == per_frame,
-                    data,
-                    127,
-                )
-                .await
-            {
+            match client.send(MediaKind::Video, seq, timestamp, i + 1 == per_frame, data, 127).await {
                 Ok(()) => sent.video.fetch_add(1, Ordering::Relaxed),
                 Err(_) => sent.errors.fetch_add(1, Ordering::Relaxed),
             };

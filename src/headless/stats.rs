@@ -27,9 +27,7 @@ impl StreamStats {
     /// Packets missing between the first and the last one received.
     pub fn lost(&self) -> u64 {
         match (self.first_seq, self.last_seq) {
-            (Some(first), Some(last)) => {
-                (u64::from(last - first) + 1).saturating_sub(self.seen.len() as u64)
-            }
+            (Some(first), Some(last)) => (u64::from(last - first) + 1).saturating_sub(self.seen.len() as u64),
             _ => 0,
         }
     }
@@ -50,24 +48,13 @@ pub struct Received {
 impl Received {
     /// Records one packet's payload.
     pub fn record(&self, payload: &[u8]) {
-        let Some(Stamp {
-            sender,
-            video,
-            keyframe,
-            seq,
-            sent_ns,
-        }) = payload::decode(payload)
-        else {
-            self.corrupt
-                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let Some(Stamp { sender, video, keyframe, seq, sent_ns }) = payload::decode(payload) else {
+            self.corrupt.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             return;
         };
         let delay_us = payload::now_ns().saturating_sub(sent_ns) / 1_000;
         let now = Instant::now();
-        let mut streams = self
-            .streams
-            .lock()
-            .expect("the stats lock is never held across a panic");
+        let mut streams = self.streams.lock().expect("the stats lock is never held across a panic");
         let stream = streams.entry((sender, video)).or_default();
         stream.packets += 1;
         stream.bytes += payload.len() as u64;
@@ -82,18 +69,12 @@ impl Received {
         }
         stream.first_seq = Some(stream.first_seq.map_or(seq, |f| f.min(seq)));
         stream.last_seq = Some(stream.last_seq.map_or(seq, |l| l.max(seq)));
-        stream
-            .delays_us
-            .push(delay_us.min(u64::from(u32::MAX)) as u32);
+        stream.delays_us.push(delay_us.min(u64::from(u32::MAX)) as u32);
     }
 
     /// A copy of one stream's figures.
     pub fn stream(&self, sender: Uuid, video: bool) -> Option<StreamStats> {
-        self.streams
-            .lock()
-            .expect("the stats lock is never held across a panic")
-            .get(&(sender, video))
-            .cloned()
+        self.streams.lock().expect("the stats lock is never held across a panic").get(&(sender, video)).cloned()
     }
 
     /// Every stream's figures.
@@ -108,10 +89,7 @@ impl Received {
 
     /// Forgets everything received so far (to measure a window).
     pub fn reset(&self) {
-        self.streams
-            .lock()
-            .expect("the stats lock is never held across a panic")
-            .clear();
+        self.streams.lock().expect("the stats lock is never held across a panic").clear();
         self.corrupt.store(0, std::sync::atomic::Ordering::Relaxed);
     }
 }

@@ -27,10 +27,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 /// Every account.
 #[utoipa::path(get, path = "/api/admin/users", tag = "admin",
     responses((status = 200, body = Vec<User>), (status = 403, body = ErrorBody)))]
-async fn list_users(
-    State(state): State<AppState>,
-    CurrentUser(user): CurrentUser,
-) -> ApiResult<Json<Vec<User>>> {
+async fn list_users(State(state): State<AppState>, CurrentUser(user): CurrentUser) -> ApiResult<Json<Vec<User>>> {
     Ok(Json(accounts::all_users(&state, &user).await?))
 }
 
@@ -42,10 +39,7 @@ async fn create_user(
     CurrentUser(user): CurrentUser,
     Json(input): Json<CreateUser>,
 ) -> ApiResult<(StatusCode, Json<AccountWithPassword>)> {
-    Ok((
-        StatusCode::CREATED,
-        Json(accounts::create_user(&state, &user, input).await?),
-    ))
+    Ok((StatusCode::CREATED, Json(accounts::create_user(&state, &user, input).await?)))
 }
 
 /// Change an account: name, role, organisation, active, or a new one-time password.
@@ -68,10 +62,7 @@ async fn create_organisation(
     CurrentUser(user): CurrentUser,
     Json(input): Json<CreateOrganisation>,
 ) -> ApiResult<(StatusCode, Json<Organisation>)> {
-    Ok((
-        StatusCode::CREATED,
-        Json(accounts::create_organisation(&state, &user, input).await?),
-    ))
+    Ok((StatusCode::CREATED, Json(accounts::create_organisation(&state, &user, input).await?)))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -91,19 +82,10 @@ async fn audit(
     Query(query): Query<AuditQuery>,
 ) -> ApiResult<Json<Vec<AuditEvent>>> {
     if user.role() != Role::Admin {
-        return Err(ApiError::Forbidden(
-            "only the administrator reads the whole audit trail",
-        ));
+        return Err(ApiError::Forbidden("only the administrator reads the whole audit trail"));
     }
     let limit = query.limit.unwrap_or(200).clamp(1, 1000);
     let now = state.clock.now();
-    state
-        .store
-        .record_audit(
-            &user
-                .principal()
-                .audit(now, "audit.read_all", None, None, None),
-        )
-        .await?;
+    state.store.record_audit(&user.principal().audit(now, "audit.read_all", None, None, None)).await?;
     Ok(Json(state.store.all_audit(query.before, limit).await?))
 }

@@ -44,10 +44,7 @@ async fn create_case(
     CurrentUser(user): CurrentUser,
     Json(input): Json<CreateCase>,
 ) -> ApiResult<(StatusCode, Json<Case>)> {
-    Ok((
-        StatusCode::CREATED,
-        Json(cases::create(&state, &user, input).await?),
-    ))
+    Ok((StatusCode::CREATED, Json(cases::create(&state, &user, input).await?)))
 }
 
 /// A case with its members, conferences and actions. 404 for anyone not on it.
@@ -70,10 +67,7 @@ async fn add_member(
     Path(id): Path<Uuid>,
     Json(input): Json<AddMember>,
 ) -> ApiResult<(StatusCode, Json<CaseMember>)> {
-    Ok((
-        StatusCode::CREATED,
-        Json(cases::add_member(&state, &user, id, input).await?),
-    ))
+    Ok((StatusCode::CREATED, Json(cases::add_member(&state, &user, id, input).await?)))
 }
 
 /// Take an entry off the need-to-know list.
@@ -98,10 +92,7 @@ async fn schedule_meeting(
     Path(id): Path<Uuid>,
     Json(input): Json<ScheduleMeeting>,
 ) -> ApiResult<(StatusCode, Json<Meeting>)> {
-    Ok((
-        StatusCode::CREATED,
-        Json(meetings::schedule(&state, &user, id, input).await?),
-    ))
+    Ok((StatusCode::CREATED, Json(meetings::schedule(&state, &user, id, input).await?)))
 }
 
 /// The actions of the case.
@@ -125,10 +116,7 @@ async fn create_action(
     Path(id): Path<Uuid>,
     Json(input): Json<CreateAction>,
 ) -> ApiResult<(StatusCode, Json<Action>)> {
-    Ok((
-        StatusCode::CREATED,
-        Json(actions::create(&state, &user, id, input).await?),
-    ))
+    Ok((StatusCode::CREATED, Json(actions::create(&state, &user, id, input).await?)))
 }
 
 /// The audit trail of the case (coordinator, admin).

@@ -15,18 +15,13 @@ use utoipa_axum::routes;
 use uuid::Uuid;
 
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .routes(routes!(organisations))
-        .routes(routes!(users))
+    OpenApiRouter::new().routes(routes!(organisations)).routes(routes!(users))
 }
 
 /// All organisations.
 #[utoipa::path(get, path = "/api/organisations", tag = "directory",
     responses((status = 200, body = Vec<Organisation>), (status = 401, body = ErrorBody)))]
-async fn organisations(
-    State(state): State<AppState>,
-    _: CurrentUser,
-) -> ApiResult<Json<Vec<Organisation>>> {
+async fn organisations(State(state): State<AppState>, _: CurrentUser) -> ApiResult<Json<Vec<Organisation>>> {
     Ok(Json(state.store.organisations().await?))
 }
 
@@ -44,7 +39,5 @@ async fn users(
     _: CurrentUser,
     Query(query): Query<UsersQuery>,
 ) -> ApiResult<Json<Vec<DirectoryEntry>>> {
-    Ok(Json(
-        accounts::directory(&state, query.organisation_id).await?,
-    ))
+    Ok(Json(accounts::directory(&state, query.organisation_id).await?))
 }

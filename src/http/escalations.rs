@@ -6,9 +6,7 @@ use crate::app::AppState;
 use crate::auth::CurrentUser;
 use crate::error::{ApiResult, ErrorBody};
 use crate::escalation::engine::RunReport;
-use crate::escalation::queue::{
-    self, DecisionInput, EscalationDetail, ManualEscalation, QueueFilter,
-};
+use crate::escalation::queue::{self, DecisionInput, EscalationDetail, ManualEscalation, QueueFilter};
 use crate::storage::escalations::{Escalation, Step};
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -98,19 +96,13 @@ async fn escalate_action(
     Path(id): Path<Uuid>,
     Json(input): Json<ManualEscalation>,
 ) -> ApiResult<(StatusCode, Json<Escalation>)> {
-    Ok((
-        StatusCode::CREATED,
-        Json(queue::escalate_by_hand(&state, &user, id, input).await?),
-    ))
+    Ok((StatusCode::CREATED, Json(queue::escalate_by_hand(&state, &user, id, input).await?)))
 }
 
 /// Run the escalation engine now (steering group, administrator). Idempotent: what a rule
 /// opened before is not opened again.
 #[utoipa::path(post, path = "/api/admin/escalations/run", tag = "escalations",
     responses((status = 200, body = RunReport), (status = 403, body = ErrorBody)))]
-async fn run_engine(
-    State(state): State<AppState>,
-    CurrentUser(user): CurrentUser,
-) -> ApiResult<Json<RunReport>> {
+async fn run_engine(State(state): State<AppState>, CurrentUser(user): CurrentUser) -> ApiResult<Json<RunReport>> {
     Ok(Json(queue::run(&state, &user).await?))
 }

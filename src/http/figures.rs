@@ -12,9 +12,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .routes(routes!(dashboard))
-        .routes(routes!(chart))
+    OpenApiRouter::new().routes(routes!(dashboard)).routes(routes!(chart))
 }
 
 /// The figures over the cases the caller may see (steering and admin: all, aggregated).
@@ -25,9 +23,7 @@ async fn dashboard(
     CurrentUser(user): CurrentUser,
     Query(query): Query<FiguresQuery>,
 ) -> ApiResult<Json<Figures>> {
-    Ok(Json(
-        figures::for_user(&state, &user, &query, "json").await?,
-    ))
+    Ok(Json(figures::for_user(&state, &user, &query, "json").await?))
 }
 
 /// One chart: `on-time`, `escalation-age`, `decision-time` or `warnings`, as `.svg` (an
@@ -50,24 +46,16 @@ async fn chart(
     let lang = query.lang.unwrap_or_default();
     let figures = figures::for_user(&state, &user, &query, &file).await?;
     Ok(match format {
-        "svg" => (
-            [(
-                header::CONTENT_TYPE,
-                "image/svg+xml; charset=utf-8".to_owned(),
-            )],
-            svg::render(chart, &figures, lang),
-        )
-            .into_response(),
+        "svg" => {
+            ([(header::CONTENT_TYPE, "image/svg+xml; charset=utf-8".to_owned())], svg::render(chart, &figures, lang))
+                .into_response()
+        }
         _ => (
             [
                 (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
                 (
                     header::CONTENT_DISPOSITION,
-                    format!(
-                        "attachment; filename=\"ketentafel-{}-{}.csv\"",
-                        chart.slug(),
-                        figures.to
-                    ),
+                    format!("attachment; filename=\"ketentafel-{}-{}.csv\"", chart.slug(), figures.to),
                 ),
             ],
             csv::render(chart, &figures, lang),

@@ -15,16 +15,11 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .routes(routes!(preview))
-        .routes(routes!(accept))
+    OpenApiRouter::new().routes(routes!(preview)).routes(routes!(accept))
 }
 
 fn limit(state: &AppState, peer: SocketAddr) -> ApiResult<()> {
-    if state
-        .invite_limiter
-        .attempt(&peer.ip().to_string(), state.clock.now())
-    {
+    if state.invite_limiter.attempt(&peer.ip().to_string(), state.clock.now()) {
         Ok(())
     } else {
         Err(ApiError::TooManyRequests)
@@ -59,11 +54,7 @@ async fn accept(
     limit(&state, peer)?;
     let caller = extensions.get::<Principal>();
     let (accepted, issued) = invites::accept(&state, caller, &token, input).await?;
-    let cookie = issued.map(|issued| {
-        (
-            SET_COOKIE,
-            session::cookie(&issued, state.clock.now(), state.settings.secure_cookies),
-        )
-    });
+    let cookie =
+        issued.map(|issued| (SET_COOKIE, session::cookie(&issued, state.clock.now(), state.settings.secure_cookies)));
     Ok((AppendHeaders(cookie), Json(accepted)))
 }

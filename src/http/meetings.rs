@@ -55,9 +55,7 @@ async fn write_domain(
     Path((id, domain)): Path<(Uuid, LifeDomain)>,
     Json(input): Json<WriteDomain>,
 ) -> ApiResult<Json<DomainEntry>> {
-    Ok(Json(
-        meetings::write_domain(&state, &user, id, domain, input).await?,
-    ))
+    Ok(Json(meetings::write_domain(&state, &user, id, domain, input).await?))
 }
 
 /// Finalise the minutes (chair only). Afterwards every write to them gets 409.
@@ -93,10 +91,7 @@ async fn minutes(
             (CONTENT_TYPE, "text/html; charset=utf-8"),
             (CACHE_CONTROL, "no-store"),
             // A self-contained document: its own inline styles, nothing else.
-            (
-                CONTENT_SECURITY_POLICY,
-                "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'self'",
-            ),
+            (CONTENT_SECURITY_POLICY, "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'self'"),
         ],
         html,
     ))
@@ -134,10 +129,7 @@ async fn create_invite(
     Path(id): Path<Uuid>,
     Json(input): Json<CreateInvite>,
 ) -> ApiResult<(StatusCode, Json<CreatedInvite>)> {
-    Ok((
-        StatusCode::CREATED,
-        Json(invites::create(&state, &user, id, input).await?),
-    ))
+    Ok((StatusCode::CREATED, Json(invites::create(&state, &user, id, input).await?)))
 }
 
 /// Withdraw an invite (chair only); its holder is out.

@@ -83,65 +83,37 @@ pub fn router(state: AppState) -> Router {
         .merge(api)
         .route(
             "/api/openapi.json",
-            get(move || async move {
-                (
-                    [(header::CONTENT_TYPE, "application/json")],
-                    (*openapi).clone(),
-                )
-            }),
+            get(move || async move { ([(header::CONTENT_TYPE, "application/json")], (*openapi).clone()) }),
         )
         .route("/api/{*rest}", any(|| async { ApiError::NotFound }))
         .route("/healthz", get(healthz))
         .route("/ws", get(crate::signalling::ws::upgrade))
         .fallback(web::serve)
-        .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            auth::session::resolve,
-        ))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), auth::session::resolve))
         .layer(DefaultBodyLimit::max(state.settings.max_body_bytes))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::X_CONTENT_TYPE_OPTIONS,
             HeaderValue::from_static("nosniff"),
         ))
-        .layer(SetResponseHeaderLayer::if_not_present(
-            header::X_FRAME_OPTIONS,
-            HeaderValue::from_static("SAMEORIGIN"),
-        ))
+        .layer(SetResponseHeaderLayer::if_not_present(header::X_FRAME_OPTIONS, HeaderValue::from_static("SAMEORIGIN")))
         // Invite links carry their token in the path: never pass it on as a referrer.
-        .layer(SetResponseHeaderLayer::if_not_present(
-            header::REFERRER_POLICY,
-            HeaderValue::from_static("no-referrer"),
-        ))
-        .layer(CatchPanicLayer::custom(|_| {
-            ApiError::internal("a request handler panicked").into_response()
+        .layer(SetResponseHeaderLayer::if_not_present(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer")))
+        .layer(CatchPanicLayer::custom(|_| ApiError::internal("a request handler panicked").into_response()))
+        .layer(TraceLayer::new_for_http().make_span_with(|request: &Request| {
+            // The matched route, never the raw path: invite tokens travel in paths.
+            let route = request.extensions().get::<MatchedPath>().map(MatchedPath::as_str).unwrap_or("(static)");
+            tracing::info_span!("request", method = %request.method(), route)
         }))
-        .layer(
-            TraceLayer::new_for_http().make_span_with(|request: &Request| {
-                // The matched route, never the raw path: invite tokens travel in paths.
-                let route = request
-                    .extensions()
-                    .get::<MatchedPath>()
-                    .map(MatchedPath::as_str)
-                    .unwrap_or("(static)");
-                tracing::info_span!("request", method = %request.method(), route)
-            }),
-        )
         .with_state(state)
 }
 
 /// Liveness and database reachability.
 async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
     match state.store.ping().await {
-        Ok(()) => (
-            StatusCode::OK,
-            axum::Json(serde_json::json!({ "status": "ok" })),
-        ),
+        Ok(()) => (StatusCode::OK, axum::Json(serde_json::json!({ "status": "ok" }))),
         Err(e) => {
             tracing::error!(error = %e, "health check: database unreachable");
-            (
-                StatusCode::SERVICE_UNAVAILABLE,
-                axum::Json(serde_json::json!({ "status": "database unreachable" })),
-            )
+            (StatusCode::SERVICE_UNAVAILABLE, axum::Json(serde_json::json!({ "status": "database unreachable" })))
         }
     }
 }

@@ -41,18 +41,13 @@ async fn list(
     CurrentUser(user): CurrentUser,
     Query(query): Query<ListQuery>,
 ) -> ApiResult<Json<Vec<Notification>>> {
-    Ok(Json(
-        notifications::list(&state, &user, query.unread, query.limit).await?,
-    ))
+    Ok(Json(notifications::list(&state, &user, query.unread, query.limit).await?))
 }
 
 /// How many notifications the caller has not read (the bell).
 #[utoipa::path(get, path = "/api/notifications/unread-count", tag = "notifications",
     responses((status = 200, body = UnreadCount), (status = 401, body = ErrorBody)))]
-async fn unread_count(
-    State(state): State<AppState>,
-    CurrentUser(user): CurrentUser,
-) -> ApiResult<Json<UnreadCount>> {
+async fn unread_count(State(state): State<AppState>, CurrentUser(user): CurrentUser) -> ApiResult<Json<UnreadCount>> {
     Ok(Json(notifications::unread(&state, &user).await?))
 }
 
@@ -71,9 +66,6 @@ async fn mark_read(
 /// Mark all of the caller's notifications read.
 #[utoipa::path(post, path = "/api/notifications/read-all", tag = "notifications",
     responses((status = 200, body = UnreadCount), (status = 401, body = ErrorBody)))]
-async fn mark_all_read(
-    State(state): State<AppState>,
-    CurrentUser(user): CurrentUser,
-) -> ApiResult<Json<UnreadCount>> {
+async fn mark_all_read(State(state): State<AppState>, CurrentUser(user): CurrentUser) -> ApiResult<Json<UnreadCount>> {
     Ok(Json(notifications::mark_all_read(&state, &user).await?))
 }

@@ -34,10 +34,7 @@ async fn create(
     CurrentUser(user): CurrentUser,
     Json(input): Json<CreateObstacle>,
 ) -> ApiResult<(StatusCode, Json<Obstacle>)> {
-    Ok((
-        StatusCode::CREATED,
-        Json(obstacles::create(&state, &user, input).await?),
-    ))
+    Ok((StatusCode::CREATED, Json(obstacles::create(&state, &user, input).await?)))
 }
 
 /// An obstacle with the linked escalations the caller may see.

@@ -19,10 +19,7 @@ use utoipa_axum::routes;
 use uuid::Uuid;
 
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .routes(routes!(login, logout))
-        .routes(routes!(me))
-        .routes(routes!(change_password))
+    OpenApiRouter::new().routes(routes!(login, logout)).routes(routes!(me)).routes(routes!(change_password))
 }
 
 /// Log in with e-mail and password. Sets the session cookie and returns the token for API
@@ -42,18 +39,9 @@ async fn login(
 /// Log out: the session ends at once, everywhere the token was used.
 #[utoipa::path(delete, path = "/api/session", tag = "session",
     responses((status = 204), (status = 401, body = ErrorBody)))]
-async fn logout(
-    State(state): State<AppState>,
-    principal: Principal,
-) -> ApiResult<impl IntoResponse> {
+async fn logout(State(state): State<AppState>, principal: Principal) -> ApiResult<impl IntoResponse> {
     accounts::logout(&state, &principal).await?;
-    Ok((
-        StatusCode::NO_CONTENT,
-        AppendHeaders([(
-            SET_COOKIE,
-            session::clear_cookie(state.settings.secure_cookies),
-        )]),
-    ))
+    Ok((StatusCode::NO_CONTENT, AppendHeaders([(SET_COOKIE, session::clear_cookie(state.settings.secure_cookies))])))
 }
 
 /// Who the caller is: an account, or the holder of an invite.

@@ -89,26 +89,18 @@ pub async fn create(
         return Err(ApiError::Forbidden("only the chair invites"));
     }
     if meeting.finalised_at.is_some() {
-        return Err(ApiError::conflict(
-            "minutes_finalised",
-            "this conference is closed",
-        ));
+        return Err(ApiError::conflict("minutes_finalised", "this conference is closed"));
     }
     let (user_id, name, organisation_name) = match input.kind {
         InviteKind::Member => {
-            let user_id = input
-                .user_id
-                .ok_or_else(|| Invalid::new("user_id", "a member invite names the account"))?;
+            let user_id = input.user_id.ok_or_else(|| Invalid::new("user_id", "a member invite names the account"))?;
             let invitee = state
                 .store
                 .user(user_id)
                 .await?
                 .filter(|u| u.active)
                 .ok_or_else(|| Invalid::new("user_id", "no such active account"))?;
-            let invitee = UserPrincipal {
-                session_id: Uuid::nil(),
-                user: invitee,
-            };
+            let invitee = UserPrincipal { session_id: Uuid::nil(), user: invitee };
             let sees_case = state
                 .store
                 .case_with_membership(case.id, access::viewer(&invitee))
@@ -116,25 +108,14 @@ pub async fn create(
                 .and_then(|(case, member)| access::case_rights(&invitee, &case, member))
                 .is_some();
             if !sees_case {
-                return Err(Invalid::new(
-                    "user_id",
-                    "put this person on the case first (need-to-know)",
-                )
-                .into());
+                return Err(Invalid::new("user_id", "put this person on the case first (need-to-know)").into());
             }
-            (
-                Some(user_id),
-                invitee.user.name.clone(),
-                Some(invitee.user.organisation_name.clone()),
-            )
+            (Some(user_id), invitee.user.name.clone(), Some(invitee.user.organisation_name.clone()))
         }
         InviteKind::Guest => {
             let name = validate::required_text("name", input.name.as_deref().unwrap_or(""), 120)?;
-            let organisation = validate::required_text(
-                "organisation",
-                input.organisation.as_deref().unwrap_or(""),
-                120,
-            )?;
+            let organisation =
+                validate::required_text("organisation", input.organisation.as_deref().unwrap_or(""), 120)?;
             (None, name, Some(organisation))
         }
         InviteKind::Client => {
@@ -159,20 +140,11 @@ pub async fn create(
         expires_at,
     };
     let id = Uuid::now_v7();
-    let audit = user.principal().audit(
-        now,
-        "invite.create",
-        Some(case.id),
-        Some(("invite", id)),
-        Some(input.kind.to_string()),
-    );
+    let audit =
+        user.principal().audit(now, "invite.create", Some(case.id), Some(("invite", id)), Some(input.kind.to_string()));
     let invite = state.store.insert_invite(&new, now, &audit).await?;
     let url = format!("{}/join/{token}", state.settings.public_url);
-    Ok(CreatedInvite {
-        invite,
-        url,
-        expires_at,
-    })
+    Ok(CreatedInvite { invite, url, expires_at })
 }
 
 /// An invite is valid from now until some hours after the conference's scheduled start.
@@ -181,11 +153,7 @@ fn expiry(scheduled_at: DateTime<Utc>, now: DateTime<Utc>, hours: i64) -> DateTi
 }
 
 /// The invites of a conference (chair only).
-pub async fn list(
-    state: &AppState,
-    user: &UserPrincipal,
-    meeting_id: Uuid,
-) -> ApiResult<Vec<Invite>> {
+pub async fn list(state: &AppState, user: &UserPrincipal, meeting_id: Uuid) -> ApiResult<Vec<Invite>> {
     let (meeting, case, viewer) = load(state, &user.principal(), meeting_id).await?;
     if !viewer.chairs(&meeting) {
         return Err(ApiError::Forbidden("only the chair sees the invites"));
@@ -193,50 +161,23 @@ pub async fn list(
     let now = state.clock.now();
     state
         .store
-        .record_audit(&user.principal().audit(
-            now,
-            "invite.list",
-            Some(case.id),
-            Some(("meeting", meeting_id)),
-            None,
-        ))
+        .record_audit(&user.principal().audit(now, "invite.list", Some(case.id), Some(("meeting", meeting_id)), None))
         .await?;
     Ok(state.store.meeting_invites(meeting_id).await?)
 }
 
 /// Revokes an invite (chair only); whoever holds it is out.
-pub async fn revoke(
-    state: &AppState,
-    user: &UserPrincipal,
-    meeting_id: Uuid,
-    invite_id: Uuid,
-) -> ApiResult<()> {
+pub async fn revoke(state: &AppState, user: &UserPrincipal, meeting_id: Uuid, invite_id: Uuid) -> ApiResult<()> {
     let (meeting, case, viewer) = load(state, &user.principal(), meeting_id).await?;
     if !viewer.chairs(&meeting) {
         return Err(ApiError::Forbidden("only the chair revokes invites"));
     }
-    let invite = state
-        .store
-        .invite(invite_id)
-        .await?
-        .filter(|i| i.meeting_id == meeting_id)
-        .ok_or(ApiError::NotFound)?;
+    let invite =
+        state.store.invite(invite_id).await?.filter(|i| i.meeting_id == meeting_id).ok_or(ApiError::NotFound)?;
     let now = state.clock.now();
-    let audit = user.principal().audit(
-        now,
-        "invite.revoke",
-        Some(case.id),
-        Some(("invite", invite.id)),
-        None,
-    );
+    let audit = user.principal().audit(now, "invite.revoke", Some(case.id), Some(("invite", invite.id)), None);
     if state.store.revoke_invite(invite.id, now, &audit).await? {
-        state.events.publish(
-            case.id,
-            CaseEvent::InviteRevoked {
-                meeting_id,
-                invite_id,
-            },
-        );
+        state.events.publish(case.id, CaseEvent::InviteRevoked { meeting_id, invite_id });
     }
     Ok(())
 }
@@ -259,21 +200,13 @@ async fn by_token(state: &AppState, raw: &str) -> ApiResult<Invite> {
     if !token::looks_like_invite_token(raw) {
         return Err(ApiError::NotFound);
     }
-    state
-        .store
-        .invite_by_token_hash(&token::hash_invite_token(raw))
-        .await?
-        .ok_or(ApiError::NotFound)
+    state.store.invite_by_token_hash(&token::hash_invite_token(raw)).await?.ok_or(ApiError::NotFound)
 }
 
 /// What an invite link shows before anything is accepted (the pre-join page).
 pub async fn preview(state: &AppState, raw: &str) -> ApiResult<InvitePreview> {
     let invite = by_token(state, raw).await?;
-    let meeting = state
-        .store
-        .meeting(invite.meeting_id)
-        .await?
-        .ok_or(ApiError::NotFound)?;
+    let meeting = state.store.meeting(invite.meeting_id).await?.ok_or(ApiError::NotFound)?;
     let now = state.clock.now();
     Ok(InvitePreview {
         kind: invite.kind,
@@ -298,31 +231,21 @@ pub async fn accept(
     input: AcceptInvite,
 ) -> ApiResult<(AcceptedInvite, Option<session::IssuedToken>)> {
     let invite = by_token(state, raw).await?;
-    let meeting = state
-        .store
-        .meeting(invite.meeting_id)
-        .await?
-        .ok_or(ApiError::NotFound)?;
+    let meeting = state.store.meeting(invite.meeting_id).await?.ok_or(ApiError::NotFound)?;
     let now = state.clock.now();
     match invite_state(&invite, now) {
         "revoked" => return Err(ApiError::Gone("this invite was withdrawn")),
         "removed" => return Err(ApiError::Gone("the chair removed you from this conference")),
         "expired" => {
-            return Err(ApiError::Gone(
-                "this invite has expired; ask the chair for a new one",
-            ));
+            return Err(ApiError::Gone("this invite has expired; ask the chair for a new one"));
         }
         _ => {}
     }
     if meeting.finalised_at.is_some() {
         return Err(ApiError::Gone("this conference is closed"));
     }
-    let accepted = AcceptedInvite {
-        meeting_id: meeting.id,
-        kind: invite.kind,
-        token: None,
-        expires_at: invite.expires_at,
-    };
+    let accepted =
+        AcceptedInvite { meeting_id: meeting.id, kind: invite.kind, token: None, expires_at: invite.expires_at };
     // The holder coming back (a reload, a second tab): nothing to claim, they are in already.
     let same_holder = match caller {
         Some(Principal::Invitee(p)) => p.invite.id == invite.id,
@@ -331,9 +254,7 @@ pub async fn accept(
     };
     if invite.kind == InviteKind::Member {
         let Some(Principal::User(user)) = caller else {
-            return Err(ApiError::Unauthorized(
-                "log in with the invited account to use this invite",
-            ));
+            return Err(ApiError::Unauthorized("log in with the invited account to use this invite"));
         };
         if invite.user_id != Some(user.user.id) {
             return Err(ApiError::Forbidden("this invite is for another person"));
@@ -347,21 +268,11 @@ pub async fn accept(
         };
     }
     if invite.kind == InviteKind::Guest && !input.accept_confidentiality {
-        return Err(Invalid::new(
-            "accept_confidentiality",
-            "guests accept the confidentiality statement first",
-        )
-        .into());
+        return Err(Invalid::new("accept_confidentiality", "guests accept the confidentiality statement first").into());
     }
     let actor = match caller {
-        Some(Principal::User(user)) if invite.kind == InviteKind::Member => {
-            user.principal().actor()
-        }
-        _ => crate::storage::audit::Actor {
-            kind: "invite",
-            id: Some(invite.id),
-            label: invite.name.clone(),
-        },
+        Some(Principal::User(user)) if invite.kind == InviteKind::Member => user.principal().actor(),
+        _ => crate::storage::audit::Actor { kind: "invite", id: Some(invite.id), label: invite.name.clone() },
     };
     let audit = crate::storage::audit::NewAudit {
         at: now,
@@ -371,21 +282,14 @@ pub async fn accept(
         subject: Some(("invite", invite.id)),
         detail: Some(invite.kind.to_string()),
     };
-    if !state
-        .store
-        .claim_invite(invite.id, input.accept_confidentiality, now, &audit)
-        .await?
-    {
+    if !state.store.claim_invite(invite.id, input.accept_confidentiality, now, &audit).await? {
         return Err(ApiError::Gone("this invite has already been used"));
     }
     if invite.kind == InviteKind::Member {
         return Ok((accepted, None));
     }
     let issued = session::open_for_invite(state, &invite).await?;
-    let accepted = AcceptedInvite {
-        token: Some(issued.token.clone()),
-        ..accepted
-    };
+    let accepted = AcceptedInvite { token: Some(issued.token.clone()), ..accepted };
     Ok((accepted, Some(issued)))
 }
 
@@ -409,13 +313,7 @@ mod tests {
     fn an_invite_lasts_until_hours_after_the_scheduled_start_or_after_now_if_later() {
         let t = |s: &str| DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc);
         let scheduled = t("2026-12-01T10:00:00Z");
-        assert_eq!(
-            expiry(scheduled, t("2026-11-22T10:00:00Z"), 24),
-            t("2026-12-02T10:00:00Z")
-        );
-        assert_eq!(
-            expiry(scheduled, t("2026-12-05T10:00:00Z"), 24),
-            t("2026-12-06T10:00:00Z")
-        );
+        assert_eq!(expiry(scheduled, t("2026-11-22T10:00:00Z"), 24), t("2026-12-02T10:00:00Z"));
+        assert_eq!(expiry(scheduled, t("2026-12-05T10:00:00Z"), 24), t("2026-12-06T10:00:00Z"));
     }
 }

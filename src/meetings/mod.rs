@@ -75,10 +75,7 @@ pub struct MeetingPage {
 #[derive(Debug, Clone)]
 pub enum Viewer {
     /// Someone with an account who sees the case.
-    Staff {
-        user: UserPrincipal,
-        rights: CaseRights,
-    },
+    Staff { user: UserPrincipal, rights: CaseRights },
     /// A guest or the client, through their invite for this very conference.
     Invitee(InviteePrincipal),
 }
@@ -109,42 +106,21 @@ impl Viewer {
 }
 
 /// A conference, its case, and who is asking; 404 for anyone who may not know it exists.
-pub async fn load(
-    state: &AppState,
-    principal: &Principal,
-    meeting_id: Uuid,
-) -> ApiResult<(Meeting, Case, Viewer)> {
-    let meeting = state
-        .store
-        .meeting(meeting_id)
-        .await?
-        .ok_or(ApiError::NotFound)?;
+pub async fn load(state: &AppState, principal: &Principal, meeting_id: Uuid) -> ApiResult<(Meeting, Case, Viewer)> {
+    let meeting = state.store.meeting(meeting_id).await?.ok_or(ApiError::NotFound)?;
     match principal {
         Principal::User(user) => {
             let (case, rights) = cases::load(state, user, meeting.case_id).await?;
-            Ok((
-                meeting,
-                case,
-                Viewer::Staff {
-                    user: user.clone(),
-                    rights,
-                },
-            ))
+            Ok((meeting, case, Viewer::Staff { user: user.clone(), rights }))
         }
         Principal::Invitee(invitee) => {
             if invitee.invite.meeting_id != meeting_id {
                 return Err(ApiError::NotFound);
             }
             if invitee.invite.removed_at.is_some() {
-                return Err(ApiError::Forbidden(
-                    "the chair has removed you from this conference",
-                ));
+                return Err(ApiError::Forbidden("the chair has removed you from this conference"));
             }
-            let case = state
-                .store
-                .case(meeting.case_id)
-                .await?
-                .ok_or(ApiError::NotFound)?;
+            let case = state.store.case(meeting.case_id).await?.ok_or(ApiError::NotFound)?;
             Ok((meeting, case, Viewer::Invitee(invitee.clone())))
         }
     }
@@ -159,9 +135,7 @@ pub async fn schedule(
 ) -> ApiResult<Meeting> {
     let (case, rights) = cases::load(state, user, case_id).await?;
     if !rights.manage {
-        return Err(ApiError::Forbidden(
-            "only the casemanager or coordinator schedules conferences",
-        ));
+        return Err(ApiError::Forbidden("only the casemanager or coordinator schedules conferences"));
     }
     let purpose = validate::required_text("purpose", &input.purpose, 500)?;
     let chair_id = input.chair_id.unwrap_or(user.user.id);
@@ -172,21 +146,14 @@ pub async fn schedule(
             .await?
             .filter(|u| u.active)
             .ok_or_else(|| Invalid::new("chair_id", "no such active account"))?;
-        let chair = UserPrincipal {
-            session_id: Uuid::nil(),
-            user: chair,
-        };
+        let chair = UserPrincipal { session_id: Uuid::nil(), user: chair };
         let chair_rights = state
             .store
             .case_with_membership(case.id, access::viewer(&chair))
             .await?
             .and_then(|(case, member)| access::case_rights(&chair, &case, member));
         if !chair_rights.is_some_and(|r| r.manage) {
-            return Err(Invalid::new(
-                "chair_id",
-                "the chair must be a casemanager or coordinator on this case",
-            )
-            .into());
+            return Err(Invalid::new("chair_id", "the chair must be a casemanager or coordinator on this case").into());
         }
     }
     let now = state.clock.now();
@@ -199,13 +166,7 @@ pub async fn schedule(
         created_by: user.user.id,
     };
     let id = Uuid::now_v7();
-    let audit = user.principal().audit(
-        now,
-        "meeting.schedule",
-        Some(case_id),
-        Some(("meeting", id)),
-        None,
-    );
+    let audit = user.principal().audit(now, "meeting.schedule", Some(case_id), Some(("meeting", id)), None);
     Ok(state.store.insert_meeting(&new, now, &audit).await?)
 }
 
@@ -226,10 +187,7 @@ pub async fn minutes(state: &AppState, meeting: &Meeting, case: &Case) -> ApiRes
         .filter(|m| m.id != meeting.id && m.scheduled_at <= meeting.scheduled_at)
         .filter_map(|m| m.finalised_at)
         .max();
-    let decisions = state
-        .store
-        .decisions_since(case.id, previous_finalised_at)
-        .await?;
+    let decisions = state.store.decisions_since(case.id, previous_finalised_at).await?;
     let attendance = state.store.attendance(meeting.id).await?;
     Ok(view::build(view::Inputs {
         meeting,
@@ -243,16 +201,10 @@ pub async fn minutes(state: &AppState, meeting: &Meeting, case: &Case) -> ApiRes
 }
 
 /// A conference page for a professional or a guest. The client has his own view ([`plan`]).
-pub async fn page(
-    state: &AppState,
-    principal: &Principal,
-    meeting_id: Uuid,
-) -> ApiResult<MeetingPage> {
+pub async fn page(state: &AppState, principal: &Principal, meeting_id: Uuid) -> ApiResult<MeetingPage> {
     let (meeting, case, viewer) = load(state, principal, meeting_id).await?;
     if viewer.kind() == InviteKind::Client {
-        return Err(ApiError::Forbidden(
-            "the client's view is the plan (GET /api/meetings/{id}/plan)",
-        ));
+        return Err(ApiError::Forbidden("the client's view is the plan (GET /api/meetings/{id}/plan)"));
     }
     let minutes = minutes(state, &meeting, &case).await?;
     let now = state.clock.now();
@@ -268,13 +220,7 @@ pub async fn page(
         .await?;
     let may_write = meeting.finalised_at.is_none()
         && matches!(&viewer, Viewer::Staff { user, rights } if access::may_write_minutes(user, *rights, &meeting));
-    Ok(MeetingPage {
-        may_chair: viewer.chairs(&meeting),
-        may_write,
-        taking_part_as: viewer.kind(),
-        meeting,
-        minutes,
-    })
+    Ok(MeetingPage { may_chair: viewer.chairs(&meeting), may_write, taking_part_as: viewer.kind(), meeting, minutes })
 }
 
 /// Writes one domain's minutes.
@@ -288,9 +234,7 @@ pub async fn write_domain(
     let (meeting, case, _) = load(state, &user.principal(), meeting_id).await?;
     let (_, rights) = cases::load(state, user, case.id).await?;
     if !access::may_write_minutes(user, rights, &meeting) {
-        return Err(ApiError::Forbidden(
-            "only the chair writes the minutes of this conference",
-        ));
+        return Err(ApiError::Forbidden("only the chair writes the minutes of this conference"));
     }
     let text = EntryText {
         situation: validate::bounded_text("situation", &input.situation, MAX_SITUATION)?,
@@ -321,14 +265,7 @@ pub async fn write_domain(
         .await?;
     match written {
         Ok(entry) => {
-            state.events.publish(
-                case.id,
-                CaseEvent::DomainWritten {
-                    meeting_id,
-                    domain,
-                    revision: entry.revision,
-                },
-            );
+            state.events.publish(case.id, CaseEvent::DomainWritten { meeting_id, domain, revision: entry.revision });
             Ok(entry)
         }
         Err(MinutesRefusal::NoMeeting) => Err(ApiError::NotFound),
@@ -344,11 +281,7 @@ pub async fn write_domain(
 }
 
 /// Finalises the minutes: from now on they are a record, not a draft.
-pub async fn finalise(
-    state: &AppState,
-    user: &UserPrincipal,
-    meeting_id: Uuid,
-) -> ApiResult<MinutesView> {
+pub async fn finalise(state: &AppState, user: &UserPrincipal, meeting_id: Uuid) -> ApiResult<MinutesView> {
     let (meeting, case, viewer) = load(state, &user.principal(), meeting_id).await?;
     if !viewer.chairs(&meeting) {
         return Err(ApiError::Forbidden("only the chair finalises the minutes"));
@@ -360,36 +293,16 @@ pub async fn finalise(
     let mut record = minutes(state, &meeting, &case).await?;
     record.status = MeetingStatus::Closed;
     record.finalised_at = Some(now);
-    record.finalised_by_name = Some(format!(
-        "{} ({})",
-        user.user.name, user.user.organisation_name
-    ));
+    record.finalised_by_name = Some(format!("{} ({})", user.user.name, user.user.organisation_name));
     let tabled = view::tabled_action_ids(&record);
-    let table: Vec<_> = state
-        .store
-        .case_actions(case.id)
-        .await?
-        .into_iter()
-        .filter(|a| tabled.contains(&a.id))
-        .collect();
+    let table: Vec<_> =
+        state.store.case_actions(case.id).await?.into_iter().filter(|a| tabled.contains(&a.id)).collect();
     let snapshot = serde_json::to_string(&record).map_err(ApiError::internal)?;
-    let audit = user.principal().audit(
-        now,
-        "minutes.finalise",
-        Some(case.id),
-        Some(("meeting", meeting.id)),
-        None,
-    );
-    if !state
-        .store
-        .finalise_meeting(&meeting, &table, &snapshot, user.user.id, now, &audit)
-        .await?
-    {
+    let audit = user.principal().audit(now, "minutes.finalise", Some(case.id), Some(("meeting", meeting.id)), None);
+    if !state.store.finalise_meeting(&meeting, &table, &snapshot, user.user.id, now, &audit).await? {
         return Err(finalised());
     }
-    state
-        .events
-        .publish(case.id, CaseEvent::Finalised { meeting_id });
+    state.events.publish(case.id, CaseEvent::Finalised { meeting_id });
     Ok(record)
 }
 
@@ -420,8 +333,5 @@ pub async fn minutes_html(
 }
 
 fn finalised() -> ApiError {
-    ApiError::conflict(
-        "minutes_finalised",
-        "the minutes of this conference are final and can no longer change",
-    )
+    ApiError::conflict("minutes_finalised", "the minutes of this conference are final and can no longer change")
 }

@@ -7,6 +7,7 @@ use crate::app::AppState;
 use crate::auth::Principal;
 use crate::domain::{ActionStatus, LifeDomain};
 use crate::error::{ApiError, ApiResult};
+use crate::storage::models::Meeting;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -51,33 +52,22 @@ pub async fn plan(state: &AppState, principal: &Principal, meeting_id: Uuid) -> 
     if matches!(&viewer, Viewer::Invitee(i) if i.invite.kind != crate::domain::InviteKind::Client) {
         return Err(ApiError::Forbidden("the plan view is for the client"));
     }
-    let entries = state.store.domain_entries(meeting.id).await?;
+    let wishes = latest_wishes(state, &meeting).await?;
     let actions = state.store.case_actions(case.id).await?;
     let domains = LifeDomain::ALL
         .iter()
         .map(|&domain| {
-            let live = actions
-                .iter()
-                .filter(|a| a.domain == domain && a.status != ActionStatus::Cancelled);
+            let live = actions.iter().filter(|a| a.domain == domain && a.status != ActionStatus::Cancelled);
             let item = |a: &crate::storage::models::Action| PlanItem {
                 description: a.description.clone(),
-                who: (!a.owner_is_client)
-                    .then(|| a.owner_organisation_name.clone().unwrap_or_default()),
+                who: (!a.owner_is_client).then(|| a.owner_organisation_name.clone().unwrap_or_default()),
                 due_date: a.due_date,
                 done: a.status == ActionStatus::Done,
             };
             PlanDomain {
                 domain,
-                my_wish: entries
-                    .iter()
-                    .find(|e| e.domain == domain)
-                    .map(|e| e.client_wish.clone())
-                    .unwrap_or_default(),
-                i_will: live
-                    .clone()
-                    .filter(|a| a.owner_is_client)
-                    .map(item)
-                    .collect(),
+                my_wish: wishes.iter().find(|(d, _)| *d == domain).map(|(_, w)| w.clone()).unwrap_or_default(),
+                i_will: live.clone().filter(|a| a.owner_is_client).map(item).collect(),
                 they_will: live.filter(|a| !a.owner_is_client).map(item).collect(),
             }
         })
@@ -85,13 +75,7 @@ pub async fn plan(state: &AppState, principal: &Principal, meeting_id: Uuid) -> 
     let now = state.clock.now();
     state
         .store
-        .record_audit(&viewer.principal().audit(
-            now,
-            "plan.read",
-            Some(case.id),
-            Some(("meeting", meeting.id)),
-            None,
-        ))
+        .record_audit(&viewer.principal().audit(now, "plan.read", Some(case.id), Some(("meeting", meeting.id)), None))
         .await?;
     Ok(Plan {
         meeting_id: meeting.id,
@@ -100,4 +84,30 @@ pub async fn plan(state: &AppState, principal: &Principal, meeting_id: Uuid) -> 
         expected_release: case.expected_release,
         domains,
     })
+}
+
+/// Per domain the client's wish as last written down: in this conference, or else in the most
+/// recent earlier one (a new conference starts from what he said last time).
+async fn latest_wishes(state: &AppState, meeting: &Meeting) -> ApiResult<Vec<(LifeDomain, String)>> {
+    let mut earlier: Vec<Meeting> = state
+        .store
+        .case_meetings(meeting.case_id)
+        .await?
+        .into_iter()
+        .filter(|m| m.id == meeting.id || m.scheduled_at <= meeting.scheduled_at)
+        .collect();
+    // This conference first, then the others newest first.
+    earlier.sort_by_key(|m| (m.id != meeting.id, std::cmp::Reverse(m.scheduled_at)));
+    let mut wishes: Vec<(LifeDomain, String)> = Vec::new();
+    for m in earlier {
+        for entry in state.store.domain_entries(m.id).await? {
+            if !entry.client_wish.trim().is_empty() && !wishes.iter().any(|(d, _)| *d == entry.domain) {
+                wishes.push((entry.domain, entry.client_wish));
+            }
+        }
+        if wishes.len() == LifeDomain::ALL.len() {
+            break;
+        }
+    }
+    Ok(wishes)
 }

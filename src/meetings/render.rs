@@ -29,9 +29,7 @@ fn paragraphs(text: &str) -> String {
 
 /// Dates and times as the Netherlands writes them, in Dutch local time.
 fn when(at: DateTime<Utc>) -> String {
-    crate::timezone::to_local(at)
-        .format("%d-%m-%Y %H:%M")
-        .to_string()
+    crate::timezone::to_local(at).format("%d-%m-%Y %H:%M").to_string()
 }
 
 const STYLE: &str = "
@@ -50,11 +48,7 @@ a{color:inherit;text-decoration:none}.stamp{border-width:1px}}
 /// The whole page.
 pub fn minutes_page(minutes: &MinutesView, lang: Lang) -> String {
     let mut html = String::with_capacity(8 * 1024);
-    let title = format!(
-        "{} — {}",
-        t(lang, "minutes.title"),
-        minutes.case.client_pseudonym
-    );
+    let title = format!("{} — {}", t(lang, "minutes.title"), minutes.case.client_pseudonym);
     let _ = write!(
         html,
         "<!doctype html><html lang=\"{}\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">\
@@ -65,21 +59,12 @@ pub fn minutes_page(minutes: &MinutesView, lang: Lang) -> String {
     let _ = write!(html, "<h1>{}</h1>", escape(&title));
     match (&minutes.finalised_at, &minutes.finalised_by_name) {
         (Some(at), by) => {
-            let stamp = t(lang, "minutes.finalised")
-                .replace("{at}", &when(*at))
-                .replace("{by}", by.as_deref().unwrap_or("—"));
-            let _ = write!(
-                html,
-                "<p class=\"stamp\" role=\"status\">{}</p>",
-                escape(&stamp)
-            );
+            let stamp =
+                t(lang, "minutes.finalised").replace("{at}", &when(*at)).replace("{by}", by.as_deref().unwrap_or("—"));
+            let _ = write!(html, "<p class=\"stamp\" role=\"status\">{}</p>", escape(&stamp));
         }
         (None, _) => {
-            let _ = write!(
-                html,
-                "<p class=\"stamp draft\" role=\"status\">{}</p>",
-                escape(t(lang, "minutes.draft"))
-            );
+            let _ = write!(html, "<p class=\"stamp draft\" role=\"status\">{}</p>", escape(t(lang, "minutes.draft")));
         }
     }
     let _ = write!(
@@ -102,17 +87,9 @@ pub fn minutes_page(minutes: &MinutesView, lang: Lang) -> String {
         paragraphs(&minutes.purpose),
     );
     if !minutes.attendance.is_empty() {
-        let _ = write!(
-            html,
-            "<h2>{}</h2><ul>",
-            escape(t(lang, "minutes.participants"))
-        );
+        let _ = write!(html, "<h2>{}</h2><ul>", escape(t(lang, "minutes.participants")));
         for person in &minutes.attendance {
-            let organisation = person
-                .organisation
-                .as_deref()
-                .map(|o| format!(", {}", escape(o)))
-                .unwrap_or_default();
+            let organisation = person.organisation.as_deref().map(|o| format!(", {}", escape(o))).unwrap_or_default();
             let _ = write!(html, "<li>{}{organisation}</li>", escape(&person.name));
         }
         html.push_str("</ul>");
@@ -120,73 +97,44 @@ pub fn minutes_page(minutes: &MinutesView, lang: Lang) -> String {
     for section in &minutes.domains {
         domain_section(&mut html, section, lang);
     }
-    let _ = write!(
-        html,
-        "<p class=\"confidential\">{}</p></main></body></html>",
-        escape(t(lang, "minutes.confidential"))
-    );
+    let _ =
+        write!(html, "<p class=\"confidential\">{}</p></main></body></html>", escape(t(lang, "minutes.confidential")));
     html
 }
 
 fn domain_section(html: &mut String, section: &DomainSection, lang: Lang) {
-    let _ = write!(
-        html,
-        "<section><h2>{}</h2>",
-        escape(t(lang, &format!("domain.{}", section.domain)))
-    );
+    let _ = write!(html, "<section><h2>{}</h2>", escape(t(lang, &format!("domain.{}", section.domain))));
     for (key, text) in [
         ("minutes.situation", &section.situation),
         ("minutes.client_wish", &section.client_wish),
         ("minutes.notes", &section.notes),
     ] {
         if !text.trim().is_empty() {
-            let _ = write!(
-                html,
-                "<h3>{}</h3><p>{}</p>",
-                escape(t(lang, key)),
-                paragraphs(text)
-            );
+            let _ = write!(html, "<h3>{}</h3><p>{}</p>", escape(t(lang, key)), paragraphs(text));
         }
     }
     if !section.decisions.is_empty() {
-        let _ = write!(
-            html,
-            "<h3>{}</h3><ul>",
-            escape(t(lang, "minutes.decisions"))
-        );
+        let _ = write!(html, "<h3>{}</h3><ul>", escape(t(lang, "minutes.decisions")));
         for decision in &section.decisions {
             let _ = write!(
                 html,
                 "<li>{} — {}{}</li>",
                 when(decision.decided_at),
                 escape(t(lang, &format!("decision.{}", decision.decision))),
-                if decision.note.is_empty() {
-                    String::new()
-                } else {
-                    format!(": {}", paragraphs(&decision.note))
-                }
+                if decision.note.is_empty() { String::new() } else { format!(": {}", paragraphs(&decision.note)) }
             );
         }
         html.push_str("</ul>");
     }
     action_table(html, t(lang, "minutes.actions"), &section.agreed, lang);
-    action_table(
-        html,
-        t(lang, "minutes.carried_over"),
-        &section.carried_over,
-        lang,
-    );
+    action_table(html, t(lang, "minutes.carried_over"), &section.carried_over, lang);
     if section.situation.trim().is_empty()
         && section.client_wish.trim().is_empty()
         && section.agreed.is_empty()
         && section.carried_over.is_empty()
         && section.decisions.is_empty()
     {
-        let _ = write!(
-            html,
-            "<p class=\"empty\">{}</p>",
-            escape(t(lang, "minutes.nothing"))
-        );
+        let _ = write!(html, "<p class=\"empty\">{}</p>", escape(t(lang, "minutes.nothing")));
     }
     html.push_str("</section>");
 }

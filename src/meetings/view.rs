@@ -132,15 +132,7 @@ pub struct Inputs<'a> {
 
 /// Builds the view of a conference that is not finalised yet.
 pub fn build(inputs: Inputs<'_>) -> MinutesView {
-    let Inputs {
-        meeting,
-        case,
-        entries,
-        actions,
-        previous_finalised_at,
-        decisions,
-        attendance,
-    } = inputs;
+    let Inputs { meeting, case, entries, actions, previous_finalised_at, decisions, attendance } = inputs;
     let domains = LifeDomain::ALL
         .iter()
         .map(|&domain| {
@@ -148,16 +140,11 @@ pub fn build(inputs: Inputs<'_>) -> MinutesView {
             let in_domain = actions.iter().filter(|a| a.domain == domain);
             let carried_over = in_domain
                 .clone()
-                .filter(|a| {
-                    a.meeting_id != Some(meeting.id) && a.created_at < meeting_cutoff(meeting)
-                })
+                .filter(|a| a.meeting_id != Some(meeting.id) && a.created_at < meeting_cutoff(meeting))
                 .filter(|a| a.status.is_pending() || finished_since(a, previous_finalised_at))
                 .map(ActionLine::from)
                 .collect();
-            let agreed = in_domain
-                .filter(|a| a.meeting_id == Some(meeting.id))
-                .map(ActionLine::from)
-                .collect();
+            let agreed = in_domain.filter(|a| a.meeting_id == Some(meeting.id)).map(ActionLine::from).collect();
             DomainSection {
                 domain,
                 situation: entry.map(|e| e.situation.clone()).unwrap_or_default(),
@@ -168,11 +155,7 @@ pub fn build(inputs: Inputs<'_>) -> MinutesView {
                 updated_at: entry.map(|e| e.updated_at),
                 carried_over,
                 agreed,
-                decisions: decisions
-                    .iter()
-                    .filter(|(d, _)| *d == domain)
-                    .map(|(_, line)| line.clone())
-                    .collect(),
+                decisions: decisions.iter().filter(|(d, _)| *d == domain).map(|(_, line)| line.clone()).collect(),
             }
         })
         .collect();
@@ -197,9 +180,7 @@ fn meeting_cutoff(meeting: &Meeting) -> DateTime<Utc> {
 
 fn finished_since(action: &Action, previous: Option<DateTime<Utc>>) -> bool {
     match (action.status, previous) {
-        (ActionStatus::Done | ActionStatus::Cancelled, Some(previous)) => {
-            action.status_changed_at > previous
-        }
+        (ActionStatus::Done | ActionStatus::Cancelled, Some(previous)) => action.status_changed_at > previous,
         (ActionStatus::Done | ActionStatus::Cancelled, None) => true,
         _ => false,
     }
@@ -207,11 +188,7 @@ fn finished_since(action: &Action, previous: Option<DateTime<Utc>>) -> bool {
 
 /// The actions that were "on the table" at a conference: everything carried over and agreed.
 pub fn tabled_action_ids(view: &MinutesView) -> Vec<Uuid> {
-    view.domains
-        .iter()
-        .flat_map(|d| d.carried_over.iter().chain(&d.agreed))
-        .map(|a| a.id)
-        .collect()
+    view.domains.iter().flat_map(|d| d.carried_over.iter().chain(&d.agreed)).map(|a| a.id).collect()
 }
 
 #[cfg(test)]
@@ -221,10 +198,7 @@ mod tests {
     use chrono::Duration;
 
     fn at(days: i64) -> DateTime<Utc> {
-        DateTime::parse_from_rfc3339("2026-10-01T10:00:00Z")
-            .unwrap()
-            .with_timezone(&Utc)
-            + Duration::days(days)
+        DateTime::parse_from_rfc3339("2026-10-01T10:00:00Z").unwrap().with_timezone(&Utc) + Duration::days(days)
     }
 
     fn meeting(id: Uuid) -> Meeting {
@@ -262,12 +236,7 @@ mod tests {
         }
     }
 
-    fn action(
-        domain: LifeDomain,
-        status: ActionStatus,
-        meeting_id: Option<Uuid>,
-        changed: i64,
-    ) -> Action {
+    fn action(domain: LifeDomain, status: ActionStatus, meeting_id: Option<Uuid>, changed: i64) -> Action {
         Action {
             id: Uuid::new_v4(),
             case_id: Uuid::nil(),
@@ -307,18 +276,10 @@ mod tests {
             decisions: vec![],
             attendance: vec![],
         });
-        let housing = view
-            .domains
-            .iter()
-            .find(|d| d.domain == LifeDomain::Housing)
-            .unwrap();
+        let housing = view.domains.iter().find(|d| d.domain == LifeDomain::Housing).unwrap();
         assert_eq!(housing.carried_over.len(), 2);
         assert!(housing.agreed.is_empty());
-        let id = view
-            .domains
-            .iter()
-            .find(|d| d.domain == LifeDomain::Id)
-            .unwrap();
+        let id = view.domains.iter().find(|d| d.domain == LifeDomain::Id).unwrap();
         assert!(id.carried_over.is_empty());
         assert_eq!(view.domains.len(), 5);
     }
@@ -360,11 +321,7 @@ mod tests {
             decisions: vec![],
             attendance: vec![],
         });
-        let care = view
-            .domains
-            .iter()
-            .find(|d| d.domain == LifeDomain::Care)
-            .unwrap();
+        let care = view.domains.iter().find(|d| d.domain == LifeDomain::Care).unwrap();
         assert_eq!(care.agreed.len(), 1);
         assert!(care.carried_over.is_empty());
         assert_eq!(tabled_action_ids(&view), vec![actions[0].id]);

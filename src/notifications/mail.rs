@@ -27,9 +27,7 @@ pub struct Mailer {
 impl std::fmt::Debug for Mailer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         // The transport holds the SMTP credentials.
-        f.debug_struct("Mailer")
-            .field("from", &self.from)
-            .finish_non_exhaustive()
+        f.debug_struct("Mailer").field("from", &self.from).finish_non_exhaustive()
     }
 }
 
@@ -46,10 +44,7 @@ impl Mailer {
     /// A mailer for `url` (`smtp://`, `smtp://…?tls=required`, `smtps://`) sending as `from`.
     pub fn new(url: &Secret, from: &str) -> Result<Mailer, MailConfigError> {
         let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(url.expose())?.build();
-        Ok(Mailer {
-            transport,
-            from: from.parse()?,
-        })
+        Ok(Mailer { transport, from: from.parse()? })
     }
 }
 
@@ -60,28 +55,11 @@ pub fn compose(from: &Mailbox, outgoing: &Outgoing, public_url: &str) -> Option<
     let key = format!("mail.{}", outgoing.kind);
     let body = [Lang::Nl, Lang::En]
         .iter()
-        .map(|&lang| {
-            format!(
-                "{}\n\n{}\n{link}\n\n{}",
-                t(lang, &key),
-                t(lang, "mail.open"),
-                t(lang, "mail.privacy")
-            )
-        })
+        .map(|&lang| format!("{}\n\n{}\n{link}\n\n{}", t(lang, &key), t(lang, "mail.open"), t(lang, "mail.privacy")))
         .collect::<Vec<_>>()
         .join("\n\n----\n\n");
-    let subject = format!(
-        "{} / {}",
-        t(Lang::Nl, "mail.subject"),
-        t(Lang::En, "mail.subject")
-    );
-    Message::builder()
-        .from(from.clone())
-        .to(to)
-        .subject(subject)
-        .header(ContentType::TEXT_PLAIN)
-        .body(body)
-        .ok()
+    let subject = format!("{} / {}", t(Lang::Nl, "mail.subject"), t(Lang::En, "mail.subject"));
+    Message::builder().from(from.clone()).to(to).subject(subject).header(ContentType::TEXT_PLAIN).body(body).ok()
 }
 
 /// Sends what waits in the outbox; the number of e-mails the SMTP server accepted.
@@ -106,19 +84,13 @@ pub async fn flush(state: &AppState) -> Result<usize, sqlx::Error> {
             }
         };
         sent += usize::from(accepted);
-        state
-            .store
-            .mail_attempted(outgoing.id, accepted, GIVE_UP_AFTER, state.clock.now())
-            .await?;
+        state.store.mail_attempted(outgoing.id, accepted, GIVE_UP_AFTER, state.clock.now()).await?;
     }
     Ok(sent)
 }
 
 /// Sends the outbox whenever a write pokes it, and once a minute for retries, until `stop`.
-pub fn spawn_outbox(
-    state: AppState,
-    stop: tokio_util::sync::CancellationToken,
-) -> tokio::task::JoinHandle<()> {
+pub fn spawn_outbox(state: AppState, stop: tokio_util::sync::CancellationToken) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         loop {
             tokio::select! {

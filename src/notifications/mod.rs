@@ -29,17 +29,12 @@ pub async fn list(
     limit: Option<i64>,
 ) -> ApiResult<Vec<Notification>> {
     let limit = limit.unwrap_or(50).clamp(1, 200);
-    Ok(state
-        .store
-        .notifications(user.user.id, unread_only, limit)
-        .await?)
+    Ok(state.store.notifications(user.user.id, unread_only, limit).await?)
 }
 
 /// How many notifications the caller has not read.
 pub async fn unread(state: &AppState, user: &UserPrincipal) -> ApiResult<UnreadCount> {
-    Ok(UnreadCount {
-        unread: state.store.unread_count(user.user.id).await?,
-    })
+    Ok(UnreadCount { unread: state.store.unread_count(user.user.id).await? })
 }
 
 /// Marks one of the caller's notifications read (404 for anyone else's).
@@ -47,29 +42,19 @@ pub async fn mark_read(state: &AppState, user: &UserPrincipal, id: Uuid) -> ApiR
     if !state.store.owns_notification(user.user.id, id).await? {
         return Err(ApiError::NotFound);
     }
-    state
-        .store
-        .mark_read(user.user.id, Some(id), state.clock.now())
-        .await?;
+    state.store.mark_read(user.user.id, Some(id), state.clock.now()).await?;
     Ok(())
 }
 
 /// Marks all of the caller's notifications read.
 pub async fn mark_all_read(state: &AppState, user: &UserPrincipal) -> ApiResult<UnreadCount> {
-    state
-        .store
-        .mark_read(user.user.id, None, state.clock.now())
-        .await?;
+    state.store.mark_read(user.user.id, None, state.clock.now()).await?;
     unread(state, user).await
 }
 
 /// Tells the owner of a new action (the named person, or the people of the owning
 /// organisation on the case) that it is theirs; not the one who recorded it.
-pub async fn action_assigned(
-    state: &AppState,
-    action: &Action,
-    by: Uuid,
-) -> Result<u64, sqlx::Error> {
+pub async fn action_assigned(state: &AppState, action: &Action, by: Uuid) -> Result<u64, sqlx::Error> {
     let Some(organisation_id) = action.owner_organisation_id else {
         return Ok(0);
     };

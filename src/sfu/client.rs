@@ -11,9 +11,7 @@ use rtc::media_stream::MediaStreamTrack;
 use rtc::rtp;
 use rtc::rtp::extension::HeaderExtension;
 use rtc::rtp::extension::audio_level_extension::AudioLevelExtension;
-use rtc::rtp_transceiver::rtp_sender::{
-    RTCRtpCodingParameters, RTCRtpEncodingParameters, RtpCodecKind,
-};
+use rtc::rtp_transceiver::rtp_sender::{RTCRtpCodingParameters, RTCRtpEncodingParameters, RtpCodecKind};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -22,9 +20,7 @@ use tokio::task::JoinHandle;
 use webrtc::media_stream::track_local::static_rtp::TrackLocalStaticRTP;
 use webrtc::media_stream::track_local::{TrackLocal, TrackLocalEvent};
 use webrtc::media_stream::track_remote::TrackRemoteEvent;
-use webrtc::peer_connection::{
-    PeerConnection, RTCIceCandidateInit, RTCPeerConnectionState, RTCSessionDescription,
-};
+use webrtc::peer_connection::{PeerConnection, RTCIceCandidateInit, RTCPeerConnectionState, RTCSessionDescription};
 use webrtc::rtp_transceiver::{RTCRtpTransceiverDirection, RTCRtpTransceiverInit};
 
 /// Called with each local ICE candidate, to send it to the server.
@@ -104,10 +100,7 @@ fn local_track(kind: MediaKind, ssrc: u32, stream: &str) -> Arc<TrackLocalStatic
         MediaKind::Video => (vp8(), RtpCodecKind::Video, "video"),
     };
     let encoding = RTCRtpEncodingParameters {
-        rtp_coding_parameters: RTCRtpCodingParameters {
-            ssrc: Some(ssrc),
-            ..Default::default()
-        },
+        rtp_coding_parameters: RTCRtpCodingParameters { ssrc: Some(ssrc), ..Default::default() },
         codec,
         ..Default::default()
     };
@@ -146,12 +139,8 @@ impl ClientPublisher {
         let audio = local_track(MediaKind::Audio, audio_ssrc, stream);
         let video = local_track(MediaKind::Video, video_ssrc, stream);
         for track in [&audio, &video] {
-            let init = RTCRtpTransceiverInit {
-                direction: RTCRtpTransceiverDirection::Sendonly,
-                ..Default::default()
-            };
-            pc.add_transceiver_from_track(track.clone(), Some(init))
-                .await?;
+            let init = RTCRtpTransceiverInit { direction: RTCRtpTransceiverDirection::Sendonly, ..Default::default() };
+            pc.add_transceiver_from_track(track.clone(), Some(init)).await?;
         }
         let offer = pc.create_offer(None).await?;
         pc.set_local_description(offer.clone()).await?;
@@ -174,10 +163,7 @@ impl ClientPublisher {
         ];
         let publisher = ClientPublisher {
             pc,
-            remote: Mutex::new(Remote {
-                described: false,
-                queued: Vec::new(),
-            }),
+            remote: Mutex::new(Remote { described: false, queued: Vec::new() }),
             audio,
             video,
             ssrcs: (audio_ssrc, video_ssrc),
@@ -191,10 +177,7 @@ impl ClientPublisher {
     /// Applies the server's answer.
     pub async fn answer(&self, sdp: String) -> Result<(), SfuError> {
         let answer = RTCSessionDescription::answer(sdp).map_err(SfuError::invalid_sdp)?;
-        self.pc
-            .set_remote_description(answer)
-            .await
-            .map_err(SfuError::invalid_sdp)?;
+        self.pc.set_remote_description(answer).await.map_err(SfuError::invalid_sdp)?;
         described(&self.pc, &self.remote).await;
         Ok(())
     }
@@ -207,9 +190,7 @@ impl ClientPublisher {
     /// Waits until the connection is up.
     pub async fn connected(&self, timeout: Duration) -> bool {
         let mut connected = self.connected.clone();
-        tokio::time::timeout(timeout, connected.wait_for(|c| *c))
-            .await
-            .is_ok_and(|r| r.is_ok())
+        tokio::time::timeout(timeout, connected.wait_for(|c| *c)).await.is_ok_and(|r| r.is_ok())
     }
 
     /// How many keyframe requests the server sent so far.
@@ -243,13 +224,8 @@ impl ClientPublisher {
         let packet = rtp::Packet { header, payload };
         match kind {
             MediaKind::Audio => {
-                let level = HeaderExtension::AudioLevel(AudioLevelExtension {
-                    level,
-                    voice: level < 60,
-                });
-                self.audio
-                    .write_rtp_with_extensions(packet, &[level])
-                    .await?;
+                let level = HeaderExtension::AudioLevel(AudioLevelExtension { level, voice: level < 60 });
+                self.audio.write_rtp_with_extensions(packet, &[level]).await?;
             }
             MediaKind::Video => self.video.write_rtp(packet).await?,
         }
@@ -281,31 +257,17 @@ impl ClientSubscriber {
         let pc = engine.build(Pc::Subscribe, events).await?;
         let (connected, _) = watch::channel(false);
         let task = pump(inbox, on_candidate, connected, Some(on_payload));
-        Ok(ClientSubscriber {
-            pc,
-            remote: Mutex::new(Remote {
-                described: false,
-                queued: Vec::new(),
-            }),
-            task,
-        })
+        Ok(ClientSubscriber { pc, remote: Mutex::new(Remote { described: false, queued: Vec::new() }), task })
     }
 
     /// Applies an offer of the server; returns the answer.
     pub async fn answer(&self, sdp: String) -> Result<String, SfuError> {
         let offer = RTCSessionDescription::offer(sdp).map_err(SfuError::invalid_sdp)?;
-        self.pc
-            .set_remote_description(offer)
-            .await
-            .map_err(SfuError::invalid_sdp)?;
+        self.pc.set_remote_description(offer).await.map_err(SfuError::invalid_sdp)?;
         let answer = self.pc.create_answer(None).await?;
         self.pc.set_local_description(answer.clone()).await?;
         described(&self.pc, &self.remote).await;
-        Ok(self
-            .pc
-            .local_description()
-            .await
-            .map_or(answer.sdp, |d| d.sdp))
+        Ok(self.pc.local_description().await.map_or(answer.sdp, |d| d.sdp))
     }
 
     pub async fn add_candidate(&self, candidate: Candidate) {

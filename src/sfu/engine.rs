@@ -18,9 +18,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use tokio::sync::mpsc;
 use webrtc::media_stream::track_remote::TrackRemote;
 use webrtc::peer_connection::{
-    MediaEngine, PeerConnection, PeerConnectionBuilder, PeerConnectionEventHandler,
-    RTCConfigurationBuilder, RTCPeerConnectionIceEvent, RTCPeerConnectionState,
-    SettingEngineBuilder, SrtpProtectionProfile,
+    MediaEngine, PeerConnection, PeerConnectionBuilder, PeerConnectionEventHandler, RTCConfigurationBuilder,
+    RTCPeerConnectionIceEvent, RTCPeerConnectionState, SettingEngineBuilder, SrtpProtectionProfile,
 };
 
 /// The RTP header extension that carries audio levels (RFC 6464), for the active speaker.
@@ -39,44 +38,23 @@ pub(crate) fn opus() -> RTCRtpCodec {
 
 /// VP8 with retransmission requests and keyframe requests.
 pub(crate) fn vp8() -> RTCRtpCodec {
-    let feedback = |typ: &str, parameter: &str| RTCPFeedback {
-        typ: typ.to_owned(),
-        parameter: parameter.to_owned(),
-    };
+    let feedback = |typ: &str, parameter: &str| RTCPFeedback { typ: typ.to_owned(), parameter: parameter.to_owned() };
     RTCRtpCodec {
         mime_type: MIME_TYPE_VP8.to_owned(),
         clock_rate: 90_000,
         channels: 0,
         sdp_fmtp_line: String::new(),
-        rtcp_feedback: vec![
-            feedback("nack", ""),
-            feedback("nack", "pli"),
-            feedback("ccm", "fir"),
-        ],
+        rtcp_feedback: vec![feedback("nack", ""), feedback("nack", "pli"), feedback("ccm", "fir")],
     }
 }
 
 fn media_engine_and_interceptors() -> Result<(MediaEngine, Registry), SfuError> {
     let mut engine = MediaEngine::default();
     // Codecs first: registering the default interceptors adds feedback to registered codecs only.
-    engine.register_codec(
-        RTCRtpCodecParameters {
-            rtp_codec: opus(),
-            payload_type: 111,
-        },
-        RtpCodecKind::Audio,
-    )?;
-    engine.register_codec(
-        RTCRtpCodecParameters {
-            rtp_codec: vp8(),
-            payload_type: 96,
-        },
-        RtpCodecKind::Video,
-    )?;
+    engine.register_codec(RTCRtpCodecParameters { rtp_codec: opus(), payload_type: 111 }, RtpCodecKind::Audio)?;
+    engine.register_codec(RTCRtpCodecParameters { rtp_codec: vp8(), payload_type: 96 }, RtpCodecKind::Video)?;
     engine.register_header_extension(
-        RTCRtpHeaderExtensionCapability {
-            uri: AUDIO_LEVEL_URI.to_owned(),
-        },
+        RTCRtpHeaderExtensionCapability { uri: AUDIO_LEVEL_URI.to_owned() },
         RtpCodecKind::Audio,
         None,
     )?;
@@ -126,9 +104,7 @@ impl PeerConnectionEventHandler for Handler {
                     sdp_m_line_index: init.sdp_mline_index,
                     username_fragment: init.username_fragment,
                 };
-                let _ = self
-                    .events
-                    .send(PcEvent::Candidate(self.pc, Some(candidate)));
+                let _ = self.events.send(PcEvent::Candidate(self.pc, Some(candidate)));
             }
             Err(e) => tracing::warn!(error = %e, "cannot serialise a local ICE candidate"),
         }
@@ -154,14 +130,8 @@ pub(crate) struct Engine {
 
 impl Engine {
     pub fn new(config: SfuConfig) -> Self {
-        let runtime = Arc::new(MediaRuntime {
-            socket_buffer: config.socket_buffer,
-        });
-        Engine {
-            config,
-            runtime,
-            next_port: AtomicUsize::new(0),
-        }
+        let runtime = Arc::new(MediaRuntime { socket_buffer: config.socket_buffer });
+        Engine { config, runtime, next_port: AtomicUsize::new(0) }
     }
 
     /// A free UDP port in the configured range (0 = any), checked by binding it briefly. The
@@ -179,9 +149,7 @@ impl Engine {
                 return Ok(port);
             }
         }
-        Err(SfuError::Internal(format!(
-            "no free UDP port in {low}-{high}"
-        )))
+        Err(SfuError::Internal(format!("no free UDP port in {low}-{high}")))
     }
 
     /// A new connection whose events go to `events`.

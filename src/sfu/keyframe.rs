@@ -34,11 +34,8 @@ impl Protocol<TaggedPacket, TaggedPacket, ()> for KeyframeRequestsToApp {
 
     fn handle_read(&mut self, mut message: TaggedPacket) -> Result<(), Error> {
         if let Packet::Rtcp(packets) = &message.message.packet {
-            let keep: Vec<Box<dyn rtc::rtcp::Packet>> = packets
-                .iter()
-                .filter(|p| is_keyframe_request(p.as_ref()))
-                .cloned()
-                .collect();
+            let keep: Vec<Box<dyn rtc::rtcp::Packet>> =
+                packets.iter().filter(|p| is_keyframe_request(p.as_ref())).cloned().collect();
             if keep.is_empty() {
                 return Ok(());
             }

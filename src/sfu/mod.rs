@@ -98,9 +98,7 @@ pub struct Sfu {
 
 impl Sfu {
     pub fn new(config: SfuConfig) -> Self {
-        Sfu {
-            engine: Arc::new(engine::Engine::new(config)),
-        }
+        Sfu { engine: Arc::new(engine::Engine::new(config)) }
     }
 
     pub fn config(&self) -> &SfuConfig {

@@ -13,9 +13,7 @@ use crate::signalling::protocol::{Candidate, MediaKind, Pc, TrackInfo};
 use crate::signalling::state::TrackId;
 use arc_swap::ArcSwapOption;
 use rtc::media_stream::MediaStreamTrack;
-use rtc::rtp_transceiver::rtp_sender::{
-    RTCRtpCodingParameters, RTCRtpEncodingParameters, RtpCodecKind,
-};
+use rtc::rtp_transceiver::rtp_sender::{RTCRtpCodingParameters, RTCRtpEncodingParameters, RtpCodecKind};
 use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
@@ -23,9 +21,7 @@ use uuid::Uuid;
 use webrtc::media_stream::track_local::static_rtp::TrackLocalStaticRTP;
 use webrtc::media_stream::track_local::{TrackLocal, TrackLocalEvent};
 use webrtc::media_stream::track_remote::TrackRemote;
-use webrtc::peer_connection::{
-    PeerConnection, RTCIceCandidateInit, RTCPeerConnectionState, RTCSessionDescription,
-};
+use webrtc::peer_connection::{PeerConnection, RTCIceCandidateInit, RTCPeerConnectionState, RTCSessionDescription};
 use webrtc::rtp_transceiver::{RTCRtpTransceiverDirection, RTCRtpTransceiverInit, RtpTransceiver};
 
 /// What a participant's browser must be told.
@@ -94,20 +90,12 @@ impl Peer {
             subscribe_connected: false,
         };
         tokio::spawn(task.run(inbox, pc_inbox));
-        Peer {
-            participant,
-            commands,
-        }
+        Peer { participant, commands }
     }
 
-    async fn ask<T>(
-        &self,
-        make: impl FnOnce(oneshot::Sender<Result<T, SfuError>>) -> Command,
-    ) -> Result<T, SfuError> {
+    async fn ask<T>(&self, make: impl FnOnce(oneshot::Sender<Result<T, SfuError>>) -> Command) -> Result<T, SfuError> {
         let (reply, answer) = oneshot::channel();
-        self.commands
-            .send(make(reply))
-            .map_err(|_| SfuError::Closed)?;
+        self.commands.send(make(reply)).map_err(|_| SfuError::Closed)?;
         answer.await.map_err(|_| SfuError::Closed)?
     }
 
@@ -235,10 +223,7 @@ impl PeerTask {
     async fn pc_event(&mut self, event: PcEvent) {
         match event {
             PcEvent::Candidate(pc, candidate) => {
-                let candidate = candidate.map(|c| Candidate {
-                    candidate: self.engine.announce(&c.candidate),
-                    ..c
-                });
+                let candidate = candidate.map(|c| Candidate { candidate: self.engine.announce(&c.candidate), ..c });
                 let _ = self.client.send(ClientSignal::Candidate { pc, candidate });
             }
             PcEvent::State(pc, RTCPeerConnectionState::Failed) => {
@@ -280,9 +265,7 @@ impl PeerTask {
     async fn publish_offer(&mut self, sdp: String) -> Result<String, SfuError> {
         let offer = RTCSessionDescription::offer(sdp).map_err(SfuError::invalid_sdp)?;
         let pc = self.connection(Pc::Publish).await?;
-        pc.set_remote_description(offer)
-            .await
-            .map_err(SfuError::invalid_sdp)?;
+        pc.set_remote_description(offer).await.map_err(SfuError::invalid_sdp)?;
         let answer = pc.create_answer(None).await?;
         pc.set_local_description(answer.clone()).await?;
         self.remote_set[index(Pc::Publish)] = true;
@@ -346,18 +329,10 @@ impl PeerTask {
     }
 
     async fn forward(&mut self, track: Arc<PublishedTrack>) {
-        if self
-            .slots
-            .iter()
-            .any(|s| s.carries.as_ref().is_some_and(|(t, _)| t.id == track.id))
-        {
+        if self.slots.iter().any(|s| s.carries.as_ref().is_some_and(|(t, _)| t.id == track.id)) {
             return;
         }
-        let result = match self
-            .slots
-            .iter()
-            .position(|s| s.kind == track.kind && s.carries.is_none())
-        {
+        let result = match self.slots.iter().position(|s| s.kind == track.kind && s.carries.is_none()) {
             Some(free) => self.reuse_slot(free, track).await,
             None => self.new_slot(track).await,
         };
@@ -382,10 +357,7 @@ impl PeerTask {
             MediaKind::Video => vp8(),
         };
         let encoding = RTCRtpEncodingParameters {
-            rtp_coding_parameters: RTCRtpCodingParameters {
-                ssrc: Some(ssrc),
-                ..Default::default()
-            },
+            rtp_coding_parameters: RTCRtpCodingParameters { ssrc: Some(ssrc), ..Default::default() },
             codec,
             ..Default::default()
         };
@@ -397,13 +369,8 @@ impl PeerTask {
             codec_kind(track.kind),
             vec![encoding],
         )));
-        let init = RTCRtpTransceiverInit {
-            direction: RTCRtpTransceiverDirection::Sendonly,
-            ..Default::default()
-        };
-        let transceiver = pc
-            .add_transceiver_from_track(out.clone(), Some(init))
-            .await?;
+        let init = RTCRtpTransceiverInit { direction: RTCRtpTransceiverDirection::Sendonly, ..Default::default() };
+        let transceiver = pc.add_transceiver_from_track(out.clone(), Some(init)).await?;
         let current: Arc<ArcSwapOption<PublishedTrack>> = Arc::new(ArcSwapOption::empty());
         let feedback = tokio::spawn(relay_keyframe_requests(out.clone(), current.clone()));
         self.slots.push(Slot {
@@ -420,15 +387,9 @@ impl PeerTask {
         Ok(())
     }
 
-    async fn reuse_slot(
-        &mut self,
-        index: usize,
-        track: Arc<PublishedTrack>,
-    ) -> Result<(), SfuError> {
+    async fn reuse_slot(&mut self, index: usize, track: Arc<PublishedTrack>) -> Result<(), SfuError> {
         let slot = &mut self.slots[index];
-        slot.transceiver
-            .set_direction(RTCRtpTransceiverDirection::Sendonly)
-            .await?;
+        slot.transceiver.set_direction(RTCRtpTransceiverDirection::Sendonly).await?;
         if let Some(sender) = slot.transceiver.sender().await? {
             sender.set_streams(vec![track.owner.to_string()]).await?;
         }
@@ -437,22 +398,14 @@ impl PeerTask {
     }
 
     async fn stop_forward(&mut self, track: TrackId) {
-        let Some(slot) = self
-            .slots
-            .iter_mut()
-            .find(|s| s.carries.as_ref().is_some_and(|(t, _)| t.id == track))
-        else {
+        let Some(slot) = self.slots.iter_mut().find(|s| s.carries.as_ref().is_some_and(|(t, _)| t.id == track)) else {
             return;
         };
         if let Some((published, _)) = slot.carries.take() {
             published.remove_forward(&slot.out);
         }
         slot.current.store(None);
-        if let Err(e) = slot
-            .transceiver
-            .set_direction(RTCRtpTransceiverDirection::Inactive)
-            .await
-        {
+        if let Err(e) = slot.transceiver.set_direction(RTCRtpTransceiverDirection::Inactive).await {
             tracing::warn!(error = %e, "cannot deactivate a subscribe slot");
         }
         self.renegotiate().await;
@@ -485,11 +438,7 @@ impl PeerTask {
                 continue;
             };
             if let Some(mid) = slot.transceiver.mid().await? {
-                tracks.push(TrackInfo {
-                    mid,
-                    participant_id: track.owner,
-                    kind: track.kind,
-                });
+                tracks.push(TrackInfo { mid, participant_id: track.owner, kind: track.kind });
             }
             if !active {
                 carried.push((i, track.id));
@@ -497,23 +446,16 @@ impl PeerTask {
         }
         let sdp = pc.local_description().await.map_or(offer.sdp, |d| d.sdp);
         self.in_flight = Some(carried);
-        let _ = self.client.send(ClientSignal::SubscribeOffer {
-            sdp: self.engine.announce_sdp(&sdp),
-            tracks,
-        });
+        let _ = self.client.send(ClientSignal::SubscribeOffer { sdp: self.engine.announce_sdp(&sdp), tracks });
         Ok(())
     }
 
     async fn subscribe_answer(&mut self, sdp: String) -> Result<(), SfuError> {
         let (Some(pc), Some(carried)) = (self.subscribe.clone(), self.in_flight.clone()) else {
-            return Err(SfuError::OutOfOrder(
-                "there is no subscribe offer to answer",
-            ));
+            return Err(SfuError::OutOfOrder("there is no subscribe offer to answer"));
         };
         let answer = RTCSessionDescription::answer(sdp).map_err(SfuError::invalid_sdp)?;
-        pc.set_remote_description(answer)
-            .await
-            .map_err(SfuError::invalid_sdp)?;
+        pc.set_remote_description(answer).await.map_err(SfuError::invalid_sdp)?;
         self.in_flight = None;
         self.remote_set[index(Pc::Subscribe)] = true;
         self.flush_candidates(Pc::Subscribe).await;
@@ -540,11 +482,8 @@ impl PeerTask {
         let payload_type = match slot.payload_type {
             Some(pt) => pt,
             None => {
-                let sender = slot
-                    .transceiver
-                    .sender()
-                    .await?
-                    .ok_or(SfuError::Internal("a slot without a sender".into()))?;
+                let sender =
+                    slot.transceiver.sender().await?.ok_or(SfuError::Internal("a slot without a sender".into()))?;
                 let parameters = sender.get_parameters().await?;
                 let pt = parameters
                     .rtp_parameters
@@ -581,10 +520,7 @@ impl PeerTask {
             }
             slot.feedback.abort();
         }
-        for pc in [self.publish.take(), self.subscribe.take()]
-            .into_iter()
-            .flatten()
-        {
+        for pc in [self.publish.take(), self.subscribe.take()].into_iter().flatten() {
             if let Err(e) = pc.close().await {
                 tracing::debug!(error = %e, "closing a media connection");
             }
@@ -610,15 +546,10 @@ async fn audio_level_id(pc: &Arc<dyn PeerConnection>, remote: &Arc<dyn TrackRemo
 }
 
 /// Relays a subscriber's keyframe requests for a slot to the publisher it currently carries.
-async fn relay_keyframe_requests(
-    out: Arc<TrackLocalStaticRTP>,
-    current: Arc<ArcSwapOption<PublishedTrack>>,
-) {
+async fn relay_keyframe_requests(out: Arc<TrackLocalStaticRTP>, current: Arc<ArcSwapOption<PublishedTrack>>) {
     while let Some(event) = out.poll().await {
         if let TrackLocalEvent::OnRtcpPacket(packets) = event
-            && packets
-                .iter()
-                .any(|p| super::keyframe::is_keyframe_request(p.as_ref()))
+            && packets.iter().any(|p| super::keyframe::is_keyframe_request(p.as_ref()))
             && let Some(track) = current.load_full()
         {
             track.request_keyframe();

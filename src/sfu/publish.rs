@@ -88,10 +88,8 @@ impl Continuity {
         if self.restart.swap(false, Ordering::Relaxed) {
             let next_seq = self.last_seq.load(Ordering::Relaxed).wrapping_add(1);
             let next_ts = self.last_ts.load(Ordering::Relaxed).wrapping_add(ts_step);
-            self.seq_offset
-                .store(next_seq.wrapping_sub(seq), Ordering::Relaxed);
-            self.ts_offset
-                .store(next_ts.wrapping_sub(ts), Ordering::Relaxed);
+            self.seq_offset.store(next_seq.wrapping_sub(seq), Ordering::Relaxed);
+            self.ts_offset.store(next_ts.wrapping_sub(ts), Ordering::Relaxed);
         }
         let out_seq = seq.wrapping_add(self.seq_offset.load(Ordering::Relaxed));
         let out_ts = ts.wrapping_add(self.ts_offset.load(Ordering::Relaxed));
@@ -149,9 +147,7 @@ impl PublishedTrack {
         self.fanout.rcu(|current| {
             let mut next: Vec<Arc<Forward>> = current
                 .iter()
-                .filter(|f| {
-                    f.subscriber != forward.subscriber || !Arc::ptr_eq(&f.out, &forward.out)
-                })
+                .filter(|f| f.subscriber != forward.subscriber || !Arc::ptr_eq(&f.out, &forward.out))
                 .cloned()
                 .collect();
             next.push(forward.clone());
@@ -161,13 +157,7 @@ impl PublishedTrack {
 
     /// Stops forwarding to `out` (one subscriber's slot).
     pub(crate) fn remove_forward(&self, out: &Arc<TrackLocalStaticRTP>) {
-        self.fanout.rcu(|current| {
-            current
-                .iter()
-                .filter(|f| !Arc::ptr_eq(&f.out, out))
-                .cloned()
-                .collect::<Vec<_>>()
-        });
+        self.fanout.rcu(|current| current.iter().filter(|f| !Arc::ptr_eq(&f.out, out)).cloned().collect::<Vec<_>>());
     }
 
     /// Asks the publisher for a keyframe (a new subscriber, or a subscriber that lost one),
@@ -177,25 +167,17 @@ impl PublishedTrack {
             return;
         }
         // Offset by one interval so that the very first request passes.
-        let now =
-            self.epoch.elapsed().as_millis() as u64 + KEYFRAME_REQUEST_INTERVAL.as_millis() as u64;
+        let now = self.epoch.elapsed().as_millis() as u64 + KEYFRAME_REQUEST_INTERVAL.as_millis() as u64;
         let last = self.last_keyframe_request.load(Ordering::Relaxed);
         if now.saturating_sub(last) < KEYFRAME_REQUEST_INTERVAL.as_millis() as u64 {
             return;
         }
-        if self
-            .last_keyframe_request
-            .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)
-            .is_err()
-        {
+        if self.last_keyframe_request.compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed).is_err() {
             return;
         }
         let track = self.clone();
         tokio::spawn(async move {
-            let pli = PictureLossIndication {
-                sender_ssrc: 0,
-                media_ssrc: track.media_ssrc,
-            };
+            let pli = PictureLossIndication { sender_ssrc: 0, media_ssrc: track.media_ssrc };
             if let Err(e) = track.remote.write_rtcp(vec![Box::new(pli)]).await {
                 tracing::debug!(error = %e, track = track.id, "keyframe request not sent");
             }
@@ -204,11 +186,7 @@ impl PublishedTrack {
 
     /// Forwards every packet until the publisher's connection closes.
     pub(crate) async fn run(self: Arc<Self>) {
-        let ts_step = if self.kind == MediaKind::Video {
-            3_000
-        } else {
-            960
-        };
+        let ts_step = if self.kind == MediaKind::Video { 3_000 } else { 960 };
         while let Some(event) = self.remote.poll().await {
             let mut packet = match event {
                 TrackRemoteEvent::OnRtpPacket(packet) => packet,
@@ -221,8 +199,7 @@ impl PublishedTrack {
                 && let Ok(level) = AudioLevelExtension::unmarshal(&mut &raw[..])
             {
                 // RFC 6464 counts -dBov: 0 is loudest, 127 silence. We invert it.
-                self.level
-                    .fetch_max(127u8.saturating_sub(level.level), Ordering::Relaxed);
+                self.level.fetch_max(127u8.saturating_sub(level.level), Ordering::Relaxed);
             }
             // The publisher's extension ids mean nothing on the subscribers' connections (and the
             // library refuses ids it did not negotiate there): strip them once, before the copies.
@@ -236,8 +213,7 @@ impl PublishedTrack {
                 let mut copy = packet.clone();
                 copy.header.ssrc = forward.ssrc;
                 copy.header.payload_type = forward.payload_type;
-                (copy.header.sequence_number, copy.header.timestamp) =
-                    forward.continuity.map(seq, ts, ts_step);
+                (copy.header.sequence_number, copy.header.timestamp) = forward.continuity.map(seq, ts, ts_step);
                 match forward.out.write_rtp(copy).now_or_never() {
                     Some(Ok(())) => self.counters.forwarded.fetch_add(1, Ordering::Relaxed),
                     _ => self.counters.dropped.fetch_add(1, Ordering::Relaxed),
@@ -258,11 +234,7 @@ mod tests {
         assert_eq!(slot.map(1000, 50_000, 3000), (1, 3000));
         assert_eq!(slot.map(1001, 53_000, 3000), (2, 6000));
         slot.restart();
-        assert_eq!(
-            slot.map(7, 900, 3000),
-            (3, 9000),
-            "the new source continues where the old stopped"
-        );
+        assert_eq!(slot.map(7, 900, 3000), (3, 9000), "the new source continues where the old stopped");
         assert_eq!(slot.map(8, 3900, 3000), (4, 12_000));
     }
 

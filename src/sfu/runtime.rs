@@ -9,8 +9,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use webrtc::runtime::{
-    AsyncInterval, AsyncTcpListener, AsyncTcpStream, AsyncUdpSocket, JoinHandle, Runtime,
-    TokioRuntime,
+    AsyncInterval, AsyncTcpListener, AsyncTcpStream, AsyncUdpSocket, JoinHandle, Runtime, TokioRuntime,
 };
 
 /// Tokio with `SO_RCVBUF`/`SO_SNDBUF` set on every media socket.
@@ -25,29 +24,21 @@ impl Runtime for MediaRuntime {
         TokioRuntime.spawn(future)
     }
 
-    fn spawn_reactor(
-        &self,
-        n: usize,
-        future: Pin<Box<dyn Future<Output = ()> + Send>>,
-    ) -> Box<dyn JoinHandle> {
+    fn spawn_reactor(&self, n: usize, future: Pin<Box<dyn Future<Output = ()> + Send>>) -> Box<dyn JoinHandle> {
         TokioRuntime.spawn_reactor(n, future)
     }
 
     fn wrap_udp_socket(&self, socket: std::net::UdpSocket) -> io::Result<Arc<dyn AsyncUdpSocket>> {
         let sock = socket2::SockRef::from(&socket);
-        if let Err(e) = sock
-            .set_recv_buffer_size(self.socket_buffer)
-            .and_then(|()| sock.set_send_buffer_size(self.socket_buffer))
+        if let Err(e) =
+            sock.set_recv_buffer_size(self.socket_buffer).and_then(|()| sock.set_send_buffer_size(self.socket_buffer))
         {
             tracing::warn!(error = %e, "cannot enlarge a media socket's buffers");
         }
         TokioRuntime.wrap_udp_socket(socket)
     }
 
-    fn wrap_tcp_listener(
-        &self,
-        listener: std::net::TcpListener,
-    ) -> io::Result<Arc<dyn AsyncTcpListener>> {
+    fn wrap_tcp_listener(&self, listener: std::net::TcpListener) -> io::Result<Arc<dyn AsyncTcpListener>> {
         TokioRuntime.wrap_tcp_listener(listener)
     }
 

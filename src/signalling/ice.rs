@@ -29,11 +29,7 @@ impl IceConfig {
     pub fn servers_for(&self, label: &str, now: DateTime<Utc>) -> Vec<IceServer> {
         let mut servers = Vec::new();
         if !self.stun.is_empty() {
-            servers.push(IceServer {
-                urls: self.stun.clone(),
-                username: None,
-                credential: None,
-            });
+            servers.push(IceServer { urls: self.stun.clone(), username: None, credential: None });
         }
         if let (false, Some(secret)) = (self.turn.is_empty(), &self.turn_secret) {
             let username = format!("{}:{label}", (now + self.turn_ttl).timestamp());
@@ -49,8 +45,8 @@ impl IceConfig {
 
 /// base64(HMAC-SHA1(secret, username)).
 fn turn_password(secret: &Secret, username: &str) -> String {
-    let mut mac = <Hmac<Sha1> as KeyInit>::new_from_slice(secret.expose().as_bytes())
-        .expect("HMAC takes keys of any length");
+    let mut mac =
+        <Hmac<Sha1> as KeyInit>::new_from_slice(secret.expose().as_bytes()).expect("HMAC takes keys of any length");
     mac.update(username.as_bytes());
     STANDARD.encode(mac.finalize().into_bytes())
 }
@@ -62,10 +58,7 @@ mod tests {
     #[test]
     fn turn_credentials_follow_the_rest_convention() {
         // Computed independently: base64(HMAC-SHA1("north", "1600000000:alice")).
-        assert_eq!(
-            turn_password(&Secret::new("north"), "1600000000:alice"),
-            "gq98pTOhhHaAu0we9aV79kOVVv0="
-        );
+        assert_eq!(turn_password(&Secret::new("north"), "1600000000:alice"), "gq98pTOhhHaAu0we9aV79kOVVv0=");
     }
 
     #[test]
@@ -76,9 +69,7 @@ mod tests {
             turn_secret: Some(Secret::new("s")),
             turn_ttl: Duration::hours(12),
         };
-        let now = DateTime::parse_from_rfc3339("2026-11-22T10:00:00Z")
-            .unwrap()
-            .with_timezone(&Utc);
+        let now = DateTime::parse_from_rfc3339("2026-11-22T10:00:00Z").unwrap().with_timezone(&Utc);
         let servers = config.servers_for("p1", now);
         assert_eq!(servers.len(), 2);
         assert_eq!(

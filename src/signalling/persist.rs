@@ -13,31 +13,11 @@ use uuid::Uuid;
 /// A fact to record.
 #[derive(Debug)]
 pub enum Persist {
-    Join {
-        row: Uuid,
-        meeting: Uuid,
-        user: Option<Uuid>,
-        invite: Option<Uuid>,
-        line: AttendanceLine,
-    },
-    Leave {
-        row: Uuid,
-        at: DateTime<Utc>,
-    },
-    Live {
-        meeting: Uuid,
-        at: DateTime<Utc>,
-    },
-    Ended {
-        meeting: Uuid,
-        at: DateTime<Utc>,
-    },
-    InviteRemoved {
-        invite: Uuid,
-        case_id: Uuid,
-        at: DateTime<Utc>,
-        by: Actor,
-    },
+    Join { row: Uuid, meeting: Uuid, user: Option<Uuid>, invite: Option<Uuid>, line: AttendanceLine },
+    Leave { row: Uuid, at: DateTime<Utc> },
+    Live { meeting: Uuid, at: DateTime<Utc> },
+    Ended { meeting: Uuid, at: DateTime<Utc> },
+    InviteRemoved { invite: Uuid, case_id: Uuid, at: DateTime<Utc>, by: Actor },
 }
 
 /// The sending side of the writer.
@@ -67,22 +47,13 @@ impl Persister {
 
 async fn write(store: &Store, fact: Persist) -> Result<(), sqlx::Error> {
     match fact {
-        Persist::Join {
-            row,
-            meeting,
-            user,
-            invite,
-            line,
-        } => store.record_join(row, meeting, user, invite, &line).await,
+        Persist::Join { row, meeting, user, invite, line } => {
+            store.record_join(row, meeting, user, invite, &line).await
+        }
         Persist::Leave { row, at } => store.record_leave(row, at).await,
         Persist::Live { meeting, at } => store.mark_meeting_live(meeting, at).await.map(drop),
         Persist::Ended { meeting, at } => store.mark_meeting_ended(meeting, at).await.map(drop),
-        Persist::InviteRemoved {
-            invite,
-            case_id,
-            at,
-            by,
-        } => {
+        Persist::InviteRemoved { invite, case_id, at, by } => {
             let audit = NewAudit {
                 at,
                 actor: by,

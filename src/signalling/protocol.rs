@@ -29,17 +29,9 @@ pub struct Candidate {
     pub candidate: String,
     #[serde(rename = "sdpMid", default, skip_serializing_if = "Option::is_none")]
     pub sdp_mid: Option<String>,
-    #[serde(
-        rename = "sdpMLineIndex",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "sdpMLineIndex", default, skip_serializing_if = "Option::is_none")]
     pub sdp_m_line_index: Option<u16>,
-    #[serde(
-        rename = "usernameFragment",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "usernameFragment", default, skip_serializing_if = "Option::is_none")]
     pub username_fragment: Option<String>,
 }
 
@@ -62,10 +54,7 @@ pub enum ClientMessage {
     /// The answer to the server's latest `subscribe_offer`.
     SubscribeAnswer { sdp: String },
     /// A trickled ICE candidate for one of the two connections; `null` ends the trickle.
-    IceCandidate {
-        pc: Pc,
-        candidate: Option<Candidate>,
-    },
+    IceCandidate { pc: Pc, candidate: Option<Candidate> },
     /// The participant's own microphone and camera state.
     Mute { audio: bool, video: bool },
     /// Hand up or down.
@@ -75,10 +64,7 @@ pub enum ClientMessage {
     /// Chair: turn someone away from the lobby.
     Deny { participant_id: Uuid },
     /// Chair: ask someone to mute.
-    RequestMute {
-        participant_id: Uuid,
-        kind: MediaKind,
-    },
+    RequestMute { participant_id: Uuid, kind: MediaKind },
     /// Chair: remove someone; their invite stops working.
     Remove { participant_id: Uuid },
     /// Chair: send the client out for a professionals-only part (debrief).
@@ -176,12 +162,7 @@ pub struct TrackInfo {
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ServerMessage {
     /// The answer to `join`: who you are, what conference, which ICE servers to use.
-    Welcome {
-        v: u32,
-        you: Participant,
-        meeting: MeetingInfo,
-        ice_servers: Vec<IceServer>,
-    },
+    Welcome { v: u32, you: Participant, meeting: MeetingInfo, ice_servers: Vec<IceServer> },
     /// You wait in the lobby until a chair admits you.
     Lobby,
     /// You are in: everyone who is in the conference now (you included).
@@ -195,19 +176,13 @@ pub enum ServerMessage {
     /// Someone's state changed (mute, hand, sent out).
     ParticipantUpdated { participant: Participant },
     /// Someone left (`left`, `removed`, `connection_lost`, `sent_out`).
-    ParticipantLeft {
-        participant_id: Uuid,
-        reason: String,
-    },
+    ParticipantLeft { participant_id: Uuid, reason: String },
     /// The answer to your `publish_offer`.
     PublishAnswer { sdp: String },
     /// A (re)negotiation of your subscribe connection: answer with `subscribe_answer`.
     SubscribeOffer { sdp: String, tracks: Vec<TrackInfo> },
     /// A trickled ICE candidate of the server.
-    IceCandidate {
-        pc: Pc,
-        candidate: Option<Candidate>,
-    },
+    IceCandidate { pc: Pc, candidate: Option<Candidate> },
     /// The chair asks you to mute.
     MuteRequested { kind: MediaKind },
     /// Who speaks now (loudest recent audio), or nobody.
@@ -218,6 +193,8 @@ pub enum ServerMessage {
     BroughtBack,
     /// The minutes or actions changed: reload what the event names.
     MinutesChanged { event: CaseEvent },
+    /// To the client: his plan changed; fetch it again (`GET /api/meetings/{id}/plan`).
+    PlanChanged,
     /// The chair removed you; your invite no longer admits you.
     Removed,
     /// The conference is over.
@@ -235,39 +212,23 @@ pub struct Refusal {
 
 impl Refusal {
     pub fn new(code: &'static str, message: impl Into<String>) -> Self {
-        Refusal {
-            code,
-            message: message.into(),
-        }
+        Refusal { code, message: message.into() }
     }
 
     pub fn to_message(&self) -> ServerMessage {
-        ServerMessage::Error {
-            code: self.code.to_owned(),
-            message: self.message.clone(),
-        }
+        ServerMessage::Error { code: self.code.to_owned(), message: self.message.clone() }
     }
 }
 
 /// Reads one text frame into a message, or says precisely why not.
 pub fn parse(text: &str) -> Result<ClientMessage, Refusal> {
     if text.len() > MAX_MESSAGE_BYTES {
-        return Err(Refusal::new(
-            "too_large",
-            format!("messages are at most {MAX_MESSAGE_BYTES} bytes"),
-        ));
+        return Err(Refusal::new("too_large", format!("messages are at most {MAX_MESSAGE_BYTES} bytes")));
     }
-    let value: serde_json::Value = serde_json::from_str(text)
-        .map_err(|e| Refusal::new("malformed", format!("not JSON: {e}")))?;
-    let Some(kind) = value
-        .get("type")
-        .and_then(|t| t.as_str())
-        .map(str::to_owned)
-    else {
-        return Err(Refusal::new(
-            "malformed",
-            "a message is an object with a string `type`",
-        ));
+    let value: serde_json::Value =
+        serde_json::from_str(text).map_err(|e| Refusal::new("malformed", format!("not JSON: {e}")))?;
+    let Some(kind) = value.get("type").and_then(|t| t.as_str()).map(str::to_owned) else {
+        return Err(Refusal::new("malformed", "a message is an object with a string `type`"));
     };
     const KNOWN: &[&str] = &[
         "join",
@@ -288,14 +249,10 @@ pub fn parse(text: &str) -> Result<ClientMessage, Refusal> {
     if !KNOWN.contains(&kind.as_str()) {
         return Err(Refusal::new(
             "unknown_type",
-            format!(
-                "unknown message type `{}`",
-                kind.chars().take(40).collect::<String>()
-            ),
+            format!("unknown message type `{}`", kind.chars().take(40).collect::<String>()),
         ));
     }
-    serde_json::from_value(value)
-        .map_err(|e| Refusal::new("malformed", format!("invalid `{kind}`: {e}")))
+    serde_json::from_value(value).map_err(|e| Refusal::new("malformed", format!("invalid `{kind}`: {e}")))
 }
 
 #[cfg(test)]
@@ -306,57 +263,30 @@ mod tests {
     fn a_join_message_parses() {
         let id = Uuid::new_v4();
         let text = format!(r#"{{"type":"join","v":1,"meeting_id":"{id}"}}"#);
-        assert_eq!(
-            parse(&text).unwrap(),
-            ClientMessage::Join {
-                v: 1,
-                meeting_id: id
-            }
-        );
+        assert_eq!(parse(&text).unwrap(), ClientMessage::Join { v: 1, meeting_id: id });
     }
 
     #[test]
     fn a_candidate_uses_the_browsers_field_names() {
         let text = r#"{"type":"ice_candidate","pc":"publish","candidate":{"candidate":"candidate:1 1 udp 1 127.0.0.1 5000 typ host","sdpMid":"0","sdpMLineIndex":0}}"#;
-        let ClientMessage::IceCandidate {
-            pc,
-            candidate: Some(c),
-        } = parse(text).unwrap()
-        else {
+        let ClientMessage::IceCandidate { pc, candidate: Some(c) } = parse(text).unwrap() else {
             panic!("a candidate")
         };
-        assert_eq!(
-            (pc, c.sdp_mid.as_deref(), c.sdp_m_line_index),
-            (Pc::Publish, Some("0"), Some(0))
-        );
+        assert_eq!((pc, c.sdp_mid.as_deref(), c.sdp_m_line_index), (Pc::Publish, Some("0"), Some(0)));
     }
 
     #[test]
     fn broken_json_unknown_types_and_bad_fields_are_told_apart() {
         assert_eq!(parse("{").unwrap_err().code, "malformed");
         assert_eq!(parse("[]").unwrap_err().code, "malformed");
-        assert_eq!(
-            parse(r#"{"type":"dance"}"#).unwrap_err().code,
-            "unknown_type"
-        );
-        assert_eq!(
-            parse(r#"{"type":"mute","audio":"yes","video":false}"#)
-                .unwrap_err()
-                .code,
-            "malformed"
-        );
-        assert_eq!(
-            parse(r#"{"type":"leave","extra":1}"#).unwrap_err().code,
-            "malformed"
-        );
+        assert_eq!(parse(r#"{"type":"dance"}"#).unwrap_err().code, "unknown_type");
+        assert_eq!(parse(r#"{"type":"mute","audio":"yes","video":false}"#).unwrap_err().code, "malformed");
+        assert_eq!(parse(r#"{"type":"leave","extra":1}"#).unwrap_err().code, "malformed");
     }
 
     #[test]
     fn an_oversized_message_is_refused_before_parsing() {
-        let text = format!(
-            r#"{{"type":"publish_offer","sdp":"{}"}}"#,
-            "a".repeat(MAX_MESSAGE_BYTES)
-        );
+        let text = format!(r#"{{"type":"publish_offer","sdp":"{}"}}"#, "a".repeat(MAX_MESSAGE_BYTES));
         assert_eq!(parse(&text).unwrap_err().code, "too_large");
     }
 
@@ -364,27 +294,15 @@ mod tests {
     fn every_known_type_round_trips() {
         let id = Uuid::new_v4();
         let messages = vec![
-            ClientMessage::Join {
-                v: 1,
-                meeting_id: id,
-            },
+            ClientMessage::Join { v: 1, meeting_id: id },
             ClientMessage::PublishOffer { sdp: "v=0".into() },
             ClientMessage::SubscribeAnswer { sdp: "v=0".into() },
-            ClientMessage::IceCandidate {
-                pc: Pc::Subscribe,
-                candidate: None,
-            },
-            ClientMessage::Mute {
-                audio: true,
-                video: false,
-            },
+            ClientMessage::IceCandidate { pc: Pc::Subscribe, candidate: None },
+            ClientMessage::Mute { audio: true, video: false },
             ClientMessage::RaiseHand { raised: true },
             ClientMessage::Admit { participant_id: id },
             ClientMessage::Deny { participant_id: id },
-            ClientMessage::RequestMute {
-                participant_id: id,
-                kind: MediaKind::Audio,
-            },
+            ClientMessage::RequestMute { participant_id: id, kind: MediaKind::Audio },
             ClientMessage::Remove { participant_id: id },
             ClientMessage::SendOutClient {},
             ClientMessage::BringBackClient {},

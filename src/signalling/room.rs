@@ -87,11 +87,7 @@ pub(crate) struct RoomActor {
 const LEVEL_INTERVAL: Duration = Duration::from_millis(300);
 
 impl RoomActor {
-    pub fn new(
-        meeting: MeetingInfo,
-        case_id: Uuid,
-        deps: RoomDeps,
-    ) -> (Self, mpsc::UnboundedReceiver<MediaEvent>) {
+    pub fn new(meeting: MeetingInfo, case_id: Uuid, deps: RoomDeps) -> (Self, mpsc::UnboundedReceiver<MediaEvent>) {
         let (media_tx, media_rx) = mpsc::unbounded_channel();
         let actor = RoomActor {
             meeting_id: meeting.id,
@@ -145,22 +141,9 @@ impl RoomActor {
 
     fn command(&mut self, command: Command) {
         match command {
-            Command::Join {
-                joining,
-                outgoing,
-                signals,
-                reply,
-            } => {
+            Command::Join { joining, outgoing, signals, reply } => {
                 let conn = joining.conn;
-                self.connections.insert(
-                    conn,
-                    Connection {
-                        outgoing,
-                        signals,
-                        reply: Some(reply),
-                        key: joining.key,
-                    },
-                );
+                self.connections.insert(conn, Connection { outgoing, signals, reply: Some(reply), key: joining.key });
                 self.apply(Input::Join(joining));
                 // Refused joins are answered (and forgotten) by their effects.
                 if let Some(connection) = self.connections.get_mut(&conn)
@@ -172,11 +155,7 @@ impl RoomActor {
             Command::Message { conn, message } => {
                 let key = self.connections.get(&conn).map(|c| c.key);
                 self.acting = self.state.participant_of(conn).map(|p| Actor {
-                    kind: if matches!(key, Some(PrincipalKey::Invite(_))) {
-                        "invite"
-                    } else {
-                        "user"
-                    },
+                    kind: if matches!(key, Some(PrincipalKey::Invite(_))) { "invite" } else { "user" },
                     id: key.map(|(PrincipalKey::User(id) | PrincipalKey::Invite(id))| id),
                     label: format!("{} ({})", p.name, p.organisation.as_deref().unwrap_or("—")),
                 });
@@ -198,11 +177,7 @@ impl RoomActor {
                     return; // Its publisher left before the first packet arrived.
                 }
                 self.tracks.insert(id, track);
-                self.apply(Input::TrackPublished {
-                    owner,
-                    track: id,
-                    kind,
-                });
+                self.apply(Input::TrackPublished { owner, track: id, kind });
             }
             MediaEvent::Ended { track, .. } => {
                 if self.tracks.remove(&track).is_some() {
@@ -246,27 +221,13 @@ impl RoomActor {
             return;
         };
         let message = match message {
-            ServerMessage::Welcome {
-                v, you, meeting, ..
-            } => {
-                let ice_servers = self
-                    .deps
-                    .ice
-                    .servers_for(&you.id.to_string(), self.deps.clock.now());
-                ServerMessage::Welcome {
-                    v,
-                    you,
-                    meeting,
-                    ice_servers,
-                }
+            ServerMessage::Welcome { v, you, meeting, .. } => {
+                let ice_servers = self.deps.ice.servers_for(&you.id.to_string(), self.deps.clock.now());
+                ServerMessage::Welcome { v, you, meeting, ice_servers }
             }
             other => other,
         };
-        if connection
-            .outgoing
-            .try_send(Outgoing::Message(message))
-            .is_err()
-        {
+        if connection.outgoing.try_send(Outgoing::Message(message)).is_err() {
             // A connection that does not read its messages is as good as gone.
             tracing::info!(%participant, "closing a connection that does not keep up");
             let _ = connection.outgoing.try_send(Outgoing::Close);
@@ -289,18 +250,12 @@ impl RoomActor {
                 }
                 Effect::Bind { conn, participant } => self.bind(conn, participant),
                 Effect::Close { participant } => {
-                    if let Some(connection) = self
-                        .bound
-                        .get(&participant)
-                        .and_then(|c| self.connections.get(c))
-                    {
+                    if let Some(connection) = self.bound.get(&participant).and_then(|c| self.connections.get(c)) {
                         let _ = connection.outgoing.try_send(Outgoing::Close);
                     }
                 }
                 Effect::Forward { track, to } => {
-                    if let (Some(track), Some(peer)) =
-                        (self.tracks.get(&track), self.peers.get(&to))
-                    {
+                    if let (Some(track), Some(peer)) = (self.tracks.get(&track), self.peers.get(&to)) {
                         peer.forward(track.clone());
                     }
                 }
@@ -321,17 +276,11 @@ impl RoomActor {
                 Effect::RecordJoin { participant } => self.record_join(participant),
                 Effect::RecordLeave { participant } => {
                     if let Some(row) = self.attendance.remove(&participant) {
-                        self.deps.persister.send(Persist::Leave {
-                            row,
-                            at: self.deps.clock.now(),
-                        });
+                        self.deps.persister.send(Persist::Leave { row, at: self.deps.clock.now() });
                     }
                 }
                 Effect::InviteRemoved { invite } => {
-                    let by = self
-                        .acting
-                        .clone()
-                        .unwrap_or_else(|| Actor::system("conference room"));
+                    let by = self.acting.clone().unwrap_or_else(|| Actor::system("conference room"));
                     self.deps.persister.send(Persist::InviteRemoved {
                         invite,
                         case_id: self.case_id,
@@ -339,14 +288,12 @@ impl RoomActor {
                         by,
                     });
                 }
-                Effect::MeetingLive => self.deps.persister.send(Persist::Live {
-                    meeting: self.meeting_id,
-                    at: self.deps.clock.now(),
-                }),
-                Effect::MeetingEnded => self.deps.persister.send(Persist::Ended {
-                    meeting: self.meeting_id,
-                    at: self.deps.clock.now(),
-                }),
+                Effect::MeetingLive => {
+                    self.deps.persister.send(Persist::Live { meeting: self.meeting_id, at: self.deps.clock.now() })
+                }
+                Effect::MeetingEnded => {
+                    self.deps.persister.send(Persist::Ended { meeting: self.meeting_id, at: self.deps.clock.now() })
+                }
             }
         }
     }
@@ -355,11 +302,7 @@ impl RoomActor {
         let Some(connection) = self.connections.get_mut(&conn) else {
             return;
         };
-        let peer = self.deps.sfu.peer(
-            participant,
-            connection.signals.clone(),
-            self.media_tx.clone(),
-        );
+        let peer = self.deps.sfu.peer(participant, connection.signals.clone(), self.media_tx.clone());
         self.bound.insert(participant, conn);
         self.peers.insert(participant, peer.clone());
         if let Some(reply) = connection.reply.take() {
@@ -368,19 +311,13 @@ impl RoomActor {
     }
 
     fn record_join(&mut self, participant: Uuid) {
-        let Some(p) = self
-            .state
-            .participants()
-            .find(|p| p.id == participant)
-            .cloned()
-        else {
+        if self.attendance.contains_key(&participant) {
+            return; // Back from a debrief: still the same stay in the conference.
+        }
+        let Some(p) = self.state.participants().find(|p| p.id == participant).cloned() else {
             return;
         };
-        let key = self
-            .bound
-            .get(&participant)
-            .and_then(|c| self.connections.get(c))
-            .map(|c| c.key);
+        let key = self.bound.get(&participant).and_then(|c| self.connections.get(c)).map(|c| c.key);
         let (user, invite) = match key {
             Some(PrincipalKey::User(id)) => (Some(id), None),
             Some(PrincipalKey::Invite(id)) => (None, Some(id)),
@@ -395,12 +332,6 @@ impl RoomActor {
             joined_at: self.deps.clock.now(),
             left_at: None,
         };
-        self.deps.persister.send(Persist::Join {
-            row,
-            meeting: self.meeting_id,
-            user,
-            invite,
-            line,
-        });
+        self.deps.persister.send(Persist::Join { row, meeting: self.meeting_id, user, invite, line });
     }
 }

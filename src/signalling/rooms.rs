@@ -26,9 +26,7 @@ pub struct Rooms {
 
 impl std::fmt::Debug for Rooms {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Rooms")
-            .field("active", &self.active())
-            .finish()
+        f.debug_struct("Rooms").field("active", &self.active()).finish()
     }
 }
 
@@ -42,27 +40,18 @@ pub struct RoomLink {
 impl RoomLink {
     /// Passes a room-level message on.
     pub fn message(&self, message: ClientMessage) {
-        let _ = self.commands.send(Command::Message {
-            conn: self.conn,
-            message,
-        });
+        let _ = self.commands.send(Command::Message { conn: self.conn, message });
     }
 
     /// Tells the room this connection is gone.
     pub fn disconnected(&self) {
-        let _ = self
-            .commands
-            .send(Command::Disconnected { conn: self.conn });
+        let _ = self.commands.send(Command::Disconnected { conn: self.conn });
     }
 }
 
 impl Rooms {
     pub(crate) fn new(deps: RoomDeps) -> Self {
-        Rooms {
-            rooms: Arc::new(Mutex::new(HashMap::new())),
-            deps,
-            counter: Arc::new(AtomicU64::new(1)),
-        }
+        Rooms { rooms: Arc::new(Mutex::new(HashMap::new())), deps, counter: Arc::new(AtomicU64::new(1)) }
     }
 
     /// A fresh connection id.
@@ -72,41 +61,24 @@ impl Rooms {
 
     /// How many conferences run now.
     pub fn active(&self) -> usize {
-        self.rooms
-            .lock()
-            .expect("the rooms lock is never held across a panic")
-            .len()
+        self.rooms.lock().expect("the rooms lock is never held across a panic").len()
     }
 
     fn commands_for(&self, meeting: &MeetingInfo, case_id: Uuid) -> mpsc::UnboundedSender<Command> {
-        let mut rooms = self
-            .rooms
-            .lock()
-            .expect("the rooms lock is never held across a panic");
+        let mut rooms = self.rooms.lock().expect("the rooms lock is never held across a panic");
         if let Some(entry) = rooms.get(&meeting.id).filter(|e| !e.commands.is_closed()) {
             return entry.commands.clone();
         }
         let (commands, inbox) = mpsc::unbounded_channel();
         let instance = self.counter.fetch_add(1, Ordering::Relaxed);
-        rooms.insert(
-            meeting.id,
-            Entry {
-                instance,
-                commands: commands.clone(),
-            },
-        );
+        rooms.insert(meeting.id, Entry { instance, commands: commands.clone() });
         let (actor, media) = RoomActor::new(meeting.clone(), case_id, self.deps.clone());
         let registry = self.rooms.clone();
         let meeting_id = meeting.id;
         tokio::spawn(async move {
             actor.run(inbox, media).await;
-            let mut rooms = registry
-                .lock()
-                .expect("the rooms lock is never held across a panic");
-            if rooms
-                .get(&meeting_id)
-                .is_some_and(|e| e.instance == instance)
-            {
+            let mut rooms = registry.lock().expect("the rooms lock is never held across a panic");
+            if rooms.get(&meeting_id).is_some_and(|e| e.instance == instance) {
                 rooms.remove(&meeting_id);
             }
         });
@@ -126,14 +98,7 @@ impl Rooms {
         let conn = joining.conn;
         let commands = self.commands_for(meeting, case_id);
         let (reply, answer) = oneshot::channel();
-        commands
-            .send(Command::Join {
-                joining,
-                outgoing,
-                signals,
-                reply,
-            })
-            .ok()?;
+        commands.send(Command::Join { joining, outgoing, signals, reply }).ok()?;
         let joined = answer.await.ok().flatten()?;
         Some((joined, RoomLink { commands, conn }))
     }

@@ -3,9 +3,7 @@
 //! (messages to send, forwarding to start or stop, facts to record); it does no I/O itself, so
 //! every rule of the room is tested without a network (see the tests below).
 
-use super::protocol::{
-    ClientMessage, MediaKind, MeetingInfo, Participant, Presence, ServerMessage,
-};
+use super::protocol::{ClientMessage, MediaKind, MeetingInfo, Participant, Presence, ServerMessage};
 use crate::domain::InviteKind;
 use crate::events::CaseEvent;
 use std::collections::HashSet;
@@ -71,10 +69,7 @@ pub enum Effect {
     /// Send a message to a participant's current connection.
     Send { to: Uuid, message: ServerMessage },
     /// Send to a connection that is not (or no longer) a participant, then close it.
-    Refuse {
-        conn: ConnId,
-        message: ServerMessage,
-    },
+    Refuse { conn: ConnId, message: ServerMessage },
     /// Bind a connection to a participant id (after a join).
     Bind { conn: ConnId, participant: Uuid },
     /// Close a participant's connection (after the messages before it are sent).
@@ -161,10 +156,7 @@ impl RoomState {
 
     /// The participant a connection speaks for.
     pub fn participant_of(&self, conn: ConnId) -> Option<&Participant> {
-        self.members
-            .iter()
-            .find(|m| m.conn == conn)
-            .map(|m| &m.participant)
+        self.members.iter().find(|m| m.conn == conn).map(|m| &m.participant)
     }
 
     /// Everyone connected, lobby included.
@@ -179,9 +171,7 @@ impl RoomState {
             if let Input::Join(joining) = input {
                 out.push(Effect::Refuse {
                     conn: joining.conn,
-                    message: ServerMessage::MeetingEnded {
-                        reason: "ended".into(),
-                    },
+                    message: ServerMessage::MeetingEnded { reason: "ended".into() },
                 });
             }
             return out;
@@ -190,38 +180,21 @@ impl RoomState {
             Input::Join(joining) => self.join(joining, &mut out),
             Input::Message { conn, message } => self.message(conn, message, &mut out),
             Input::Disconnected { conn } => {
-                if let Some(id) = self
-                    .members
-                    .iter()
-                    .find(|m| m.conn == conn)
-                    .map(|m| m.participant.id)
-                {
+                if let Some(id) = self.members.iter().find(|m| m.conn == conn).map(|m| m.participant.id) {
                     self.depart(id, "connection_lost", &mut out);
                 }
             }
-            Input::TrackPublished {
-                owner,
-                track,
-                kind: _,
-            } => {
+            Input::TrackPublished { owner, track, kind: _ } => {
                 if self.member(owner).is_some() {
                     self.tracks.push(Track { id: track, owner });
                     let receivers: Vec<Uuid> = self.receivers_of(owner);
-                    out.extend(
-                        receivers
-                            .into_iter()
-                            .map(|to| Effect::Forward { track, to }),
-                    );
+                    out.extend(receivers.into_iter().map(|to| Effect::Forward { track, to }));
                 }
             }
             Input::TrackEnded { track } => {
                 if let Some(pos) = self.tracks.iter().position(|t| t.id == track) {
                     let owner = self.tracks.remove(pos).owner;
-                    out.extend(
-                        self.receivers_of(owner)
-                            .into_iter()
-                            .map(|to| Effect::StopForward { track, to }),
-                    );
+                    out.extend(self.receivers_of(owner).into_iter().map(|to| Effect::StopForward { track, to }));
                 }
             }
             Input::Case(event) => self.case_event(event, &mut out),
@@ -244,21 +217,15 @@ impl RoomState {
     }
 
     fn in_room_ids(&self) -> Vec<Uuid> {
-        self.members
-            .iter()
-            .filter(|m| self.in_room(&m.participant))
-            .map(|m| m.participant.id)
-            .collect()
+        self.members.iter().filter(|m| self.in_room(&m.participant)).map(|m| m.participant.id).collect()
     }
 
     /// Who receives the media of `owner` (everyone else in the room, if the owner is in it).
     fn receivers_of(&self, owner: Uuid) -> Vec<Uuid> {
         match self.member(owner) {
-            Some(m) if self.in_room(&m.participant) => self
-                .in_room_ids()
-                .into_iter()
-                .filter(|&id| id != owner)
-                .collect(),
+            Some(m) if self.in_room(&m.participant) => {
+                self.in_room_ids().into_iter().filter(|&id| id != owner).collect()
+            }
             _ => Vec::new(),
         }
     }
@@ -274,10 +241,7 @@ impl RoomState {
     fn broadcast(&self, message: ServerMessage, except: Option<Uuid>, out: &mut Vec<Effect>) {
         for id in self.in_room_ids() {
             if Some(id) != except {
-                out.push(Effect::Send {
-                    to: id,
-                    message: message.clone(),
-                });
+                out.push(Effect::Send { to: id, message: message.clone() });
             }
         }
     }
@@ -290,35 +254,20 @@ impl RoomState {
             .map(|m| m.participant.clone())
             .collect();
         for chair in self.chairs() {
-            out.push(Effect::Send {
-                to: chair,
-                message: ServerMessage::LobbyChanged {
-                    waiting: waiting.clone(),
-                },
-            });
+            out.push(Effect::Send { to: chair, message: ServerMessage::LobbyChanged { waiting: waiting.clone() } });
         }
     }
 
     fn join(&mut self, joining: Joining, out: &mut Vec<Effect>) {
         if self.barred.contains(&joining.key) {
-            out.push(Effect::Refuse {
-                conn: joining.conn,
-                message: ServerMessage::Removed,
-            });
+            out.push(Effect::Refuse { conn: joining.conn, message: ServerMessage::Removed });
             return;
         }
         // The same person again (a reload, a dropped connection): the new connection replaces
         // the old one and they continue where they were.
         let mut was_in = self.admitted_before.contains(&joining.key);
-        if let Some(previous) = self
-            .members
-            .iter()
-            .find(|m| m.key == joining.key)
-            .map(|m| m.participant.id)
-        {
-            was_in |= self
-                .member(previous)
-                .is_some_and(|m| m.participant.presence != Presence::Lobby);
+        if let Some(previous) = self.members.iter().find(|m| m.key == joining.key).map(|m| m.participant.id) {
+            was_in |= self.member(previous).is_some_and(|m| m.participant.presence != Presence::Lobby);
             out.push(Effect::Send {
                 to: previous,
                 message: ServerMessage::Error {
@@ -326,9 +275,7 @@ impl RoomState {
                     message: "you joined from another connection".into(),
                 },
             });
-            out.push(Effect::Close {
-                participant: previous,
-            });
+            out.push(Effect::Close { participant: previous });
             self.depart(previous, "left", out);
         }
         let presence = if joining.kind == InviteKind::Client && self.client_out && was_in {
@@ -351,10 +298,7 @@ impl RoomState {
             hand_raised: false,
         };
         let id = participant.id;
-        out.push(Effect::Bind {
-            conn: joining.conn,
-            participant: id,
-        });
+        out.push(Effect::Bind { conn: joining.conn, participant: id });
         out.push(Effect::Send {
             to: id,
             message: ServerMessage::Welcome {
@@ -364,24 +308,14 @@ impl RoomState {
                 ice_servers: Vec::new(),
             },
         });
-        self.members.push(Member {
-            participant,
-            key: joining.key,
-            conn: joining.conn,
-        });
+        self.members.push(Member { participant, key: joining.key, conn: joining.conn });
         match presence {
             Presence::Admitted => self.enter(id, out),
             Presence::Lobby => {
-                out.push(Effect::Send {
-                    to: id,
-                    message: ServerMessage::Lobby,
-                });
+                out.push(Effect::Send { to: id, message: ServerMessage::Lobby });
                 self.lobby_changed(out);
             }
-            Presence::Out => out.push(Effect::Send {
-                to: id,
-                message: ServerMessage::SentOut,
-            }),
+            Presence::Out => out.push(Effect::Send { to: id, message: ServerMessage::SentOut }),
         }
     }
 
@@ -399,61 +333,28 @@ impl RoomState {
             out.push(Effect::MeetingLive);
         }
         out.push(Effect::RecordJoin { participant: id });
-        let everyone: Vec<Participant> = self
-            .members
-            .iter()
-            .filter(|m| self.in_room(&m.participant))
-            .map(|m| m.participant.clone())
-            .collect();
-        out.push(Effect::Send {
-            to: id,
-            message: ServerMessage::Admitted {
-                participants: everyone,
-            },
-        });
-        self.broadcast(
-            ServerMessage::ParticipantJoined { participant },
-            Some(id),
-            out,
-        );
+        let everyone: Vec<Participant> =
+            self.members.iter().filter(|m| self.in_room(&m.participant)).map(|m| m.participant.clone()).collect();
+        out.push(Effect::Send { to: id, message: ServerMessage::Admitted { participants: everyone } });
+        self.broadcast(ServerMessage::ParticipantJoined { participant }, Some(id), out);
         if let Some(speaker) = self.speaker {
-            out.push(Effect::Send {
-                to: id,
-                message: ServerMessage::ActiveSpeaker {
-                    participant_id: Some(speaker),
-                },
-            });
+            out.push(Effect::Send { to: id, message: ServerMessage::ActiveSpeaker { participant_id: Some(speaker) } });
         }
         self.connect_media(id, out);
-        if self
-            .members
-            .iter()
-            .any(|m| m.participant.presence == Presence::Lobby)
-        {
-            self.lobby_changed(out);
-        }
+        // Chairs always get the lobby as it is now, also when this admission emptied it.
+        self.lobby_changed(out);
     }
 
     /// Forwarding both ways between `id` and everyone else in the room.
     fn connect_media(&self, id: Uuid, out: &mut Vec<Effect>) {
         for track in &self.tracks {
-            if track.owner != id
-                && self
-                    .member(track.owner)
-                    .is_some_and(|m| self.in_room(&m.participant))
-            {
-                out.push(Effect::Forward {
-                    track: track.id,
-                    to: id,
-                });
+            if track.owner != id && self.member(track.owner).is_some_and(|m| self.in_room(&m.participant)) {
+                out.push(Effect::Forward { track: track.id, to: id });
             }
         }
         for track in self.tracks.iter().filter(|t| t.owner == id) {
             for to in self.receivers_of(id) {
-                out.push(Effect::Forward {
-                    track: track.id,
-                    to,
-                });
+                out.push(Effect::Forward { track: track.id, to });
             }
         }
     }
@@ -461,23 +362,13 @@ impl RoomState {
     /// The reverse of [`connect_media`], computed while `id` is still in the room.
     fn disconnect_media(&self, id: Uuid, out: &mut Vec<Effect>) {
         for track in &self.tracks {
-            if track.owner != id
-                && self
-                    .member(track.owner)
-                    .is_some_and(|m| self.in_room(&m.participant))
-            {
-                out.push(Effect::StopForward {
-                    track: track.id,
-                    to: id,
-                });
+            if track.owner != id && self.member(track.owner).is_some_and(|m| self.in_room(&m.participant)) {
+                out.push(Effect::StopForward { track: track.id, to: id });
             }
         }
         for track in self.tracks.iter().filter(|t| t.owner == id) {
             for to in self.receivers_of(id) {
-                out.push(Effect::StopForward {
-                    track: track.id,
-                    to,
-                });
+                out.push(Effect::StopForward { track: track.id, to });
             }
         }
     }
@@ -500,54 +391,28 @@ impl RoomState {
             out.push(Effect::RecordLeave { participant: id });
         }
         if was_in {
-            self.broadcast(
-                ServerMessage::ParticipantLeft {
-                    participant_id: id,
-                    reason: reason.to_owned(),
-                },
-                None,
-                out,
-            );
+            self.broadcast(ServerMessage::ParticipantLeft { participant_id: id, reason: reason.to_owned() }, None, out);
         }
         if was_waiting {
             self.lobby_changed(out);
         }
         if self.speaker == Some(id) {
             self.speaker = None;
-            self.broadcast(
-                ServerMessage::ActiveSpeaker {
-                    participant_id: None,
-                },
-                None,
-                out,
-            );
+            self.broadcast(ServerMessage::ActiveSpeaker { participant_id: None }, None, out);
         }
     }
 
     fn refuse(&self, conn: ConnId, code: &str, message: &str, out: &mut Vec<Effect>) {
-        if let Some(id) = self
-            .members
-            .iter()
-            .find(|m| m.conn == conn)
-            .map(|m| m.participant.id)
-        {
+        if let Some(id) = self.members.iter().find(|m| m.conn == conn).map(|m| m.participant.id) {
             out.push(Effect::Send {
                 to: id,
-                message: ServerMessage::Error {
-                    code: code.into(),
-                    message: message.into(),
-                },
+                message: ServerMessage::Error { code: code.into(), message: message.into() },
             });
         }
     }
 
     fn message(&mut self, conn: ConnId, message: ClientMessage, out: &mut Vec<Effect>) {
-        let Some(me) = self
-            .members
-            .iter()
-            .find(|m| m.conn == conn)
-            .map(|m| m.participant.clone())
-        else {
+        let Some(me) = self.members.iter().find(|m| m.conn == conn).map(|m| m.participant.clone()) else {
             return;
         };
         let chair_only = matches!(
@@ -561,114 +426,62 @@ impl RoomState {
                 | ClientMessage::EndMeeting {}
         );
         if chair_only && !(me.chair && self.in_room(&me)) {
-            return self.refuse(
-                conn,
-                "forbidden",
-                "only a chair in the conference may do this",
-                out,
-            );
+            return self.refuse(conn, "forbidden", "only a chair in the conference may do this", out);
         }
         let in_room = self.in_room(&me);
         match message {
             ClientMessage::Leave {} => self.depart(me.id, "left", out),
-            ClientMessage::RaiseHand { .. } if !in_room => self.refuse(
-                conn,
-                "out_of_order",
-                "you are not in the conference yet",
-                out,
-            ),
-            ClientMessage::Mute { audio, video } => self.update(
-                me.id,
-                |p| (p.audio_muted, p.video_muted) = (audio, video),
-                out,
-            ),
-            ClientMessage::RaiseHand { raised } => {
-                self.update(me.id, |p| p.hand_raised = raised, out)
+            ClientMessage::RaiseHand { .. } if !in_room => {
+                self.refuse(conn, "out_of_order", "you are not in the conference yet", out)
             }
+            ClientMessage::Mute { audio, video } => {
+                self.update(me.id, |p| (p.audio_muted, p.video_muted) = (audio, video), out)
+            }
+            ClientMessage::RaiseHand { raised } => self.update(me.id, |p| p.hand_raised = raised, out),
             ClientMessage::Admit { participant_id } => match self.member(participant_id) {
-                Some(m) if m.participant.presence == Presence::Lobby => {
-                    self.enter(participant_id, out)
-                }
-                _ => self.refuse(
-                    conn,
-                    "unknown_participant",
-                    "nobody with that id waits in the lobby",
-                    out,
-                ),
+                Some(m) if m.participant.presence == Presence::Lobby => self.enter(participant_id, out),
+                _ => self.refuse(conn, "unknown_participant", "nobody with that id waits in the lobby", out),
             },
             ClientMessage::Deny { participant_id } => match self.member(participant_id) {
                 Some(m) if m.participant.presence == Presence::Lobby => {
-                    out.push(Effect::Send {
-                        to: participant_id,
-                        message: ServerMessage::Denied,
-                    });
-                    out.push(Effect::Close {
-                        participant: participant_id,
-                    });
+                    out.push(Effect::Send { to: participant_id, message: ServerMessage::Denied });
+                    out.push(Effect::Close { participant: participant_id });
                     self.depart(participant_id, "denied", out);
                 }
-                _ => self.refuse(
-                    conn,
-                    "unknown_participant",
-                    "nobody with that id waits in the lobby",
-                    out,
-                ),
+                _ => self.refuse(conn, "unknown_participant", "nobody with that id waits in the lobby", out),
             },
-            ClientMessage::RequestMute {
-                participant_id,
-                kind,
-            } => match self.member(participant_id) {
-                Some(m) if self.in_room(&m.participant) => out.push(Effect::Send {
-                    to: participant_id,
-                    message: ServerMessage::MuteRequested { kind },
-                }),
-                _ => self.refuse(
-                    conn,
-                    "unknown_participant",
-                    "nobody with that id is in the conference",
-                    out,
-                ),
+            ClientMessage::RequestMute { participant_id, kind } => match self.member(participant_id) {
+                Some(m) if self.in_room(&m.participant) => {
+                    out.push(Effect::Send { to: participant_id, message: ServerMessage::MuteRequested { kind } })
+                }
+                _ => self.refuse(conn, "unknown_participant", "nobody with that id is in the conference", out),
             },
             ClientMessage::Remove { participant_id } if participant_id == me.id => {
                 self.refuse(conn, "invalid", "leave instead of removing yourself", out)
             }
-            ClientMessage::Remove { participant_id } => match self
-                .member(participant_id)
-                .map(|m| (m.key, m.participant.presence))
-            {
-                Some((key, _)) => {
-                    self.barred.insert(key);
-                    if let PrincipalKey::Invite(invite) = key {
-                        out.push(Effect::InviteRemoved { invite });
+            ClientMessage::Remove { participant_id } => {
+                match self.member(participant_id).map(|m| (m.key, m.participant.presence)) {
+                    Some((key, _)) => {
+                        self.barred.insert(key);
+                        if let PrincipalKey::Invite(invite) = key {
+                            out.push(Effect::InviteRemoved { invite });
+                        }
+                        out.push(Effect::Send { to: participant_id, message: ServerMessage::Removed });
+                        out.push(Effect::Close { participant: participant_id });
+                        self.depart(participant_id, "removed", out);
                     }
-                    out.push(Effect::Send {
-                        to: participant_id,
-                        message: ServerMessage::Removed,
-                    });
-                    out.push(Effect::Close {
-                        participant: participant_id,
-                    });
-                    self.depart(participant_id, "removed", out);
+                    None => self.refuse(conn, "unknown_participant", "nobody with that id is here", out),
                 }
-                None => self.refuse(
-                    conn,
-                    "unknown_participant",
-                    "nobody with that id is here",
-                    out,
-                ),
-            },
+            }
             ClientMessage::SendOutClient {} => self.send_out_client(conn, out),
             ClientMessage::BringBackClient {} => self.bring_back_client(conn, out),
             ClientMessage::EndMeeting {} => self.end("ended_by_chair", out),
             ClientMessage::Join { .. } => self.refuse(conn, "out_of_order", "already joined", out),
             ClientMessage::PublishOffer { .. }
             | ClientMessage::SubscribeAnswer { .. }
-            | ClientMessage::IceCandidate { .. } => self.refuse(
-                conn,
-                "internal",
-                "media negotiation is not handled by the room",
-                out,
-            ),
+            | ClientMessage::IceCandidate { .. } => {
+                self.refuse(conn, "internal", "media negotiation is not handled by the room", out)
+            }
         }
     }
 
@@ -682,10 +495,7 @@ impl RoomState {
     }
 
     fn client(&self) -> Option<Uuid> {
-        self.members
-            .iter()
-            .find(|m| m.participant.kind == InviteKind::Client)
-            .map(|m| m.participant.id)
+        self.members.iter().find(|m| m.participant.kind == InviteKind::Client).map(|m| m.participant.id)
     }
 
     fn send_out_client(&mut self, conn: ConnId, out: &mut Vec<Effect>) {
@@ -693,9 +503,7 @@ impl RoomState {
             return self.refuse(conn, "out_of_order", "the client is already out", out);
         }
         self.client_out = true;
-        let Some(client) = self
-            .client()
-            .filter(|&c| self.member(c).is_some_and(|m| self.in_room(&m.participant)))
+        let Some(client) = self.client().filter(|&c| self.member(c).is_some_and(|m| self.in_room(&m.participant)))
         else {
             return; // Not here now: if he comes back in during the debrief, he waits outside.
         };
@@ -703,18 +511,8 @@ impl RoomState {
         if let Some(member) = self.member_mut(client) {
             member.participant.presence = Presence::Out;
         }
-        out.push(Effect::Send {
-            to: client,
-            message: ServerMessage::SentOut,
-        });
-        self.broadcast(
-            ServerMessage::ParticipantLeft {
-                participant_id: client,
-                reason: "sent_out".into(),
-            },
-            None,
-            out,
-        );
+        out.push(Effect::Send { to: client, message: ServerMessage::SentOut });
+        self.broadcast(ServerMessage::ParticipantLeft { participant_id: client, reason: "sent_out".into() }, None, out);
     }
 
     fn bring_back_client(&mut self, conn: ConnId, out: &mut Vec<Effect>) {
@@ -722,14 +520,10 @@ impl RoomState {
             return self.refuse(conn, "out_of_order", "the client is not out", out);
         }
         self.client_out = false;
-        if let Some(client) = self.client().filter(|&c| {
-            self.member(c)
-                .is_some_and(|m| m.participant.presence == Presence::Out)
-        }) {
-            out.push(Effect::Send {
-                to: client,
-                message: ServerMessage::BroughtBack,
-            });
+        if let Some(client) =
+            self.client().filter(|&c| self.member(c).is_some_and(|m| m.participant.presence == Presence::Out))
+        {
+            out.push(Effect::Send { to: client, message: ServerMessage::BroughtBack });
             self.enter(client, out);
         }
     }
@@ -738,13 +532,9 @@ impl RoomState {
         for member in &self.members {
             out.push(Effect::Send {
                 to: member.participant.id,
-                message: ServerMessage::MeetingEnded {
-                    reason: reason.to_owned(),
-                },
+                message: ServerMessage::MeetingEnded { reason: reason.to_owned() },
             });
-            out.push(Effect::Close {
-                participant: member.participant.id,
-            });
+            out.push(Effect::Close { participant: member.participant.id });
         }
         let ids: Vec<Uuid> = self.members.iter().map(|m| m.participant.id).collect();
         for id in ids {
@@ -775,16 +565,8 @@ impl RoomState {
             CaseEvent::InviteRevoked { invite_id, .. } => {
                 let key = PrincipalKey::Invite(*invite_id);
                 self.barred.insert(key);
-                if let Some(id) = self
-                    .members
-                    .iter()
-                    .find(|m| m.key == key)
-                    .map(|m| m.participant.id)
-                {
-                    out.push(Effect::Send {
-                        to: id,
-                        message: ServerMessage::Removed,
-                    });
+                if let Some(id) = self.members.iter().find(|m| m.key == key).map(|m| m.participant.id) {
+                    out.push(Effect::Send { to: id, message: ServerMessage::Removed });
                     out.push(Effect::Close { participant: id });
                     self.depart(id, "removed", out);
                 }
@@ -793,19 +575,15 @@ impl RoomState {
         }
     }
 
-    /// Minutes are for the professionals (and guests) in the room; the client has his own plan.
+    /// Minutes are for the professionals (and guests) in the room; the client in the room only
+    /// hears that his plan changed, never what the professionals wrote.
     fn notify_professionals(&self, event: &CaseEvent, out: &mut Vec<Effect>) {
-        for m in self
-            .members
-            .iter()
-            .filter(|m| self.in_room(&m.participant) && m.participant.kind != InviteKind::Client)
-        {
-            out.push(Effect::Send {
-                to: m.participant.id,
-                message: ServerMessage::MinutesChanged {
-                    event: event.clone(),
-                },
-            });
+        for m in self.members.iter().filter(|m| self.in_room(&m.participant)) {
+            let message = match m.participant.kind {
+                InviteKind::Client => ServerMessage::PlanChanged,
+                _ => ServerMessage::MinutesChanged { event: event.clone() },
+            };
+            out.push(Effect::Send { to: m.participant.id, message });
         }
     }
 
@@ -814,9 +592,7 @@ impl RoomState {
             .into_iter()
             .filter(|(id, level)| {
                 *level >= SPEAKING_LEVEL
-                    && self
-                        .member(*id)
-                        .is_some_and(|m| self.in_room(&m.participant) && !m.participant.audio_muted)
+                    && self.member(*id).is_some_and(|m| self.in_room(&m.participant) && !m.participant.audio_muted)
             })
             .max_by_key(|(_, level)| *level)
             .map(|(id, _)| id);
@@ -828,13 +604,7 @@ impl RoomState {
         }
         if self.speaker != Some(candidate) && self.speaker_candidate.1 >= SPEAKER_HOLD {
             self.speaker = Some(candidate);
-            self.broadcast(
-                ServerMessage::ActiveSpeaker {
-                    participant_id: Some(candidate),
-                },
-                None,
-                out,
-            );
+            self.broadcast(ServerMessage::ActiveSpeaker { participant_id: Some(candidate) }, None, out);
         }
     }
 }

@@ -81,32 +81,11 @@ fn two_in_the_room() -> (RoomState, Uuid, Uuid) {
     let mut room = room();
     let (chair, _) = join(&mut room, joining(1, InviteKind::Member, true));
     let (partner, _) = join(&mut room, joining(2, InviteKind::Member, false));
-    room.handle(msg(
-        1,
-        ClientMessage::Admit {
-            participant_id: partner,
-        },
-    ));
-    room.handle(Input::TrackPublished {
-        owner: chair,
-        track: 10,
-        kind: MediaKind::Audio,
-    });
-    room.handle(Input::TrackPublished {
-        owner: chair,
-        track: 11,
-        kind: MediaKind::Video,
-    });
-    room.handle(Input::TrackPublished {
-        owner: partner,
-        track: 20,
-        kind: MediaKind::Audio,
-    });
-    room.handle(Input::TrackPublished {
-        owner: partner,
-        track: 21,
-        kind: MediaKind::Video,
-    });
+    room.handle(msg(1, ClientMessage::Admit { participant_id: partner }));
+    room.handle(Input::TrackPublished { owner: chair, track: 10, kind: MediaKind::Audio });
+    room.handle(Input::TrackPublished { owner: chair, track: 11, kind: MediaKind::Video });
+    room.handle(Input::TrackPublished { owner: partner, track: 20, kind: MediaKind::Audio });
+    room.handle(Input::TrackPublished { owner: partner, track: 21, kind: MediaKind::Video });
     (room, chair, partner)
 }
 
@@ -118,10 +97,7 @@ fn a_chair_enters_directly_and_the_conference_goes_live() {
     assert!(effects.contains(&Effect::RecordJoin { participant: chair }));
     assert!(matches!(
         sent(&effects, chair)[..],
-        [
-            ServerMessage::Welcome { .. },
-            ServerMessage::Admitted { .. }
-        ]
+        [ServerMessage::Welcome { .. }, ServerMessage::Admitted { .. }, ServerMessage::LobbyChanged { .. }]
     ));
 }
 
@@ -129,64 +105,37 @@ fn a_chair_enters_directly_and_the_conference_goes_live() {
 fn a_guest_waits_in_the_lobby_receives_nothing_and_the_chair_sees_him_wait() {
     let mut room = room();
     let (chair, _) = join(&mut room, joining(1, InviteKind::Member, true));
-    room.handle(Input::TrackPublished {
-        owner: chair,
-        track: 10,
-        kind: MediaKind::Video,
-    });
+    room.handle(Input::TrackPublished { owner: chair, track: 10, kind: MediaKind::Video });
     let (guest, effects) = join(&mut room, joining(2, InviteKind::Guest, false));
-    assert!(matches!(
-        sent(&effects, guest)[..],
-        [ServerMessage::Welcome { .. }, ServerMessage::Lobby]
-    ));
+    assert!(matches!(sent(&effects, guest)[..], [ServerMessage::Welcome { .. }, ServerMessage::Lobby]));
     assert!(forwards(&effects).is_empty(), "nothing flows to the lobby");
     let ServerMessage::LobbyChanged { waiting } = sent(&effects, chair)[0] else {
         panic!("the chair hears of the lobby")
     };
     assert_eq!(waiting[0].id, guest);
-    let effects = room.handle(Input::TrackPublished {
-        owner: guest,
-        track: 20,
-        kind: MediaKind::Video,
-    });
-    assert!(
-        forwards(&effects).is_empty(),
-        "nothing flows from the lobby"
-    );
+    let effects = room.handle(Input::TrackPublished { owner: guest, track: 20, kind: MediaKind::Video });
+    assert!(forwards(&effects).is_empty(), "nothing flows from the lobby");
 }
 
 #[test]
 fn admitting_starts_media_both_ways_including_tracks_published_earlier() {
     let mut room = room();
     let (chair, _) = join(&mut room, joining(1, InviteKind::Member, true));
-    room.handle(Input::TrackPublished {
-        owner: chair,
-        track: 10,
-        kind: MediaKind::Video,
-    });
+    room.handle(Input::TrackPublished { owner: chair, track: 10, kind: MediaKind::Video });
     let (guest, _) = join(&mut room, joining(2, InviteKind::Guest, false));
-    room.handle(Input::TrackPublished {
-        owner: guest,
-        track: 20,
-        kind: MediaKind::Video,
-    });
-    let effects = room.handle(msg(
-        1,
-        ClientMessage::Admit {
-            participant_id: guest,
-        },
-    ));
+    room.handle(Input::TrackPublished { owner: guest, track: 20, kind: MediaKind::Video });
+    let effects = room.handle(msg(1, ClientMessage::Admit { participant_id: guest }));
     assert_eq!(forwards(&effects), {
         let mut v = vec![(10, guest), (20, chair)];
         v.sort();
         v
     });
+    assert!(matches!(sent(&effects, guest)[0], ServerMessage::Admitted { participants } if participants.len() == 2));
     assert!(
-        matches!(sent(&effects, guest)[0], ServerMessage::Admitted { participants } if participants.len() == 2)
+        sent(&effects, chair)
+            .iter()
+            .any(|m| matches!(m, ServerMessage::ParticipantJoined { participant } if participant.id == guest))
     );
-    assert!(sent(&effects, chair).iter().any(
-        |m| matches!(m, ServerMessage::ParticipantJoined { participant } if participant.id == guest)
-    ));
 }
 
 #[test]
@@ -194,43 +143,19 @@ fn only_a_chair_admits() {
     let mut room = room();
     join(&mut room, joining(1, InviteKind::Member, true));
     let (partner, _) = join(&mut room, joining(2, InviteKind::Member, false));
-    room.handle(msg(
-        1,
-        ClientMessage::Admit {
-            participant_id: partner,
-        },
-    ));
+    room.handle(msg(1, ClientMessage::Admit { participant_id: partner }));
     let (guest, _) = join(&mut room, joining(3, InviteKind::Guest, false));
-    let effects = room.handle(msg(
-        2,
-        ClientMessage::Admit {
-            participant_id: guest,
-        },
-    ));
-    assert!(
-        matches!(sent(&effects, partner)[..], [ServerMessage::Error { code, .. }] if code == "forbidden")
-    );
-    assert!(
-        room.participants()
-            .any(|p| p.id == guest && p.presence == Presence::Lobby)
-    );
+    let effects = room.handle(msg(2, ClientMessage::Admit { participant_id: guest }));
+    assert!(matches!(sent(&effects, partner)[..], [ServerMessage::Error { code, .. }] if code == "forbidden"));
+    assert!(room.participants().any(|p| p.id == guest && p.presence == Presence::Lobby));
 }
 
 #[test]
 fn a_later_track_goes_to_everyone_in_the_room_but_its_owner() {
     let (mut room, chair, partner) = two_in_the_room();
     let (third, _) = join(&mut room, joining(3, InviteKind::Member, false));
-    room.handle(msg(
-        1,
-        ClientMessage::Admit {
-            participant_id: third,
-        },
-    ));
-    let effects = room.handle(Input::TrackPublished {
-        owner: partner,
-        track: 22,
-        kind: MediaKind::Video,
-    });
+    room.handle(msg(1, ClientMessage::Admit { participant_id: third }));
+    let effects = room.handle(Input::TrackPublished { owner: partner, track: 22, kind: MediaKind::Video });
     let mut expected = vec![(22, chair), (22, third)];
     expected.sort();
     assert_eq!(forwards(&effects), expected);
@@ -243,12 +168,8 @@ fn a_leavers_tracks_stop_everywhere_and_the_others_are_told() {
     let mut expected = vec![(10, partner), (11, partner), (20, chair), (21, chair)];
     expected.sort();
     assert_eq!(stops(&effects), expected);
-    assert!(effects.contains(&Effect::DropMedia {
-        participant: partner
-    }));
-    assert!(effects.contains(&Effect::RecordLeave {
-        participant: partner
-    }));
+    assert!(effects.contains(&Effect::DropMedia { participant: partner }));
+    assert!(effects.contains(&Effect::RecordLeave { participant: partner }));
     assert!(sent(&effects, chair).iter().any(|m| matches!(m, ServerMessage::ParticipantLeft { participant_id, reason } if *participant_id == partner && reason == "left")));
 }
 
@@ -259,10 +180,7 @@ fn a_dropped_participant_rejoins_straight_into_the_room() {
     assert!(room.participants().all(|p| p.id != partner));
     let (again, effects) = join(&mut room, joining(2, InviteKind::Member, false));
     assert_ne!(again, partner, "a new connection is a new participant id");
-    assert!(
-        matches!(sent(&effects, again)[1], ServerMessage::Admitted { .. }),
-        "no second trip through the lobby"
-    );
+    assert!(matches!(sent(&effects, again)[1], ServerMessage::Admitted { .. }), "no second trip through the lobby");
 }
 
 #[test]
@@ -271,9 +189,7 @@ fn a_second_connection_of_the_same_person_replaces_the_first() {
     let mut second = joining(2, InviteKind::Member, false);
     second.conn = 7;
     let (again, effects) = join(&mut room, second);
-    assert!(effects.contains(&Effect::Close {
-        participant: partner
-    }));
+    assert!(effects.contains(&Effect::Close { participant: partner }));
     assert_eq!(room.participants().filter(|p| p.name == "P2").count(), 1);
     assert_eq!(room.participant_of(7).map(|p| p.id), Some(again));
 }
@@ -283,86 +199,36 @@ fn a_removed_guest_cannot_come_back_with_the_same_invite() {
     let mut room = room();
     join(&mut room, joining(1, InviteKind::Member, true));
     let invite = Uuid::new_v4();
-    let guest_joining = Joining {
-        key: PrincipalKey::Invite(invite),
-        ..joining(2, InviteKind::Guest, false)
-    };
+    let guest_joining = Joining { key: PrincipalKey::Invite(invite), ..joining(2, InviteKind::Guest, false) };
     let (guest, _) = join(&mut room, guest_joining.clone());
-    room.handle(msg(
-        1,
-        ClientMessage::Admit {
-            participant_id: guest,
-        },
-    ));
-    let effects = room.handle(msg(
-        1,
-        ClientMessage::Remove {
-            participant_id: guest,
-        },
-    ));
+    room.handle(msg(1, ClientMessage::Admit { participant_id: guest }));
+    let effects = room.handle(msg(1, ClientMessage::Remove { participant_id: guest }));
     assert!(effects.contains(&Effect::InviteRemoved { invite }));
     assert!(sent(&effects, guest).contains(&&ServerMessage::Removed));
-    let effects = room.handle(Input::Join(Joining {
-        conn: 9,
-        ..guest_joining
-    }));
-    assert!(matches!(
-        &effects[..],
-        [Effect::Refuse {
-            conn: 9,
-            message: ServerMessage::Removed
-        }]
-    ));
+    let effects = room.handle(Input::Join(Joining { conn: 9, ..guest_joining }));
+    assert!(matches!(&effects[..], [Effect::Refuse { conn: 9, message: ServerMessage::Removed }]));
 }
 
 #[test]
 fn the_client_sent_out_receives_and_sends_nothing_until_brought_back() {
     let (mut room, chair, partner) = two_in_the_room();
     let (client, _) = join(&mut room, joining(3, InviteKind::Client, false));
-    room.handle(msg(
-        1,
-        ClientMessage::Admit {
-            participant_id: client,
-        },
-    ));
-    room.handle(Input::TrackPublished {
-        owner: client,
-        track: 30,
-        kind: MediaKind::Video,
-    });
+    room.handle(msg(1, ClientMessage::Admit { participant_id: client }));
+    room.handle(Input::TrackPublished { owner: client, track: 30, kind: MediaKind::Video });
 
     let effects = room.handle(msg(1, ClientMessage::SendOutClient {}));
-    let mut expected = vec![
-        (10, client),
-        (11, client),
-        (20, client),
-        (21, client),
-        (30, chair),
-        (30, partner),
-    ];
+    let mut expected = vec![(10, client), (11, client), (20, client), (21, client), (30, chair), (30, partner)];
     expected.sort();
     assert_eq!(stops(&effects), expected);
     assert_eq!(sent(&effects, client), vec![&ServerMessage::SentOut]);
-    let effects = room.handle(Input::TrackPublished {
-        owner: partner,
-        track: 23,
-        kind: MediaKind::Video,
-    });
-    assert_eq!(
-        forwards(&effects),
-        vec![(23, chair)],
-        "new media does not reach the client while out"
-    );
-    let effects = room.handle(Input::Case(CaseEvent::ActionChanged {
-        action_id: Uuid::new_v4(),
-    }));
+    let effects = room.handle(Input::TrackPublished { owner: partner, track: 23, kind: MediaKind::Video });
+    assert_eq!(forwards(&effects), vec![(23, chair)], "new media does not reach the client while out");
+    let effects = room.handle(Input::Case(CaseEvent::ActionChanged { action_id: Uuid::new_v4() }));
     assert!(sent(&effects, client).is_empty(), "nor do the minutes");
 
     let effects = room.handle(msg(1, ClientMessage::BringBackClient {}));
     assert_eq!(sent(&effects, client)[0], &ServerMessage::BroughtBack);
-    assert!(
-        forwards(&effects).contains(&(30, chair)) && forwards(&effects).contains(&(23, client))
-    );
+    assert!(forwards(&effects).contains(&(30, chair)) && forwards(&effects).contains(&(23, client)));
 }
 
 #[test]
@@ -370,42 +236,42 @@ fn a_client_who_reconnects_during_the_debrief_stays_out() {
     let (mut room, _, _) = two_in_the_room();
     let client_joining = joining(3, InviteKind::Client, false);
     let (client, _) = join(&mut room, client_joining.clone());
-    room.handle(msg(
-        1,
-        ClientMessage::Admit {
-            participant_id: client,
-        },
-    ));
+    room.handle(msg(1, ClientMessage::Admit { participant_id: client }));
     room.handle(msg(1, ClientMessage::SendOutClient {}));
     room.handle(Input::Disconnected { conn: 3 });
-    let (again, effects) = join(
-        &mut room,
-        Joining {
-            conn: 8,
-            ..client_joining
-        },
-    );
+    let (again, effects) = join(&mut room, Joining { conn: 8, ..client_joining });
     assert_eq!(sent(&effects, again)[1], &ServerMessage::SentOut);
     assert!(forwards(&effects).is_empty());
+}
+
+#[test]
+fn chairs_see_the_lobby_empty_after_admitting_the_last_one_waiting() {
+    let mut room = room();
+    let (chair, _) = join(&mut room, joining(1, InviteKind::Member, true));
+    let (guest, _) = join(&mut room, joining(2, InviteKind::Guest, false));
+    let effects = room.handle(msg(1, ClientMessage::Admit { participant_id: guest }));
+    assert!(sent(&effects, chair).contains(&&ServerMessage::LobbyChanged { waiting: vec![] }));
+}
+
+#[test]
+fn the_client_in_the_room_hears_that_his_plan_changed_but_not_how() {
+    let (mut room, _, _) = two_in_the_room();
+    let (client, _) = join(&mut room, joining(3, InviteKind::Client, false));
+    room.handle(msg(1, ClientMessage::Admit { participant_id: client }));
+    let effects = room.handle(Input::Case(CaseEvent::ActionChanged { action_id: Uuid::new_v4() }));
+    assert_eq!(sent(&effects, client), vec![&ServerMessage::PlanChanged]);
 }
 
 #[test]
 fn minutes_changes_reach_professionals_in_the_room_but_not_the_client_or_the_lobby() {
     let (mut room, chair, partner) = two_in_the_room();
     let (client, _) = join(&mut room, joining(3, InviteKind::Client, false));
-    room.handle(msg(
-        1,
-        ClientMessage::Admit {
-            participant_id: client,
-        },
-    ));
+    room.handle(msg(1, ClientMessage::Admit { participant_id: client }));
     let (waiting, _) = join(&mut room, joining(4, InviteKind::Guest, false));
-    let effects = room.handle(Input::Case(CaseEvent::ActionChanged {
-        action_id: Uuid::new_v4(),
-    }));
-    assert_eq!(sent(&effects, chair).len(), 1);
-    assert_eq!(sent(&effects, partner).len(), 1);
-    assert!(sent(&effects, client).is_empty());
+    let effects = room.handle(Input::Case(CaseEvent::ActionChanged { action_id: Uuid::new_v4() }));
+    assert!(matches!(sent(&effects, chair)[..], [ServerMessage::MinutesChanged { .. }]));
+    assert!(matches!(sent(&effects, partner)[..], [ServerMessage::MinutesChanged { .. }]));
+    assert!(sent(&effects, client).iter().all(|m| !matches!(m, ServerMessage::MinutesChanged { .. })));
     assert!(sent(&effects, waiting).is_empty());
 }
 
@@ -415,29 +281,17 @@ fn finalising_the_minutes_ends_the_conference_and_later_joins_are_refused() {
     let meeting_id = room.meeting.id;
     let effects = room.handle(Input::Case(CaseEvent::Finalised { meeting_id }));
     assert!(effects.contains(&Effect::MeetingEnded));
-    assert!(
-        sent(&effects, chair)
-            .iter()
-            .any(|m| matches!(m, ServerMessage::MeetingEnded { .. }))
-    );
+    assert!(sent(&effects, chair).iter().any(|m| matches!(m, ServerMessage::MeetingEnded { .. })));
     assert!(room.is_ended() && room.is_empty());
     let effects = room.handle(Input::Join(joining(5, InviteKind::Member, true)));
-    assert!(matches!(
-        &effects[..],
-        [Effect::Refuse {
-            message: ServerMessage::MeetingEnded { .. },
-            ..
-        }]
-    ));
+    assert!(matches!(&effects[..], [Effect::Refuse { message: ServerMessage::MeetingEnded { .. }, .. }]));
 }
 
 #[test]
 fn a_partner_cannot_end_the_conference_but_the_chair_can() {
     let (mut room, _, partner) = two_in_the_room();
     let effects = room.handle(msg(2, ClientMessage::EndMeeting {}));
-    assert!(
-        matches!(sent(&effects, partner)[..], [ServerMessage::Error { code, .. }] if code == "forbidden")
-    );
+    assert!(matches!(sent(&effects, partner)[..], [ServerMessage::Error { code, .. }] if code == "forbidden"));
     let effects = room.handle(msg(1, ClientMessage::EndMeeting {}));
     assert!(effects.contains(&Effect::MeetingEnded));
 }
@@ -448,25 +302,11 @@ fn the_active_speaker_is_announced_after_leading_twice_and_never_while_muted() {
     let effects = room.handle(Input::AudioLevels(vec![(chair, 20), (partner, 90)]));
     assert!(sent(&effects, chair).is_empty(), "one report is not enough");
     let effects = room.handle(Input::AudioLevels(vec![(chair, 20), (partner, 90)]));
-    assert_eq!(
-        sent(&effects, chair),
-        vec![&ServerMessage::ActiveSpeaker {
-            participant_id: Some(partner)
-        }]
-    );
-    room.handle(msg(
-        1,
-        ClientMessage::Mute {
-            audio: true,
-            video: false,
-        },
-    ));
+    assert_eq!(sent(&effects, chair), vec![&ServerMessage::ActiveSpeaker { participant_id: Some(partner) }]);
+    room.handle(msg(1, ClientMessage::Mute { audio: true, video: false }));
     room.handle(Input::AudioLevels(vec![(chair, 100)]));
     let effects = room.handle(Input::AudioLevels(vec![(chair, 100)]));
-    assert!(
-        sent(&effects, partner).is_empty(),
-        "a muted microphone never speaks"
-    );
+    assert!(sent(&effects, partner).is_empty(), "a muted microphone never speaks");
 }
 
 #[test]
@@ -474,17 +314,9 @@ fn a_revoked_invite_takes_its_holder_out_of_the_room() {
     let mut room = room();
     join(&mut room, joining(1, InviteKind::Member, true));
     let invite = Uuid::new_v4();
-    let (guest, _) = join(
-        &mut room,
-        Joining {
-            key: PrincipalKey::Invite(invite),
-            ..joining(2, InviteKind::Guest, false)
-        },
-    );
-    let effects = room.handle(Input::Case(CaseEvent::InviteRevoked {
-        meeting_id: room.meeting.id,
-        invite_id: invite,
-    }));
+    let (guest, _) =
+        join(&mut room, Joining { key: PrincipalKey::Invite(invite), ..joining(2, InviteKind::Guest, false) });
+    let effects = room.handle(Input::Case(CaseEvent::InviteRevoked { meeting_id: room.meeting.id, invite_id: invite }));
     assert!(sent(&effects, guest).contains(&&ServerMessage::Removed));
     assert!(room.participants().all(|p| p.id != guest));
 }
@@ -495,9 +327,7 @@ fn a_hand_cannot_be_raised_from_the_lobby() {
     join(&mut room, joining(1, InviteKind::Member, true));
     let (guest, _) = join(&mut room, joining(2, InviteKind::Guest, false));
     let effects = room.handle(msg(2, ClientMessage::RaiseHand { raised: true }));
-    assert!(
-        matches!(sent(&effects, guest)[..], [ServerMessage::Error { code, .. }] if code == "out_of_order")
-    );
+    assert!(matches!(sent(&effects, guest)[..], [ServerMessage::Error { code, .. }] if code == "out_of_order"));
 }
 
 #[test]

@@ -56,12 +56,10 @@ pub async fn upgrade(
             Err(e) => return ApiError::from(e).into_response(),
         },
         (None, None) => {
-            return ApiError::Unauthorized("log in first, or open your invite link")
-                .into_response();
+            return ApiError::Unauthorized("log in first, or open your invite link").into_response();
         }
     };
-    ws.max_message_size(1 << 20)
-        .on_upgrade(move |socket| connection(state, principal, socket))
+    ws.max_message_size(1 << 20).on_upgrade(move |socket| connection(state, principal, socket))
 }
 
 /// Browsers send `Origin`; it must name the host the request was sent to.
@@ -130,18 +128,8 @@ async fn connection(state: AppState, principal: Principal, socket: WebSocket) {
             }
         }
     });
-    let mut session = Session {
-        state,
-        principal,
-        outgoing,
-        signals,
-        joined: None,
-    };
-    let mut limit = RateLimit {
-        tokens: BURST,
-        last: Instant::now(),
-        refused: 0,
-    };
+    let mut session = Session { state, principal, outgoing, signals, joined: None };
+    let mut limit = RateLimit { tokens: BURST, last: Instant::now(), refused: 0 };
     let mut last_seen = Instant::now();
     let mut liveness = tokio::time::interval(ping);
     loop {
@@ -209,9 +197,7 @@ impl Session {
         };
         let Some((joined, link)) = &self.joined else {
             return match message {
-                ClientMessage::Join { v, meeting_id } if v == protocol::VERSION => {
-                    self.join(meeting_id).await
-                }
+                ClientMessage::Join { v, meeting_id } if v == protocol::VERSION => self.join(meeting_id).await,
                 ClientMessage::Join { v, .. } => {
                     self.refuse(Refusal::new(
                         "unsupported_version",
@@ -221,8 +207,7 @@ impl Session {
                     std::ops::ControlFlow::Continue(())
                 }
                 _ => {
-                    self.refuse(Refusal::new("out_of_order", "send `join` first"))
-                        .await;
+                    self.refuse(Refusal::new("out_of_order", "send `join` first")).await;
                     std::ops::ControlFlow::Continue(())
                 }
             };
@@ -237,13 +222,8 @@ impl Session {
                     self.refuse(Refusal::new(e.code(), e.to_string())).await;
                 }
             }
-            ClientMessage::IceCandidate {
-                pc,
-                candidate: Some(candidate),
-            } => joined.peer.add_candidate(pc, candidate),
-            ClientMessage::IceCandidate {
-                candidate: None, ..
-            } => {}
+            ClientMessage::IceCandidate { pc, candidate: Some(candidate) } => joined.peer.add_candidate(pc, candidate),
+            ClientMessage::IceCandidate { candidate: None, .. } => {}
             ClientMessage::Leave {} => {
                 link.message(ClientMessage::Leave {});
                 return std::ops::ControlFlow::Break(());
@@ -255,28 +235,19 @@ impl Session {
 
     async fn join(&mut self, meeting_id: uuid::Uuid) -> std::ops::ControlFlow<()> {
         let state = self.state.clone();
-        let (meeting, case, viewer) =
-            match meetings::load(&state, &self.principal, meeting_id).await {
-                Ok(loaded) => loaded,
-                Err(ApiError::NotFound) => {
-                    self.refuse(Refusal::new(
-                        "not_found",
-                        "no such conference, or not yours",
-                    ))
-                    .await;
-                    return std::ops::ControlFlow::Continue(());
-                }
-                Err(e) => {
-                    self.refuse(Refusal::new("forbidden", e.to_string())).await;
-                    return std::ops::ControlFlow::Continue(());
-                }
-            };
+        let (meeting, case, viewer) = match meetings::load(&state, &self.principal, meeting_id).await {
+            Ok(loaded) => loaded,
+            Err(ApiError::NotFound) => {
+                self.refuse(Refusal::new("not_found", "no such conference, or not yours")).await;
+                return std::ops::ControlFlow::Continue(());
+            }
+            Err(e) => {
+                self.refuse(Refusal::new("forbidden", e.to_string())).await;
+                return std::ops::ControlFlow::Continue(());
+            }
+        };
         if meeting.finalised_at.is_some() {
-            self.refuse(Refusal::new(
-                "meeting_closed",
-                "the minutes of this conference are final; it is over",
-            ))
-            .await;
+            self.refuse(Refusal::new("meeting_closed", "the minutes of this conference are final; it is over")).await;
             return std::ops::ControlFlow::Continue(());
         }
         if let Err(e) = invites::may_enter(&viewer) {
@@ -291,29 +262,13 @@ impl Session {
             status: meeting.status,
         };
         let now = state.clock.now();
-        let audit = viewer.principal().audit(
-            now,
-            "meeting.join",
-            Some(case.id),
-            Some(("meeting", meeting.id)),
-            None,
-        );
+        let audit = viewer.principal().audit(now, "meeting.join", Some(case.id), Some(("meeting", meeting.id)), None);
         if let Err(e) = state.store.record_audit(&audit).await {
             tracing::error!(error = %e, "cannot audit a join");
             self.refuse(Refusal::new("internal", "try again")).await;
             return std::ops::ControlFlow::Continue(());
         }
-        match state
-            .rooms
-            .join(
-                &info,
-                case.id,
-                joining,
-                self.outgoing.clone(),
-                self.signals.clone(),
-            )
-            .await
-        {
+        match state.rooms.join(&info, case.id, joining, self.outgoing.clone(), self.signals.clone()).await {
             Some(joined) => {
                 self.joined = Some(joined);
                 std::ops::ControlFlow::Continue(())

@@ -99,8 +99,7 @@ impl Store {
 
     /// All actions of a case, by domain and age.
     pub async fn case_actions(&self, case_id: Uuid) -> Result<Vec<Action>, sqlx::Error> {
-        const SQL: &str =
-            select_action!("WHERE a.case_id = $1 ORDER BY a.domain, a.created_at, a.id");
+        const SQL: &str = select_action!("WHERE a.case_id = $1 ORDER BY a.domain, a.created_at, a.id");
         on_pool!(self, pool => sqlx::query_as(SQL).bind(case_id).fetch_all(pool).await)
     }
 

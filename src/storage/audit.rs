@@ -20,11 +20,7 @@ pub struct Actor {
 impl Actor {
     /// The service itself (escalation engine, retention purge, demo seeding).
     pub fn system(label: &str) -> Self {
-        Actor {
-            kind: "system",
-            id: None,
-            label: label.to_owned(),
-        }
+        Actor { kind: "system", id: None, label: label.to_owned() }
     }
 }
 
@@ -85,23 +81,14 @@ impl Store {
     }
 
     /// The trail of one case, newest first.
-    pub async fn case_audit(
-        &self,
-        case_id: Uuid,
-        limit: i64,
-    ) -> Result<Vec<AuditEvent>, sqlx::Error> {
+    pub async fn case_audit(&self, case_id: Uuid, limit: i64) -> Result<Vec<AuditEvent>, sqlx::Error> {
         const SQL: &str = select_audit!("WHERE case_id = $1 ORDER BY at DESC, id DESC LIMIT $2");
         on_pool!(self, pool => sqlx::query_as(SQL).bind(case_id).bind(limit).fetch_all(pool).await)
     }
 
     /// The whole trail, newest first, optionally only before a moment (for paging).
-    pub async fn all_audit(
-        &self,
-        before: Option<DateTime<Utc>>,
-        limit: i64,
-    ) -> Result<Vec<AuditEvent>, sqlx::Error> {
-        const SQL: &str =
-            select_audit!("WHERE ($1 IS NULL OR at < $1) ORDER BY at DESC, id DESC LIMIT $2");
+    pub async fn all_audit(&self, before: Option<DateTime<Utc>>, limit: i64) -> Result<Vec<AuditEvent>, sqlx::Error> {
+        const SQL: &str = select_audit!("WHERE ($1 IS NULL OR at < $1) ORDER BY at DESC, id DESC LIMIT $2");
         on_pool!(self, pool => sqlx::query_as(SQL).bind(before).bind(limit).fetch_all(pool).await)
     }
 }

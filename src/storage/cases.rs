@@ -146,11 +146,7 @@ impl Store {
     }
 
     /// The cases `viewer` may see, nearest release first, with their counts.
-    pub async fn visible_cases(
-        &self,
-        viewer: Viewer,
-        today: NaiveDate,
-    ) -> Result<Vec<CaseSummary>, sqlx::Error> {
+    pub async fn visible_cases(&self, viewer: Viewer, today: NaiveDate) -> Result<Vec<CaseSummary>, sqlx::Error> {
         const SQL: &str = select_case!(
             "WHERE (EXISTS (SELECT 1 FROM case_member cm WHERE cm.case_id = c.id \
                     AND (cm.user_id = $1 OR (cm.user_id IS NULL AND cm.organisation_id = $2))) \

@@ -220,10 +220,7 @@ impl Store {
     }
 
     /// The escalations `filter` asks for, oldest first (the queue's order).
-    pub async fn escalations(
-        &self,
-        filter: &EscalationFilter,
-    ) -> Result<Vec<Escalation>, sqlx::Error> {
+    pub async fn escalations(&self, filter: &EscalationFilter) -> Result<Vec<Escalation>, sqlx::Error> {
         const SQL: &str = select_escalation!(
             "WHERE ($1 OR EXISTS (SELECT 1 FROM case_member cm WHERE cm.case_id = c.id \
                     AND (cm.user_id = $2 OR (cm.user_id IS NULL AND cm.organisation_id = $3))) \

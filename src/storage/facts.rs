@@ -77,11 +77,7 @@ impl Store {
 
     /// Pending actions of open cases, owned by an organisation, due between `from` and `to`
     /// (both included).
-    pub async fn actions_due_between(
-        &self,
-        from: NaiveDate,
-        to: NaiveDate,
-    ) -> Result<Vec<DueAction>, sqlx::Error> {
+    pub async fn actions_due_between(&self, from: NaiveDate, to: NaiveDate) -> Result<Vec<DueAction>, sqlx::Error> {
         const SQL: &str = "SELECT a.id, a.case_id, a.owner_organisation_id, a.owner_user_id, a.due_date \
             FROM action a JOIN client_case c ON c.id = a.case_id \
             WHERE c.status = 'open' AND a.status IN ('open', 'in_progress', 'blocked') \

@@ -54,10 +54,8 @@ pub struct FigureData {
 impl Store {
     /// The facts of the cases `viewer` sees (`None`: every case).
     pub async fn figure_data(&self, viewer: Option<Viewer>) -> Result<FigureData, sqlx::Error> {
-        const CASES: &str = concat!(
-            "SELECT c.id, c.status, c.expected_release FROM client_case c WHERE ",
-            visible_case!()
-        );
+        const CASES: &str =
+            concat!("SELECT c.id, c.status, c.expected_release FROM client_case c WHERE ", visible_case!());
         const ACTIONS: &str = concat!(
             "SELECT a.case_id, a.domain, a.status, a.due_date, a.completed_at FROM action a \
              JOIN client_case c ON c.id = a.case_id WHERE ",

@@ -57,10 +57,7 @@ impl Store {
     }
 
     /// The invite whose token hashes to `token_hash`.
-    pub async fn invite_by_token_hash(
-        &self,
-        token_hash: &[u8],
-    ) -> Result<Option<Invite>, sqlx::Error> {
+    pub async fn invite_by_token_hash(&self, token_hash: &[u8]) -> Result<Option<Invite>, sqlx::Error> {
         const SQL: &str = select_invite!("WHERE token_hash = $1");
         on_pool!(self, pool => sqlx::query_as(SQL).bind(token_hash).fetch_optional(pool).await)
     }
@@ -103,16 +100,9 @@ impl Store {
     }
 
     /// Revokes an invite and ends the sessions opened with it. `false` if already revoked.
-    pub async fn revoke_invite(
-        &self,
-        id: Uuid,
-        now: DateTime<Utc>,
-        audit: &NewAudit,
-    ) -> Result<bool, sqlx::Error> {
-        const INVITE: &str =
-            "UPDATE invite SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL";
-        const SESSIONS: &str =
-            "UPDATE session SET revoked_at = $2 WHERE invite_id = $1 AND revoked_at IS NULL";
+    pub async fn revoke_invite(&self, id: Uuid, now: DateTime<Utc>, audit: &NewAudit) -> Result<bool, sqlx::Error> {
+        const INVITE: &str = "UPDATE invite SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL";
+        const SESSIONS: &str = "UPDATE session SET revoked_at = $2 WHERE invite_id = $1 AND revoked_at IS NULL";
         on_pool!(self, pool => {
             let mut tx = pool.begin_write().await?;
             let revoked = sqlx::query(INVITE).bind(id).bind(now).execute(&mut *tx).await?;
@@ -128,12 +118,7 @@ impl Store {
 
     /// Marks an invite's holder as removed from the conference by the chair: the invite no
     /// longer admits anyone.
-    pub async fn mark_invite_removed(
-        &self,
-        id: Uuid,
-        now: DateTime<Utc>,
-        audit: &NewAudit,
-    ) -> Result<(), sqlx::Error> {
+    pub async fn mark_invite_removed(&self, id: Uuid, now: DateTime<Utc>, audit: &NewAudit) -> Result<(), sqlx::Error> {
         const SQL: &str = "UPDATE invite SET removed_at = COALESCE(removed_at, $2) WHERE id = $1";
         on_pool!(self, pool => {
             let mut tx = pool.begin_write().await?;

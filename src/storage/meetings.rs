@@ -111,11 +111,7 @@ impl Store {
     }
 
     /// Marks a scheduled conference live (the first participant entered). Idempotent.
-    pub async fn mark_meeting_live(
-        &self,
-        id: Uuid,
-        now: DateTime<Utc>,
-    ) -> Result<bool, sqlx::Error> {
+    pub async fn mark_meeting_live(&self, id: Uuid, now: DateTime<Utc>) -> Result<bool, sqlx::Error> {
         const SQL: &str = "UPDATE meeting SET status = 'live', started_at = COALESCE(started_at, $2) \
                            WHERE id = $1 AND status = 'scheduled'";
         on_pool!(self, pool => sqlx::query(SQL).bind(id).bind(now).execute(pool).await.map(|r| r.rows_affected() > 0))
@@ -123,11 +119,7 @@ impl Store {
 
     /// Marks a live conference ended: nobody is in it any more. The minutes stay open until the
     /// chair finalises them.
-    pub async fn mark_meeting_ended(
-        &self,
-        id: Uuid,
-        now: DateTime<Utc>,
-    ) -> Result<bool, sqlx::Error> {
+    pub async fn mark_meeting_ended(&self, id: Uuid, now: DateTime<Utc>) -> Result<bool, sqlx::Error> {
         const SQL: &str = "UPDATE meeting SET ended_at = $2 WHERE id = $1 AND status = 'live' AND ended_at IS NULL";
         on_pool!(self, pool => sqlx::query(SQL).bind(id).bind(now).execute(pool).await.map(|r| r.rows_affected() > 0))
     }
@@ -145,15 +137,8 @@ impl Store {
         now: DateTime<Utc>,
         audit: &NewAudit,
     ) -> Result<Result<DomainEntry, MinutesRefusal>, sqlx::Error> {
-        let DomainWrite {
-            meeting_id,
-            domain,
-            text,
-            base_revision,
-            author,
-        } = write;
-        let (meeting_id, domain, base_revision, author) =
-            (*meeting_id, *domain, *base_revision, *author);
+        let DomainWrite { meeting_id, domain, text, base_revision, author } = write;
+        let (meeting_id, domain, base_revision, author) = (*meeting_id, *domain, *base_revision, *author);
         const STATE: &str = "SELECT finalised_at FROM meeting WHERE id = $1";
         const CURRENT: &str = select_entry!("WHERE e.meeting_id = $1 AND e.domain = $2");
         const UPSERT: &str = "INSERT INTO domain_entry (meeting_id, domain, situation, client_wish, notes, \
@@ -235,10 +220,7 @@ impl Store {
 
     /// The actions of a case that were on the table at its finalised conferences, newest
     /// conference first: `(meeting, action, status then)`. The carry-over count reads this.
-    pub async fn tabled_actions(
-        &self,
-        case_id: Uuid,
-    ) -> Result<Vec<(Uuid, Uuid, String)>, sqlx::Error> {
+    pub async fn tabled_actions(&self, case_id: Uuid) -> Result<Vec<(Uuid, Uuid, String)>, sqlx::Error> {
         const SQL: &str = "SELECT ma.meeting_id, ma.action_id, ma.status_at_close FROM meeting_action ma \
             JOIN meeting mt ON mt.id = ma.meeting_id WHERE mt.case_id = $1 \
             ORDER BY mt.finalised_at DESC, mt.id";
@@ -276,13 +258,8 @@ impl Store {
     }
 
     /// Records that someone left a conference.
-    pub async fn record_leave(
-        &self,
-        attendance_id: Uuid,
-        now: DateTime<Utc>,
-    ) -> Result<(), sqlx::Error> {
-        const SQL: &str =
-            "UPDATE meeting_attendance SET left_at = $2 WHERE id = $1 AND left_at IS NULL";
+    pub async fn record_leave(&self, attendance_id: Uuid, now: DateTime<Utc>) -> Result<(), sqlx::Error> {
+        const SQL: &str = "UPDATE meeting_attendance SET left_at = $2 WHERE id = $1 AND left_at IS NULL";
         on_pool!(self, pool => sqlx::query(SQL).bind(attendance_id).bind(now).execute(pool).await.map(drop))
     }
 }

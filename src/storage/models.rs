@@ -2,9 +2,7 @@
 //! documented for the OpenAPI document; secrets (password hashes, token hashes) are never part
 //! of them.
 
-use crate::domain::{
-    ActionStatus, CaseStatus, InviteKind, LifeDomain, MeetingStatus, OrganisationKind, Role,
-};
+use crate::domain::{ActionStatus, CaseStatus, InviteKind, LifeDomain, MeetingStatus, OrganisationKind, Role};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 use sqlx::FromRow;

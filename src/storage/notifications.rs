@@ -75,14 +75,13 @@ macro_rules! notify_users {
     ($tx:ident, $notice:expr, $now:expr) => {{
         let notice: &$crate::storage::notifications::Notice = $notice;
         let now: chrono::DateTime<chrono::Utc> = $now;
-        let users: Vec<uuid::Uuid> =
-            sqlx::query_scalar($crate::storage::notifications::RECIPIENTS_SQL)
-                .bind(notice.case_id)
-                .bind(notice.organisation_id)
-                .bind(notice.user_id)
-                .bind(notice.except)
-                .fetch_all(&mut *$tx)
-                .await?;
+        let users: Vec<uuid::Uuid> = sqlx::query_scalar($crate::storage::notifications::RECIPIENTS_SQL)
+            .bind(notice.case_id)
+            .bind(notice.organisation_id)
+            .bind(notice.user_id)
+            .bind(notice.except)
+            .fetch_all(&mut *$tx)
+            .await?;
         let mut created = 0u64;
         for user in users {
             created += sqlx::query($crate::storage::notifications::INSERT_NOTIFICATION_SQL)
@@ -153,19 +152,13 @@ impl Store {
 
     /// How many notifications the user has not read (the bell).
     pub async fn unread_count(&self, user_id: Uuid) -> Result<i64, sqlx::Error> {
-        const SQL: &str =
-            "SELECT COUNT(*) FROM notification WHERE user_id = $1 AND read_at IS NULL";
+        const SQL: &str = "SELECT COUNT(*) FROM notification WHERE user_id = $1 AND read_at IS NULL";
         on_pool!(self, pool => sqlx::query_scalar(SQL).bind(user_id).fetch_one(pool).await)
     }
 
     /// Marks one (`Some(id)`) or all of a user's notifications read; how many changed. A
     /// notification of someone else is never touched.
-    pub async fn mark_read(
-        &self,
-        user_id: Uuid,
-        id: Option<Uuid>,
-        now: DateTime<Utc>,
-    ) -> Result<u64, sqlx::Error> {
+    pub async fn mark_read(&self, user_id: Uuid, id: Option<Uuid>, now: DateTime<Utc>) -> Result<u64, sqlx::Error> {
         const SQL: &str = "UPDATE notification SET read_at = $3 \
             WHERE user_id = $1 AND ($2 IS NULL OR id = $2) AND read_at IS NULL";
         on_pool!(self, pool => sqlx::query(SQL).bind(user_id).bind(id).bind(now).execute(pool).await

@@ -44,17 +44,12 @@ impl Store {
 
     /// One session.
     pub async fn session(&self, id: Uuid) -> Result<Option<SessionRow>, sqlx::Error> {
-        const SQL: &str =
-            "SELECT id, user_id, invite_id, expires_at, revoked_at FROM session WHERE id = $1";
+        const SQL: &str = "SELECT id, user_id, invite_id, expires_at, revoked_at FROM session WHERE id = $1";
         on_pool!(self, pool => sqlx::query_as(SQL).bind(id).fetch_optional(pool).await)
     }
 
     /// Moves a live session's expiry (sliding expiry of logins).
-    pub async fn extend_session(
-        &self,
-        id: Uuid,
-        expires_at: DateTime<Utc>,
-    ) -> Result<(), sqlx::Error> {
+    pub async fn extend_session(&self, id: Uuid, expires_at: DateTime<Utc>) -> Result<(), sqlx::Error> {
         const SQL: &str = "UPDATE session SET expires_at = $2 WHERE id = $1 AND revoked_at IS NULL";
         on_pool!(self, pool => sqlx::query(SQL).bind(id).bind(expires_at).execute(pool).await.map(drop))
     }
@@ -66,13 +61,8 @@ impl Store {
     }
 
     /// Ends every session of an account (deactivation, password reset).
-    pub async fn revoke_user_sessions(
-        &self,
-        user_id: Uuid,
-        now: DateTime<Utc>,
-    ) -> Result<(), sqlx::Error> {
-        const SQL: &str =
-            "UPDATE session SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL";
+    pub async fn revoke_user_sessions(&self, user_id: Uuid, now: DateTime<Utc>) -> Result<(), sqlx::Error> {
+        const SQL: &str = "UPDATE session SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL";
         on_pool!(self, pool => sqlx::query(SQL).bind(user_id).bind(now).execute(pool).await.map(drop))
     }
 

@@ -5,13 +5,8 @@ use super::{Store, on_pool};
 impl Store {
     /// The value stored under `key`; if there is none yet, stores `candidate` first. When several
     /// nodes race, all of them get the one value that won.
-    pub async fn setting_or_insert(
-        &self,
-        key: &str,
-        candidate: &str,
-    ) -> Result<String, sqlx::Error> {
-        const INSERT: &str =
-            "INSERT INTO app_setting (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING";
+    pub async fn setting_or_insert(&self, key: &str, candidate: &str) -> Result<String, sqlx::Error> {
+        const INSERT: &str = "INSERT INTO app_setting (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING";
         const SELECT: &str = "SELECT value FROM app_setting WHERE key = $1";
         on_pool!(self, pool => {
             sqlx::query(INSERT).bind(key).bind(candidate).execute(pool).await?;

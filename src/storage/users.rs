@@ -76,10 +76,7 @@ impl Store {
     }
 
     /// An organisation by its exact name.
-    pub async fn organisation_by_name(
-        &self,
-        name: &str,
-    ) -> Result<Option<Organisation>, sqlx::Error> {
+    pub async fn organisation_by_name(&self, name: &str) -> Result<Option<Organisation>, sqlx::Error> {
         const SQL: &str = "SELECT id, name, kind, created_at FROM organisation WHERE name = $1";
         on_pool!(self, pool => sqlx::query_as(SQL).bind(name).fetch_optional(pool).await)
     }
@@ -123,10 +120,7 @@ impl Store {
     }
 
     /// An account and its password hash, by (lower-case) e-mail address.
-    pub async fn user_credentials(
-        &self,
-        email: &str,
-    ) -> Result<Option<(User, String)>, sqlx::Error> {
+    pub async fn user_credentials(&self, email: &str) -> Result<Option<(User, String)>, sqlx::Error> {
         const SQL: &str = select_user!("WHERE u.email = $1");
         const HASH: &str = "SELECT password_hash FROM app_user WHERE id = $1";
         on_pool!(self, pool => {
@@ -143,8 +137,7 @@ impl Store {
 
     /// Accounts, optionally of one organisation, by name.
     pub async fn users(&self, organisation_id: Option<Uuid>) -> Result<Vec<User>, sqlx::Error> {
-        const SQL: &str =
-            select_user!("WHERE ($1 IS NULL OR u.organisation_id = $1) ORDER BY u.name");
+        const SQL: &str = select_user!("WHERE ($1 IS NULL OR u.organisation_id = $1) ORDER BY u.name");
         on_pool!(self, pool => sqlx::query_as(SQL).bind(organisation_id).fetch_all(pool).await)
     }
 

@@ -15,18 +15,8 @@ enum Expect {
 }
 use Expect::*;
 
-const ACTORS: [&str; 10] = [
-    "casemanager",
-    "rio",
-    "probation",
-    "housing",
-    "outsider",
-    "steering",
-    "admin",
-    "guest",
-    "client",
-    "nobody",
-];
+const ACTORS: [&str; 10] =
+    ["casemanager", "rio", "probation", "housing", "outsider", "steering", "admin", "guest", "client", "nobody"];
 
 struct Row {
     what: &'static str,

@@ -13,26 +13,13 @@ const PATIENCE: Duration = Duration::from_secs(20);
 
 /// Light media for tests: the point is correctness, not load.
 fn plan() -> MediaPlan {
-    MediaPlan {
-        video_bitrate_bps: 300_000,
-        keyframe_interval: Duration::from_secs(3600),
-        ..MediaPlan::default()
-    }
+    MediaPlan { video_bitrate_bps: 300_000, keyframe_interval: Duration::from_secs(3600), ..MediaPlan::default() }
 }
 
 /// A session token for a demo account.
 pub async fn token(app: &TestApp, email: &str) -> String {
-    let (_, body) = app
-        .anonymous()
-        .post(
-            "/api/session",
-            json!({ "email": email, "password": "demo" }),
-        )
-        .await;
-    body["token"]
-        .as_str()
-        .expect("a login returns a token")
-        .to_owned()
+    let (_, body) = app.anonymous().post("/api/session", json!({ "email": email, "password": "demo" })).await;
+    body["token"].as_str().expect("a login returns a token").to_owned()
 }
 
 /// A session token for a guest invited to `meeting`.
@@ -43,72 +30,42 @@ pub async fn guest_token(app: &TestApp, chair: &Client, meeting: Uuid) -> String
             json!({ "kind": "guest", "name": "Gerda Gast", "organisation": "Woonbron" }),
         )
         .await;
-    let token = invite["url"]
-        .as_str()
-        .unwrap()
-        .rsplit('/')
-        .next()
-        .unwrap()
-        .to_owned();
-    let (_, accepted) = app
-        .anonymous()
-        .post(
-            &format!("/api/invites/{token}/accept"),
-            json!({ "accept_confidentiality": true }),
-        )
-        .await;
-    accepted["token"]
-        .as_str()
-        .expect("a guest gets a session token")
-        .to_owned()
+    let token = invite["url"].as_str().unwrap().rsplit('/').next().unwrap().to_owned();
+    let (_, accepted) =
+        app.anonymous().post(&format!("/api/invites/{token}/accept"), json!({ "accept_confidentiality": true })).await;
+    accepted["token"].as_str().expect("a guest gets a session token").to_owned()
 }
 
 pub async fn join(app: &TestApp, token: String, meeting: Uuid, media: bool) -> Participant {
-    let config = JoinConfig {
-        server: app.url(""),
-        token,
-        meeting_id: meeting,
-        media: media.then(plan),
-    };
-    Participant::join(config)
-        .await
-        .expect("the participant joins")
+    let config = JoinConfig { server: app.url(""), token, meeting_id: meeting, media: media.then(plan) };
+    Participant::join(config).await.expect("the participant joins")
 }
 
 /// Polls `condition` until it holds or `PATIENCE` runs out.
 pub async fn eventually(what: &str, mut condition: impl FnMut() -> bool) {
     let deadline = tokio::time::Instant::now() + PATIENCE;
     while !condition() {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "timed out waiting until {what}"
-        );
+        assert!(tokio::time::Instant::now() < deadline, "timed out waiting until {what}");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
 
 /// Video and audio packets `receiver` got from `sender`.
 pub fn packets(receiver: &Participant, sender: Uuid) -> (u64, u64) {
-    let video = receiver
-        .received
-        .stream(sender, true)
-        .map_or(0, |s| s.packets);
-    let audio = receiver
-        .received
-        .stream(sender, false)
-        .map_or(0, |s| s.packets);
+    let video = receiver.received.stream(sender, true).map_or(0, |s| s.packets);
+    let audio = receiver.received.stream(sender, false).map_or(0, |s| s.packets);
     (video, audio)
 }
 
 /// The chair admits whoever is waiting with this id.
 pub async fn admit(chair: &mut Participant, who: Uuid) {
     chair
-        .expect(PATIENCE, |m| matches!(m, ServerMessage::LobbyChanged { waiting } if waiting.iter().any(|p| p.id == who)).then_some(()))
+        .expect(PATIENCE, |m| {
+            matches!(m, ServerMessage::LobbyChanged { waiting } if waiting.iter().any(|p| p.id == who)).then_some(())
+        })
         .await
         .expect("the chair sees the participant waiting");
-    chair.send(ClientMessage::Admit {
-        participant_id: who,
-    });
+    chair.send(ClientMessage::Admit { participant_id: who });
 }
 
 on_both_backends! {

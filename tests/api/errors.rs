@@ -12,10 +12,7 @@ async fn raw(
     content_type: Option<&str>,
     body: Vec<u8>,
 ) -> (StatusCode, Value) {
-    let mut request = client
-        .http
-        .request(method, format!("{}{path}", client.base))
-        .body(body);
+    let mut request = client.http.request(method, format!("{}{path}", client.base)).body(body);
     if let Some(content_type) = content_type {
         request = request.header("content-type", content_type);
     }

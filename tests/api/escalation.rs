@@ -16,18 +16,11 @@ use uuid::Uuid;
 pub async fn run_engine(steering: &Client) -> Vec<Uuid> {
     let (status, report) = steering.post("/api/admin/escalations/run", json!({})).await;
     assert_eq!(status, StatusCode::OK, "{report}");
-    report["opened"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| v.as_str().unwrap().parse().unwrap())
-        .collect()
+    report["opened"].as_array().unwrap().iter().map(|v| v.as_str().unwrap().parse().unwrap()).collect()
 }
 
 fn list(value: &Value) -> &Vec<Value> {
-    value
-        .as_array()
-        .unwrap_or_else(|| panic!("a list: {value}"))
+    value.as_array().unwrap_or_else(|| panic!("a list: {value}"))
 }
 
 fn by_reason<'a>(escalations: &'a Value, reason: &str) -> &'a Value {

@@ -8,20 +8,11 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 fn total(figures: &Value, key: &str, field: &str) -> i64 {
-    figures[key]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|row| row[field].as_i64().unwrap())
-        .sum()
+    figures[key].as_array().unwrap().iter().map(|row| row[field].as_i64().unwrap()).sum()
 }
 
 fn domain_row<'a>(rows: &'a Value, domain: &str) -> &'a Value {
-    rows.as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r["domain"] == domain)
-        .unwrap()
+    rows.as_array().unwrap().iter().find(|r| r["domain"] == domain).unwrap()
 }
 
 on_both_backends! {

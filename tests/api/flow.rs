@@ -9,22 +9,12 @@ use uuid::Uuid;
 
 async fn organisation(client: &Client, name: &str) -> Uuid {
     let (_, orgs) = client.get("/api/organisations").await;
-    id(orgs
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|o| o["name"] == name)
-        .unwrap_or_else(|| panic!("{name} exists")))
+    id(orgs.as_array().unwrap().iter().find(|o| o["name"] == name).unwrap_or_else(|| panic!("{name} exists")))
 }
 
 async fn user(client: &Client, name: &str) -> Uuid {
     let (_, users) = client.get("/api/users").await;
-    id(users
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|u| u["name"] == name)
-        .unwrap_or_else(|| panic!("{name} exists")))
+    id(users.as_array().unwrap().iter().find(|u| u["name"] == name).unwrap_or_else(|| panic!("{name} exists")))
 }
 
 on_both_backends! {
@@ -158,12 +148,7 @@ on_both_backends! {
 }
 
 fn housing_section(page: &Value) -> &Value {
-    page["minutes"]["domains"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|d| d["domain"] == "housing")
-        .expect("a housing section")
+    page["minutes"]["domains"].as_array().unwrap().iter().find(|d| d["domain"] == "housing").expect("a housing section")
 }
 
 on_both_backends! {
@@ -199,5 +184,19 @@ on_both_backends! {
         assert_eq!(care["i_will"][0]["description"], "Zorgverzekering laten heractiveren op de dag van vrijlating");
         let housing = plan["domains"].as_array().unwrap().iter().find(|d| d["domain"] == "housing").unwrap();
         assert_eq!(housing["they_will"][0]["who"], "Woonbron");
+    }
+}
+
+on_both_backends! {
+    async fn a_new_conference_shows_the_client_the_wishes_he_gave_last_time(app: TestApp) {
+        let demo = app.demo_case().await;
+        let (_, plan) = demo.casemanager.get(&format!("/api/meetings/{}/plan", demo.meeting_id)).await;
+        let housing = plan["domains"].as_array().unwrap().iter().find(|d| d["domain"] == "housing").unwrap();
+        assert_eq!(housing["my_wish"], "Ik wil een eigen kamer, het liefst in Dordrecht.", "from the first conference");
+        let (status, _) = demo.casemanager.put(&format!("/api/meetings/{}/domains/housing", demo.meeting_id), json!({ "client_wish": "Liever bij mijn zus" })).await;
+        assert_eq!(status, StatusCode::OK);
+        let (_, plan) = demo.casemanager.get(&format!("/api/meetings/{}/plan", demo.meeting_id)).await;
+        let housing = plan["domains"].as_array().unwrap().iter().find(|d| d["domain"] == "housing").unwrap();
+        assert_eq!(housing["my_wish"], "Liever bij mijn zus", "this conference's wish wins");
     }
 }

@@ -63,8 +63,7 @@ macro_rules! on_both_backends {
 
 /// The server every PostgreSQL test database is created on.
 fn postgres_admin_url() -> String {
-    std::env::var("KETENTAFEL_TEST_POSTGRES")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+    std::env::var("KETENTAFEL_TEST_POSTGRES").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
 }
 
 /// A database that exists for one test and is removed afterwards.
@@ -84,34 +83,21 @@ impl TestDb {
         match backend {
             Backend::Sqlite => {
                 let dir = tempfile::tempdir().expect("a temp dir can be created");
-                let url = format!(
-                    "sqlite://{}?mode=rwc",
-                    dir.path().join("ketentafel.db").display()
-                );
-                TestDb {
-                    url,
-                    cleanup: Cleanup::Sqlite(dir),
-                }
+                let url = format!("sqlite://{}?mode=rwc", dir.path().join("ketentafel.db").display());
+                TestDb { url, cleanup: Cleanup::Sqlite(dir) }
             }
             Backend::Postgres => {
                 let name = format!("t_{}", Uuid::new_v4().simple());
-                let mut admin =
-                    <sqlx::PgConnection as sqlx::Connection>::connect(&postgres_admin_url())
-                        .await
-                        .expect("PostgreSQL runs on 127.0.0.1:5432 (see TESTING.md)");
+                let mut admin = <sqlx::PgConnection as sqlx::Connection>::connect(&postgres_admin_url())
+                    .await
+                    .expect("PostgreSQL runs on 127.0.0.1:5432 (see TESTING.md)");
                 sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
                     .execute(&mut admin)
                     .await
                     .expect("the test database can be created");
                 let base = postgres_admin_url();
-                let url = format!(
-                    "{}/{name}",
-                    base.rsplit_once('/').expect("the URL names a database").0
-                );
-                TestDb {
-                    url,
-                    cleanup: Cleanup::Postgres(name),
-                }
+                let url = format!("{}/{name}", base.rsplit_once('/').expect("the URL names a database").0);
+                TestDb { url, cleanup: Cleanup::Postgres(name) }
             }
         }
     }
@@ -123,20 +109,16 @@ impl Drop for TestDb {
             let name = name.clone();
             // Drop runs outside any runtime we may block; use a thread with its own.
             let _ = std::thread::spawn(move || {
-                let runtime = tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                    .expect("a runtime starts");
+                let runtime =
+                    tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a runtime starts");
                 runtime.block_on(async move {
                     if let Ok(mut admin) =
-                        <sqlx::PgConnection as sqlx::Connection>::connect(&postgres_admin_url())
-                            .await
+                        <sqlx::PgConnection as sqlx::Connection>::connect(&postgres_admin_url()).await
                     {
-                        let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
-                            "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
-                        )))
-                        .execute(&mut admin)
-                        .await;
+                        let _ =
+                            sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")))
+                                .execute(&mut admin)
+                                .await;
                     }
                 });
             })
@@ -168,11 +150,7 @@ impl TestApp {
     pub async fn spawn_with(backend: Backend, configure: impl FnOnce(&mut Config)) -> TestApp {
         let db = Arc::new(TestDb::create(backend).await);
         // Noon UTC: the Dutch calendar day is the UTC one, whenever the suite runs.
-        let noon = Utc::now()
-            .date_naive()
-            .and_hms_opt(12, 0, 0)
-            .expect("noon exists")
-            .and_utc();
+        let noon = Utc::now().date_naive().and_hms_opt(12, 0, 0).expect("noon exists").and_utc();
         let clock = ManualClock::at(noon);
         let mut config = Config::defaults();
         config.engine_interval_secs = 0;
@@ -185,42 +163,21 @@ impl TestApp {
         config.database_url = Some(Secret::new(db.url.clone()));
         config.demo = true;
         config.clock = Arc::new(clock.clone());
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("a free port");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("a free port");
         let shutdown = CancellationToken::new();
-        let app: App = app::build(config, listener, shutdown.clone())
-            .await
-            .expect("the service starts");
+        let app: App = app::build(config, listener, shutdown.clone()).await.expect("the service starts");
         let addr = app.local_addr();
         let server = tokio::spawn(app.run());
-        TestApp {
-            addr,
-            backend,
-            clock,
-            db,
-            config: base,
-            shutdown,
-            server: Some(server),
-        }
+        TestApp { addr, backend, clock, db, config: base, shutdown, server: Some(server) }
     }
 
     /// Stops the service and starts it again on the same database.
     pub async fn restart(mut self) -> TestApp {
         self.shutdown.cancel();
         if let Some(server) = self.server.take() {
-            server
-                .await
-                .expect("the server task ends")
-                .expect("the server shuts down cleanly");
+            server.await.expect("the server task ends").expect("the server shuts down cleanly");
         }
-        TestApp::start(
-            self.backend,
-            self.db.clone(),
-            self.clock.clone(),
-            self.config.clone(),
-        )
-        .await
+        TestApp::start(self.backend, self.db.clone(), self.clock.clone(), self.config.clone()).await
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -229,21 +186,14 @@ impl TestApp {
 
     /// A browser-like client without a session.
     pub fn anonymous(&self) -> Client {
-        Client {
-            http: client(),
-            base: self.url(""),
-        }
+        Client { http: client(), base: self.url("") }
     }
 
     /// A client logged in as one of the demo accounts.
     pub async fn login(&self, email: &str) -> Client {
         let client = self.anonymous();
-        let (status, body) = client
-            .post(
-                "/api/session",
-                serde_json::json!({ "email": email, "password": "demo" }),
-            )
-            .await;
+        let (status, body) =
+            client.post("/api/session", serde_json::json!({ "email": email, "password": "demo" })).await;
         assert_eq!(status, StatusCode::OK, "demo login of {email}: {body}");
         client
     }
@@ -256,23 +206,15 @@ impl TestApp {
         let case_id = id(&cases[0]);
         let (_, case) = casemanager.get(&format!("/api/cases/{case_id}")).await;
         let meetings = case["meetings"].as_array().expect("meetings is an array");
-        let scheduled = meetings
-            .iter()
-            .find(|m| m["status"] == "scheduled")
-            .expect("the demo case has a scheduled conference");
+        let scheduled =
+            meetings.iter().find(|m| m["status"] == "scheduled").expect("the demo case has a scheduled conference");
         let organisation = |name: &str| {
             case["members"]
                 .as_array()
                 .unwrap()
                 .iter()
                 .find(|m| m["organisation_name"] == name)
-                .map(|m| {
-                    m["organisation_id"]
-                        .as_str()
-                        .unwrap()
-                        .parse::<Uuid>()
-                        .unwrap()
-                })
+                .map(|m| m["organisation_id"].as_str().unwrap().parse::<Uuid>().unwrap())
         };
         DemoCase {
             case_id,
@@ -317,19 +259,12 @@ pub const OUTSIDER: &str = "schuldhulp@schuldhulp.example";
 pub const STEERING: &str = "stuurgroep@zvh-zhz.example";
 
 fn client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .cookie_store(true)
-        .build()
-        .expect("a client builds")
+    reqwest::Client::builder().cookie_store(true).build().expect("a client builds")
 }
 
 /// The `id` field of a JSON object.
 pub fn id(value: &Value) -> Uuid {
-    value["id"]
-        .as_str()
-        .unwrap_or_else(|| panic!("no id in {value}"))
-        .parse()
-        .expect("ids are UUIDs")
+    value["id"].as_str().unwrap_or_else(|| panic!("no id in {value}")).parse().expect("ids are UUIDs")
 }
 
 /// An HTTP client with its own cookie jar (one "browser").
@@ -341,12 +276,7 @@ pub struct Client {
 
 impl Client {
     /// Sends a request and returns the status and the JSON body (`Null` when empty or not JSON).
-    pub async fn request(
-        &self,
-        method: Method,
-        path: &str,
-        body: Option<Value>,
-    ) -> (StatusCode, Value) {
+    pub async fn request(&self, method: Method, path: &str, body: Option<Value>) -> (StatusCode, Value) {
         let mut request = self.http.request(method, format!("{}{path}", self.base));
         if let Some(body) = body {
             request = request.json(&body);
@@ -379,12 +309,7 @@ impl Client {
 
     /// A GET that returns the body as text (HTML pages).
     pub async fn get_text(&self, path: &str) -> (StatusCode, String) {
-        let response = self
-            .http
-            .get(format!("{}{path}", self.base))
-            .send()
-            .await
-            .expect("the service answers");
+        let response = self.http.get(format!("{}{path}", self.base)).send().await.expect("the service answers");
         (response.status(), response.text().await.expect("a body"))
     }
 }

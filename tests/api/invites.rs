@@ -6,13 +6,7 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 fn token_of(invite: &Value) -> String {
-    invite["url"]
-        .as_str()
-        .expect("an invite has a url")
-        .rsplit('/')
-        .next()
-        .unwrap()
-        .to_owned()
+    invite["url"].as_str().expect("an invite has a url").rsplit('/').next().unwrap().to_owned()
 }
 
 on_both_backends! {

@@ -11,9 +11,7 @@ use std::sync::{Arc, Mutex};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 
 fn list(value: &Value) -> &Vec<Value> {
-    value
-        .as_array()
-        .unwrap_or_else(|| panic!("a list: {value}"))
+    value.as_array().unwrap_or_else(|| panic!("a list: {value}"))
 }
 
 on_both_backends! {

@@ -12,8 +12,7 @@ use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use uuid::Uuid;
 
-type Socket =
-    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 /// A bare protocol client: sends text; a task reads (and so answers pings) and queues what the
 /// server says.
@@ -25,32 +24,19 @@ struct Raw {
 
 impl Raw {
     async fn connect(app: &TestApp, token: &str) -> Raw {
-        let mut request = app
-            .url("/ws")
-            .replacen("http", "ws", 1)
-            .into_client_request()
-            .unwrap();
-        request
-            .headers_mut()
-            .insert("authorization", format!("Bearer {token}").parse().unwrap());
-        let (socket, _) = tokio_tungstenite::connect_async(request)
-            .await
-            .expect("the upgrade succeeds");
+        let mut request = app.url("/ws").replacen("http", "ws", 1).into_client_request().unwrap();
+        request.headers_mut().insert("authorization", format!("Bearer {token}").parse().unwrap());
+        let (socket, _) = tokio_tungstenite::connect_async(request).await.expect("the upgrade succeeds");
         let (sink, mut stream) = socket.split();
         let (queue, messages) = tokio::sync::mpsc::unbounded_channel();
         let reader = tokio::spawn(async move {
             while let Some(Ok(frame)) = stream.next().await {
                 if let Message::Text(text) = frame {
-                    let _ = queue
-                        .send(serde_json::from_str(text.as_str()).expect("server messages parse"));
+                    let _ = queue.send(serde_json::from_str(text.as_str()).expect("server messages parse"));
                 }
             }
         });
-        Raw {
-            sink,
-            messages,
-            reader,
-        }
+        Raw { sink, messages, reader }
     }
 
     /// Stops reading without closing: to the server, a machine that hangs.
@@ -60,10 +46,7 @@ impl Raw {
     }
 
     async fn send_text(&mut self, text: impl Into<String>) {
-        self.sink
-            .send(Message::Text(text.into().into()))
-            .await
-            .expect("the socket is open");
+        self.sink.send(Message::Text(text.into().into())).await.expect("the socket is open");
     }
 
     async fn send(&mut self, message: Value) {
@@ -72,9 +55,8 @@ impl Raw {
 
     /// The next server message.
     async fn next(&mut self) -> ServerMessage {
-        let message = tokio::time::timeout(Duration::from_secs(15), self.messages.recv())
-            .await
-            .expect("a message in time");
+        let message =
+            tokio::time::timeout(Duration::from_secs(15), self.messages.recv()).await.expect("a message in time");
         message.expect("the connection is open")
     }
 
@@ -98,8 +80,7 @@ impl Raw {
     }
 
     async fn join(&mut self, meeting: Uuid) -> ServerMessage {
-        self.send(json!({ "type": "join", "v": 1, "meeting_id": meeting }))
-            .await;
+        self.send(json!({ "type": "join", "v": 1, "meeting_id": meeting })).await;
         self.next().await
     }
 }

@@ -29,32 +29,18 @@ fn rss_kib() -> u64 {
 /// Socket inodes listed in a /proc/net table.
 fn inodes(table: &str) -> std::collections::HashSet<String> {
     let text = std::fs::read_to_string(format!("/proc/self/net/{table}")).unwrap_or_default();
-    text.lines()
-        .skip(1)
-        .filter_map(|l| l.split_whitespace().nth(9).map(str::to_owned))
-        .collect()
+    text.lines().skip(1).filter_map(|l| l.split_whitespace().nth(9).map(str::to_owned)).collect()
 }
 
 /// Our open file descriptors: (UDP sockets, everything else). Database connections (TCP
 /// sockets, SQLite files) are left out: the pool opens them as it pleases.
 fn open_fds() -> (usize, usize) {
-    let udp: std::collections::HashSet<String> =
-        inodes("udp").into_iter().chain(inodes("udp6")).collect();
-    let tcp: std::collections::HashSet<String> =
-        inodes("tcp").into_iter().chain(inodes("tcp6")).collect();
+    let udp: std::collections::HashSet<String> = inodes("udp").into_iter().chain(inodes("udp6")).collect();
+    let tcp: std::collections::HashSet<String> = inodes("tcp").into_iter().chain(inodes("tcp6")).collect();
     let (mut udp_count, mut other) = (0, 0);
-    for entry in std::fs::read_dir("/proc/self/fd")
-        .into_iter()
-        .flatten()
-        .flatten()
-    {
-        let target = std::fs::read_link(entry.path())
-            .map(|t| t.display().to_string())
-            .unwrap_or_default();
-        let inode = target
-            .strip_prefix("socket:[")
-            .and_then(|t| t.strip_suffix(']'))
-            .unwrap_or("");
+    for entry in std::fs::read_dir("/proc/self/fd").into_iter().flatten().flatten() {
+        let target = std::fs::read_link(entry.path()).map(|t| t.display().to_string()).unwrap_or_default();
+        let inode = target.strip_prefix("socket:[").and_then(|t| t.strip_suffix(']')).unwrap_or("");
         if udp.contains(inode) {
             udp_count += 1;
         } else if !tcp.contains(inode) && !target.contains(".db") {
@@ -65,27 +51,16 @@ fn open_fds() -> (usize, usize) {
 }
 
 fn alive_tasks() -> usize {
-    tokio::runtime::Handle::current()
-        .metrics()
-        .num_alive_tasks()
+    tokio::runtime::Handle::current().metrics().num_alive_tasks()
 }
 
 async fn token(app: &TestApp, email: &str) -> String {
-    let (_, body) = app
-        .anonymous()
-        .post(
-            "/api/session",
-            json!({ "email": email, "password": "demo" }),
-        )
-        .await;
+    let (_, body) = app.anonymous().post("/api/session", json!({ "email": email, "password": "demo" })).await;
     body["token"].as_str().expect("a token").to_owned()
 }
 
 fn plan() -> MediaPlan {
-    MediaPlan {
-        video_bitrate_bps: 200_000,
-        ..MediaPlan::default()
-    }
+    MediaPlan { video_bitrate_bps: 200_000, ..MediaPlan::default() }
 }
 
 /// Media sections in the largest subscribe offer the chair was sent.
@@ -103,12 +78,8 @@ async fn cycle(
     meeting: uuid::Uuid,
     largest_offer: &mut usize,
 ) {
-    let config = JoinConfig {
-        server: app.url(""),
-        token: partner_token.to_owned(),
-        meeting_id: meeting,
-        media: Some(plan()),
-    };
+    let config =
+        JoinConfig { server: app.url(""), token: partner_token.to_owned(), meeting_id: meeting, media: Some(plan()) };
     let mut partner = Participant::join(config).await.expect("the partner joins");
     let id = partner.id;
     // The first time he waits in the lobby; once admitted, he comes straight back in.
@@ -132,13 +103,8 @@ async fn cycle(
         partner.admitted(PATIENCE).await.expect("admitted");
     }
     let deadline = tokio::time::Instant::now() + PATIENCE;
-    while partner.received.stream(chair.id, true).is_none()
-        || chair.received.stream(id, false).is_none()
-    {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "media flows both ways"
-        );
+    while partner.received.stream(chair.id, true).is_none() || chair.received.stream(id, false).is_none() {
+        assert!(tokio::time::Instant::now() < deadline, "media flows both ways");
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     partner.leave().await;
@@ -172,45 +138,24 @@ async fn join_and_leave_hundreds_of_times(backend: Backend) {
         meeting_id: meeting,
         media: Some(plan()),
     };
-    let mut chair = Participant::join(chair_config)
-        .await
-        .expect("the chair joins");
+    let mut chair = Participant::join(chair_config).await.expect("the chair joins");
     chair.admitted(PATIENCE).await.expect("the chair enters");
     let partner_token = token(&app, PROBATION).await;
 
     let mut largest_offer = 0;
     for _ in 0..WARM_UP {
-        cycle(
-            &app,
-            &mut chair,
-            &partner_token,
-            meeting,
-            &mut largest_offer,
-        )
-        .await;
+        cycle(&app, &mut chair, &partner_token, meeting, &mut largest_offer).await;
     }
     assert!(
         settles(|| live_peer_connections() == 4).await,
         "only the chair's connections remain: {}",
         live_peer_connections()
     );
-    let (connections, tasks, fds, rss) = (
-        live_peer_connections(),
-        alive_tasks(),
-        open_fds(),
-        rss_kib(),
-    );
+    let (connections, tasks, fds, rss) = (live_peer_connections(), alive_tasks(), open_fds(), rss_kib());
 
     let started = std::time::Instant::now();
     for _ in 0..CYCLES {
-        cycle(
-            &app,
-            &mut chair,
-            &partner_token,
-            meeting,
-            &mut largest_offer,
-        )
-        .await;
+        cycle(&app, &mut chair, &partner_token, meeting, &mut largest_offer).await;
     }
     let elapsed = started.elapsed();
     assert!(
@@ -218,11 +163,7 @@ async fn join_and_leave_hundreds_of_times(backend: Backend) {
         "peer connections back to {connections}: {}",
         live_peer_connections()
     );
-    assert!(
-        settles(|| alive_tasks() <= tasks).await,
-        "tasks back to {tasks}: {}",
-        alive_tasks()
-    );
+    assert!(settles(|| alive_tasks() <= tasks).await, "tasks back to {tasks}: {}", alive_tasks());
     assert!(
         settles(|| open_fds().0 <= fds.0 && open_fds().1 <= fds.1).await,
         "UDP sockets and other descriptors back to {fds:?}: {:?}",
@@ -235,15 +176,9 @@ async fn join_and_leave_hundreds_of_times(backend: Backend) {
     );
     // A closed connection that is not freed costs ~110 KiB (measured with webrtc-rs #906):
     // 150 cycles of four would add over 60 MiB.
-    assert!(
-        grown < 16 * 1024,
-        "resident memory grew by {grown} KiB over {CYCLES} cycles"
-    );
+    assert!(grown < 16 * 1024, "resident memory grew by {grown} KiB over {CYCLES} cycles");
     // The departed partner's slots were reused every time: one audio and one video section.
-    assert_eq!(
-        largest_offer, 2,
-        "the chair's subscribe connection stays small"
-    );
+    assert_eq!(largest_offer, 2, "the chair's subscribe connection stays small");
     chair.leave().await;
 }
 

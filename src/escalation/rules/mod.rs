@@ -33,11 +33,7 @@ pub struct RuleConfig {
 
 impl Default for RuleConfig {
     fn default() -> Self {
-        RuleConfig {
-            overdue_days: 14,
-            blocked_days: 7,
-            carry_over_conferences: 3,
-        }
+        RuleConfig { overdue_days: 14, blocked_days: 7, carry_over_conferences: 3 }
     }
 }
 
@@ -113,16 +109,12 @@ pub fn evaluate(now: DateTime<Utc>, config: &RuleConfig, cases: &[CaseFacts]) ->
             if action.status == ActionStatus::Blocked
                 && now - action.status_changed_at > Duration::days(config.blocked_days)
             {
-                let since = action
-                    .status_changed_at
-                    .to_rfc3339_opts(SecondsFormat::Micros, true);
+                let since = action.status_changed_at.to_rfc3339_opts(SecondsFormat::Micros, true);
                 openings.push(open(
                     EscalationReason::Blocked,
                     format!("blocked:{}:{since}", action.id),
-                    t(Lang::Nl, "escalation.note.blocked").replace(
-                        "{days}",
-                        &(now - action.status_changed_at).num_days().to_string(),
-                    ),
+                    t(Lang::Nl, "escalation.note.blocked")
+                        .replace("{days}", &(now - action.status_changed_at).num_days().to_string()),
                 ));
             }
             if let Some(recent) = &recent
@@ -149,10 +141,7 @@ fn last_conferences(case: &CaseFacts, n: usize) -> Option<Vec<&TabledConference>
 }
 
 fn pending_at(conference: &TabledConference, action_id: Uuid) -> bool {
-    conference
-        .actions
-        .iter()
-        .any(|&(id, status)| id == action_id && status.is_pending())
+    conference.actions.iter().any(|&(id, status)| id == action_id && status.is_pending())
 }
 
 #[cfg(test)]

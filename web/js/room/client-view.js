@@ -13,9 +13,8 @@ import { localMedia } from './devices.js';
 import { announce } from '../ui/notice.js';
 import { navigate } from '../router.js';
 
-// The client gets no `minutes_changed` (docs/signalling.md): his plan is fetched again when
-// he comes back in and every so often while he is in.
-const PLAN_REFRESH_MS = 20000;
+// The client never gets the professionals' minutes (docs/signalling.md); he hears only that his
+// plan changed (`plan_changed`), and fetches it again then and when he comes back in.
 
 export function clientView(session, info) {
   const grid = new TileGrid(t('client.room.people'), { youKey: 'client.room.you' });
@@ -40,7 +39,7 @@ export function clientView(session, info) {
       rerender(planBox, planView(plan));
     } catch { /* keep the plan he has; the next refresh tries again */ }
   }
-  const timer = setInterval(() => { if (session.state.phase === 'in') refreshPlan(); }, PLAN_REFRESH_MS);
+  session.addEventListener('message', (e) => { if (e.detail.type === 'plan_changed') refreshPlan(); });
 
   function render() {
     const s = session.state;
@@ -84,7 +83,7 @@ export function clientView(session, info) {
   return {
     el,
     relabel: () => { lastPhase = null; render(); rerender(planBox, planView(plan)); },
-    dispose: () => { clearInterval(timer); grid.clear(); },
+    dispose: () => grid.clear(),
   };
 }
 
