@@ -4,7 +4,7 @@
 //! so that no other module touches the media library's types.
 
 use super::SfuError;
-use super::engine::{Engine, PcEvent, opus, vp8};
+use super::engine::{Built, Engine, PcEvent, add_remote_candidate, candidates_gathered, opus, vp8};
 use super::keyframe::is_keyframe_request;
 use crate::signalling::protocol::{Candidate, MediaKind, Pc};
 use rtc::media_stream::MediaStreamTrack;
@@ -20,7 +20,7 @@ use tokio::task::JoinHandle;
 use webrtc::media_stream::track_local::static_rtp::TrackLocalStaticRTP;
 use webrtc::media_stream::track_local::{TrackLocal, TrackLocalEvent};
 use webrtc::media_stream::track_remote::TrackRemoteEvent;
-use webrtc::peer_connection::{PeerConnection, RTCIceCandidateInit, RTCPeerConnectionState, RTCSessionDescription};
+use webrtc::peer_connection::{PeerConnection, RTCPeerConnectionState, RTCSessionDescription};
 use webrtc::rtp_transceiver::{RTCRtpTransceiverDirection, RTCRtpTransceiverInit};
 
 /// Called with each local ICE candidate, to send it to the server.
@@ -40,14 +40,7 @@ async fn add_candidate(pc: &Arc<dyn PeerConnection>, remote: &Mutex<Remote>, can
         remote.queued.push(candidate);
         return;
     }
-    let init = RTCIceCandidateInit {
-        candidate: candidate.candidate,
-        sdp_mid: candidate.sdp_mid,
-        sdp_mline_index: candidate.sdp_m_line_index,
-        username_fragment: candidate.username_fragment,
-        ..Default::default()
-    };
-    let _ = pc.add_ice_candidate(init).await;
+    let _ = add_remote_candidate(pc, candidate).await;
 }
 
 async fn described(pc: &Arc<dyn PeerConnection>, remote: &Mutex<Remote>) {
@@ -134,7 +127,7 @@ impl ClientPublisher {
         on_candidate: CandidateSink,
     ) -> Result<(Self, String), SfuError> {
         let (events, inbox) = mpsc::unbounded_channel();
-        let pc = engine.build(Pc::Publish, events).await?;
+        let Built { pc, gathered } = engine.build(Pc::Publish, events).await?;
         let (audio_ssrc, video_ssrc) = (rand::random::<u32>() | 1, rand::random::<u32>() | 1);
         let audio = local_track(MediaKind::Audio, audio_ssrc, stream);
         let video = local_track(MediaKind::Video, video_ssrc, stream);
@@ -144,6 +137,7 @@ impl ClientPublisher {
         }
         let offer = pc.create_offer(None).await?;
         pc.set_local_description(offer.clone()).await?;
+        candidates_gathered(&gathered).await;
         let sdp = pc.local_description().await.map_or(offer.sdp, |d| d.sdp);
         let (connected_tx, connected) = watch::channel(false);
         let keyframe_requests = Arc::new(AtomicU64::new(0));
@@ -243,6 +237,7 @@ impl ClientPublisher {
 /// A headless participant's subscribe connection.
 pub struct ClientSubscriber {
     pc: Arc<dyn PeerConnection>,
+    gathered: watch::Receiver<bool>,
     remote: Mutex<Remote>,
     task: JoinHandle<()>,
 }
@@ -254,10 +249,10 @@ impl ClientSubscriber {
         on_payload: PayloadSink,
     ) -> Result<Self, SfuError> {
         let (events, inbox) = mpsc::unbounded_channel();
-        let pc = engine.build(Pc::Subscribe, events).await?;
+        let Built { pc, gathered } = engine.build(Pc::Subscribe, events).await?;
         let (connected, _) = watch::channel(false);
         let task = pump(inbox, on_candidate, connected, Some(on_payload));
-        Ok(ClientSubscriber { pc, remote: Mutex::new(Remote { described: false, queued: Vec::new() }), task })
+        Ok(ClientSubscriber { pc, gathered, remote: Mutex::new(Remote { described: false, queued: Vec::new() }), task })
     }
 
     /// Applies an offer of the server; returns the answer.
@@ -267,6 +262,7 @@ impl ClientSubscriber {
         let answer = self.pc.create_answer(None).await?;
         self.pc.set_local_description(answer.clone()).await?;
         described(&self.pc, &self.remote).await;
+        candidates_gathered(&self.gathered).await;
         Ok(self.pc.local_description().await.map_or(answer.sdp, |d| d.sdp))
     }
 

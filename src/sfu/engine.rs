@@ -15,12 +15,17 @@ use rtc::rtp_transceiver::rtp_sender::{
 use std::net::{IpAddr, UdpSocket};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
 use webrtc::media_stream::track_remote::TrackRemote;
 use webrtc::peer_connection::{
     MediaEngine, PeerConnection, PeerConnectionBuilder, PeerConnectionEventHandler, RTCConfigurationBuilder,
-    RTCPeerConnectionIceEvent, RTCPeerConnectionState, SettingEngineBuilder, SrtpProtectionProfile,
+    RTCIceCandidateInit, RTCIceGatheringState, RTCPeerConnectionIceEvent, RTCPeerConnectionState, SettingEngineBuilder,
+    SrtpProtectionProfile,
 };
+
+/// Connectivity checks per candidate pair before it counts as failed: three seconds' worth at the
+/// configured interval, so slow networks (a prison link, a phone) are not given up on early.
+const ICE_CHECKS_PER_PAIR: u16 = 300;
 
 /// The RTP header extension that carries audio levels (RFC 6464), for the active speaker.
 pub(crate) const AUDIO_LEVEL_URI: &str = "urn:ietf:params:rtp-hdrext:ssrc-audio-level";
@@ -85,7 +90,27 @@ pub(crate) enum PcEvent {
 struct Handler {
     pc: Pc,
     events: mpsc::UnboundedSender<PcEvent>,
+    /// Set once the local candidates are all known.
+    gathered: watch::Sender<bool>,
 }
+
+/// A new connection, and whether its local candidates are all known yet.
+pub(crate) struct Built {
+    pub pc: Arc<dyn PeerConnection>,
+    pub gathered: watch::Receiver<bool>,
+}
+
+/// Waits (briefly) until all local candidates are known, so the description we send carries
+/// them. The media library only starts connectivity checks towards candidates it had when the
+/// other side's description arrived, or at its next timer — up to a second later — for ones
+/// trickled afterwards; candidates in the description avoid that wait.
+pub(crate) async fn candidates_gathered(gathered: &watch::Receiver<bool>) {
+    let mut gathered = gathered.clone();
+    let _ = tokio::time::timeout(GATHERING_PATIENCE, gathered.wait_for(|done| *done)).await;
+}
+
+/// Host candidates are known within milliseconds; this only bounds a pathological case.
+const GATHERING_PATIENCE: std::time::Duration = std::time::Duration::from_millis(250);
 
 impl Drop for Handler {
     fn drop(&mut self) {
@@ -107,6 +132,12 @@ impl PeerConnectionEventHandler for Handler {
                 let _ = self.events.send(PcEvent::Candidate(self.pc, Some(candidate)));
             }
             Err(e) => tracing::warn!(error = %e, "cannot serialise a local ICE candidate"),
+        }
+    }
+
+    async fn on_ice_gathering_state_change(&self, state: RTCIceGatheringState) {
+        if state == RTCIceGatheringState::Complete {
+            let _ = self.gathered.send(true);
         }
     }
 
@@ -153,11 +184,7 @@ impl Engine {
     }
 
     /// A new connection whose events go to `events`.
-    pub async fn build(
-        &self,
-        pc: Pc,
-        events: mpsc::UnboundedSender<PcEvent>,
-    ) -> Result<Arc<dyn PeerConnection>, SfuError> {
+    pub async fn build(&self, pc: Pc, events: mpsc::UnboundedSender<PcEvent>) -> Result<Built, SfuError> {
         let (media, interceptors) = media_engine_and_interceptors()?;
         let settings = SettingEngineBuilder::new()
             // The default mode binds UDP 5353 and joins multicast: useless on a server, and it
@@ -170,12 +197,13 @@ impl Engine {
                 SrtpProtectionProfile::Srtp_Aes128_Cm_Hmac_Sha1_80,
             ])
             // Connectivity checks every 20 ms instead of 200: joins complete in tens of ms.
-            .with_ice_connection_attempts(Some(self.config.ice_check_interval), Some(50))
+            .with_ice_connection_attempts(Some(self.config.ice_check_interval), Some(ICE_CHECKS_PER_PAIR))
             .build();
         let ip = self.config.media_ip;
         let port = self.pick_port(ip)?;
         LIVE_CONNECTIONS.fetch_add(1, Ordering::SeqCst);
-        let handler = Arc::new(Handler { pc, events });
+        let (gathered_tx, gathered) = watch::channel(false);
+        let handler = Arc::new(Handler { pc, events, gathered: gathered_tx });
         let connection = PeerConnectionBuilder::new()
             .with_runtime(self.runtime.clone())
             .with_configuration(RTCConfigurationBuilder::new().build())
@@ -186,7 +214,7 @@ impl Engine {
             .with_udp_addrs(vec![format!("{ip}:{port}")])
             .build()
             .await?;
-        Ok(Arc::new(connection))
+        Ok(Built { pc: Arc::new(connection), gathered })
     }
 
     /// Rewrites our host candidates to the announced public address (NAT 1:1), which the media
@@ -223,6 +251,19 @@ fn rewrite_candidate_ip(candidate: &str, from: IpAddr, to: IpAddr) -> String {
         fields[4] = to.to_string();
     }
     fields.join(" ")
+}
+
+/// Adds a trickled remote candidate of the other side.
+pub(crate) async fn add_remote_candidate(pc: &Arc<dyn PeerConnection>, candidate: Candidate) -> Result<(), SfuError> {
+    let init = RTCIceCandidateInit {
+        candidate: candidate.candidate,
+        sdp_mid: candidate.sdp_mid,
+        sdp_mline_index: candidate.sdp_m_line_index,
+        username_fragment: candidate.username_fragment,
+        ..Default::default()
+    };
+    pc.add_ice_candidate(init).await?;
+    Ok(())
 }
 
 #[cfg(test)]

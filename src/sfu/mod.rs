@@ -46,7 +46,7 @@ impl Default for SfuConfig {
             port_range: None,
             announce_ip: None,
             socket_buffer: 4 << 20,
-            ice_check_interval: Duration::from_millis(20),
+            ice_check_interval: Duration::from_millis(10),
         }
     }
 }

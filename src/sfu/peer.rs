@@ -7,7 +7,7 @@
 //! so a long conference with people coming and going keeps a small SDP.
 
 use super::SfuError;
-use super::engine::{AUDIO_LEVEL_URI, Engine, PcEvent, opus, vp8};
+use super::engine::{AUDIO_LEVEL_URI, Built, Engine, PcEvent, add_remote_candidate, candidates_gathered, opus, vp8};
 use super::publish::{Continuity, Forward, PublishedTrack};
 use crate::signalling::protocol::{Candidate, MediaKind, Pc, TrackInfo};
 use crate::signalling::state::TrackId;
@@ -15,13 +15,13 @@ use arc_swap::ArcSwapOption;
 use rtc::media_stream::MediaStreamTrack;
 use rtc::rtp_transceiver::rtp_sender::{RTCRtpCodingParameters, RTCRtpEncodingParameters, RtpCodecKind};
 use std::sync::Arc;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
 use uuid::Uuid;
 use webrtc::media_stream::track_local::static_rtp::TrackLocalStaticRTP;
 use webrtc::media_stream::track_local::{TrackLocal, TrackLocalEvent};
 use webrtc::media_stream::track_remote::TrackRemote;
-use webrtc::peer_connection::{PeerConnection, RTCIceCandidateInit, RTCPeerConnectionState, RTCSessionDescription};
+use webrtc::peer_connection::{PeerConnection, RTCPeerConnectionState, RTCSessionDescription};
 use webrtc::rtp_transceiver::{RTCRtpTransceiverDirection, RTCRtpTransceiverInit, RtpTransceiver};
 
 /// What a participant's browser must be told.
@@ -82,6 +82,7 @@ impl Peer {
             pc_events,
             publish: None,
             subscribe: None,
+            gathered: [None, None],
             remote_set: [false, false],
             queued: [Vec::new(), Vec::new()],
             slots: Vec::new(),
@@ -156,6 +157,8 @@ struct PeerTask {
     pc_events: mpsc::UnboundedSender<PcEvent>,
     publish: Option<Arc<dyn PeerConnection>>,
     subscribe: Option<Arc<dyn PeerConnection>>,
+    /// Per connection: whether its local candidates are all known.
+    gathered: [Option<watch::Receiver<bool>>; 2],
     /// Whether each connection has its remote description (candidates wait until it has).
     remote_set: [bool; 2],
     queued: [Vec<Candidate>; 2],
@@ -254,12 +257,20 @@ impl PeerTask {
         if let Some(connection) = existing {
             return Ok(connection.clone());
         }
-        let connection = self.engine.build(pc, self.pc_events.clone()).await?;
+        let Built { pc: connection, gathered } = self.engine.build(pc, self.pc_events.clone()).await?;
+        self.gathered[index(pc)] = Some(gathered);
         match pc {
             Pc::Publish => self.publish = Some(connection.clone()),
             Pc::Subscribe => self.subscribe = Some(connection.clone()),
         }
         Ok(connection)
+    }
+
+    /// Waits until the connection's own candidates are known, so our description carries them.
+    async fn gathered(&self, pc: Pc) {
+        if let Some(gathered) = &self.gathered[index(pc)] {
+            candidates_gathered(gathered).await;
+        }
     }
 
     async fn publish_offer(&mut self, sdp: String) -> Result<String, SfuError> {
@@ -270,6 +281,7 @@ impl PeerTask {
         pc.set_local_description(answer.clone()).await?;
         self.remote_set[index(Pc::Publish)] = true;
         self.flush_candidates(Pc::Publish).await;
+        self.gathered(Pc::Publish).await;
         let sdp = pc.local_description().await.map_or(answer.sdp, |d| d.sdp);
         Ok(self.engine.announce_sdp(&sdp))
     }
@@ -294,14 +306,7 @@ impl PeerTask {
             Pc::Subscribe => self.subscribe.clone(),
         };
         let Some(connection) = connection else { return };
-        let init = RTCIceCandidateInit {
-            candidate: candidate.candidate,
-            sdp_mid: candidate.sdp_mid,
-            sdp_mline_index: candidate.sdp_m_line_index,
-            username_fragment: candidate.username_fragment,
-            ..Default::default()
-        };
-        if let Err(e) = connection.add_ice_candidate(init).await {
+        if let Err(e) = add_remote_candidate(&connection, candidate).await {
             tracing::debug!(participant = %self.participant, error = %e, "ignored an unusable ICE candidate");
         }
     }
@@ -431,6 +436,7 @@ impl PeerTask {
         };
         let offer = pc.create_offer(None).await?;
         pc.set_local_description(offer.clone()).await?;
+        self.gathered(Pc::Subscribe).await;
         let mut tracks = Vec::new();
         let mut carried = Vec::new();
         for (i, slot) in self.slots.iter().enumerate() {

@@ -135,7 +135,7 @@ on_both_backends! {
         let meeting = demo.meeting_id;
         let mut chair = join(&app, token(&app, CASEMANAGER).await, meeting, true).await;
         chair.admitted(PATIENCE).await.expect("the chair enters directly");
-        let mut early = join(&app, token(&app, PROBATION).await, meeting, true).await;
+        let early = join(&app, token(&app, PROBATION).await, meeting, true).await;
         admit(&mut chair, early.id).await;
         eventually("the early participant receives video", || packets(&early, chair.id).0 > 20).await;
         // Keyframes come only on request in this test (the schedule is an hour): wait until the
