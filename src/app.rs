@@ -189,14 +189,17 @@ pub async fn build(config: Config, listener: TcpListener, shutdown: Cancellation
         turn_secret: config.turn_secret.clone(),
         turn_ttl: chrono::Duration::minutes(config.turn_ttl_minutes.max(1)),
     };
-    let rooms = Rooms::new(RoomDeps {
-        sfu,
-        ice: Arc::new(ice),
-        clock: config.clock.clone(),
-        persister: Persister::spawn(store.clone()),
-        events: events.sender(),
-        grace: std::time::Duration::from_secs(config.room_grace_seconds),
-    });
+    let rooms = Rooms::new(
+        RoomDeps {
+            sfu,
+            ice: Arc::new(ice),
+            clock: config.clock.clone(),
+            persister: Persister::spawn(store.clone()),
+            events: events.sender(),
+            grace: std::time::Duration::from_secs(config.room_grace_seconds),
+        },
+        store.clone(),
+    );
     let state = AppState {
         store,
         keys: Arc::new(Keys::from_secret(&secret)),

@@ -78,9 +78,11 @@ pub async fn authenticate(
     if invite.revoked_at.is_some() {
         return Ok(None);
     }
-    let Some(meeting) = state.store.meeting(invite.meeting_id).await? else {
+    let Some(meeting) = state.store.meeting(invite.meeting_id).await? else { return Ok(None) };
+    // An invite opens one conference while it runs: once its minutes are final, it is over.
+    if meeting.finalised_at.is_some() {
         return Ok(None);
-    };
+    }
     let principal = InviteePrincipal { session_id: session.id, invite, case_id: meeting.case_id };
     Ok(Some((Principal::Invitee(principal), None)))
 }

@@ -142,6 +142,21 @@ pub async fn create(
     let id = Uuid::now_v7();
     let audit =
         user.principal().audit(now, "invite.create", Some(case.id), Some(("invite", id)), Some(input.kind.to_string()));
+    if input.kind == InviteKind::Client {
+        // One client, one way in: a new link replaces the old one (and whoever holds it is out),
+        // so the professionals-only part never has a second client connection to overlook.
+        for invite_id in state.store.revoke_client_invites(meeting_id, now).await? {
+            let audit = user.principal().audit(
+                now,
+                "invite.revoke",
+                Some(case.id),
+                Some(("invite", invite_id)),
+                Some("replaced".into()),
+            );
+            state.store.record_audit(&audit).await?;
+            state.events.publish(case.id, CaseEvent::InviteRevoked { meeting_id, invite_id });
+        }
+    }
     let invite = state.store.insert_invite(&new, now, &audit).await?;
     let url = format!("{}/join/{token}", state.settings.public_url);
     Ok(CreatedInvite { invite, url, expires_at })

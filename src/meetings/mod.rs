@@ -203,9 +203,7 @@ pub async fn minutes(state: &AppState, meeting: &Meeting, case: &Case) -> ApiRes
 /// A conference page for a professional or a guest. The client has his own view ([`plan`]).
 pub async fn page(state: &AppState, principal: &Principal, meeting_id: Uuid) -> ApiResult<MeetingPage> {
     let (meeting, case, viewer) = load(state, principal, meeting_id).await?;
-    if viewer.kind() == InviteKind::Client {
-        return Err(ApiError::Forbidden("the client's view is the plan (GET /api/meetings/{id}/plan)"));
-    }
+    may_read_minutes(&viewer)?;
     let minutes = minutes(state, &meeting, &case).await?;
     let now = state.clock.now();
     state
@@ -314,9 +312,7 @@ pub async fn minutes_html(
     lang: crate::i18n::Lang,
 ) -> ApiResult<String> {
     let (meeting, case, viewer) = load(state, principal, meeting_id).await?;
-    if viewer.kind() == InviteKind::Client {
-        return Err(ApiError::Forbidden("the client's view is the plan"));
-    }
+    may_read_minutes(&viewer)?;
     let minutes = minutes(state, &meeting, &case).await?;
     let now = state.clock.now();
     state
@@ -330,6 +326,21 @@ pub async fn minutes_html(
         ))
         .await?;
     Ok(render::minutes_page(&minutes, lang))
+}
+
+/// The minutes are for the professionals: a guest reads them once a chair has let him in, the
+/// client never (he has his plan).
+fn may_read_minutes(viewer: &Viewer) -> ApiResult<()> {
+    match viewer {
+        Viewer::Staff { .. } => Ok(()),
+        Viewer::Invitee(i) if i.invite.kind == InviteKind::Client => {
+            Err(ApiError::Forbidden("the client's view is the plan (GET /api/meetings/{id}/plan)"))
+        }
+        Viewer::Invitee(i) if i.invite.admitted_at.is_none() => {
+            Err(ApiError::Forbidden("the minutes open once the chair has let you in"))
+        }
+        Viewer::Invitee(_) => Ok(()),
+    }
 }
 
 fn finalised() -> ApiError {

@@ -13,11 +13,51 @@ use uuid::Uuid;
 /// A fact to record.
 #[derive(Debug)]
 pub enum Persist {
-    Join { row: Uuid, meeting: Uuid, user: Option<Uuid>, invite: Option<Uuid>, line: AttendanceLine },
-    Leave { row: Uuid, at: DateTime<Utc> },
-    Live { meeting: Uuid, at: DateTime<Utc> },
-    Ended { meeting: Uuid, at: DateTime<Utc> },
-    InviteRemoved { invite: Uuid, case_id: Uuid, at: DateTime<Utc>, by: Actor },
+    Join {
+        row: Uuid,
+        meeting: Uuid,
+        user: Option<Uuid>,
+        invite: Option<Uuid>,
+        line: AttendanceLine,
+    },
+    Leave {
+        row: Uuid,
+        at: DateTime<Utc>,
+    },
+    Live {
+        meeting: Uuid,
+        at: DateTime<Utc>,
+    },
+    Ended {
+        meeting: Uuid,
+        at: DateTime<Utc>,
+    },
+    InviteRemoved {
+        invite: Uuid,
+        case_id: Uuid,
+        at: DateTime<Utc>,
+        by: Actor,
+    },
+    UserBarred {
+        meeting: Uuid,
+        user: Uuid,
+        case_id: Uuid,
+        at: DateTime<Utc>,
+        by: Actor,
+    },
+    InviteAdmitted {
+        invite: Uuid,
+        at: DateTime<Utc>,
+    },
+    Debrief {
+        meeting: Uuid,
+        active: bool,
+        case_id: Uuid,
+        at: DateTime<Utc>,
+        by: Actor,
+    },
+    /// Something a chair did in the room.
+    Audit(NewAudit),
 }
 
 /// The sending side of the writer.
@@ -64,5 +104,30 @@ async fn write(store: &Store, fact: Persist) -> Result<(), sqlx::Error> {
             };
             store.mark_invite_removed(invite, at, &audit).await
         }
+        Persist::UserBarred { meeting, user, case_id, at, by } => {
+            let audit = NewAudit {
+                at,
+                actor: by,
+                action: "conference.bar",
+                case_id: Some(case_id),
+                subject: Some(("user", user)),
+                detail: None,
+            };
+            store.bar_user(meeting, user, at, &audit).await
+        }
+        Persist::InviteAdmitted { invite, at } => store.mark_invite_admitted(invite, at).await,
+        Persist::Debrief { meeting, active, case_id, at, by } => {
+            let action = if active { "conference.send_out_client" } else { "conference.bring_back_client" };
+            let audit = NewAudit {
+                at,
+                actor: by,
+                action,
+                case_id: Some(case_id),
+                subject: Some(("meeting", meeting)),
+                detail: None,
+            };
+            store.set_debrief(meeting, active, &audit).await
+        }
+        Persist::Audit(audit) => store.record_audit(&audit).await,
     }
 }

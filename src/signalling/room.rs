@@ -4,14 +4,14 @@
 
 use super::ice::IceConfig;
 use super::persist::{Persist, Persister};
-use super::protocol::{MeetingInfo, ServerMessage};
-use super::state::{ConnId, Effect, Input, Joining, PrincipalKey, RoomState, TrackId};
+use super::protocol::{ClientMessage, MeetingInfo, ServerMessage};
+use super::state::{ConnId, Effect, Input, Joining, PrincipalKey, RoomMemory, RoomState, TrackId};
 use crate::clock::SharedClock;
 use crate::events::CaseEvent;
 use crate::meetings::view::AttendanceLine;
 use crate::sfu::{ClientSignal, MediaEvent, Peer, PublishedTrack, Sfu};
 use crate::signalling::protocol::MediaKind;
-use crate::storage::audit::Actor;
+use crate::storage::audit::{Actor, NewAudit};
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -87,11 +87,16 @@ pub(crate) struct RoomActor {
 const LEVEL_INTERVAL: Duration = Duration::from_millis(300);
 
 impl RoomActor {
-    pub fn new(meeting: MeetingInfo, case_id: Uuid, deps: RoomDeps) -> (Self, mpsc::UnboundedReceiver<MediaEvent>) {
+    pub fn new(
+        meeting: MeetingInfo,
+        memory: RoomMemory,
+        case_id: Uuid,
+        deps: RoomDeps,
+    ) -> (Self, mpsc::UnboundedReceiver<MediaEvent>) {
         let (media_tx, media_rx) = mpsc::unbounded_channel();
         let actor = RoomActor {
             meeting_id: meeting.id,
-            state: RoomState::new(meeting),
+            state: RoomState::new(meeting, memory),
             case_id,
             deps,
             connections: HashMap::new(),
@@ -159,7 +164,28 @@ impl RoomActor {
                     id: key.map(|(PrincipalKey::User(id) | PrincipalKey::Invite(id))| id),
                     label: format!("{} ({})", p.name, p.organisation.as_deref().unwrap_or("—")),
                 });
-                self.apply(Input::Message { conn, message });
+                // Whom it is about, named before the message may make them leave.
+                let audited = chair_action(&message).map(|(action, target)| {
+                    let name =
+                        target.and_then(|id| self.state.participants().find(|p| p.id == id).map(|p| p.name.clone()));
+                    (action, name)
+                });
+                let effects = self.state.handle(Input::Message { conn, message });
+                if let (Some((action, target)), Some(actor)) = (audited, self.acting.clone()) {
+                    let refused =
+                        effects.iter().any(|e| matches!(e, Effect::Send { message: ServerMessage::Error { .. }, .. }));
+                    if !refused {
+                        self.deps.persister.send(Persist::Audit(NewAudit {
+                            at: self.deps.clock.now(),
+                            actor,
+                            action,
+                            case_id: Some(self.case_id),
+                            subject: Some(("meeting", self.meeting_id)),
+                            detail: target,
+                        }));
+                    }
+                }
+                self.execute(effects);
                 self.acting = None;
             }
             Command::Disconnected { conn } => {
@@ -288,6 +314,26 @@ impl RoomActor {
                         by,
                     });
                 }
+                Effect::UserBarred { user } => {
+                    let by = self.acting.clone().unwrap_or_else(|| Actor::system("conference room"));
+                    let at = self.deps.clock.now();
+                    self.deps.persister.send(Persist::UserBarred {
+                        meeting: self.meeting_id,
+                        user,
+                        case_id: self.case_id,
+                        at,
+                        by,
+                    });
+                }
+                Effect::InviteAdmitted { invite } => {
+                    self.deps.persister.send(Persist::InviteAdmitted { invite, at: self.deps.clock.now() })
+                }
+                Effect::Debrief { active } => {
+                    let by = self.acting.clone().unwrap_or_else(|| Actor::system("conference room"));
+                    let at = self.deps.clock.now();
+                    let (meeting, case_id) = (self.meeting_id, self.case_id);
+                    self.deps.persister.send(Persist::Debrief { meeting, active, case_id, at, by });
+                }
                 Effect::MeetingLive => {
                     self.deps.persister.send(Persist::Live { meeting: self.meeting_id, at: self.deps.clock.now() })
                 }
@@ -333,5 +379,18 @@ impl RoomActor {
             left_at: None,
         };
         self.deps.persister.send(Persist::Join { row, meeting: self.meeting_id, user, invite, line });
+    }
+}
+
+/// The audit action of a chair's message (and whom it is about); the debrief and removals are
+/// recorded with their own effects.
+fn chair_action(message: &ClientMessage) -> Option<(&'static str, Option<Uuid>)> {
+    match message {
+        ClientMessage::Admit { participant_id } => Some(("conference.admit", Some(*participant_id))),
+        ClientMessage::Deny { participant_id } => Some(("conference.deny", Some(*participant_id))),
+        ClientMessage::RequestMute { participant_id, .. } => Some(("conference.request_mute", Some(*participant_id))),
+        ClientMessage::Remove { participant_id } => Some(("conference.remove", Some(*participant_id))),
+        ClientMessage::EndMeeting {} => Some(("conference.end", None)),
+        _ => None,
     }
 }

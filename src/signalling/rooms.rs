@@ -3,8 +3,9 @@
 
 use super::protocol::{ClientMessage, MeetingInfo};
 use super::room::{Command, Joined, Outgoing, RoomActor, RoomDeps};
-use super::state::{ConnId, Joining};
+use super::state::{ConnId, Joining, RoomMemory};
 use crate::sfu::ClientSignal;
+use crate::storage::Store;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -21,6 +22,7 @@ struct Entry {
 pub struct Rooms {
     rooms: Arc<Mutex<HashMap<Uuid, Entry>>>,
     deps: RoomDeps,
+    store: Store,
     counter: Arc<AtomicU64>,
 }
 
@@ -50,8 +52,8 @@ impl RoomLink {
 }
 
 impl Rooms {
-    pub(crate) fn new(deps: RoomDeps) -> Self {
-        Rooms { rooms: Arc::new(Mutex::new(HashMap::new())), deps, counter: Arc::new(AtomicU64::new(1)) }
+    pub(crate) fn new(deps: RoomDeps, store: Store) -> Self {
+        Rooms { rooms: Arc::new(Mutex::new(HashMap::new())), deps, store, counter: Arc::new(AtomicU64::new(1)) }
     }
 
     /// A fresh connection id.
@@ -64,7 +66,12 @@ impl Rooms {
         self.rooms.lock().expect("the rooms lock is never held across a panic").len()
     }
 
-    fn commands_for(&self, meeting: &MeetingInfo, case_id: Uuid) -> mpsc::UnboundedSender<Command> {
+    fn running(&self, meeting: Uuid) -> Option<mpsc::UnboundedSender<Command>> {
+        let rooms = self.rooms.lock().expect("the rooms lock is never held across a panic");
+        rooms.get(&meeting).filter(|e| !e.commands.is_closed()).map(|e| e.commands.clone())
+    }
+
+    fn commands_for(&self, meeting: &MeetingInfo, memory: RoomMemory, case_id: Uuid) -> mpsc::UnboundedSender<Command> {
         let mut rooms = self.rooms.lock().expect("the rooms lock is never held across a panic");
         if let Some(entry) = rooms.get(&meeting.id).filter(|e| !e.commands.is_closed()) {
             return entry.commands.clone();
@@ -72,7 +79,7 @@ impl Rooms {
         let (commands, inbox) = mpsc::unbounded_channel();
         let instance = self.counter.fetch_add(1, Ordering::Relaxed);
         rooms.insert(meeting.id, Entry { instance, commands: commands.clone() });
-        let (actor, media) = RoomActor::new(meeting.clone(), case_id, self.deps.clone());
+        let (actor, media) = RoomActor::new(meeting.clone(), memory, case_id, self.deps.clone());
         let registry = self.rooms.clone();
         let meeting_id = meeting.id;
         tokio::spawn(async move {
@@ -96,7 +103,20 @@ impl Rooms {
         signals: mpsc::UnboundedSender<ClientSignal>,
     ) -> Option<(Joined, RoomLink)> {
         let conn = joining.conn;
-        let commands = self.commands_for(meeting, case_id);
+        let commands = match self.running(meeting.id) {
+            Some(commands) => commands,
+            None => {
+                // A new room starts from what the conference remembers (debrief, removals).
+                let memory = match self.store.room_memory(meeting.id).await {
+                    Ok(memory) => memory,
+                    Err(e) => {
+                        tracing::error!(error = %e, "cannot load what a conference remembers");
+                        return None;
+                    }
+                };
+                self.commands_for(meeting, memory, case_id)
+            }
+        };
         let (reply, answer) = oneshot::channel();
         commands.send(Command::Join { joining, outgoing, signals, reply }).ok()?;
         let joined = answer.await.ok().flatten()?;

@@ -84,8 +84,14 @@ pub enum Effect {
     RecordJoin { participant: Uuid },
     /// Record that a participant left.
     RecordLeave { participant: Uuid },
-    /// The invite of a removed participant no longer admits anyone.
+    /// The invite of a removed or turned-away participant no longer admits anyone.
     InviteRemoved { invite: Uuid },
+    /// An account removed or turned away from this conference does not get in again.
+    UserBarred { user: Uuid },
+    /// The invite's holder was let in (guests may read the minutes from then on).
+    InviteAdmitted { invite: Uuid },
+    /// The professionals-only part started or ended.
+    Debrief { active: bool },
     /// The conference has started (the first person is in).
     MeetingLive,
     /// The conference is over; the room closes.
@@ -129,15 +135,30 @@ const SPEAKING_LEVEL: u8 = 40;
 /// Level reports a new speaker must lead before being announced (no flapping).
 const SPEAKER_HOLD: u8 = 2;
 
+/// What a conference remembers across rooms (stored with the meeting): a room that ended and
+/// starts again keeps the debrief going and keeps out whom the chair sent away.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RoomMemory {
+    pub client_out: bool,
+    pub barred_users: Vec<Uuid>,
+    pub barred_invites: Vec<Uuid>,
+}
+
 impl RoomState {
-    pub fn new(meeting: MeetingInfo) -> Self {
+    pub fn new(meeting: MeetingInfo, memory: RoomMemory) -> Self {
+        let barred = memory
+            .barred_users
+            .into_iter()
+            .map(PrincipalKey::User)
+            .chain(memory.barred_invites.into_iter().map(PrincipalKey::Invite))
+            .collect();
         RoomState {
             meeting,
             members: Vec::new(),
             tracks: Vec::new(),
             admitted_before: HashSet::new(),
-            barred: HashSet::new(),
-            client_out: false,
+            barred,
+            client_out: memory.client_out,
             speaker: None,
             speaker_candidate: (None, 0),
             live: false,
@@ -327,7 +348,11 @@ impl RoomState {
         member.participant.presence = Presence::Admitted;
         let key = member.key;
         let participant = member.participant.clone();
-        self.admitted_before.insert(key);
+        if self.admitted_before.insert(key) {
+            if let PrincipalKey::Invite(invite) = key {
+                out.push(Effect::InviteAdmitted { invite });
+            }
+        }
         if !self.live {
             self.live = true;
             out.push(Effect::MeetingLive);
@@ -439,11 +464,19 @@ impl RoomState {
             }
             ClientMessage::RaiseHand { raised } => self.update(me.id, |p| p.hand_raised = raised, out),
             ClientMessage::Admit { participant_id } => match self.member(participant_id) {
-                Some(m) if m.participant.presence == Presence::Lobby => self.enter(participant_id, out),
+                Some(m) if m.participant.presence == Presence::Lobby => {
+                    if m.participant.kind == InviteKind::Client && self.client_out {
+                        self.admit_outside(participant_id, out);
+                    } else {
+                        self.enter(participant_id, out);
+                    }
+                }
                 _ => self.refuse(conn, "unknown_participant", "nobody with that id waits in the lobby", out),
             },
             ClientMessage::Deny { participant_id } => match self.member(participant_id) {
                 Some(m) if m.participant.presence == Presence::Lobby => {
+                    // Turned away is turned away: the same invite or account does not knock again.
+                    self.bar(m.key, out);
                     out.push(Effect::Send { to: participant_id, message: ServerMessage::Denied });
                     out.push(Effect::Close { participant: participant_id });
                     self.depart(participant_id, "denied", out);
@@ -462,10 +495,7 @@ impl RoomState {
             ClientMessage::Remove { participant_id } => {
                 match self.member(participant_id).map(|m| (m.key, m.participant.presence)) {
                     Some((key, _)) => {
-                        self.barred.insert(key);
-                        if let PrincipalKey::Invite(invite) = key {
-                            out.push(Effect::InviteRemoved { invite });
-                        }
+                        self.bar(key, out);
                         out.push(Effect::Send { to: participant_id, message: ServerMessage::Removed });
                         out.push(Effect::Close { participant: participant_id });
                         self.depart(participant_id, "removed", out);
@@ -485,6 +515,15 @@ impl RoomState {
         }
     }
 
+    /// Keeps someone out of this conference for good (recorded, so a restarted room remembers).
+    fn bar(&mut self, key: PrincipalKey, out: &mut Vec<Effect>) {
+        self.barred.insert(key);
+        out.push(match key {
+            PrincipalKey::Invite(invite) => Effect::InviteRemoved { invite },
+            PrincipalKey::User(user) => Effect::UserBarred { user },
+        });
+    }
+
     fn update(&mut self, id: Uuid, change: impl FnOnce(&mut Participant), out: &mut Vec<Effect>) {
         let Some(member) = self.member_mut(id) else {
             return;
@@ -494,19 +533,17 @@ impl RoomState {
         self.broadcast(ServerMessage::ParticipantUpdated { participant }, None, out);
     }
 
-    fn client(&self) -> Option<Uuid> {
-        self.members.iter().find(|m| m.participant.kind == InviteKind::Client).map(|m| m.participant.id)
+    /// The client's connections that are in the room proper.
+    fn clients_in_room(&self) -> Vec<Uuid> {
+        self.members
+            .iter()
+            .filter(|m| m.participant.kind == InviteKind::Client && self.in_room(&m.participant))
+            .map(|m| m.participant.id)
+            .collect()
     }
 
-    fn send_out_client(&mut self, conn: ConnId, out: &mut Vec<Effect>) {
-        if self.client_out {
-            return self.refuse(conn, "out_of_order", "the client is already out", out);
-        }
-        self.client_out = true;
-        let Some(client) = self.client().filter(|&c| self.member(c).is_some_and(|m| self.in_room(&m.participant)))
-        else {
-            return; // Not here now: if he comes back in during the debrief, he waits outside.
-        };
+    /// Puts a client in the room outside it for the debrief: no media either way.
+    fn move_out(&mut self, client: Uuid, out: &mut Vec<Effect>) {
         self.disconnect_media(client, out);
         if let Some(member) = self.member_mut(client) {
             member.participant.presence = Presence::Out;
@@ -515,14 +552,51 @@ impl RoomState {
         self.broadcast(ServerMessage::ParticipantLeft { participant_id: client, reason: "sent_out".into() }, None, out);
     }
 
+    /// Lets the client in while the professionals talk among themselves: he waits outside,
+    /// receiving and sending nothing, until the chair brings him back.
+    fn admit_outside(&mut self, client: Uuid, out: &mut Vec<Effect>) {
+        let Some(member) = self.member_mut(client) else { return };
+        member.participant.presence = Presence::Out;
+        let key = member.key;
+        if self.admitted_before.insert(key) {
+            if let PrincipalKey::Invite(invite) = key {
+                out.push(Effect::InviteAdmitted { invite });
+            }
+        }
+        out.push(Effect::RecordJoin { participant: client });
+        out.push(Effect::Send { to: client, message: ServerMessage::SentOut });
+        self.lobby_changed(out);
+    }
+
+    fn send_out_client(&mut self, conn: ConnId, out: &mut Vec<Effect>) {
+        if self.client_out {
+            return self.refuse(conn, "out_of_order", "the client is already out", out);
+        }
+        let clients = self.clients_in_room();
+        if clients.is_empty() {
+            return self.refuse(conn, "no_client", "the client is not in the conference", out);
+        }
+        self.client_out = true;
+        out.push(Effect::Debrief { active: true });
+        // Every connection of the client: a second link must not keep listening.
+        for client in clients {
+            self.move_out(client, out);
+        }
+    }
+
     fn bring_back_client(&mut self, conn: ConnId, out: &mut Vec<Effect>) {
         if !self.client_out {
             return self.refuse(conn, "out_of_order", "the client is not out", out);
         }
         self.client_out = false;
-        if let Some(client) =
-            self.client().filter(|&c| self.member(c).is_some_and(|m| m.participant.presence == Presence::Out))
-        {
+        out.push(Effect::Debrief { active: false });
+        let waiting: Vec<Uuid> = self
+            .members
+            .iter()
+            .filter(|m| m.participant.kind == InviteKind::Client && m.participant.presence == Presence::Out)
+            .map(|m| m.participant.id)
+            .collect();
+        for client in waiting {
             out.push(Effect::Send { to: client, message: ServerMessage::BroughtBack });
             self.enter(client, out);
         }

@@ -5,12 +5,15 @@ use crate::domain::MeetingStatus;
 use chrono::Utc;
 
 fn room() -> RoomState {
-    RoomState::new(MeetingInfo {
-        id: Uuid::new_v4(),
-        purpose: "Netwerkberaad".into(),
-        scheduled_at: Utc::now(),
-        status: MeetingStatus::Scheduled,
-    })
+    RoomState::new(
+        MeetingInfo {
+            id: Uuid::new_v4(),
+            purpose: "Netwerkberaad".into(),
+            scheduled_at: Utc::now(),
+            status: MeetingStatus::Scheduled,
+        },
+        RoomMemory::default(),
+    )
 }
 
 fn joining(conn: ConnId, kind: InviteKind, chair: bool) -> Joining {
@@ -338,4 +341,68 @@ fn an_empty_room_ends_after_its_grace_period() {
     assert!(room.is_empty());
     assert_eq!(room.end_if_abandoned(), vec![Effect::MeetingEnded]);
     assert!(room.is_ended());
+}
+
+#[test]
+fn sending_out_with_no_client_in_the_room_is_refused_and_changes_nothing() {
+    let (mut room, _, chair_conn_partner) = two_in_the_room();
+    let _ = chair_conn_partner;
+    let effects = room.handle(msg(1, ClientMessage::SendOutClient {}));
+    assert!(
+        effects.iter().any(
+            |e| matches!(e, Effect::Send { message: ServerMessage::Error { code, .. }, .. } if code == "no_client")
+        )
+    );
+    assert!(!effects.contains(&Effect::Debrief { active: true }));
+}
+
+#[test]
+fn every_connection_of_the_client_goes_out_and_a_client_admitted_during_the_debrief_waits_outside() {
+    let (mut room, chair, _) = two_in_the_room();
+    let (first, _) =
+        join(&mut room, Joining { key: PrincipalKey::Invite(Uuid::new_v4()), ..joining(3, InviteKind::Client, false) });
+    let (second, _) =
+        join(&mut room, Joining { key: PrincipalKey::Invite(Uuid::new_v4()), ..joining(4, InviteKind::Client, false) });
+    room.handle(msg(1, ClientMessage::Admit { participant_id: first }));
+    room.handle(msg(1, ClientMessage::Admit { participant_id: second }));
+    let effects = room.handle(msg(1, ClientMessage::SendOutClient {}));
+    assert!(sent(&effects, first).contains(&&ServerMessage::SentOut));
+    assert!(sent(&effects, second).contains(&&ServerMessage::SentOut), "his second connection goes out too");
+    assert!(effects.contains(&Effect::Debrief { active: true }));
+
+    let (third, _) =
+        join(&mut room, Joining { key: PrincipalKey::Invite(Uuid::new_v4()), ..joining(5, InviteKind::Client, false) });
+    let effects = room.handle(msg(1, ClientMessage::Admit { participant_id: third }));
+    assert!(sent(&effects, third).contains(&&ServerMessage::SentOut), "admitted into the debrief, he waits outside");
+    assert!(!effects.iter().any(|e| matches!(e, Effect::Forward { to, .. } if *to == third)), "and receives nothing");
+    let _ = chair;
+}
+
+#[test]
+fn a_room_remembers_the_debrief_and_whom_the_chair_sent_away() {
+    let barred = Uuid::new_v4();
+    let mut room = RoomState::new(
+        MeetingInfo { id: Uuid::new_v4(), purpose: "x".into(), scheduled_at: Utc::now(), status: MeetingStatus::Live },
+        RoomMemory { client_out: true, barred_users: vec![barred], barred_invites: vec![] },
+    );
+    let effects =
+        room.handle(Input::Join(Joining { key: PrincipalKey::User(barred), ..joining(1, InviteKind::Member, false) }));
+    assert!(matches!(&effects[..], [Effect::Refuse { message: ServerMessage::Removed, .. }]));
+    let (chair, _) = join(&mut room, joining(2, InviteKind::Member, true));
+    let effects = room.handle(msg(2, ClientMessage::BringBackClient {}));
+    assert!(effects.contains(&Effect::Debrief { active: false }), "the debrief was still on");
+    let _ = chair;
+}
+
+#[test]
+fn a_guest_turned_away_from_the_lobby_cannot_knock_again() {
+    let mut room = room();
+    join(&mut room, joining(1, InviteKind::Member, true));
+    let invite = Uuid::new_v4();
+    let guest = Joining { key: PrincipalKey::Invite(invite), ..joining(2, InviteKind::Guest, false) };
+    let (id, _) = join(&mut room, guest.clone());
+    let effects = room.handle(msg(1, ClientMessage::Deny { participant_id: id }));
+    assert!(effects.contains(&Effect::InviteRemoved { invite }));
+    let effects = room.handle(Input::Join(Joining { conn: 7, ..guest }));
+    assert!(matches!(&effects[..], [Effect::Refuse { message: ServerMessage::Removed, .. }]));
 }

@@ -11,7 +11,7 @@ macro_rules! select_invite {
     ($tail:literal) => {
         concat!(
             "SELECT id, meeting_id, kind, user_id, name, organisation_name, created_by, created_at, \
-             expires_at, used_at, revoked_at, removed_at, confidentiality_accepted_at FROM invite ",
+             expires_at, used_at, revoked_at, removed_at, confidentiality_accepted_at, admitted_at FROM invite ",
             $tail
         )
     };
@@ -125,6 +125,30 @@ impl Store {
             sqlx::query(SQL).bind(id).bind(now).execute(&mut *tx).await?;
             insert_audit!(&mut *tx, audit)?;
             tx.commit().await
+        })
+    }
+
+    /// Records that a chair let the invite's holder in (the first time counts).
+    pub async fn mark_invite_admitted(&self, id: Uuid, now: DateTime<Utc>) -> Result<(), sqlx::Error> {
+        const SQL: &str = "UPDATE invite SET admitted_at = COALESCE(admitted_at, $2) WHERE id = $1";
+        on_pool!(self, pool => sqlx::query(SQL).bind(id).bind(now).execute(pool).await.map(drop))
+    }
+
+    /// Revokes the client invites of a conference that still work (a new one replaces them)
+    /// and ends their sessions; returns the revoked invites.
+    pub async fn revoke_client_invites(&self, meeting_id: Uuid, now: DateTime<Utc>) -> Result<Vec<Uuid>, sqlx::Error> {
+        const LIVE: &str = "SELECT id FROM invite WHERE meeting_id = $1 AND kind = 'client' AND revoked_at IS NULL";
+        const INVITE: &str = "UPDATE invite SET revoked_at = $2 WHERE id = $1";
+        const SESSIONS: &str = "UPDATE session SET revoked_at = $2 WHERE invite_id = $1 AND revoked_at IS NULL";
+        on_pool!(self, pool => {
+            let mut tx = pool.begin_write().await?;
+            let ids: Vec<Uuid> = sqlx::query_scalar(LIVE).bind(meeting_id).fetch_all(&mut *tx).await?;
+            for id in &ids {
+                sqlx::query(INVITE).bind(id).bind(now).execute(&mut *tx).await?;
+                sqlx::query(SESSIONS).bind(id).bind(now).execute(&mut *tx).await?;
+            }
+            tx.commit().await?;
+            Ok(ids)
         })
     }
 }

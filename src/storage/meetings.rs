@@ -4,6 +4,7 @@ use super::models::{Action, DomainEntry, Meeting};
 use super::{BeginWrite, Store, on_pool};
 use crate::domain::{LifeDomain, MeetingStatus};
 use crate::meetings::view::AttendanceLine;
+use crate::signalling::state::RoomMemory;
 use crate::storage::actions::select_action;
 use crate::storage::audit::{NewAudit, insert_audit};
 use chrono::{DateTime, Utc};
@@ -191,6 +192,8 @@ impl Store {
             WHERE id = $1 AND finalised_at IS NULL";
         const ON_TABLE: &str = "INSERT INTO meeting_action (meeting_id, action_id, status_at_close, carried_over) \
             VALUES ($1, $2, $3, $4)";
+        const END_INVITE_SESSIONS: &str = "UPDATE session SET revoked_at = $2 WHERE revoked_at IS NULL \
+            AND invite_id IN (SELECT id FROM invite WHERE meeting_id = $1)";
         const RECORD: &str = "INSERT INTO minutes_record (id, meeting_id, version, content, finalised_by, finalised_at) \
             VALUES ($1, $2, 1, $3, $4, $5)";
         on_pool!(self, pool => {
@@ -199,6 +202,8 @@ impl Store {
             if stamped.rows_affected() == 0 {
                 return Ok(false);
             }
+            // The conference is over: the guests' and the client's sessions end with it.
+            sqlx::query(END_INVITE_SESSIONS).bind(meeting.id).bind(now).execute(&mut *tx).await?;
             for action in table {
                 let carried_over = action.meeting_id != Some(meeting.id);
                 sqlx::query(ON_TABLE).bind(meeting.id).bind(action.id).bind(action.status).bind(carried_over)
@@ -261,5 +266,47 @@ impl Store {
     pub async fn record_leave(&self, attendance_id: Uuid, now: DateTime<Utc>) -> Result<(), sqlx::Error> {
         const SQL: &str = "UPDATE meeting_attendance SET left_at = $2 WHERE id = $1 AND left_at IS NULL";
         on_pool!(self, pool => sqlx::query(SQL).bind(attendance_id).bind(now).execute(pool).await.map(drop))
+    }
+
+    /// What a new room of this conference must remember (see `RoomMemory`).
+    pub async fn room_memory(&self, meeting_id: Uuid) -> Result<RoomMemory, sqlx::Error> {
+        const DEBRIEF: &str = "SELECT debrief_active FROM meeting WHERE id = $1";
+        const USERS: &str = "SELECT user_id FROM meeting_bar WHERE meeting_id = $1";
+        const INVITES: &str = "SELECT id FROM invite WHERE meeting_id = $1 AND removed_at IS NOT NULL";
+        on_pool!(self, pool => {
+            let client_out: Option<bool> = sqlx::query_scalar(DEBRIEF).bind(meeting_id).fetch_optional(pool).await?;
+            let barred_users = sqlx::query_scalar(USERS).bind(meeting_id).fetch_all(pool).await?;
+            let barred_invites = sqlx::query_scalar(INVITES).bind(meeting_id).fetch_all(pool).await?;
+            Ok(RoomMemory { client_out: client_out.unwrap_or(false), barred_users, barred_invites })
+        })
+    }
+
+    /// Starts or ends the professionals-only part of a conference.
+    pub async fn set_debrief(&self, meeting_id: Uuid, active: bool, audit: &NewAudit) -> Result<(), sqlx::Error> {
+        const SQL: &str = "UPDATE meeting SET debrief_active = $2 WHERE id = $1";
+        on_pool!(self, pool => {
+            let mut tx = pool.begin_write().await?;
+            sqlx::query(SQL).bind(meeting_id).bind(active).execute(&mut *tx).await?;
+            insert_audit!(&mut *tx, audit)?;
+            tx.commit().await
+        })
+    }
+
+    /// Keeps an account out of a conference (removed or turned away by the chair).
+    pub async fn bar_user(
+        &self,
+        meeting_id: Uuid,
+        user_id: Uuid,
+        now: DateTime<Utc>,
+        audit: &NewAudit,
+    ) -> Result<(), sqlx::Error> {
+        const SQL: &str = "INSERT INTO meeting_bar (meeting_id, user_id, barred_at) VALUES ($1, $2, $3) \
+            ON CONFLICT (meeting_id, user_id) DO NOTHING";
+        on_pool!(self, pool => {
+            let mut tx = pool.begin_write().await?;
+            sqlx::query(SQL).bind(meeting_id).bind(user_id).bind(now).execute(&mut *tx).await?;
+            insert_audit!(&mut *tx, audit)?;
+            tx.commit().await
+        })
     }
 }

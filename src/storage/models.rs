@@ -112,6 +112,8 @@ pub struct Invite {
     /// When the chair removed this person from the conference; the invite no longer admits.
     pub removed_at: Option<DateTime<Utc>>,
     pub confidentiality_accepted_at: Option<DateTime<Utc>>,
+    /// When a chair first let the holder in; a guest reads the minutes only from then on.
+    pub admitted_at: Option<DateTime<Utc>>,
 }
 
 /// The minutes of one life domain in one conference.

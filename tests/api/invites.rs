@@ -77,10 +77,59 @@ on_both_backends! {
         let guest = app.anonymous();
         let (status, body) = guest.post(&format!("/api/invites/{token}/accept"), json!({})).await;
         assert_eq!((status, body["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("accept_confidentiality")));
-        let (status, _) = guest.post(&format!("/api/invites/{token}/accept"), json!({ "accept_confidentiality": true })).await;
+        let (status, accepted) = guest.post(&format!("/api/invites/{token}/accept"), json!({ "accept_confidentiality": true })).await;
         assert_eq!(status, StatusCode::OK);
-        let (status, page) = guest.get(&format!("/api/meetings/{}", demo.meeting_id)).await;
-        assert_eq!((status, page["taking_part_as"].as_str(), page["may_write"].as_bool()), (StatusCode::OK, Some("guest"), Some(false)));
+
+        // The minutes open only once a chair has let the guest in.
+        let (status, _) = guest.get(&format!("/api/meetings/{}", demo.meeting_id)).await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+        let mut chair = crate::conference::join(&app, crate::conference::token(&app, CASEMANAGER).await, demo.meeting_id, false).await;
+        let session = accepted["token"].as_str().unwrap().to_owned();
+        let mut knocking = crate::conference::join(&app, session, demo.meeting_id, false).await;
+        crate::conference::admit(&mut chair, knocking.id).await;
+        knocking.admitted(std::time::Duration::from_secs(15)).await.expect("admitted");
+        let mut page = serde_json::Value::Null;
+        for _ in 0..50 {
+            let (status, body) = guest.get(&format!("/api/meetings/{}", demo.meeting_id)).await;
+            if status == StatusCode::OK {
+                page = body;
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        assert_eq!((page["taking_part_as"].as_str(), page["may_write"].as_bool()), (Some("guest"), Some(false)));
+    }
+}
+
+on_both_backends! {
+    async fn a_guests_session_ends_when_the_minutes_are_final(app: TestApp) {
+        let demo = app.demo_case().await;
+        let (_, invite) = demo.casemanager.post(&format!("/api/meetings/{}/invites", demo.meeting_id),
+            json!({ "kind": "guest", "name": "Gerda Gast", "organisation": "Woonbron" })).await;
+        let guest = app.anonymous();
+        let (status, _) = guest.post(&format!("/api/invites/{}/accept", token_of(&invite)), json!({ "accept_confidentiality": true })).await;
+        assert_eq!(status, StatusCode::OK);
+        let (status, _) = demo.casemanager.post(&format!("/api/meetings/{}/finalise", demo.meeting_id), json!({})).await;
+        assert_eq!(status, StatusCode::OK);
+        let (status, _) = guest.get("/api/me").await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+    }
+}
+
+on_both_backends! {
+    async fn a_new_client_link_replaces_the_old_one(app: TestApp) {
+        let demo = app.demo_case().await;
+        let path = format!("/api/meetings/{}/invites", demo.meeting_id);
+        let (_, first) = demo.casemanager.post(&path, json!({ "kind": "client" })).await;
+        let client = app.anonymous();
+        let (status, _) = client.post(&format!("/api/invites/{}/accept", token_of(&first)), json!({})).await;
+        assert_eq!(status, StatusCode::OK);
+        let (status, _) = demo.casemanager.post(&path, json!({ "kind": "client" })).await;
+        assert_eq!(status, StatusCode::CREATED);
+        let (status, _) = client.get("/api/me").await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "the old link's session ended");
+        let (_, preview) = app.anonymous().get(&format!("/api/invites/{}", token_of(&first))).await;
+        assert_eq!(preview["state"], "revoked");
     }
 }
 
