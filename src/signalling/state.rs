@@ -348,11 +348,7 @@ impl RoomState {
         member.participant.presence = Presence::Admitted;
         let key = member.key;
         let participant = member.participant.clone();
-        if self.admitted_before.insert(key) {
-            if let PrincipalKey::Invite(invite) = key {
-                out.push(Effect::InviteAdmitted { invite });
-            }
-        }
+        self.remember_admission(key, out);
         if !self.live {
             self.live = true;
             out.push(Effect::MeetingLive);
@@ -515,6 +511,16 @@ impl RoomState {
         }
     }
 
+    /// Remembers that someone was let in: after a dropped connection they come straight back,
+    /// and a guest's invite now opens the minutes.
+    fn remember_admission(&mut self, key: PrincipalKey, out: &mut Vec<Effect>) {
+        if self.admitted_before.insert(key)
+            && let PrincipalKey::Invite(invite) = key
+        {
+            out.push(Effect::InviteAdmitted { invite });
+        }
+    }
+
     /// Keeps someone out of this conference for good (recorded, so a restarted room remembers).
     fn bar(&mut self, key: PrincipalKey, out: &mut Vec<Effect>) {
         self.barred.insert(key);
@@ -558,11 +564,7 @@ impl RoomState {
         let Some(member) = self.member_mut(client) else { return };
         member.participant.presence = Presence::Out;
         let key = member.key;
-        if self.admitted_before.insert(key) {
-            if let PrincipalKey::Invite(invite) = key {
-                out.push(Effect::InviteAdmitted { invite });
-            }
-        }
+        self.remember_admission(key, out);
         out.push(Effect::RecordJoin { participant: client });
         out.push(Effect::Send { to: client, message: ServerMessage::SentOut });
         self.lobby_changed(out);
