@@ -6,6 +6,7 @@ use crate::auth::{Principal, UserPrincipal, password, session};
 use crate::domain::validate::{self, Invalid};
 use crate::domain::{OrganisationKind, Role};
 use crate::error::{ApiError, ApiResult};
+use crate::events::AccessChange;
 use crate::storage::audit::{Actor, NewAudit};
 use crate::storage::models::{Organisation, User};
 use crate::storage::users::{NewUser, UserChanges};
@@ -134,22 +135,35 @@ pub async fn login(state: &AppState, client_ip: &str, input: Login) -> ApiResult
 pub async fn logout(state: &AppState, principal: &Principal) -> ApiResult<()> {
     let now = state.clock.now();
     state.store.revoke_session(principal.session_id(), now).await?;
+    state.events.access_changed(AccessChange::Session(principal.session_id()));
     state.store.record_audit(&principal.audit(now, "session.logout", None, None, None)).await?;
     Ok(())
 }
 
-/// Changes the caller's own password; other sessions of the account end.
+/// Changes the caller's own password; the account's other sessions end.
 pub async fn change_password(state: &AppState, user: &UserPrincipal, input: ChangePassword) -> ApiResult<User> {
+    let now = state.clock.now();
+    // The current password is a password guess like a login: the same limit, the same trail.
+    let limits = &state.login_limits;
+    if limits.per_account.blocked(&user.user.email, now) {
+        return Err(ApiError::TooManyRequests);
+    }
     let (_, hash) = state.store.user_credentials(&user.user.email).await?.ok_or(ApiError::NotFound)?;
     if !password::verify(input.current_password, Some(hash)).await {
+        limits.per_account.attempt(&user.user.email, now);
+        let audit =
+            user.principal().audit(now, "account.password_change_failed", None, Some(("user", user.user.id)), None);
+        state.store.record_audit(&audit).await?;
         return Err(Invalid::new("current_password", "is not your current password").into());
     }
     password::acceptable(&input.new_password).map_err(|m| Invalid::new("new_password", m))?;
     let hash = password::hash(input.new_password).await;
-    let now = state.clock.now();
     let audit = user.principal().audit(now, "account.password_change", None, Some(("user", user.user.id)), None);
     let changes = UserChanges { password: Some((hash, false)), ..Default::default() };
     let updated = state.store.update_user(user.user.id, &changes, &audit).await?.ok_or(ApiError::NotFound)?;
+    // Whoever else may have been using the old password is out now; this session stays.
+    state.store.revoke_user_sessions_except(user.user.id, user.session_id, now).await?;
+    state.events.access_changed(AccessChange::User(user.user.id));
     Ok(updated)
 }
 
@@ -243,6 +257,7 @@ pub async fn update_user(
     if input.active == Some(false) || one_time.is_some() {
         state.store.revoke_user_sessions(id, now).await?;
     }
+    state.events.access_changed(AccessChange::User(id));
     Ok(AccountWithPassword { user, one_time_password: one_time })
 }
 

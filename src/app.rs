@@ -33,6 +33,8 @@ pub struct Settings {
     /// Where users reach the service; invite links start with it.
     pub public_url: String,
     pub session_minutes: i64,
+    /// Hours after login when a session ends however active it is.
+    pub session_max_hours: i64,
     pub invite_hours: i64,
     /// Set the `Secure` attribute on cookies (when served over HTTPS).
     pub secure_cookies: bool,
@@ -164,6 +166,7 @@ pub async fn build(config: Config, listener: TcpListener, shutdown: Cancellation
         secure_cookies: public_url.starts_with("https://"),
         public_url,
         session_minutes: config.session_minutes.max(5),
+        session_max_hours: config.session_max_hours.max(1),
         invite_hours: config.invite_hours.max(1),
         max_body_bytes: config.max_body_bytes,
         ws_ping: std::time::Duration::from_millis(config.ws_ping_ms.max(100)),

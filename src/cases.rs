@@ -210,7 +210,12 @@ pub async fn remove_member(state: &AppState, user: &UserPrincipal, case_id: Uuid
     let now = state.clock.now();
     let audit =
         user.principal().audit(now, "case.member_remove", Some(case_id), Some(("case_member", member_id)), None);
-    if state.store.delete_case_member(case_id, member_id, &audit).await? { Ok(()) } else { Err(ApiError::NotFound) }
+    if !state.store.delete_case_member(case_id, member_id, &audit).await? {
+        return Err(ApiError::NotFound);
+    }
+    // Whoever was in a conference of this case through this entry must leave it now.
+    state.events.access_changed(crate::events::AccessChange::Case(case_id));
+    Ok(())
 }
 
 /// The audit trail of a case, for its coordinator and for admin.

@@ -76,6 +76,10 @@ pub struct Config {
     #[arg(long, env = "KETENTAFEL_SESSION_MINUTES", default_value_t = 60)]
     pub session_minutes: i64,
 
+    /// Hours after login when a session ends, however active (then log in again).
+    #[arg(long, env = "KETENTAFEL_SESSION_MAX_HOURS", default_value_t = 12)]
+    pub session_max_hours: i64,
+
     /// Hours an invite link stays valid after the conference's scheduled start.
     #[arg(long, env = "KETENTAFEL_INVITE_HOURS", default_value_t = 24)]
     pub invite_hours: i64,

@@ -21,16 +21,29 @@ pub enum CaseEvent {
     InviteRevoked { meeting_id: Uuid, invite_id: Uuid },
 }
 
+/// A change of who may be where. Long-lived connections (the conference room) hear it and
+/// check again whether their caller may still be there.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AccessChange {
+    /// A session ended (logout).
+    Session(Uuid),
+    /// An account changed (deactivated, password reset or changed, role or organisation).
+    User(Uuid),
+    /// A case's need-to-know list changed.
+    Case(Uuid),
+}
+
 /// The bus, cheap to clone. Slow subscribers lose old events rather than slow down writers;
 /// a room that lags simply tells its participants to reload the minutes.
 #[derive(Debug, Clone)]
 pub struct Events {
     sender: broadcast::Sender<(Uuid, CaseEvent)>,
+    access: broadcast::Sender<AccessChange>,
 }
 
 impl Default for Events {
     fn default() -> Self {
-        Self { sender: broadcast::channel(1024).0 }
+        Self { sender: broadcast::channel(1024).0, access: broadcast::channel(256).0 }
     }
 }
 
@@ -48,5 +61,15 @@ impl Events {
     /// Every change from now on, for all cases.
     pub fn subscribe(&self) -> broadcast::Receiver<(Uuid, CaseEvent)> {
         self.sender.subscribe()
+    }
+
+    /// Announces a change of who may be where.
+    pub fn access_changed(&self, change: AccessChange) {
+        let _ = self.access.send(change);
+    }
+
+    /// Every change of access from now on.
+    pub fn subscribe_access(&self) -> broadcast::Receiver<AccessChange> {
+        self.access.subscribe()
     }
 }

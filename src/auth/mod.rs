@@ -65,6 +65,16 @@ impl Principal {
         }
     }
 
+    /// Refuses an account that must first replace its generated password.
+    pub fn ready(&self) -> Result<(), ApiError> {
+        match self {
+            Principal::User(p) if p.user.password_change_required => {
+                Err(ApiError::Forbidden("choose a new password first (POST /api/me/password)"))
+            }
+            _ => Ok(()),
+        }
+    }
+
     /// The session behind this request.
     pub fn session_id(&self) -> Uuid {
         match self {
@@ -98,7 +108,24 @@ impl UserPrincipal {
 }
 
 /// Any authenticated caller (401 otherwise).
+/// Any authenticated caller who may use the application (401 otherwise; 403 for an account
+/// that must first replace a generated password).
 impl FromRequestParts<AppState> for Principal {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let AnyPrincipal(principal) = AnyPrincipal::from_request_parts(parts, state).await?;
+        principal.ready()?;
+        Ok(principal)
+    }
+}
+
+/// Any authenticated caller, even one who still has to change a generated password (for
+/// `/api/me` and logging out).
+#[derive(Debug, Clone)]
+pub struct AnyPrincipal(pub Principal);
+
+impl FromRequestParts<AppState> for AnyPrincipal {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, _: &AppState) -> Result<Self, Self::Rejection> {
@@ -106,6 +133,7 @@ impl FromRequestParts<AppState> for Principal {
             .extensions
             .get::<Principal>()
             .cloned()
+            .map(AnyPrincipal)
             .ok_or(ApiError::Unauthorized("log in first, or open your invite link"))
     }
 }
@@ -120,9 +148,7 @@ impl FromRequestParts<AppState> for CurrentUser {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let AnyUser(user) = AnyUser::from_request_parts(parts, state).await?;
-        if user.user.password_change_required {
-            return Err(ApiError::Forbidden("choose a new password first (POST /api/me/password)"));
-        }
+        Principal::User(user.clone()).ready()?;
         Ok(CurrentUser(user))
     }
 }
@@ -135,7 +161,7 @@ impl FromRequestParts<AppState> for AnyUser {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        match Principal::from_request_parts(parts, state).await? {
+        match AnyPrincipal::from_request_parts(parts, state).await?.0 {
             Principal::User(user) => Ok(AnyUser(user)),
             Principal::Invitee(_) => {
                 Err(ApiError::Forbidden("this needs an account; an invite only opens its conference"))

@@ -4,6 +4,7 @@ use super::{InviteePrincipal, Principal, UserPrincipal};
 use crate::app::AppState;
 use crate::error::ApiError;
 use crate::storage::models::Invite;
+use crate::storage::sessions::SessionRow;
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::middleware::Next;
@@ -37,7 +38,8 @@ pub async fn open_for_invite(state: &AppState, invite: &Invite) -> Result<Issued
 }
 
 /// The principal behind a token, if the token is genuine and its session is live; and a
-/// renewed token when a login session is past half its life (sliding expiry).
+/// renewed token when a login session is past half its life (sliding expiry, never past the
+/// session's maximum lifetime).
 pub async fn authenticate(
     state: &AppState,
     token: &str,
@@ -46,28 +48,45 @@ pub async fn authenticate(
     let Some(claims) = state.keys.verify(token, now) else {
         return Ok(None);
     };
-    let Some(session) = state.store.session(claims.sid).await? else {
+    let Some((principal, session)) = resolve_session(state, claims.sid).await? else {
         return Ok(None);
     };
-    if !session.is_live(now) {
+    let length = Duration::minutes(state.settings.session_minutes);
+    let renewed = match principal {
+        Principal::User(_) if session.expires_at - now < length / 2 => {
+            let cap = session.created_at + Duration::hours(state.settings.session_max_hours);
+            let expires_at = (now + length).min(cap);
+            state.store.extend_session(session.id, expires_at).await?;
+            Some(IssuedToken { token: state.keys.sign(session.id, now, expires_at), expires_at })
+        }
+        _ => None,
+    };
+    Ok(Some((principal, renewed)))
+}
+
+/// Who a session belongs to now, if it is still live: the account must be active, the invite
+/// unrevoked and its conference not finalised. Long-lived connections (the conference room)
+/// call this again to check that their caller may still be there.
+pub async fn refresh(state: &AppState, principal: &Principal) -> Result<Option<Principal>, sqlx::Error> {
+    Ok(resolve_session(state, principal.session_id()).await?.map(|(principal, _)| principal))
+}
+
+async fn resolve_session(state: &AppState, session_id: Uuid) -> Result<Option<(Principal, SessionRow)>, sqlx::Error> {
+    let now = state.clock.now();
+    let Some(session) = state.store.session(session_id).await? else {
+        return Ok(None);
+    };
+    let too_old = session.created_at + Duration::hours(state.settings.session_max_hours) <= now;
+    if !session.is_live(now) || too_old {
         return Ok(None);
     }
     if let Some(user_id) = session.user_id {
-        let Some(user) = state.store.user(user_id).await? else {
-            return Ok(None);
-        };
-        if !user.active {
-            return Ok(None);
-        }
-        let length = Duration::minutes(state.settings.session_minutes);
-        let renewed = if session.expires_at - now < length / 2 {
-            let expires_at = now + length;
-            state.store.extend_session(session.id, expires_at).await?;
-            Some(IssuedToken { token: state.keys.sign(session.id, now, expires_at), expires_at })
-        } else {
-            None
-        };
-        return Ok(Some((Principal::User(UserPrincipal { session_id: session.id, user }), renewed)));
+        return Ok(match state.store.user(user_id).await? {
+            Some(user) if user.active => {
+                Some((Principal::User(UserPrincipal { session_id: session.id, user }), session))
+            }
+            _ => None,
+        });
     }
     let Some(invite_id) = session.invite_id else {
         return Ok(None);
@@ -84,7 +103,7 @@ pub async fn authenticate(
         return Ok(None);
     }
     let principal = InviteePrincipal { session_id: session.id, invite, case_id: meeting.case_id };
-    Ok(Some((Principal::Invitee(principal), None)))
+    Ok(Some((Principal::Invitee(principal), session)))
 }
 
 /// The token a request carries: `Authorization: Bearer …` first, then the session cookie.

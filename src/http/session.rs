@@ -3,7 +3,7 @@
 use super::extract::Json;
 use crate::accounts::{self, ChangePassword, LoggedIn, Login};
 use crate::app::AppState;
-use crate::auth::{AnyUser, Principal, session};
+use crate::auth::{AnyPrincipal, AnyUser, Principal, session};
 use crate::domain::InviteKind;
 use crate::error::{ApiResult, ErrorBody};
 use crate::storage::models::User;
@@ -39,7 +39,7 @@ async fn login(
 /// Log out: the session ends at once, everywhere the token was used.
 #[utoipa::path(delete, path = "/api/session", tag = "session",
     responses((status = 204), (status = 401, body = ErrorBody)))]
-async fn logout(State(state): State<AppState>, principal: Principal) -> ApiResult<impl IntoResponse> {
+async fn logout(State(state): State<AppState>, AnyPrincipal(principal): AnyPrincipal) -> ApiResult<impl IntoResponse> {
     accounts::logout(&state, &principal).await?;
     Ok((StatusCode::NO_CONTENT, AppendHeaders([(SET_COOKIE, session::clear_cookie(state.settings.secure_cookies))])))
 }
@@ -63,7 +63,7 @@ pub enum Me {
 /// The caller.
 #[utoipa::path(get, path = "/api/me", tag = "session",
     responses((status = 200, body = Me), (status = 401, body = ErrorBody)))]
-async fn me(principal: Principal) -> Json<Me> {
+async fn me(AnyPrincipal(principal): AnyPrincipal) -> Json<Me> {
     Json(match principal {
         Principal::User(user) => Me::User { user: user.user },
         Principal::Invitee(p) => Me::Invitee {

@@ -11,6 +11,7 @@ use crate::app::AppState;
 use crate::auth::{Principal, session};
 use crate::domain::InviteKind;
 use crate::error::ApiError;
+use crate::events::AccessChange;
 use crate::meetings::{self, Viewer, invites};
 use crate::sfu::ClientSignal;
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
@@ -59,6 +60,9 @@ pub async fn upgrade(
             return ApiError::Unauthorized("log in first, or open your invite link").into_response();
         }
     };
+    if let Err(e) = principal.ready() {
+        return e.into_response();
+    }
     ws.max_message_size(1 << 20).on_upgrade(move |socket| connection(state, principal, socket))
 }
 
@@ -101,6 +105,8 @@ struct Session {
     outgoing: mpsc::Sender<Outgoing>,
     signals: mpsc::UnboundedSender<ClientSignal>,
     joined: Option<(Joined, RoomLink)>,
+    /// The conference joined, its case, and whether the caller chairs it (to notice a change).
+    place: Option<(uuid::Uuid, uuid::Uuid, bool)>,
 }
 
 async fn connection(state: AppState, principal: Principal, socket: WebSocket) {
@@ -128,12 +134,27 @@ async fn connection(state: AppState, principal: Principal, socket: WebSocket) {
             }
         }
     });
-    let mut session = Session { state, principal, outgoing, signals, joined: None };
+    let mut session = Session { state, principal, outgoing, signals, joined: None, place: None };
     let mut limit = RateLimit { tokens: BURST, last: Instant::now(), refused: 0 };
     let mut last_seen = Instant::now();
     let mut liveness = tokio::time::interval(ping);
+    let mut access = session.state.events.subscribe_access();
+    let mut recheck = tokio::time::interval(RECHECK);
+    recheck.reset();
     loop {
         tokio::select! {
+            change = access.recv() => {
+                let relevant = match change {
+                    Ok(change) => session.concerns(change),
+                    Err(_) => true, // Missed some: check anyway.
+                };
+                if relevant && !session.still_allowed().await {
+                    break;
+                }
+            }
+            _ = recheck.tick() => if !session.still_allowed().await {
+                break;
+            },
             frame = stream.next() => {
                 last_seen = Instant::now();
                 match frame {
@@ -176,7 +197,52 @@ async fn connection(state: AppState, principal: Principal, socket: WebSocket) {
     let _ = writer.await;
 }
 
+/// How often a connection checks that its caller may still be in the conference (a session
+/// can also simply expire).
+const RECHECK: std::time::Duration = std::time::Duration::from_secs(60);
+
 impl Session {
+    /// Whether an access change may affect this connection.
+    fn concerns(&self, change: AccessChange) -> bool {
+        match change {
+            AccessChange::Session(id) => id == self.principal.session_id(),
+            AccessChange::User(id) => matches!(&self.principal, Principal::User(u) if u.user.id == id),
+            AccessChange::Case(id) => self.place.is_some_and(|(_, case, _)| case == id),
+        }
+    }
+
+    /// Checks again that the caller may be here, as they are: a session that ended, an account
+    /// that was deactivated or taken off the case, or a chair who is no longer one, is shown out
+    /// (a changed chair may come straight back in with the new rights).
+    async fn still_allowed(&mut self) -> bool {
+        let Some((meeting_id, _, chaired)) = self.place else { return true };
+        let fresh = match session::refresh(&self.state, &self.principal).await {
+            Ok(Some(fresh)) => fresh,
+            Ok(None) => return self.show_out("your session has ended").await,
+            Err(e) => {
+                tracing::error!(error = %e, "cannot check a participant's access");
+                return true;
+            }
+        };
+        match meetings::load(&self.state, &fresh, meeting_id).await {
+            Ok((meeting, _, viewer)) if invites::may_enter(&viewer).is_ok() => {
+                if viewer.chairs(&meeting) != chaired {
+                    self.refuse(Refusal::new("rights_changed", "your rights changed; join again")).await;
+                    return false;
+                }
+                self.principal = fresh;
+                true
+            }
+            Ok(_) | Err(_) => self.show_out("you may no longer take part in this conference").await,
+        }
+    }
+
+    async fn show_out(&mut self, why: &str) -> bool {
+        tracing::info!(reason = why, "a participant lost access and leaves the conference");
+        self.send(ServerMessage::Removed).await;
+        false
+    }
+
     async fn send(&self, message: ServerMessage) {
         let _ = self.outgoing.send(Outgoing::Message(message)).await;
     }
@@ -271,6 +337,7 @@ impl Session {
         match state.rooms.join(&info, case.id, joining, self.outgoing.clone(), self.signals.clone()).await {
             Some(joined) => {
                 self.joined = Some(joined);
+                self.place = Some((meeting.id, case.id, viewer.chairs(&meeting)));
                 std::ops::ControlFlow::Continue(())
             }
             // The room sent its refusal and closes the connection.

@@ -14,6 +14,7 @@ pub struct SessionRow {
     pub user_id: Option<Uuid>,
     /// Set for a guest's or client's session, opened through an invite.
     pub invite_id: Option<Uuid>,
+    pub created_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
     pub revoked_at: Option<DateTime<Utc>>,
 }
@@ -36,7 +37,7 @@ impl Store {
     ) -> Result<SessionRow, sqlx::Error> {
         const SQL: &str = "INSERT INTO session (id, user_id, invite_id, created_at, expires_at) \
                            VALUES ($1, $2, $3, $4, $5) \
-                           RETURNING id, user_id, invite_id, expires_at, revoked_at";
+                           RETURNING id, user_id, invite_id, created_at, expires_at, revoked_at";
         on_pool!(self, pool => sqlx::query_as(SQL)
             .bind(Uuid::new_v4()).bind(user_id).bind(invite_id).bind(now).bind(expires_at)
             .fetch_one(pool).await)
@@ -44,7 +45,8 @@ impl Store {
 
     /// One session.
     pub async fn session(&self, id: Uuid) -> Result<Option<SessionRow>, sqlx::Error> {
-        const SQL: &str = "SELECT id, user_id, invite_id, expires_at, revoked_at FROM session WHERE id = $1";
+        const SQL: &str =
+            "SELECT id, user_id, invite_id, created_at, expires_at, revoked_at FROM session WHERE id = $1";
         on_pool!(self, pool => sqlx::query_as(SQL).bind(id).fetch_optional(pool).await)
     }
 
@@ -64,6 +66,17 @@ impl Store {
     pub async fn revoke_user_sessions(&self, user_id: Uuid, now: DateTime<Utc>) -> Result<(), sqlx::Error> {
         const SQL: &str = "UPDATE session SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL";
         on_pool!(self, pool => sqlx::query(SQL).bind(user_id).bind(now).execute(pool).await.map(drop))
+    }
+
+    /// Ends every session of an account but one (after a password change in that one).
+    pub async fn revoke_user_sessions_except(
+        &self,
+        user_id: Uuid,
+        keep: Uuid,
+        now: DateTime<Utc>,
+    ) -> Result<(), sqlx::Error> {
+        const SQL: &str = "UPDATE session SET revoked_at = $3 WHERE user_id = $1 AND id <> $2 AND revoked_at IS NULL";
+        on_pool!(self, pool => sqlx::query(SQL).bind(user_id).bind(keep).bind(now).execute(pool).await.map(drop))
     }
 
     /// Forgets sessions that ended before `cutoff`; they can no longer be used anyway.

@@ -111,3 +111,53 @@ on_both_backends! {
         }
     }
 }
+
+on_both_backends! {
+    async fn changing_the_password_ends_the_accounts_other_sessions(app: TestApp) {
+        let admin = app.login(ADMIN).await;
+        let (_, orgs) = admin.get("/api/organisations").await;
+        let woonbron = orgs.as_array().unwrap().iter().find(|o| o["name"] == "Woonbron").map(id).unwrap();
+        let (_, created) = admin.post("/api/admin/users", json!({ "organisation_id": woonbron, "name": "Nina Nieuw", "email": "nina@woonbron.example", "role": "partner" })).await;
+        let one_time = created["one_time_password"].as_str().unwrap().to_owned();
+        let (here, elsewhere) = (app.anonymous(), app.anonymous());
+        for browser in [&here, &elsewhere] {
+            let (status, _) = browser.post("/api/session", json!({ "email": "nina@woonbron.example", "password": one_time })).await;
+            assert_eq!(status, StatusCode::OK);
+        }
+        let (status, body) = here.get(&format!("/api/meetings/{}", uuid::Uuid::now_v7())).await;
+        assert_eq!((status, body["error"].as_str()), (StatusCode::FORBIDDEN, Some("forbidden")), "a generated password opens nothing");
+        let (status, _) = here.post("/api/me/password", json!({ "current_password": one_time, "new_password": "een lang en eigen wachtwoord" })).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(here.get("/api/me").await.0, StatusCode::OK, "the session that changed it stays");
+        assert_eq!(elsewhere.get("/api/me").await.0, StatusCode::UNAUTHORIZED, "every other session ends");
+    }
+}
+
+on_both_backends! {
+    async fn a_session_ends_after_its_maximum_lifetime_however_active(app: TestApp) {
+        let active = app.login(PROBATION).await;
+        for _ in 0..30 {
+            app.advance(chrono::Duration::minutes(29));
+            if active.get("/api/me").await.0 != StatusCode::OK {
+                break;
+            }
+        }
+        let (status, _) = active.get("/api/me").await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "twelve hours after login the session is over");
+    }
+}
+
+on_both_backends! {
+    async fn guessing_the_current_password_is_limited_and_audited(app: TestApp) {
+        let rio = app.login(RIO).await;
+        for _ in 0..10 {
+            let (status, _) = rio.post("/api/me/password", json!({ "current_password": "fout", "new_password": "een lang en eigen wachtwoord" })).await;
+            assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+        }
+        let (status, _) = rio.post("/api/me/password", json!({ "current_password": "demo", "new_password": "een lang en eigen wachtwoord" })).await;
+        assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+        let (_, trail) = app.login(ADMIN).await.get("/api/admin/audit").await;
+        let failures = trail.as_array().unwrap().iter().filter(|e| e["action"] == "account.password_change_failed").count();
+        assert_eq!(failures, 10);
+    }
+}

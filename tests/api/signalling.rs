@@ -324,3 +324,34 @@ on_both_backends! {
         chair.leave().await;
     }
 }
+
+on_both_backends! {
+    async fn someone_taken_off_the_case_or_logged_out_leaves_the_conference_at_once(app: TestApp) {
+        let demo = app.demo_case().await;
+        let meeting = demo.meeting_id;
+        let mut chair = Raw::connect(&app, &token(&app, CASEMANAGER).await).await;
+        chair.join(meeting).await;
+        let housing_token = token(&app, HOUSING).await;
+        let mut housing = Raw::connect(&app, &housing_token).await;
+        let housing_id = you(&housing.join(meeting).await);
+        chair.until(|m| matches!(m, ServerMessage::LobbyChanged { waiting } if !waiting.is_empty()).then_some(())).await;
+        chair.send(json!({ "type": "admit", "participant_id": housing_id })).await;
+        housing.until(|m| matches!(m, ServerMessage::Admitted { .. }).then_some(())).await;
+
+        let (_, case) = demo.casemanager.get(&format!("/api/cases/{}", demo.case_id)).await;
+        let entry = case["members"].as_array().unwrap().iter().find(|m| m["user_name"] == "Wouter Hendriks").map(id).unwrap();
+        let (status, _) = demo.casemanager.delete(&format!("/api/cases/{}/members/{entry}", demo.case_id)).await;
+        assert_eq!(status, reqwest::StatusCode::NO_CONTENT);
+        housing.until(|m| matches!(m, ServerMessage::Removed).then_some(())).await;
+        chair.until(|m| matches!(m, ServerMessage::ParticipantLeft { participant_id, .. } if *participant_id == housing_id).then_some(())).await;
+
+        // Logging out ends the conference too.
+        let rio_token = token(&app, RIO).await;
+        let mut rio = Raw::connect(&app, &rio_token).await;
+        rio.join(meeting).await;
+        rio.until(|m| matches!(m, ServerMessage::Admitted { .. }).then_some(())).await;
+        let logout = reqwest::Client::new().delete(app.url("/api/session")).bearer_auth(&rio_token).send().await.unwrap();
+        assert_eq!(logout.status(), reqwest::StatusCode::NO_CONTENT);
+        rio.until(|m| matches!(m, ServerMessage::Removed).then_some(())).await;
+    }
+}
