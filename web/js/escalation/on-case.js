@@ -51,7 +51,7 @@ export function escalateCell(action, escalations) {
   const button = h('button', { type: 'button', class: 'button small secondary', text: t('escalate.button'),
     'aria-label': t('escalate.button_what', { what: action.description }) });
   button.addEventListener('click', async () => {
-    const note = await promptDialog({ title: t('escalate.title'), label: t('escalate.reason'), confirm: t('escalate.confirm') });
+    const note = await promptDialog({ title: t('escalate.title'), text: t('escalate.explain'), label: t('escalate.reason'), confirm: t('escalate.confirm') });
     if (!note) return;
     try {
       await post(`/api/actions/${action.id}/escalations`, { note });
