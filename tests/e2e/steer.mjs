@@ -144,7 +144,16 @@ export async function steer({ browser, base, shots, results }) {
   await step('the casemanager escalates an action by hand, with a reason', async () => {
     const p = manager.page;
     const button = p.locator('button[aria-label^="Opschalen naar de stuurgroep: Bijstandsaanvraag"]');
-    await button.click();
+    const before = await p.locator('.escalation-table tbody tr').count();
+    await button.focus();
+    await p.keyboard.press('Enter');
+    await p.waitForSelector('dialog[open] textarea:focus');
+    await p.keyboard.press('Escape');
+    await p.waitForSelector('dialog', { state: 'detached' });
+    assert(await p.evaluate(() => document.activeElement.getAttribute('aria-label')?.startsWith('Opschalen naar de stuurgroep: Bijstandsaanvraag')),
+      'Escape cancels and gives focus back to the button');
+    assert(await p.locator('.escalation-table tbody tr').count() === before, 'cancelling escalates nothing');
+    await p.keyboard.press('Enter');
     await p.waitForSelector('dialog[open] textarea');
     await p.fill('dialog[open] textarea', MANUAL_REASON);
     await shot(manager, 'escalate-by-hand-dialog');
@@ -168,12 +177,20 @@ export async function steer({ browser, base, shots, results }) {
     await scan(manager, 'escalation (case member)');
   });
 
-  await step('the partner on the case marks everything read and the bell empties', async () => {
+  await step('the partner on the case follows an e-mail\'s link to a decision, then marks everything read', async () => {
     const p = partner.page;
     await p.goto(`${base}/login`);
     await login(partner, 'woning@woonbron.example');
     await p.waitForSelector('.cases-table');
     await until('the partner has unread notifications', async () => /\d+ ongelezen/.test(await p.locator('.bell').textContent()), 10_000);
+    const [unread, decision] = await p.evaluate(async () => {
+      const list = await (await fetch('/api/notifications?unread=true')).json();
+      return [list.length, list.find((n) => n.kind === 'decision').id];
+    });
+    await p.goto(`${base}/notifications/${decision}`);
+    await p.waitForSelector('h1:has-text("Opschaling: Daan V. (fictief)")');
+    assert(new URL(p.url()).pathname.startsWith('/escalations/'), `the e-mail link leads to the escalation, got ${p.url()}`);
+    await until('the opened notification is read', async () => (await p.locator('.bell').textContent()).includes(`${unread - 1} ongelezen`), 10_000);
     await p.click('.bell');
     await p.click('button:has-text("Alles als gelezen markeren")');
     await p.waitForSelector('.lead:has-text("geen ongelezen meldingen")');
@@ -205,6 +222,28 @@ export async function steer({ browser, base, shots, results }) {
     await shot(rio, 'obstacles-register', true);
     await scan(rio, 'obstacles register');
 
+    await p.click('#site-header a:has-text("Opschalingen")');
+    await p.waitForSelector('h1:has-text("Opschalingen")');
+    await until('one escalation still to handle', async () => (await rows(rio).count()) === 1, 10_000);
+    await p.selectOption('select[name=status]', 'all');
+    await p.click('.filter-form button[type=submit]');
+    await until('the rio sees all three of his municipality\'s escalations', async () => (await rows(rio).count()) === 3, 10_000);
+    assert(!(await p.locator('button:has-text("Regels nu toepassen")').count()), 'only steering and admin run the rules');
+    await shot(rio, 'queue-coordinator');
+    await scan(rio, 'queue (coordinator, read-only)');
+    await p.click('.escalation-table tbody tr:has-text("Handmatig opgeschaald") th a');
+    await p.waitForSelector('#link-title');
+    assert(!(await p.locator('.workflow').count()), 'the rio does not decide');
+    const ours = await p.$eval('#link-title ~ form select[name=obstacle_id]', (s, title) => [...s.options].find((o) => o.text === title).value, RIO_OBSTACLE);
+    await p.selectOption('#link-title ~ form select[name=obstacle_id]', ours);
+    await p.click('#link-title ~ form button[type=submit]');
+    await p.waitForSelector(`#link-title ~ p a:has-text("${RIO_OBSTACLE}")`);
+    await shot(rio, 'escalation-coordinator-linked', true);
+    await scan(rio, 'escalation (coordinator, linked to an obstacle)');
+    await p.click(`#link-title ~ p a:has-text("${RIO_OBSTACLE}")`);
+    await p.waitForSelector(`h1:has-text("${RIO_OBSTACLE}")`);
+    assert((await p.locator('.facts').textContent()).includes('Casussen geraakt1'), 'the rio\'s obstacle now counts the case');
+
     await p.click('#site-header a:has-text("Cijfers")');
     await p.waitForSelector('.chart-svg >> nth=3');
     const charts = await p.$$eval('.chart-svg', (svgs) => svgs.map((s) => s.getAttribute('role') === 'img' && s.querySelector('desc')?.textContent.length > 20));
@@ -218,6 +257,13 @@ export async function steer({ browser, base, shots, results }) {
     assert(got[0] === 200 && got[1].startsWith('text/csv') && got[2].includes('Q'), `the CSV downloads per quarter, got ${got.slice(0, 2)}`);
     await shot(rio, 'figures', true);
     await scan(rio, 'figures');
+    await p.click('button:has-text("English")');
+    await p.waitForSelector('h1:has-text("Figures")');
+    await p.waitForSelector('.chart-svg[lang=en] >> nth=3');
+    assert((await p.locator('.chart-svg desc').first().textContent()).includes('Housing'), 'the charts speak English after the switch');
+    await shot(rio, 'figures-english');
+    await p.click('button:has-text("Nederlands")');
+    await p.waitForSelector('h1:has-text("Cijfers")');
   });
 
   await step('the steering group sees the figures of every case and closes the assigned escalation', async () => {
