@@ -61,7 +61,7 @@ export async function steer({ browser, base, shots, results }) {
     await until('both escalations again', async () => (await rows(steering).count()) === 2, 10_000);
   });
 
-  await step('the steering group takes the overdue escalation under review and assigns it with a due date', async () => {
+  await step('the steering group takes the overdue escalation under review (a colleague was quicker: told so) and assigns it with a due date', async () => {
     const p = steering.page;
     await p.click('.escalation-table tbody tr:has-text("Over de datum") th a');
     await p.waitForSelector('h1:has-text("Opschaling: Daan V. (fictief), Onderdak")');
@@ -70,8 +70,14 @@ export async function steer({ browser, base, shots, results }) {
     assert(!(await p.locator('main a[href^="/cases/"]').count()), 'no link into the case for the steering group');
     await shot(steering, 'escalation-open', true);
     await scan(steering, 'escalation (open, steering)');
+    // A colleague of the steering group takes it under review in another window first.
+    const id = new URL(p.url()).pathname.split('/').pop();
+    assert(await p.evaluate((e) => fetch(`/api/escalations/${e}/review`, { method: 'POST' }).then((r) => r.status), id) === 200, 'review by a colleague');
     await p.click('button:has-text("In behandeling nemen")');
+    await p.waitForSelector('.workflow .error-box:has-text("Iemand anders heeft deze opschaling intussen behandeld")');
+    await p.reload();
     await p.waitForSelector('.status-line .badge:has-text("In behandeling")');
+    assert(!(await p.locator('button:has-text("In behandeling nemen")').count()), 'under review: only the decision is left');
     await p.waitForSelector('.timeline li:has-text("In behandeling genomen")');
     await p.check('input[name=decision][value=assigned]');
     const org = await p.$eval('select[name=assigned_organisation_id]', (s) => [...s.options].find((o) => o.text === 'Gemeente Dordrecht').value);
