@@ -3,7 +3,8 @@
 // sent out and back, finalising and printing; plus need-to-know, accessibility and
 // screenshots of every main screen.
 
-import { person, axeScan, timings } from './lib/browser.mjs';
+import { person, timings } from './lib/browser.mjs';
+import { screens } from './lib/screens.mjs';
 import { step, until, assert, log, dutchDate } from './lib/check.mjs';
 import { expectMediaFlowing, receivedBytes } from './lib/media.mjs';
 
@@ -11,21 +12,7 @@ const HOUSING_SITUATION = 'Zus biedt twee weken onderdak; daarna nodig: kamer vi
 const ACTION = 'Urgentieverklaring afronden en een kamer in Dordrecht aanbieden';
 
 export async function story({ browser, base, shots, results }) {
-  const scan = async (who, screen) => {
-    const violations = await axeScan(who.page);
-    results.axe.push({ screen, violations });
-    log(`axe ${screen}: ${violations.length} serious/critical`);
-  };
-  const shot = async (who, screen, fullPage = false) => {
-    const path = `${shots}/${String(results.screenshots.length + 1).padStart(2, '0')}-${screen}.png`;
-    await who.page.screenshot({ path, fullPage });
-    results.screenshots.push(path);
-  };
-  const login = async (who, email) => {
-    await who.page.fill('input[name=email]', email);
-    await who.page.fill('input[name=password]', 'demo');
-    await who.page.click('form button[type=submit]');
-  };
+  const { scan, shot, login } = screens({ results, shots });
 
   const chair = await person(browser, 'casemanager (chair)', base);
   const rio = await person(browser, 'rio', base);

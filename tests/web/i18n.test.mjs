@@ -32,6 +32,15 @@ test('every literal key the client uses exists in the table', () => {
   }
 });
 
+test('every key written out elsewhere (in lists of headings, menus) exists in the table too', () => {
+  const prefixes = new Set(Object.keys(table).map((k) => k.split('.')[0]));
+  for (const [path, text] of sources) {
+    for (const [, key] of text.matchAll(/'([a-z_]+(?:\.[a-z_0-9-]+)+)'/g)) {
+      if (prefixes.has(key.split('.')[0])) assert.ok(key in table, `${path}: ${key} is missing from strings.json`);
+    }
+  }
+});
+
 test('the families of keys built from codes are complete', () => {
   const families = {
     domain: ['id', 'housing', 'work_income', 'debts', 'care'],
@@ -43,6 +52,17 @@ test('the families of keys built from codes are complete', () => {
     'meeting.status': ['scheduled', 'live', 'closed', 'finalised'],
     'join.state': ['used', 'expired', 'revoked', 'removed', 'closed'],
     decision: ['assigned', 'resolved', 'returned', 'obstacle'],
+    'decide.hint': ['assigned', 'resolved', 'returned', 'obstacle'],
+    reason: ['overdue', 'blocked', 'carried_over', 'manual'],
+    'escalation.status': ['open', 'under_review', 'decided', 'closed'],
+    'queue.status': ['active', 'open', 'under_review', 'decided', 'closed', 'all'],
+    'queue.sort': ['oldest', 'newest', 'due', 'municipality', 'domain', 'status'],
+    'esc.col': ['client', 'opened', 'domain', 'reason', 'action', 'status', 'decision'],
+    'esc.step': ['opened', 'reviewed', 'decided', 'closed'],
+    'obstacle.status': ['open', 'in_progress', 'resolved'],
+    notification: ['action_assigned', 'action_due', 'escalation', 'decision'],
+    'figures.period': ['month', 'quarter'],
+    ...Object.fromEntries(['on-time', 'escalation-age', 'decision-time', 'warnings'].map((c) => [`figures.chart.${c}`, ['title', 'desc']])),
     'room.ended': ['ended', 'finalised'],
     'room.mute_requested': ['audio', 'video'],
   };
@@ -66,6 +86,8 @@ test('nothing the CSP forbids: no inline handlers, styles or scripts, no innerHT
   for (const [path, text] of sources) {
     assert.doesNotMatch(text, /\.innerHTML\s*=|insertAdjacentHTML|\beval\(|new Function\(/, path);
     assert.doesNotMatch(text, /['"]style['"]\s*:/, `${path} sets a style attribute`);
+    // Markup from text only as XML for server-drawn charts (copied through an allow-list), never as HTML.
+    for (const [, type] of text.matchAll(/parseFromString\([^,]+,\s*'([^']+)'/g)) assert.equal(type, 'image/svg+xml', path);
   }
 });
 

@@ -60,10 +60,12 @@ export function formatDate(value) {
   return new Intl.DateTimeFormat(locale(), { day: 'numeric', month: 'long', year: 'numeric', timeZone: ZONE }).format(date);
 }
 
-/** A compact date for tables: "12 nov. 2026". */
+/** A compact date for tables: "12 nov. 2026"; of a calendar date, or of an instant in Dutch time. */
 export function formatShortDate(value) {
   if (!value) return '';
-  return new Intl.DateTimeFormat(locale(), { day: 'numeric', month: 'short', year: 'numeric', timeZone: 'UTC' }).format(new Date(`${value}T12:00:00Z`));
+  const calendar = /^\d{4}-\d{2}-\d{2}$/.test(value);
+  return new Intl.DateTimeFormat(locale(), { day: 'numeric', month: 'short', year: 'numeric', timeZone: calendar ? 'UTC' : ZONE })
+    .format(new Date(calendar ? `${value}T12:00:00Z` : value));
 }
 
 export function formatDateTime(value) {

@@ -74,10 +74,19 @@ export async function render() {
   const heading = main.querySelector('h1');
   document.title = heading ? `${heading.textContent} — Ketentafel` : 'Ketentafel';
   // After a navigation, focus moves to the new page so screen readers and keyboard users start
-  // at its top; on the first load the browser's own start (before the skip link) is kept.
-  if (rendered) main.focus({ preventScroll: true });
+  // at its top; on the first load the browser's own start (before the skip link) is kept. A
+  // link to a part of a page (a notification about one action) goes to that part instead.
+  const part = location.hash.length > 1 ? document.getElementById(decodeURIComponent(location.hash.slice(1))) : null;
+  if (part && main.contains(part)) {
+    part.setAttribute('tabindex', '-1');
+    part.classList.add('targeted');
+    part.focus({ preventScroll: true });
+    part.scrollIntoView({ block: 'center' });
+  } else {
+    if (rendered) main.focus({ preventScroll: true });
+    window.scrollTo(0, 0);
+  }
   rendered = true;
-  window.scrollTo(0, 0);
   window.dispatchEvent(new CustomEvent('kt:rendered'));
 }
 

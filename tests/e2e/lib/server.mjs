@@ -39,7 +39,8 @@ export async function startServer(artifacts) {
   const out = createWriteStream(log);
   const child = spawn(bin, ['--demo', '--data-dir', dataDir, '--bind', `127.0.0.1:${port}`], {
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, KETENTAFEL_LOG: process.env.KETENTAFEL_LOG || 'info' },
+    // No background engine run: the steering story runs the rules itself and checks what opened.
+    env: { ...process.env, KETENTAFEL_LOG: process.env.KETENTAFEL_LOG || 'info', KETENTAFEL_ENGINE_INTERVAL_SECS: '0' },
   });
   child.stdout.pipe(out);
   child.stderr.pipe(out);

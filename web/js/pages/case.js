@@ -1,26 +1,25 @@
-// A case: who is on it, the five domains with their actions, its conferences, escalations
-// (when that part of the service exists) and, for those allowed, the audit trail.
+// A case: who is on it, readiness warnings before the release, the five domains with their
+// actions (each can be escalated by hand), its conferences, its escalations with the steering
+// group's decisions and, for those allowed, the audit trail.
 
 import { h } from '../dom.js';
 import { t, formatDate, formatDateTime, daysUntil } from '../i18n.js';
-import { get, getOptional, patch, post, errorText } from '../api.js';
+import { get, patch, post, errorText } from '../api.js';
 import { requireUser } from '../session.js';
 import { DOMAINS, domainHeading, actionsTable, statusBadge } from '../ui/domains.js';
 import { badge, announce, errorBox } from '../ui/notice.js';
 import { field, form } from '../ui/form.js';
 import { promptDialog } from '../ui/dialog.js';
 import { render } from '../router.js';
+import { readinessBox, readinessNote, escalateCell, escalationsSection } from '../escalation/on-case.js';
 
 export default async function casePage({ params }) {
   const user = await requireUser();
-  const [detail, escalations] = await Promise.all([
-    get(`/api/cases/${params.id}`),
-    // The escalation API comes later; until then this section renders nothing.
-    getOptional(`/api/cases/${params.id}/escalations`, null).catch(() => null),
-  ]);
+  const detail = await get(`/api/cases/${params.id}`);
   const days = daysUntil(detail.expected_release);
+  const warning = (d) => detail.readiness.find((w) => w.domain === d);
   return h('article', { class: 'page' },
-    h('p', { class: 'breadcrumb' }, h('a', { href: '/', text: t('nav.cases') })),
+    h('p', { class: 'breadcrumb' }, h('a', { href: '/cases', text: t('nav.cases') })),
     h('h1', { text: detail.client_pseudonym }),
     h('dl', { class: 'facts' },
       h('dt', { text: t('minutes.prison') }), h('dd', { text: detail.prison_name }),
@@ -29,16 +28,20 @@ export default async function casePage({ params }) {
       h('dt', { text: t('minutes.release') }),
       h('dd', {}, formatDate(detail.expected_release), ' ',
         badge(days >= 0 ? t('cases.in_days', { days }) : t('cases.released'), days <= 14 ? 'danger' : 'info'))),
+    readinessBox(detail.readiness),
     conferences(detail),
     h('section', { class: 'card', 'aria-labelledby': 'domains-title' },
       h('h2', { id: 'domains-title', text: t('case.domains') }),
       DOMAINS.map((d) => h('div', { class: 'domain-block' },
         domainHeading(d, 'h3'),
+        readinessNote(warning(d)),
         actionsTable(detail.actions.filter((a) => a.domain === d), {
           caption: t(`domain.${d}`),
+          anchors: true,
           statusCell: (a) => mayUpdate(user, detail, a) ? statusSelect(a) : statusBadge(a.status),
+          extra: { header: t('escalate.column'), cell: (a) => escalateCell(a, detail.escalations) },
         })))),
-    escalationsSection(escalations),
+    escalationsSection(detail.escalations),
     members(detail),
     detail.may_read_audit ? auditSection(detail.id) : null);
 }
@@ -80,15 +83,6 @@ function statusSelect(action) {
     }
   });
   return select;
-}
-
-function escalationsSection(escalations) {
-  if (!Array.isArray(escalations)) return null;
-  return h('section', { class: 'card', 'aria-labelledby': 'esc-title' },
-    h('h2', { id: 'esc-title', text: t('case.escalations') }),
-    escalations.length ? h('ul', {}, escalations.map((e) => h('li', {},
-      h('strong', { text: t(`domain.${e.domain}`) }), ` — ${t(`escalation.reason.${e.reason}`)} `,
-      badge(t(`escalation.status.${e.status}`))))) : h('p', { class: 'empty', text: t('case.no_escalations') }));
 }
 
 function members(detail) {

@@ -1,4 +1,5 @@
-// My cases: nearest release first, with the next conference and overdue actions, so the
+// My cases: nearest release first, with the next conference, overdue actions and the life
+// domains not yet under way while the release comes closer than their lead time, so the
 // casemanager sees at a glance where time runs out.
 
 import { h } from '../dom.js';
@@ -6,6 +7,7 @@ import { t, formatDate, formatDateTime, daysUntil } from '../i18n.js';
 import { get } from '../api.js';
 import { requireUser } from '../session.js';
 import { badge, infoBox } from '../ui/notice.js';
+import { domainLabel } from '../ui/domains.js';
 
 export default async function casesPage() {
   const user = await requireUser();
@@ -23,7 +25,8 @@ function caseTable(cases) {
       h('th', { scope: 'col', text: t('cases.client') }),
       h('th', { scope: 'col', text: t('cases.release') }),
       h('th', { scope: 'col', text: t('cases.next_meeting') }),
-      h('th', { scope: 'col', text: t('cases.actions') }))),
+      h('th', { scope: 'col', text: t('cases.actions') }),
+      h('th', { scope: 'col', text: t('cases.readiness') }))),
     h('tbody', {}, cases.map((c) => {
       const days = daysUntil(c.expected_release);
       return h('tr', {},
@@ -35,6 +38,14 @@ function caseTable(cases) {
         h('td', { text: c.next_meeting_at ? formatDateTime(c.next_meeting_at) : t('cases.no_meeting') }),
         h('td', {},
           h('span', { text: t('cases.open_count', { count: c.open_actions }) }),
-          c.overdue_actions > 0 ? [' ', badge(t('cases.overdue_count', { count: c.overdue_actions }), 'danger')] : null));
+          c.overdue_actions > 0 ? [' ', badge(t('cases.overdue_count', { count: c.overdue_actions }), 'danger')] : null),
+        h('td', {}, readiness(c.readiness || [])));
     })));
+}
+
+/** The domains that warn, in words (the badge colour only repeats what the text says). */
+function readiness(warnings) {
+  if (!warnings.length) return h('span', { class: 'sub', text: t('cases.readiness_none') });
+  return h('ul', { class: 'readiness-list', 'aria-label': t('cases.readiness_count', { count: warnings.length }) },
+    warnings.map((w) => h('li', {}, badge(domainLabel(w.domain), 'danger'))));
 }

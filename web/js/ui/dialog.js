@@ -22,12 +22,16 @@ export function confirmDialog({ title, text, confirm, danger = false }) {
   });
 }
 
-/** Asks for a short text (e.g. why an action is blocked); resolves with it, or null. */
-export function promptDialog({ title, label, confirm, required = true }) {
+/**
+ * Asks for a short text (e.g. why an action is blocked); resolves with it, or null. `text`
+ * says what happens with the answer, read out with the dialog.
+ */
+export function promptDialog({ title, label, confirm, required = true, text = null }) {
   return new Promise((resolve) => {
     const input = h('textarea', { id: 'dialog-input', rows: 3, required });
-    const dialog = h('dialog', { class: 'dialog', 'aria-labelledby': 'dialog-title' },
+    const dialog = h('dialog', { class: 'dialog', 'aria-labelledby': 'dialog-title', 'aria-describedby': text ? 'dialog-text' : null },
       h('h2', { id: 'dialog-title', text: title }),
+      text ? h('p', { id: 'dialog-text', text }) : null,
       h('form', { method: 'dialog', class: 'form' },
         h('div', { class: 'field' }, h('label', { for: 'dialog-input', text: label }), input),
         h('div', { class: 'form-buttons' },

@@ -36,22 +36,26 @@ export function isOverdue(action) {
 
 /**
  * A table of actions. `statusCell(action)` may replace the status badge (an editable select
- * for those allowed to change it).
+ * for those allowed to change it); `extra` adds a column (`{ header, cell(action) }`).
+ * With `anchors` each row gets the id `action-<id>`, so a notification can point at it; only
+ * where an action appears once on the page.
  */
-export function actionsTable(actions, { caption, statusCell } = {}) {
+export function actionsTable(actions, { caption, statusCell, extra, anchors = false } = {}) {
   if (!actions.length) return h('p', { class: 'empty', text: t('minutes.nothing') });
-  return h('table', { class: 'actions-table' },
+  return h('table', { class: extra ? 'actions-table with-extra' : 'actions-table' },
     caption ? h('caption', { class: 'sr-only', text: caption }) : null,
     h('thead', {}, h('tr', {},
       h('th', { scope: 'col', text: t('minutes.what') }),
       h('th', { scope: 'col', text: t('minutes.who') }),
       h('th', { scope: 'col', text: t('minutes.due') }),
-      h('th', { scope: 'col', text: t('minutes.status') }))),
-    h('tbody', {}, actions.map((a) => h('tr', { dataset: { actionId: a.id } },
+      h('th', { scope: 'col', text: t('minutes.status') }),
+      extra ? h('th', { scope: 'col', text: extra.header }) : null)),
+    h('tbody', {}, actions.map((a) => h('tr', { dataset: { actionId: a.id }, id: anchors ? `action-${a.id}` : null },
       h('td', { text: a.description }),
       h('td', { text: ownerText(a) }),
       h('td', { class: 'due' }, formatShortDate(a.due_date), isOverdue(a) ? h('span', { class: 'overdue', text: ` ${t('action.overdue')}` }) : null),
-      h('td', {}, statusCell ? statusCell(a) : statusBadge(a.status))))));
+      h('td', {}, statusCell ? statusCell(a) : statusBadge(a.status)),
+      extra ? h('td', { class: 'extra' }, extra.cell(a)) : null))));
 }
 
 /** A labelled block of text that keeps its line breaks; empty text says so. */

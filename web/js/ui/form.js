@@ -30,11 +30,28 @@ export function field({ label, name, kind = 'text', value = '', required = false
     control);
 }
 
-/** The values of a form's named controls (checkboxes as booleans). */
+/**
+ * A group of radio buttons in a fieldset whose legend asks the question; each option may have
+ * a hint that is read out with it.
+ */
+export function radioGroup({ legend, name, options, value = null, required = false, className = '' }) {
+  return h('fieldset', { class: `field radio-group ${className}` },
+    h('legend', {}, legend, required ? h('span', { class: 'required', text: ` (${t('form.required')})` }) : null),
+    options.map((o) => {
+      const id = uid(`${name}-${o.value}`);
+      const hintId = o.hint ? `${id}-hint` : null;
+      return h('div', { class: 'radio-option' },
+        h('input', { type: 'radio', id, name, value: o.value, checked: o.value === value, required, 'aria-describedby': hintId }),
+        h('label', { for: id, text: o.label }),
+        o.hint ? h('p', { class: 'hint', id: hintId, text: o.hint }) : null);
+    }));
+}
+
+/** The values of a form's named controls (checkboxes as booleans, the checked radio of a group). */
 export function values(form) {
   const out = {};
   for (const el of form.elements) {
-    if (!el.name) continue;
+    if (!el.name || (el.type === 'radio' && !el.checked)) continue;
     out[el.name] = el.type === 'checkbox' ? el.checked : el.value;
   }
   return out;
