@@ -200,6 +200,7 @@ pub async fn build(config: Config, listener: TcpListener, shutdown: Cancellation
             persister: Persister::spawn(store.clone()),
             events: events.sender(),
             grace: std::time::Duration::from_secs(config.room_grace_seconds),
+            admitted: Arc::default(),
         },
         store.clone(),
     );

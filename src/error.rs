@@ -132,7 +132,8 @@ impl IntoResponse for ApiError {
         match &self {
             ApiError::Internal(source) => tracing::error!(error = %source, "request failed"),
             _ => {
-                tracing::info!(status = status.as_u16(), code = self.code(), reason = %self, "request refused")
+                // The code only: messages can carry names or echo what was sent.
+                tracing::info!(status = status.as_u16(), code = self.code(), "request refused")
             }
         }
         let field = match &self {

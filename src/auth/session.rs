@@ -126,8 +126,18 @@ pub fn token_from_headers(headers: &HeaderMap) -> Option<String> {
 /// The `Set-Cookie` value that stores a session token in the browser.
 pub fn cookie(issued: &IssuedToken, now: DateTime<Utc>, secure: bool) -> HeaderValue {
     let max_age = (issued.expires_at - now).num_seconds().max(0);
+    cookie_value(issued, &format!("; Max-Age={max_age}"), secure)
+}
+
+/// The `Set-Cookie` value for an invite's session: a browser-session cookie, gone when the
+/// browser closes (a client joins from a shared terminal in the prison).
+pub fn invite_cookie(issued: &IssuedToken, secure: bool) -> HeaderValue {
+    cookie_value(issued, "", secure)
+}
+
+fn cookie_value(issued: &IssuedToken, lifetime: &str, secure: bool) -> HeaderValue {
     let secure = if secure { "; Secure" } else { "" };
-    let value = format!("{COOKIE}={}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age}{secure}", issued.token);
+    let value = format!("{COOKIE}={}; Path=/; HttpOnly; SameSite=Strict{lifetime}{secure}", issued.token);
     HeaderValue::from_str(&value).expect("a JWT and fixed attributes are valid header text")
 }
 

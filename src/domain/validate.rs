@@ -69,9 +69,24 @@ pub fn date(field: &'static str, value: NaiveDate) -> Result<NaiveDate, Invalid>
     Ok(value)
 }
 
+/// A moment within the same sane range as [`date`].
+pub fn moment(
+    field: &'static str,
+    value: chrono::DateTime<chrono::Utc>,
+) -> Result<chrono::DateTime<chrono::Utc>, Invalid> {
+    date(field, value.date_naive())?;
+    Ok(value)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_moment_far_in_the_future_is_refused() {
+        let far: chrono::DateTime<chrono::Utc> = serde_json::from_str("\"+262142-12-31T23:00:00Z\"").unwrap();
+        assert_eq!(moment("scheduled_at", far).unwrap_err().field, "scheduled_at");
+    }
 
     #[test]
     fn an_email_is_lower_cased_and_trimmed() {

@@ -131,7 +131,8 @@ pub async fn list(state: &AppState, user: &UserPrincipal, filter: QueueFilter) -
         domain: filter.domain,
         municipality_id: filter.municipality_id,
         case_id: filter.case_id,
-        opened_before: filter.min_age_days.map(|days| now - Duration::days(days.into())),
+        // Capped at a century: a larger age means "all" and must not overflow the date.
+        opened_before: filter.min_age_days.map(|days| now - Duration::days(days.min(36_500).into())),
         obstacle_id: None,
         limit: filter.limit.unwrap_or(200).clamp(1, 1000),
     };

@@ -32,10 +32,11 @@ fn limit(state: &AppState, peer: SocketAddr) -> ApiResult<()> {
 async fn preview(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    extensions: Extensions,
     Path(token): Path<String>,
 ) -> ApiResult<Json<InvitePreview>> {
     limit(&state, peer)?;
-    Ok(Json(invites::preview(&state, &token).await?))
+    Ok(Json(invites::preview(&state, extensions.get::<Principal>(), &token).await?))
 }
 
 /// Accept an invite. Guests confirm the confidentiality statement; guests and the client get a
@@ -54,7 +55,6 @@ async fn accept(
     limit(&state, peer)?;
     let caller = extensions.get::<Principal>();
     let (accepted, issued) = invites::accept(&state, caller, &token, input).await?;
-    let cookie =
-        issued.map(|issued| (SET_COOKIE, session::cookie(&issued, state.clock.now(), state.settings.secure_cookies)));
+    let cookie = issued.map(|issued| (SET_COOKIE, session::invite_cookie(&issued, state.settings.secure_cookies)));
     Ok((AppendHeaders(cookie), Json(accepted)))
 }

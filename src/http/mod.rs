@@ -9,6 +9,7 @@ mod directory;
 mod escalations;
 pub mod extract;
 mod figures;
+mod guard;
 mod invites;
 mod meetings;
 mod notifications;
@@ -90,6 +91,7 @@ pub fn router(state: AppState) -> Router {
         .route("/ws", get(crate::signalling::ws::upgrade))
         .fallback(web::serve)
         .layer(axum::middleware::from_fn_with_state(state.clone(), auth::session::resolve))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), guard::guard))
         .layer(DefaultBodyLimit::max(state.settings.max_body_bytes))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::X_CONTENT_TYPE_OPTIONS,

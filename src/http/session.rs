@@ -5,7 +5,7 @@ use crate::accounts::{self, ChangePassword, LoggedIn, Login};
 use crate::app::AppState;
 use crate::auth::{AnyPrincipal, AnyUser, Principal, session};
 use crate::domain::InviteKind;
-use crate::error::{ApiResult, ErrorBody};
+use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::storage::models::User;
 use axum::extract::{ConnectInfo, State};
 use axum::http::StatusCode;
@@ -57,23 +57,31 @@ pub enum Me {
         name: String,
         organisation_name: Option<String>,
         meeting_id: Uuid,
+        /// What the conference is for and when (shown before the chair lets him in).
+        purpose: String,
+        scheduled_at: chrono::DateTime<chrono::Utc>,
     },
 }
 
 /// The caller.
 #[utoipa::path(get, path = "/api/me", tag = "session",
     responses((status = 200, body = Me), (status = 401, body = ErrorBody)))]
-async fn me(AnyPrincipal(principal): AnyPrincipal) -> Json<Me> {
-    Json(match principal {
+async fn me(State(state): State<AppState>, AnyPrincipal(principal): AnyPrincipal) -> ApiResult<Json<Me>> {
+    Ok(Json(match principal {
         Principal::User(user) => Me::User { user: user.user },
-        Principal::Invitee(p) => Me::Invitee {
-            invite_id: p.invite.id,
-            invite_kind: p.invite.kind,
-            name: p.invite.name,
-            organisation_name: p.invite.organisation_name,
-            meeting_id: p.invite.meeting_id,
-        },
-    })
+        Principal::Invitee(p) => {
+            let meeting = state.store.meeting(p.invite.meeting_id).await?.ok_or(ApiError::NotFound)?;
+            Me::Invitee {
+                invite_id: p.invite.id,
+                invite_kind: p.invite.kind,
+                name: p.invite.name,
+                organisation_name: p.invite.organisation_name,
+                meeting_id: p.invite.meeting_id,
+                purpose: meeting.purpose,
+                scheduled_at: meeting.scheduled_at,
+            }
+        }
+    }))
 }
 
 /// Change one's own password (also the way out of a generated one-time password).

@@ -12,7 +12,7 @@ struct Assets;
 
 /// Only our own scripts, styles and media; WebSocket to ourselves; no framing by others.
 const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; \
-    media-src 'self' blob: mediastream:; connect-src 'self' ws: wss:; frame-ancestors 'self'; \
+    media-src 'self' blob: mediastream:; connect-src 'self'; frame-ancestors 'self'; \
     base-uri 'none'; form-action 'self'; object-src 'none'";
 
 /// Serves a file of the client, or `index.html` for a client route.

@@ -44,18 +44,19 @@ pub struct CreatedInvite {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct InvitePreview {
     pub kind: InviteKind,
-    pub name: String,
-    pub organisation_name: Option<String>,
-    pub meeting_id: Uuid,
-    pub scheduled_at: DateTime<Utc>,
-    /// What the conference is for.
-    pub purpose: String,
+    /// `valid`, `used` (by you), `taken` (used by someone else), `expired`, `revoked` or
+    /// `removed`. Only a link that still works for the caller tells more than this.
+    pub state: String,
     pub meeting_status: MeetingStatus,
     /// Guests accept a confidentiality statement before they enter.
     pub requires_confidentiality: bool,
-    pub expires_at: DateTime<Utc>,
-    /// `valid`, `used`, `expired`, `revoked` or `removed`.
-    pub state: String,
+    pub name: Option<String>,
+    pub organisation_name: Option<String>,
+    pub meeting_id: Option<Uuid>,
+    pub scheduled_at: Option<DateTime<Utc>>,
+    /// What the conference is for.
+    pub purpose: Option<String>,
+    pub expires_at: Option<DateTime<Utc>>,
 }
 
 /// Accepting an invite.
@@ -218,23 +219,50 @@ async fn by_token(state: &AppState, raw: &str) -> ApiResult<Invite> {
     state.store.invite_by_token_hash(&token::hash_invite_token(raw)).await?.ok_or(ApiError::NotFound)
 }
 
-/// What an invite link shows before anything is accepted (the pre-join page).
-pub async fn preview(state: &AppState, raw: &str) -> ApiResult<InvitePreview> {
+/// What an invite link shows before anything is accepted (the pre-join page). A link that no
+/// longer works for the caller says only why: whoever finds an old link learns nothing.
+pub async fn preview(state: &AppState, caller: Option<&Principal>, raw: &str) -> ApiResult<InvitePreview> {
     let invite = by_token(state, raw).await?;
     let meeting = state.store.meeting(invite.meeting_id).await?.ok_or(ApiError::NotFound)?;
     let now = state.clock.now();
+    let link_state = match invite_state(&invite, now) {
+        "used" if !holds(caller, &invite) => "taken",
+        other => other,
+    };
+    let audit = crate::storage::audit::NewAudit {
+        at: now,
+        actor: match caller {
+            Some(principal) => principal.actor(),
+            None => crate::storage::audit::Actor { kind: "invite", id: Some(invite.id), label: "invite link".into() },
+        },
+        action: "invite.preview",
+        case_id: Some(meeting.case_id),
+        subject: Some(("invite", invite.id)),
+        detail: Some(link_state.to_owned()),
+    };
+    state.store.record_audit(&audit).await?;
+    let usable = matches!(link_state, "valid" | "used");
     Ok(InvitePreview {
         kind: invite.kind,
-        requires_confidentiality: invite.kind == InviteKind::Guest,
-        state: invite_state(&invite, now).to_owned(),
-        name: invite.name,
-        organisation_name: invite.organisation_name,
-        meeting_id: meeting.id,
-        scheduled_at: meeting.scheduled_at,
-        purpose: meeting.purpose,
+        state: link_state.to_owned(),
         meeting_status: meeting.status,
-        expires_at: invite.expires_at,
+        requires_confidentiality: invite.kind == InviteKind::Guest,
+        name: usable.then_some(invite.name),
+        organisation_name: invite.organisation_name.filter(|_| usable),
+        meeting_id: usable.then_some(meeting.id),
+        scheduled_at: usable.then_some(meeting.scheduled_at),
+        purpose: usable.then_some(meeting.purpose),
+        expires_at: usable.then_some(invite.expires_at),
     })
+}
+
+/// Whether the caller is the one this invite belongs to (or already admitted).
+fn holds(caller: Option<&Principal>, invite: &Invite) -> bool {
+    match caller {
+        Some(Principal::Invitee(p)) => p.invite.id == invite.id,
+        Some(Principal::User(u)) => invite.user_id == Some(u.user.id),
+        None => false,
+    }
 }
 
 /// Accepts an invite. Returns the accepted invite and, for guests and the client, the session
@@ -262,11 +290,7 @@ pub async fn accept(
     let accepted =
         AcceptedInvite { meeting_id: meeting.id, kind: invite.kind, token: None, expires_at: invite.expires_at };
     // The holder coming back (a reload, a second tab): nothing to claim, they are in already.
-    let same_holder = match caller {
-        Some(Principal::Invitee(p)) => p.invite.id == invite.id,
-        Some(Principal::User(u)) => invite.user_id == Some(u.user.id),
-        None => false,
-    };
+    let same_holder = holds(caller, &invite);
     if invite.kind == InviteKind::Member {
         let Some(Principal::User(user)) = caller else {
             return Err(ApiError::Unauthorized("log in with the invited account to use this invite"));

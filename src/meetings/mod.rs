@@ -159,7 +159,7 @@ pub async fn schedule(
     let now = state.clock.now();
     let new = NewMeeting {
         case_id,
-        scheduled_at: input.scheduled_at,
+        scheduled_at: validate::moment("scheduled_at", input.scheduled_at)?,
         purpose,
         chair_id,
         partners_may_edit: input.partners_may_edit,
@@ -203,7 +203,7 @@ pub async fn minutes(state: &AppState, meeting: &Meeting, case: &Case) -> ApiRes
 /// A conference page for a professional or a guest. The client has his own view ([`plan`]).
 pub async fn page(state: &AppState, principal: &Principal, meeting_id: Uuid) -> ApiResult<MeetingPage> {
     let (meeting, case, viewer) = load(state, principal, meeting_id).await?;
-    may_read_minutes(&viewer)?;
+    may_read_minutes(state, &viewer)?;
     let minutes = minutes(state, &meeting, &case).await?;
     let now = state.clock.now();
     state
@@ -312,7 +312,7 @@ pub async fn minutes_html(
     lang: crate::i18n::Lang,
 ) -> ApiResult<String> {
     let (meeting, case, viewer) = load(state, principal, meeting_id).await?;
-    may_read_minutes(&viewer)?;
+    may_read_minutes(state, &viewer)?;
     let minutes = minutes(state, &meeting, &case).await?;
     let now = state.clock.now();
     state
@@ -330,13 +330,13 @@ pub async fn minutes_html(
 
 /// The minutes are for the professionals: a guest reads them once a chair has let him in, the
 /// client never (he has his plan).
-fn may_read_minutes(viewer: &Viewer) -> ApiResult<()> {
+fn may_read_minutes(state: &AppState, viewer: &Viewer) -> ApiResult<()> {
     match viewer {
         Viewer::Staff { .. } => Ok(()),
         Viewer::Invitee(i) if i.invite.kind == InviteKind::Client => {
             Err(ApiError::Forbidden("the client's view is the plan (GET /api/meetings/{id}/plan)"))
         }
-        Viewer::Invitee(i) if i.invite.admitted_at.is_none() => {
+        Viewer::Invitee(i) if i.invite.admitted_at.is_none() && !state.rooms.admitted(i.invite.id) => {
             Err(ApiError::Forbidden("the minutes open once the chair has let you in"))
         }
         Viewer::Invitee(_) => Ok(()),

@@ -58,6 +58,9 @@ pub(crate) struct RoomDeps {
     pub events: broadcast::Sender<(Uuid, CaseEvent)>,
     /// How long an empty conference waits before it ends.
     pub grace: Duration,
+    /// Invites whose holder a chair let in, known at once (the database learns it a moment
+    /// later): a guest reads the minutes as soon as he is in.
+    pub admitted: Arc<std::sync::Mutex<std::collections::HashSet<Uuid>>>,
 }
 
 struct Connection {
@@ -81,6 +84,8 @@ pub(crate) struct RoomActor {
     empty_since: Option<Instant>,
     /// Who sent the message being handled, for the audit trail of what it causes.
     acting: Option<Actor>,
+    /// The invites this room put in the shared admitted set (taken out when it ends).
+    admitted_here: Vec<Uuid>,
 }
 
 /// How often audio levels are sampled for the active speaker.
@@ -107,6 +112,7 @@ impl RoomActor {
             media_tx,
             empty_since: Some(Instant::now()),
             acting: None,
+            admitted_here: Vec::new(),
         };
         (actor, media_rx)
     }
@@ -141,6 +147,11 @@ impl RoomActor {
         }
         for (_, peer) in self.peers.drain() {
             tokio::spawn(async move { peer.close().await });
+        }
+        // By now the database knows these admissions.
+        let mut admitted = self.deps.admitted.lock().expect("the admitted set lock is never held across a panic");
+        for invite in &self.admitted_here {
+            admitted.remove(invite);
         }
     }
 
@@ -326,6 +337,12 @@ impl RoomActor {
                     });
                 }
                 Effect::InviteAdmitted { invite } => {
+                    self.deps
+                        .admitted
+                        .lock()
+                        .expect("the admitted set lock is never held across a panic")
+                        .insert(invite);
+                    self.admitted_here.push(invite);
                     self.deps.persister.send(Persist::InviteAdmitted { invite, at: self.deps.clock.now() })
                 }
                 Effect::Debrief { active } => {

@@ -61,6 +61,11 @@ impl Rooms {
         self.counter.fetch_add(1, Ordering::Relaxed)
     }
 
+    /// Whether a chair let this invite's holder in (in a room running now).
+    pub fn admitted(&self, invite: Uuid) -> bool {
+        self.deps.admitted.lock().expect("the admitted set lock is never held across a panic").contains(&invite)
+    }
+
     /// How many conferences run now.
     pub fn active(&self) -> usize {
         self.rooms.lock().expect("the rooms lock is never held across a panic").len()

@@ -248,7 +248,7 @@ impl Session {
     }
 
     async fn refuse(&self, refusal: Refusal) {
-        tracing::debug!(code = refusal.code, message = %refusal.message, "signalling message refused");
+        tracing::debug!(code = refusal.code, "signalling message refused");
         self.send(refusal.to_message()).await;
     }
 

@@ -48,6 +48,7 @@ on_both_backends! {
             ("an unknown action", cm.patch(&format!("/api/actions/{}", uuid::Uuid::now_v7()), json!({ "status": "done" })).await, 404, "not_found"),
             ("an unknown status", cm.patch(&format!("/api/actions/{}", uuid::Uuid::now_v7()), json!({ "status": "finished" })).await, 422, "invalid"),
             ("a pseudonym that looks like a BSN", cm.post("/api/cases", json!({ "client_pseudonym": "123456782", "prison_id": uuid::Uuid::now_v7(), "detention_start": "2026-01-01", "expected_release": "2026-06-01", "municipality_id": uuid::Uuid::now_v7() })).await, 422, "invalid"),
+            ("a conference in the year 262142", cm.post(&format!("/api/cases/{}/meetings", demo.case_id), json!({ "scheduled_at": "+262142-12-31T23:00:00Z", "purpose": "x" })).await, 422, "invalid"),
             ("an empty login", raw(&app.anonymous(), post.clone(), "/api/session", Some("application/json"), b"{}".to_vec()).await, 422, "invalid"),
         ];
         for (what, (status, body), expected, code) in cases {
@@ -56,6 +57,8 @@ on_both_backends! {
             assert!(body["message"].as_str().is_some_and(|m| !m.is_empty()), "{what} explains itself: {body}");
         }
 
+        let (status, _) = cm.get("/api/escalations?min_age_days=4294967295").await;
+        assert_eq!(status, StatusCode::OK, "an absurd age filter is just a filter");
         let (_, after) = cm.get(&format!("/api/cases/{}", demo.case_id)).await;
         assert_eq!(before["actions"], after["actions"], "no action was added or changed");
         let (_, page) = cm.get(&format!("/api/meetings/{}", demo.meeting_id)).await;

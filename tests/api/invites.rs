@@ -36,6 +36,12 @@ on_both_backends! {
         assert_eq!((status, refused["error"].as_str()), (StatusCode::GONE, Some("gone")));
         let (status, _) = someone_else.get("/api/me").await;
         assert_eq!(status, StatusCode::UNAUTHORIZED);
+        let (_, seen_by_others) = someone_else.get(&format!("/api/invites/{token}")).await;
+        assert_eq!(seen_by_others["state"], "taken");
+        assert!(seen_by_others["purpose"].is_null() && seen_by_others["name"].is_null(), "a used link tells others nothing");
+        let (_, seen_by_holder) = detainee.get(&format!("/api/invites/{token}")).await;
+        assert_eq!(seen_by_holder["state"], "used");
+        assert!(seen_by_holder["purpose"].is_string());
 
         // The chair's list shows the invite as used, without any token.
         let (_, list) = demo.casemanager.get(&format!("/api/meetings/{}/invites", demo.meeting_id)).await;

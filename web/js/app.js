@@ -3,7 +3,7 @@
 import { loadStrings } from './i18n.js';
 import { del } from './api.js';
 import { route, start, navigate, relabel } from './router.js';
-import { refreshMe, currentUser } from './session.js';
+import { refreshMe, currentUser, currentMe } from './session.js';
 import { renderHeader, markCurrent } from './ui/header.js';
 import loginPage from './pages/login.js';
 import casesPage from './pages/cases.js';
@@ -45,9 +45,11 @@ route('/notifications', notificationsPage);
 route('/notifications/:id', notificationRedirect);
 
 async function logout() {
+  const before = currentMe();
   try { await del('/api/session'); } catch { /* the session may be gone already */ }
   await refreshMe();
-  navigate('/login', { replace: true });
+  const invitee = before && before.kind === 'invitee';
+  navigate(invitee ? `/meetings/${before.meeting_id}/left` : '/login', { replace: true });
 }
 
 const header = () => renderHeader({ onLogout: logout });

@@ -65,6 +65,19 @@ export default async function roomPage({ params, onLeave, onLang }) {
 }
 
 async function proInfo(meetingId, me) {
+  if (me.kind === 'invitee') {
+    // A guest reads the minutes only once the chair has let him in; until then his invite
+    // tells him enough (the minutes panel loads when he is in).
+    return {
+      closed: false,
+      client: null,
+      name: me.name,
+      organisation: me.organisation_name,
+      purpose: me.purpose,
+      scheduledAt: me.scheduled_at,
+      afterLeave: `/meetings/${meetingId}/left`,
+    };
+  }
   const page = await get(`/api/meetings/${meetingId}`);
   const user = me.kind === 'user' ? me.user : null;
   return {

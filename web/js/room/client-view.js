@@ -5,7 +5,7 @@
 
 import { h, icon, rerender } from '../dom.js';
 import { t, formatDate } from '../i18n.js';
-import { get } from '../api.js';
+import { get, del } from '../api.js';
 import { TileGrid } from './tiles.js';
 import { ownControls } from './controls.js';
 import { showConnection } from './banner.js';
@@ -49,6 +49,7 @@ export function clientView(session, info) {
     if (s.phase !== lastPhase) {
       rerender(phaseBox, phaseMessage(s));
       if (s.phase === 'out') announce(t('client.room.out_title'));
+      if (['ended', 'removed', 'denied'].includes(s.phase)) endSession();
       if (s.phase === 'in' && lastPhase === 'out') {
         announce(t('client.room.back'));
         refreshPlan();
@@ -72,8 +73,10 @@ export function clientView(session, info) {
     }
   }
 
-  function leave() {
+  // He often joins from a shared terminal in the prison: leaving ends his session there.
+  async function leave() {
     session.leave();
+    await endSession();
     navigate(info.afterLeave);
   }
 
@@ -106,4 +109,9 @@ function items(title, list, withWho) {
       h('span', { text: i.description }),
       h('span', { class: 'plan-meta', text: [withWho && i.who ? i.who : null, t('client.plan.before', { date: formatDate(i.due_date) }), i.done ? t('client.plan.done') : null].filter(Boolean).join(' · ') }))))
       : h('p', { class: 'empty', text: t('client.plan.nothing') }));
+}
+
+/** Ends the client's session (the server ends it anyway when the minutes are final). */
+async function endSession() {
+  try { await del('/api/session'); } catch { /* already ended */ }
 }

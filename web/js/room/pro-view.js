@@ -33,7 +33,7 @@ export function proView(session, info) {
   function render() {
     const s = session.state;
     el.dataset.phase = s.phase;
-    heading.textContent = t('room.title', { client: info.client });
+    heading.textContent = info.client ? t('room.title', { client: info.client }) : t('room.title_plain');
     showConnection(session.connection);
     const local = localMedia();
     grid.sync(s.phase === 'in' ? s.participants : [], s.you && s.you.id, s.speaker, session.remote, local.stream);

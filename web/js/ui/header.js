@@ -48,7 +48,9 @@ export function renderHeader({ onLogout }) {
           type: 'button', class: 'button link', lang: other, onclick: () => setLang(other),
           text: t(`lang.switch_to_${other}`),
         }),
-        user ? h('button', { type: 'button', class: 'button link', onclick: onLogout, text: t('nav.logout') }) : null)));
+        user ? h('button', { type: 'button', class: 'button link', onclick: onLogout, text: t('nav.logout') }) : null,
+        // A guest or the client may be on a shared computer: he can end his visit himself.
+        me && me.kind === 'invitee' ? h('button', { type: 'button', class: 'button link', onclick: onLogout, text: t('nav.end_visit') }) : null)));
   document.querySelector('.skip-link').textContent = t('nav.skip');
   markCurrent();
 }
