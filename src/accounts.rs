@@ -219,7 +219,13 @@ pub async fn create_user(state: &AppState, admin: &UserPrincipal, input: CreateU
         password_change_required: true,
     };
     let now = state.clock.now();
-    let audit = admin.principal().audit(now, "account.create", None, None, Some(input.role.to_string()));
+    let audit = admin.principal().audit(
+        now,
+        "account.create",
+        None,
+        Some(("user", Uuid::now_v7())),
+        Some(input.role.to_string()),
+    );
     let user = match state.store.insert_user(&new, now, Some(&audit)).await {
         Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
             return Err(ApiError::conflict("email_taken", "an account with this e-mail address exists"));
@@ -270,7 +276,13 @@ pub async fn create_organisation(
     require_admin(admin)?;
     let name = validate::required_text("name", &input.name, 160)?;
     let now = state.clock.now();
-    let audit = admin.principal().audit(now, "organisation.create", None, None, Some(input.kind.to_string()));
+    let audit = admin.principal().audit(
+        now,
+        "organisation.create",
+        None,
+        Some(("organisation", Uuid::now_v7())),
+        Some(input.kind.to_string()),
+    );
     match state.store.insert_organisation(&name, input.kind, now, Some(&audit)).await {
         Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
             Err(ApiError::conflict("name_taken", "an organisation with this name exists"))

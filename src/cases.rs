@@ -59,7 +59,13 @@ pub struct CaseDetail {
 pub async fn load(state: &AppState, user: &UserPrincipal, case_id: Uuid) -> ApiResult<(Case, CaseRights)> {
     let (case, member) =
         state.store.case_with_membership(case_id, access::viewer(user)).await?.ok_or(ApiError::NotFound)?;
-    let rights = access::case_rights(user, &case, member).ok_or(ApiError::NotFound)?;
+    let Some(rights) = access::case_rights(user, &case, member) else {
+        // Someone off the need-to-know list reached for this case: the caller learns nothing,
+        // the trail keeps it.
+        let audit = user.principal().audit(state.clock.now(), "case.access_refused", Some(case_id), None, None);
+        state.store.record_audit(&audit).await?;
+        return Err(ApiError::NotFound);
+    };
     Ok((case, rights))
 }
 

@@ -7,6 +7,7 @@
 use crate::app::AppState;
 use crate::auth::UserPrincipal;
 use crate::auth::access;
+use crate::domain::DecisionKind;
 use crate::domain::validate::{self, Invalid};
 use crate::domain::{LifeDomain, ObstacleStatus};
 use crate::error::{ApiError, ApiResult};
@@ -186,6 +187,12 @@ pub async fn link(
         ApiError::NotFound => Invalid::new("escalation_id", "no such escalation").into(),
         other => other,
     })?;
+    if escalation.decision == Some(DecisionKind::Obstacle) && escalation.obstacle_id.is_some_and(|o| o != id) {
+        return Err(ApiError::conflict(
+            "decided_obstacle",
+            "the steering group decided this escalation as another obstacle; that decision stands",
+        ));
+    }
     let now = state.clock.now();
     let entry = NewAudit {
         case_id: Some(escalation.case_id),

@@ -276,6 +276,14 @@ impl Store {
                                 .bind(obstacle_id).bind(&new.title).bind(&new.description).bind(new.domain)
                                 .bind(new.owner_organisation_id).bind(new.owner_user_id).bind(by).bind(now)
                                 .execute(&mut *tx).await?;
+                            // The register gains an entry: it gets its own line in the trail.
+                            let created = NewAudit {
+                                action: "obstacle.create",
+                                subject: Some(("obstacle", obstacle_id)),
+                                detail: None,
+                                ..audit.clone()
+                            };
+                            insert_audit!(&mut *tx, &created)?;
                             Some(obstacle_id)
                         }
                     };
@@ -306,8 +314,11 @@ impl Store {
         obstacle_id: Uuid,
         audit: &NewAudit,
     ) -> Result<bool, sqlx::Error> {
+        // An escalation the steering group decided as an obstacle keeps that obstacle: only one
+        // that has none (or is undecided) is linked here.
         const SQL: &str = "UPDATE escalation SET obstacle_id = $2 WHERE id = $1 \
-            AND EXISTS (SELECT 1 FROM obstacle WHERE id = $2)";
+            AND EXISTS (SELECT 1 FROM obstacle WHERE id = $2) \
+            AND (obstacle_id IS NULL OR decision IS NULL OR decision <> 'obstacle')";
         on_pool!(self, pool => {
             let mut tx = pool.begin_write().await?;
             let linked = sqlx::query(SQL).bind(escalation_id).bind(obstacle_id).execute(&mut *tx).await?;

@@ -53,7 +53,8 @@ impl Store {
                            RETURNING id, name, kind, created_at";
         on_pool!(self, pool => {
             let mut tx = pool.begin_write().await?;
-            let org = sqlx::query_as(SQL).bind(Uuid::now_v7()).bind(name).bind(kind).bind(now)
+            let id = audit.and_then(|a| a.subject).map_or_else(Uuid::now_v7, |(_, id)| id);
+            let org = sqlx::query_as(SQL).bind(id).bind(name).bind(kind).bind(now)
                 .fetch_one(&mut *tx).await?;
             if let Some(entry) = audit {
                 insert_audit!(&mut *tx, entry)?;
@@ -97,7 +98,7 @@ impl Store {
                               password_change_required, active, created_at) \
                               VALUES ($1, $2, $3, $4, $5, $6, $7, TRUE, $8)";
         const SELECT: &str = select_user!("WHERE u.id = $1");
-        let id = Uuid::now_v7();
+        let id = audit.and_then(|a| a.subject).map_or_else(Uuid::now_v7, |(_, id)| id);
         on_pool!(self, pool => {
             let mut tx = pool.begin_write().await?;
             sqlx::query(INSERT)

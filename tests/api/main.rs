@@ -13,6 +13,7 @@ mod invites;
 mod obstacles;
 mod openapi;
 mod restart;
+mod review;
 mod rules;
 mod sessions;
 mod signalling;

@@ -1,0 +1,70 @@
+//! Rules that came out of the security and privacy review.
+
+use crate::escalation::run_engine;
+use crate::helpers::*;
+use crate::on_both_backends;
+use reqwest::StatusCode;
+use serde_json::json;
+
+on_both_backends! {
+    async fn the_administrator_sees_that_escalations_exist_but_not_whom_they_are_about(app: TestApp) {
+        let steering = app.login(STEERING).await;
+        let opened = run_engine(&steering).await;
+        assert!(!opened.is_empty());
+        let admin = app.login(ADMIN).await;
+        let (status, list) = admin.get("/api/escalations").await;
+        assert_eq!(status, StatusCode::OK);
+        for escalation in list.as_array().unwrap() {
+            assert_eq!(escalation["client_pseudonym"], "", "{escalation}");
+            assert_eq!(escalation["note"], "");
+            assert!(escalation["action_description"].is_null());
+        }
+        let (_, detail) = admin.get(&format!("/api/escalations/{}", opened[0])).await;
+        assert_eq!(detail["action_history"], json!([]));
+        let (_, seen_by_steering) = steering.get(&format!("/api/escalations/{}", opened[0])).await;
+        assert_eq!(seen_by_steering["client_pseudonym"], "Daan V. (fictief)", "the steering group does see the context");
+    }
+}
+
+on_both_backends! {
+    async fn a_coordinator_cannot_move_an_escalation_the_steering_group_decided_as_an_obstacle(app: TestApp) {
+        let steering = app.login(STEERING).await;
+        let opened = run_engine(&steering).await;
+        let (status, decided) = steering.post(&format!("/api/escalations/{}/decision", opened[0]), json!({
+            "decision": "obstacle", "note": "Komt vaker voor",
+            "new_obstacle": { "title": "CJIB-regeling", "description": "Betalingsregeling pas na vrijlating" },
+        })).await;
+        assert_eq!(status, StatusCode::OK, "{decided}");
+        let rio = app.login(RIO).await;
+        let (status, other) = rio.post("/api/obstacles", json!({ "title": "Geen briefadres", "description": "Gemeenten weigeren" })).await;
+        assert_eq!(status, StatusCode::CREATED, "{other}");
+        let (status, body) = rio.post(&format!("/api/obstacles/{}/escalations", id(&other)), json!({ "escalation_id": opened[0] })).await;
+        assert_eq!((status, body["error"].as_str()), (StatusCode::CONFLICT, Some("decided_obstacle")));
+        let (_, trail) = app.login(ADMIN).await.get("/api/admin/audit").await;
+        assert!(trail.as_array().unwrap().iter().any(|e| e["action"] == "obstacle.create" && e["subject_id"] == decided["obstacle_id"]),
+            "the obstacle created in a decision has its own line in the trail");
+    }
+}
+
+on_both_backends! {
+    async fn reaching_for_a_case_off_the_list_is_kept_in_the_trail(app: TestApp) {
+        let demo = app.demo_case().await;
+        let outsider = app.login(OUTSIDER).await;
+        let (status, _) = outsider.get(&format!("/api/cases/{}", demo.case_id)).await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+        let (_, trail) = app.login(RIO).await.get(&format!("/api/cases/{}/audit", demo.case_id)).await;
+        assert!(trail.as_array().unwrap().iter().any(|e| e["action"] == "case.access_refused" && e["actor_label"].as_str().unwrap().contains("Sanne Kok")));
+    }
+}
+
+on_both_backends! {
+    async fn the_trail_names_the_account_and_organisation_that_were_created(app: TestApp) {
+        let admin = app.login(ADMIN).await;
+        let (_, org) = admin.post("/api/admin/organisations", json!({ "name": "Leger des Heils (demo)", "kind": "care" })).await;
+        let (_, account) = admin.post("/api/admin/users", json!({ "organisation_id": id(&org), "name": "Lotte Zorg", "email": "lotte@ldh.example", "role": "partner" })).await;
+        let (_, trail) = admin.get("/api/admin/audit").await;
+        let subjects: Vec<&str> = trail.as_array().unwrap().iter().filter_map(|e| e["subject_id"].as_str()).collect();
+        assert!(subjects.contains(&org["id"].as_str().unwrap()));
+        assert!(subjects.contains(&account["user"]["id"].as_str().unwrap()));
+    }
+}
