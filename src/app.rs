@@ -90,6 +90,10 @@ pub enum StartError {
     #[error("cannot load the TLS certificate or key: {0}")]
     Tls(std::io::Error),
     #[error(transparent)]
+    Demo(#[from] crate::demo::DemoError),
+    #[error("{0} must be at least 32 random characters, not a placeholder")]
+    WeakSecret(&'static str),
+    #[error(transparent)]
     Mail(#[from] MailConfigError),
 }
 
@@ -149,6 +153,16 @@ impl App {
     }
 }
 
+/// Refuses a configured secret that is short or a placeholder left in a manifest.
+fn strong(flag: &'static str, secret: Option<&Secret>) -> Result<(), StartError> {
+    match secret {
+        Some(secret) if secret.expose().len() < 32 || secret.expose().to_ascii_uppercase().contains("CHANGE-ME") => {
+            Err(StartError::WeakSecret(flag))
+        }
+        _ => Ok(()),
+    }
+}
+
 /// Builds the service on `listener`; it stops when `shutdown` is cancelled.
 pub async fn build(config: Config, listener: TcpListener, shutdown: CancellationToken) -> Result<App, StartError> {
     if config.database_url.is_none() {
@@ -156,6 +170,8 @@ pub async fn build(config: Config, listener: TcpListener, shutdown: Cancellation
             .map_err(|e| StartError::DataDir(config.data_dir.display().to_string(), e))?;
     }
     let store = Store::open(&config.database_url()).await?;
+    strong("--jwt-secret", config.jwt_secret.as_ref())?;
+    strong("--turn-secret", config.turn_secret.as_ref())?;
     let secret = match &config.jwt_secret {
         Some(secret) => secret.clone(),
         None => Secret::new(store.setting_or_insert("jwt_secret", &token::random_secret()).await?),
@@ -211,7 +227,9 @@ pub async fn build(config: Config, listener: TcpListener, shutdown: Cancellation
         settings: Arc::new(settings),
         login_limits: Arc::new(LoginLimits {
             per_account: Limiter::new(10, chrono::Duration::minutes(15)),
-            per_address: Limiter::new(100, chrono::Duration::minutes(15)),
+            // High enough that a whole prison behind one address does not lock itself out by
+            // typos; low enough to stop trying passwords across many accounts.
+            per_address: Limiter::new(300, chrono::Duration::minutes(15)),
         }),
         invite_limiter: Arc::new(Limiter::new(60, chrono::Duration::minutes(1))),
         events,
@@ -230,6 +248,9 @@ pub async fn build(config: Config, listener: TcpListener, shutdown: Cancellation
     let mut banner = Vec::new();
     if config.demo {
         demo::seed(&state).await?;
+        if !bound.ip().is_loopback() {
+            banner.push("LET OP / WARNING: demo accounts with password `demo` on a non-loopback address".into());
+        }
         banner.extend(demo::banner(&state.settings.public_url));
     } else if let Some((email, password)) = accounts::bootstrap_admin(&state).await? {
         banner.push(format!("Eerste beheerdersaccount / first administrator: {email}"));

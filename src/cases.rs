@@ -224,8 +224,22 @@ pub async fn remove_member(state: &AppState, user: &UserPrincipal, case_id: Uuid
     Ok(())
 }
 
+/// Which part of a long trail to read, newest first.
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+pub struct AuditPage {
+    /// Only events before this moment (to page back).
+    pub before: Option<chrono::DateTime<chrono::Utc>>,
+    /// At most this many (default 200, at most 1000).
+    pub limit: Option<i64>,
+}
+
 /// The audit trail of a case, for its coordinator and for admin.
-pub async fn audit_trail(state: &AppState, user: &UserPrincipal, case_id: Uuid) -> ApiResult<Vec<AuditEvent>> {
+pub async fn audit_trail(
+    state: &AppState,
+    user: &UserPrincipal,
+    case_id: Uuid,
+    page: AuditPage,
+) -> ApiResult<Vec<AuditEvent>> {
     let rights = match load(state, user, case_id).await {
         Ok((_, rights)) => Some(rights),
         Err(ApiError::NotFound) if user.role() == Role::Admin => {
@@ -242,7 +256,7 @@ pub async fn audit_trail(state: &AppState, user: &UserPrincipal, case_id: Uuid) 
         .store
         .record_audit(&Principal::User(user.clone()).audit(now, "audit.read", Some(case_id), None, None))
         .await?;
-    Ok(state.store.case_audit(case_id, 1000).await?)
+    Ok(state.store.case_audit(case_id, page.before, page.limit.unwrap_or(200).clamp(1, 1000)).await?)
 }
 
 async fn require_organisation(

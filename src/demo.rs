@@ -18,6 +18,15 @@ use crate::storage::users::NewUser;
 use chrono::{DateTime, Duration, NaiveTime, Utc};
 use uuid::Uuid;
 
+/// Why the demo workspace was not seeded.
+#[derive(Debug, thiserror::Error)]
+pub enum DemoError {
+    #[error("refusing --demo: this database holds {0} account(s) that are not demo accounts; use a fresh --data-dir")]
+    RealAccounts(usize),
+    #[error(transparent)]
+    Database(#[from] sqlx::Error),
+}
+
 /// The demo password of every demo account.
 pub const PASSWORD: &str = "demo";
 
@@ -61,9 +70,15 @@ fn system(at: DateTime<Utc>, action: &'static str, case_id: Option<Uuid>) -> New
 }
 
 /// Creates whatever of the demo workspace does not exist yet.
-pub async fn seed(state: &AppState) -> Result<(), sqlx::Error> {
+pub async fn seed(state: &AppState) -> Result<(), DemoError> {
     let store = &state.store;
     let now = state.clock.now();
+    // Demo accounts share the password `demo`: never put them into a database with real ones.
+    let real =
+        store.users(None).await?.into_iter().filter(|u| !ACCOUNTS.iter().any(|(email, ..)| *email == u.email)).count();
+    if real > 0 {
+        return Err(DemoError::RealAccounts(real));
+    }
     let mut users: Vec<(User, Organisation)> = Vec::new();
     for (email, name, role, org_name, kind) in ACCOUNTS {
         let org = match store.organisation_by_name(org_name).await? {

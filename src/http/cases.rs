@@ -1,6 +1,6 @@
 //! `/api/cases`: the case list, a case, its need-to-know list, its actions and its audit trail.
 
-use super::extract::{Json, Path};
+use super::extract::{Json, Path, Query};
 use crate::actions::{self, CreateAction};
 use crate::app::AppState;
 use crate::auth::CurrentUser;
@@ -120,12 +120,13 @@ async fn create_action(
 }
 
 /// The audit trail of the case (coordinator, admin).
-#[utoipa::path(get, path = "/api/cases/{id}/audit", tag = "cases", params(("id" = Uuid, Path)),
+#[utoipa::path(get, path = "/api/cases/{id}/audit", tag = "cases", params(("id" = Uuid, Path), cases::AuditPage),
     responses((status = 200, body = Vec<AuditEvent>), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn case_audit(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
     Path(id): Path<Uuid>,
+    Query(page): Query<cases::AuditPage>,
 ) -> ApiResult<Json<Vec<AuditEvent>>> {
-    Ok(Json(cases::audit_trail(&state, &user, id).await?))
+    Ok(Json(cases::audit_trail(&state, &user, id, page).await?))
 }

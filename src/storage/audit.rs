@@ -81,9 +81,15 @@ impl Store {
     }
 
     /// The trail of one case, newest first.
-    pub async fn case_audit(&self, case_id: Uuid, limit: i64) -> Result<Vec<AuditEvent>, sqlx::Error> {
-        const SQL: &str = select_audit!("WHERE case_id = $1 ORDER BY at DESC, id DESC LIMIT $2");
-        on_pool!(self, pool => sqlx::query_as(SQL).bind(case_id).bind(limit).fetch_all(pool).await)
+    pub async fn case_audit(
+        &self,
+        case_id: Uuid,
+        before: Option<DateTime<Utc>>,
+        limit: i64,
+    ) -> Result<Vec<AuditEvent>, sqlx::Error> {
+        const SQL: &str =
+            select_audit!("WHERE case_id = $1 AND ($2 IS NULL OR at < $2) ORDER BY at DESC, id DESC LIMIT $3");
+        on_pool!(self, pool => sqlx::query_as(SQL).bind(case_id).bind(before).bind(limit).fetch_all(pool).await)
     }
 
     /// The whole trail, newest first, optionally only before a moment (for paging).

@@ -68,3 +68,39 @@ on_both_backends! {
         assert!(subjects.contains(&account["user"]["id"].as_str().unwrap()));
     }
 }
+
+/// Builds (but does not run) the service with `configure` applied on a fresh SQLite file.
+async fn start(
+    dir: &std::path::Path,
+    configure: impl FnOnce(&mut ketentafel::config::Config),
+) -> Result<ketentafel::app::App, ketentafel::app::StartError> {
+    let mut config = ketentafel::config::Config::defaults();
+    config.database_url =
+        Some(ketentafel::config::Secret::new(format!("sqlite://{}?mode=rwc", dir.join("k.db").display())));
+    configure(&mut config);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    ketentafel::app::build(config, listener, tokio_util::sync::CancellationToken::new()).await
+}
+
+#[tokio::test]
+async fn the_demo_refuses_to_seed_a_database_with_real_accounts() {
+    let dir = tempfile::tempdir().unwrap();
+    let real = start(dir.path(), |_| {}).await.expect("a first start creates the administrator");
+    assert!(real.banner.iter().any(|l| l.contains("one-time password")));
+    real.state().store.close().await;
+    drop(real);
+    let refused = start(dir.path(), |c| c.demo = true).await;
+    assert!(matches!(refused, Err(ketentafel::app::StartError::Demo(_))));
+}
+
+#[tokio::test]
+async fn a_short_or_placeholder_secret_is_refused_at_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let short = start(dir.path(), |c| c.jwt_secret = Some(ketentafel::config::Secret::new("kort"))).await;
+    assert!(matches!(short, Err(ketentafel::app::StartError::WeakSecret("--jwt-secret"))));
+    let placeholder = start(dir.path(), |c| {
+        c.turn_secret = Some(ketentafel::config::Secret::new("CHANGE-ME-CHANGE-ME-CHANGE-ME-CHANGE-ME"))
+    })
+    .await;
+    assert!(matches!(placeholder, Err(ketentafel::app::StartError::WeakSecret("--turn-secret"))));
+}

@@ -275,7 +275,7 @@ on_both_backends! {
     configure = |config: &mut ketentafel::config::Config| {
         config.stun = vec!["stun:stun.example.org:3478".into()];
         config.turn = vec!["turns:turn.example.org:443?transport=tcp".into()];
-        config.turn_secret = Some(ketentafel::config::Secret::new("gedeeld geheim"));
+        config.turn_secret = Some(ketentafel::config::Secret::new("een gedeeld geheim dat lang genoeg is"));
     };
     async fn participants_are_handed_stun_and_expiring_turn_credentials(app: TestApp) {
         let demo = app.demo_case().await;
