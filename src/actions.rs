@@ -64,7 +64,8 @@ pub async fn list(state: &AppState, user: &UserPrincipal, case_id: Uuid) -> ApiR
 
 /// Records an agreed action.
 pub async fn create(state: &AppState, user: &UserPrincipal, case_id: Uuid, input: CreateAction) -> ApiResult<Action> {
-    let (_, rights) = cases::load(state, user, case_id).await?;
+    let (case, rights) = cases::load(state, user, case_id).await?;
+    cases::ensure_open(&case)?;
     match input.meeting_id {
         Some(meeting_id) => {
             let meeting = state
@@ -175,7 +176,8 @@ pub async fn detail(state: &AppState, user: &UserPrincipal, action_id: Uuid) -> 
 /// Changes an action's status and/or adds a note.
 pub async fn update(state: &AppState, user: &UserPrincipal, action_id: Uuid, input: UpdateAction) -> ApiResult<Action> {
     let action = state.store.action(action_id).await?.ok_or(ApiError::NotFound)?;
-    let (_, rights) = cases::load(state, user, action.case_id).await?;
+    let (case, rights) = cases::load(state, user, action.case_id).await?;
+    cases::ensure_open(&case)?;
     if !access::may_update_action(user, rights, &action) {
         return Err(ApiError::Forbidden("only the owning organisation or the case's chair updates this action"));
     }

@@ -35,6 +35,8 @@ pub struct Settings {
     pub session_minutes: i64,
     /// Hours after login when a session ends however active it is.
     pub session_max_hours: i64,
+    /// Days a closed case is kept.
+    pub retention_days: i64,
     pub invite_hours: i64,
     /// Set the `Secure` attribute on cookies (when served over HTTPS).
     pub secure_cookies: bool,
@@ -183,6 +185,7 @@ pub async fn build(config: Config, listener: TcpListener, shutdown: Cancellation
         public_url,
         session_minutes: config.session_minutes.max(5),
         session_max_hours: config.session_max_hours.max(1),
+        retention_days: config.retention_days.max(1),
         invite_hours: config.invite_hours.max(1),
         max_body_bytes: config.max_body_bytes,
         ws_ping: std::time::Duration::from_millis(config.ws_ping_ms.max(100)),

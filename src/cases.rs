@@ -4,7 +4,7 @@ use crate::app::AppState;
 use crate::auth::access::{self, CaseRights};
 use crate::auth::{Principal, UserPrincipal};
 use crate::domain::validate::{self, Invalid};
-use crate::domain::{CaseStatus, OrganisationKind, Role};
+use crate::domain::{CaseStatus, MeetingStatus, OrganisationKind, Role};
 use crate::error::{ApiError, ApiResult};
 use crate::escalation::readiness::{self, ReadinessWarning};
 use crate::storage::cases::{CaseSummary, NewCase, NewMember};
@@ -158,10 +158,11 @@ pub async fn add_member(
     case_id: Uuid,
     input: AddMember,
 ) -> ApiResult<CaseMember> {
-    let (_, rights) = load(state, user, case_id).await?;
+    let (case, rights) = load(state, user, case_id).await?;
     if !rights.manage {
         return Err(ApiError::Forbidden("only the casemanager or coordinator changes who is on a case"));
     }
+    ensure_open(&case)?;
     let member = match (input.user_id, input.organisation_id) {
         (Some(user_id), organisation_id) => {
             let person = state
@@ -222,6 +223,49 @@ pub async fn remove_member(state: &AppState, user: &UserPrincipal, case_id: Uuid
     // Whoever was in a conference of this case through this entry must leave it now.
     state.events.access_changed(crate::events::AccessChange::Case(case_id));
     Ok(())
+}
+
+/// Refuses a change to a closed case: reopen it first.
+pub fn ensure_open(case: &Case) -> ApiResult<()> {
+    match case.status {
+        CaseStatus::Open => Ok(()),
+        CaseStatus::Closed => Err(ApiError::conflict("case_closed", "this case is closed; reopen it to change it")),
+    }
+}
+
+/// Closes a case (the client is settled, or has moved on): nothing changes any more, the
+/// rules engine stops looking at it, and after the retention period it is deleted.
+pub async fn close(state: &AppState, user: &UserPrincipal, case_id: Uuid) -> ApiResult<Case> {
+    set_status(state, user, case_id, CaseStatus::Closed).await
+}
+
+/// Reopens a closed case (before the retention purge deleted it).
+pub async fn reopen(state: &AppState, user: &UserPrincipal, case_id: Uuid) -> ApiResult<Case> {
+    set_status(state, user, case_id, CaseStatus::Open).await
+}
+
+async fn set_status(state: &AppState, user: &UserPrincipal, case_id: Uuid, status: CaseStatus) -> ApiResult<Case> {
+    let (_, rights) = load(state, user, case_id).await?;
+    if !rights.manage {
+        return Err(ApiError::Forbidden("only the casemanager or coordinator closes or reopens a case"));
+    }
+    if status == CaseStatus::Closed
+        && state
+            .store
+            .case_meetings(case_id)
+            .await?
+            .iter()
+            .any(|m| m.status == MeetingStatus::Live && m.finalised_at.is_none() && m.ended_at.is_none())
+    {
+        return Err(ApiError::conflict("conference_running", "a conference of this case is running; end it first"));
+    }
+    let now = state.clock.now();
+    let action = if status == CaseStatus::Closed { "case.close" } else { "case.reopen" };
+    let audit = user.principal().audit(now, action, Some(case_id), Some(("case", case_id)), None);
+    if !state.store.set_case_status(case_id, status, now, &audit).await? {
+        return Err(ApiError::conflict("unchanged", format!("the case is already {status}")));
+    }
+    state.store.case(case_id).await?.ok_or(ApiError::NotFound)
 }
 
 /// Which part of a long trail to read, newest first.

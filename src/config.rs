@@ -80,6 +80,10 @@ pub struct Config {
     #[arg(long, env = "KETENTAFEL_SESSION_MAX_HOURS", default_value_t = 12)]
     pub session_max_hours: i64,
 
+    /// Days a closed case is kept before it is deleted (the audit trail stays).
+    #[arg(long, env = "KETENTAFEL_RETENTION_DAYS", default_value_t = 730)]
+    pub retention_days: i64,
+
     /// Hours an invite link stays valid after the conference's scheduled start.
     #[arg(long, env = "KETENTAFEL_INVITE_HOURS", default_value_t = 24)]
     pub invite_hours: i64,

@@ -18,6 +18,7 @@
 //! - [`domain`]: the vocabulary (life domains, roles, statuses) and input validation.
 //! - [`storage`]: SQLite or PostgreSQL behind one set of portable queries.
 //! - [`events`]: changes to case data, for live views.
+//! - [`retention`]: deleting closed cases after their retention period.
 //! - [`demo`]: the fictional demo workspace.
 //! - [`i18n`], [`timezone`], [`clock`], [`error`]: shared plumbing.
 
@@ -40,6 +41,7 @@ pub mod i18n;
 pub mod meetings;
 pub mod notifications;
 pub mod obstacles;
+pub mod retention;
 pub mod sfu;
 pub mod signalling;
 pub mod storage;

@@ -118,6 +118,9 @@ pub fn spawn(state: AppState, interval: StdDuration, stop: CancellationToken) ->
                         Ok(_) => {}
                         Err(e) => tracing::error!(error = %e, "escalation engine run failed"),
                     }
+                    if let Err(e) = crate::retention::purge(&state).await {
+                        tracing::error!(error = %e, "retention purge failed");
+                    }
                 }
             }
         }

@@ -22,6 +22,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(update_user))
         .routes(routes!(create_organisation))
         .routes(routes!(audit))
+        .routes(routes!(run_retention))
 }
 
 /// Every account.
@@ -88,4 +89,27 @@ async fn audit(
     let now = state.clock.now();
     state.store.record_audit(&user.principal().audit(now, "audit.read_all", None, None, None)).await?;
     Ok(Json(state.store.all_audit(query.before, limit).await?))
+}
+
+/// What a retention run deleted.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+struct RetentionReport {
+    /// Closed cases past their retention period, deleted with everything of them.
+    cases: usize,
+    /// Ended sessions forgotten.
+    sessions: u64,
+}
+
+/// Delete what is past its retention period now (it also runs with the background engine).
+#[utoipa::path(post, path = "/api/admin/retention/run", tag = "admin",
+    responses((status = 200, body = RetentionReport), (status = 403, body = ErrorBody)))]
+async fn run_retention(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+) -> ApiResult<Json<RetentionReport>> {
+    if user.role() != Role::Admin {
+        return Err(ApiError::Forbidden("only the administrator runs the retention purge"));
+    }
+    let purged = crate::retention::purge(&state).await?;
+    Ok(Json(RetentionReport { cases: purged.cases, sessions: purged.sessions }))
 }

@@ -24,6 +24,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(schedule_meeting))
         .routes(routes!(list_actions, create_action))
         .routes(routes!(case_audit))
+        .routes(routes!(close_case))
+        .routes(routes!(reopen_case))
 }
 
 /// The cases the caller may see, nearest release first.
@@ -129,4 +131,27 @@ async fn case_audit(
     Query(page): Query<cases::AuditPage>,
 ) -> ApiResult<Json<Vec<AuditEvent>>> {
     Ok(Json(cases::audit_trail(&state, &user, id, page).await?))
+}
+
+/// Close a case (casemanager, coordinator): it no longer changes, the rules engine stops looking
+/// at it, and after the retention period (`--retention-days`) it is deleted.
+#[utoipa::path(post, path = "/api/cases/{id}/close", tag = "cases", params(("id" = Uuid, Path)),
+    responses((status = 200, body = Case), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+async fn close_case(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Path(id): Path<Uuid>,
+) -> ApiResult<Json<Case>> {
+    Ok(Json(cases::close(&state, &user, id).await?))
+}
+
+/// Reopen a closed case (before its retention period ends).
+#[utoipa::path(post, path = "/api/cases/{id}/reopen", tag = "cases", params(("id" = Uuid, Path)),
+    responses((status = 200, body = Case), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+async fn reopen_case(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Path(id): Path<Uuid>,
+) -> ApiResult<Json<Case>> {
+    Ok(Json(cases::reopen(&state, &user, id).await?))
 }

@@ -8,6 +8,7 @@
 use super::{Viewer, load};
 use crate::app::AppState;
 use crate::auth::{Principal, UserPrincipal, access, session, token};
+use crate::cases;
 use crate::domain::validate::{self, Invalid};
 use crate::domain::{InviteKind, MeetingStatus};
 use crate::error::{ApiError, ApiResult};
@@ -89,6 +90,7 @@ pub async fn create(
     if !viewer.chairs(&meeting) {
         return Err(ApiError::Forbidden("only the chair invites"));
     }
+    cases::ensure_open(&case)?;
     if meeting.finalised_at.is_some() {
         return Err(ApiError::conflict("minutes_finalised", "this conference is closed"));
     }

@@ -134,6 +134,7 @@ pub async fn schedule(
     input: ScheduleMeeting,
 ) -> ApiResult<Meeting> {
     let (case, rights) = cases::load(state, user, case_id).await?;
+    cases::ensure_open(&case)?;
     if !rights.manage {
         return Err(ApiError::Forbidden("only the casemanager or coordinator schedules conferences"));
     }
@@ -230,6 +231,7 @@ pub async fn write_domain(
     input: WriteDomain,
 ) -> ApiResult<DomainEntry> {
     let (meeting, case, _) = load(state, &user.principal(), meeting_id).await?;
+    cases::ensure_open(&case)?;
     let (_, rights) = cases::load(state, user, case.id).await?;
     if !access::may_write_minutes(user, rights, &meeting) {
         return Err(ApiError::Forbidden("only the chair writes the minutes of this conference"));
@@ -284,6 +286,7 @@ pub async fn finalise(state: &AppState, user: &UserPrincipal, meeting_id: Uuid) 
     if !viewer.chairs(&meeting) {
         return Err(ApiError::Forbidden("only the chair finalises the minutes"));
     }
+    cases::ensure_open(&case)?;
     if meeting.finalised_at.is_some() {
         return Err(finalised());
     }

@@ -316,6 +316,10 @@ impl Session {
             self.refuse(Refusal::new("meeting_closed", "the minutes of this conference are final; it is over")).await;
             return std::ops::ControlFlow::Continue(());
         }
+        if case.status == crate::domain::CaseStatus::Closed {
+            self.refuse(Refusal::new("case_closed", "this case is closed")).await;
+            return std::ops::ControlFlow::Continue(());
+        }
         if let Err(e) = invites::may_enter(&viewer) {
             self.refuse(Refusal::new("forbidden", e.to_string())).await;
             return std::ops::ControlFlow::Break(());

@@ -217,6 +217,50 @@ impl Store {
             Ok(true)
         })
     }
+
+    /// Closes or reopens a case; `false` if it was already in that state.
+    pub async fn set_case_status(
+        &self,
+        case_id: Uuid,
+        status: CaseStatus,
+        now: DateTime<Utc>,
+        audit: &NewAudit,
+    ) -> Result<bool, sqlx::Error> {
+        const SQL: &str = "UPDATE client_case SET status = $2, \
+            closed_at = CASE WHEN $2 = 'closed' THEN $3 ELSE NULL END WHERE id = $1 AND status <> $2";
+        on_pool!(self, pool => {
+            let mut tx = pool.begin_write().await?;
+            let changed = sqlx::query(SQL).bind(case_id).bind(status).bind(now).execute(&mut *tx).await?;
+            if changed.rows_affected() == 0 {
+                return Ok(false);
+            }
+            insert_audit!(&mut *tx, audit)?;
+            tx.commit().await?;
+            Ok(true)
+        })
+    }
+
+    /// Cases closed before `cutoff`: past their retention period.
+    pub async fn cases_closed_before(&self, cutoff: DateTime<Utc>) -> Result<Vec<Uuid>, sqlx::Error> {
+        const SQL: &str = "SELECT id FROM client_case WHERE status = 'closed' AND closed_at < $1";
+        on_pool!(self, pool => sqlx::query_scalar(SQL).bind(cutoff).fetch_all(pool).await)
+    }
+
+    /// Deletes a closed case and everything of it (conferences, minutes, actions, escalations,
+    /// invites, notifications). The audit trail stays: it has no link to the case to cascade on.
+    pub async fn delete_case(&self, case_id: Uuid, audit: &NewAudit) -> Result<bool, sqlx::Error> {
+        const SQL: &str = "DELETE FROM client_case WHERE id = $1 AND status = 'closed'";
+        on_pool!(self, pool => {
+            let mut tx = pool.begin_write().await?;
+            let deleted = sqlx::query(SQL).bind(case_id).execute(&mut *tx).await?;
+            if deleted.rows_affected() == 0 {
+                return Ok(false);
+            }
+            insert_audit!(&mut *tx, audit)?;
+            tx.commit().await?;
+            Ok(true)
+        })
+    }
 }
 
 const INSERT_MEMBER: &str = "INSERT INTO case_member (id, case_id, organisation_id, user_id, added_by, added_at) \

@@ -104,3 +104,36 @@ async fn a_short_or_placeholder_secret_is_refused_at_start() {
     .await;
     assert!(matches!(placeholder, Err(ketentafel::app::StartError::WeakSecret("--turn-secret"))));
 }
+
+on_both_backends! {
+    async fn a_closed_case_stops_changing_and_is_deleted_after_its_retention_period_leaving_the_trail(app: TestApp) {
+        let demo = app.demo_case().await;
+        let cm = &demo.casemanager;
+        let (status, _) = app.login(HOUSING).await.post(&format!("/api/cases/{}/close", demo.case_id), json!({})).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "a partner does not close a case");
+        let (status, closed) = cm.post(&format!("/api/cases/{}/close", demo.case_id), json!({})).await;
+        assert_eq!((status, closed["status"].as_str()), (StatusCode::OK, Some("closed")));
+        let (status, body) = cm.put(&format!("/api/meetings/{}/domains/housing", demo.meeting_id), json!({ "situation": "x" })).await;
+        assert_eq!((status, body["error"].as_str()), (StatusCode::CONFLICT, Some("case_closed")));
+        let (status, _) = cm.post(&format!("/api/cases/{}/meetings", demo.case_id), json!({ "scheduled_at": "2030-01-01T09:00:00Z", "purpose": "x" })).await;
+        assert_eq!(status, StatusCode::CONFLICT);
+        let (status, _) = cm.post(&format!("/api/cases/{}/reopen", demo.case_id), json!({})).await;
+        assert_eq!(status, StatusCode::OK);
+        let (status, _) = cm.post(&format!("/api/cases/{}/close", demo.case_id), json!({})).await;
+        assert_eq!(status, StatusCode::OK);
+
+        let admin = app.login(ADMIN).await;
+        let (_, report) = admin.post("/api/admin/retention/run", json!({})).await;
+        assert_eq!(report["cases"], 0, "within the retention period nothing goes");
+        app.advance(chrono::Duration::days(731));
+        let admin = app.login(ADMIN).await;
+        let (status, report) = admin.post("/api/admin/retention/run", json!({})).await;
+        assert_eq!((status, report["cases"].as_u64()), (StatusCode::OK, Some(1)));
+        let rio = app.login(RIO).await;
+        let (status, _) = rio.get(&format!("/api/cases/{}", demo.case_id)).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "the case is gone");
+        let (_, trail) = admin.get("/api/admin/audit?limit=1000").await;
+        let kept: Vec<&str> = trail.as_array().unwrap().iter().filter(|e| e["case_id"] == json!(demo.case_id)).map(|e| e["action"].as_str().unwrap()).collect();
+        assert!(kept.contains(&"case.purge") && kept.contains(&"case.create"), "the trail outlives the case: {kept:?}");
+    }
+}
