@@ -17,3 +17,4 @@ mod review;
 mod rules;
 mod sessions;
 mod signalling;
+mod tls;

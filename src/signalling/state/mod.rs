@@ -1,7 +1,8 @@
 //! The control plane of one conference as a plain state machine: who is in it, who waits, who
 //! chairs, who receives whose media. It takes one input at a time and answers with effects
 //! (messages to send, forwarding to start or stop, facts to record); it does no I/O itself, so
-//! every rule of the room is tested without a network (see the tests below).
+//! every rule of the room is tested without a network (`tests.rs`). The chair's powers are in
+//! `chair.rs`, what case events and audio levels do in `events.rs`.
 
 use super::protocol::{ClientMessage, MediaKind, MeetingInfo, Participant, Presence, ServerMessage};
 use crate::domain::InviteKind;
@@ -129,11 +130,6 @@ pub struct RoomState {
     live: bool,
     ended: bool,
 }
-
-/// Audio level (RFC 6464 inverted: higher is louder) below which nobody is speaking.
-const SPEAKING_LEVEL: u8 = 40;
-/// Level reports a new speaker must lead before being announced (no flapping).
-const SPEAKER_HOLD: u8 = 2;
 
 /// What a conference remembers across rooms (stored with the meeting): a room that ended and
 /// starts again keeps the debrief going and keeps out whom the chair sent away.
@@ -432,85 +428,6 @@ impl RoomState {
         }
     }
 
-    fn message(&mut self, conn: ConnId, message: ClientMessage, out: &mut Vec<Effect>) {
-        let Some(me) = self.members.iter().find(|m| m.conn == conn).map(|m| m.participant.clone()) else {
-            return;
-        };
-        let chair_only = matches!(
-            message,
-            ClientMessage::Admit { .. }
-                | ClientMessage::Deny { .. }
-                | ClientMessage::RequestMute { .. }
-                | ClientMessage::Remove { .. }
-                | ClientMessage::SendOutClient {}
-                | ClientMessage::BringBackClient {}
-                | ClientMessage::EndMeeting {}
-        );
-        if chair_only && !(me.chair && self.in_room(&me)) {
-            return self.refuse(conn, "forbidden", "only a chair in the conference may do this", out);
-        }
-        let in_room = self.in_room(&me);
-        match message {
-            ClientMessage::Leave {} => self.depart(me.id, "left", out),
-            ClientMessage::RaiseHand { .. } if !in_room => {
-                self.refuse(conn, "out_of_order", "you are not in the conference yet", out)
-            }
-            ClientMessage::Mute { audio, video } => {
-                self.update(me.id, |p| (p.audio_muted, p.video_muted) = (audio, video), out)
-            }
-            ClientMessage::RaiseHand { raised } => self.update(me.id, |p| p.hand_raised = raised, out),
-            ClientMessage::Admit { participant_id } => match self.member(participant_id) {
-                Some(m) if m.participant.presence == Presence::Lobby => {
-                    if m.participant.kind == InviteKind::Client && self.client_out {
-                        self.admit_outside(participant_id, out);
-                    } else {
-                        self.enter(participant_id, out);
-                    }
-                }
-                _ => self.refuse(conn, "unknown_participant", "nobody with that id waits in the lobby", out),
-            },
-            ClientMessage::Deny { participant_id } => match self.member(participant_id) {
-                Some(m) if m.participant.presence == Presence::Lobby => {
-                    // Turned away is turned away: the same invite or account does not knock again.
-                    self.bar(m.key, out);
-                    out.push(Effect::Send { to: participant_id, message: ServerMessage::Denied });
-                    out.push(Effect::Close { participant: participant_id });
-                    self.depart(participant_id, "denied", out);
-                }
-                _ => self.refuse(conn, "unknown_participant", "nobody with that id waits in the lobby", out),
-            },
-            ClientMessage::RequestMute { participant_id, kind } => match self.member(participant_id) {
-                Some(m) if self.in_room(&m.participant) => {
-                    out.push(Effect::Send { to: participant_id, message: ServerMessage::MuteRequested { kind } })
-                }
-                _ => self.refuse(conn, "unknown_participant", "nobody with that id is in the conference", out),
-            },
-            ClientMessage::Remove { participant_id } if participant_id == me.id => {
-                self.refuse(conn, "invalid", "leave instead of removing yourself", out)
-            }
-            ClientMessage::Remove { participant_id } => {
-                match self.member(participant_id).map(|m| (m.key, m.participant.presence)) {
-                    Some((key, _)) => {
-                        self.bar(key, out);
-                        out.push(Effect::Send { to: participant_id, message: ServerMessage::Removed });
-                        out.push(Effect::Close { participant: participant_id });
-                        self.depart(participant_id, "removed", out);
-                    }
-                    None => self.refuse(conn, "unknown_participant", "nobody with that id is here", out),
-                }
-            }
-            ClientMessage::SendOutClient {} => self.send_out_client(conn, out),
-            ClientMessage::BringBackClient {} => self.bring_back_client(conn, out),
-            ClientMessage::EndMeeting {} => self.end("ended_by_chair", out),
-            ClientMessage::Join { .. } => self.refuse(conn, "out_of_order", "already joined", out),
-            ClientMessage::PublishOffer { .. }
-            | ClientMessage::SubscribeAnswer { .. }
-            | ClientMessage::IceCandidate { .. } => {
-                self.refuse(conn, "internal", "media negotiation is not handled by the room", out)
-            }
-        }
-    }
-
     /// Remembers that someone was let in: after a dropped connection they come straight back,
     /// and a guest's invite now opens the minutes.
     fn remember_admission(&mut self, key: PrincipalKey, out: &mut Vec<Effect>) {
@@ -520,171 +437,10 @@ impl RoomState {
             out.push(Effect::InviteAdmitted { invite });
         }
     }
-
-    /// Keeps someone out of this conference for good (recorded, so a restarted room remembers).
-    fn bar(&mut self, key: PrincipalKey, out: &mut Vec<Effect>) {
-        self.barred.insert(key);
-        out.push(match key {
-            PrincipalKey::Invite(invite) => Effect::InviteRemoved { invite },
-            PrincipalKey::User(user) => Effect::UserBarred { user },
-        });
-    }
-
-    fn update(&mut self, id: Uuid, change: impl FnOnce(&mut Participant), out: &mut Vec<Effect>) {
-        let Some(member) = self.member_mut(id) else {
-            return;
-        };
-        change(&mut member.participant);
-        let participant = member.participant.clone();
-        self.broadcast(ServerMessage::ParticipantUpdated { participant }, None, out);
-    }
-
-    /// The client's connections that are in the room proper.
-    fn clients_in_room(&self) -> Vec<Uuid> {
-        self.members
-            .iter()
-            .filter(|m| m.participant.kind == InviteKind::Client && self.in_room(&m.participant))
-            .map(|m| m.participant.id)
-            .collect()
-    }
-
-    /// Puts a client in the room outside it for the debrief: no media either way.
-    fn move_out(&mut self, client: Uuid, out: &mut Vec<Effect>) {
-        self.disconnect_media(client, out);
-        if let Some(member) = self.member_mut(client) {
-            member.participant.presence = Presence::Out;
-        }
-        out.push(Effect::Send { to: client, message: ServerMessage::SentOut });
-        self.broadcast(ServerMessage::ParticipantLeft { participant_id: client, reason: "sent_out".into() }, None, out);
-    }
-
-    /// Lets the client in while the professionals talk among themselves: he waits outside,
-    /// receiving and sending nothing, until the chair brings him back.
-    fn admit_outside(&mut self, client: Uuid, out: &mut Vec<Effect>) {
-        let Some(member) = self.member_mut(client) else { return };
-        member.participant.presence = Presence::Out;
-        let key = member.key;
-        self.remember_admission(key, out);
-        out.push(Effect::RecordJoin { participant: client });
-        out.push(Effect::Send { to: client, message: ServerMessage::SentOut });
-        self.lobby_changed(out);
-    }
-
-    fn send_out_client(&mut self, conn: ConnId, out: &mut Vec<Effect>) {
-        if self.client_out {
-            return self.refuse(conn, "out_of_order", "the client is already out", out);
-        }
-        let clients = self.clients_in_room();
-        if clients.is_empty() {
-            return self.refuse(conn, "no_client", "the client is not in the conference", out);
-        }
-        self.client_out = true;
-        out.push(Effect::Debrief { active: true });
-        // Every connection of the client: a second link must not keep listening.
-        for client in clients {
-            self.move_out(client, out);
-        }
-    }
-
-    fn bring_back_client(&mut self, conn: ConnId, out: &mut Vec<Effect>) {
-        if !self.client_out {
-            return self.refuse(conn, "out_of_order", "the client is not out", out);
-        }
-        self.client_out = false;
-        out.push(Effect::Debrief { active: false });
-        let waiting: Vec<Uuid> = self
-            .members
-            .iter()
-            .filter(|m| m.participant.kind == InviteKind::Client && m.participant.presence == Presence::Out)
-            .map(|m| m.participant.id)
-            .collect();
-        for client in waiting {
-            out.push(Effect::Send { to: client, message: ServerMessage::BroughtBack });
-            self.enter(client, out);
-        }
-    }
-
-    fn end(&mut self, reason: &str, out: &mut Vec<Effect>) {
-        for member in &self.members {
-            out.push(Effect::Send {
-                to: member.participant.id,
-                message: ServerMessage::MeetingEnded { reason: reason.to_owned() },
-            });
-            out.push(Effect::Close { participant: member.participant.id });
-        }
-        let ids: Vec<Uuid> = self.members.iter().map(|m| m.participant.id).collect();
-        for id in ids {
-            self.depart(id, "ended", out);
-        }
-        self.ended = true;
-        out.push(Effect::MeetingEnded);
-    }
-
-    /// Ends a conference that stayed empty past its grace period.
-    pub fn end_if_abandoned(&mut self) -> Vec<Effect> {
-        let mut out = Vec::new();
-        if self.members.is_empty() && !self.ended {
-            self.ended = true;
-            if self.live {
-                out.push(Effect::MeetingEnded);
-            }
-        }
-        out
-    }
-
-    fn case_event(&mut self, event: CaseEvent, out: &mut Vec<Effect>) {
-        match &event {
-            CaseEvent::Finalised { meeting_id } if *meeting_id == self.meeting.id => {
-                self.notify_professionals(&event, out);
-                self.end("finalised", out);
-            }
-            CaseEvent::InviteRevoked { invite_id, .. } => {
-                let key = PrincipalKey::Invite(*invite_id);
-                self.barred.insert(key);
-                if let Some(id) = self.members.iter().find(|m| m.key == key).map(|m| m.participant.id) {
-                    out.push(Effect::Send { to: id, message: ServerMessage::Removed });
-                    out.push(Effect::Close { participant: id });
-                    self.depart(id, "removed", out);
-                }
-            }
-            _ => self.notify_professionals(&event, out),
-        }
-    }
-
-    /// Minutes are for the professionals (and guests) in the room; the client in the room only
-    /// hears that his plan changed, never what the professionals wrote.
-    fn notify_professionals(&self, event: &CaseEvent, out: &mut Vec<Effect>) {
-        for m in self.members.iter().filter(|m| self.in_room(&m.participant)) {
-            let message = match m.participant.kind {
-                InviteKind::Client => ServerMessage::PlanChanged,
-                _ => ServerMessage::MinutesChanged { event: event.clone() },
-            };
-            out.push(Effect::Send { to: m.participant.id, message });
-        }
-    }
-
-    fn levels(&mut self, levels: Vec<(Uuid, u8)>, out: &mut Vec<Effect>) {
-        let loudest = levels
-            .into_iter()
-            .filter(|(id, level)| {
-                *level >= SPEAKING_LEVEL
-                    && self.member(*id).is_some_and(|m| self.in_room(&m.participant) && !m.participant.audio_muted)
-            })
-            .max_by_key(|(_, level)| *level)
-            .map(|(id, _)| id);
-        let Some(candidate) = loudest else { return };
-        if self.speaker_candidate.0 == Some(candidate) {
-            self.speaker_candidate.1 = self.speaker_candidate.1.saturating_add(1);
-        } else {
-            self.speaker_candidate = (Some(candidate), 1);
-        }
-        if self.speaker != Some(candidate) && self.speaker_candidate.1 >= SPEAKER_HOLD {
-            self.speaker = Some(candidate);
-            self.broadcast(ServerMessage::ActiveSpeaker { participant_id: Some(candidate) }, None, out);
-        }
-    }
 }
 
+mod chair;
+mod events;
+
 #[cfg(test)]
-#[path = "state_tests.rs"]
 mod tests;

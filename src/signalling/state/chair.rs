@@ -1,0 +1,197 @@
+//! The chair's powers in the room: admitting and turning away, muting, removing, the
+//! professionals-only part (debrief), ending the conference — and the participant's own
+//! messages (mute, hand, leave).
+
+use super::*;
+
+impl RoomState {
+    pub(super) fn message(&mut self, conn: ConnId, message: ClientMessage, out: &mut Vec<Effect>) {
+        let Some(me) = self.members.iter().find(|m| m.conn == conn).map(|m| m.participant.clone()) else {
+            return;
+        };
+        let chair_only = matches!(
+            message,
+            ClientMessage::Admit { .. }
+                | ClientMessage::Deny { .. }
+                | ClientMessage::RequestMute { .. }
+                | ClientMessage::Remove { .. }
+                | ClientMessage::SendOutClient {}
+                | ClientMessage::BringBackClient {}
+                | ClientMessage::EndMeeting {}
+        );
+        if chair_only && !(me.chair && self.in_room(&me)) {
+            return self.refuse(conn, "forbidden", "only a chair in the conference may do this", out);
+        }
+        let in_room = self.in_room(&me);
+        match message {
+            ClientMessage::Leave {} => self.depart(me.id, "left", out),
+            ClientMessage::RaiseHand { .. } if !in_room => {
+                self.refuse(conn, "out_of_order", "you are not in the conference yet", out)
+            }
+            ClientMessage::Mute { audio, video } => {
+                self.update(me.id, |p| (p.audio_muted, p.video_muted) = (audio, video), out)
+            }
+            ClientMessage::RaiseHand { raised } => self.update(me.id, |p| p.hand_raised = raised, out),
+            ClientMessage::Admit { participant_id } => match self.member(participant_id) {
+                Some(m) if m.participant.presence == Presence::Lobby => {
+                    if m.participant.kind == InviteKind::Client && self.client_out {
+                        self.admit_outside(participant_id, out);
+                    } else {
+                        self.enter(participant_id, out);
+                    }
+                }
+                _ => self.refuse(conn, "unknown_participant", "nobody with that id waits in the lobby", out),
+            },
+            ClientMessage::Deny { participant_id } => match self.member(participant_id) {
+                Some(m) if m.participant.presence == Presence::Lobby => {
+                    // Turned away is turned away: the same invite or account does not knock again.
+                    self.bar(m.key, out);
+                    out.push(Effect::Send { to: participant_id, message: ServerMessage::Denied });
+                    out.push(Effect::Close { participant: participant_id });
+                    self.depart(participant_id, "denied", out);
+                }
+                _ => self.refuse(conn, "unknown_participant", "nobody with that id waits in the lobby", out),
+            },
+            ClientMessage::RequestMute { participant_id, kind } => match self.member(participant_id) {
+                Some(m) if self.in_room(&m.participant) => {
+                    out.push(Effect::Send { to: participant_id, message: ServerMessage::MuteRequested { kind } })
+                }
+                _ => self.refuse(conn, "unknown_participant", "nobody with that id is in the conference", out),
+            },
+            ClientMessage::Remove { participant_id } if participant_id == me.id => {
+                self.refuse(conn, "invalid", "leave instead of removing yourself", out)
+            }
+            ClientMessage::Remove { participant_id } => {
+                match self.member(participant_id).map(|m| (m.key, m.participant.presence)) {
+                    Some((key, _)) => {
+                        self.bar(key, out);
+                        out.push(Effect::Send { to: participant_id, message: ServerMessage::Removed });
+                        out.push(Effect::Close { participant: participant_id });
+                        self.depart(participant_id, "removed", out);
+                    }
+                    None => self.refuse(conn, "unknown_participant", "nobody with that id is here", out),
+                }
+            }
+            ClientMessage::SendOutClient {} => self.send_out_client(conn, out),
+            ClientMessage::BringBackClient {} => self.bring_back_client(conn, out),
+            ClientMessage::EndMeeting {} => self.end("ended_by_chair", out),
+            ClientMessage::Join { .. } => self.refuse(conn, "out_of_order", "already joined", out),
+            ClientMessage::PublishOffer { .. }
+            | ClientMessage::SubscribeAnswer { .. }
+            | ClientMessage::IceCandidate { .. } => {
+                self.refuse(conn, "internal", "media negotiation is not handled by the room", out)
+            }
+        }
+    }
+
+    /// Keeps someone out of this conference for good (recorded, so a restarted room remembers).
+    pub(super) fn bar(&mut self, key: PrincipalKey, out: &mut Vec<Effect>) {
+        self.barred.insert(key);
+        out.push(match key {
+            PrincipalKey::Invite(invite) => Effect::InviteRemoved { invite },
+            PrincipalKey::User(user) => Effect::UserBarred { user },
+        });
+    }
+
+    pub(super) fn update(&mut self, id: Uuid, change: impl FnOnce(&mut Participant), out: &mut Vec<Effect>) {
+        let Some(member) = self.member_mut(id) else {
+            return;
+        };
+        change(&mut member.participant);
+        let participant = member.participant.clone();
+        self.broadcast(ServerMessage::ParticipantUpdated { participant }, None, out);
+    }
+
+    /// The client's connections that are in the room proper.
+    pub(super) fn clients_in_room(&self) -> Vec<Uuid> {
+        self.members
+            .iter()
+            .filter(|m| m.participant.kind == InviteKind::Client && self.in_room(&m.participant))
+            .map(|m| m.participant.id)
+            .collect()
+    }
+
+    /// Puts a client in the room outside it for the debrief: no media either way.
+    pub(super) fn move_out(&mut self, client: Uuid, out: &mut Vec<Effect>) {
+        self.disconnect_media(client, out);
+        if let Some(member) = self.member_mut(client) {
+            member.participant.presence = Presence::Out;
+        }
+        out.push(Effect::Send { to: client, message: ServerMessage::SentOut });
+        self.broadcast(ServerMessage::ParticipantLeft { participant_id: client, reason: "sent_out".into() }, None, out);
+    }
+
+    /// Lets the client in while the professionals talk among themselves: he waits outside,
+    /// receiving and sending nothing, until the chair brings him back.
+    pub(super) fn admit_outside(&mut self, client: Uuid, out: &mut Vec<Effect>) {
+        let Some(member) = self.member_mut(client) else { return };
+        member.participant.presence = Presence::Out;
+        let key = member.key;
+        self.remember_admission(key, out);
+        out.push(Effect::RecordJoin { participant: client });
+        out.push(Effect::Send { to: client, message: ServerMessage::SentOut });
+        self.lobby_changed(out);
+    }
+
+    pub(super) fn send_out_client(&mut self, conn: ConnId, out: &mut Vec<Effect>) {
+        if self.client_out {
+            return self.refuse(conn, "out_of_order", "the client is already out", out);
+        }
+        let clients = self.clients_in_room();
+        if clients.is_empty() {
+            return self.refuse(conn, "no_client", "the client is not in the conference", out);
+        }
+        self.client_out = true;
+        out.push(Effect::Debrief { active: true });
+        // Every connection of the client: a second link must not keep listening.
+        for client in clients {
+            self.move_out(client, out);
+        }
+    }
+
+    pub(super) fn bring_back_client(&mut self, conn: ConnId, out: &mut Vec<Effect>) {
+        if !self.client_out {
+            return self.refuse(conn, "out_of_order", "the client is not out", out);
+        }
+        self.client_out = false;
+        out.push(Effect::Debrief { active: false });
+        let waiting: Vec<Uuid> = self
+            .members
+            .iter()
+            .filter(|m| m.participant.kind == InviteKind::Client && m.participant.presence == Presence::Out)
+            .map(|m| m.participant.id)
+            .collect();
+        for client in waiting {
+            out.push(Effect::Send { to: client, message: ServerMessage::BroughtBack });
+            self.enter(client, out);
+        }
+    }
+
+    pub(super) fn end(&mut self, reason: &str, out: &mut Vec<Effect>) {
+        for member in &self.members {
+            out.push(Effect::Send {
+                to: member.participant.id,
+                message: ServerMessage::MeetingEnded { reason: reason.to_owned() },
+            });
+            out.push(Effect::Close { participant: member.participant.id });
+        }
+        let ids: Vec<Uuid> = self.members.iter().map(|m| m.participant.id).collect();
+        for id in ids {
+            self.depart(id, "ended", out);
+        }
+        self.ended = true;
+        out.push(Effect::MeetingEnded);
+    }
+
+    /// Ends a conference that stayed empty past its grace period.
+    pub fn end_if_abandoned(&mut self) -> Vec<Effect> {
+        let mut out = Vec::new();
+        if self.members.is_empty() && !self.ended {
+            self.ended = true;
+            if self.live {
+                out.push(Effect::MeetingEnded);
+            }
+        }
+        out
+    }
+}
