@@ -303,4 +303,23 @@ export async function story({ browser, base, shots, results }) {
     const text = await chair.page.evaluate((m) => fetch(`/api/meetings/${m}/minutes`).then((r) => r.text()), meetingId);
     assert(!text.includes('te laat'), 'the record did not change');
   });
+
+  await step('the chair closes the case: it turns read-only, says so and can be reopened', async () => {
+    const p = chair.page;
+    await p.goto(caseUrl);
+    await p.click('button:has-text("Casus sluiten")');
+    await p.click('dialog button[value=yes]');
+    await p.waitForSelector('#status-title:has-text("Casus gesloten")');
+    assert(!(await p.locator('a:has-text("Beraad plannen")').count()), 'a closed case offers no scheduling');
+    assert(!(await p.locator('.actions-table select').count()), 'a closed case offers no status changes');
+    const refused = await p.evaluate((c) => fetch(`/api/cases/${c}/actions`, { method: 'POST', headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ domain: 'id', description: 'na sluiten', owner_is_client: true, due_date: '2030-01-01' }) }).then(async (r) => [r.status, (await r.json()).error]),
+    caseUrl.split('/').pop());
+    assert(refused[0] === 409 && refused[1] === 'case_closed', `writes to a closed case get 409 case_closed, got ${refused}`);
+    await shot(chair, 'case-closed', true);
+    await scan(chair, 'closed case');
+    await p.click('button:has-text("Casus heropenen")');
+    await p.waitForSelector('#status-title:has-text("Casus open")');
+    await p.waitForSelector('a:has-text("Beraad plannen")');
+  });
 }

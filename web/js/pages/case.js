@@ -9,7 +9,7 @@ import { requireUser } from '../session.js';
 import { DOMAINS, domainHeading, actionsTable, statusBadge } from '../ui/domains.js';
 import { badge, announce, errorBox } from '../ui/notice.js';
 import { field, form } from '../ui/form.js';
-import { promptDialog } from '../ui/dialog.js';
+import { confirmDialog, promptDialog } from '../ui/dialog.js';
 import { render } from '../router.js';
 import { readinessBox, readinessNote, escalateCell, escalationsSection } from '../escalation/on-case.js';
 
@@ -18,6 +18,9 @@ export default async function casePage({ params }) {
   const detail = await get(`/api/cases/${params.id}`);
   const days = daysUntil(detail.expected_release);
   const warning = (d) => detail.readiness.find((w) => w.domain === d);
+  const closed = detail.status === 'closed';
+  // A closed case is read-only until it is reopened; the server refuses changes anyway.
+  const manage = detail.may_manage && !closed;
   return h('article', { class: 'page' },
     h('p', { class: 'breadcrumb' }, h('a', { href: '/cases', text: t('nav.cases') })),
     h('h1', { text: detail.client_pseudonym }),
@@ -28,8 +31,9 @@ export default async function casePage({ params }) {
       h('dt', { text: t('minutes.release') }),
       h('dd', {}, formatDate(detail.expected_release), ' ',
         badge(days >= 0 ? t('cases.in_days', { days }) : t('cases.released'), days <= 14 ? 'danger' : 'info'))),
-    readinessBox(detail.readiness),
-    conferences(detail),
+    caseStatus(detail),
+    closed ? null : readinessBox(detail.readiness),
+    conferences(detail, manage),
     h('section', { class: 'card', 'aria-labelledby': 'domains-title' },
       h('h2', { id: 'domains-title', text: t('case.domains') }),
       DOMAINS.map((d) => h('div', { class: 'domain-block' },
@@ -38,20 +42,47 @@ export default async function casePage({ params }) {
         actionsTable(detail.actions.filter((a) => a.domain === d), {
           caption: t(`domain.${d}`),
           anchors: true,
-          statusCell: (a) => mayUpdate(user, detail, a) ? statusSelect(a) : statusBadge(a.status),
-          extra: { header: t('escalate.column'), cell: (a) => escalateCell(a, detail.escalations) },
+          statusCell: (a) => !closed && mayUpdate(user, detail, a) ? statusSelect(a) : statusBadge(a.status),
+          extra: closed ? null : { header: t('escalate.column'), cell: (a) => escalateCell(a, detail.escalations) },
         })))),
     escalationsSection(detail.escalations),
-    members(detail),
+    members(detail, manage),
     detail.may_read_audit ? auditSection(detail.id) : null);
 }
 
-function conferences(detail) {
+/**
+ * Whether the case is open, and for its manager the way to close it (once the client is out and
+ * the plan is done) or to reopen it before the retention period deletes it.
+ */
+function caseStatus(detail) {
+  const closed = detail.status === 'closed';
+  if (!closed && !detail.may_manage) return null;
+  const button = h('button', { type: 'button', class: `button ${closed ? 'secondary' : 'danger'}`,
+    text: t(closed ? 'case.reopen' : 'case.close') });
+  const holder = h('div', { class: 'form-buttons' }, detail.may_manage ? button : null);
+  button.addEventListener('click', async () => {
+    const sure = closed || await confirmDialog({ title: t('case.close_title'), text: t('case.close_explain'), confirm: t('case.close'), danger: true });
+    if (!sure) return;
+    try {
+      await post(`/api/cases/${detail.id}/${closed ? 'reopen' : 'close'}`, {});
+      announce(t(closed ? 'case.reopened' : 'case.closed_done'));
+      await render();
+    } catch (err) {
+      holder.after(errorBox(err));
+    }
+  });
+  return h('section', { class: 'card', 'aria-labelledby': 'status-title' },
+    h('h2', { id: 'status-title', text: t(closed ? 'case.status_closed' : 'case.status_open') }),
+    closed ? h('p', { text: t('case.closed_on', { date: formatDate(detail.closed_at) }) }) : h('p', { class: 'sub', text: t('case.close_hint') }),
+    holder);
+}
+
+function conferences(detail, manage) {
   const rows = [...detail.meetings].sort((a, b) => b.scheduled_at.localeCompare(a.scheduled_at));
   return h('section', { class: 'card', 'aria-labelledby': 'meetings-title' },
     h('div', { class: 'card-head' },
       h('h2', { id: 'meetings-title', text: t('case.meetings') }),
-      detail.may_manage ? h('a', { class: 'button primary', href: `/cases/${detail.id}/schedule`, text: t('case.schedule') }) : null),
+      manage ? h('a', { class: 'button primary', href: `/cases/${detail.id}/schedule`, text: t('case.schedule') }) : null),
     rows.length ? h('ul', { class: 'meeting-list' }, rows.map((m) => h('li', {},
       h('a', { href: m.finalised_at ? `/meetings/${m.id}/minutes` : `/meetings/${m.id}`, text: formatDateTime(m.scheduled_at) }),
       ' ', badge(t(`meeting.status.${m.finalised_at ? 'finalised' : m.status}`), m.status === 'live' ? 'success' : 'neutral'),
@@ -85,7 +116,7 @@ function statusSelect(action) {
   return select;
 }
 
-function members(detail) {
+function members(detail, manage) {
   return h('section', { class: 'card', 'aria-labelledby': 'members-title' },
     h('h2', { id: 'members-title', text: t('case.members') }),
     h('p', { class: 'sub', text: t('case.members_hint') }),
@@ -93,7 +124,7 @@ function members(detail) {
       h('strong', { text: m.user_name || t('case.whole_organisation') }),
       ` — ${m.organisation_name}`,
       m.user_role ? h('span', { class: 'sub', text: ` (${t(`role.${m.user_role}`)})` }) : null))),
-    detail.may_manage ? addMemberForm(detail) : null);
+    manage ? addMemberForm(detail) : null);
 }
 
 function addMemberForm(detail) {

@@ -32,6 +32,7 @@ function caseTable(cases) {
       return h('tr', {},
         h('th', { scope: 'row' },
           h('a', { href: `/cases/${c.id}`, text: c.client_pseudonym }),
+          c.status === 'closed' ? [' ', badge(t('case.status_closed'), 'neutral')] : null,
           h('div', { class: 'sub', text: `${c.prison_name} · ${c.municipality_name}` })),
         h('td', {}, formatDate(c.expected_release),
           h('div', { class: days <= 14 ? 'sub urgent' : 'sub', text: days >= 0 ? t('cases.in_days', { days }) : t('cases.released') })),
