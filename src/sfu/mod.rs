@@ -35,7 +35,8 @@ pub struct SfuConfig {
     pub announce_ip: Option<IpAddr>,
     /// Requested size of each media socket's kernel buffers.
     pub socket_buffer: usize,
-    /// Interval of ICE connectivity checks.
+    /// Interval of a headless client's ICE connectivity checks (the server runs ICE Lite and
+    /// sends none).
     pub ice_check_interval: Duration,
 }
 

@@ -7,7 +7,7 @@
 //! so a long conference with people coming and going keeps a small SDP.
 
 use super::SfuError;
-use super::engine::{AUDIO_LEVEL_URI, Built, Engine, PcEvent, add_remote_candidate, candidates_gathered, opus, vp8};
+use super::engine::{AUDIO_LEVEL_URI, Built, Engine, PcEvent, Side, add_remote_candidate, candidates_gathered, opus, vp8};
 use super::publish::{Continuity, Forward, PublishedTrack};
 use crate::signalling::protocol::{Candidate, MediaKind, Pc, TrackInfo};
 use crate::signalling::state::TrackId;
@@ -88,7 +88,9 @@ impl Peer {
             slots: Vec::new(),
             in_flight: None,
             dirty: false,
+            offer_wanted: false,
             subscribe_connected: false,
+            awaiting_connection: Vec::new(),
         };
         tokio::spawn(task.run(inbox, pc_inbox));
         Peer { participant, commands }
@@ -167,9 +169,13 @@ struct PeerTask {
     in_flight: Option<Vec<(usize, TrackId)>>,
     /// Slots changed since the offer in flight was made: offer again after its answer.
     dirty: bool,
-    /// Whether the subscribe connection is up: packets sent before are lost, so keyframe
-    /// requests for new subscriptions wait for it.
+    /// Slots changed by the commands being applied: offer when they are all done.
+    offer_wanted: bool,
+    /// Whether the subscribe connection is up: packets sent before are lost (the library drops
+    /// them before DTLS is done), so forwarding and keyframe requests wait for it.
     subscribe_connected: bool,
+    /// Negotiated (slot, track) assignments that start forwarding once the connection is up.
+    awaiting_connection: Vec<(usize, TrackId)>,
 }
 
 fn index(pc: Pc) -> usize {
@@ -192,13 +198,27 @@ impl PeerTask {
         mut inbox: mpsc::UnboundedReceiver<Command>,
         mut pc_inbox: mpsc::UnboundedReceiver<PcEvent>,
     ) {
-        let done = loop {
+        let done = 'run: loop {
             tokio::select! {
-                command = inbox.recv() => match command {
-                    Some(Command::Close(done)) => break Some(done),
-                    Some(command) => self.command(command).await,
-                    None => break None,
-                },
+                command = inbox.recv() => {
+                    // Commands that queued up meanwhile are applied before the subscribe
+                    // connection is offered again: someone who joins gets every track in one
+                    // offer, not one round trip per track.
+                    let mut next = command;
+                    while let Some(command) = next.take() {
+                        if let Command::Close(done) = command {
+                            break 'run Some(done);
+                        }
+                        self.command(command).await;
+                        next = inbox.try_recv().ok();
+                    }
+                    if std::mem::take(&mut self.offer_wanted) {
+                        self.renegotiate().await;
+                    }
+                    if inbox.is_closed() && inbox.is_empty() {
+                        break None;
+                    }
+                }
                 Some(event) = pc_inbox.recv() => self.pc_event(event).await,
             }
         };
@@ -236,11 +256,15 @@ impl PeerTask {
             PcEvent::State(Pc::Subscribe, state) => {
                 self.subscribe_connected = state == RTCPeerConnectionState::Connected;
                 if self.subscribe_connected {
-                    // Whatever started flowing before the connection was up missed its keyframe.
+                    tracing::debug!(participant = %self.participant, "subscribe connection up");
+                    // After a reconnection, whatever flowed while it was down missed its keyframe.
                     for slot in &self.slots {
                         if let Some((track, true)) = &slot.carries {
                             track.request_keyframe();
                         }
+                    }
+                    for (i, track_id) in std::mem::take(&mut self.awaiting_connection) {
+                        self.activate_or_warn(i, track_id).await;
                     }
                 }
             }
@@ -257,7 +281,7 @@ impl PeerTask {
         if let Some(connection) = existing {
             return Ok(connection.clone());
         }
-        let Built { pc: connection, gathered } = self.engine.build(pc, self.pc_events.clone()).await?;
+        let Built { pc: connection, gathered } = self.engine.build(pc, Side::Server, self.pc_events.clone()).await?;
         self.gathered[index(pc)] = Some(gathered);
         match pc {
             Pc::Publish => self.publish = Some(connection.clone()),
@@ -342,7 +366,7 @@ impl PeerTask {
             None => self.new_slot(track).await,
         };
         match result {
-            Ok(()) => self.renegotiate().await,
+            Ok(()) => self.offer_wanted = true,
             Err(e) => {
                 tracing::warn!(participant = %self.participant, error = %e, "cannot add a track to the subscribe connection")
             }
@@ -413,7 +437,7 @@ impl PeerTask {
         if let Err(e) = slot.transceiver.set_direction(RTCRtpTransceiverDirection::Inactive).await {
             tracing::warn!(error = %e, "cannot deactivate a subscribe slot");
         }
-        self.renegotiate().await;
+        self.offer_wanted = true;
     }
 
     /// Offers the subscribe connection's current state, unless an offer is still out.
@@ -465,15 +489,23 @@ impl PeerTask {
         self.in_flight = None;
         self.remote_set[index(Pc::Subscribe)] = true;
         self.flush_candidates(Pc::Subscribe).await;
-        for (i, track_id) in carried {
-            if let Err(e) = self.activate(i, track_id).await {
-                tracing::warn!(participant = %self.participant, error = %e, "cannot start forwarding a track");
+        if self.subscribe_connected {
+            for (i, track_id) in carried {
+                self.activate_or_warn(i, track_id).await;
             }
+        } else {
+            self.awaiting_connection.extend(carried);
         }
         if self.dirty {
             self.renegotiate().await;
         }
         Ok(())
+    }
+
+    async fn activate_or_warn(&mut self, index: usize, track_id: TrackId) {
+        if let Err(e) = self.activate(index, track_id).await {
+            tracing::warn!(participant = %self.participant, error = %e, "cannot start forwarding a track");
+        }
     }
 
     /// Starts forwarding on a negotiated slot, if it still carries the same track.
@@ -511,11 +543,9 @@ impl PeerTask {
         }));
         slot.current.store(Some(track.clone()));
         slot.carries = Some((track.clone(), true));
-        // The new subscriber sees nothing until the next keyframe: ask for one now, or as soon
-        // as the connection is up.
-        if self.subscribe_connected {
-            track.request_keyframe();
-        }
+        tracing::debug!(participant = %self.participant, track = track.id, "forwarding starts");
+        // The new subscriber sees nothing until the next keyframe.
+        track.request_keyframe();
         Ok(())
     }
 

@@ -24,8 +24,9 @@ use webrtc::media_stream::track_local::static_rtp::TrackLocalStaticRTP;
 use webrtc::media_stream::track_remote::{TrackRemote, TrackRemoteEvent};
 
 /// At most one keyframe request per track in this interval: a new subscriber and a burst of
-/// subscriber PLIs cost the publisher one keyframe, not ten.
-const KEYFRAME_REQUEST_INTERVAL: Duration = Duration::from_millis(500);
+/// subscriber PLIs cost the publisher one keyframe, not ten. A request inside the interval is
+/// sent when it ends rather than dropped, so nobody waits longer than this for a picture.
+const KEYFRAME_REQUEST_INTERVAL: Duration = Duration::from_millis(300);
 
 /// Packet counters of one published track, for tests and the load harness.
 #[derive(Debug, Default)]
@@ -48,8 +49,12 @@ pub struct PublishedTrack {
     fanout: ArcSwap<Vec<Arc<Forward>>>,
     /// The loudest level since it was last read (0 = silence … 127 = loudest).
     level: AtomicU8,
-    /// Milliseconds since `epoch` of the last keyframe request.
+    /// Milliseconds since `epoch` of the last keyframe request, plus one interval.
     last_keyframe_request: AtomicU64,
+    /// A request came inside the interval; it goes out when the interval ends.
+    keyframe_request_deferred: AtomicBool,
+    /// When the last request went out (`keyframe_clock`), until its keyframe arrives; 0: none.
+    keyframe_awaited_since: AtomicU64,
     epoch: Instant,
     pub counters: TrackCounters,
 }
@@ -128,6 +133,8 @@ impl PublishedTrack {
             fanout: ArcSwap::from_pointee(Vec::new()),
             level: AtomicU8::new(0),
             last_keyframe_request: AtomicU64::new(0),
+            keyframe_request_deferred: AtomicBool::new(false),
+            keyframe_awaited_since: AtomicU64::new(0),
             epoch: Instant::now(),
             counters: TrackCounters::default(),
         })
@@ -160,28 +167,57 @@ impl PublishedTrack {
         self.fanout.rcu(|current| current.iter().filter(|f| !Arc::ptr_eq(&f.out, out)).cloned().collect::<Vec<_>>());
     }
 
-    /// Asks the publisher for a keyframe (a new subscriber, or a subscriber that lost one),
-    /// at most once per interval.
+    /// Asks the publisher for a keyframe (a new subscriber, or a subscriber that lost one): now,
+    /// or when the interval since the last request ends, never more often.
     pub fn request_keyframe(self: &Arc<Self>) {
         if self.kind != MediaKind::Video {
             return;
         }
-        // Offset by one interval so that the very first request passes.
-        let now = self.epoch.elapsed().as_millis() as u64 + KEYFRAME_REQUEST_INTERVAL.as_millis() as u64;
+        let interval = KEYFRAME_REQUEST_INTERVAL.as_millis() as u64;
+        let now = self.keyframe_clock();
         let last = self.last_keyframe_request.load(Ordering::Relaxed);
-        if now.saturating_sub(last) < KEYFRAME_REQUEST_INTERVAL.as_millis() as u64 {
-            return;
-        }
-        if self.last_keyframe_request.compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed).is_err() {
-            return;
-        }
-        let track = self.clone();
-        tokio::spawn(async move {
-            let pli = PictureLossIndication { sender_ssrc: 0, media_ssrc: track.media_ssrc };
-            if let Err(e) = track.remote.write_rtcp(vec![Box::new(pli)]).await {
-                tracing::debug!(error = %e, track = track.id, "keyframe request not sent");
+        let wait = (last + interval).saturating_sub(now);
+        if wait > 0 || self.keyframe_request_deferred.load(Ordering::Relaxed) {
+            if !self.keyframe_request_deferred.swap(true, Ordering::Relaxed) {
+                let track = self.clone();
+                tokio::spawn(async move {
+                    tokio::time::sleep(Duration::from_millis(wait)).await;
+                    track.last_keyframe_request.store(track.keyframe_clock(), Ordering::Relaxed);
+                    track.keyframe_request_deferred.store(false, Ordering::Relaxed);
+                    track.send_keyframe_request().await;
+                });
             }
-        });
+            return;
+        }
+        if self.last_keyframe_request.compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed).is_ok() {
+            let track = self.clone();
+            tokio::spawn(async move { track.send_keyframe_request().await });
+        }
+    }
+
+    /// Milliseconds since `epoch`, offset by one interval so that the very first request passes.
+    fn keyframe_clock(&self) -> u64 {
+        (self.epoch.elapsed() + KEYFRAME_REQUEST_INTERVAL).as_millis() as u64
+    }
+
+    async fn send_keyframe_request(&self) {
+        let pli = PictureLossIndication { sender_ssrc: 0, media_ssrc: self.media_ssrc };
+        self.keyframe_awaited_since.store(self.keyframe_clock(), Ordering::Relaxed);
+        match self.remote.write_rtcp(vec![Box::new(pli)]).await {
+            Ok(()) => tracing::debug!(track = self.id, "keyframe requested"),
+            Err(e) => tracing::debug!(error = %e, track = self.id, "keyframe request not sent"),
+        }
+    }
+
+    /// Logs how long a requested keyframe took to arrive (the larger part of a join's wait for
+    /// its first picture). One relaxed load per packet while nothing is awaited.
+    fn note_keyframe(&self, payload: &[u8]) {
+        let since = self.keyframe_awaited_since.load(Ordering::Relaxed);
+        if since != 0 && vp8_keyframe_start(payload) {
+            self.keyframe_awaited_since.store(0, Ordering::Relaxed);
+            let waited = self.keyframe_clock().saturating_sub(since);
+            tracing::debug!(track = self.id, waited_ms = waited, "requested keyframe arrived");
+        }
     }
 
     /// Forwards every packet until the publisher's connection closes.
@@ -206,6 +242,9 @@ impl PublishedTrack {
             packet.header.extension = false;
             packet.header.extensions.clear();
             packet.header.extensions_padding = 0;
+            if self.kind == MediaKind::Video {
+                self.note_keyframe(&packet.payload);
+            }
             let (seq, ts) = (packet.header.sequence_number, packet.header.timestamp);
             let forwards = self.fanout.load();
             for forward in forwards.iter() {
@@ -223,9 +262,56 @@ impl PublishedTrack {
     }
 }
 
+/// Whether a VP8 RTP payload (RFC 7741) starts a keyframe: the first packet of partition 0
+/// (S = 1, PID = 0) whose frame header has P = 0.
+pub(crate) fn vp8_keyframe_start(payload: &[u8]) -> bool {
+    let Some(&first) = payload.first() else {
+        return false;
+    };
+    if first & 0x10 == 0 || first & 0x07 != 0 {
+        return false;
+    }
+    let mut at = 1;
+    if first & 0x80 != 0 {
+        let Some(&ext) = payload.get(1) else {
+            return false;
+        };
+        at = 2;
+        if ext & 0x80 != 0 {
+            // PictureID: 7 bits, or 15 when its M bit is set.
+            at += if payload.get(at).is_some_and(|b| b & 0x80 != 0) { 2 } else { 1 };
+        }
+        if ext & 0x40 != 0 {
+            at += 1; // TL0PICIDX
+        }
+        if ext & 0x30 != 0 {
+            at += 1; // TID / KEYIDX
+        }
+    }
+    payload.get(at).is_some_and(|header| header & 0x01 == 0)
+}
+
 #[cfg(test)]
 mod tests {
-    use super::Continuity;
+    use super::{Continuity, vp8_keyframe_start};
+
+    #[test]
+    fn vp8_keyframes_are_recognised_with_and_without_extensions() {
+        // Plain descriptor, S = 1: keyframe (P = 0) and interframe (P = 1).
+        assert!(vp8_keyframe_start(&[0x10, 0x00]));
+        assert!(!vp8_keyframe_start(&[0x10, 0x01]));
+        // Not the start of a partition, or a later partition.
+        assert!(!vp8_keyframe_start(&[0x00, 0x00]));
+        assert!(!vp8_keyframe_start(&[0x11, 0x00]));
+        // X = 1 with a 15-bit picture id, TL0PICIDX and TID (as Chrome sends it).
+        assert!(vp8_keyframe_start(&[0x90, 0xe0, 0x81, 0x23, 0x05, 0x40, 0x50]));
+        assert!(!vp8_keyframe_start(&[0x90, 0xe0, 0x81, 0x23, 0x05, 0x40, 0x51]));
+        // A 7-bit picture id only.
+        assert!(vp8_keyframe_start(&[0x90, 0x80, 0x12, 0x9c]));
+        // Truncated payloads are not keyframes.
+        assert!(!vp8_keyframe_start(&[]));
+        assert!(!vp8_keyframe_start(&[0x90, 0xe0, 0x81]));
+    }
 
     #[test]
     fn a_slot_continues_its_numbering_when_the_source_changes() {

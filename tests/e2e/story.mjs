@@ -3,7 +3,7 @@
 // sent out and back, finalising and printing; plus need-to-know, accessibility and
 // screenshots of every main screen.
 
-import { person, timings } from './lib/browser.mjs';
+import { person, timings, sendingVideo } from './lib/browser.mjs';
 import { screens } from './lib/screens.mjs';
 import { step, until, assert, log, dutchDate } from './lib/check.mjs';
 import { expectMediaFlowing, receivedBytes } from './lib/media.mjs';
@@ -118,6 +118,11 @@ export async function story({ browser, base, shots, results }) {
     await p.waitForSelector('.room[data-phase="in"]');
   });
 
+  await step('with only the chair in the room, the rio leaves and comes back five times, each join timed', async () => {
+    await rejoins(rio, 'one other publishing', results);
+    await expectMediaFlowing(rio, { videos: 1, audios: 1 });
+  });
+
   await step('the guest opens her link, accepts confidentiality and waits in the lobby', async () => {
     const p = guest.page;
     await p.goto(links.guest);
@@ -174,6 +179,14 @@ export async function story({ browser, base, shots, results }) {
     await scan(guest, 'conference room (guest)');
     await shot(client, 'room-client');
     await scan(client, 'conference room (client)');
+  });
+
+
+  await step('with three others in the room, the rio leaves and comes back five times, each join timed', async () => {
+    await rejoins(rio, 'three others publishing', results);
+    results.sending = Object.fromEntries(await Promise.all([chair, rio, guest, client].map(async (who) => [who.name, await sendingVideo(who.page)])));
+    log(`video sent: ${JSON.stringify(results.sending)}`);
+    await expectMediaFlowing(rio);
   });
 
   await step('a person whose camera and microphone are denied is told why, joins to listen, and is removed', async () => {
@@ -322,4 +335,31 @@ export async function story({ browser, base, shots, results }) {
     await p.waitForSelector('#status-title:has-text("Casus open")');
     await p.waitForSelector('a:has-text("Beraad plannen")');
   });
+}
+
+/**
+ * Reloads a participant's room page and joins again, `count` times: from the click on join (the
+ * camera is on by then) to the first decoded remote frame, with the first time each step of the
+ * join happened, on the page's clock.
+ */
+async function rejoins(who, condition, results, count = 5) {
+  const p = who.page;
+  const runs = [];
+  for (let i = 0; i < count; i += 1) {
+    await p.reload();
+    await p.waitForSelector('.prejoin-form button[type=submit]');
+    await p.waitForFunction(() => document.querySelector('.preview-video')?.videoWidth > 0);
+    await p.evaluate(() => { window.__kt.joinClicked = performance.now(); });
+    await p.click('.prejoin-form button[type=submit]');
+    await p.waitForFunction(() => window.__kt.firstFrame !== null, null, { timeout: 15_000 });
+    const tm = await timings(p);
+    const since = (ms) => Math.round(ms - tm.joinClicked);
+    runs.push({
+      clicked_at: new Date(tm.origin + tm.joinClicked).toISOString(),
+      join_click_to_first_frame_ms: since(tm.firstFrame),
+      steps: Object.fromEntries(Object.entries(tm.marks).filter(([, at]) => at >= tm.joinClicked).map(([k, at]) => [k, since(at)])),
+    });
+  }
+  results.rejoins.push({ who: who.name, condition, runs });
+  log(`${who.name} joins again with ${condition}, click → first frame: ${runs.map((r) => r.join_click_to_first_frame_ms).join(', ')} ms`);
 }

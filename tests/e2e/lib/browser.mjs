@@ -30,20 +30,37 @@ function probe() {
   // Sockets are kept so the story can cut a connection as a weak network would.
   const OriginalSocket = window.WebSocket;
   window.__sockets = [];
+  // The first time each step of a join happened, on the page's clock: where a slow join loses
+  // its time (socket, welcome, each connection's ICE and DTLS, the first frame).
+  window.__kt = { origin: performance.timeOrigin, firstFrame: null, admitted: null, joinClicked: null, marks: {} };
+  const mark = (what) => { if (!(what in window.__kt.marks)) window.__kt.marks[what] = Math.round(performance.now()); };
   window.WebSocket = class extends OriginalSocket {
     constructor(...args) {
       super(...args);
       window.__sockets.push(this);
+      this.addEventListener('open', () => mark('ws open'));
+      this.addEventListener('message', (event) => {
+        try { mark(`ws ${JSON.parse(event.data).type}`); } catch { /* not ours to judge */ }
+      });
+    }
+    send(data) {
+      try { mark(`sent ${JSON.parse(data).type}`); } catch { /* idem */ }
+      super.send(data);
     }
   };
+  const gum = navigator.mediaDevices?.getUserMedia?.bind(navigator.mediaDevices);
+  if (gum) {
+    navigator.mediaDevices.getUserMedia = (...args) => gum(...args).then((stream) => { mark('camera ready'); return stream; });
+  }
   const Original = window.RTCPeerConnection;
   if (!Original) return;
   window.__pcs = [];
-  window.__kt = { firstFrame: null, admitted: null, joinClicked: null };
   window.RTCPeerConnection = class extends Original {
     constructor(...args) {
       super(...args);
-      window.__pcs.push(this);
+      const n = window.__pcs.push(this);
+      this.addEventListener('iceconnectionstatechange', () => mark(`pc${n} ice ${this.iceConnectionState}`));
+      this.addEventListener('connectionstatechange', () => mark(`pc${n} ${this.connectionState}`));
     }
   };
   const poll = setInterval(async () => {
@@ -54,11 +71,12 @@ function probe() {
       for (const s of stats.values()) {
         if (s.type === 'inbound-rtp' && s.kind === 'video' && s.framesDecoded > 0 && window.__kt.firstFrame === null) {
           window.__kt.firstFrame = performance.now();
+          mark('first frame');
           clearInterval(poll);
         }
       }
     }
-  }, 40);
+  }, 20);
   new MutationObserver(() => {
     if (window.__kt.admitted === null && document.querySelector('.room[data-phase="in"]')) window.__kt.admitted = performance.now();
   }).observe(document, { subtree: true, attributes: true, attributeFilter: ['data-phase'], childList: true });
@@ -115,4 +133,27 @@ export async function axeScan(page) {
   return result.violations
     .filter((v) => v.impact === 'serious' || v.impact === 'critical')
     .map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.slice(0, 5).map((n) => n.target.join(' ')) }));
+}
+
+/**
+ * What a page sends as video now: resolution, frame rate, the encoder's target and what its
+ * congestion control allows, and what limits the quality, if anything.
+ */
+export function sendingVideo(page) {
+  return page.evaluate(async () => {
+    for (const pc of window.__pcs || []) {
+      if (pc.connectionState !== 'connected') continue;
+      const stats = [...(await pc.getStats()).values()];
+      const out = stats.find((s) => s.type === 'outbound-rtp' && s.kind === 'video');
+      if (!out) continue;
+      const pair = stats.find((s) => s.type === 'candidate-pair' && s.nominated && s.state === 'succeeded');
+      return {
+        width: out.frameWidth, height: out.frameHeight, fps: out.framesPerSecond,
+        target_kbps: out.targetBitrate ? Math.round(out.targetBitrate / 1000) : null,
+        available_kbps: pair?.availableOutgoingBitrate ? Math.round(pair.availableOutgoingBitrate / 1000) : null,
+        limited_by: out.qualityLimitationReason, keyframes: out.keyFramesEncoded, plis: out.pliCount, nacks: out.nackCount,
+      };
+    }
+    return null;
+  });
 }

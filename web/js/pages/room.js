@@ -30,9 +30,11 @@ export default async function roomPage({ params, onLeave, onLang }) {
 
   function enter() {
     session = new RoomSession(meetingId);
+    // The socket opens while the room is built: nothing it brings is handled before this
+    // function returns, so the view still hears every event.
+    session.start();
     view = (isClient ? clientView : proView)(session, info);
     holder.replaceChildren(view.el);
-    session.start();
     onLang(() => view.relabel());
   }
 

@@ -15,24 +15,24 @@ export class Media extends EventTarget {
     this.tracks = [];
     /** Remote track id → media stream id (the participant id), the fallback for matching. */
     this.streamOf = new Map();
-    // Messages are handled strictly in order: an ICE candidate must never overtake the
-    // description it belongs to.
-    this.queue = Promise.resolve();
+    // Each connection's messages are handled strictly in order (an ICE candidate must never
+    // overtake the description it belongs to); the two connections do not wait for each other.
+    this.queues = { publish: Promise.resolve(), subscribe: Promise.resolve() };
   }
 
   /** Starts a fresh session (after every welcome): old connections are closed first. */
   start(iceServers, stream) {
     this.close();
     this.iceServers = iceServers || [];
-    if (stream && stream.getTracks().length) this.enqueue(() => this.startPublish(stream));
+    if (stream && stream.getTracks().length) this.enqueue('publish', () => this.startPublish(stream));
   }
 
-  enqueue(job) {
-    this.queue = this.queue.then(job).catch((err) => {
+  enqueue(pc, job) {
+    this.queues[pc] = this.queues[pc].then(job).catch((err) => {
       console.error('media', err);
       this.dispatchEvent(new CustomEvent('failed', { detail: err }));
     });
-    return this.queue;
+    return this.queues[pc];
   }
 
   newPc(kind) {
@@ -61,15 +61,16 @@ export class Media extends EventTarget {
   handle(msg) {
     switch (msg.type) {
       case 'publish_answer':
-        this.enqueue(async () => {
+        this.enqueue('publish', async () => {
           if (this.publish) await this.publish.setRemoteDescription({ type: 'answer', sdp: msg.sdp });
         });
         return true;
       case 'subscribe_offer':
-        this.enqueue(() => this.answerSubscribe(msg));
+        this.enqueue('subscribe', () => this.answerSubscribe(msg));
         return true;
       case 'ice_candidate':
-        this.enqueue(async () => {
+        if (msg.pc !== 'publish' && msg.pc !== 'subscribe') return true;
+        this.enqueue(msg.pc, async () => {
           const pc = msg.pc === 'publish' ? this.publish : this.subscribe;
           if (!pc || !pc.remoteDescription) return;
           // A candidate the browser cannot use is not a reason to give up the connection.
@@ -133,7 +134,7 @@ export class Media extends EventTarget {
     this.publish = null;
     this.subscribe = null;
     this.tracks = [];
-    this.queue = Promise.resolve();
+    this.queues = { publish: Promise.resolve(), subscribe: Promise.resolve() };
     this.emitRemote();
   }
 }
