@@ -20,6 +20,8 @@
 //! - [`events`]: changes to case data, for live views.
 //! - [`retention`]: deleting closed cases after their retention period.
 //! - [`demo`]: the fictional demo workspace.
+//! - [`headless`] and [`load`]: headless participants and the load harness built on them
+//!   (`ketentafel-load`, see docs/performance.md); the service itself never uses them.
 //! - [`i18n`], [`timezone`], [`clock`], [`error`]: shared plumbing.
 
 pub mod accounts;
@@ -38,6 +40,7 @@ pub mod figures;
 pub mod headless;
 pub mod http;
 pub mod i18n;
+pub mod load;
 pub mod meetings;
 pub mod notifications;
 pub mod obstacles;

@@ -14,7 +14,7 @@ pub mod stats;
 use crate::sfu::{ClientSubscriber, Sfu, SfuConfig};
 use crate::signalling::protocol::{Candidate, ClientMessage, Participant as Member, Pc, ServerMessage, VERSION};
 use futures_util::{SinkExt, StreamExt};
-use sender::{Publisher, SentCounters};
+use sender::Publisher;
 use stats::Received;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -24,7 +24,7 @@ use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use uuid::Uuid;
 
-pub use sender::MediaPlan;
+pub use sender::{MediaPlan, SentCounters};
 
 /// Where and as whom to join.
 #[derive(Debug, Clone)]

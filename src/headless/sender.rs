@@ -21,6 +21,9 @@ pub struct MediaPlan {
     pub audio_packet_bytes: usize,
     /// RFC 6464 level of the audio: 0 loudest, 127 silence.
     pub audio_level: u8,
+    /// Where in its 20 ms (audio) and 33 ms (video) period this participant sends, so that a
+    /// run with many participants does not depend on when each happened to connect.
+    pub phase: Duration,
 }
 
 impl Default for MediaPlan {
@@ -31,6 +34,7 @@ impl Default for MediaPlan {
             keyframe_interval: Duration::from_secs(2),
             audio_packet_bytes: 160,
             audio_level: 30,
+            phase: Duration::ZERO,
         }
     }
 }
@@ -90,11 +94,17 @@ impl Publisher {
     }
 }
 
+/// A timer every `period`, the first tick `phase` (modulo the period) from now.
+fn phased_interval(period: Duration, phase: Duration) -> tokio::time::Interval {
+    let offset = Duration::from_nanos((phase.as_nanos() % period.as_nanos()) as u64);
+    tokio::time::interval_at(tokio::time::Instant::now() + offset, period)
+}
+
 async fn audio(client: Arc<ClientPublisher>, me: Uuid, plan: MediaPlan, sent: Arc<SentCounters>) {
     if !client.connected(Duration::from_secs(30)).await {
         return;
     }
-    let mut tick = tokio::time::interval(Duration::from_millis(20));
+    let mut tick = phased_interval(Duration::from_millis(20), plan.phase);
     let (mut seq, mut timestamp) = (rand::random::<u16>(), rand::random::<u32>());
     for n in 0u32.. {
         tick.tick().await;
@@ -115,7 +125,7 @@ async fn video(client: Arc<ClientPublisher>, me: Uuid, plan: MediaPlan, sent: Ar
     }
     let frame_bytes = (plan.video_bitrate_bps / 8 / 30) as usize;
     let per_frame = frame_bytes.div_ceil(plan.video_packet_bytes).max(1);
-    let mut tick = tokio::time::interval(Duration::from_millis(33));
+    let mut tick = phased_interval(Duration::from_millis(33), plan.phase);
     let (mut seq, mut timestamp) = (rand::random::<u16>(), rand::random::<u32>());
     let mut last_keyframe: Option<Instant> = None;
     let mut requests_seen = 0;

@@ -77,6 +77,17 @@ impl Received {
         self.streams.lock().expect("the stats lock is never held across a panic").get(&(sender, video)).cloned()
     }
 
+    /// When the first packet of one stream arrived, if one has (cheaper than [`Self::stream`]).
+    pub fn first_at(&self, sender: Uuid, video: bool) -> Option<Instant> {
+        self.streams.lock().expect("the stats lock is never held across a panic").get(&(sender, video))?.first_at
+    }
+
+    /// Packets and payload bytes received so far, over every stream.
+    pub fn totals(&self) -> (u64, u64) {
+        let streams = self.streams.lock().expect("the stats lock is never held across a panic");
+        streams.values().fold((0, 0), |(packets, bytes), s| (packets + s.packets, bytes + s.bytes))
+    }
+
     /// Every stream's figures.
     pub fn all(&self) -> Vec<((Uuid, bool), StreamStats)> {
         self.streams

@@ -23,6 +23,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(create_organisation))
         .routes(routes!(audit))
         .routes(routes!(run_retention))
+        .routes(routes!(runtime))
 }
 
 /// Every account.
@@ -112,4 +113,30 @@ async fn run_retention(
     }
     let purged = crate::retention::purge(&state).await?;
     Ok(Json(RetentionReport { cases: purged.cases, sessions: purged.sessions }))
+}
+
+/// What this node carries now; counts only, nothing about who.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+struct RuntimeReport {
+    /// Conferences running on this node.
+    conferences: usize,
+    /// Open peer connections (two per participant with media).
+    peer_connections: usize,
+    /// Live asynchronous tasks of the runtime.
+    tasks: usize,
+}
+
+/// This node's load, for operations and the load harness (a leak shows as numbers that do not
+/// come back down).
+#[utoipa::path(get, path = "/api/admin/runtime", tag = "admin",
+    responses((status = 200, body = RuntimeReport), (status = 403, body = ErrorBody)))]
+async fn runtime(State(state): State<AppState>, CurrentUser(user): CurrentUser) -> ApiResult<Json<RuntimeReport>> {
+    if user.role() != Role::Admin {
+        return Err(ApiError::Forbidden("only the administrator reads the node's load"));
+    }
+    Ok(Json(RuntimeReport {
+        conferences: state.rooms.active(),
+        peer_connections: crate::sfu::live_peer_connections(),
+        tasks: tokio::runtime::Handle::current().metrics().num_alive_tasks(),
+    }))
 }

@@ -5,9 +5,11 @@
 //! - [`engine`]: how connections are built (codecs, interceptors, sockets, NAT announcement).
 //! - [`peer`]: one participant's publish and subscribe connections and their negotiation.
 //! - [`publish`]: a published track and its forwarding loop (the hot path).
+//! - [`floor`]: the SRTP half of the per-packet floor the load harness compares against.
 
 mod client;
 mod engine;
+pub mod floor;
 mod keyframe;
 mod peer;
 mod publish;

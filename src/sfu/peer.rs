@@ -7,7 +7,9 @@
 //! so a long conference with people coming and going keeps a small SDP.
 
 use super::SfuError;
-use super::engine::{AUDIO_LEVEL_URI, Built, Engine, PcEvent, Side, add_remote_candidate, candidates_gathered, opus, vp8};
+use super::engine::{
+    AUDIO_LEVEL_URI, Built, Engine, PcEvent, Side, add_remote_candidate, candidates_gathered, opus, vp8,
+};
 use super::publish::{Continuity, Forward, PublishedTrack};
 use crate::signalling::protocol::{Candidate, MediaKind, Pc, TrackInfo};
 use crate::signalling::state::TrackId;

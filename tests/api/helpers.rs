@@ -79,7 +79,7 @@ enum Cleanup {
 }
 
 impl TestDb {
-    async fn create(backend: Backend) -> TestDb {
+    pub async fn create(backend: Backend) -> TestDb {
         match backend {
             Backend::Sqlite => {
                 let dir = tempfile::tempdir().expect("a temp dir can be created");

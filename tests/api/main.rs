@@ -10,6 +10,7 @@ mod escalation;
 mod figures;
 mod flow;
 mod invites;
+mod load;
 mod obstacles;
 mod openapi;
 mod restart;

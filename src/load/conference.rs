@@ -1,0 +1,285 @@
+//! A run of conferences with full media: per room a chair who admits everyone from the lobby
+//! and guests who join one at a time, each timed until the media of everyone already there
+//! arrives; then a window of full media measured from both ends; then everyone leaves.
+
+use super::Options;
+use super::floor;
+use super::report::{ConferenceResult, Distribution, Report, Sent, ServerLoad, Streams, Throughput};
+use super::server::{ProcessFigures, Server};
+use super::setup::Api;
+use crate::headless::stats::Received;
+use crate::headless::{JoinConfig, MediaPlan, Participant, SentCounters};
+use crate::signalling::protocol::{ClientMessage, ServerMessage};
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+use uuid::Uuid;
+
+/// How long one join may take before it counts as failed.
+const JOIN_PATIENCE: Duration = Duration::from_secs(10);
+
+/// What the harness keeps of a participant: its figures, and the participant itself (the
+/// chair's lives in its admitting task).
+pub(crate) struct Member {
+    pub id: Uuid,
+    pub received: Arc<Received>,
+    pub sent: Arc<SentCounters>,
+    participant: Option<Participant>,
+}
+
+/// The chair, admitting whoever waits in the lobby until told to leave.
+pub(crate) struct Chair {
+    stop: oneshot::Sender<()>,
+    task: JoinHandle<()>,
+}
+
+impl Chair {
+    /// Joins `meeting` as its chair and starts admitting.
+    pub async fn enter(
+        server: &str,
+        token: &str,
+        meeting: Uuid,
+        media: Option<MediaPlan>,
+    ) -> Result<(Chair, Member), String> {
+        let config = JoinConfig { server: server.to_owned(), token: token.to_owned(), meeting_id: meeting, media };
+        let mut chair = Participant::join(config).await.map_err(|e| format!("the chair cannot join: {e}"))?;
+        chair.admitted(JOIN_PATIENCE).await.map_err(|e| format!("the chair is not let in: {e}"))?;
+        let member =
+            Member { id: chair.id, received: chair.received.clone(), sent: chair.sent.clone(), participant: None };
+        let (stop, mut stopped) = oneshot::channel();
+        let task = tokio::spawn(async move {
+            loop {
+                let waiting = tokio::select! {
+                    _ = &mut stopped => break,
+                    waiting = chair.expect(Duration::from_secs(24 * 3600), |m| match m {
+                        ServerMessage::LobbyChanged { waiting } => Some(waiting.iter().map(|p| p.id).collect::<Vec<_>>()),
+                        _ => None,
+                    }) => waiting,
+                };
+                match waiting {
+                    Ok(ids) => ids.into_iter().for_each(|id| chair.send(ClientMessage::Admit { participant_id: id })),
+                    Err(e) => {
+                        tracing::warn!(error = %e, "load: the chair lost the room");
+                        return;
+                    }
+                }
+            }
+            chair.leave().await;
+        });
+        Ok((Chair { stop, task }, member))
+    }
+
+    pub async fn leave(self) {
+        let _ = self.stop.send(());
+        let _ = self.task.await;
+    }
+}
+
+impl Member {
+    /// Joins `meeting` with `token` and waits until the media of every one of `earlier` (audio
+    /// and video) arrives; the member and the join time, or `None` for the time if it did not.
+    pub async fn join(
+        server: &str,
+        token: &str,
+        meeting: Uuid,
+        media: MediaPlan,
+        earlier: &[Uuid],
+    ) -> Result<(Member, Option<Duration>), String> {
+        let config =
+            JoinConfig { server: server.to_owned(), token: token.to_owned(), meeting_id: meeting, media: Some(media) };
+        let participant = Participant::join(config).await.map_err(|e| format!("a participant cannot join: {e}"))?;
+        let deadline = Instant::now() + JOIN_PATIENCE;
+        let took = loop {
+            let firsts: Option<Vec<Instant>> = earlier
+                .iter()
+                .flat_map(|id| [false, true].map(|video| participant.received.first_at(*id, video)))
+                .collect();
+            if let Some(firsts) = firsts {
+                break firsts.into_iter().max().map(|last| last.saturating_duration_since(participant.connected_at));
+            }
+            if Instant::now() > deadline {
+                break None;
+            }
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        };
+        let member = Member {
+            id: participant.id,
+            received: participant.received.clone(),
+            sent: participant.sent.clone(),
+            participant: Some(participant),
+        };
+        Ok((member, took))
+    }
+
+    pub async fn leave(self) {
+        if let Some(participant) = self.participant {
+            participant.leave().await;
+        }
+    }
+}
+
+/// The participants' plan: the run's media at a seeded phase.
+pub(crate) fn plan(options: &Options, phase: Duration) -> MediaPlan {
+    MediaPlan {
+        video_bitrate_bps: options.video_bitrate,
+        video_packet_bytes: options.video_packet as usize,
+        keyframe_interval: Duration::from_secs_f64(options.keyframe_interval),
+        phase,
+        ..MediaPlan::default()
+    }
+}
+
+struct Room {
+    chair: Chair,
+    members: Vec<Member>,
+}
+
+fn sent_totals(rooms: &[Room]) -> Sent {
+    let mut sent = Sent::default();
+    for member in rooms.iter().flat_map(|r| &r.members) {
+        sent.audio += member.sent.audio.load(Ordering::Relaxed);
+        sent.video += member.sent.video.load(Ordering::Relaxed);
+        sent.keyframes += member.sent.keyframes.load(Ordering::Relaxed);
+        sent.keyframe_requests += member.sent.keyframe_requests.load(Ordering::Relaxed);
+        sent.errors += member.sent.errors.load(Ordering::Relaxed);
+    }
+    sent
+}
+
+/// Sets up, joins, measures and leaves; fills in `report.conference`.
+pub async fn run(options: &Options, server: &Server, api: &Api, report: &mut Report) -> Result<(), String> {
+    let mut seeded = super::Seeded::new(options.seed);
+    let mut invitations = Vec::new();
+    for r in 1..=options.rooms {
+        let meeting = api.conference(&format!("Belastingtest {r} (ketentafel-load)")).await?;
+        let mut guests = Vec::new();
+        for p in 2..=options.participants {
+            guests.push(api.guest(meeting, &format!("Deelnemer {r}.{p}")).await?);
+        }
+        invitations.push((meeting, guests));
+    }
+    let before_anyone = server.figures();
+
+    // Rooms fill one after another and each joiner waits for the room's media, so later joins
+    // happen on a node that already carries the earlier conferences.
+    let mut rooms = Vec::new();
+    let (mut join_ms, mut failed_joins) = (Vec::new(), 0);
+    for (meeting, guests) in invitations {
+        let media = plan(options, seeded.phase());
+        let (chair, chair_member) = Chair::enter(server.url(), &api.chair_token, meeting, Some(media)).await?;
+        let mut members = vec![chair_member];
+        for token in guests {
+            let earlier: Vec<Uuid> = members.iter().map(|m| m.id).collect();
+            let (member, took) =
+                Member::join(server.url(), &token, meeting, plan(options, seeded.phase()), &earlier).await?;
+            match took {
+                Some(took) => join_ms.push(took.as_secs_f64() * 1_000.0),
+                None => failed_joins += 1,
+            }
+            members.push(member);
+        }
+        rooms.push(Room { chair, members });
+    }
+
+    tokio::time::sleep(Duration::from_secs_f64(options.warmup)).await;
+    for member in rooms.iter().flat_map(|r| &r.members) {
+        member.received.reset();
+    }
+    let sent_before = sent_totals(&rooms);
+    let (server_before, harness_before) = (server.figures(), ProcessFigures::read("/proc/self"));
+    let started = Instant::now();
+    tokio::time::sleep(Duration::from_secs_f64(options.duration)).await;
+    let (server_after, harness_after) = (server.figures(), ProcessFigures::read("/proc/self"));
+    let elapsed = started.elapsed().as_secs_f64();
+    let (packets, bytes) = rooms
+        .iter()
+        .flat_map(|r| &r.members)
+        .map(|m| m.received.totals())
+        .fold((0, 0), |(p, b), (mp, mb)| (p + mp, b + mb));
+    let sent_after = sent_totals(&rooms);
+    let runtime = api.runtime().await;
+
+    // Every member should have every other member's audio and video.
+    let mut streams = Streams::default();
+    let mut delays = Vec::new();
+    for room in &rooms {
+        for receiver in &room.members {
+            streams.corrupt += receiver.received.corrupt.load(Ordering::Relaxed);
+            for ((sender, _video), stats) in receiver.received.all() {
+                if !room.members.iter().any(|m| m.id == sender && m.id != receiver.id) {
+                    continue;
+                }
+                streams.received += usize::from(stats.packets > 0);
+                streams.packets += stats.packets;
+                streams.lost += stats.lost();
+                streams.duplicates += stats.duplicates;
+                delays.extend(stats.delays_us.iter().map(|&d| f64::from(d)));
+            }
+        }
+        streams.expected += room.members.len() * (room.members.len() - 1) * 2;
+    }
+    streams.loss_percent = 100.0 * streams.lost as f64 / (streams.packets + streams.lost).max(1) as f64;
+
+    for room in rooms {
+        room.chair.leave().await;
+        futures_util::future::join_all(room.members.into_iter().map(Member::leave)).await;
+    }
+
+    let mean_payload_bytes = bytes as f64 / packets.max(1) as f64;
+    let floor = tokio::task::spawn_blocking(move || floor::measure(mean_payload_bytes.round() as usize))
+        .await
+        .map_err(|e| format!("the floor measurement failed: {e}"))??;
+    let participants = f64::from(options.rooms * options.participants);
+    let server_load = match (before_anyone, server_before, server_after) {
+        (Some(baseline), Some(before), Some(after)) => {
+            let cpu_seconds = after.cpu_seconds - before.cpu_seconds;
+            Some(ServerLoad {
+                cpu_seconds,
+                cores: cpu_seconds / elapsed,
+                us_per_forwarded_packet: cpu_seconds * 1e6 / packets.max(1) as f64,
+                ms_per_participant_minute: cpu_seconds * 1e3 / (participants * elapsed / 60.0),
+                rss_before_kib: baseline.rss_kib,
+                rss_kib: after.rss_kib,
+                rss_per_participant_kib: after.rss_kib.saturating_sub(baseline.rss_kib) as f64 / participants,
+                open_fds: after.open_fds,
+                threads: after.threads,
+                runtime,
+            })
+        }
+        _ => None,
+    };
+    let ratio_to_floor = server_load.as_ref().map(|s| s.us_per_forwarded_packet / floor.per_packet_us);
+    let harness_cores = match (harness_before, harness_after) {
+        (Some(before), Some(after)) => (after.cpu_seconds - before.cpu_seconds) / elapsed,
+        _ => 0.0,
+    };
+    report.conference = Some(ConferenceResult {
+        rooms: options.rooms,
+        participants: options.participants,
+        measured_seconds: elapsed,
+        join_ms: Distribution::of(join_ms),
+        failed_joins,
+        delay_us: Distribution::of(delays),
+        streams,
+        forwarded: Throughput {
+            packets_per_second: packets as f64 / elapsed,
+            bytes_per_second: bytes as f64 / elapsed,
+            mbit_per_second: bytes as f64 * 8.0 / elapsed / 1e6,
+            mean_payload_bytes,
+        },
+        sent: Sent {
+            audio: sent_after.audio - sent_before.audio,
+            video: sent_after.video - sent_before.video,
+            keyframes: sent_after.keyframes - sent_before.keyframes,
+            keyframe_requests: sent_after.keyframe_requests - sent_before.keyframe_requests,
+            errors: sent_after.errors - sent_before.errors,
+        },
+        server: server_load,
+        harness_cores,
+        floor,
+        ratio_to_floor,
+    });
+    Ok(())
+}

@@ -1,0 +1,187 @@
+//! The load harness (`ketentafel-load`): conferences of headless participants against a real
+//! Ketentafel on this machine, through the real signalling, lobby and SFU, measured from both
+//! ends. See docs/performance.md for what it reports and how to read it.
+//!
+//! - [`server`]: the server under test (started here or already running) and its process
+//!   figures from `/proc`.
+//! - [`setup`]: conferences and guest invitations through the HTTP API.
+//! - [`conference`]: joining, measuring a window of full media, leaving.
+//! - [`soak`]: join/leave cycles and what they leave behind.
+//! - [`floor`]: the cheapest possible forward on this machine, measured in the same run.
+//! - [`report`]: the figures, as JSON and as a table.
+
+pub mod conference;
+pub mod floor;
+pub mod report;
+pub mod server;
+pub mod setup;
+pub mod soak;
+
+use clap::Parser;
+use report::Report;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// What to run. Every option has a default that finishes in well under a minute.
+#[derive(Debug, Clone, Parser, serde::Serialize)]
+#[command(
+    name = "ketentafel-load",
+    about = "Load harness for Ketentafel: conferences of headless participants through the real signalling and SFU",
+    version
+)]
+pub struct Options {
+    /// Start a fresh Ketentafel with its demo workspace for this run (loopback, a temporary data
+    /// directory, stopped afterwards).
+    #[arg(long, conflicts_with = "server")]
+    pub spawn: bool,
+    /// The `ketentafel` program to start with --spawn (default: the one next to this program).
+    #[arg(long)]
+    pub server_bin: Option<PathBuf>,
+    /// DATABASE_URL for the server started with --spawn (default: SQLite in its data directory).
+    #[arg(long)]
+    #[serde(skip)]
+    pub database_url: Option<String>,
+    /// A running Ketentafel with the demo workspace, on this machine (e.g. http://127.0.0.1:8080).
+    #[arg(long)]
+    pub server: Option<String>,
+    /// The process id of that server, for its CPU time, memory and descriptors.
+    #[arg(long, requires = "server")]
+    pub server_pid: Option<u32>,
+    /// Password of the demo accounts.
+    #[arg(long, env = "KETENTAFEL_LOAD_PASSWORD", default_value = "demo", hide_env_values = true)]
+    #[serde(skip)]
+    pub password: String,
+    /// Conferences at once.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=50))]
+    pub rooms: u32,
+    /// Participants per conference, the chair included.
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u32).range(2..=30))]
+    pub participants: u32,
+    /// Seconds of full media that are measured.
+    #[arg(long, default_value_t = 10.0)]
+    pub duration: f64,
+    /// Seconds of full media before the measurement starts.
+    #[arg(long, default_value_t = 2.0)]
+    pub warmup: f64,
+    /// Video bitrate each participant publishes, in bits per second.
+    #[arg(long, default_value_t = 1_200_000)]
+    pub video_bitrate: u32,
+    /// Bytes of video payload per packet.
+    #[arg(long, default_value_t = 1_100, value_parser = clap::value_parser!(u32).range(64..=1_200))]
+    pub video_packet: u32,
+    /// Seconds between scheduled keyframes.
+    #[arg(long, default_value_t = 2.0)]
+    pub keyframe_interval: f64,
+    /// Seed of everything the run varies (each participant's send phase).
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Instead of a conference run: this many join/publish/leave cycles, spread over --rooms
+    /// conferences, with the server's memory, descriptors and tasks before and after.
+    #[arg(long)]
+    pub soak: Option<u32>,
+    /// Seconds each soak cycle publishes before leaving.
+    #[arg(long, default_value_t = 1.0)]
+    pub soak_publish: f64,
+    /// Also write the report here as JSON.
+    #[arg(long)]
+    pub json: Option<PathBuf>,
+    /// Give up (and stop everything) after this many seconds.
+    #[arg(long, default_value_t = 900)]
+    pub timeout: u64,
+}
+
+impl Options {
+    fn validate(&self) -> Result<(), String> {
+        let positive = |name: &str, value: f64| {
+            if value.is_finite() && value > 0.0 { Ok(()) } else { Err(format!("--{name} must be a positive number")) }
+        };
+        positive("duration", self.duration)?;
+        positive("keyframe-interval", self.keyframe_interval)?;
+        positive("soak-publish", self.soak_publish)?;
+        if !(self.warmup.is_finite() && self.warmup >= 0.0) {
+            return Err("--warmup must be zero or more".into());
+        }
+        if !self.spawn && self.server.is_none() {
+            return Err("say which server: --spawn, or --server URL of a running one".into());
+        }
+        if let Some(url) = &self.server {
+            server::require_loopback(url)?;
+        }
+        Ok(())
+    }
+}
+
+/// Runs what the options say and reports; `Err` when the run could not be carried out (the
+/// report's `problems` list what went wrong with media in a run that was).
+pub async fn run(options: Options) -> Result<Report, String> {
+    options.validate()?;
+    let budget = Duration::from_secs(options.timeout);
+    let server = server::Server::start(&options).await?;
+    let outcome = tokio::time::timeout(budget, run_against(&options, &server)).await;
+    server.stop().await;
+    match outcome {
+        Ok(result) => result,
+        Err(_) => Err(format!("the run did not finish within --timeout {} s", options.timeout)),
+    }
+}
+
+async fn run_against(options: &Options, server: &server::Server) -> Result<Report, String> {
+    let mut report = Report::new(options, server);
+    let api = setup::Api::login(server.url(), &options.password).await?;
+    if let Some(cycles) = options.soak {
+        report.soak = Some(soak::run(options, server, &api, cycles).await?);
+    } else {
+        conference::run(options, server, &api, &mut report).await?;
+    }
+    report.finish();
+    Ok(report)
+}
+
+/// A small deterministic generator (SplitMix64) for the seeded choices of a run.
+#[derive(Debug, Clone)]
+pub struct Seeded(u64);
+
+impl Seeded {
+    pub fn new(seed: u64) -> Self {
+        Seeded(seed)
+    }
+
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+
+    /// A phase within a 100 ms period (it is taken modulo each stream's own period).
+    pub fn phase(&mut self) -> Duration {
+        Duration::from_micros(self.next_u64() % 100_000)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_seed_always_gives_the_same_phases() {
+        let phases = |seed| {
+            let mut rng = Seeded::new(seed);
+            (0..5).map(|_| rng.phase()).collect::<Vec<_>>()
+        };
+        assert_eq!(phases(7), phases(7));
+        assert_ne!(phases(7), phases(8));
+        assert!(phases(7).iter().all(|p| *p < Duration::from_millis(100)));
+    }
+
+    #[test]
+    fn a_remote_server_is_refused() {
+        let options = Options::try_parse_from(["ketentafel-load", "--server", "http://192.0.2.1:8080"]).unwrap();
+        assert!(options.validate().unwrap_err().contains("loopback"));
+        let options = Options::try_parse_from(["ketentafel-load", "--server", "http://127.0.0.1:8080"]).unwrap();
+        assert!(options.validate().is_ok());
+        let options = Options::try_parse_from(["ketentafel-load"]).unwrap();
+        assert!(options.validate().is_err(), "a server must be named");
+    }
+}

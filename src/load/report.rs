@@ -1,0 +1,436 @@
+//! What a run found: figures as JSON (for docs/performance.md and for comparing runs) and as a
+//! readable table, each figure next to the target it is held to.
+
+use super::Options;
+use super::floor::Floor;
+use super::server::{ProcessFigures, Server};
+use super::setup::Runtime;
+use serde::Serialize;
+use std::fmt::Write as _;
+
+/// Everything a run measured.
+#[derive(Debug, Serialize)]
+pub struct Report {
+    pub harness: String,
+    /// When the run started (UTC).
+    pub date: String,
+    pub machine: Machine,
+    /// The command line, to repeat the run.
+    pub command: String,
+    pub options: Options,
+    pub server: ServerInfo,
+    pub conference: Option<ConferenceResult>,
+    pub soak: Option<SoakResult>,
+    /// Each figure against the target it is held to.
+    pub targets: Vec<Target>,
+    /// What went wrong with the media (missing streams, altered packets, failed joins): a run
+    /// with problems is not a valid measurement.
+    pub problems: Vec<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Machine {
+    pub cpus: usize,
+    pub cpu_model: String,
+    pub kernel: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ServerInfo {
+    pub url: String,
+    pub spawned: bool,
+    pub pid: Option<u32>,
+}
+
+/// A distribution's summary (nearest-rank percentiles).
+#[derive(Debug, Clone, Copy, Default, Serialize)]
+pub struct Distribution {
+    pub samples: usize,
+    pub p50: f64,
+    pub p95: f64,
+    pub p99: f64,
+    pub max: f64,
+}
+
+impl Distribution {
+    pub fn of(mut values: Vec<f64>) -> Distribution {
+        if values.is_empty() {
+            return Distribution::default();
+        }
+        values.sort_by(f64::total_cmp);
+        let rank = |p: f64| values[((p * values.len() as f64).ceil() as usize).clamp(1, values.len()) - 1];
+        Distribution { samples: values.len(), p50: rank(0.50), p95: rank(0.95), p99: rank(0.99), max: rank(1.0) }
+    }
+}
+
+/// A run of conferences with full media.
+#[derive(Debug, Serialize)]
+pub struct ConferenceResult {
+    pub rooms: u32,
+    pub participants: u32,
+    pub measured_seconds: f64,
+    /// WebSocket open → the first packet of every stream of everyone already in the room, in
+    /// milliseconds (the lobby and the chair's admission included).
+    pub join_ms: Distribution,
+    pub failed_joins: usize,
+    /// Send → receive on this host, in microseconds, over every packet of the window.
+    pub delay_us: Distribution,
+    pub streams: Streams,
+    pub forwarded: Throughput,
+    pub sent: Sent,
+    pub server: Option<ServerLoad>,
+    /// CPU cores the harness itself used meanwhile (its participants share the machine).
+    pub harness_cores: f64,
+    pub floor: Floor,
+    /// Server CPU per forwarded packet ÷ the floor.
+    pub ratio_to_floor: Option<f64>,
+}
+
+/// Streams in the window: each participant receives the audio and video of every other one.
+#[derive(Debug, Default, Serialize)]
+pub struct Streams {
+    pub expected: usize,
+    pub received: usize,
+    pub packets: u64,
+    pub lost: u64,
+    pub duplicates: u64,
+    pub corrupt: u64,
+    pub loss_percent: f64,
+}
+
+#[derive(Debug, Default, Serialize)]
+pub struct Throughput {
+    pub packets_per_second: f64,
+    pub bytes_per_second: f64,
+    pub mbit_per_second: f64,
+    pub mean_payload_bytes: f64,
+}
+
+/// What the participants sent in the window.
+#[derive(Debug, Default, Serialize)]
+pub struct Sent {
+    pub audio: u64,
+    pub video: u64,
+    pub keyframes: u64,
+    pub keyframe_requests: u64,
+    pub errors: u64,
+}
+
+/// The server's share of the machine during the window.
+#[derive(Debug, Serialize)]
+pub struct ServerLoad {
+    pub cpu_seconds: f64,
+    /// CPU seconds per second of the window.
+    pub cores: f64,
+    pub us_per_forwarded_packet: f64,
+    pub ms_per_participant_minute: f64,
+    /// Before anyone joined.
+    pub rss_before_kib: u64,
+    pub rss_kib: u64,
+    pub rss_per_participant_kib: f64,
+    pub open_fds: usize,
+    pub threads: u64,
+    pub runtime: Option<Runtime>,
+}
+
+/// Join/leave cycles and what they left behind.
+#[derive(Debug, Serialize)]
+pub struct SoakResult {
+    pub cycles: u32,
+    pub failed_cycles: u32,
+    pub seconds: f64,
+    /// After a warm-up of a few cycles (first allocations, pools, caches).
+    pub before: Snapshot,
+    /// After the last cycle, once the server had a moment to tear down.
+    pub after: Snapshot,
+    pub rss_change_percent: Option<f64>,
+}
+
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct Snapshot {
+    pub process: Option<ProcessFigures>,
+    pub runtime: Option<Runtime>,
+}
+
+/// One figure against its target.
+#[derive(Debug, Serialize)]
+pub struct Target {
+    pub what: &'static str,
+    pub target: String,
+    pub measured: String,
+    pub met: bool,
+}
+
+impl Report {
+    pub fn new(options: &Options, server: &Server) -> Report {
+        Report {
+            harness: format!("ketentafel-load {}", env!("CARGO_PKG_VERSION")),
+            date: chrono::Utc::now().format("%Y-%m-%d %H:%M UTC").to_string(),
+            machine: Machine::this(),
+            command: std::env::args().collect::<Vec<_>>().join(" "),
+            options: options.clone(),
+            server: ServerInfo { url: server.url().to_owned(), spawned: server.spawned(), pid: server.pid() },
+            conference: None,
+            soak: None,
+            targets: Vec::new(),
+            problems: Vec::new(),
+        }
+    }
+
+    /// Holds the figures to the targets of docs/performance.md and lists problems.
+    pub fn finish(&mut self) {
+        let mut targets = Vec::new();
+        let mut problems = Vec::new();
+        if let Some(c) = &self.conference {
+            if c.streams.received < c.streams.expected {
+                problems.push(format!(
+                    "{} of {} streams never arrived",
+                    c.streams.expected - c.streams.received,
+                    c.streams.expected
+                ));
+            }
+            if c.streams.corrupt > 0 {
+                problems.push(format!("{} packets arrived altered", c.streams.corrupt));
+            }
+            if c.failed_joins > 0 {
+                problems.push(format!("{} participants did not get everyone's media in time", c.failed_joins));
+            }
+            if c.sent.errors > 0 {
+                problems.push(format!("{} packets could not be sent", c.sent.errors));
+            }
+            if let Some(ratio) = c.ratio_to_floor {
+                targets.push(Target {
+                    what: "server CPU per forwarded packet",
+                    target: "≤ 3× the floor (stretch 2×)".into(),
+                    measured: format!(
+                        "{ratio:.1}× ({:.2} µs vs {:.2} µs)",
+                        ratio * c.floor.per_packet_us,
+                        c.floor.per_packet_us
+                    ),
+                    met: ratio <= 3.0,
+                });
+            }
+            targets.push(Target {
+                what: "loss",
+                target: "< 0.5 %".into(),
+                measured: format!("{:.3} %", c.streams.loss_percent),
+                met: c.streams.loss_percent < 0.5,
+            });
+            targets.push(Target {
+                what: "forwarding delay p99",
+                target: "≤ 1 ms".into(),
+                measured: format!("{:.2} ms", c.delay_us.p99 / 1_000.0),
+                met: c.delay_us.p99 <= 1_000.0,
+            });
+            if let Some(server) = &c.server {
+                targets.push(Target {
+                    what: "server CPU",
+                    target: "under one core".into(),
+                    measured: format!("{:.2} cores", server.cores),
+                    met: server.cores < 1.0,
+                });
+            }
+            targets.push(Target {
+                what: "join time p50",
+                target: "≤ 300 ms".into(),
+                measured: format!("{:.0} ms", c.join_ms.p50),
+                met: c.join_ms.samples > 0 && c.join_ms.p50 <= 300.0,
+            });
+        }
+        if let Some(s) = &self.soak {
+            if s.failed_cycles > 0 {
+                problems.push(format!("{} of {} cycles failed", s.failed_cycles, s.cycles));
+            }
+            if let Some(change) = s.rss_change_percent {
+                targets.push(Target {
+                    what: "resident memory after the cycles",
+                    target: "within 5 % of the start".into(),
+                    measured: format!("{change:+.1} %"),
+                    met: change.abs() <= 5.0,
+                });
+            }
+            if let (Some(before), Some(after)) = (s.before.process, s.after.process) {
+                targets.push(Target {
+                    what: "file descriptors left behind",
+                    target: "none (database connections aside)".into(),
+                    measured: format!(
+                        "UDP sockets {} → {}, others {} → {}",
+                        before.udp_sockets, after.udp_sockets, before.other_fds, after.other_fds
+                    ),
+                    met: after.udp_sockets <= before.udp_sockets && after.other_fds <= before.other_fds,
+                });
+            }
+            if let (Some(before), Some(after)) = (s.before.runtime, s.after.runtime) {
+                targets.push(Target {
+                    what: "tasks and peer connections left behind",
+                    target: "none".into(),
+                    measured: format!(
+                        "tasks {} → {}, connections {} → {}",
+                        before.tasks, after.tasks, before.peer_connections, after.peer_connections
+                    ),
+                    met: after.tasks <= before.tasks && after.peer_connections <= before.peer_connections,
+                });
+            }
+        }
+        self.targets = targets;
+        self.problems = problems;
+    }
+
+    /// The report as a readable table.
+    pub fn table(&self) -> String {
+        let mut out = String::new();
+        let _ = writeln!(
+            out,
+            "{} — {} — {} CPUs ({}), {}",
+            self.harness, self.date, self.machine.cpus, self.machine.cpu_model, self.machine.kernel
+        );
+        let _ = writeln!(
+            out,
+            "server {} ({})",
+            self.server.url,
+            if self.server.spawned { "started for this run" } else { "already running" }
+        );
+        let row = |out: &mut String, name: &str, value: String| {
+            let _ = writeln!(out, "  {name:<38} {value}");
+        };
+        if let Some(c) = &self.conference {
+            let _ = writeln!(
+                out,
+                "\n{} conference(s) × {} participants, {:.1} s measured",
+                c.rooms, c.participants, c.measured_seconds
+            );
+            row(
+                &mut out,
+                "join (ms) p50 / p95 / max",
+                format!(
+                    "{:.0} / {:.0} / {:.0}  ({} joins, {} failed)",
+                    c.join_ms.p50, c.join_ms.p95, c.join_ms.max, c.join_ms.samples, c.failed_joins
+                ),
+            );
+            row(
+                &mut out,
+                "forwarding delay (µs) p50 / p99 / max",
+                format!("{:.0} / {:.0} / {:.0}", c.delay_us.p50, c.delay_us.p99, c.delay_us.max),
+            );
+            row(&mut out, "streams received / expected", format!("{} / {}", c.streams.received, c.streams.expected));
+            row(
+                &mut out,
+                "packets / lost / duplicates / altered",
+                format!(
+                    "{} / {} ({:.3} %) / {} / {}",
+                    c.streams.packets, c.streams.lost, c.streams.loss_percent, c.streams.duplicates, c.streams.corrupt
+                ),
+            );
+            row(
+                &mut out,
+                "forwarded",
+                format!(
+                    "{:.0} packets/s, {:.1} Mbit/s, {:.0} bytes/packet",
+                    c.forwarded.packets_per_second, c.forwarded.mbit_per_second, c.forwarded.mean_payload_bytes
+                ),
+            );
+            row(
+                &mut out,
+                "sent: audio / video / keyframes / PLI",
+                format!("{} / {} / {} / {}", c.sent.audio, c.sent.video, c.sent.keyframes, c.sent.keyframe_requests),
+            );
+            if let Some(s) = &c.server {
+                row(&mut out, "server CPU", format!("{:.2} cores ({:.2} s)", s.cores, s.cpu_seconds));
+                row(&mut out, "server CPU per forwarded packet", format!("{:.2} µs", s.us_per_forwarded_packet));
+                row(&mut out, "server CPU per participant-minute", format!("{:.0} ms", s.ms_per_participant_minute));
+                row(
+                    &mut out,
+                    "server memory",
+                    format!(
+                        "{} KiB before, {} KiB during: {:.0} KiB per participant",
+                        s.rss_before_kib, s.rss_kib, s.rss_per_participant_kib
+                    ),
+                );
+                row(&mut out, "server fds / threads", format!("{} / {}", s.open_fds, s.threads));
+            }
+            row(&mut out, "harness CPU (the participants)", format!("{:.2} cores", c.harness_cores));
+            row(
+                &mut out,
+                "floor per packet",
+                format!(
+                    "{:.2} µs = UDP send {:.2} + SRTP AES-GCM {:.2} (AES-CM/HMAC {:.2}), {} bytes",
+                    c.floor.per_packet_us,
+                    c.floor.udp_send_us,
+                    c.floor.srtp_aes_gcm_us,
+                    c.floor.srtp_aes_cm_hmac_sha1_us,
+                    c.floor.payload_bytes
+                ),
+            );
+            if let Some(ratio) = c.ratio_to_floor {
+                row(&mut out, "server ÷ floor", format!("{ratio:.1}×"));
+            }
+        }
+        if let Some(s) = &self.soak {
+            let _ =
+                writeln!(out, "\n{} join/leave cycles in {:.0} s ({} failed)", s.cycles, s.seconds, s.failed_cycles);
+            let describe = |snapshot: &Snapshot| {
+                let process = snapshot.process.map_or("process figures unknown".into(), |p| {
+                    format!(
+                        "RSS {} KiB, {} fds ({} UDP, {} TCP, {} other), {} threads",
+                        p.rss_kib, p.open_fds, p.udp_sockets, p.tcp_sockets, p.other_fds, p.threads
+                    )
+                });
+                let runtime = snapshot.runtime.map_or(String::new(), |r| {
+                    format!(
+                        ", {} tasks, {} peer connections, {} conferences",
+                        r.tasks, r.peer_connections, r.conferences
+                    )
+                });
+                process + &runtime
+            };
+            row(&mut out, "before", describe(&s.before));
+            row(&mut out, "after", describe(&s.after));
+        }
+        if !self.targets.is_empty() {
+            let _ = writeln!(out, "\ntargets");
+            for t in &self.targets {
+                row(
+                    &mut out,
+                    t.what,
+                    format!("{} {}  (target {})", if t.met { "met    " } else { "NOT MET" }, t.measured, t.target),
+                );
+            }
+        }
+        if self.problems.is_empty() {
+            let _ = writeln!(out, "\nno problems: every stream arrived intact");
+        } else {
+            let _ = writeln!(out, "\nPROBLEMS");
+            for p in &self.problems {
+                let _ = writeln!(out, "  {p}");
+            }
+        }
+        out
+    }
+}
+
+impl Machine {
+    fn this() -> Machine {
+        let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+        let cpu_model = cpuinfo
+            .lines()
+            .find_map(|l| l.strip_prefix("model name"))
+            .map(|v| v.trim_start_matches([' ', '\t', ':']).trim().to_owned())
+            .unwrap_or_else(|| "unknown".into());
+        let kernel = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default().trim().to_owned();
+        Machine { cpus: std::thread::available_parallelism().map_or(1, |n| n.get()), cpu_model, kernel }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percentiles_are_nearest_rank() {
+        let d = Distribution::of((1..=100).map(f64::from).rev().collect());
+        assert_eq!((d.samples, d.p50, d.p95, d.p99, d.max), (100, 50.0, 95.0, 99.0, 100.0));
+        let one = Distribution::of(vec![7.0]);
+        assert_eq!((one.p50, one.max), (7.0, 7.0));
+        assert_eq!(Distribution::of(vec![]).samples, 0);
+    }
+}
