@@ -144,6 +144,8 @@ pub struct SoakResult {
     /// After the last cycle, once the server had a moment to tear down.
     pub after: Snapshot,
     pub rss_change_percent: Option<f64>,
+    /// (cycles done, the server's resident memory in KiB) in ten steps.
+    pub rss_trace: Vec<(u32, u64)>,
 }
 
 #[derive(Debug, Clone, Copy, Serialize)]
@@ -384,6 +386,9 @@ impl Report {
                 process + &runtime
             };
             row(&mut out, "before", describe(&s.before));
+            let trace: Vec<String> =
+                s.rss_trace.iter().map(|(cycles, kib)| format!("{cycles}: {}", kib / 1024)).collect();
+            row(&mut out, "RSS (MiB) after n cycles", trace.join(", "));
             row(&mut out, "after", describe(&s.after));
         }
         if !self.targets.is_empty() {

@@ -14,6 +14,8 @@ use std::time::{Duration, Instant};
 const WARM_UP: u32 = 5;
 /// How long the server gets to tear down the last cycles before the second snapshot.
 const SETTLE: Duration = Duration::from_secs(15);
+/// Memory samples during the cycles.
+const TRACE_STEPS: u32 = 10;
 
 pub async fn run(options: &Options, server: &Server, api: &Api, cycles: u32) -> Result<SoakResult, String> {
     let mut seeded = super::Seeded::new(options.seed);
@@ -35,9 +37,19 @@ pub async fn run(options: &Options, server: &Server, api: &Api, cycles: u32) -> 
     let snapshot = || async { Snapshot { process: server.figures(), runtime: api.runtime().await } };
     let before = snapshot().await;
 
+    // In ten steps, with the server's memory after each: a leak grows step after step, while
+    // caches and allocator pools level off.
     let started = Instant::now();
     let per_lane = cycles.div_ceil(options.rooms);
-    let failed_cycles: u32 = run_lanes(per_lane).await.into_iter().sum();
+    let (mut done, mut failed_cycles, mut rss_trace) = (0, 0, Vec::new());
+    while done < per_lane {
+        let step = per_lane.div_ceil(TRACE_STEPS).min(per_lane - done);
+        failed_cycles += run_lanes(step).await.into_iter().sum::<u32>();
+        done += step;
+        if let Some(figures) = server.figures() {
+            rss_trace.push((done * options.rooms, figures.rss_kib));
+        }
+    }
     let seconds = started.elapsed().as_secs_f64();
 
     let settle_until = Instant::now() + SETTLE;
@@ -53,7 +65,15 @@ pub async fn run(options: &Options, server: &Server, api: &Api, cycles: u32) -> 
         (Some(b), Some(a)) => Some((a.rss_kib as f64 - b.rss_kib as f64) * 100.0 / b.rss_kib as f64),
         _ => None,
     };
-    Ok(SoakResult { cycles: per_lane * options.rooms, failed_cycles, seconds, before, after, rss_change_percent })
+    Ok(SoakResult {
+        cycles: per_lane * options.rooms,
+        failed_cycles,
+        seconds,
+        before,
+        after,
+        rss_change_percent,
+        rss_trace,
+    })
 }
 
 /// Whether everything the cycles opened is closed again.
