@@ -82,6 +82,10 @@ pub struct Options {
     /// Seconds each soak cycle publishes before leaving.
     #[arg(long, default_value_t = 1.0)]
     pub soak_publish: f64,
+    /// Soak cycles per conference before the first snapshot: the allocator's pools and the
+    /// library's caches grow during the first ~100 cycles and then level off (docs/performance.md).
+    #[arg(long, default_value_t = 25)]
+    pub soak_warmup: u32,
     /// Also write the report here as JSON.
     #[arg(long)]
     pub json: Option<PathBuf>,

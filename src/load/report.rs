@@ -139,7 +139,7 @@ pub struct SoakResult {
     pub cycles: u32,
     pub failed_cycles: u32,
     pub seconds: f64,
-    /// After a warm-up of a few cycles (first allocations, pools, caches).
+    /// After the warm-up cycles (`--soak-warmup` per conference).
     pub before: Snapshot,
     /// After the last cycle, once the server had a moment to tear down.
     pub after: Snapshot,

@@ -10,8 +10,6 @@ use super::server::Server;
 use super::setup::Api;
 use std::time::{Duration, Instant};
 
-/// Cycles per room before the first snapshot: first allocations, pools and caches settle.
-const WARM_UP: u32 = 5;
 /// How long the server gets to tear down the last cycles before the second snapshot.
 const SETTLE: Duration = Duration::from_secs(15);
 /// Memory samples during the cycles.
@@ -30,7 +28,7 @@ pub async fn run(options: &Options, server: &Server, api: &Api, cycles: u32) -> 
     let run_lanes = |per_lane: u32| {
         futures_util::future::join_all(lanes.iter().map(move |lane| lane.cycles(options, server.url(), per_lane)))
     };
-    let warm_failures: u32 = run_lanes(WARM_UP).await.into_iter().sum();
+    let warm_failures: u32 = run_lanes(options.soak_warmup).await.into_iter().sum();
     if warm_failures > 0 {
         return Err(format!("{warm_failures} warm-up cycles failed: the server does not carry joins and leaves"));
     }

@@ -57,8 +57,11 @@ async fn conferences(backend: Backend) {
 }
 
 async fn soak(backend: Backend) {
-    let report =
-        harness(backend, &["--soak", "10", "--rooms", "2", "--soak-publish", "0.5", "--video-bitrate", "300000"]).await;
+    let report = harness(
+        backend,
+        &["--soak", "10", "--rooms", "2", "--soak-warmup", "3", "--soak-publish", "0.5", "--video-bitrate", "300000"],
+    )
+    .await;
     assert_eq!(report["problems"], serde_json::json!([]), "{report:#}");
     let s = &report["soak"];
     assert_eq!(s["cycles"], 10);
