@@ -185,23 +185,22 @@ pub async fn directory(state: &AppState, organisation_id: Option<Uuid>) -> ApiRe
         .collect())
 }
 
-fn require_admin(user: &UserPrincipal) -> ApiResult<()> {
-    if user.role() == Role::Admin {
-        Ok(())
-    } else {
-        Err(ApiError::Forbidden("only the administrator manages accounts"))
-    }
+/// Refuses anyone but the administrator, with `refusal` as the reason.
+pub fn require_admin(user: &UserPrincipal, refusal: &'static str) -> ApiResult<()> {
+    if user.role() == Role::Admin { Ok(()) } else { Err(ApiError::Forbidden(refusal)) }
 }
+
+const MANAGES_ACCOUNTS: &str = "only the administrator manages accounts";
 
 /// Every account (admin).
 pub async fn all_users(state: &AppState, user: &UserPrincipal) -> ApiResult<Vec<User>> {
-    require_admin(user)?;
+    require_admin(user, MANAGES_ACCOUNTS)?;
     Ok(state.store.users(None).await?)
 }
 
 /// Creates an account with a one-time password (admin).
 pub async fn create_user(state: &AppState, admin: &UserPrincipal, input: CreateUser) -> ApiResult<AccountWithPassword> {
-    require_admin(admin)?;
+    require_admin(admin, MANAGES_ACCOUNTS)?;
     let name = validate::required_text("name", &input.name, 120)?;
     let email = validate::email("email", &input.email)?;
     state
@@ -242,7 +241,7 @@ pub async fn update_user(
     id: Uuid,
     input: UpdateUser,
 ) -> ApiResult<AccountWithPassword> {
-    require_admin(admin)?;
+    require_admin(admin, MANAGES_ACCOUNTS)?;
     if id == admin.user.id && (input.active == Some(false) || input.role.is_some_and(|r| r != Role::Admin)) {
         return Err(ApiError::conflict("last_admin_guard", "you cannot deactivate or demote your own account"));
     }
@@ -273,7 +272,7 @@ pub async fn create_organisation(
     admin: &UserPrincipal,
     input: CreateOrganisation,
 ) -> ApiResult<Organisation> {
-    require_admin(admin)?;
+    require_admin(admin, MANAGES_ACCOUNTS)?;
     let name = validate::required_text("name", &input.name, 160)?;
     let now = state.clock.now();
     let audit = admin.principal().audit(

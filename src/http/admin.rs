@@ -4,8 +4,7 @@ use super::extract::{Json, Path, Query};
 use crate::accounts::{self, AccountWithPassword, CreateOrganisation, CreateUser, UpdateUser};
 use crate::app::AppState;
 use crate::auth::CurrentUser;
-use crate::domain::Role;
-use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::error::{ApiResult, ErrorBody};
 use crate::storage::models::{AuditEvent, Organisation, User};
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -83,9 +82,7 @@ async fn audit(
     CurrentUser(user): CurrentUser,
     Query(query): Query<AuditQuery>,
 ) -> ApiResult<Json<Vec<AuditEvent>>> {
-    if user.role() != Role::Admin {
-        return Err(ApiError::Forbidden("only the administrator reads the whole audit trail"));
-    }
+    accounts::require_admin(&user, "only the administrator reads the whole audit trail")?;
     let limit = query.limit.unwrap_or(200).clamp(1, 1000);
     let now = state.clock.now();
     state.store.record_audit(&user.principal().audit(now, "audit.read_all", None, None, None)).await?;
@@ -108,9 +105,7 @@ async fn run_retention(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
 ) -> ApiResult<Json<RetentionReport>> {
-    if user.role() != Role::Admin {
-        return Err(ApiError::Forbidden("only the administrator runs the retention purge"));
-    }
+    accounts::require_admin(&user, "only the administrator runs the retention purge")?;
     let purged = crate::retention::purge(&state).await?;
     Ok(Json(RetentionReport { cases: purged.cases, sessions: purged.sessions }))
 }
@@ -131,9 +126,7 @@ struct RuntimeReport {
 #[utoipa::path(get, path = "/api/admin/runtime", tag = "admin",
     responses((status = 200, body = RuntimeReport), (status = 403, body = ErrorBody)))]
 async fn runtime(State(state): State<AppState>, CurrentUser(user): CurrentUser) -> ApiResult<Json<RuntimeReport>> {
-    if user.role() != Role::Admin {
-        return Err(ApiError::Forbidden("only the administrator reads the node's load"));
-    }
+    accounts::require_admin(&user, "only the administrator reads the node's load")?;
     Ok(Json(RuntimeReport {
         conferences: state.rooms.active(),
         peer_connections: crate::sfu::live_peer_connections(),
