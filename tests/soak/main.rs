@@ -8,6 +8,7 @@ mod helpers;
 
 use helpers::*;
 use ketentafel::headless::{JoinConfig, MediaPlan, Participant};
+use ketentafel::load::server::ProcessFigures;
 use ketentafel::sfu::live_peer_connections;
 use ketentafel::signalling::protocol::{ClientMessage, ServerMessage};
 use serde_json::json;
@@ -17,37 +18,20 @@ const CYCLES: usize = 150;
 const WARM_UP: usize = 10;
 const PATIENCE: Duration = Duration::from_secs(20);
 
-fn rss_kib() -> u64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.trim().trim_end_matches(" kB").trim().parse().ok())
-        .unwrap_or(0)
-}
-
-/// Socket inodes listed in a /proc/net table.
-fn inodes(table: &str) -> std::collections::HashSet<String> {
-    let text = std::fs::read_to_string(format!("/proc/self/net/{table}")).unwrap_or_default();
-    text.lines().skip(1).filter_map(|l| l.split_whitespace().nth(9).map(str::to_owned)).collect()
+/// This process's figures (memory, descriptors by kind), as the load harness reads a server's.
+fn figures() -> ProcessFigures {
+    ProcessFigures::read("/proc/self").expect("our own /proc entry")
 }
 
 /// Our open file descriptors: (UDP sockets, everything else). Database connections (TCP
 /// sockets, SQLite files) are left out: the pool opens them as it pleases.
 fn open_fds() -> (usize, usize) {
-    let udp: std::collections::HashSet<String> = inodes("udp").into_iter().chain(inodes("udp6")).collect();
-    let tcp: std::collections::HashSet<String> = inodes("tcp").into_iter().chain(inodes("tcp6")).collect();
-    let (mut udp_count, mut other) = (0, 0);
-    for entry in std::fs::read_dir("/proc/self/fd").into_iter().flatten().flatten() {
-        let target = std::fs::read_link(entry.path()).map(|t| t.display().to_string()).unwrap_or_default();
-        let inode = target.strip_prefix("socket:[").and_then(|t| t.strip_suffix(']')).unwrap_or("");
-        if udp.contains(inode) {
-            udp_count += 1;
-        } else if !tcp.contains(inode) && !target.contains(".db") {
-            other += 1;
-        }
-    }
-    (udp_count, other)
+    let f = figures();
+    (f.udp_sockets, f.other_fds)
+}
+
+fn rss_kib() -> u64 {
+    figures().rss_kib
 }
 
 fn alive_tasks() -> usize {
