@@ -154,6 +154,22 @@ pub struct Snapshot {
     pub runtime: Option<Runtime>,
 }
 
+impl Snapshot {
+    /// Whether every UDP socket and other descriptor (database connections aside) opened since
+    /// `before` is closed again; `None` without process figures.
+    pub fn descriptors_back_to(&self, before: &Snapshot) -> Option<bool> {
+        let (b, a) = (before.process?, self.process?);
+        Some(a.udp_sockets <= b.udp_sockets && a.other_fds <= b.other_fds)
+    }
+
+    /// Whether every task and peer connection started since `before` is gone again; `None`
+    /// without the server's own figures.
+    pub fn runtime_back_to(&self, before: &Snapshot) -> Option<bool> {
+        let (b, a) = (before.runtime?, self.runtime?);
+        Some(a.tasks <= b.tasks && a.peer_connections <= b.peer_connections)
+    }
+}
+
 /// One figure against its target.
 #[derive(Debug, Serialize)]
 pub struct Target {
@@ -259,7 +275,7 @@ impl Report {
                         "UDP sockets {} → {}, others {} → {}",
                         before.udp_sockets, after.udp_sockets, before.other_fds, after.other_fds
                     ),
-                    met: after.udp_sockets <= before.udp_sockets && after.other_fds <= before.other_fds,
+                    met: s.after.descriptors_back_to(&s.before) == Some(true),
                 });
             }
             if let (Some(before), Some(after)) = (s.before.runtime, s.after.runtime) {
@@ -270,7 +286,7 @@ impl Report {
                         "tasks {} → {}, connections {} → {}",
                         before.tasks, after.tasks, before.peer_connections, after.peer_connections
                     ),
-                    met: after.tasks <= before.tasks && after.peer_connections <= before.peer_connections,
+                    met: s.after.runtime_back_to(&s.before) == Some(true),
                 });
             }
         }
