@@ -9,6 +9,24 @@ fn token_of(invite: &Value) -> String {
     invite["url"].as_str().expect("an invite has a url").rsplit('/').next().unwrap().to_owned()
 }
 
+/// A guest invited to the demo conference who accepted the confidentiality statement: the
+/// invite as created, and the guest's own session.
+async fn accepted_guest(app: &TestApp, demo: &DemoCase) -> (Value, Client) {
+    let (_, invite) = demo
+        .casemanager
+        .post(
+            &format!("/api/meetings/{}/invites", demo.meeting_id),
+            json!({ "kind": "guest", "name": "Gerda Gast", "organisation": "Woonbron" }),
+        )
+        .await;
+    let guest = app.anonymous();
+    let (status, _) = guest
+        .post(&format!("/api/invites/{}/accept", token_of(&invite)), json!({ "accept_confidentiality": true }))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    (invite, guest)
+}
+
 on_both_backends! {
     async fn an_invite_admits_one_person_and_refuses_anyone_else(app: TestApp) {
         let demo = app.demo_case().await;
@@ -110,11 +128,7 @@ on_both_backends! {
 on_both_backends! {
     async fn a_guests_session_ends_when_the_minutes_are_final(app: TestApp) {
         let demo = app.demo_case().await;
-        let (_, invite) = demo.casemanager.post(&format!("/api/meetings/{}/invites", demo.meeting_id),
-            json!({ "kind": "guest", "name": "Gerda Gast", "organisation": "Woonbron" })).await;
-        let guest = app.anonymous();
-        let (status, _) = guest.post(&format!("/api/invites/{}/accept", token_of(&invite)), json!({ "accept_confidentiality": true })).await;
-        assert_eq!(status, StatusCode::OK);
+        let (_, guest) = accepted_guest(&app, &demo).await;
         let (status, _) = demo.casemanager.post(&format!("/api/meetings/{}/finalise", demo.meeting_id), json!({})).await;
         assert_eq!(status, StatusCode::OK);
         let (status, _) = guest.get("/api/me").await;
@@ -179,11 +193,7 @@ on_both_backends! {
 on_both_backends! {
     async fn a_revoked_invite_ends_its_holders_session(app: TestApp) {
         let demo = app.demo_case().await;
-        let (_, invite) = demo.casemanager.post(&format!("/api/meetings/{}/invites", demo.meeting_id),
-            json!({ "kind": "guest", "name": "Gerda Gast", "organisation": "Woonbron" })).await;
-        let guest = app.anonymous();
-        let (status, _) = guest.post(&format!("/api/invites/{}/accept", token_of(&invite)), json!({ "accept_confidentiality": true })).await;
-        assert_eq!(status, StatusCode::OK);
+        let (invite, guest) = accepted_guest(&app, &demo).await;
         let invite_id = id(&invite["invite"]);
         let (status, _) = demo.casemanager.delete(&format!("/api/meetings/{}/invites/{invite_id}", demo.meeting_id)).await;
         assert_eq!(status, StatusCode::NO_CONTENT);
