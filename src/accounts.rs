@@ -1,8 +1,9 @@
 //! Accounts and organisations: logging in and out, one's own password, the directory of
 //! colleagues, and the administrator's management of both.
 
-use crate::app::AppState;
+use crate::auth::limiter::LoginLimits;
 use crate::auth::{Principal, UserPrincipal, password, session};
+use crate::core::Context;
 use crate::domain::validate::{self, Invalid};
 use crate::domain::{OrganisationKind, Role};
 use crate::error::{ApiError, ApiResult};
@@ -89,19 +90,23 @@ pub struct CreateOrganisation {
 
 /// Checks credentials and opens a session. Failed attempts are limited per address and per
 /// e-mail, cost the same time whether or not the account exists, and are audited.
-pub async fn login(state: &AppState, client_ip: &str, input: Login) -> ApiResult<(LoggedIn, session::IssuedToken)> {
+pub async fn login(
+    cx: &Context,
+    limits: &LoginLimits,
+    client_ip: &str,
+    input: Login,
+) -> ApiResult<(LoggedIn, session::IssuedToken)> {
     let email = input.email.trim().to_lowercase();
-    let now = state.clock.now();
+    let now = cx.clock.now();
     if input.password.len() > 1024 || email.len() > 254 {
         return Err(ApiError::Unauthorized("wrong e-mail address or password"));
     }
     // Failed attempts count, per account and per address; a whole prison behind one address
     // logging in correctly is never held up.
-    let limits = &state.login_limits;
     if limits.per_account.blocked(&email, now) || limits.per_address.blocked(client_ip, now) {
         return Err(ApiError::TooManyRequests);
     }
-    let found = state.store.user_credentials(&email).await?;
+    let found = cx.store.user_credentials(&email).await?;
     let hash = found.as_ref().map(|(_, hash)| hash.clone());
     let valid = password::verify(input.password, hash).await;
     if !(valid && found.as_ref().is_some_and(|(user, _)| user.active)) {
@@ -119,57 +124,61 @@ pub async fn login(state: &AppState, client_ip: &str, input: Login) -> ApiResult
                 subject: None,
                 detail: None,
             };
-            state.store.record_audit(&audit).await?;
+            cx.store.record_audit(&audit).await?;
             return Err(ApiError::Unauthorized("wrong e-mail address or password"));
         }
         None => return Err(ApiError::Unauthorized("wrong e-mail address or password")),
     };
     limits.per_account.reset(&email);
-    let issued = session::open_for_user(state, user.id).await?;
+    let issued = session::open_for_user(cx, user.id).await?;
     let principal = Principal::User(UserPrincipal { session_id: Uuid::nil(), user: user.clone() });
-    state.store.record_audit(&principal.audit(now, "session.login", None, None, None)).await?;
+    cx.store.record_audit(&principal.audit(now, "session.login", None, None, None)).await?;
     Ok((LoggedIn { token: issued.token.clone(), expires_at: issued.expires_at, user }, issued))
 }
 
 /// Ends the caller's session.
-pub async fn logout(state: &AppState, principal: &Principal) -> ApiResult<()> {
-    let now = state.clock.now();
-    state.store.revoke_session(principal.session_id(), now).await?;
-    state.events.access_changed(AccessChange::Session(principal.session_id()));
-    state.store.record_audit(&principal.audit(now, "session.logout", None, None, None)).await?;
+pub async fn logout(cx: &Context, principal: &Principal) -> ApiResult<()> {
+    let now = cx.clock.now();
+    cx.store.revoke_session(principal.session_id(), now).await?;
+    cx.events.access_changed(AccessChange::Session(principal.session_id()));
+    cx.store.record_audit(&principal.audit(now, "session.logout", None, None, None)).await?;
     Ok(())
 }
 
 /// Changes the caller's own password; the account's other sessions end.
-pub async fn change_password(state: &AppState, user: &UserPrincipal, input: ChangePassword) -> ApiResult<User> {
-    let now = state.clock.now();
+pub async fn change_password(
+    cx: &Context,
+    limits: &LoginLimits,
+    user: &UserPrincipal,
+    input: ChangePassword,
+) -> ApiResult<User> {
+    let now = cx.clock.now();
     // The current password is a password guess like a login: the same limit, the same trail.
-    let limits = &state.login_limits;
     if limits.per_account.blocked(&user.user.email, now) {
         return Err(ApiError::TooManyRequests);
     }
-    let (_, hash) = state.store.user_credentials(&user.user.email).await?.ok_or(ApiError::NotFound)?;
+    let (_, hash) = cx.store.user_credentials(&user.user.email).await?.ok_or(ApiError::NotFound)?;
     if !password::verify(input.current_password, Some(hash)).await {
         limits.per_account.attempt(&user.user.email, now);
         let audit =
             user.principal().audit(now, "account.password_change_failed", None, Some(("user", user.user.id)), None);
-        state.store.record_audit(&audit).await?;
+        cx.store.record_audit(&audit).await?;
         return Err(Invalid::new("current_password", "is not your current password").into());
     }
     password::acceptable(&input.new_password).map_err(|m| Invalid::new("new_password", m))?;
     let hash = password::hash(input.new_password).await;
     let audit = user.principal().audit(now, "account.password_change", None, Some(("user", user.user.id)), None);
     let changes = UserChanges { password: Some((hash, false)), ..Default::default() };
-    let updated = state.store.update_user(user.user.id, &changes, &audit).await?.ok_or(ApiError::NotFound)?;
+    let updated = cx.store.update_user(user.user.id, &changes, &audit).await?.ok_or(ApiError::NotFound)?;
     // Whoever else may have been using the old password is out now; this session stays.
-    state.store.revoke_user_sessions_except(user.user.id, user.session_id, now).await?;
-    state.events.access_changed(AccessChange::User(user.user.id));
+    cx.store.revoke_user_sessions_except(user.user.id, user.session_id, now).await?;
+    cx.events.access_changed(AccessChange::User(user.user.id));
     Ok(updated)
 }
 
 /// Colleagues, optionally of one organisation, for putting people on a case and naming owners.
-pub async fn directory(state: &AppState, organisation_id: Option<Uuid>) -> ApiResult<Vec<DirectoryEntry>> {
-    Ok(state
+pub async fn directory(cx: &Context, organisation_id: Option<Uuid>) -> ApiResult<Vec<DirectoryEntry>> {
+    Ok(cx
         .store
         .users(organisation_id)
         .await?
@@ -193,18 +202,17 @@ pub fn require_admin(user: &UserPrincipal, refusal: &'static str) -> ApiResult<(
 const MANAGES_ACCOUNTS: &str = "only the administrator manages accounts";
 
 /// Every account (admin).
-pub async fn all_users(state: &AppState, user: &UserPrincipal) -> ApiResult<Vec<User>> {
+pub async fn all_users(cx: &Context, user: &UserPrincipal) -> ApiResult<Vec<User>> {
     require_admin(user, MANAGES_ACCOUNTS)?;
-    Ok(state.store.users(None).await?)
+    Ok(cx.store.users(None).await?)
 }
 
 /// Creates an account with a one-time password (admin).
-pub async fn create_user(state: &AppState, admin: &UserPrincipal, input: CreateUser) -> ApiResult<AccountWithPassword> {
+pub async fn create_user(cx: &Context, admin: &UserPrincipal, input: CreateUser) -> ApiResult<AccountWithPassword> {
     require_admin(admin, MANAGES_ACCOUNTS)?;
     let name = validate::required_text("name", &input.name, 120)?;
     let email = validate::email("email", &input.email)?;
-    state
-        .store
+    cx.store
         .organisation(input.organisation_id)
         .await?
         .ok_or_else(|| Invalid::new("organisation_id", "no such organisation"))?;
@@ -217,7 +225,7 @@ pub async fn create_user(state: &AppState, admin: &UserPrincipal, input: CreateU
         password_hash: password::hash(one_time.clone()).await,
         password_change_required: true,
     };
-    let now = state.clock.now();
+    let now = cx.clock.now();
     let audit = admin.principal().audit(
         now,
         "account.create",
@@ -225,7 +233,7 @@ pub async fn create_user(state: &AppState, admin: &UserPrincipal, input: CreateU
         Some(("user", Uuid::now_v7())),
         Some(input.role.to_string()),
     );
-    let user = match state.store.insert_user(&new, now, Some(&audit)).await {
+    let user = match cx.store.insert_user(&new, now, Some(&audit)).await {
         Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
             return Err(ApiError::conflict("email_taken", "an account with this e-mail address exists"));
         }
@@ -236,7 +244,7 @@ pub async fn create_user(state: &AppState, admin: &UserPrincipal, input: CreateU
 
 /// Changes an account (admin). Deactivating or resetting ends its sessions.
 pub async fn update_user(
-    state: &AppState,
+    cx: &Context,
     admin: &UserPrincipal,
     id: Uuid,
     input: UpdateUser,
@@ -247,7 +255,7 @@ pub async fn update_user(
     }
     let name = input.name.as_deref().map(|n| validate::required_text("name", n, 120)).transpose()?;
     if let Some(org) = input.organisation_id {
-        state.store.organisation(org).await?.ok_or_else(|| Invalid::new("organisation_id", "no such organisation"))?;
+        cx.store.organisation(org).await?.ok_or_else(|| Invalid::new("organisation_id", "no such organisation"))?;
     }
     let one_time = input.reset_password.then(password::generate);
     let password = match &one_time {
@@ -256,25 +264,25 @@ pub async fn update_user(
     };
     let changes =
         UserChanges { name, role: input.role, organisation_id: input.organisation_id, active: input.active, password };
-    let now = state.clock.now();
+    let now = cx.clock.now();
     let audit = admin.principal().audit(now, "account.update", None, Some(("user", id)), None);
-    let user = state.store.update_user(id, &changes, &audit).await?.ok_or(ApiError::NotFound)?;
+    let user = cx.store.update_user(id, &changes, &audit).await?.ok_or(ApiError::NotFound)?;
     if input.active == Some(false) || one_time.is_some() {
-        state.store.revoke_user_sessions(id, now).await?;
+        cx.store.revoke_user_sessions(id, now).await?;
     }
-    state.events.access_changed(AccessChange::User(id));
+    cx.events.access_changed(AccessChange::User(id));
     Ok(AccountWithPassword { user, one_time_password: one_time })
 }
 
 /// Creates an organisation (admin).
 pub async fn create_organisation(
-    state: &AppState,
+    cx: &Context,
     admin: &UserPrincipal,
     input: CreateOrganisation,
 ) -> ApiResult<Organisation> {
     require_admin(admin, MANAGES_ACCOUNTS)?;
     let name = validate::required_text("name", &input.name, 160)?;
-    let now = state.clock.now();
+    let now = cx.clock.now();
     let audit = admin.principal().audit(
         now,
         "organisation.create",
@@ -282,7 +290,7 @@ pub async fn create_organisation(
         Some(("organisation", Uuid::now_v7())),
         Some(input.kind.to_string()),
     );
-    match state.store.insert_organisation(&name, input.kind, now, Some(&audit)).await {
+    match cx.store.insert_organisation(&name, input.kind, now, Some(&audit)).await {
         Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
             Err(ApiError::conflict("name_taken", "an organisation with this name exists"))
         }
@@ -292,14 +300,14 @@ pub async fn create_organisation(
 
 /// On an empty database: one administrator with a one-time password, printed once on the
 /// console (never logged).
-pub async fn bootstrap_admin(state: &AppState) -> Result<Option<(String, String)>, sqlx::Error> {
-    if state.store.count_users().await? > 0 {
+pub async fn bootstrap_admin(cx: &Context) -> Result<Option<(String, String)>, sqlx::Error> {
+    if cx.store.count_users().await? > 0 {
         return Ok(None);
     }
-    let now = state.clock.now();
-    let org = match state.store.organisation_by_name("Functioneel beheer").await? {
+    let now = cx.clock.now();
+    let org = match cx.store.organisation_by_name("Functioneel beheer").await? {
         Some(org) => org,
-        None => state.store.insert_organisation("Functioneel beheer", OrganisationKind::Other, now, None).await?,
+        None => cx.store.insert_organisation("Functioneel beheer", OrganisationKind::Other, now, None).await?,
     };
     let one_time = password::generate();
     let email = "admin@ketentafel.local".to_owned();
@@ -319,6 +327,6 @@ pub async fn bootstrap_admin(state: &AppState) -> Result<Option<(String, String)
         subject: None,
         detail: None,
     };
-    state.store.insert_user(&new, now, Some(&audit)).await?;
+    cx.store.insert_user(&new, now, Some(&audit)).await?;
     Ok(Some((email, one_time)))
 }

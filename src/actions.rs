@@ -1,9 +1,9 @@
 //! Actions: what was agreed, who does it, by when — and what happened to it since.
 
-use crate::app::AppState;
 use crate::auth::UserPrincipal;
 use crate::auth::access;
 use crate::cases;
+use crate::core::Context;
 use crate::domain::validate::{self, Invalid};
 use crate::domain::{ActionStatus, LifeDomain};
 use crate::error::{ApiError, ApiResult};
@@ -55,20 +55,20 @@ pub struct ActionDetail {
 }
 
 /// The actions of a case.
-pub async fn list(state: &AppState, user: &UserPrincipal, case_id: Uuid) -> ApiResult<Vec<Action>> {
-    cases::load(state, user, case_id).await?;
-    let now = state.clock.now();
-    state.store.record_audit(&user.principal().audit(now, "action.list", Some(case_id), None, None)).await?;
-    Ok(state.store.case_actions(case_id).await?)
+pub async fn list(cx: &Context, user: &UserPrincipal, case_id: Uuid) -> ApiResult<Vec<Action>> {
+    cases::load(cx, user, case_id).await?;
+    let now = cx.clock.now();
+    cx.store.record_audit(&user.principal().audit(now, "action.list", Some(case_id), None, None)).await?;
+    Ok(cx.store.case_actions(case_id).await?)
 }
 
 /// Records an agreed action.
-pub async fn create(state: &AppState, user: &UserPrincipal, case_id: Uuid, input: CreateAction) -> ApiResult<Action> {
-    let (case, rights) = cases::load(state, user, case_id).await?;
+pub async fn create(cx: &Context, user: &UserPrincipal, case_id: Uuid, input: CreateAction) -> ApiResult<Action> {
+    let (case, rights) = cases::load(cx, user, case_id).await?;
     cases::ensure_open(&case)?;
     match input.meeting_id {
         Some(meeting_id) => {
-            let meeting = state
+            let meeting = cx
                 .store
                 .meeting(meeting_id)
                 .await?
@@ -85,11 +85,11 @@ pub async fn create(state: &AppState, user: &UserPrincipal, case_id: Uuid, input
     }
     let description = validate::required_text("description", &input.description, 1_000)?;
     let due_date = validate::date("due_date", input.due_date)?;
-    let now = state.clock.now();
+    let now = cx.clock.now();
     if due_date < now.date_naive() {
         return Err(Invalid::new("due_date", "is in the past").into());
     }
-    let (owner_organisation_id, owner_user_id) = owner(state, case_id, &input).await?;
+    let (owner_organisation_id, owner_user_id) = owner(cx, case_id, &input).await?;
     let new = NewAction {
         case_id,
         domain: input.domain,
@@ -105,15 +105,15 @@ pub async fn create(state: &AppState, user: &UserPrincipal, case_id: Uuid, input
     let principal = user.principal();
     let audit =
         principal.audit(now, "action.create", Some(case_id), Some(("action", id)), Some(input.domain.to_string()));
-    let action = state.store.insert_action(&new, &principal.actor(), now, &audit).await?.ok_or_else(|| {
+    let action = cx.store.insert_action(&new, &principal.actor(), now, &audit).await?.ok_or_else(|| {
         ApiError::conflict(
             "minutes_finalised",
             "the minutes of this conference are final; record the action between conferences",
         )
     })?;
-    state.events.publish(case_id, CaseEvent::ActionChanged { action_id: action.id });
+    cx.events.publish(case_id, CaseEvent::ActionChanged { action_id: action.id });
     // The action stands; a notification that fails to be written is logged, not an error.
-    if let Err(e) = notifications::action_assigned(state, &action, user.user.id).await {
+    if let Err(e) = notifications::action_assigned(cx, &action, user.user.id).await {
         tracing::error!(error = %e, action = %action.id, "assignment notification not written");
     }
     Ok(action)
@@ -121,17 +121,17 @@ pub async fn create(state: &AppState, user: &UserPrincipal, case_id: Uuid, input
 
 /// Checks the owner: an organisation on the case (and optionally one of its people), or the
 /// client himself.
-async fn owner(state: &AppState, case_id: Uuid, input: &CreateAction) -> ApiResult<(Option<Uuid>, Option<Uuid>)> {
+async fn owner(cx: &Context, case_id: Uuid, input: &CreateAction) -> ApiResult<(Option<Uuid>, Option<Uuid>)> {
     if input.owner_is_client {
         if input.owner_organisation_id.is_some() || input.owner_user_id.is_some() {
             return Err(Invalid::new("owner_is_client", "an action of the client has no other owner").into());
         }
         return Ok((None, None));
     }
-    let members = state.store.case_members(case_id).await?;
+    let members = cx.store.case_members(case_id).await?;
     let organisation_id = match (input.owner_organisation_id, input.owner_user_id) {
         (Some(org), _) => org,
-        (None, Some(user_id)) => state
+        (None, Some(user_id)) => cx
             .store
             .user(user_id)
             .await?
@@ -145,8 +145,7 @@ async fn owner(state: &AppState, case_id: Uuid, input: &CreateAction) -> ApiResu
         return Err(Invalid::new("owner_organisation_id", "this organisation is not on the case").into());
     }
     if let Some(user_id) = input.owner_user_id {
-        let person =
-            state.store.user(user_id).await?.ok_or_else(|| Invalid::new("owner_user_id", "no such account"))?;
+        let person = cx.store.user(user_id).await?.ok_or_else(|| Invalid::new("owner_user_id", "no such account"))?;
         if person.organisation_id != organisation_id {
             return Err(Invalid::new("owner_user_id", "does not work for the owning organisation").into());
         }
@@ -155,13 +154,12 @@ async fn owner(state: &AppState, case_id: Uuid, input: &CreateAction) -> ApiResu
 }
 
 /// An action and its history.
-pub async fn detail(state: &AppState, user: &UserPrincipal, action_id: Uuid) -> ApiResult<ActionDetail> {
-    let action = state.store.action(action_id).await?.ok_or(ApiError::NotFound)?;
-    let (_, rights) = cases::load(state, user, action.case_id).await?;
-    let history = state.store.action_events(action_id).await?;
-    let now = state.clock.now();
-    state
-        .store
+pub async fn detail(cx: &Context, user: &UserPrincipal, action_id: Uuid) -> ApiResult<ActionDetail> {
+    let action = cx.store.action(action_id).await?.ok_or(ApiError::NotFound)?;
+    let (_, rights) = cases::load(cx, user, action.case_id).await?;
+    let history = cx.store.action_events(action_id).await?;
+    let now = cx.clock.now();
+    cx.store
         .record_audit(&user.principal().audit(
             now,
             "action.read",
@@ -174,9 +172,9 @@ pub async fn detail(state: &AppState, user: &UserPrincipal, action_id: Uuid) -> 
 }
 
 /// Changes an action's status and/or adds a note.
-pub async fn update(state: &AppState, user: &UserPrincipal, action_id: Uuid, input: UpdateAction) -> ApiResult<Action> {
-    let action = state.store.action(action_id).await?.ok_or(ApiError::NotFound)?;
-    let (case, rights) = cases::load(state, user, action.case_id).await?;
+pub async fn update(cx: &Context, user: &UserPrincipal, action_id: Uuid, input: UpdateAction) -> ApiResult<Action> {
+    let action = cx.store.action(action_id).await?.ok_or(ApiError::NotFound)?;
+    let (case, rights) = cases::load(cx, user, action.case_id).await?;
     cases::ensure_open(&case)?;
     if !access::may_update_action(user, rights, &action) {
         return Err(ApiError::Forbidden("only the owning organisation or the case's chair updates this action"));
@@ -185,14 +183,14 @@ pub async fn update(state: &AppState, user: &UserPrincipal, action_id: Uuid, inp
         Some(note) => Some(validate::required_text("note", note, 2_000)?),
         None => None,
     };
-    let now = state.clock.now();
+    let now = cx.clock.now();
     let principal = user.principal();
     let actor = principal.actor();
     let updated = match input.status.filter(|&s| s != action.status) {
         None => {
             let note = note.ok_or_else(|| Invalid::new("status", "give a new status or a note"))?;
             let audit = principal.audit(now, "action.note", Some(action.case_id), Some(("action", action.id)), None);
-            state.store.add_action_note(action.id, &note, &actor, now, &audit).await?;
+            cx.store.add_action_note(action.id, &note, &actor, now, &audit).await?;
             action
         }
         Some(to) => {
@@ -206,11 +204,11 @@ pub async fn update(state: &AppState, user: &UserPrincipal, action_id: Uuid, inp
             let detail = format!("{} → {}", action.status, to);
             let audit =
                 principal.audit(now, "action.status", Some(action.case_id), Some(("action", action.id)), Some(detail));
-            state.store.change_action_status(action.id, &change, &actor, now, &audit).await?.ok_or_else(|| {
+            cx.store.change_action_status(action.id, &change, &actor, now, &audit).await?.ok_or_else(|| {
                 ApiError::conflict("changed_meanwhile", "someone else changed this action just now; reload it")
             })?
         }
     };
-    state.events.publish(updated.case_id, CaseEvent::ActionChanged { action_id: updated.id });
+    cx.events.publish(updated.case_id, CaseEvent::ActionChanged { action_id: updated.id });
     Ok(updated)
 }

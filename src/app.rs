@@ -3,16 +3,17 @@
 //! the listener it is given.
 
 use crate::accounts;
-use crate::auth::limiter::Limiter;
+use crate::auth::limiter::{Limiter, LoginLimits};
 use crate::auth::token::{self, Keys};
-use crate::clock::SharedClock;
 use crate::config::{Config, Secret};
+use crate::core::{Context, EscalationSettings, MailConfigError, Mailer, Outbox, Settings};
 use crate::demo;
-use crate::escalation::{EscalationSettings, engine};
+use crate::escalation::engine;
 use crate::events::Events;
-use crate::http;
-use crate::notifications::mail::{self, MailConfigError, Mailer};
+use crate::http::{self, AppState};
+use crate::notifications::mail;
 use crate::sfu::{Sfu, SfuConfig};
+use crate::signalling::Signalling;
 use crate::signalling::ice::IceConfig;
 use crate::signalling::persist::Persister;
 use crate::signalling::room::RoomDeps;
@@ -23,60 +24,8 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
-use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 use tokio_util::sync::{CancellationToken, DropGuard};
-
-/// Settings the request handlers read.
-#[derive(Debug, Clone)]
-pub struct Settings {
-    /// Where users reach the service; invite links start with it.
-    pub public_url: String,
-    pub session_minutes: i64,
-    /// Hours after login when a session ends however active it is.
-    pub session_max_hours: i64,
-    /// Days a closed case is kept.
-    pub retention_days: i64,
-    pub invite_hours: i64,
-    /// Set the `Secure` attribute on cookies (when served over HTTPS).
-    pub secure_cookies: bool,
-    pub max_body_bytes: usize,
-    /// Interval of WebSocket pings.
-    pub ws_ping: std::time::Duration,
-}
-
-/// How many failed logins are tolerated before a pause.
-#[derive(Debug)]
-pub struct LoginLimits {
-    /// Guessing one person's password.
-    pub per_account: Limiter,
-    /// Spraying many accounts from one address.
-    pub per_address: Limiter,
-}
-
-/// What every handler can reach. Cheap to clone: everything inside is shared.
-#[derive(Debug, Clone)]
-pub struct AppState {
-    pub store: Store,
-    pub keys: Arc<Keys>,
-    pub clock: SharedClock,
-    pub settings: Arc<Settings>,
-    /// Limits failed logins per account and per address.
-    pub login_limits: Arc<LoginLimits>,
-    /// Limits invite-link look-ups per address (guessing is hopeless, but cheap to stop).
-    pub invite_limiter: Arc<Limiter>,
-    /// Changes to case data, for the live minutes panels.
-    pub events: Events,
-    /// The conferences running on this node.
-    pub rooms: Rooms,
-    /// The escalation rules, readiness lead times and engine schedule.
-    pub escalation: Arc<EscalationSettings>,
-    /// Sends notification e-mails; `None` when no SMTP server is configured.
-    pub mailer: Option<Arc<Mailer>>,
-    /// Poked after a notification is queued, so its e-mail leaves without waiting for the
-    /// engine's next run.
-    pub outbox: Arc<Notify>,
-}
 
 /// Why the service could not start.
 #[derive(Debug, thiserror::Error)]
@@ -111,6 +60,12 @@ pub struct App {
     background: Vec<JoinHandle<()>>,
     /// Cancels the background work (a child of `shutdown`) when dropped.
     stop_background: DropGuard,
+    /// Stops the conference rooms (a child of `shutdown`): they close their connections and
+    /// queue their last facts.
+    stop_rooms: CancellationToken,
+    /// The conference writer; it drains its queue once `stop_writer` is dropped.
+    writer: JoinHandle<()>,
+    stop_writer: DropGuard,
     /// The accounts printed at start-up (demo) or the bootstrap admin's one-time password.
     pub banner: Vec<String>,
 }
@@ -126,10 +81,22 @@ impl App {
         &self.state
     }
 
-    /// Serves until the shutdown token is cancelled, then lets requests in flight and the
-    /// background work finish before the store closes.
+    /// Serves until the shutdown token is cancelled, then lets requests in flight, the rooms and
+    /// the background work finish, and the conference writer drain, before the store closes.
     pub async fn run(self) -> std::io::Result<()> {
-        let App { listener, tls, router, shutdown, state, background, stop_background, .. } = self;
+        let App {
+            listener,
+            tls,
+            router,
+            shutdown,
+            state,
+            background,
+            stop_background,
+            stop_rooms,
+            writer,
+            stop_writer,
+            ..
+        } = self;
         let service = router.into_make_service_with_connect_info::<SocketAddr>();
         let served = match tls {
             None => axum::serve(listener, service).with_graceful_shutdown(shutdown.clone().cancelled_owned()).await,
@@ -143,17 +110,27 @@ impl App {
                 axum_server::from_tcp_rustls(listener.into_std()?, tls)?.handle(handle).serve(service).await
             }
         };
-        // Only our own child token: the caller's token is theirs to cancel.
+        // Only our own child tokens: the caller's token is theirs to cancel.
         drop(stop_background);
+        stop_rooms.cancel();
+        state.signalling.rooms.stopped(ROOMS_STOP_LIMIT).await;
         for task in background {
             if let Err(e) = task.await {
                 tracing::error!(error = %e, "a background task ended abnormally");
             }
         }
-        state.store.close().await;
+        // The rooms are gone: what they queued is written before the store closes.
+        drop(stop_writer);
+        if let Err(e) = writer.await {
+            tracing::error!(error = %e, "the conference writer ended abnormally");
+        }
+        state.cx.store.close().await;
         served
     }
 }
+
+/// How long stopping waits for the rooms to close their connections.
+const ROOMS_STOP_LIMIT: Duration = Duration::from_secs(3);
 
 /// Refuses a configured secret that is short or a placeholder left in a manifest.
 fn strong(flag: &'static str, secret: Option<&Secret>) -> Result<(), StartError> {
@@ -198,7 +175,22 @@ pub async fn build(config: Config, listener: TcpListener, shutdown: Cancellation
         }
         _ => None,
     };
-    let events = Events::default();
+    let cx = Context {
+        store: store.clone(),
+        clock: config.clock.clone(),
+        events: Events::default(),
+        outbox: Outbox::new(match &config.smtp_url {
+            Some(url) => Some(Mailer::new(url, &config.smtp_from)?),
+            None => None,
+        }),
+        settings: Arc::new(settings),
+        escalation: Arc::new(EscalationSettings {
+            rules: config.rules(),
+            lead_days: config.lead_days(),
+            interval: (config.engine_interval_secs > 0).then(|| Duration::from_secs(config.engine_interval_secs)),
+        }),
+        keys: Arc::new(Keys::from_secret(&secret)),
+    };
     let sfu = Sfu::new(SfuConfig {
         media_ip: config.media_ip(),
         port_range: config.media_ports,
@@ -211,23 +203,23 @@ pub async fn build(config: Config, listener: TcpListener, shutdown: Cancellation
         turn_secret: config.turn_secret.clone(),
         turn_ttl: chrono::Duration::minutes(config.turn_ttl_minutes.max(1)),
     };
+    let stop_writer = CancellationToken::new();
+    let (persister, writer) = Persister::spawn(store.clone(), stop_writer.clone());
+    let stop_rooms = shutdown.child_token();
     let rooms = Rooms::new(
         RoomDeps {
             sfu,
             ice: Arc::new(ice),
             clock: config.clock.clone(),
-            persister: Persister::spawn(store.clone()),
-            events: events.sender(),
+            persister,
+            events: cx.events.clone(),
             grace: std::time::Duration::from_secs(config.room_grace_seconds),
-            admitted: Arc::default(),
+            stop: stop_rooms.clone(),
         },
-        store.clone(),
+        store,
     );
     let state = AppState {
-        store,
-        keys: Arc::new(Keys::from_secret(&secret)),
-        clock: config.clock.clone(),
-        settings: Arc::new(settings),
+        signalling: Signalling { cx: cx.clone(), rooms },
         login_limits: Arc::new(LoginLimits {
             per_account: Limiter::new(10, chrono::Duration::minutes(15)),
             // High enough that a whole prison behind one address does not lock itself out by
@@ -235,27 +227,17 @@ pub async fn build(config: Config, listener: TcpListener, shutdown: Cancellation
             per_address: Limiter::new(300, chrono::Duration::minutes(15)),
         }),
         invite_limiter: Arc::new(Limiter::new(60, chrono::Duration::minutes(1))),
-        events,
-        rooms,
-        escalation: Arc::new(EscalationSettings {
-            rules: config.rules(),
-            lead_days: config.lead_days(),
-            interval: (config.engine_interval_secs > 0).then(|| Duration::from_secs(config.engine_interval_secs)),
-        }),
-        mailer: match &config.smtp_url {
-            Some(url) => Some(Arc::new(Mailer::new(url, &config.smtp_from)?)),
-            None => None,
-        },
-        outbox: Arc::new(Notify::new()),
+        cx,
     };
+    let cx = &state.cx;
     let mut banner = Vec::new();
     if config.demo {
-        demo::seed(&state).await?;
+        demo::seed(cx).await?;
         if !bound.ip().is_loopback() {
             banner.push("LET OP / WARNING: demo accounts with password `demo` on a non-loopback address".into());
         }
-        banner.extend(demo::banner(&state.settings.public_url));
-    } else if let Some((email, password)) = accounts::bootstrap_admin(&state).await? {
+        banner.extend(demo::banner(&cx.settings.public_url));
+    } else if let Some((email, password)) = accounts::bootstrap_admin(cx).await? {
         banner.push(format!("Eerste beheerdersaccount / first administrator: {email}"));
         banner.push(format!("Eenmalig wachtwoord / one-time password: {password}"));
         banner.push("Wijzig het bij de eerste keer inloggen. / Change it at the first login.".into());
@@ -263,11 +245,23 @@ pub async fn build(config: Config, listener: TcpListener, shutdown: Cancellation
     let router = http::router(state.clone());
     let stop = shutdown.child_token();
     let mut background = Vec::new();
-    if let Some(interval) = state.escalation.interval {
-        background.push(engine::spawn(state.clone(), interval, stop.clone()));
+    if let Some(interval) = cx.escalation.interval {
+        background.push(engine::spawn(cx.clone(), interval, stop.clone()));
     }
-    if state.mailer.is_some() {
-        background.push(mail::spawn_outbox(state.clone(), stop.clone()));
+    if cx.outbox.mails() {
+        background.push(mail::spawn_outbox(cx.clone(), stop.clone()));
     }
-    Ok(App { listener, tls, router, shutdown, state, background, stop_background: stop.drop_guard(), banner })
+    Ok(App {
+        listener,
+        tls,
+        router,
+        shutdown,
+        state,
+        background,
+        stop_background: stop.drop_guard(),
+        stop_rooms,
+        writer,
+        stop_writer: stop_writer.drop_guard(),
+        banner,
+    })
 }

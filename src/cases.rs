@@ -1,12 +1,12 @@
 //! Cases: opening one, the need-to-know list, and reading a case as a whole.
 
-use crate::app::AppState;
 use crate::auth::access::{self, CaseRights};
 use crate::auth::{Principal, UserPrincipal};
+use crate::core::Context;
+use crate::domain::readiness::{self, ReadinessWarning};
 use crate::domain::validate::{self, Invalid};
 use crate::domain::{CaseStatus, MeetingStatus, OrganisationKind, Role};
 use crate::error::{ApiError, ApiResult};
-use crate::escalation::readiness::{self, ReadinessWarning};
 use crate::storage::cases::{CaseSummary, NewCase, NewMember};
 use crate::storage::escalations::{Escalation, EscalationFilter};
 use crate::storage::models::{Action, AuditEvent, Case, CaseMember, Meeting};
@@ -56,33 +56,33 @@ pub struct CaseDetail {
 }
 
 /// The case and the caller's rights on it, or a 404 when the caller may not know it exists.
-pub async fn load(state: &AppState, user: &UserPrincipal, case_id: Uuid) -> ApiResult<(Case, CaseRights)> {
+pub async fn load(cx: &Context, user: &UserPrincipal, case_id: Uuid) -> ApiResult<(Case, CaseRights)> {
     let (case, member) =
-        state.store.case_with_membership(case_id, access::viewer(user)).await?.ok_or(ApiError::NotFound)?;
+        cx.store.case_with_membership(case_id, access::viewer(user)).await?.ok_or(ApiError::NotFound)?;
     let Some(rights) = access::case_rights(user, &case, member) else {
         // Someone off the need-to-know list reached for this case: the caller learns nothing,
         // the trail keeps it.
-        let audit = user.principal().audit(state.clock.now(), "case.access_refused", Some(case_id), None, None);
-        state.store.record_audit(&audit).await?;
+        let audit = user.principal().audit(cx.clock.now(), "case.access_refused", Some(case_id), None, None);
+        cx.store.record_audit(&audit).await?;
         return Err(ApiError::NotFound);
     };
     Ok((case, rights))
 }
 
 /// The cases the user may see, nearest release first. Each listed case is a read.
-pub async fn list(state: &AppState, user: &UserPrincipal) -> ApiResult<Vec<CaseSummary>> {
-    let now = state.clock.now();
-    let mut cases = state.store.visible_cases(access::viewer(user), now.date_naive()).await?;
+pub async fn list(cx: &Context, user: &UserPrincipal) -> ApiResult<Vec<CaseSummary>> {
+    let now = cx.clock.now();
+    let mut cases = cx.store.visible_cases(access::viewer(user), now.date_naive()).await?;
     let principal = user.principal();
     for summary in &mut cases {
-        summary.readiness = readiness(state, &summary.case).await?;
-        state.store.record_audit(&principal.audit(now, "case.list", Some(summary.case.id), None, None)).await?;
+        summary.readiness = readiness(cx, &summary.case).await?;
+        cx.store.record_audit(&principal.audit(now, "case.list", Some(summary.case.id), None, None)).await?;
     }
     Ok(cases)
 }
 
 /// Opens a case; its creator is on the need-to-know list from the start.
-pub async fn create(state: &AppState, user: &UserPrincipal, input: CreateCase) -> ApiResult<Case> {
+pub async fn create(cx: &Context, user: &UserPrincipal, input: CreateCase) -> ApiResult<Case> {
     if !user.role().can_chair() {
         return Err(ApiError::Forbidden("only casemanagers and coordinators open cases"));
     }
@@ -95,9 +95,9 @@ pub async fn create(state: &AppState, user: &UserPrincipal, input: CreateCase) -
     if expected_release < detention_start {
         return Err(Invalid::new("expected_release", "is before the start of detention").into());
     }
-    require_organisation(state, "prison_id", input.prison_id, OrganisationKind::Pi).await?;
-    require_organisation(state, "municipality_id", input.municipality_id, OrganisationKind::Municipality).await?;
-    let now = state.clock.now();
+    require_organisation(cx, "prison_id", input.prison_id, OrganisationKind::Pi).await?;
+    require_organisation(cx, "municipality_id", input.municipality_id, OrganisationKind::Municipality).await?;
+    let now = cx.clock.now();
     let new = NewCase {
         client_pseudonym: pseudonym,
         prison_id: input.prison_id,
@@ -113,22 +113,20 @@ pub async fn create(state: &AppState, user: &UserPrincipal, input: CreateCase) -
     };
     let case_id = Uuid::now_v7();
     let audit = user.principal().audit(now, "case.create", Some(case_id), Some(("case", case_id)), None);
-    Ok(state.store.insert_case(&new, &[creator], now, &audit).await?)
+    Ok(cx.store.insert_case(&new, &[creator], now, &audit).await?)
 }
 
 /// A case with its members, conferences and actions.
-pub async fn detail(state: &AppState, user: &UserPrincipal, case_id: Uuid) -> ApiResult<CaseDetail> {
-    let (case, rights) = load(state, user, case_id).await?;
-    let members = state.store.case_members(case_id).await?;
-    let meetings = state.store.case_meetings(case_id).await?;
-    let actions = state.store.case_actions(case_id).await?;
-    let readiness = readiness(state, &case).await?;
-    let escalations = state
-        .store
-        .escalations(&EscalationFilter { case_id: Some(case_id), ..EscalationFilter::unrestricted() })
-        .await?;
-    let now = state.clock.now();
-    state.store.record_audit(&user.principal().audit(now, "case.read", Some(case_id), None, None)).await?;
+pub async fn detail(cx: &Context, user: &UserPrincipal, case_id: Uuid) -> ApiResult<CaseDetail> {
+    let (case, rights) = load(cx, user, case_id).await?;
+    let members = cx.store.case_members(case_id).await?;
+    let meetings = cx.store.case_meetings(case_id).await?;
+    let actions = cx.store.case_actions(case_id).await?;
+    let readiness = readiness(cx, &case).await?;
+    let escalations =
+        cx.store.escalations(&EscalationFilter { case_id: Some(case_id), ..EscalationFilter::unrestricted() }).await?;
+    let now = cx.clock.now();
+    cx.store.record_audit(&user.principal().audit(now, "case.read", Some(case_id), None, None)).await?;
     Ok(CaseDetail {
         case,
         members,
@@ -142,30 +140,25 @@ pub async fn detail(state: &AppState, user: &UserPrincipal, case_id: Uuid) -> Ap
 }
 
 /// The readiness warnings of an open case today (Dutch calendar); none for a closed case.
-async fn readiness(state: &AppState, case: &Case) -> ApiResult<Vec<ReadinessWarning>> {
+async fn readiness(cx: &Context, case: &Case) -> ApiResult<Vec<ReadinessWarning>> {
     if case.status != CaseStatus::Open {
         return Ok(Vec::new());
     }
-    let today = crate::timezone::to_local(state.clock.now()).date_naive();
-    let in_hand = state.store.domains_in_hand(case.id).await?;
-    Ok(readiness::warnings(today, case.expected_release, &state.escalation.lead_days, &in_hand))
+    let today = crate::timezone::to_local(cx.clock.now()).date_naive();
+    let in_hand = cx.store.domains_in_hand(case.id).await?;
+    Ok(readiness::warnings(today, case.expected_release, &cx.escalation.lead_days, &in_hand))
 }
 
 /// Adds a person or a whole organisation to the need-to-know list.
-pub async fn add_member(
-    state: &AppState,
-    user: &UserPrincipal,
-    case_id: Uuid,
-    input: AddMember,
-) -> ApiResult<CaseMember> {
-    let (case, rights) = load(state, user, case_id).await?;
+pub async fn add_member(cx: &Context, user: &UserPrincipal, case_id: Uuid, input: AddMember) -> ApiResult<CaseMember> {
+    let (case, rights) = load(cx, user, case_id).await?;
     if !rights.manage {
         return Err(ApiError::Forbidden("only the casemanager or coordinator changes who is on a case"));
     }
     ensure_open(&case)?;
     let member = match (input.user_id, input.organisation_id) {
         (Some(user_id), organisation_id) => {
-            let person = state
+            let person = cx
                 .store
                 .user(user_id)
                 .await?
@@ -186,8 +179,7 @@ pub async fn add_member(
             }
         }
         (None, Some(organisation_id)) => {
-            state
-                .store
+            cx.store
                 .organisation(organisation_id)
                 .await?
                 .ok_or_else(|| Invalid::new("organisation_id", "no such organisation"))?;
@@ -197,10 +189,10 @@ pub async fn add_member(
             return Err(Invalid::new("user_id", "give a user_id or an organisation_id").into());
         }
     };
-    let now = state.clock.now();
+    let now = cx.clock.now();
     let subject = member.user_id.map(|id| ("user", id)).unwrap_or(("organisation", member.organisation_id));
     let audit = user.principal().audit(now, "case.member_add", Some(case_id), Some(subject), None);
-    match state.store.insert_case_member(case_id, member, now, &audit).await {
+    match cx.store.insert_case_member(case_id, member, now, &audit).await {
         Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
             Err(ApiError::conflict("already_member", "this person or organisation is already on the case"))
         }
@@ -209,19 +201,19 @@ pub async fn add_member(
 }
 
 /// Takes an entry off the need-to-know list.
-pub async fn remove_member(state: &AppState, user: &UserPrincipal, case_id: Uuid, member_id: Uuid) -> ApiResult<()> {
-    let (_, rights) = load(state, user, case_id).await?;
+pub async fn remove_member(cx: &Context, user: &UserPrincipal, case_id: Uuid, member_id: Uuid) -> ApiResult<()> {
+    let (_, rights) = load(cx, user, case_id).await?;
     if !rights.manage {
         return Err(ApiError::Forbidden("only the casemanager or coordinator changes who is on a case"));
     }
-    let now = state.clock.now();
+    let now = cx.clock.now();
     let audit =
         user.principal().audit(now, "case.member_remove", Some(case_id), Some(("case_member", member_id)), None);
-    if !state.store.delete_case_member(case_id, member_id, &audit).await? {
+    if !cx.store.delete_case_member(case_id, member_id, &audit).await? {
         return Err(ApiError::NotFound);
     }
     // Whoever was in a conference of this case through this entry must leave it now.
-    state.events.access_changed(crate::events::AccessChange::Case(case_id));
+    cx.events.access_changed(crate::events::AccessChange::Case(case_id));
     Ok(())
 }
 
@@ -235,22 +227,22 @@ pub fn ensure_open(case: &Case) -> ApiResult<()> {
 
 /// Closes a case (the client is settled, or has moved on): nothing changes any more, the
 /// rules engine stops looking at it, and after the retention period it is deleted.
-pub async fn close(state: &AppState, user: &UserPrincipal, case_id: Uuid) -> ApiResult<Case> {
-    set_status(state, user, case_id, CaseStatus::Closed).await
+pub async fn close(cx: &Context, user: &UserPrincipal, case_id: Uuid) -> ApiResult<Case> {
+    set_status(cx, user, case_id, CaseStatus::Closed).await
 }
 
 /// Reopens a closed case (before the retention purge deleted it).
-pub async fn reopen(state: &AppState, user: &UserPrincipal, case_id: Uuid) -> ApiResult<Case> {
-    set_status(state, user, case_id, CaseStatus::Open).await
+pub async fn reopen(cx: &Context, user: &UserPrincipal, case_id: Uuid) -> ApiResult<Case> {
+    set_status(cx, user, case_id, CaseStatus::Open).await
 }
 
-async fn set_status(state: &AppState, user: &UserPrincipal, case_id: Uuid, status: CaseStatus) -> ApiResult<Case> {
-    let (_, rights) = load(state, user, case_id).await?;
+async fn set_status(cx: &Context, user: &UserPrincipal, case_id: Uuid, status: CaseStatus) -> ApiResult<Case> {
+    let (_, rights) = load(cx, user, case_id).await?;
     if !rights.manage {
         return Err(ApiError::Forbidden("only the casemanager or coordinator closes or reopens a case"));
     }
     if status == CaseStatus::Closed
-        && state
+        && cx
             .store
             .case_meetings(case_id)
             .await?
@@ -259,13 +251,13 @@ async fn set_status(state: &AppState, user: &UserPrincipal, case_id: Uuid, statu
     {
         return Err(ApiError::conflict("conference_running", "a conference of this case is running; end it first"));
     }
-    let now = state.clock.now();
+    let now = cx.clock.now();
     let action = if status == CaseStatus::Closed { "case.close" } else { "case.reopen" };
     let audit = user.principal().audit(now, action, Some(case_id), Some(("case", case_id)), None);
-    if !state.store.set_case_status(case_id, status, now, &audit).await? {
+    if !cx.store.set_case_status(case_id, status, now, &audit).await? {
         return Err(ApiError::conflict("unchanged", format!("the case is already {status}")));
     }
-    state.store.case(case_id).await?.ok_or(ApiError::NotFound)
+    cx.store.case(case_id).await?.ok_or(ApiError::NotFound)
 }
 
 /// Which part of a long trail to read, newest first.
@@ -279,15 +271,15 @@ pub struct AuditPage {
 
 /// The audit trail of a case, for its coordinator and for admin.
 pub async fn audit_trail(
-    state: &AppState,
+    cx: &Context,
     user: &UserPrincipal,
     case_id: Uuid,
     page: AuditPage,
 ) -> ApiResult<Vec<AuditEvent>> {
-    let rights = match load(state, user, case_id).await {
+    let rights = match load(cx, user, case_id).await {
         Ok((_, rights)) => Some(rights),
         Err(ApiError::NotFound) if user.role() == Role::Admin => {
-            state.store.case(case_id).await?.ok_or(ApiError::NotFound)?;
+            cx.store.case(case_id).await?.ok_or(ApiError::NotFound)?;
             None
         }
         Err(e) => return Err(e),
@@ -295,21 +287,13 @@ pub async fn audit_trail(
     if !access::may_read_audit(user, rights) {
         return Err(ApiError::Forbidden("the audit trail is for the coordinator and the administrator"));
     }
-    let now = state.clock.now();
-    state
-        .store
-        .record_audit(&Principal::User(user.clone()).audit(now, "audit.read", Some(case_id), None, None))
-        .await?;
-    Ok(state.store.case_audit(case_id, page.before, page.limit.unwrap_or(200).clamp(1, 1000)).await?)
+    let now = cx.clock.now();
+    cx.store.record_audit(&Principal::User(user.clone()).audit(now, "audit.read", Some(case_id), None, None)).await?;
+    Ok(cx.store.case_audit(case_id, page.before, page.limit.unwrap_or(200).clamp(1, 1000)).await?)
 }
 
-async fn require_organisation(
-    state: &AppState,
-    field: &'static str,
-    id: Uuid,
-    kind: OrganisationKind,
-) -> ApiResult<()> {
-    match state.store.organisation(id).await? {
+async fn require_organisation(cx: &Context, field: &'static str, id: Uuid, kind: OrganisationKind) -> ApiResult<()> {
+    match cx.store.organisation(id).await? {
         Some(org) if org.kind == kind => Ok(()),
         Some(_) => Err(Invalid::new(field, format!("is not an organisation of kind {kind}")).into()),
         None => Err(Invalid::new(field, "no such organisation").into()),

@@ -5,14 +5,14 @@
 //! Seeding is idempotent: accounts and organisations are found by e-mail and name, and the
 //! case is created once (remembered in `app_setting`).
 
-use crate::app::AppState;
 use crate::auth::password;
+use crate::core::Context;
 use crate::domain::{ActionStatus, LifeDomain, OrganisationKind, Role};
 use crate::meetings;
 use crate::storage::actions::{NewAction, StatusChange};
 use crate::storage::audit::{Actor, NewAudit};
 use crate::storage::cases::{NewCase, NewMember};
-use crate::storage::meetings::{DomainWrite, EntryText, NewMeeting};
+use crate::storage::meetings::{DomainWrite, EntryText, Finalising, NewMeeting};
 use crate::storage::models::{Organisation, User};
 use crate::storage::users::NewUser;
 use chrono::{DateTime, Duration, NaiveTime, Utc};
@@ -70,9 +70,9 @@ fn system(at: DateTime<Utc>, action: &'static str, case_id: Option<Uuid>) -> New
 }
 
 /// Creates whatever of the demo workspace does not exist yet.
-pub async fn seed(state: &AppState) -> Result<(), DemoError> {
-    let store = &state.store;
-    let now = state.clock.now();
+pub async fn seed(cx: &Context) -> Result<(), DemoError> {
+    let store = &cx.store;
+    let now = cx.clock.now();
     // Demo accounts share the password `demo`: never put them into a database with real ones.
     let real =
         store.users(None).await?.into_iter().filter(|u| !ACCOUNTS.iter().any(|(email, ..)| *email == u.email)).count();
@@ -104,14 +104,14 @@ pub async fn seed(state: &AppState) -> Result<(), DemoError> {
         users.push((user, org));
     }
     if store.setting(SEEDED).await?.is_none() {
-        let case_id = seed_case(state, &users, now).await?;
+        let case_id = seed_case(cx, &users, now).await?;
         store.set_setting(SEEDED, &case_id.to_string()).await?;
     }
     Ok(())
 }
 
-async fn seed_case(state: &AppState, users: &[(User, Organisation)], now: DateTime<Utc>) -> Result<Uuid, sqlx::Error> {
-    let store = &state.store;
+async fn seed_case(cx: &Context, users: &[(User, Organisation)], now: DateTime<Utc>) -> Result<Uuid, sqlx::Error> {
+    let store = &cx.store;
     let by_email =
         |email: &str| users.iter().find(|(u, _)| u.email == email).expect("every demo account was just created");
     let (casemanager, pi) = by_email("casemanager@pi-dordrecht.example");
@@ -246,7 +246,9 @@ async fn seed_case(state: &AppState, users: &[(User, Organisation)], now: DateTi
         }
     }
     let case = store.case(case_id).await?.expect("the demo case was just created");
-    let mut record = meetings::minutes(state, &first, &case).await.map_err(|e| sqlx::Error::Protocol(e.to_string()))?;
+    // As it is now, with the revision of the minutes written above.
+    let first = store.meeting(first.id).await?.expect("the first conference was just created");
+    let mut record = meetings::minutes(cx, &first, &case).await.map_err(|e| sqlx::Error::Protocol(e.to_string()))?;
     let finalised_at = earlier + Duration::hours(1);
     record.status = crate::domain::MeetingStatus::Closed;
     record.finalised_at = Some(finalised_at);
@@ -255,7 +257,10 @@ async fn seed_case(state: &AppState, users: &[(User, Organisation)], now: DateTi
     let table: Vec<_> = store.case_actions(case_id).await?.into_iter().filter(|a| tabled.contains(&a.id)).collect();
     let snapshot = serde_json::to_string(&record).expect("the minutes view serialises");
     audit = system(finalised_at, "minutes.finalise", Some(case_id));
-    store.finalise_meeting(&first, &table, &snapshot, casemanager.id, finalised_at, &audit).await?;
+    let finalised = store.finalise_meeting(&first, &table, &snapshot, casemanager.id, finalised_at, &audit).await?;
+    if finalised != Finalising::Done {
+        return Err(sqlx::Error::Protocol(format!("the demo's first conference did not finalise: {finalised:?}")));
+    }
 
     // The next conference, the day after tomorrow at 10:00 Dutch time.
     let at_ten =

@@ -4,9 +4,9 @@
 //! no case content, so every account holder may read it; the linked escalations are shown
 //! only as far as the reader may see them.
 
-use crate::app::AppState;
 use crate::auth::UserPrincipal;
 use crate::auth::access;
+use crate::core::Context;
 use crate::domain::DecisionKind;
 use crate::domain::validate::{self, Invalid};
 use crate::domain::{LifeDomain, ObstacleStatus};
@@ -68,21 +68,20 @@ const MAX_TITLE: usize = 200;
 const MAX_DESCRIPTION: usize = 4_000;
 
 /// Checks a new obstacle: a title, and an owner that exists (a person of that organisation).
-pub async fn parse_new(state: &AppState, input: CreateObstacle) -> ApiResult<NewObstacle> {
+pub async fn parse_new(cx: &Context, input: CreateObstacle) -> ApiResult<NewObstacle> {
     let title = validate::required_text("title", &input.title, MAX_TITLE)?;
     let description = validate::bounded_text("description", &input.description, MAX_DESCRIPTION)?;
-    let (owner_organisation_id, owner_user_id) = owner(state, input.owner_organisation_id, input.owner_user_id).await?;
+    let (owner_organisation_id, owner_user_id) = owner(cx, input.owner_organisation_id, input.owner_user_id).await?;
     Ok(NewObstacle { title, description, domain: input.domain, owner_organisation_id, owner_user_id })
 }
 
 async fn owner(
-    state: &AppState,
+    cx: &Context,
     organisation_id: Option<Uuid>,
     user_id: Option<Uuid>,
 ) -> ApiResult<(Option<Uuid>, Option<Uuid>)> {
     if let Some(organisation_id) = organisation_id {
-        state
-            .store
+        cx.store
             .organisation(organisation_id)
             .await?
             .ok_or_else(|| Invalid::new("owner_organisation_id", "no such organisation"))?;
@@ -90,7 +89,7 @@ async fn owner(
     let Some(user_id) = user_id else {
         return Ok((organisation_id, None));
     };
-    let person = state
+    let person = cx
         .store
         .user(user_id)
         .await?
@@ -122,33 +121,33 @@ fn require_writer(user: &UserPrincipal) -> ApiResult<()> {
 }
 
 /// The register.
-pub async fn list(state: &AppState) -> ApiResult<Vec<Obstacle>> {
-    Ok(state.store.obstacles().await?)
+pub async fn list(cx: &Context) -> ApiResult<Vec<Obstacle>> {
+    Ok(cx.store.obstacles().await?)
 }
 
 /// Adds an obstacle.
-pub async fn create(state: &AppState, user: &UserPrincipal, input: CreateObstacle) -> ApiResult<Obstacle> {
+pub async fn create(cx: &Context, user: &UserPrincipal, input: CreateObstacle) -> ApiResult<Obstacle> {
     require_writer(user)?;
-    let new = parse_new(state, input).await?;
-    let now = state.clock.now();
+    let new = parse_new(cx, input).await?;
+    let now = cx.clock.now();
     let id = Uuid::now_v7();
-    Ok(state.store.insert_obstacle(&new, user.user.id, now, &audit(user, now, "obstacle.create", id)).await?)
+    Ok(cx.store.insert_obstacle(&new, user.user.id, now, &audit(user, now, "obstacle.create", id)).await?)
 }
 
 /// One obstacle with the linked escalations the reader may see.
-pub async fn detail(state: &AppState, user: &UserPrincipal, id: Uuid) -> ApiResult<ObstacleDetail> {
-    let obstacle = state.store.obstacle(id).await?.ok_or(ApiError::NotFound)?;
+pub async fn detail(cx: &Context, user: &UserPrincipal, id: Uuid) -> ApiResult<ObstacleDetail> {
+    let obstacle = cx.store.obstacle(id).await?.ok_or(ApiError::NotFound)?;
     let filter = EscalationFilter {
         viewer: access::escalation_scope(user),
         obstacle_id: Some(id),
         ..EscalationFilter::unrestricted()
     };
-    let linked_escalations = queue::read_audited(state, user, &filter).await?;
+    let linked_escalations = queue::read_audited(cx, user, &filter).await?;
     Ok(ObstacleDetail { obstacle, linked_escalations, may_edit: access::may_write_obstacles(user) })
 }
 
 /// Changes an obstacle (its status above all: open → in progress → resolved).
-pub async fn update(state: &AppState, user: &UserPrincipal, id: Uuid, input: UpdateObstacle) -> ApiResult<Obstacle> {
+pub async fn update(cx: &Context, user: &UserPrincipal, id: Uuid, input: UpdateObstacle) -> ApiResult<Obstacle> {
     require_writer(user)?;
     let title = match &input.title {
         Some(title) => Some(validate::required_text("title", title, MAX_TITLE)?),
@@ -158,7 +157,7 @@ pub async fn update(state: &AppState, user: &UserPrincipal, id: Uuid, input: Upd
         Some(text) => Some(validate::bounded_text("description", text, MAX_DESCRIPTION)?),
         None => None,
     };
-    let (owner_organisation_id, owner_user_id) = owner(state, input.owner_organisation_id, input.owner_user_id).await?;
+    let (owner_organisation_id, owner_user_id) = owner(cx, input.owner_organisation_id, input.owner_user_id).await?;
     let changes = ObstacleChanges {
         title,
         description,
@@ -167,23 +166,17 @@ pub async fn update(state: &AppState, user: &UserPrincipal, id: Uuid, input: Upd
         owner_user_id,
         status: input.status,
     };
-    let now = state.clock.now();
-    state
-        .store
+    let now = cx.clock.now();
+    cx.store
         .update_obstacle(id, &changes, now, &audit(user, now, "obstacle.update", id))
         .await?
         .ok_or(ApiError::NotFound)
 }
 
 /// Links an escalation the user may see to an obstacle.
-pub async fn link(
-    state: &AppState,
-    user: &UserPrincipal,
-    id: Uuid,
-    input: LinkEscalation,
-) -> ApiResult<ObstacleDetail> {
+pub async fn link(cx: &Context, user: &UserPrincipal, id: Uuid, input: LinkEscalation) -> ApiResult<ObstacleDetail> {
     require_writer(user)?;
-    let escalation = queue::readable(state, user, input.escalation_id).await.map_err(|e| match e {
+    let escalation = queue::readable(cx, user, input.escalation_id).await.map_err(|e| match e {
         ApiError::NotFound => Invalid::new("escalation_id", "no such escalation").into(),
         other => other,
     })?;
@@ -193,14 +186,14 @@ pub async fn link(
             "the steering group decided this escalation as another obstacle; that decision stands",
         ));
     }
-    let now = state.clock.now();
+    let now = cx.clock.now();
     let entry = NewAudit {
         case_id: Some(escalation.case_id),
         detail: Some(format!("escalation {}", escalation.id)),
         ..audit(user, now, "obstacle.link", id)
     };
-    if !state.store.link_obstacle(escalation.id, id, &entry).await? {
+    if !cx.store.link_obstacle(escalation.id, id, &entry).await? {
         return Err(ApiError::NotFound);
     }
-    detail(state, user, id).await
+    detail(cx, user, id).await
 }

@@ -3,7 +3,7 @@
 //! stays is the audit trail (who did what, when), which names the case only by its id. Ended
 //! sessions are forgotten too.
 
-use crate::app::AppState;
+use crate::core::Context;
 use crate::storage::audit::{Actor, NewAudit};
 use chrono::Duration;
 
@@ -15,24 +15,24 @@ pub struct Purged {
 }
 
 /// Deletes what is past its retention period, at the clock's current time.
-pub async fn purge(state: &AppState) -> Result<Purged, sqlx::Error> {
-    let now = state.clock.now();
+pub async fn purge(cx: &Context) -> Result<Purged, sqlx::Error> {
+    let now = cx.clock.now();
     let mut purged = Purged::default();
-    let cutoff = now - Duration::days(state.settings.retention_days);
-    for case_id in state.store.cases_closed_before(cutoff).await? {
+    let cutoff = now - Duration::days(cx.settings.retention_days);
+    for case_id in cx.store.cases_closed_before(cutoff).await? {
         let audit = NewAudit {
             at: now,
             actor: Actor::system("retention"),
             action: "case.purge",
             case_id: Some(case_id),
             subject: Some(("case", case_id)),
-            detail: Some(format!("closed more than {} days ago", state.settings.retention_days)),
+            detail: Some(format!("closed more than {} days ago", cx.settings.retention_days)),
         };
-        if state.store.delete_case(case_id, &audit).await? {
+        if cx.store.delete_case(case_id, &audit).await? {
             tracing::info!(case = %case_id, "case deleted at the end of its retention period");
             purged.cases += 1;
         }
     }
-    purged.sessions = state.store.purge_sessions(now - Duration::days(1)).await?;
+    purged.sessions = cx.store.purge_sessions(now - Duration::days(1)).await?;
     Ok(purged)
 }

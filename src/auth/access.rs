@@ -226,6 +226,7 @@ mod tests {
             finalised_at: None,
             finalised_by: None,
             created_at: Utc::now(),
+            minutes_revision: 0,
         };
         assert!(!may_write_minutes(&partner, rights, &meeting));
         assert!(!chairs(&partner, rights, &meeting));

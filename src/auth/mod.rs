@@ -11,7 +11,6 @@ pub mod password;
 pub mod session;
 pub mod token;
 
-use crate::app::AppState;
 use crate::domain::{InviteKind, Role};
 use crate::error::ApiError;
 use crate::storage::audit::{Actor, NewAudit};
@@ -110,10 +109,10 @@ impl UserPrincipal {
 /// Any authenticated caller (401 otherwise).
 /// Any authenticated caller who may use the application (401 otherwise; 403 for an account
 /// that must first replace a generated password).
-impl FromRequestParts<AppState> for Principal {
+impl<S: Send + Sync> FromRequestParts<S> for Principal {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let AnyPrincipal(principal) = AnyPrincipal::from_request_parts(parts, state).await?;
         principal.ready()?;
         Ok(principal)
@@ -125,10 +124,10 @@ impl FromRequestParts<AppState> for Principal {
 #[derive(Debug, Clone)]
 pub struct AnyPrincipal(pub Principal);
 
-impl FromRequestParts<AppState> for AnyPrincipal {
+impl<S: Send + Sync> FromRequestParts<S> for AnyPrincipal {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, _: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
         parts
             .extensions
             .get::<Principal>()
@@ -143,10 +142,10 @@ impl FromRequestParts<AppState> for AnyPrincipal {
 #[derive(Debug, Clone)]
 pub struct CurrentUser(pub UserPrincipal);
 
-impl FromRequestParts<AppState> for CurrentUser {
+impl<S: Send + Sync> FromRequestParts<S> for CurrentUser {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let AnyUser(user) = AnyUser::from_request_parts(parts, state).await?;
         Principal::User(user.clone()).ready()?;
         Ok(CurrentUser(user))
@@ -157,10 +156,10 @@ impl FromRequestParts<AppState> for CurrentUser {
 #[derive(Debug, Clone)]
 pub struct AnyUser(pub UserPrincipal);
 
-impl FromRequestParts<AppState> for AnyUser {
+impl<S: Send + Sync> FromRequestParts<S> for AnyUser {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         match AnyPrincipal::from_request_parts(parts, state).await?.0 {
             Principal::User(user) => Ok(AnyUser(user)),
             Principal::Invitee(_) => {

@@ -1,7 +1,7 @@
 //! Opening, resolving, renewing and ending sessions; the session cookie.
 
 use super::{InviteePrincipal, Principal, UserPrincipal};
-use crate::app::AppState;
+use crate::core::Context;
 use crate::error::ApiError;
 use crate::storage::models::Invite;
 use crate::storage::sessions::SessionRow;
@@ -23,41 +23,38 @@ pub struct IssuedToken {
 }
 
 /// Opens a login session for an account.
-pub async fn open_for_user(state: &AppState, user_id: Uuid) -> Result<IssuedToken, sqlx::Error> {
-    let now = state.clock.now();
-    let expires_at = now + Duration::minutes(state.settings.session_minutes);
-    let session = state.store.insert_session(Some(user_id), None, now, expires_at).await?;
-    Ok(IssuedToken { token: state.keys.sign(session.id, now, expires_at), expires_at })
+pub async fn open_for_user(cx: &Context, user_id: Uuid) -> Result<IssuedToken, sqlx::Error> {
+    let now = cx.clock.now();
+    let expires_at = now + Duration::minutes(cx.settings.session_minutes);
+    let session = cx.store.insert_session(Some(user_id), None, now, expires_at).await?;
+    Ok(IssuedToken { token: cx.keys.sign(session.id, now, expires_at), expires_at })
 }
 
 /// Opens a session for the holder of an invite; it lasts as long as the invite.
-pub async fn open_for_invite(state: &AppState, invite: &Invite) -> Result<IssuedToken, sqlx::Error> {
-    let now = state.clock.now();
-    let session = state.store.insert_session(None, Some(invite.id), now, invite.expires_at).await?;
-    Ok(IssuedToken { token: state.keys.sign(session.id, now, invite.expires_at), expires_at: invite.expires_at })
+pub async fn open_for_invite(cx: &Context, invite: &Invite) -> Result<IssuedToken, sqlx::Error> {
+    let now = cx.clock.now();
+    let session = cx.store.insert_session(None, Some(invite.id), now, invite.expires_at).await?;
+    Ok(IssuedToken { token: cx.keys.sign(session.id, now, invite.expires_at), expires_at: invite.expires_at })
 }
 
 /// The principal behind a token, if the token is genuine and its session is live; and a
 /// renewed token when a login session is past half its life (sliding expiry, never past the
 /// session's maximum lifetime).
-pub async fn authenticate(
-    state: &AppState,
-    token: &str,
-) -> Result<Option<(Principal, Option<IssuedToken>)>, sqlx::Error> {
-    let now = state.clock.now();
-    let Some(claims) = state.keys.verify(token, now) else {
+pub async fn authenticate(cx: &Context, token: &str) -> Result<Option<(Principal, Option<IssuedToken>)>, sqlx::Error> {
+    let now = cx.clock.now();
+    let Some(claims) = cx.keys.verify(token, now) else {
         return Ok(None);
     };
-    let Some((principal, session)) = resolve_session(state, claims.sid).await? else {
+    let Some((principal, session)) = resolve_session(cx, claims.sid).await? else {
         return Ok(None);
     };
-    let length = Duration::minutes(state.settings.session_minutes);
+    let length = Duration::minutes(cx.settings.session_minutes);
     let renewed = match principal {
         Principal::User(_) if session.expires_at - now < length / 2 => {
-            let cap = session.created_at + Duration::hours(state.settings.session_max_hours);
+            let cap = session.created_at + Duration::hours(cx.settings.session_max_hours);
             let expires_at = (now + length).min(cap);
-            state.store.extend_session(session.id, expires_at).await?;
-            Some(IssuedToken { token: state.keys.sign(session.id, now, expires_at), expires_at })
+            cx.store.extend_session(session.id, expires_at).await?;
+            Some(IssuedToken { token: cx.keys.sign(session.id, now, expires_at), expires_at })
         }
         _ => None,
     };
@@ -67,21 +64,21 @@ pub async fn authenticate(
 /// Who a session belongs to now, if it is still live: the account must be active, the invite
 /// unrevoked and its conference not finalised. Long-lived connections (the conference room)
 /// call this again to check that their caller may still be there.
-pub async fn refresh(state: &AppState, principal: &Principal) -> Result<Option<Principal>, sqlx::Error> {
-    Ok(resolve_session(state, principal.session_id()).await?.map(|(principal, _)| principal))
+pub async fn refresh(cx: &Context, principal: &Principal) -> Result<Option<Principal>, sqlx::Error> {
+    Ok(resolve_session(cx, principal.session_id()).await?.map(|(principal, _)| principal))
 }
 
-async fn resolve_session(state: &AppState, session_id: Uuid) -> Result<Option<(Principal, SessionRow)>, sqlx::Error> {
-    let now = state.clock.now();
-    let Some(session) = state.store.session(session_id).await? else {
+async fn resolve_session(cx: &Context, session_id: Uuid) -> Result<Option<(Principal, SessionRow)>, sqlx::Error> {
+    let now = cx.clock.now();
+    let Some(session) = cx.store.session(session_id).await? else {
         return Ok(None);
     };
-    let too_old = session.created_at + Duration::hours(state.settings.session_max_hours) <= now;
+    let too_old = session.created_at + Duration::hours(cx.settings.session_max_hours) <= now;
     if !session.is_live(now) || too_old {
         return Ok(None);
     }
     if let Some(user_id) = session.user_id {
-        return Ok(match state.store.user(user_id).await? {
+        return Ok(match cx.store.user(user_id).await? {
             Some(user) if user.active => {
                 Some((Principal::User(UserPrincipal { session_id: session.id, user }), session))
             }
@@ -91,13 +88,13 @@ async fn resolve_session(state: &AppState, session_id: Uuid) -> Result<Option<(P
     let Some(invite_id) = session.invite_id else {
         return Ok(None);
     };
-    let Some(invite) = state.store.invite(invite_id).await? else {
+    let Some(invite) = cx.store.invite(invite_id).await? else {
         return Ok(None);
     };
     if invite.revoked_at.is_some() {
         return Ok(None);
     }
-    let Some(meeting) = state.store.meeting(invite.meeting_id).await? else { return Ok(None) };
+    let Some(meeting) = cx.store.meeting(invite.meeting_id).await? else { return Ok(None) };
     // An invite opens one conference while it runs: once its minutes are final, it is over.
     if meeting.finalised_at.is_some() {
         return Ok(None);
@@ -151,10 +148,10 @@ pub fn clear_cookie(secure: bool) -> HeaderValue {
 /// Middleware: resolves the caller (if any) into a request extension, and renews the cookie of
 /// a login session that is past half its life. Requests without a valid token pass on
 /// anonymously; the handlers' extractors decide whether that is enough.
-pub async fn resolve(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
+pub async fn resolve(State(cx): State<Context>, mut request: Request, next: Next) -> Response {
     let mut renewed = None;
     if let Some(token) = token_from_headers(request.headers()) {
-        match authenticate(&state, &token).await {
+        match authenticate(&cx, &token).await {
             Ok(Some((principal, renewal))) => {
                 renewed = renewal;
                 request.extensions_mut().insert(principal);
@@ -165,7 +162,7 @@ pub async fn resolve(State(state): State<AppState>, mut request: Request, next: 
     }
     let mut response = next.run(request).await;
     if let Some(issued) = renewed {
-        let value = cookie(&issued, state.clock.now(), state.settings.secure_cookies);
+        let value = cookie(&issued, cx.clock.now(), cx.settings.secure_cookies);
         response.headers_mut().append(header::SET_COOKIE, value);
     }
     response

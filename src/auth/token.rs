@@ -1,6 +1,6 @@
 //! Session tokens (JWT, HS256) and invite tokens (random, stored only as a SHA-256 hash).
 
-use crate::config::Secret;
+use crate::secret::Secret;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};

@@ -1,10 +1,15 @@
 //! The vocabulary of the product: life domains, roles, organisation kinds and the statuses of
 //! cases, meetings, actions and escalations. Every value has one stable code (used by the API, the
 //! database and the signalling protocol) and, where users see it, a Dutch and English label.
+//!
+//! Also the pure rules over that vocabulary, which take the time as an input: [`rules`] (which
+//! escalations should exist) and [`readiness`] (lead times before the release).
 
 #[macro_use]
 mod text_enum;
 mod life_domain;
+pub mod readiness;
+pub mod rules;
 pub mod validate;
 
 pub use life_domain::LifeDomain;

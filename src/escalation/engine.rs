@@ -4,8 +4,8 @@
 //! notification dedupe keys), so overlapping runs — a manual run during a scheduled one, or two
 //! nodes on one database — open and notify nothing twice.
 
-use super::rules;
-use crate::app::AppState;
+use crate::core::Context;
+use crate::domain::rules;
 use crate::notifications::mail;
 use crate::storage::audit::{Actor, NewAudit};
 use crate::storage::escalations::NewEscalation;
@@ -35,16 +35,16 @@ pub struct RunReport {
 }
 
 /// One run of the engine at the clock's current time.
-pub async fn run_once(state: &AppState) -> Result<RunReport, sqlx::Error> {
-    let now = state.clock.now();
-    let store = &state.store;
+pub async fn run_once(cx: &Context) -> Result<RunReport, sqlx::Error> {
+    let now = cx.clock.now();
+    let store = &cx.store;
     let mut facts = Vec::new();
     for case_id in store.open_case_ids().await? {
         facts.push(store.case_facts(case_id).await?);
     }
     let mut report = RunReport { cases: facts.len(), ..RunReport::default() };
-    let mail = state.mailer.is_some();
-    for opening in rules::evaluate(now, &state.escalation.rules, &facts) {
+    let mail = cx.outbox.mails();
+    for opening in rules::evaluate(now, &cx.escalation.rules, &facts) {
         let id = Uuid::now_v7();
         let new = NewEscalation {
             case_id: opening.case_id,
@@ -85,7 +85,7 @@ pub async fn run_once(state: &AppState) -> Result<RunReport, sqlx::Error> {
         };
         report.reminders += store.notify(&notice, now).await?;
     }
-    report.mailed = mail::flush(state).await?;
+    report.mailed = mail::flush(cx).await?;
     Ok(report)
 }
 
@@ -102,7 +102,7 @@ fn opened_audit(now: chrono::DateTime<chrono::Utc>, new: &NewEscalation, id: Uui
 
 /// Runs the engine every `interval` (the first run at once) until `stop` is cancelled. A run
 /// in progress finishes before the task ends, so the store is never closed under it.
-pub fn spawn(state: AppState, interval: StdDuration, stop: CancellationToken) -> JoinHandle<()> {
+pub fn spawn(cx: Context, interval: StdDuration, stop: CancellationToken) -> JoinHandle<()> {
     tokio::spawn(async move {
         let mut ticks = tokio::time::interval(interval);
         ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -110,7 +110,7 @@ pub fn spawn(state: AppState, interval: StdDuration, stop: CancellationToken) ->
             tokio::select! {
                 _ = stop.cancelled() => break,
                 _ = ticks.tick() => {
-                    match run_once(&state).await {
+                    match run_once(&cx).await {
                         Ok(report) if !report.opened.is_empty() || report.reminders > 0 => {
                             tracing::info!(opened = report.opened.len(), reminders = report.reminders,
                                 mailed = report.mailed, "escalation engine ran");
@@ -118,7 +118,7 @@ pub fn spawn(state: AppState, interval: StdDuration, stop: CancellationToken) ->
                         Ok(_) => {}
                         Err(e) => tracing::error!(error = %e, "escalation engine run failed"),
                     }
-                    if let Err(e) = crate::retention::purge(&state).await {
+                    if let Err(e) = crate::retention::purge(&cx).await {
                         tracing::error!(error = %e, "retention purge failed");
                     }
                 }

@@ -4,10 +4,10 @@
 //! on the next conference's agenda ("Besluiten stuurgroep", see `meetings::minutes`).
 
 use super::engine::{self, RunReport};
-use crate::app::AppState;
 use crate::auth::UserPrincipal;
 use crate::auth::access;
 use crate::cases;
+use crate::core::Context;
 use crate::domain::validate::{self, Invalid};
 use crate::domain::{DecisionKind, EscalationReason, EscalationStatus, LifeDomain};
 use crate::error::{ApiError, ApiResult};
@@ -75,15 +75,15 @@ pub struct DecisionInput {
 
 /// Escalates an action by hand; anyone who sees its case may.
 pub async fn escalate_by_hand(
-    state: &AppState,
+    cx: &Context,
     user: &UserPrincipal,
     action_id: Uuid,
     input: ManualEscalation,
 ) -> ApiResult<Escalation> {
-    let action = state.store.action(action_id).await?.ok_or(ApiError::NotFound)?;
-    cases::load(state, user, action.case_id).await?;
+    let action = cx.store.action(action_id).await?.ok_or(ApiError::NotFound)?;
+    cases::load(cx, user, action.case_id).await?;
     let note = validate::required_text("note", &input.note, 2_000)?;
-    let now = state.clock.now();
+    let now = cx.clock.now();
     let id = Uuid::now_v7();
     let new = NewEscalation {
         case_id: action.case_id,
@@ -109,21 +109,21 @@ pub async fn escalate_by_hand(
         organisation_id: None,
         user_id: None,
         except: Some(user.user.id),
-        mail: state.mailer.is_some(),
+        mail: cx.outbox.mails(),
     };
-    let opened = state
+    let opened = cx
         .store
         .insert_escalation(&new, now, &audit, &notice)
         .await?
         .ok_or_else(|| ApiError::internal("a manual escalation has no rule key to collide on"))?;
-    state.outbox.notify_one();
+    cx.outbox.poke();
     Ok(opened)
 }
 
 /// The escalations the caller may see, oldest first. Each listed escalation is a read of its
 /// case's data and is audited as one.
-pub async fn list(state: &AppState, user: &UserPrincipal, filter: QueueFilter) -> ApiResult<Vec<Escalation>> {
-    let now = state.clock.now();
+pub async fn list(cx: &Context, user: &UserPrincipal, filter: QueueFilter) -> ApiResult<Vec<Escalation>> {
+    let now = cx.clock.now();
     let filter = EscalationFilter {
         viewer: access::escalation_scope(user),
         status: filter.status,
@@ -136,21 +136,20 @@ pub async fn list(state: &AppState, user: &UserPrincipal, filter: QueueFilter) -
         obstacle_id: None,
         limit: filter.limit.unwrap_or(200).clamp(1, 1000),
     };
-    read_audited(state, user, &filter).await
+    read_audited(cx, user, &filter).await
 }
 
 /// The escalations `filter` selects, each read audited against its case.
 pub(crate) async fn read_audited(
-    state: &AppState,
+    cx: &Context,
     user: &UserPrincipal,
     filter: &EscalationFilter,
 ) -> ApiResult<Vec<Escalation>> {
-    let now = state.clock.now();
-    let escalations = state.store.escalations(filter).await?;
+    let now = cx.clock.now();
+    let escalations = cx.store.escalations(filter).await?;
     let principal = user.principal();
     for e in &escalations {
-        state
-            .store
+        cx.store
             .record_audit(&principal.audit(now, "escalation.list", Some(e.case_id), Some(("escalation", e.id)), None))
             .await?;
     }
@@ -171,11 +170,11 @@ fn redacted_for(user: &UserPrincipal, mut escalation: Escalation) -> Escalation 
 }
 
 /// The escalation, if the caller may read it (404 otherwise, like a case off the list).
-pub(crate) async fn readable(state: &AppState, user: &UserPrincipal, id: Uuid) -> ApiResult<Escalation> {
-    let escalation = state.store.escalation(id).await?.ok_or(ApiError::NotFound)?;
+pub(crate) async fn readable(cx: &Context, user: &UserPrincipal, id: Uuid) -> ApiResult<Escalation> {
+    let escalation = cx.store.escalation(id).await?.ok_or(ApiError::NotFound)?;
     let rights = match access::escalation_scope(user) {
         None => None,
-        Some(_) => Some(cases::load(state, user, escalation.case_id).await?.1),
+        Some(_) => Some(cases::load(cx, user, escalation.case_id).await?.1),
     };
     if !access::may_read_escalation(user, rights) {
         return Err(ApiError::NotFound);
@@ -184,17 +183,16 @@ pub(crate) async fn readable(state: &AppState, user: &UserPrincipal, id: Uuid) -
 }
 
 /// One escalation with its action's history.
-pub async fn detail(state: &AppState, user: &UserPrincipal, id: Uuid) -> ApiResult<EscalationDetail> {
-    let escalation = redacted_for(user, readable(state, user, id).await?);
+pub async fn detail(cx: &Context, user: &UserPrincipal, id: Uuid) -> ApiResult<EscalationDetail> {
+    let escalation = redacted_for(user, readable(cx, user, id).await?);
     let action_history = match escalation.action_id {
         Some(_) if user.role() == crate::domain::Role::Admin => Vec::new(),
-        Some(action_id) => state.store.action_events(action_id).await?,
+        Some(action_id) => cx.store.action_events(action_id).await?,
         None => Vec::new(),
     };
-    state
-        .store
+    cx.store
         .record_audit(&user.principal().audit(
-            state.clock.now(),
+            cx.clock.now(),
             "escalation.read",
             Some(escalation.case_id),
             Some(("escalation", id)),
@@ -209,8 +207,8 @@ pub async fn detail(state: &AppState, user: &UserPrincipal, id: Uuid) -> ApiResu
 }
 
 /// The escalation, if the caller may take the steering group's steps on it.
-async fn decidable(state: &AppState, user: &UserPrincipal, id: Uuid) -> ApiResult<Escalation> {
-    let escalation = readable(state, user, id).await?;
+async fn decidable(cx: &Context, user: &UserPrincipal, id: Uuid) -> ApiResult<Escalation> {
+    let escalation = readable(cx, user, id).await?;
     if !access::may_decide(user) {
         return Err(ApiError::Forbidden("only the steering group reviews, decides and closes escalations"));
     }
@@ -218,21 +216,21 @@ async fn decidable(state: &AppState, user: &UserPrincipal, id: Uuid) -> ApiResul
 }
 
 /// Records the steering group's decision: checked for access first, then for content.
-pub async fn decide(state: &AppState, user: &UserPrincipal, id: Uuid, input: DecisionInput) -> ApiResult<Escalation> {
-    decidable(state, user, id).await?;
-    let decision = parse_decision(state, input).await?;
-    step(state, user, id, Step::Decide(decision)).await
+pub async fn decide(cx: &Context, user: &UserPrincipal, id: Uuid, input: DecisionInput) -> ApiResult<Escalation> {
+    decidable(cx, user, id).await?;
+    let decision = parse_decision(cx, input).await?;
+    step(cx, user, id, Step::Decide(decision)).await
 }
 
 /// Takes a step of the workflow: review, decide or close.
-pub async fn step(state: &AppState, user: &UserPrincipal, id: Uuid, step: Step) -> ApiResult<Escalation> {
-    let escalation = decidable(state, user, id).await?;
+pub async fn step(cx: &Context, user: &UserPrincipal, id: Uuid, step: Step) -> ApiResult<Escalation> {
+    let escalation = decidable(cx, user, id).await?;
     let (action, detail) = match &step {
         Step::Review => ("escalation.review", None),
         Step::Decide(d) => ("escalation.decide", Some(d.kind.to_string())),
         Step::Close => ("escalation.close", None),
     };
-    let now = state.clock.now();
+    let now = cx.clock.now();
     let audit = user.principal().audit(now, action, Some(escalation.case_id), Some(("escalation", id)), detail);
     let notice = matches!(step, Step::Decide(_)).then(|| Notice {
         kind: NoticeKind::Decision,
@@ -242,10 +240,10 @@ pub async fn step(state: &AppState, user: &UserPrincipal, id: Uuid, step: Step) 
         organisation_id: None,
         user_id: None,
         except: Some(user.user.id),
-        mail: state.mailer.is_some(),
+        mail: cx.outbox.mails(),
     });
-    let stepped = state.store.escalation_step(id, &step, user.user.id, now, &audit, notice.as_ref()).await?;
-    state.outbox.notify_one();
+    let stepped = cx.store.escalation_step(id, &step, user.user.id, now, &audit, notice.as_ref()).await?;
+    cx.outbox.poke();
     stepped.ok_or_else(|| {
         ApiError::conflict(
             "wrong_status",
@@ -256,7 +254,7 @@ pub async fn step(state: &AppState, user: &UserPrincipal, id: Uuid, step: Step) 
 
 /// Checks a decision against its kind: an assignment names an organisation and a future due
 /// date, an obstacle names one of the register or a new one, and nothing else is accepted.
-async fn parse_decision(state: &AppState, input: DecisionInput) -> ApiResult<Decision> {
+async fn parse_decision(cx: &Context, input: DecisionInput) -> ApiResult<Decision> {
     let note = validate::required_text("note", &input.note, 2_000)?;
     let assigned = input.assigned_organisation_id.is_some() || input.assigned_due_date.is_some();
     let obstacle = input.obstacle_id.is_some() || input.new_obstacle.is_some();
@@ -278,14 +276,13 @@ async fn parse_decision(state: &AppState, input: DecisionInput) -> ApiResult<Dec
             let organisation = input
                 .assigned_organisation_id
                 .ok_or_else(|| Invalid::new("assigned_organisation_id", "name the responsible organisation"))?;
-            state
-                .store
+            cx.store
                 .organisation(organisation)
                 .await?
                 .ok_or_else(|| Invalid::new("assigned_organisation_id", "no such organisation"))?;
             let due = input.assigned_due_date.ok_or_else(|| Invalid::new("assigned_due_date", "say by when"))?;
             let due = validate::date("assigned_due_date", due)?;
-            if due < crate::timezone::to_local(state.clock.now()).date_naive() {
+            if due < crate::timezone::to_local(cx.clock.now()).date_naive() {
                 return Err(Invalid::new("assigned_due_date", "is in the past").into());
             }
             decision.assigned_organisation_id = Some(organisation);
@@ -294,14 +291,13 @@ async fn parse_decision(state: &AppState, input: DecisionInput) -> ApiResult<Dec
         DecisionKind::Obstacle => {
             decision.obstacle = Some(match (input.obstacle_id, input.new_obstacle) {
                 (Some(existing), None) => {
-                    state
-                        .store
+                    cx.store
                         .obstacle(existing)
                         .await?
                         .ok_or_else(|| Invalid::new("obstacle_id", "no such obstacle in the register"))?;
                     Ok(existing)
                 }
-                (None, Some(new)) => Err(obstacles::parse_new(state, new).await?),
+                (None, Some(new)) => Err(obstacles::parse_new(cx, new).await?),
                 _ => {
                     return Err(Invalid::new("obstacle_id", "give either an obstacle_id or a new_obstacle").into());
                 }
@@ -313,15 +309,14 @@ async fn parse_decision(state: &AppState, input: DecisionInput) -> ApiResult<Dec
 }
 
 /// A run of the engine on demand (steering and admin).
-pub async fn run(state: &AppState, user: &UserPrincipal) -> ApiResult<RunReport> {
+pub async fn run(cx: &Context, user: &UserPrincipal) -> ApiResult<RunReport> {
     if !access::may_run_engine(user) {
         return Err(ApiError::Forbidden("only the steering group and the administrator run the escalation engine"));
     }
-    let report = engine::run_once(state).await?;
-    state
-        .store
+    let report = engine::run_once(cx).await?;
+    cx.store
         .record_audit(&user.principal().audit(
-            state.clock.now(),
+            cx.clock.now(),
             "escalation.run",
             None,
             None,

@@ -1,9 +1,9 @@
 //! Loading the figures for a viewer: the query, its checks, the scope, and the audit row.
 
 use super::{Figures, Period, compute, local_day};
-use crate::app::AppState;
 use crate::auth::UserPrincipal;
 use crate::auth::access;
+use crate::core::Context;
 use crate::domain::validate::{self, Invalid};
 use crate::error::ApiResult;
 use chrono::NaiveDate;
@@ -26,8 +26,8 @@ pub struct FiguresQuery {
 
 /// The figures over the cases `user` may see: every case, aggregated, for steering and admin;
 /// the cases on their list (and, for a coordinator, of the municipality) for everyone else.
-pub async fn for_user(state: &AppState, user: &UserPrincipal, query: &FiguresQuery, what: &str) -> ApiResult<Figures> {
-    let now = state.clock.now();
+pub async fn for_user(cx: &Context, user: &UserPrincipal, query: &FiguresQuery, what: &str) -> ApiResult<Figures> {
+    let now = cx.clock.now();
     let today = local_day(now);
     let period = query.period.unwrap_or_default();
     let to = validate::date("to", query.to.unwrap_or(today))?;
@@ -45,8 +45,8 @@ pub async fn for_user(state: &AppState, user: &UserPrincipal, query: &FiguresQue
         return Err(Invalid::new("from", "covers more than ten years").into());
     }
     let scope = access::escalation_scope(user);
-    let data = state.store.figure_data(scope).await?;
-    state.store.record_audit(&user.principal().audit(now, "figures.read", None, None, Some(what.to_owned()))).await?;
+    let data = cx.store.figure_data(scope).await?;
+    cx.store.record_audit(&user.principal().audit(now, "figures.read", None, None, Some(what.to_owned()))).await?;
     let scope = if scope.is_none() { "all" } else { "own" };
-    Ok(compute(now, period, from, to, &state.escalation.lead_days, &data, scope))
+    Ok(compute(now, period, from, to, &cx.escalation.lead_days, &data, scope))
 }

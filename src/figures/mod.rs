@@ -12,7 +12,7 @@
 //! - **Time from escalation to decision**: per period of the decision, the median of the days
 //!   between opening and deciding.
 //! - **Cases with a readiness warning, per domain**: open cases whose domain is not in hand
-//!   while the release is within the domain's lead time (see `escalation::readiness`), now.
+//!   while the release is within the domain's lead time (see `domain::readiness`), now.
 
 pub mod csv;
 mod load;
@@ -20,8 +20,8 @@ pub mod svg;
 
 pub use load::{FiguresQuery, for_user};
 
+use crate::domain::readiness::{self, LeadDays};
 use crate::domain::{ActionStatus, CaseStatus, EscalationStatus, LifeDomain};
-use crate::escalation::readiness::{self, LeadDays};
 use crate::storage::figures::FigureData;
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};

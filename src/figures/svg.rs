@@ -153,7 +153,7 @@ pub fn render(chart: Chart, figures: &Figures, lang: Lang) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::escalation::readiness::LeadDays;
+    use crate::domain::readiness::LeadDays;
     use crate::figures::{Period, compute};
     use crate::storage::figures::FigureData;
     use chrono::{NaiveDate, Utc};

@@ -2,9 +2,10 @@
 
 use super::extract::{Json, Path};
 use crate::actions::{self, ActionDetail, UpdateAction};
-use crate::app::AppState;
 use crate::auth::CurrentUser;
+use crate::core::Context;
 use crate::error::{ApiResult, ErrorBody};
+use crate::http::AppState;
 use crate::storage::models::Action;
 use axum::extract::State;
 use utoipa_axum::router::OpenApiRouter;
@@ -19,11 +20,11 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[utoipa::path(get, path = "/api/actions/{id}", tag = "actions", params(("id" = Uuid, Path)),
     responses((status = 200, body = ActionDetail), (status = 404, body = ErrorBody)))]
 async fn get_action(
-    State(state): State<AppState>,
+    State(cx): State<Context>,
     CurrentUser(user): CurrentUser,
     Path(id): Path<Uuid>,
 ) -> ApiResult<Json<ActionDetail>> {
-    Ok(Json(actions::detail(&state, &user, id).await?))
+    Ok(Json(actions::detail(&cx, &user, id).await?))
 }
 
 /// Change an action's status (open, in_progress, done, blocked with a note, cancelled) and/or
@@ -31,10 +32,10 @@ async fn get_action(
 #[utoipa::path(patch, path = "/api/actions/{id}", tag = "actions", params(("id" = Uuid, Path)), request_body = UpdateAction,
     responses((status = 200, body = Action), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn update_action(
-    State(state): State<AppState>,
+    State(cx): State<Context>,
     CurrentUser(user): CurrentUser,
     Path(id): Path<Uuid>,
     Json(input): Json<UpdateAction>,
 ) -> ApiResult<Json<Action>> {
-    Ok(Json(actions::update(&state, &user, id, input).await?))
+    Ok(Json(actions::update(&cx, &user, id, input).await?))
 }

@@ -2,9 +2,11 @@
 
 use super::extract::{Json, Path, Query};
 use crate::accounts::{self, AccountWithPassword, CreateOrganisation, CreateUser, UpdateUser};
-use crate::app::AppState;
 use crate::auth::CurrentUser;
+use crate::core::Context;
 use crate::error::{ApiResult, ErrorBody};
+use crate::http::AppState;
+use crate::signalling::Signalling;
 use crate::storage::models::{AuditEvent, Organisation, User};
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -28,42 +30,42 @@ pub fn router() -> OpenApiRouter<AppState> {
 /// Every account.
 #[utoipa::path(get, path = "/api/admin/users", tag = "admin",
     responses((status = 200, body = Vec<User>), (status = 403, body = ErrorBody)))]
-async fn list_users(State(state): State<AppState>, CurrentUser(user): CurrentUser) -> ApiResult<Json<Vec<User>>> {
-    Ok(Json(accounts::all_users(&state, &user).await?))
+async fn list_users(State(cx): State<Context>, CurrentUser(user): CurrentUser) -> ApiResult<Json<Vec<User>>> {
+    Ok(Json(accounts::all_users(&cx, &user).await?))
 }
 
 /// Create an account; its one-time password is in the answer, once.
 #[utoipa::path(post, path = "/api/admin/users", tag = "admin", request_body = CreateUser,
     responses((status = 201, body = AccountWithPassword), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
 async fn create_user(
-    State(state): State<AppState>,
+    State(cx): State<Context>,
     CurrentUser(user): CurrentUser,
     Json(input): Json<CreateUser>,
 ) -> ApiResult<(StatusCode, Json<AccountWithPassword>)> {
-    Ok((StatusCode::CREATED, Json(accounts::create_user(&state, &user, input).await?)))
+    Ok((StatusCode::CREATED, Json(accounts::create_user(&cx, &user, input).await?)))
 }
 
 /// Change an account: name, role, organisation, active, or a new one-time password.
 #[utoipa::path(patch, path = "/api/admin/users/{id}", tag = "admin", params(("id" = Uuid, Path)), request_body = UpdateUser,
     responses((status = 200, body = AccountWithPassword), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn update_user(
-    State(state): State<AppState>,
+    State(cx): State<Context>,
     CurrentUser(user): CurrentUser,
     Path(id): Path<Uuid>,
     Json(input): Json<UpdateUser>,
 ) -> ApiResult<Json<AccountWithPassword>> {
-    Ok(Json(accounts::update_user(&state, &user, id, input).await?))
+    Ok(Json(accounts::update_user(&cx, &user, id, input).await?))
 }
 
 /// Create an organisation.
 #[utoipa::path(post, path = "/api/admin/organisations", tag = "admin", request_body = CreateOrganisation,
     responses((status = 201, body = Organisation), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
 async fn create_organisation(
-    State(state): State<AppState>,
+    State(cx): State<Context>,
     CurrentUser(user): CurrentUser,
     Json(input): Json<CreateOrganisation>,
 ) -> ApiResult<(StatusCode, Json<Organisation>)> {
-    Ok((StatusCode::CREATED, Json(accounts::create_organisation(&state, &user, input).await?)))
+    Ok((StatusCode::CREATED, Json(accounts::create_organisation(&cx, &user, input).await?)))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -78,15 +80,15 @@ struct AuditQuery {
 #[utoipa::path(get, path = "/api/admin/audit", tag = "admin", params(AuditQuery),
     responses((status = 200, body = Vec<AuditEvent>), (status = 403, body = ErrorBody)))]
 async fn audit(
-    State(state): State<AppState>,
+    State(cx): State<Context>,
     CurrentUser(user): CurrentUser,
     Query(query): Query<AuditQuery>,
 ) -> ApiResult<Json<Vec<AuditEvent>>> {
     accounts::require_admin(&user, "only the administrator reads the whole audit trail")?;
     let limit = query.limit.unwrap_or(200).clamp(1, 1000);
-    let now = state.clock.now();
-    state.store.record_audit(&user.principal().audit(now, "audit.read_all", None, None, None)).await?;
-    Ok(Json(state.store.all_audit(query.before, limit).await?))
+    let now = cx.clock.now();
+    cx.store.record_audit(&user.principal().audit(now, "audit.read_all", None, None, None)).await?;
+    Ok(Json(cx.store.all_audit(query.before, limit).await?))
 }
 
 /// What a retention run deleted.
@@ -101,12 +103,9 @@ struct RetentionReport {
 /// Delete what is past its retention period now (it also runs with the background engine).
 #[utoipa::path(post, path = "/api/admin/retention/run", tag = "admin",
     responses((status = 200, body = RetentionReport), (status = 403, body = ErrorBody)))]
-async fn run_retention(
-    State(state): State<AppState>,
-    CurrentUser(user): CurrentUser,
-) -> ApiResult<Json<RetentionReport>> {
+async fn run_retention(State(cx): State<Context>, CurrentUser(user): CurrentUser) -> ApiResult<Json<RetentionReport>> {
     accounts::require_admin(&user, "only the administrator runs the retention purge")?;
-    let purged = crate::retention::purge(&state).await?;
+    let purged = crate::retention::purge(&cx).await?;
     Ok(Json(RetentionReport { cases: purged.cases, sessions: purged.sessions }))
 }
 
@@ -125,10 +124,13 @@ struct RuntimeReport {
 /// come back down).
 #[utoipa::path(get, path = "/api/admin/runtime", tag = "admin",
     responses((status = 200, body = RuntimeReport), (status = 403, body = ErrorBody)))]
-async fn runtime(State(state): State<AppState>, CurrentUser(user): CurrentUser) -> ApiResult<Json<RuntimeReport>> {
+async fn runtime(
+    State(signalling): State<Signalling>,
+    CurrentUser(user): CurrentUser,
+) -> ApiResult<Json<RuntimeReport>> {
     accounts::require_admin(&user, "only the administrator reads the node's load")?;
     Ok(Json(RuntimeReport {
-        conferences: state.rooms.active(),
+        conferences: signalling.rooms.active(),
         peer_connections: crate::sfu::live_peer_connections(),
         tasks: tokio::runtime::Handle::current().metrics().num_alive_tasks(),
     }))

@@ -2,10 +2,11 @@
 
 use super::extract::{Json, Path, Query};
 use crate::actions::{self, CreateAction};
-use crate::app::AppState;
 use crate::auth::CurrentUser;
 use crate::cases::{self, AddMember, CaseDetail, CreateCase};
+use crate::core::Context;
 use crate::error::{ApiResult, ErrorBody};
+use crate::http::AppState;
 use crate::meetings::{self, ScheduleMeeting};
 use crate::storage::cases::CaseSummary;
 use crate::storage::models::{Action, AuditEvent, Case, CaseMember, Meeting};
@@ -31,45 +32,42 @@ pub fn router() -> OpenApiRouter<AppState> {
 /// The cases the caller may see, nearest release first.
 #[utoipa::path(get, path = "/api/cases", tag = "cases",
     responses((status = 200, body = Vec<CaseSummary>), (status = 401, body = ErrorBody)))]
-async fn list_cases(
-    State(state): State<AppState>,
-    CurrentUser(user): CurrentUser,
-) -> ApiResult<Json<Vec<CaseSummary>>> {
-    Ok(Json(cases::list(&state, &user).await?))
+async fn list_cases(State(cx): State<Context>, CurrentUser(user): CurrentUser) -> ApiResult<Json<Vec<CaseSummary>>> {
+    Ok(Json(cases::list(&cx, &user).await?))
 }
 
 /// Open a case (casemanager, coordinator). The creator is on its need-to-know list.
 #[utoipa::path(post, path = "/api/cases", tag = "cases", request_body = CreateCase,
     responses((status = 201, body = Case), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn create_case(
-    State(state): State<AppState>,
+    State(cx): State<Context>,
     CurrentUser(user): CurrentUser,
     Json(input): Json<CreateCase>,
 ) -> ApiResult<(StatusCode, Json<Case>)> {
-    Ok((StatusCode::CREATED, Json(cases::create(&state, &user, input).await?)))
+    Ok((StatusCode::CREATED, Json(cases::create(&cx, &user, input).await?)))
 }
 
 /// A case with its members, conferences and actions. 404 for anyone not on it.
 #[utoipa::path(get, path = "/api/cases/{id}", tag = "cases", params(("id" = Uuid, Path)),
     responses((status = 200, body = CaseDetail), (status = 404, body = ErrorBody)))]
 async fn get_case(
-    State(state): State<AppState>,
+    State(cx): State<Context>,
     CurrentUser(user): CurrentUser,
     Path(id): Path<Uuid>,
 ) -> ApiResult<Json<CaseDetail>> {
-    Ok(Json(cases::detail(&state, &user, id).await?))
+    Ok(Json(cases::detail(&cx, &user, id).await?))
 }
 
 /// Put a person or a whole organisation on the case's need-to-know list.
 #[utoipa::path(post, path = "/api/cases/{id}/members", tag = "cases", params(("id" = Uuid, Path)), request_body = AddMember,
     responses((status = 201, body = CaseMember), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
 async fn add_member(
-    State(state): State<AppState>,
+    State(cx): State<Context>,
     CurrentUser(user): CurrentUser,
     Path(id): Path<Uuid>,
     Json(input): Json<AddMember>,
 ) -> ApiResult<(StatusCode, Json<CaseMember>)> {
-    Ok((StatusCode::CREATED, Json(cases::add_member(&state, &user, id, input).await?)))
+    Ok((StatusCode::CREATED, Json(cases::add_member(&cx, &user, id, input).await?)))
 }
 
 /// Take an entry off the need-to-know list.
@@ -77,11 +75,11 @@ async fn add_member(
     params(("id" = Uuid, Path), ("member_id" = Uuid, Path)),
     responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn remove_member(
-    State(state): State<AppState>,
+    State(cx): State<Context>,
     CurrentUser(user): CurrentUser,
     Path((id, member_id)): Path<(Uuid, Uuid)>,
 ) -> ApiResult<StatusCode> {
-    cases::remove_member(&state, &user, id, member_id).await?;
+    cases::remove_member(&cx, &user, id, member_id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -89,23 +87,23 @@ async fn remove_member(
 #[utoipa::path(post, path = "/api/cases/{id}/meetings", tag = "meetings", params(("id" = Uuid, Path)), request_body = ScheduleMeeting,
     responses((status = 201, body = Meeting), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn schedule_meeting(
-    State(state): State<AppState>,
+    State(cx): State<Context>,
     CurrentUser(user): CurrentUser,
     Path(id): Path<Uuid>,
     Json(input): Json<ScheduleMeeting>,
 ) -> ApiResult<(StatusCode, Json<Meeting>)> {
-    Ok((StatusCode::CREATED, Json(meetings::schedule(&state, &user, id, input).await?)))
+    Ok((StatusCode::CREATED, Json(meetings::schedule(&cx, &user, id, input).await?)))
 }
 
 /// The actions of the case.
 #[utoipa::path(get, path = "/api/cases/{id}/actions", tag = "actions", params(("id" = Uuid, Path)),
     responses((status = 200, body = Vec<Action>), (status = 404, body = ErrorBody)))]
 async fn list_actions(
-    State(state): State<AppState>,
+    State(cx): State<Context>,
     CurrentUser(user): CurrentUser,
     Path(id): Path<Uuid>,
 ) -> ApiResult<Json<Vec<Action>>> {
-    Ok(Json(actions::list(&state, &user, id).await?))
+    Ok(Json(actions::list(&cx, &user, id).await?))
 }
 
 /// Record an action: what, which organisation (or the client), by when; optionally in a
@@ -113,24 +111,24 @@ async fn list_actions(
 #[utoipa::path(post, path = "/api/cases/{id}/actions", tag = "actions", params(("id" = Uuid, Path)), request_body = CreateAction,
     responses((status = 201, body = Action), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn create_action(
-    State(state): State<AppState>,
+    State(cx): State<Context>,
     CurrentUser(user): CurrentUser,
     Path(id): Path<Uuid>,
     Json(input): Json<CreateAction>,
 ) -> ApiResult<(StatusCode, Json<Action>)> {
-    Ok((StatusCode::CREATED, Json(actions::create(&state, &user, id, input).await?)))
+    Ok((StatusCode::CREATED, Json(actions::create(&cx, &user, id, input).await?)))
 }
 
 /// The audit trail of the case (coordinator, admin).
 #[utoipa::path(get, path = "/api/cases/{id}/audit", tag = "cases", params(("id" = Uuid, Path), cases::AuditPage),
     responses((status = 200, body = Vec<AuditEvent>), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn case_audit(
-    State(state): State<AppState>,
+    State(cx): State<Context>,
     CurrentUser(user): CurrentUser,
     Path(id): Path<Uuid>,
     Query(page): Query<cases::AuditPage>,
 ) -> ApiResult<Json<Vec<AuditEvent>>> {
-    Ok(Json(cases::audit_trail(&state, &user, id, page).await?))
+    Ok(Json(cases::audit_trail(&cx, &user, id, page).await?))
 }
 
 /// Close a case (casemanager, coordinator): it no longer changes, the rules engine stops looking
@@ -138,20 +136,20 @@ async fn case_audit(
 #[utoipa::path(post, path = "/api/cases/{id}/close", tag = "cases", params(("id" = Uuid, Path)),
     responses((status = 200, body = Case), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 async fn close_case(
-    State(state): State<AppState>,
+    State(cx): State<Context>,
     CurrentUser(user): CurrentUser,
     Path(id): Path<Uuid>,
 ) -> ApiResult<Json<Case>> {
-    Ok(Json(cases::close(&state, &user, id).await?))
+    Ok(Json(cases::close(&cx, &user, id).await?))
 }
 
 /// Reopen a closed case (before its retention period ends).
 #[utoipa::path(post, path = "/api/cases/{id}/reopen", tag = "cases", params(("id" = Uuid, Path)),
     responses((status = 200, body = Case), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 async fn reopen_case(
-    State(state): State<AppState>,
+    State(cx): State<Context>,
     CurrentUser(user): CurrentUser,
     Path(id): Path<Uuid>,
 ) -> ApiResult<Json<Case>> {
-    Ok(Json(cases::reopen(&state, &user, id).await?))
+    Ok(Json(cases::reopen(&cx, &user, id).await?))
 }

@@ -3,9 +3,10 @@
 
 use super::extract::{Json, Query};
 use crate::accounts::{self, DirectoryEntry};
-use crate::app::AppState;
 use crate::auth::CurrentUser;
+use crate::core::Context;
 use crate::error::{ApiResult, ErrorBody};
+use crate::http::AppState;
 use crate::storage::models::Organisation;
 use axum::extract::State;
 use serde::Deserialize;
@@ -21,8 +22,8 @@ pub fn router() -> OpenApiRouter<AppState> {
 /// All organisations.
 #[utoipa::path(get, path = "/api/organisations", tag = "directory",
     responses((status = 200, body = Vec<Organisation>), (status = 401, body = ErrorBody)))]
-async fn organisations(State(state): State<AppState>, _: CurrentUser) -> ApiResult<Json<Vec<Organisation>>> {
-    Ok(Json(state.store.organisations().await?))
+async fn organisations(State(cx): State<Context>, _: CurrentUser) -> ApiResult<Json<Vec<Organisation>>> {
+    Ok(Json(cx.store.organisations().await?))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -35,9 +36,9 @@ struct UsersQuery {
 #[utoipa::path(get, path = "/api/users", tag = "directory", params(UsersQuery),
     responses((status = 200, body = Vec<DirectoryEntry>), (status = 401, body = ErrorBody)))]
 async fn users(
-    State(state): State<AppState>,
+    State(cx): State<Context>,
     _: CurrentUser,
     Query(query): Query<UsersQuery>,
 ) -> ApiResult<Json<Vec<DirectoryEntry>>> {
-    Ok(Json(accounts::directory(&state, query.organisation_id).await?))
+    Ok(Json(accounts::directory(&cx, query.organisation_id).await?))
 }

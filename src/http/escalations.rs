@@ -2,11 +2,12 @@
 //! workflow steps; escalating an action by hand; running the engine on demand.
 
 use super::extract::{Json, Path, Query};
-use crate::app::AppState;
 use crate::auth::CurrentUser;
+use crate::core::Context;
 use crate::error::{ApiResult, ErrorBody};
 use crate::escalation::engine::RunReport;
 use crate::escalation::queue::{self, DecisionInput, EscalationDetail, ManualEscalation, QueueFilter};
+use crate::http::AppState;
 use crate::storage::escalations::{Escalation, Step};
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -30,33 +31,33 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[utoipa::path(get, path = "/api/escalations", tag = "escalations", params(QueueFilter),
     responses((status = 200, body = Vec<Escalation>), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
 async fn list_escalations(
-    State(state): State<AppState>,
+    State(cx): State<Context>,
     CurrentUser(user): CurrentUser,
     Query(filter): Query<QueueFilter>,
 ) -> ApiResult<Json<Vec<Escalation>>> {
-    Ok(Json(queue::list(&state, &user, filter).await?))
+    Ok(Json(queue::list(&cx, &user, filter).await?))
 }
 
 /// One escalation with the action's history. 404 for anyone who may not see it.
 #[utoipa::path(get, path = "/api/escalations/{id}", tag = "escalations", params(("id" = Uuid, Path)),
     responses((status = 200, body = EscalationDetail), (status = 404, body = ErrorBody)))]
 async fn get_escalation(
-    State(state): State<AppState>,
+    State(cx): State<Context>,
     CurrentUser(user): CurrentUser,
     Path(id): Path<Uuid>,
 ) -> ApiResult<Json<EscalationDetail>> {
-    Ok(Json(queue::detail(&state, &user, id).await?))
+    Ok(Json(queue::detail(&cx, &user, id).await?))
 }
 
 /// Take an open escalation under review (steering group).
 #[utoipa::path(post, path = "/api/escalations/{id}/review", tag = "escalations", params(("id" = Uuid, Path)),
     responses((status = 200, body = Escalation), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
 async fn review(
-    State(state): State<AppState>,
+    State(cx): State<Context>,
     CurrentUser(user): CurrentUser,
     Path(id): Path<Uuid>,
 ) -> ApiResult<Json<Escalation>> {
-    Ok(Json(queue::step(&state, &user, id, Step::Review).await?))
+    Ok(Json(queue::step(&cx, &user, id, Step::Review).await?))
 }
 
 /// Record the steering group's decision on an open or reviewed escalation: assign it to an
@@ -66,12 +67,12 @@ async fn review(
     request_body = DecisionInput,
     responses((status = 200, body = Escalation), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn decide(
-    State(state): State<AppState>,
+    State(cx): State<Context>,
     CurrentUser(user): CurrentUser,
     Path(id): Path<Uuid>,
     Json(input): Json<DecisionInput>,
 ) -> ApiResult<Json<Escalation>> {
-    Ok(Json(queue::decide(&state, &user, id, input).await?))
+    Ok(Json(queue::decide(&cx, &user, id, input).await?))
 }
 
 /// Close a decided escalation (steering group). An action that got done never closes its
@@ -79,11 +80,11 @@ async fn decide(
 #[utoipa::path(post, path = "/api/escalations/{id}/close", tag = "escalations", params(("id" = Uuid, Path)),
     responses((status = 200, body = Escalation), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
 async fn close(
-    State(state): State<AppState>,
+    State(cx): State<Context>,
     CurrentUser(user): CurrentUser,
     Path(id): Path<Uuid>,
 ) -> ApiResult<Json<Escalation>> {
-    Ok(Json(queue::step(&state, &user, id, Step::Close).await?))
+    Ok(Json(queue::step(&cx, &user, id, Step::Close).await?))
 }
 
 /// Escalate an action by hand, with a reason; anyone who sees its case may.
@@ -91,18 +92,18 @@ async fn close(
     request_body = ManualEscalation,
     responses((status = 201, body = Escalation), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn escalate_action(
-    State(state): State<AppState>,
+    State(cx): State<Context>,
     CurrentUser(user): CurrentUser,
     Path(id): Path<Uuid>,
     Json(input): Json<ManualEscalation>,
 ) -> ApiResult<(StatusCode, Json<Escalation>)> {
-    Ok((StatusCode::CREATED, Json(queue::escalate_by_hand(&state, &user, id, input).await?)))
+    Ok((StatusCode::CREATED, Json(queue::escalate_by_hand(&cx, &user, id, input).await?)))
 }
 
 /// Run the escalation engine now (steering group, administrator). Idempotent: what a rule
 /// opened before is not opened again.
 #[utoipa::path(post, path = "/api/admin/escalations/run", tag = "escalations",
     responses((status = 200, body = RunReport), (status = 403, body = ErrorBody)))]
-async fn run_engine(State(state): State<AppState>, CurrentUser(user): CurrentUser) -> ApiResult<Json<RunReport>> {
-    Ok(Json(queue::run(&state, &user).await?))
+async fn run_engine(State(cx): State<Context>, CurrentUser(user): CurrentUser) -> ApiResult<Json<RunReport>> {
+    Ok(Json(queue::run(&cx, &user).await?))
 }

@@ -1,10 +1,11 @@
 //! `/api/figures`: the dashboard as JSON, and each chart as SVG or CSV.
 
 use super::extract::{Json, Path, Query};
-use crate::app::AppState;
 use crate::auth::CurrentUser;
+use crate::core::Context;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::figures::{self, Chart, Figures, FiguresQuery, csv, svg};
+use crate::http::AppState;
 use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
@@ -19,11 +20,11 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[utoipa::path(get, path = "/api/figures", tag = "figures", params(FiguresQuery),
     responses((status = 200, body = Figures), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn dashboard(
-    State(state): State<AppState>,
+    State(cx): State<Context>,
     CurrentUser(user): CurrentUser,
     Query(query): Query<FiguresQuery>,
 ) -> ApiResult<Json<Figures>> {
-    Ok(Json(figures::for_user(&state, &user, &query, "json").await?))
+    Ok(Json(figures::for_user(&cx, &user, &query, "json").await?))
 }
 
 /// One chart: `on-time`, `escalation-age`, `decision-time` or `warnings`, as `.svg` (an
@@ -33,7 +34,7 @@ async fn dashboard(
     responses((status = 200, description = "image/svg+xml or text/csv", content_type = "image/svg+xml"),
         (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn chart(
-    State(state): State<AppState>,
+    State(cx): State<Context>,
     CurrentUser(user): CurrentUser,
     Path(file): Path<String>,
     Query(query): Query<FiguresQuery>,
@@ -44,7 +45,7 @@ async fn chart(
         return Err(ApiError::NotFound);
     }
     let lang = query.lang.unwrap_or_default();
-    let figures = figures::for_user(&state, &user, &query, &file).await?;
+    let figures = figures::for_user(&cx, &user, &query, &file).await?;
     Ok(match format {
         "svg" => {
             ([(header::CONTENT_TYPE, "image/svg+xml; charset=utf-8".to_owned())], svg::render(chart, &figures, lang))

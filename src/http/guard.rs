@@ -1,7 +1,7 @@
 //! Request and response rules for the whole service: no cross-site writes, no caching of API
 //! answers, HTTPS only once HTTPS is used.
 
-use crate::app::AppState;
+use crate::core::Context;
 use crate::error::ApiError;
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, header};
@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Response};
 
 /// Middleware: refuses state-changing requests that a browser says come from another site, and
 /// sets the caching and transport headers of every answer.
-pub async fn guard(State(state): State<AppState>, request: Request, next: Next) -> Response {
+pub async fn guard(State(cx): State<Context>, request: Request, next: Next) -> Response {
     let api = request.uri().path().starts_with("/api/");
     let writes = !matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS);
     if api && writes && cross_site(request.headers()) {
@@ -22,7 +22,7 @@ pub async fn guard(State(state): State<AppState>, request: Request, next: Next) 
         // Case data must not linger in browser or proxy caches.
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }
-    if state.settings.secure_cookies {
+    if cx.settings.secure_cookies {
         headers.insert(header::STRICT_TRANSPORT_SECURITY, HeaderValue::from_static("max-age=31536000"));
     }
     response

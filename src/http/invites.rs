@@ -2,9 +2,9 @@
 //! token is the credential, so look-ups are rate-limited per address.
 
 use super::extract::{Json, Path};
-use crate::app::AppState;
 use crate::auth::{Principal, session};
 use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::http::AppState;
 use crate::meetings::invites::{self, AcceptInvite, AcceptedInvite, InvitePreview};
 use axum::extract::{ConnectInfo, State};
 use axum::http::Extensions;
@@ -19,7 +19,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 }
 
 fn limit(state: &AppState, peer: SocketAddr) -> ApiResult<()> {
-    if state.invite_limiter.attempt(&peer.ip().to_string(), state.clock.now()) {
+    if state.invite_limiter.attempt(&peer.ip().to_string(), state.cx.clock.now()) {
         Ok(())
     } else {
         Err(ApiError::TooManyRequests)
@@ -36,7 +36,8 @@ async fn preview(
     Path(token): Path<String>,
 ) -> ApiResult<Json<InvitePreview>> {
     limit(&state, peer)?;
-    Ok(Json(invites::preview(&state, extensions.get::<Principal>(), &token).await?))
+    let cx = &state.cx;
+    Ok(Json(invites::preview(cx, extensions.get::<Principal>(), &token).await?))
 }
 
 /// Accept an invite. Guests confirm the confidentiality statement; guests and the client get a
@@ -53,8 +54,9 @@ async fn accept(
     Json(input): Json<AcceptInvite>,
 ) -> ApiResult<impl IntoResponse> {
     limit(&state, peer)?;
+    let cx = &state.cx;
     let caller = extensions.get::<Principal>();
-    let (accepted, issued) = invites::accept(&state, caller, &token, input).await?;
-    let cookie = issued.map(|issued| (SET_COOKIE, session::invite_cookie(&issued, state.settings.secure_cookies)));
+    let (accepted, issued) = invites::accept(cx, caller, &token, input).await?;
+    let cookie = issued.map(|issued| (SET_COOKIE, session::invite_cookie(&issued, cx.settings.secure_cookies)));
     Ok((AppendHeaders(cookie), Json(accepted)))
 }

@@ -2,10 +2,11 @@
 //! the client's plan, and invites.
 
 use super::extract::{Json, Path, Query};
-use crate::app::AppState;
 use crate::auth::{CurrentUser, Principal};
+use crate::core::Context;
 use crate::domain::LifeDomain;
 use crate::error::{ApiResult, ErrorBody};
+use crate::http::AppState;
 use crate::i18n::Lang;
 use crate::meetings::invites::{self, CreateInvite, CreatedInvite};
 use crate::meetings::plan::{self, Plan};
@@ -37,11 +38,11 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[utoipa::path(get, path = "/api/meetings/{id}", tag = "meetings", params(("id" = Uuid, Path)),
     responses((status = 200, body = MeetingPage), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn get_meeting(
-    State(state): State<AppState>,
+    State(cx): State<Context>,
     principal: Principal,
     Path(id): Path<Uuid>,
 ) -> ApiResult<Json<MeetingPage>> {
-    Ok(Json(meetings::page(&state, &principal, id).await?))
+    Ok(Json(meetings::page(&cx, &principal, id).await?))
 }
 
 /// Write one life domain's minutes: the situation, the client's own wish, notes. Send the
@@ -50,23 +51,23 @@ async fn get_meeting(
     params(("id" = Uuid, Path), ("domain" = LifeDomain, Path)), request_body = WriteDomain,
     responses((status = 200, body = DomainEntry), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn write_domain(
-    State(state): State<AppState>,
+    State(cx): State<Context>,
     CurrentUser(user): CurrentUser,
     Path((id, domain)): Path<(Uuid, LifeDomain)>,
     Json(input): Json<WriteDomain>,
 ) -> ApiResult<Json<DomainEntry>> {
-    Ok(Json(meetings::write_domain(&state, &user, id, domain, input).await?))
+    Ok(Json(meetings::write_domain(&cx, &user, id, domain, input).await?))
 }
 
 /// Finalise the minutes (chair only). Afterwards every write to them gets 409.
 #[utoipa::path(post, path = "/api/meetings/{id}/finalise", tag = "meetings", params(("id" = Uuid, Path)),
     responses((status = 200, body = MinutesView), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
 async fn finalise(
-    State(state): State<AppState>,
+    State(cx): State<Context>,
     CurrentUser(user): CurrentUser,
     Path(id): Path<Uuid>,
 ) -> ApiResult<Json<MinutesView>> {
-    Ok(Json(meetings::finalise(&state, &user, id).await?))
+    Ok(Json(meetings::finalise(&cx, &user, id).await?))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -80,12 +81,12 @@ struct LangQuery {
 #[utoipa::path(get, path = "/api/meetings/{id}/minutes", tag = "meetings", params(("id" = Uuid, Path), LangQuery),
     responses((status = 200, content_type = "text/html", body = String), (status = 404, body = ErrorBody)))]
 async fn minutes(
-    State(state): State<AppState>,
+    State(cx): State<Context>,
     principal: Principal,
     Path(id): Path<Uuid>,
     Query(query): Query<LangQuery>,
 ) -> ApiResult<impl IntoResponse> {
-    let html = meetings::minutes_html(&state, &principal, id, query.lang).await?;
+    let html = meetings::minutes_html(&cx, &principal, id, query.lang).await?;
     Ok((
         [
             (CONTENT_TYPE, "text/html; charset=utf-8"),
@@ -100,23 +101,19 @@ async fn minutes(
 /// The client's plan: per life domain his wish, what he will do, what the others will do.
 #[utoipa::path(get, path = "/api/meetings/{id}/plan", tag = "meetings", params(("id" = Uuid, Path)),
     responses((status = 200, body = Plan), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
-async fn client_plan(
-    State(state): State<AppState>,
-    principal: Principal,
-    Path(id): Path<Uuid>,
-) -> ApiResult<Json<Plan>> {
-    Ok(Json(plan::plan(&state, &principal, id).await?))
+async fn client_plan(State(cx): State<Context>, principal: Principal, Path(id): Path<Uuid>) -> ApiResult<Json<Plan>> {
+    Ok(Json(plan::plan(&cx, &principal, id).await?))
 }
 
 /// The invites of a conference (chair only).
 #[utoipa::path(get, path = "/api/meetings/{id}/invites", tag = "invites", params(("id" = Uuid, Path)),
     responses((status = 200, body = Vec<Invite>), (status = 403, body = ErrorBody)))]
 async fn list_invites(
-    State(state): State<AppState>,
+    State(cx): State<Context>,
     CurrentUser(user): CurrentUser,
     Path(id): Path<Uuid>,
 ) -> ApiResult<Json<Vec<Invite>>> {
-    Ok(Json(invites::list(&state, &user, id).await?))
+    Ok(Json(invites::list(&cx, &user, id).await?))
 }
 
 /// Invite one person: a `member` (account), a `guest` (name and organisation) or the `client`.
@@ -124,12 +121,12 @@ async fn list_invites(
 #[utoipa::path(post, path = "/api/meetings/{id}/invites", tag = "invites", params(("id" = Uuid, Path)), request_body = CreateInvite,
     responses((status = 201, body = CreatedInvite), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn create_invite(
-    State(state): State<AppState>,
+    State(cx): State<Context>,
     CurrentUser(user): CurrentUser,
     Path(id): Path<Uuid>,
     Json(input): Json<CreateInvite>,
 ) -> ApiResult<(StatusCode, Json<CreatedInvite>)> {
-    Ok((StatusCode::CREATED, Json(invites::create(&state, &user, id, input).await?)))
+    Ok((StatusCode::CREATED, Json(invites::create(&cx, &user, id, input).await?)))
 }
 
 /// Withdraw an invite (chair only); its holder is out.
@@ -137,10 +134,10 @@ async fn create_invite(
     params(("id" = Uuid, Path), ("invite_id" = Uuid, Path)),
     responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn revoke_invite(
-    State(state): State<AppState>,
+    State(cx): State<Context>,
     CurrentUser(user): CurrentUser,
     Path((id, invite_id)): Path<(Uuid, Uuid)>,
 ) -> ApiResult<StatusCode> {
-    invites::revoke(&state, &user, id, invite_id).await?;
+    invites::revoke(&cx, &user, id, invite_id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

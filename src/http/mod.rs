@@ -15,10 +15,13 @@ mod meetings;
 mod notifications;
 mod obstacles;
 mod session;
+mod state;
 mod web;
 
-use crate::app::AppState;
+pub use state::AppState;
+
 use crate::auth;
+use crate::core::Context;
 use crate::error::{ApiError, ErrorBody};
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
@@ -90,9 +93,9 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(healthz))
         .route("/ws", get(crate::signalling::ws::upgrade))
         .fallback(web::serve)
-        .layer(axum::middleware::from_fn_with_state(state.clone(), auth::session::resolve))
-        .layer(axum::middleware::from_fn_with_state(state.clone(), guard::guard))
-        .layer(DefaultBodyLimit::max(state.settings.max_body_bytes))
+        .layer(axum::middleware::from_fn_with_state(state.cx.clone(), auth::session::resolve))
+        .layer(axum::middleware::from_fn_with_state(state.cx.clone(), guard::guard))
+        .layer(DefaultBodyLimit::max(state.cx.settings.max_body_bytes))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::X_CONTENT_TYPE_OPTIONS,
             HeaderValue::from_static("nosniff"),
@@ -110,8 +113,8 @@ pub fn router(state: AppState) -> Router {
 }
 
 /// Liveness and database reachability.
-async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
-    match state.store.ping().await {
+async fn healthz(State(cx): State<Context>) -> impl IntoResponse {
+    match cx.store.ping().await {
         Ok(()) => (StatusCode::OK, axum::Json(serde_json::json!({ "status": "ok" }))),
         Err(e) => {
             tracing::error!(error = %e, "health check: database unreachable");

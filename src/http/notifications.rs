@@ -2,9 +2,10 @@
 //! marking them read.
 
 use super::extract::{Json, Path, Query};
-use crate::app::AppState;
 use crate::auth::CurrentUser;
+use crate::core::Context;
 use crate::error::{ApiResult, ErrorBody};
+use crate::http::AppState;
 use crate::notifications::{self, UnreadCount};
 use crate::storage::notifications::Notification;
 use axum::extract::State;
@@ -37,35 +38,35 @@ struct ListQuery {
 #[utoipa::path(get, path = "/api/notifications", tag = "notifications", params(ListQuery),
     responses((status = 200, body = Vec<Notification>), (status = 401, body = ErrorBody)))]
 async fn list(
-    State(state): State<AppState>,
+    State(cx): State<Context>,
     CurrentUser(user): CurrentUser,
     Query(query): Query<ListQuery>,
 ) -> ApiResult<Json<Vec<Notification>>> {
-    Ok(Json(notifications::list(&state, &user, query.unread, query.limit).await?))
+    Ok(Json(notifications::list(&cx, &user, query.unread, query.limit).await?))
 }
 
 /// How many notifications the caller has not read (the bell).
 #[utoipa::path(get, path = "/api/notifications/unread-count", tag = "notifications",
     responses((status = 200, body = UnreadCount), (status = 401, body = ErrorBody)))]
-async fn unread_count(State(state): State<AppState>, CurrentUser(user): CurrentUser) -> ApiResult<Json<UnreadCount>> {
-    Ok(Json(notifications::unread(&state, &user).await?))
+async fn unread_count(State(cx): State<Context>, CurrentUser(user): CurrentUser) -> ApiResult<Json<UnreadCount>> {
+    Ok(Json(notifications::unread(&cx, &user).await?))
 }
 
 /// Mark one notification read.
 #[utoipa::path(post, path = "/api/notifications/{id}/read", tag = "notifications", params(("id" = Uuid, Path)),
     responses((status = 204), (status = 404, body = ErrorBody)))]
 async fn mark_read(
-    State(state): State<AppState>,
+    State(cx): State<Context>,
     CurrentUser(user): CurrentUser,
     Path(id): Path<Uuid>,
 ) -> ApiResult<StatusCode> {
-    notifications::mark_read(&state, &user, id).await?;
+    notifications::mark_read(&cx, &user, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 /// Mark all of the caller's notifications read.
 #[utoipa::path(post, path = "/api/notifications/read-all", tag = "notifications",
     responses((status = 200, body = UnreadCount), (status = 401, body = ErrorBody)))]
-async fn mark_all_read(State(state): State<AppState>, CurrentUser(user): CurrentUser) -> ApiResult<Json<UnreadCount>> {
-    Ok(Json(notifications::mark_all_read(&state, &user).await?))
+async fn mark_all_read(State(cx): State<Context>, CurrentUser(user): CurrentUser) -> ApiResult<Json<UnreadCount>> {
+    Ok(Json(notifications::mark_all_read(&cx, &user).await?))
 }

@@ -1,9 +1,10 @@
 //! `/api/obstacles`: the register of systemic bottlenecks (knelpunten).
 
 use super::extract::{Json, Path};
-use crate::app::AppState;
 use crate::auth::CurrentUser;
+use crate::core::Context;
 use crate::error::{ApiResult, ErrorBody};
+use crate::http::AppState;
 use crate::obstacles::{self, CreateObstacle, LinkEscalation, ObstacleDetail, UpdateObstacle};
 use crate::storage::obstacles::Obstacle;
 use axum::extract::State;
@@ -22,30 +23,30 @@ pub fn router() -> OpenApiRouter<AppState> {
 /// The register, open obstacles first, most cases affected first.
 #[utoipa::path(get, path = "/api/obstacles", tag = "obstacles",
     responses((status = 200, body = Vec<Obstacle>), (status = 401, body = ErrorBody)))]
-async fn list(State(state): State<AppState>, _: CurrentUser) -> ApiResult<Json<Vec<Obstacle>>> {
-    Ok(Json(obstacles::list(&state).await?))
+async fn list(State(cx): State<Context>, _: CurrentUser) -> ApiResult<Json<Vec<Obstacle>>> {
+    Ok(Json(obstacles::list(&cx).await?))
 }
 
 /// Add an obstacle (coordinator, steering group).
 #[utoipa::path(post, path = "/api/obstacles", tag = "obstacles", request_body = CreateObstacle,
     responses((status = 201, body = Obstacle), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn create(
-    State(state): State<AppState>,
+    State(cx): State<Context>,
     CurrentUser(user): CurrentUser,
     Json(input): Json<CreateObstacle>,
 ) -> ApiResult<(StatusCode, Json<Obstacle>)> {
-    Ok((StatusCode::CREATED, Json(obstacles::create(&state, &user, input).await?)))
+    Ok((StatusCode::CREATED, Json(obstacles::create(&cx, &user, input).await?)))
 }
 
 /// An obstacle with the linked escalations the caller may see.
 #[utoipa::path(get, path = "/api/obstacles/{id}", tag = "obstacles", params(("id" = Uuid, Path)),
     responses((status = 200, body = ObstacleDetail), (status = 404, body = ErrorBody)))]
 async fn get_obstacle(
-    State(state): State<AppState>,
+    State(cx): State<Context>,
     CurrentUser(user): CurrentUser,
     Path(id): Path<Uuid>,
 ) -> ApiResult<Json<ObstacleDetail>> {
-    Ok(Json(obstacles::detail(&state, &user, id).await?))
+    Ok(Json(obstacles::detail(&cx, &user, id).await?))
 }
 
 /// Change an obstacle: text, owner, or status (coordinator, steering group).
@@ -53,12 +54,12 @@ async fn get_obstacle(
     request_body = UpdateObstacle,
     responses((status = 200, body = Obstacle), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn update(
-    State(state): State<AppState>,
+    State(cx): State<Context>,
     CurrentUser(user): CurrentUser,
     Path(id): Path<Uuid>,
     Json(input): Json<UpdateObstacle>,
 ) -> ApiResult<Json<Obstacle>> {
-    Ok(Json(obstacles::update(&state, &user, id, input).await?))
+    Ok(Json(obstacles::update(&cx, &user, id, input).await?))
 }
 
 /// Link an escalation to the obstacle it is an instance of.
@@ -66,10 +67,10 @@ async fn update(
     request_body = LinkEscalation,
     responses((status = 200, body = ObstacleDetail), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn link_escalation(
-    State(state): State<AppState>,
+    State(cx): State<Context>,
     CurrentUser(user): CurrentUser,
     Path(id): Path<Uuid>,
     Json(input): Json<LinkEscalation>,
 ) -> ApiResult<Json<ObstacleDetail>> {
-    Ok(Json(obstacles::link(&state, &user, id, input).await?))
+    Ok(Json(obstacles::link(&cx, &user, id, input).await?))
 }

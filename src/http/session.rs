@@ -2,10 +2,11 @@
 
 use super::extract::Json;
 use crate::accounts::{self, ChangePassword, LoggedIn, Login};
-use crate::app::AppState;
 use crate::auth::{AnyPrincipal, AnyUser, Principal, session};
+use crate::core::Context;
 use crate::domain::InviteKind;
 use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::http::AppState;
 use crate::storage::models::User;
 use axum::extract::{ConnectInfo, State};
 use axum::http::StatusCode;
@@ -31,17 +32,18 @@ async fn login(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Json(input): Json<Login>,
 ) -> ApiResult<impl IntoResponse> {
-    let (body, issued) = accounts::login(&state, &peer.ip().to_string(), input).await?;
-    let cookie = session::cookie(&issued, state.clock.now(), state.settings.secure_cookies);
+    let cx = &state.cx;
+    let (body, issued) = accounts::login(cx, &state.login_limits, &peer.ip().to_string(), input).await?;
+    let cookie = session::cookie(&issued, cx.clock.now(), cx.settings.secure_cookies);
     Ok((AppendHeaders([(SET_COOKIE, cookie)]), Json(body)))
 }
 
 /// Log out: the session ends at once, everywhere the token was used.
 #[utoipa::path(delete, path = "/api/session", tag = "session",
     responses((status = 204), (status = 401, body = ErrorBody)))]
-async fn logout(State(state): State<AppState>, AnyPrincipal(principal): AnyPrincipal) -> ApiResult<impl IntoResponse> {
-    accounts::logout(&state, &principal).await?;
-    Ok((StatusCode::NO_CONTENT, AppendHeaders([(SET_COOKIE, session::clear_cookie(state.settings.secure_cookies))])))
+async fn logout(State(cx): State<Context>, AnyPrincipal(principal): AnyPrincipal) -> ApiResult<impl IntoResponse> {
+    accounts::logout(&cx, &principal).await?;
+    Ok((StatusCode::NO_CONTENT, AppendHeaders([(SET_COOKIE, session::clear_cookie(cx.settings.secure_cookies))])))
 }
 
 /// Who the caller is: an account, or the holder of an invite.
@@ -66,11 +68,11 @@ pub enum Me {
 /// The caller.
 #[utoipa::path(get, path = "/api/me", tag = "session",
     responses((status = 200, body = Me), (status = 401, body = ErrorBody)))]
-async fn me(State(state): State<AppState>, AnyPrincipal(principal): AnyPrincipal) -> ApiResult<Json<Me>> {
+async fn me(State(cx): State<Context>, AnyPrincipal(principal): AnyPrincipal) -> ApiResult<Json<Me>> {
     Ok(Json(match principal {
         Principal::User(user) => Me::User { user: user.user },
         Principal::Invitee(p) => {
-            let meeting = state.store.meeting(p.invite.meeting_id).await?.ok_or(ApiError::NotFound)?;
+            let meeting = cx.store.meeting(p.invite.meeting_id).await?.ok_or(ApiError::NotFound)?;
             Me::Invitee {
                 invite_id: p.invite.id,
                 invite_kind: p.invite.kind,
@@ -92,5 +94,5 @@ async fn change_password(
     AnyUser(user): AnyUser,
     Json(input): Json<ChangePassword>,
 ) -> ApiResult<Json<User>> {
-    Ok(Json(accounts::change_password(&state, &user, input).await?))
+    Ok(Json(accounts::change_password(&state.cx, &state.login_limits, &user, input).await?))
 }

@@ -6,9 +6,9 @@
 //! tries the same link afterwards is refused.
 
 use super::{Viewer, load};
-use crate::app::AppState;
 use crate::auth::{Principal, UserPrincipal, access, session, token};
 use crate::cases;
+use crate::core::Context;
 use crate::domain::validate::{self, Invalid};
 use crate::domain::{InviteKind, MeetingStatus};
 use crate::error::{ApiError, ApiResult};
@@ -81,12 +81,12 @@ pub struct AcceptedInvite {
 
 /// Creates an invite for a conference (chair only).
 pub async fn create(
-    state: &AppState,
+    cx: &Context,
     user: &UserPrincipal,
     meeting_id: Uuid,
     input: CreateInvite,
 ) -> ApiResult<CreatedInvite> {
-    let (meeting, case, viewer) = load(state, &user.principal(), meeting_id).await?;
+    let (meeting, case, viewer) = load(cx, &user.principal(), meeting_id).await?;
     if !viewer.chairs(&meeting) {
         return Err(ApiError::Forbidden("only the chair invites"));
     }
@@ -97,14 +97,14 @@ pub async fn create(
     let (user_id, name, organisation_name) = match input.kind {
         InviteKind::Member => {
             let user_id = input.user_id.ok_or_else(|| Invalid::new("user_id", "a member invite names the account"))?;
-            let invitee = state
+            let invitee = cx
                 .store
                 .user(user_id)
                 .await?
                 .filter(|u| u.active)
                 .ok_or_else(|| Invalid::new("user_id", "no such active account"))?;
             let invitee = UserPrincipal { session_id: Uuid::nil(), user: invitee };
-            let sees_case = state
+            let sees_case = cx
                 .store
                 .case_with_membership(case.id, access::viewer(&invitee))
                 .await?
@@ -129,8 +129,8 @@ pub async fn create(
             (None, name, None)
         }
     };
-    let now = state.clock.now();
-    let expires_at = expiry(meeting.scheduled_at, now, state.settings.invite_hours);
+    let now = cx.clock.now();
+    let expires_at = expiry(meeting.scheduled_at, now, cx.settings.invite_hours);
     let (token, token_hash) = token::new_invite_token();
     let new = NewInvite {
         meeting_id,
@@ -148,7 +148,7 @@ pub async fn create(
     if input.kind == InviteKind::Client {
         // One client, one way in: a new link replaces the old one (and whoever holds it is out),
         // so the professionals-only part never has a second client connection to overlook.
-        for invite_id in state.store.revoke_client_invites(meeting_id, now).await? {
+        for invite_id in cx.store.revoke_client_invites(meeting_id, now).await? {
             let audit = user.principal().audit(
                 now,
                 "invite.revoke",
@@ -156,12 +156,12 @@ pub async fn create(
                 Some(("invite", invite_id)),
                 Some("replaced".into()),
             );
-            state.store.record_audit(&audit).await?;
-            state.events.publish(case.id, CaseEvent::InviteRevoked { meeting_id, invite_id });
+            cx.store.record_audit(&audit).await?;
+            cx.events.publish(case.id, CaseEvent::InviteRevoked { meeting_id, invite_id });
         }
     }
-    let invite = state.store.insert_invite(&new, now, &audit).await?;
-    let url = format!("{}/join/{token}", state.settings.public_url);
+    let invite = cx.store.insert_invite(&new, now, &audit).await?;
+    let url = format!("{}/join/{token}", cx.settings.public_url);
     Ok(CreatedInvite { invite, url, expires_at })
 }
 
@@ -171,31 +171,29 @@ fn expiry(scheduled_at: DateTime<Utc>, now: DateTime<Utc>, hours: i64) -> DateTi
 }
 
 /// The invites of a conference (chair only).
-pub async fn list(state: &AppState, user: &UserPrincipal, meeting_id: Uuid) -> ApiResult<Vec<Invite>> {
-    let (meeting, case, viewer) = load(state, &user.principal(), meeting_id).await?;
+pub async fn list(cx: &Context, user: &UserPrincipal, meeting_id: Uuid) -> ApiResult<Vec<Invite>> {
+    let (meeting, case, viewer) = load(cx, &user.principal(), meeting_id).await?;
     if !viewer.chairs(&meeting) {
         return Err(ApiError::Forbidden("only the chair sees the invites"));
     }
-    let now = state.clock.now();
-    state
-        .store
+    let now = cx.clock.now();
+    cx.store
         .record_audit(&user.principal().audit(now, "invite.list", Some(case.id), Some(("meeting", meeting_id)), None))
         .await?;
-    Ok(state.store.meeting_invites(meeting_id).await?)
+    Ok(cx.store.meeting_invites(meeting_id).await?)
 }
 
 /// Revokes an invite (chair only); whoever holds it is out.
-pub async fn revoke(state: &AppState, user: &UserPrincipal, meeting_id: Uuid, invite_id: Uuid) -> ApiResult<()> {
-    let (meeting, case, viewer) = load(state, &user.principal(), meeting_id).await?;
+pub async fn revoke(cx: &Context, user: &UserPrincipal, meeting_id: Uuid, invite_id: Uuid) -> ApiResult<()> {
+    let (meeting, case, viewer) = load(cx, &user.principal(), meeting_id).await?;
     if !viewer.chairs(&meeting) {
         return Err(ApiError::Forbidden("only the chair revokes invites"));
     }
-    let invite =
-        state.store.invite(invite_id).await?.filter(|i| i.meeting_id == meeting_id).ok_or(ApiError::NotFound)?;
-    let now = state.clock.now();
+    let invite = cx.store.invite(invite_id).await?.filter(|i| i.meeting_id == meeting_id).ok_or(ApiError::NotFound)?;
+    let now = cx.clock.now();
     let audit = user.principal().audit(now, "invite.revoke", Some(case.id), Some(("invite", invite.id)), None);
-    if state.store.revoke_invite(invite.id, now, &audit).await? {
-        state.events.publish(case.id, CaseEvent::InviteRevoked { meeting_id, invite_id });
+    if cx.store.revoke_invite(invite.id, now, &audit).await? {
+        cx.events.publish(case.id, CaseEvent::InviteRevoked { meeting_id, invite_id });
     }
     Ok(())
 }
@@ -214,19 +212,19 @@ fn invite_state(invite: &Invite, now: DateTime<Utc>) -> &'static str {
     }
 }
 
-async fn by_token(state: &AppState, raw: &str) -> ApiResult<Invite> {
+async fn by_token(cx: &Context, raw: &str) -> ApiResult<Invite> {
     if !token::looks_like_invite_token(raw) {
         return Err(ApiError::NotFound);
     }
-    state.store.invite_by_token_hash(&token::hash_invite_token(raw)).await?.ok_or(ApiError::NotFound)
+    cx.store.invite_by_token_hash(&token::hash_invite_token(raw)).await?.ok_or(ApiError::NotFound)
 }
 
 /// What an invite link shows before anything is accepted (the pre-join page). A link that no
 /// longer works for the caller says only why: whoever finds an old link learns nothing.
-pub async fn preview(state: &AppState, caller: Option<&Principal>, raw: &str) -> ApiResult<InvitePreview> {
-    let invite = by_token(state, raw).await?;
-    let meeting = state.store.meeting(invite.meeting_id).await?.ok_or(ApiError::NotFound)?;
-    let now = state.clock.now();
+pub async fn preview(cx: &Context, caller: Option<&Principal>, raw: &str) -> ApiResult<InvitePreview> {
+    let invite = by_token(cx, raw).await?;
+    let meeting = cx.store.meeting(invite.meeting_id).await?.ok_or(ApiError::NotFound)?;
+    let now = cx.clock.now();
     let link_state = match invite_state(&invite, now) {
         "used" if !holds(caller, &invite) => "taken",
         other => other,
@@ -242,7 +240,7 @@ pub async fn preview(state: &AppState, caller: Option<&Principal>, raw: &str) ->
         subject: Some(("invite", invite.id)),
         detail: Some(link_state.to_owned()),
     };
-    state.store.record_audit(&audit).await?;
+    cx.store.record_audit(&audit).await?;
     let usable = matches!(link_state, "valid" | "used");
     Ok(InvitePreview {
         kind: invite.kind,
@@ -270,14 +268,14 @@ fn holds(caller: Option<&Principal>, invite: &Invite) -> bool {
 /// Accepts an invite. Returns the accepted invite and, for guests and the client, the session
 /// that was opened for them.
 pub async fn accept(
-    state: &AppState,
+    cx: &Context,
     caller: Option<&Principal>,
     raw: &str,
     input: AcceptInvite,
 ) -> ApiResult<(AcceptedInvite, Option<session::IssuedToken>)> {
-    let invite = by_token(state, raw).await?;
-    let meeting = state.store.meeting(invite.meeting_id).await?.ok_or(ApiError::NotFound)?;
-    let now = state.clock.now();
+    let invite = by_token(cx, raw).await?;
+    let meeting = cx.store.meeting(invite.meeting_id).await?.ok_or(ApiError::NotFound)?;
+    let now = cx.clock.now();
     match invite_state(&invite, now) {
         "revoked" => return Err(ApiError::Gone("this invite was withdrawn")),
         "removed" => return Err(ApiError::Gone("the chair removed you from this conference")),
@@ -323,13 +321,13 @@ pub async fn accept(
         subject: Some(("invite", invite.id)),
         detail: Some(invite.kind.to_string()),
     };
-    if !state.store.claim_invite(invite.id, input.accept_confidentiality, now, &audit).await? {
+    if !cx.store.claim_invite(invite.id, input.accept_confidentiality, now, &audit).await? {
         return Err(ApiError::Gone("this invite has already been used"));
     }
     if invite.kind == InviteKind::Member {
         return Ok((accepted, None));
     }
-    let issued = session::open_for_invite(state, &invite).await?;
+    let issued = session::open_for_invite(cx, &invite).await?;
     let accepted = AcceptedInvite { token: Some(issued.token.clone()), ..accepted };
     Ok((accepted, Some(issued)))
 }

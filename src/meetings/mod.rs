@@ -6,15 +6,15 @@ pub mod plan;
 pub mod render;
 pub mod view;
 
-use crate::app::AppState;
 use crate::auth::access::{self, CaseRights};
 use crate::auth::{InviteePrincipal, Principal, UserPrincipal};
 use crate::cases;
+use crate::core::Context;
 use crate::domain::validate::{self, Invalid};
 use crate::domain::{InviteKind, LifeDomain, MeetingStatus};
 use crate::error::{ApiError, ApiResult};
 use crate::events::CaseEvent;
-use crate::storage::meetings::{DomainWrite, EntryText, MinutesRefusal, NewMeeting};
+use crate::storage::meetings::{DomainWrite, EntryText, Finalising, MinutesRefusal, NewMeeting};
 use crate::storage::models::{Case, DomainEntry, Meeting};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -106,11 +106,11 @@ impl Viewer {
 }
 
 /// A conference, its case, and who is asking; 404 for anyone who may not know it exists.
-pub async fn load(state: &AppState, principal: &Principal, meeting_id: Uuid) -> ApiResult<(Meeting, Case, Viewer)> {
-    let meeting = state.store.meeting(meeting_id).await?.ok_or(ApiError::NotFound)?;
+pub async fn load(cx: &Context, principal: &Principal, meeting_id: Uuid) -> ApiResult<(Meeting, Case, Viewer)> {
+    let meeting = cx.store.meeting(meeting_id).await?.ok_or(ApiError::NotFound)?;
     match principal {
         Principal::User(user) => {
-            let (case, rights) = cases::load(state, user, meeting.case_id).await?;
+            let (case, rights) = cases::load(cx, user, meeting.case_id).await?;
             Ok((meeting, case, Viewer::Staff { user: user.clone(), rights }))
         }
         Principal::Invitee(invitee) => {
@@ -120,20 +120,15 @@ pub async fn load(state: &AppState, principal: &Principal, meeting_id: Uuid) -> 
             if invitee.invite.removed_at.is_some() {
                 return Err(ApiError::Forbidden("the chair has removed you from this conference"));
             }
-            let case = state.store.case(meeting.case_id).await?.ok_or(ApiError::NotFound)?;
+            let case = cx.store.case(meeting.case_id).await?.ok_or(ApiError::NotFound)?;
             Ok((meeting, case, Viewer::Invitee(invitee.clone())))
         }
     }
 }
 
 /// Schedules a conference for a case.
-pub async fn schedule(
-    state: &AppState,
-    user: &UserPrincipal,
-    case_id: Uuid,
-    input: ScheduleMeeting,
-) -> ApiResult<Meeting> {
-    let (case, rights) = cases::load(state, user, case_id).await?;
+pub async fn schedule(cx: &Context, user: &UserPrincipal, case_id: Uuid, input: ScheduleMeeting) -> ApiResult<Meeting> {
+    let (case, rights) = cases::load(cx, user, case_id).await?;
     cases::ensure_open(&case)?;
     if !rights.manage {
         return Err(ApiError::Forbidden("only the casemanager or coordinator schedules conferences"));
@@ -141,14 +136,14 @@ pub async fn schedule(
     let purpose = validate::required_text("purpose", &input.purpose, 500)?;
     let chair_id = input.chair_id.unwrap_or(user.user.id);
     if chair_id != user.user.id {
-        let chair = state
+        let chair = cx
             .store
             .user(chair_id)
             .await?
             .filter(|u| u.active)
             .ok_or_else(|| Invalid::new("chair_id", "no such active account"))?;
         let chair = UserPrincipal { session_id: Uuid::nil(), user: chair };
-        let chair_rights = state
+        let chair_rights = cx
             .store
             .case_with_membership(case.id, access::viewer(&chair))
             .await?
@@ -157,7 +152,7 @@ pub async fn schedule(
             return Err(Invalid::new("chair_id", "the chair must be a casemanager or coordinator on this case").into());
         }
     }
-    let now = state.clock.now();
+    let now = cx.clock.now();
     let new = NewMeeting {
         case_id,
         scheduled_at: validate::moment("scheduled_at", input.scheduled_at)?,
@@ -168,19 +163,19 @@ pub async fn schedule(
     };
     let id = Uuid::now_v7();
     let audit = user.principal().audit(now, "meeting.schedule", Some(case_id), Some(("meeting", id)), None);
-    Ok(state.store.insert_meeting(&new, now, &audit).await?)
+    Ok(cx.store.insert_meeting(&new, now, &audit).await?)
 }
 
 /// The minutes of a conference: frozen if finalised, built live otherwise.
-pub async fn minutes(state: &AppState, meeting: &Meeting, case: &Case) -> ApiResult<MinutesView> {
+pub async fn minutes(cx: &Context, meeting: &Meeting, case: &Case) -> ApiResult<MinutesView> {
     if meeting.finalised_at.is_some()
-        && let Some(stored) = state.store.minutes_record(meeting.id).await?
+        && let Some(stored) = cx.store.minutes_record(meeting.id).await?
     {
         return serde_json::from_str(&stored).map_err(ApiError::internal);
     }
-    let entries = state.store.domain_entries(meeting.id).await?;
-    let actions = state.store.case_actions(case.id).await?;
-    let previous_finalised_at = state
+    let entries = cx.store.domain_entries(meeting.id).await?;
+    let actions = cx.store.case_actions(case.id).await?;
+    let previous_finalised_at = cx
         .store
         .case_meetings(case.id)
         .await?
@@ -188,8 +183,8 @@ pub async fn minutes(state: &AppState, meeting: &Meeting, case: &Case) -> ApiRes
         .filter(|m| m.id != meeting.id && m.scheduled_at <= meeting.scheduled_at)
         .filter_map(|m| m.finalised_at)
         .max();
-    let decisions = state.store.decisions_since(case.id, previous_finalised_at).await?;
-    let attendance = state.store.attendance(meeting.id).await?;
+    let decisions = cx.store.decisions_since(case.id, previous_finalised_at).await?;
+    let attendance = cx.store.attendance(meeting.id).await?;
     Ok(view::build(view::Inputs {
         meeting,
         case,
@@ -202,13 +197,12 @@ pub async fn minutes(state: &AppState, meeting: &Meeting, case: &Case) -> ApiRes
 }
 
 /// A conference page for a professional or a guest. The client has his own view ([`plan`]).
-pub async fn page(state: &AppState, principal: &Principal, meeting_id: Uuid) -> ApiResult<MeetingPage> {
-    let (meeting, case, viewer) = load(state, principal, meeting_id).await?;
-    may_read_minutes(state, &viewer)?;
-    let minutes = minutes(state, &meeting, &case).await?;
-    let now = state.clock.now();
-    state
-        .store
+pub async fn page(cx: &Context, principal: &Principal, meeting_id: Uuid) -> ApiResult<MeetingPage> {
+    let (meeting, case, viewer) = load(cx, principal, meeting_id).await?;
+    may_read_minutes(&viewer)?;
+    let minutes = minutes(cx, &meeting, &case).await?;
+    let now = cx.clock.now();
+    cx.store
         .record_audit(&viewer.principal().audit(
             now,
             "meeting.read",
@@ -224,15 +218,15 @@ pub async fn page(state: &AppState, principal: &Principal, meeting_id: Uuid) -> 
 
 /// Writes one domain's minutes.
 pub async fn write_domain(
-    state: &AppState,
+    cx: &Context,
     user: &UserPrincipal,
     meeting_id: Uuid,
     domain: LifeDomain,
     input: WriteDomain,
 ) -> ApiResult<DomainEntry> {
-    let (meeting, case, _) = load(state, &user.principal(), meeting_id).await?;
+    let (meeting, case, _) = load(cx, &user.principal(), meeting_id).await?;
     cases::ensure_open(&case)?;
-    let (_, rights) = cases::load(state, user, case.id).await?;
+    let (_, rights) = cases::load(cx, user, case.id).await?;
     if !access::may_write_minutes(user, rights, &meeting) {
         return Err(ApiError::Forbidden("only the chair writes the minutes of this conference"));
     }
@@ -241,7 +235,7 @@ pub async fn write_domain(
         client_wish: validate::bounded_text("client_wish", &input.client_wish, MAX_WISH)?,
         notes: validate::bounded_text("notes", &input.notes, MAX_NOTES)?,
     };
-    let now = state.clock.now();
+    let now = cx.clock.now();
     let audit = user.principal().audit(
         now,
         "minutes.write",
@@ -249,7 +243,7 @@ pub async fn write_domain(
         Some(("meeting", meeting.id)),
         Some(domain.to_string()),
     );
-    let written = state
+    let written = cx
         .store
         .write_domain_entry(
             &DomainWrite {
@@ -265,7 +259,7 @@ pub async fn write_domain(
         .await?;
     match written {
         Ok(entry) => {
-            state.events.publish(case.id, CaseEvent::DomainWritten { meeting_id, domain, revision: entry.revision });
+            cx.events.publish(case.id, CaseEvent::DomainWritten { meeting_id, domain, revision: entry.revision });
             Ok(entry)
         }
         Err(MinutesRefusal::NoMeeting) => Err(ApiError::NotFound),
@@ -280,46 +274,61 @@ pub async fn write_domain(
     }
 }
 
-/// Finalises the minutes: from now on they are a record, not a draft.
-pub async fn finalise(state: &AppState, user: &UserPrincipal, meeting_id: Uuid) -> ApiResult<MinutesView> {
-    let (meeting, case, viewer) = load(state, &user.principal(), meeting_id).await?;
-    if !viewer.chairs(&meeting) {
-        return Err(ApiError::Forbidden("only the chair finalises the minutes"));
+/// How often finalising renders the record again when writes keep landing under it.
+const FINALISE_ATTEMPTS: usize = 5;
+
+/// Finalises the minutes: from now on they are a record, not a draft. The record holds every
+/// write that was confirmed before it: if one lands while the record is rendered, it is
+/// rendered again.
+pub async fn finalise(cx: &Context, user: &UserPrincipal, meeting_id: Uuid) -> ApiResult<MinutesView> {
+    for _ in 0..FINALISE_ATTEMPTS {
+        let (meeting, case, viewer) = load(cx, &user.principal(), meeting_id).await?;
+        if !viewer.chairs(&meeting) {
+            return Err(ApiError::Forbidden("only the chair finalises the minutes"));
+        }
+        cases::ensure_open(&case)?;
+        if meeting.finalised_at.is_some() {
+            return Err(finalised());
+        }
+        let now = cx.clock.now();
+        let mut record = minutes(cx, &meeting, &case).await?;
+        record.status = MeetingStatus::Closed;
+        record.finalised_at = Some(now);
+        record.finalised_by_name = Some(format!("{} ({})", user.user.name, user.user.organisation_name));
+        let tabled = view::tabled_action_ids(&record);
+        let table: Vec<_> =
+            cx.store.case_actions(case.id).await?.into_iter().filter(|a| tabled.contains(&a.id)).collect();
+        let snapshot = serde_json::to_string(&record).map_err(ApiError::internal)?;
+        let audit = user.principal().audit(now, "minutes.finalise", Some(case.id), Some(("meeting", meeting.id)), None);
+        match cx.store.finalise_meeting(&meeting, &table, &snapshot, user.user.id, now, &audit).await? {
+            Finalising::Done => {
+                cx.events.publish(case.id, CaseEvent::Finalised { meeting_id });
+                return Ok(record);
+            }
+            Finalising::AlreadyFinal => return Err(finalised()),
+            Finalising::Changed => {
+                tracing::debug!(%meeting_id, "the minutes changed while finalising; rendering again")
+            }
+        }
     }
-    cases::ensure_open(&case)?;
-    if meeting.finalised_at.is_some() {
-        return Err(finalised());
-    }
-    let now = state.clock.now();
-    let mut record = minutes(state, &meeting, &case).await?;
-    record.status = MeetingStatus::Closed;
-    record.finalised_at = Some(now);
-    record.finalised_by_name = Some(format!("{} ({})", user.user.name, user.user.organisation_name));
-    let tabled = view::tabled_action_ids(&record);
-    let table: Vec<_> =
-        state.store.case_actions(case.id).await?.into_iter().filter(|a| tabled.contains(&a.id)).collect();
-    let snapshot = serde_json::to_string(&record).map_err(ApiError::internal)?;
-    let audit = user.principal().audit(now, "minutes.finalise", Some(case.id), Some(("meeting", meeting.id)), None);
-    if !state.store.finalise_meeting(&meeting, &table, &snapshot, user.user.id, now, &audit).await? {
-        return Err(finalised());
-    }
-    state.events.publish(case.id, CaseEvent::Finalised { meeting_id });
-    Ok(record)
+    Err(ApiError::conflict(
+        "minutes_changing",
+        "the minutes keep changing; finalise again when the writing has stopped",
+    ))
 }
 
 /// The printable minutes as a complete HTML page.
 pub async fn minutes_html(
-    state: &AppState,
+    cx: &Context,
     principal: &Principal,
     meeting_id: Uuid,
     lang: crate::i18n::Lang,
 ) -> ApiResult<String> {
-    let (meeting, case, viewer) = load(state, principal, meeting_id).await?;
-    may_read_minutes(state, &viewer)?;
-    let minutes = minutes(state, &meeting, &case).await?;
-    let now = state.clock.now();
-    state
-        .store
+    let (meeting, case, viewer) = load(cx, principal, meeting_id).await?;
+    may_read_minutes(&viewer)?;
+    let minutes = minutes(cx, &meeting, &case).await?;
+    let now = cx.clock.now();
+    cx.store
         .record_audit(&viewer.principal().audit(
             now,
             "minutes.export",
@@ -331,15 +340,15 @@ pub async fn minutes_html(
     Ok(render::minutes_page(&minutes, lang))
 }
 
-/// The minutes are for the professionals: a guest reads them once a chair has let him in, the
-/// client never (he has his plan).
-fn may_read_minutes(state: &AppState, viewer: &Viewer) -> ApiResult<()> {
+/// The minutes are for the professionals: a guest reads them once a chair has let him in (the
+/// room records the admission before it tells him), the client never (he has his plan).
+fn may_read_minutes(viewer: &Viewer) -> ApiResult<()> {
     match viewer {
         Viewer::Staff { .. } => Ok(()),
         Viewer::Invitee(i) if i.invite.kind == InviteKind::Client => {
             Err(ApiError::Forbidden("the client's view is the plan (GET /api/meetings/{id}/plan)"))
         }
-        Viewer::Invitee(i) if i.invite.admitted_at.is_none() && !state.rooms.admitted(i.invite.id) => {
+        Viewer::Invitee(i) if i.invite.admitted_at.is_none() => {
             Err(ApiError::Forbidden("the minutes open once the chair has let you in"))
         }
         Viewer::Invitee(_) => Ok(()),

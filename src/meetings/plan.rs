@@ -3,8 +3,8 @@
 //! escalations.
 
 use super::{Viewer, load};
-use crate::app::AppState;
 use crate::auth::Principal;
+use crate::core::Context;
 use crate::domain::{ActionStatus, LifeDomain};
 use crate::error::{ApiError, ApiResult};
 use crate::storage::models::Meeting;
@@ -47,13 +47,13 @@ pub struct Plan {
 
 /// The plan of the case of a conference, for its client (or a professional checking what the
 /// client sees).
-pub async fn plan(state: &AppState, principal: &Principal, meeting_id: Uuid) -> ApiResult<Plan> {
-    let (meeting, case, viewer) = load(state, principal, meeting_id).await?;
+pub async fn plan(cx: &Context, principal: &Principal, meeting_id: Uuid) -> ApiResult<Plan> {
+    let (meeting, case, viewer) = load(cx, principal, meeting_id).await?;
     if matches!(&viewer, Viewer::Invitee(i) if i.invite.kind != crate::domain::InviteKind::Client) {
         return Err(ApiError::Forbidden("the plan view is for the client"));
     }
-    let wishes = latest_wishes(state, &meeting).await?;
-    let actions = state.store.case_actions(case.id).await?;
+    let wishes = latest_wishes(cx, &meeting).await?;
+    let actions = cx.store.case_actions(case.id).await?;
     let domains = LifeDomain::ALL
         .iter()
         .map(|&domain| {
@@ -72,9 +72,8 @@ pub async fn plan(state: &AppState, principal: &Principal, meeting_id: Uuid) -> 
             }
         })
         .collect();
-    let now = state.clock.now();
-    state
-        .store
+    let now = cx.clock.now();
+    cx.store
         .record_audit(&viewer.principal().audit(now, "plan.read", Some(case.id), Some(("meeting", meeting.id)), None))
         .await?;
     Ok(Plan {
@@ -88,8 +87,8 @@ pub async fn plan(state: &AppState, principal: &Principal, meeting_id: Uuid) -> 
 
 /// Per domain the client's wish as last written down: in this conference, or else in the most
 /// recent earlier one (a new conference starts from what he said last time).
-async fn latest_wishes(state: &AppState, meeting: &Meeting) -> ApiResult<Vec<(LifeDomain, String)>> {
-    let mut earlier: Vec<Meeting> = state
+async fn latest_wishes(cx: &Context, meeting: &Meeting) -> ApiResult<Vec<(LifeDomain, String)>> {
+    let mut earlier: Vec<Meeting> = cx
         .store
         .case_meetings(meeting.case_id)
         .await?
@@ -100,7 +99,7 @@ async fn latest_wishes(state: &AppState, meeting: &Meeting) -> ApiResult<Vec<(Li
     earlier.sort_by_key(|m| (m.id != meeting.id, std::cmp::Reverse(m.scheduled_at)));
     let mut wishes: Vec<(LifeDomain, String)> = Vec::new();
     for m in earlier {
-        for entry in state.store.domain_entries(m.id).await? {
+        for entry in cx.store.domain_entries(m.id).await? {
             if !entry.client_wish.trim().is_empty() && !wishes.iter().any(|(d, _)| *d == entry.domain) {
                 wishes.push((entry.domain, entry.client_wish));
             }

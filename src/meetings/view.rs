@@ -5,6 +5,7 @@
 
 use crate::domain::{ActionStatus, LifeDomain};
 use crate::storage::models::{Action, Case, DomainEntry, Meeting};
+use crate::storage::models::{AttendanceLine, DecisionLine};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -59,18 +60,6 @@ impl From<&Action> for ActionLine {
     }
 }
 
-/// A steering-group decision that belongs on this conference's agenda.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, sqlx::FromRow)]
-pub struct DecisionLine {
-    pub escalation_id: Uuid,
-    pub decided_at: DateTime<Utc>,
-    /// `assigned`, `resolved`, `returned` or `obstacle`.
-    pub decision: String,
-    pub note: String,
-    pub assigned_organisation_name: Option<String>,
-    pub assigned_due_date: Option<NaiveDate>,
-}
-
 /// One life domain of a conference.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct DomainSection {
@@ -89,16 +78,6 @@ pub struct DomainSection {
     pub agreed: Vec<ActionLine>,
     /// Steering-group decisions since the previous conference ("Besluiten stuurgroep").
     pub decisions: Vec<DecisionLine>,
-}
-
-/// Who took part, as recorded by the conference room.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, sqlx::FromRow)]
-pub struct AttendanceLine {
-    pub name: String,
-    pub organisation: Option<String>,
-    pub role: String,
-    pub joined_at: DateTime<Utc>,
-    pub left_at: Option<DateTime<Utc>>,
 }
 
 /// The minutes of a conference: live while it runs, frozen once finalised.
@@ -216,6 +195,7 @@ mod tests {
             finalised_at: None,
             finalised_by: None,
             created_at: at(0),
+            minutes_revision: 0,
         }
     }
 

@@ -6,8 +6,8 @@
 
 pub mod mail;
 
-use crate::app::AppState;
 use crate::auth::UserPrincipal;
+use crate::core::Context;
 use crate::error::{ApiError, ApiResult};
 use crate::storage::models::Action;
 use crate::storage::notifications::{Notice, NoticeKind, Notification};
@@ -23,38 +23,38 @@ pub struct UnreadCount {
 
 /// The caller's notifications, newest first.
 pub async fn list(
-    state: &AppState,
+    cx: &Context,
     user: &UserPrincipal,
     unread_only: bool,
     limit: Option<i64>,
 ) -> ApiResult<Vec<Notification>> {
     let limit = limit.unwrap_or(50).clamp(1, 200);
-    Ok(state.store.notifications(user.user.id, unread_only, limit).await?)
+    Ok(cx.store.notifications(user.user.id, unread_only, limit).await?)
 }
 
 /// How many notifications the caller has not read.
-pub async fn unread(state: &AppState, user: &UserPrincipal) -> ApiResult<UnreadCount> {
-    Ok(UnreadCount { unread: state.store.unread_count(user.user.id).await? })
+pub async fn unread(cx: &Context, user: &UserPrincipal) -> ApiResult<UnreadCount> {
+    Ok(UnreadCount { unread: cx.store.unread_count(user.user.id).await? })
 }
 
 /// Marks one of the caller's notifications read (404 for anyone else's).
-pub async fn mark_read(state: &AppState, user: &UserPrincipal, id: Uuid) -> ApiResult<()> {
-    if !state.store.owns_notification(user.user.id, id).await? {
+pub async fn mark_read(cx: &Context, user: &UserPrincipal, id: Uuid) -> ApiResult<()> {
+    if !cx.store.owns_notification(user.user.id, id).await? {
         return Err(ApiError::NotFound);
     }
-    state.store.mark_read(user.user.id, Some(id), state.clock.now()).await?;
+    cx.store.mark_read(user.user.id, Some(id), cx.clock.now()).await?;
     Ok(())
 }
 
 /// Marks all of the caller's notifications read.
-pub async fn mark_all_read(state: &AppState, user: &UserPrincipal) -> ApiResult<UnreadCount> {
-    state.store.mark_read(user.user.id, None, state.clock.now()).await?;
-    unread(state, user).await
+pub async fn mark_all_read(cx: &Context, user: &UserPrincipal) -> ApiResult<UnreadCount> {
+    cx.store.mark_read(user.user.id, None, cx.clock.now()).await?;
+    unread(cx, user).await
 }
 
 /// Tells the owner of a new action (the named person, or the people of the owning
 /// organisation on the case) that it is theirs; not the one who recorded it.
-pub async fn action_assigned(state: &AppState, action: &Action, by: Uuid) -> Result<u64, sqlx::Error> {
+pub async fn action_assigned(cx: &Context, action: &Action, by: Uuid) -> Result<u64, sqlx::Error> {
     let Some(organisation_id) = action.owner_organisation_id else {
         return Ok(0);
     };
@@ -66,11 +66,11 @@ pub async fn action_assigned(state: &AppState, action: &Action, by: Uuid) -> Res
         organisation_id: Some(organisation_id),
         user_id: action.owner_user_id,
         except: Some(by),
-        mail: state.mailer.is_some(),
+        mail: cx.outbox.mails(),
     };
-    let created = state.store.notify(&notice, state.clock.now()).await?;
+    let created = cx.store.notify(&notice, cx.clock.now()).await?;
     if created > 0 {
-        state.outbox.notify_one();
+        cx.outbox.poke();
     }
     Ok(created)
 }

@@ -6,7 +6,7 @@
 use super::SfuError;
 use super::engine::{Built, Engine, PcEvent, Side, add_remote_candidate, candidates_gathered, opus, vp8};
 use super::keyframe::is_keyframe_request;
-use crate::signalling::protocol::{Candidate, MediaKind, Pc};
+use crate::media::{Candidate, MediaKind, Pc};
 use rtc::media_stream::MediaStreamTrack;
 use rtc::rtp;
 use rtc::rtp::extension::HeaderExtension;

@@ -4,7 +4,7 @@
 use super::keyframe::KeyframeRequestsToApp;
 use super::runtime::MediaRuntime;
 use super::{SfuConfig, SfuError};
-use crate::signalling::protocol::{Candidate, Pc};
+use crate::media::{Candidate, Pc};
 use rtc::ice::mdns::MulticastDnsMode;
 use rtc::interceptor::{NackGeneratorBuilder, NackResponderBuilder, Registry, Slot};
 use rtc::peer_connection::configuration::interceptor_registry::{

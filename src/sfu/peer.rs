@@ -11,8 +11,8 @@ use super::engine::{
     AUDIO_LEVEL_URI, Built, Engine, PcEvent, Side, add_remote_candidate, candidates_gathered, opus, vp8,
 };
 use super::publish::{Continuity, Forward, PublishedTrack};
-use crate::signalling::protocol::{Candidate, MediaKind, Pc, TrackInfo};
-use crate::signalling::state::TrackId;
+use crate::media::TrackId;
+use crate::media::{Candidate, MediaKind, Pc, TrackInfo};
 use arc_swap::ArcSwapOption;
 use rtc::media_stream::MediaStreamTrack;
 use rtc::rtp_transceiver::rtp_sender::{RTCRtpCodingParameters, RTCRtpEncodingParameters, RtpCodecKind};

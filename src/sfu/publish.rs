@@ -8,8 +8,8 @@
 //! A subscriber whose connection cannot take a packet right now misses that packet (the
 //! others do not wait for it); NACK retransmission covers such gaps.
 
-use crate::signalling::protocol::MediaKind;
-use crate::signalling::state::TrackId;
+use crate::media::MediaKind;
+use crate::media::TrackId;
 use arc_swap::ArcSwap;
 use futures_util::FutureExt;
 use rtc::rtcp::payload_feedbacks::picture_loss_indication::PictureLossIndication;

@@ -4,7 +4,7 @@
 //! often allow only TCP/TLS on 443, so TURN is what makes a join possible there.
 
 use super::protocol::IceServer;
-use crate::config::Secret;
+use crate::secret::Secret;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use chrono::{DateTime, Duration, Utc};

@@ -10,3 +10,13 @@ pub mod room;
 pub mod rooms;
 pub mod state;
 pub mod ws;
+
+use crate::core::Context;
+use rooms::Rooms;
+
+/// What a conference connection needs: the core context and this node's rooms.
+#[derive(Debug, Clone)]
+pub struct Signalling {
+    pub cx: Context,
+    pub rooms: Rooms,
+}

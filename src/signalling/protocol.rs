@@ -7,41 +7,13 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+pub use crate::media::{Candidate, MediaKind, Pc, TrackInfo};
+
 /// The protocol version this server speaks.
 pub const VERSION: u32 = 1;
 
 /// The largest message the server accepts (an SDP offer with simulcast is ~10 KiB).
 pub const MAX_MESSAGE_BYTES: usize = 64 * 1024;
-
-/// Which of a participant's two peer connections a message is about.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Pc {
-    /// The participant sends its camera and microphone to the server.
-    Publish,
-    /// The server sends everyone else's media to the participant.
-    Subscribe,
-}
-
-/// A trickled ICE candidate, as the browser's `RTCIceCandidateInit`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Candidate {
-    pub candidate: String,
-    #[serde(rename = "sdpMid", default, skip_serializing_if = "Option::is_none")]
-    pub sdp_mid: Option<String>,
-    #[serde(rename = "sdpMLineIndex", default, skip_serializing_if = "Option::is_none")]
-    pub sdp_m_line_index: Option<u16>,
-    #[serde(rename = "usernameFragment", default, skip_serializing_if = "Option::is_none")]
-    pub username_fragment: Option<String>,
-}
-
-/// Audio or video.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum MediaKind {
-    Audio,
-    Video,
-}
 
 /// What a participant sends to the server.
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
@@ -145,16 +117,6 @@ pub struct MeetingInfo {
     pub purpose: String,
     pub scheduled_at: DateTime<Utc>,
     pub status: MeetingStatus,
-}
-
-/// Which participant a forwarded stream belongs to. The stream id in the SDP (`msid`) is the
-/// participant id too; this map also says which is audio and which video.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct TrackInfo {
-    /// The transceiver's `mid` in the subscribe connection.
-    pub mid: String,
-    pub participant_id: Uuid,
-    pub kind: MediaKind,
 }
 
 /// What the server sends to a participant.

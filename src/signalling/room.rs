@@ -5,17 +5,20 @@
 use super::ice::IceConfig;
 use super::persist::{Persist, Persister};
 use super::protocol::{ClientMessage, MeetingInfo, ServerMessage};
-use super::state::{ConnId, Effect, Input, Joining, PrincipalKey, RoomMemory, RoomState, TrackId};
+use super::state::{ConnId, Effect, Input, Joining, PrincipalKey, RoomState, TrackId};
 use crate::clock::SharedClock;
-use crate::events::CaseEvent;
-use crate::meetings::view::AttendanceLine;
+use crate::events::{CaseEvent, Events};
 use crate::sfu::{ClientSignal, MediaEvent, Peer, PublishedTrack, Sfu};
 use crate::signalling::protocol::MediaKind;
 use crate::storage::audit::{Actor, NewAudit};
-use std::collections::HashMap;
+use crate::storage::meetings::RoomMemory;
+use crate::storage::models::AttendanceLine;
+use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use tokio::sync::{broadcast, mpsc, oneshot};
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
 /// What a connection's writer is asked to do.
@@ -55,12 +58,11 @@ pub(crate) struct RoomDeps {
     pub ice: Arc<IceConfig>,
     pub clock: SharedClock,
     pub persister: Persister,
-    pub events: broadcast::Sender<(Uuid, CaseEvent)>,
+    pub events: Events,
     /// How long an empty conference waits before it ends.
     pub grace: Duration,
-    /// Invites whose holder a chair let in, known at once (the database learns it a moment
-    /// later): a guest reads the minutes as soon as he is in.
-    pub admitted: Arc<std::sync::Mutex<std::collections::HashSet<Uuid>>>,
+    /// Cancelled when the node stops: every room closes its connections and ends.
+    pub stop: CancellationToken,
 }
 
 struct Connection {
@@ -84,8 +86,12 @@ pub(crate) struct RoomActor {
     empty_since: Option<Instant>,
     /// Who sent the message being handled, for the audit trail of what it causes.
     acting: Option<Actor>,
-    /// The invites this room put in the shared admitted set (taken out when it ends).
-    admitted_here: Vec<Uuid>,
+    /// The connection of that message, told if what it did could not be recorded.
+    acting_conn: Option<ConnId>,
+    /// Facts to queue for the writer once the effects at hand are carried out.
+    facts: Vec<Persist>,
+    /// Inputs that carrying out effects gave rise to (a connection found dead).
+    follow_ups: Vec<Input>,
 }
 
 /// How often audio levels are sampled for the active speaker.
@@ -112,12 +118,14 @@ impl RoomActor {
             media_tx,
             empty_since: Some(Instant::now()),
             acting: None,
-            admitted_here: Vec::new(),
+            acting_conn: None,
+            facts: Vec::new(),
+            follow_ups: Vec::new(),
         };
         (actor, media_rx)
     }
 
-    /// Runs until the conference ends; `on_end` is called last (to leave the registry).
+    /// Runs until the conference ends or the node stops.
     pub async fn run(
         mut self,
         mut commands: mpsc::UnboundedReceiver<Command>,
@@ -126,41 +134,43 @@ impl RoomActor {
         let mut case_events = self.deps.events.subscribe();
         let mut ticker = tokio::time::interval(LEVEL_INTERVAL);
         ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let stop = self.deps.stop.clone();
         while !self.state.is_ended() {
             tokio::select! {
+                () = stop.cancelled() => {
+                    let effects = self.state.stop();
+                    self.execute(effects).await;
+                }
                 command = commands.recv() => match command {
-                    Some(command) => self.command(command),
+                    Some(command) => self.command(command).await,
                     None => break,
                 },
-                Some(event) = media.recv() => self.media(event),
+                Some(event) = media.recv() => self.media(event).await,
                 event = case_events.recv() => match event {
-                    Ok((case_id, event)) if case_id == self.case_id => self.apply(Input::Case(event)),
+                    Ok((case_id, event)) if case_id == self.case_id => self.apply(Input::Case(event)).await,
                     Ok(_) => {}
                     Err(broadcast::error::RecvError::Lagged(missed)) => {
                         tracing::warn!(missed, "a room missed case events; telling participants to reload");
-                        self.apply(Input::Case(CaseEvent::ActionChanged { action_id: Uuid::nil() }));
+                        self.apply(Input::Case(CaseEvent::ActionChanged { action_id: Uuid::nil() })).await;
                     }
                     Err(broadcast::error::RecvError::Closed) => break,
                 },
-                _ = ticker.tick() => self.tick(),
+                now = ticker.tick() => self.tick(now).await,
             }
         }
+        // What the room still has to record goes to the writer before the room is gone.
+        self.queue_facts().await;
         for (_, peer) in self.peers.drain() {
-            tokio::spawn(async move { peer.close().await });
-        }
-        // By now the database knows these admissions.
-        let mut admitted = self.deps.admitted.lock().expect("the admitted set lock is never held across a panic");
-        for invite in &self.admitted_here {
-            admitted.remove(invite);
+            peer.close().await;
         }
     }
 
-    fn command(&mut self, command: Command) {
+    async fn command(&mut self, command: Command) {
         match command {
             Command::Join { joining, outgoing, signals, reply } => {
                 let conn = joining.conn;
                 self.connections.insert(conn, Connection { outgoing, signals, reply: Some(reply), key: joining.key });
-                self.apply(Input::Join(joining));
+                self.apply(Input::Join(joining)).await;
                 // Refused joins are answered (and forgotten) by their effects.
                 if let Some(connection) = self.connections.get_mut(&conn)
                     && let Some(reply) = connection.reply.take()
@@ -175,6 +185,7 @@ impl RoomActor {
                     id: key.map(|(PrincipalKey::User(id) | PrincipalKey::Invite(id))| id),
                     label: format!("{} ({})", p.name, p.organisation.as_deref().unwrap_or("—")),
                 });
+                self.acting_conn = Some(conn);
                 // Whom it is about, named before the message may make them leave.
                 let audited = chair_action(&message).map(|(action, target)| {
                     let name =
@@ -186,7 +197,7 @@ impl RoomActor {
                     let refused =
                         effects.iter().any(|e| matches!(e, Effect::Send { message: ServerMessage::Error { .. }, .. }));
                     if !refused {
-                        self.deps.persister.send(Persist::Audit(NewAudit {
+                        self.facts.push(Persist::Audit(NewAudit {
                             at: self.deps.clock.now(),
                             actor,
                             action,
@@ -196,17 +207,18 @@ impl RoomActor {
                         }));
                     }
                 }
-                self.execute(effects);
+                self.execute(effects).await;
                 self.acting = None;
+                self.acting_conn = None;
             }
             Command::Disconnected { conn } => {
-                self.apply(Input::Disconnected { conn });
+                self.apply(Input::Disconnected { conn }).await;
                 self.connections.remove(&conn);
             }
         }
     }
 
-    fn media(&mut self, event: MediaEvent) {
+    async fn media(&mut self, event: MediaEvent) {
         match event {
             MediaEvent::Published(track) => {
                 let (owner, id, kind) = (track.owner, track.id, track.kind);
@@ -214,17 +226,17 @@ impl RoomActor {
                     return; // Its publisher left before the first packet arrived.
                 }
                 self.tracks.insert(id, track);
-                self.apply(Input::TrackPublished { owner, track: id, kind });
+                self.apply(Input::TrackPublished { owner, track: id, kind }).await;
             }
             MediaEvent::Ended { track, .. } => {
                 if self.tracks.remove(&track).is_some() {
-                    self.apply(Input::TrackEnded { track });
+                    self.apply(Input::TrackEnded { track }).await;
                 }
             }
         }
     }
 
-    fn tick(&mut self) {
+    async fn tick(&mut self, now: Instant) {
         let mut levels: HashMap<Uuid, u8> = HashMap::new();
         for track in self.tracks.values().filter(|t| t.kind == MediaKind::Audio) {
             let level = track.take_level();
@@ -232,22 +244,76 @@ impl RoomActor {
             *entry = (*entry).max(level);
         }
         if !levels.is_empty() {
-            self.apply(Input::AudioLevels(levels.into_iter().collect()));
+            self.apply(Input::AudioLevels(levels.into_iter().collect())).await;
         }
         match (self.state.is_empty(), self.empty_since) {
             (false, _) => self.empty_since = None,
-            (true, None) => self.empty_since = Some(Instant::now()),
-            (true, Some(since)) if since.elapsed() >= self.deps.grace => {
+            (true, None) => self.empty_since = Some(now),
+            (true, Some(since)) if now.saturating_duration_since(since) >= self.deps.grace => {
                 let effects = self.state.end_if_abandoned();
-                self.execute(effects);
+                self.execute(effects).await;
             }
             (true, Some(_)) => {}
         }
     }
 
-    fn apply(&mut self, input: Input) {
+    async fn apply(&mut self, input: Input) {
         let effects = self.state.handle(input);
-        self.execute(effects);
+        self.execute(effects).await;
+    }
+
+    /// Carries out effects. What a chair is told has happened (a removal, an admission, the
+    /// client sent out or back) is in the database before anyone is told; everything else is
+    /// queued for the writer in order.
+    async fn execute(&mut self, effects: Vec<Effect>) {
+        let mut batches = VecDeque::from([effects]);
+        while let Some(effects) = batches.pop_front() {
+            for effect in &effects {
+                if let Some(fact) = self.durable_fact(effect)
+                    && let Err(e) = self.deps.persister.durable(fact).await
+                {
+                    tracing::error!(error = %e, meeting = %self.meeting_id, "a chair's action could not be recorded");
+                    self.tell_actor_not_recorded();
+                }
+            }
+            for effect in effects {
+                self.carry_out(effect);
+            }
+            for input in std::mem::take(&mut self.follow_ups) {
+                batches.push_back(self.state.handle(input));
+            }
+        }
+        self.queue_facts().await;
+    }
+
+    async fn queue_facts(&mut self) {
+        for fact in std::mem::take(&mut self.facts) {
+            self.deps.persister.send(fact).await;
+        }
+    }
+
+    /// The fact an effect must have recorded before anyone hears of it.
+    fn durable_fact(&self, effect: &Effect) -> Option<Persist> {
+        let by = || self.acting.clone().unwrap_or_else(|| Actor::system("conference room"));
+        let (meeting, case_id, at) = (self.meeting_id, self.case_id, self.deps.clock.now());
+        match *effect {
+            Effect::InviteRemoved { invite } => Some(Persist::InviteRemoved { invite, case_id, at, by: by() }),
+            Effect::UserBarred { user } => Some(Persist::UserBarred { meeting, user, case_id, at, by: by() }),
+            Effect::InviteAdmitted { invite } => Some(Persist::InviteAdmitted { invite, at }),
+            Effect::Debrief { active } => Some(Persist::Debrief { meeting, active, case_id, at, by: by() }),
+            _ => None,
+        }
+    }
+
+    fn tell_actor_not_recorded(&mut self) {
+        let Some(participant) = self.acting_conn.and_then(|conn| self.state.participant_of(conn)).map(|p| p.id) else {
+            return;
+        };
+        let message = ServerMessage::Error {
+            code: "not_recorded".into(),
+            message: "this could not be recorded; it holds until the conference restarts".into(),
+        };
+        self.send(participant, message);
     }
 
     fn send(&mut self, participant: Uuid, message: ServerMessage) {
@@ -268,95 +334,63 @@ impl RoomActor {
             // A connection that does not read its messages is as good as gone.
             tracing::info!(%participant, "closing a connection that does not keep up");
             let _ = connection.outgoing.try_send(Outgoing::Close);
-            self.apply(Input::Disconnected { conn });
+            self.follow_ups.push(Input::Disconnected { conn });
         }
     }
 
-    fn execute(&mut self, effects: Vec<Effect>) {
-        for effect in effects {
-            match effect {
-                Effect::Send { to, message } => self.send(to, message),
-                Effect::Refuse { conn, message } => {
-                    if let Some(connection) = self.connections.remove(&conn) {
-                        let _ = connection.outgoing.try_send(Outgoing::Message(message));
-                        let _ = connection.outgoing.try_send(Outgoing::Close);
-                        if let Some(reply) = connection.reply {
-                            let _ = reply.send(None);
-                        }
+    fn carry_out(&mut self, effect: Effect) {
+        match effect {
+            Effect::Send { to, message } => self.send(to, message),
+            Effect::Refuse { conn, message } => {
+                if let Some(connection) = self.connections.remove(&conn) {
+                    let _ = connection.outgoing.try_send(Outgoing::Message(message));
+                    let _ = connection.outgoing.try_send(Outgoing::Close);
+                    if let Some(reply) = connection.reply {
+                        let _ = reply.send(None);
                     }
                 }
-                Effect::Bind { conn, participant } => self.bind(conn, participant),
-                Effect::Close { participant } => {
-                    if let Some(connection) = self.bound.get(&participant).and_then(|c| self.connections.get(c)) {
-                        let _ = connection.outgoing.try_send(Outgoing::Close);
-                    }
+            }
+            Effect::Bind { conn, participant } => self.bind(conn, participant),
+            Effect::Close { participant } => {
+                if let Some(connection) = self.bound.get(&participant).and_then(|c| self.connections.get(c)) {
+                    let _ = connection.outgoing.try_send(Outgoing::Close);
                 }
-                Effect::Forward { track, to } => {
-                    if let (Some(track), Some(peer)) = (self.tracks.get(&track), self.peers.get(&to)) {
-                        peer.forward(track.clone());
-                    }
+            }
+            Effect::Forward { track, to } => {
+                if let (Some(track), Some(peer)) = (self.tracks.get(&track), self.peers.get(&to)) {
+                    peer.forward(track.clone());
                 }
-                Effect::StopForward { track, to } => {
-                    if let Some(peer) = self.peers.get(&to) {
-                        peer.stop_forward(track);
-                    }
+            }
+            Effect::StopForward { track, to } => {
+                if let Some(peer) = self.peers.get(&to) {
+                    peer.stop_forward(track);
                 }
-                Effect::DropMedia { participant } => {
-                    self.tracks.retain(|_, t| t.owner != participant);
-                    if let Some(peer) = self.peers.remove(&participant) {
-                        tokio::spawn(async move { peer.close().await });
-                    }
-                    if let Some(conn) = self.bound.remove(&participant) {
-                        self.connections.remove(&conn);
-                    }
+            }
+            Effect::DropMedia { participant } => {
+                self.tracks.retain(|_, t| t.owner != participant);
+                if let Some(peer) = self.peers.remove(&participant) {
+                    tokio::spawn(async move { peer.close().await });
                 }
-                Effect::RecordJoin { participant } => self.record_join(participant),
-                Effect::RecordLeave { participant } => {
-                    if let Some(row) = self.attendance.remove(&participant) {
-                        self.deps.persister.send(Persist::Leave { row, at: self.deps.clock.now() });
-                    }
+                if let Some(conn) = self.bound.remove(&participant) {
+                    self.connections.remove(&conn);
                 }
-                Effect::InviteRemoved { invite } => {
-                    let by = self.acting.clone().unwrap_or_else(|| Actor::system("conference room"));
-                    self.deps.persister.send(Persist::InviteRemoved {
-                        invite,
-                        case_id: self.case_id,
-                        at: self.deps.clock.now(),
-                        by,
-                    });
+            }
+            Effect::RecordJoin { participant } => self.record_join(participant),
+            Effect::RecordLeave { participant } => {
+                if let Some(row) = self.attendance.remove(&participant) {
+                    self.facts.push(Persist::Leave { row, at: self.deps.clock.now() });
                 }
-                Effect::UserBarred { user } => {
-                    let by = self.acting.clone().unwrap_or_else(|| Actor::system("conference room"));
-                    let at = self.deps.clock.now();
-                    self.deps.persister.send(Persist::UserBarred {
-                        meeting: self.meeting_id,
-                        user,
-                        case_id: self.case_id,
-                        at,
-                        by,
-                    });
-                }
-                Effect::InviteAdmitted { invite } => {
-                    self.deps
-                        .admitted
-                        .lock()
-                        .expect("the admitted set lock is never held across a panic")
-                        .insert(invite);
-                    self.admitted_here.push(invite);
-                    self.deps.persister.send(Persist::InviteAdmitted { invite, at: self.deps.clock.now() })
-                }
-                Effect::Debrief { active } => {
-                    let by = self.acting.clone().unwrap_or_else(|| Actor::system("conference room"));
-                    let at = self.deps.clock.now();
-                    let (meeting, case_id) = (self.meeting_id, self.case_id);
-                    self.deps.persister.send(Persist::Debrief { meeting, active, case_id, at, by });
-                }
-                Effect::MeetingLive => {
-                    self.deps.persister.send(Persist::Live { meeting: self.meeting_id, at: self.deps.clock.now() })
-                }
-                Effect::MeetingEnded => {
-                    self.deps.persister.send(Persist::Ended { meeting: self.meeting_id, at: self.deps.clock.now() })
-                }
+            }
+            // Written before this batch was carried out (`durable_fact`).
+            Effect::InviteRemoved { .. }
+            | Effect::UserBarred { .. }
+            | Effect::InviteAdmitted { .. }
+            | Effect::Debrief { .. } => {}
+            Effect::MeetingLive => {
+                self.facts.push(Persist::Live { meeting: self.meeting_id, at: self.deps.clock.now() })
+            }
+            Effect::MeetingEnded => {
+                self.facts.push(Persist::Ended { meeting: self.meeting_id, at: self.deps.clock.now() })
             }
         }
     }
@@ -395,7 +429,7 @@ impl RoomActor {
             joined_at: self.deps.clock.now(),
             left_at: None,
         };
-        self.deps.persister.send(Persist::Join { row, meeting: self.meeting_id, user, invite, line });
+        self.facts.push(Persist::Join { row, meeting: self.meeting_id, user, invite, line });
     }
 }
 

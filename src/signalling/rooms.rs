@@ -3,13 +3,15 @@
 
 use super::protocol::{ClientMessage, MeetingInfo};
 use super::room::{Command, Joined, Outgoing, RoomActor, RoomDeps};
-use super::state::{ConnId, Joining, RoomMemory};
+use super::state::{ConnId, Joining};
 use crate::sfu::ClientSignal;
 use crate::storage::Store;
+use crate::storage::meetings::RoomMemory;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use tokio::sync::{mpsc, oneshot};
+use tokio_util::task::TaskTracker;
 use uuid::Uuid;
 
 struct Entry {
@@ -24,6 +26,8 @@ pub struct Rooms {
     deps: RoomDeps,
     store: Store,
     counter: Arc<AtomicU64>,
+    /// Every room's task, so shutdown can wait for them.
+    tasks: TaskTracker,
 }
 
 impl std::fmt::Debug for Rooms {
@@ -53,7 +57,13 @@ impl RoomLink {
 
 impl Rooms {
     pub(crate) fn new(deps: RoomDeps, store: Store) -> Self {
-        Rooms { rooms: Arc::new(Mutex::new(HashMap::new())), deps, store, counter: Arc::new(AtomicU64::new(1)) }
+        Rooms {
+            rooms: Arc::new(Mutex::new(HashMap::new())),
+            deps,
+            store,
+            counter: Arc::new(AtomicU64::new(1)),
+            tasks: TaskTracker::new(),
+        }
     }
 
     /// A fresh connection id.
@@ -61,9 +71,13 @@ impl Rooms {
         self.counter.fetch_add(1, Ordering::Relaxed)
     }
 
-    /// Whether a chair let this invite's holder in (in a room running now).
-    pub fn admitted(&self, invite: Uuid) -> bool {
-        self.deps.admitted.lock().expect("the admitted set lock is never held across a panic").contains(&invite)
+    /// Waits until every room has closed its connections and queued what it must record, after
+    /// the rooms' stop token was cancelled (or `limit` passed).
+    pub async fn stopped(&self, limit: std::time::Duration) {
+        self.tasks.close();
+        if tokio::time::timeout(limit, self.tasks.wait()).await.is_err() {
+            tracing::warn!(rooms = self.tasks.len(), "rooms still running at shutdown");
+        }
     }
 
     /// How many conferences run now.
@@ -87,7 +101,7 @@ impl Rooms {
         let (actor, media) = RoomActor::new(meeting.clone(), memory, case_id, self.deps.clone());
         let registry = self.rooms.clone();
         let meeting_id = meeting.id;
-        tokio::spawn(async move {
+        self.tasks.spawn(async move {
             actor.run(inbox, media).await;
             let mut rooms = registry.lock().expect("the rooms lock is never held across a panic");
             if rooms.get(&meeting_id).is_some_and(|e| e.instance == instance) {

@@ -3,11 +3,11 @@
 //! SFU peer and everything else to the room, and writes what the room and the SFU send back.
 //! A connection that stops answering pings is closed and its participant leaves.
 
+use super::Signalling;
 use super::protocol::{self, ClientMessage, MeetingInfo, Refusal, ServerMessage};
 use super::room::{Joined, Outgoing};
 use super::rooms::RoomLink;
 use super::state::{Joining, PrincipalKey};
-use crate::app::AppState;
 use crate::auth::{Principal, session};
 use crate::domain::InviteKind;
 use crate::error::ApiError;
@@ -38,7 +38,7 @@ pub struct WsQuery {
 /// The upgrade: authenticated by the session cookie, a bearer token or `?access_token=`, and
 /// only from our own origin (a page elsewhere cannot ride on a user's cookie).
 pub async fn upgrade(
-    State(state): State<AppState>,
+    State(state): State<Signalling>,
     headers: HeaderMap,
     Query(query): Query<WsQuery>,
     extensions: axum::http::Extensions,
@@ -49,7 +49,7 @@ pub async fn upgrade(
     }
     let principal = match (extensions.get::<Principal>(), query.access_token) {
         (Some(principal), _) => principal.clone(),
-        (None, Some(token)) => match session::authenticate(&state, &token).await {
+        (None, Some(token)) => match session::authenticate(&state.cx, &token).await {
             Ok(Some((principal, _))) => principal,
             Ok(None) => {
                 return ApiError::Unauthorized("the session token is not valid").into_response();
@@ -100,7 +100,7 @@ impl RateLimit {
 }
 
 struct Session {
-    state: AppState,
+    state: Signalling,
     principal: Principal,
     outgoing: mpsc::Sender<Outgoing>,
     signals: mpsc::UnboundedSender<ClientSignal>,
@@ -109,11 +109,11 @@ struct Session {
     place: Option<(uuid::Uuid, uuid::Uuid, bool)>,
 }
 
-async fn connection(state: AppState, principal: Principal, socket: WebSocket) {
+async fn connection(state: Signalling, principal: Principal, socket: WebSocket) {
     let (mut sink, mut stream) = socket.split();
     let (outgoing, mut outbox) = mpsc::channel::<Outgoing>(256);
     let (signals, mut signal_inbox) = mpsc::unbounded_channel::<ClientSignal>();
-    let ping = state.settings.ws_ping;
+    let ping = state.cx.settings.ws_ping;
     let writer = tokio::spawn(async move {
         let mut pinger = tokio::time::interval(ping);
         loop {
@@ -138,7 +138,7 @@ async fn connection(state: AppState, principal: Principal, socket: WebSocket) {
     let mut limit = RateLimit { tokens: BURST, last: Instant::now(), refused: 0 };
     let mut last_seen = Instant::now();
     let mut liveness = tokio::time::interval(ping);
-    let mut access = session.state.events.subscribe_access();
+    let mut access = session.state.cx.events.subscribe_access();
     let mut recheck = tokio::time::interval(RECHECK);
     recheck.reset();
     loop {
@@ -216,7 +216,7 @@ impl Session {
     /// (a changed chair may come straight back in with the new rights).
     async fn still_allowed(&mut self) -> bool {
         let Some((meeting_id, _, chaired)) = self.place else { return true };
-        let fresh = match session::refresh(&self.state, &self.principal).await {
+        let fresh = match session::refresh(&self.state.cx, &self.principal).await {
             Ok(Some(fresh)) => fresh,
             Ok(None) => return self.show_out("your session has ended").await,
             Err(e) => {
@@ -224,7 +224,7 @@ impl Session {
                 return true;
             }
         };
-        match meetings::load(&self.state, &fresh, meeting_id).await {
+        match meetings::load(&self.state.cx, &fresh, meeting_id).await {
             Ok((meeting, _, viewer)) if invites::may_enter(&viewer).is_ok() => {
                 if viewer.chairs(&meeting) != chaired {
                     self.refuse(Refusal::new("rights_changed", "your rights changed; join again")).await;
@@ -301,7 +301,7 @@ impl Session {
 
     async fn join(&mut self, meeting_id: uuid::Uuid) -> std::ops::ControlFlow<()> {
         let state = self.state.clone();
-        let (meeting, case, viewer) = match meetings::load(&state, &self.principal, meeting_id).await {
+        let (meeting, case, viewer) = match meetings::load(&state.cx, &self.principal, meeting_id).await {
             Ok(loaded) => loaded,
             Err(ApiError::NotFound) => {
                 self.refuse(Refusal::new("not_found", "no such conference, or not yours")).await;
@@ -331,9 +331,9 @@ impl Session {
             scheduled_at: meeting.scheduled_at,
             status: meeting.status,
         };
-        let now = state.clock.now();
+        let now = state.cx.clock.now();
         let audit = viewer.principal().audit(now, "meeting.join", Some(case.id), Some(("meeting", meeting.id)), None);
-        if let Err(e) = state.store.record_audit(&audit).await {
+        if let Err(e) = state.cx.store.record_audit(&audit).await {
             tracing::error!(error = %e, "cannot audit a join");
             self.refuse(Refusal::new("internal", "try again")).await;
             return std::ops::ControlFlow::Continue(());

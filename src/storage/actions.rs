@@ -59,8 +59,8 @@ impl Store {
         now: DateTime<Utc>,
         audit: &NewAudit,
     ) -> Result<Option<Action>, sqlx::Error> {
-        const OPEN_MEETING: &str =
-            "SELECT COUNT(*) FROM meeting WHERE id = $1 AND case_id = $2 AND finalised_at IS NULL";
+        const OPEN_MEETING: &str = "UPDATE meeting SET minutes_revision = minutes_revision + 1 \
+            WHERE id = $1 AND case_id = $2 AND finalised_at IS NULL";
         const INSERT: &str = "INSERT INTO action (id, case_id, domain, description, owner_organisation_id, \
             owner_user_id, owner_is_client, due_date, status, status_changed_at, meeting_id, created_by, created_at) \
             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'open', $9, $10, $11, $9)";
@@ -69,9 +69,9 @@ impl Store {
         on_pool!(self, pool => {
             let mut tx = pool.begin_write().await?;
             if let Some(meeting_id) = new.meeting_id {
-                let open: i64 = sqlx::query_scalar(OPEN_MEETING).bind(meeting_id).bind(new.case_id)
-                    .fetch_one(&mut *tx).await?;
-                if open == 0 {
+                // Counts as a write to that meeting's minutes (see `COUNT_MINUTES_WRITE`).
+                let open = sqlx::query(OPEN_MEETING).bind(meeting_id).bind(new.case_id).execute(&mut *tx).await?;
+                if open.rows_affected() == 0 {
                     return Ok(None);
                 }
             }

@@ -3,7 +3,7 @@
 use super::models::{Case, CaseMember};
 use super::{BeginWrite, Store, on_pool};
 use crate::domain::CaseStatus;
-use crate::escalation::readiness::ReadinessWarning;
+use crate::domain::readiness::ReadinessWarning;
 use crate::storage::audit::{NewAudit, insert_audit};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;

@@ -8,7 +8,7 @@ use super::notifications::{Notice, notify_users};
 use super::obstacles::{INSERT_OBSTACLE_SQL, NewObstacle};
 use super::{BeginWrite, Store, on_pool};
 use crate::domain::{ActionStatus, DecisionKind, EscalationReason, EscalationStatus, LifeDomain};
-use crate::meetings::view::DecisionLine;
+use crate::storage::models::DecisionLine;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 use sqlx::FromRow;
@@ -69,7 +69,7 @@ pub struct Escalation {
     pub action_owner_name: Option<String>,
     pub domain: LifeDomain,
     pub reason: EscalationReason,
-    /// Set for escalations opened by a rule (see `escalation::rules`).
+    /// Set for escalations opened by a rule (see `domain::rules`).
     pub rule_key: Option<String>,
     /// Why: the rule's facts, or the reason given by hand.
     pub note: String,

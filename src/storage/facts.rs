@@ -2,8 +2,8 @@
 //! no access filter (the callers are the engine itself, or domain code that already checked).
 
 use super::{Store, on_pool};
+use crate::domain::rules::{ActionFacts, CaseFacts, TabledConference};
 use crate::domain::{ActionStatus, LifeDomain};
-use crate::escalation::rules::{ActionFacts, CaseFacts, TabledConference};
 use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::FromRow;
 use uuid::Uuid;

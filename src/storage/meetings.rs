@@ -3,10 +3,9 @@
 use super::models::{Action, DomainEntry, Meeting};
 use super::{BeginWrite, Store, on_pool};
 use crate::domain::{LifeDomain, MeetingStatus};
-use crate::meetings::view::AttendanceLine;
-use crate::signalling::state::RoomMemory;
 use crate::storage::actions::select_action;
 use crate::storage::audit::{NewAudit, insert_audit};
+use crate::storage::models::AttendanceLine;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
@@ -15,7 +14,7 @@ macro_rules! select_meeting {
         concat!(
             "SELECT mt.id, mt.case_id, mt.scheduled_at, mt.purpose, mt.chair_id, u.name AS chair_name, \
              mt.status, mt.partners_may_edit, mt.started_at, mt.ended_at, mt.finalised_at, \
-             mt.finalised_by, mt.created_at \
+             mt.finalised_by, mt.created_at, mt.minutes_revision \
              FROM meeting mt JOIN app_user u ON u.id = mt.chair_id ",
             $tail
         )
@@ -73,6 +72,33 @@ pub enum MinutesRefusal {
     /// Someone else wrote this domain since the writer last read it; here is what is there now.
     Stale(Box<DomainEntry>),
 }
+
+/// What a conference remembers across rooms (stored with the meeting): a room that ended and
+/// starts again keeps the debrief going and keeps out whom the chair sent away.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RoomMemory {
+    pub client_out: bool,
+    pub barred_users: Vec<Uuid>,
+    pub barred_invites: Vec<Uuid>,
+}
+
+/// What came of finalising the minutes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Finalising {
+    /// The record is stored and the meeting closed.
+    Done,
+    /// The minutes were already final; nothing changed.
+    AlreadyFinal,
+    /// Someone wrote to the minutes after the record was rendered; nothing changed, render again.
+    Changed,
+}
+
+/// Counts a write to a meeting's minutes, in the writer's transaction, if they are not final.
+/// On PostgreSQL the row lock it takes orders the write against a concurrent finalise: whichever
+/// commits second sees the other (the finalise's stamp then finds a newer revision, or the write
+/// finds the minutes final).
+pub(crate) const COUNT_MINUTES_WRITE: &str =
+    "UPDATE meeting SET minutes_revision = minutes_revision + 1 WHERE id = $1 AND finalised_at IS NULL";
 
 impl Store {
     /// Schedules a conference.
@@ -140,7 +166,7 @@ impl Store {
     ) -> Result<Result<DomainEntry, MinutesRefusal>, sqlx::Error> {
         let DomainWrite { meeting_id, domain, text, base_revision, author } = write;
         let (meeting_id, domain, base_revision, author) = (*meeting_id, *domain, *base_revision, *author);
-        const STATE: &str = "SELECT finalised_at FROM meeting WHERE id = $1";
+        const EXISTS: &str = "SELECT COUNT(*) FROM meeting WHERE id = $1";
         const CURRENT: &str = select_entry!("WHERE e.meeting_id = $1 AND e.domain = $2");
         const UPSERT: &str = "INSERT INTO domain_entry (meeting_id, domain, situation, client_wish, notes, \
             revision, updated_by, updated_at) VALUES ($1, $2, $3, $4, $5, 1, $6, $7) \
@@ -150,12 +176,10 @@ impl Store {
             updated_at = excluded.updated_at";
         on_pool!(self, pool => {
             let mut tx = pool.begin_write().await?;
-            let state: Option<Option<DateTime<Utc>>> =
-                sqlx::query_scalar(STATE).bind(meeting_id).fetch_optional(&mut *tx).await?;
-            match state {
-                None => return Ok(Err(MinutesRefusal::NoMeeting)),
-                Some(Some(_)) => return Ok(Err(MinutesRefusal::Finalised)),
-                Some(None) => {}
+            let counted = sqlx::query(COUNT_MINUTES_WRITE).bind(meeting_id).execute(&mut *tx).await?;
+            if counted.rows_affected() == 0 {
+                let exists: i64 = sqlx::query_scalar(EXISTS).bind(meeting_id).fetch_one(&mut *tx).await?;
+                return Ok(Err(if exists == 0 { MinutesRefusal::NoMeeting } else { MinutesRefusal::Finalised }));
             }
             let current: Option<DomainEntry> =
                 sqlx::query_as(CURRENT).bind(meeting_id).bind(domain).fetch_optional(&mut *tx).await?;
@@ -177,7 +201,8 @@ impl Store {
 
     /// Makes the minutes final: stamps the meeting, closes it, records which actions were on the
     /// table in which state, and stores `snapshot` (the rendered minutes as JSON) as version 1.
-    /// `false` if the minutes were already final (nothing is changed then).
+    /// `snapshot` must have been rendered from what was there at `meeting.minutes_revision`:
+    /// if anything was written since, nothing changes and the answer is [`Finalising::Changed`].
     pub async fn finalise_meeting(
         &self,
         meeting: &Meeting,
@@ -186,10 +211,11 @@ impl Store {
         by: Uuid,
         now: DateTime<Utc>,
         audit: &NewAudit,
-    ) -> Result<bool, sqlx::Error> {
+    ) -> Result<Finalising, sqlx::Error> {
         const STAMP: &str = "UPDATE meeting SET finalised_at = $2, finalised_by = $3, status = 'closed', \
             started_at = COALESCE(started_at, $2), ended_at = COALESCE(ended_at, $2) \
-            WHERE id = $1 AND finalised_at IS NULL";
+            WHERE id = $1 AND finalised_at IS NULL AND minutes_revision = $4";
+        const FINAL: &str = "SELECT COUNT(*) FROM meeting WHERE id = $1 AND finalised_at IS NOT NULL";
         const ON_TABLE: &str = "INSERT INTO meeting_action (meeting_id, action_id, status_at_close, carried_over) \
             VALUES ($1, $2, $3, $4)";
         const END_INVITE_SESSIONS: &str = "UPDATE session SET revoked_at = $2 WHERE revoked_at IS NULL \
@@ -198,9 +224,11 @@ impl Store {
             VALUES ($1, $2, 1, $3, $4, $5)";
         on_pool!(self, pool => {
             let mut tx = pool.begin_write().await?;
-            let stamped = sqlx::query(STAMP).bind(meeting.id).bind(now).bind(by).execute(&mut *tx).await?;
+            let stamped = sqlx::query(STAMP).bind(meeting.id).bind(now).bind(by).bind(meeting.minutes_revision)
+                .execute(&mut *tx).await?;
             if stamped.rows_affected() == 0 {
-                return Ok(false);
+                let already: i64 = sqlx::query_scalar(FINAL).bind(meeting.id).fetch_one(&mut *tx).await?;
+                return Ok(if already > 0 { Finalising::AlreadyFinal } else { Finalising::Changed });
             }
             // The conference is over: the guests' and the client's sessions end with it.
             sqlx::query(END_INVITE_SESSIONS).bind(meeting.id).bind(now).execute(&mut *tx).await?;
@@ -213,7 +241,7 @@ impl Store {
                 .execute(&mut *tx).await?;
             insert_audit!(&mut *tx, audit)?;
             tx.commit().await?;
-            Ok(true)
+            Ok(Finalising::Done)
         })
     }
 

@@ -24,7 +24,7 @@ pub mod sessions;
 pub mod settings;
 pub mod users;
 
-use crate::config::Secret;
+use crate::secret::Secret;
 use sqlx::postgres::{PgPool, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 use std::str::FromStr;

@@ -4,7 +4,7 @@
 
 use crate::domain::{ActionStatus, CaseStatus, InviteKind, LifeDomain, MeetingStatus, OrganisationKind, Role};
 use chrono::{DateTime, NaiveDate, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use sqlx::FromRow;
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -89,6 +89,9 @@ pub struct Meeting {
     pub finalised_at: Option<DateTime<Utc>>,
     pub finalised_by: Option<Uuid>,
     pub created_at: DateTime<Utc>,
+    /// Counts the writes to the minutes; finalising checks it did not move under its record.
+    #[serde(skip)]
+    pub minutes_revision: i64,
 }
 
 /// A personal invitation to one conference. The token itself is never stored, only its hash.
@@ -188,4 +191,26 @@ pub struct AuditEvent {
     pub subject_kind: Option<String>,
     pub subject_id: Option<Uuid>,
     pub detail: Option<String>,
+}
+
+/// A steering-group decision that belongs on this conference's agenda.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, FromRow)]
+pub struct DecisionLine {
+    pub escalation_id: Uuid,
+    pub decided_at: DateTime<Utc>,
+    /// `assigned`, `resolved`, `returned` or `obstacle`.
+    pub decision: String,
+    pub note: String,
+    pub assigned_organisation_name: Option<String>,
+    pub assigned_due_date: Option<NaiveDate>,
+}
+
+/// Who took part, as recorded by the conference room.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, FromRow)]
+pub struct AttendanceLine {
+    pub name: String,
+    pub organisation: Option<String>,
+    pub role: String,
+    pub joined_at: DateTime<Utc>,
+    pub left_at: Option<DateTime<Utc>>,
 }

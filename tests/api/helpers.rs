@@ -103,6 +103,45 @@ impl TestDb {
     }
 }
 
+/// A transaction of the test's own that keeps the service from writing the tables a removal
+/// writes (it can still read them), until it is released.
+pub enum WriteLock {
+    Sqlite(sqlx::SqliteConnection),
+    Postgres(sqlx::PgConnection),
+}
+
+impl TestDb {
+    /// Takes the lock: on SQLite the database's write lock, on PostgreSQL an exclusive lock on
+    /// the invite and bar tables (plain reads go on).
+    pub async fn lock_removals(&self) -> WriteLock {
+        use sqlx::Connection;
+        if self.url.starts_with("sqlite:") {
+            let mut conn = sqlx::SqliteConnection::connect(&self.url).await.expect("the test database opens");
+            sqlx::query("BEGIN IMMEDIATE").execute(&mut conn).await.expect("the write lock is free");
+            WriteLock::Sqlite(conn)
+        } else {
+            let mut conn = sqlx::PgConnection::connect(&self.url).await.expect("the test database opens");
+            sqlx::query("BEGIN").execute(&mut conn).await.expect("a transaction starts");
+            sqlx::query("LOCK TABLE invite, meeting_bar IN EXCLUSIVE MODE")
+                .execute(&mut conn)
+                .await
+                .expect("the tables can be locked");
+            WriteLock::Postgres(conn)
+        }
+    }
+}
+
+impl WriteLock {
+    /// Lets the service write again.
+    pub async fn release(self) {
+        match self {
+            WriteLock::Sqlite(mut conn) => sqlx::query("ROLLBACK").execute(&mut conn).await.map(drop),
+            WriteLock::Postgres(mut conn) => sqlx::query("ROLLBACK").execute(&mut conn).await.map(drop),
+        }
+        .expect("the lock is released");
+    }
+}
+
 impl Drop for TestDb {
     fn drop(&mut self) {
         if let Cleanup::Postgres(name) = &self.cleanup {

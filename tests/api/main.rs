@@ -5,6 +5,7 @@ mod helpers;
 
 mod access;
 mod conference;
+mod durability;
 mod errors;
 mod escalation;
 mod figures;

@@ -87,7 +87,7 @@ async fn the_demo_refuses_to_seed_a_database_with_real_accounts() {
     let dir = tempfile::tempdir().unwrap();
     let real = start(dir.path(), |_| {}).await.expect("a first start creates the administrator");
     assert!(real.banner.iter().any(|l| l.contains("one-time password")));
-    real.state().store.close().await;
+    real.state().cx.store.close().await;
     drop(real);
     let refused = start(dir.path(), |c| c.demo = true).await;
     assert!(matches!(refused, Err(ketentafel::app::StartError::Demo(_))));

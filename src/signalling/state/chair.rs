@@ -183,6 +183,19 @@ impl RoomState {
         out.push(Effect::MeetingEnded);
     }
 
+    /// The node is stopping: every connection closes and every stay is recorded as over, but
+    /// the conference is not ended; its participants come back to a new room.
+    pub fn stop(&mut self) -> Vec<Effect> {
+        let mut out = Vec::new();
+        let ids: Vec<Uuid> = self.members.iter().map(|m| m.participant.id).collect();
+        out.extend(ids.iter().map(|&participant| Effect::Close { participant }));
+        for id in ids {
+            self.depart(id, "server_stopping", &mut out);
+        }
+        self.ended = true;
+        out
+    }
+
     /// Ends a conference that stayed empty past its grace period.
     pub fn end_if_abandoned(&mut self) -> Vec<Effect> {
         let mut out = Vec::new();

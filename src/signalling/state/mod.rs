@@ -7,11 +7,11 @@
 use super::protocol::{ClientMessage, MediaKind, MeetingInfo, Participant, Presence, ServerMessage};
 use crate::domain::InviteKind;
 use crate::events::CaseEvent;
+use crate::storage::meetings::RoomMemory;
 use std::collections::HashSet;
 use uuid::Uuid;
 
-/// A media track published to the SFU, as the room knows it.
-pub type TrackId = u64;
+pub use crate::media::TrackId;
 
 /// One connection of a participant; a rejoin gets a new one.
 pub type ConnId = u64;
@@ -129,15 +129,6 @@ pub struct RoomState {
     speaker_candidate: (Option<Uuid>, u8),
     live: bool,
     ended: bool,
-}
-
-/// What a conference remembers across rooms (stored with the meeting): a room that ended and
-/// starts again keeps the debrief going and keeps out whom the chair sent away.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct RoomMemory {
-    pub client_out: bool,
-    pub barred_users: Vec<Uuid>,
-    pub barred_invites: Vec<Uuid>,
 }
 
 impl RoomState {
