@@ -1,5 +1,5 @@
-// The one vocabulary of the client: every code has words in Dutch and English, and the domains
-// keep the agenda's order.
+// The one vocabulary of the client: every code has words in Dutch and English, the domains keep
+// the agenda's order, and the action-status select offers every status under the action's name.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -57,4 +57,41 @@ test('the steering group and the administrator are on no case; coordinators and 
   const accounts = ['casemanager', 'coordinator', 'partner', 'steering', 'admin'];
   assert.deepEqual(accounts.filter(vocabulary.isWithoutCases), ['steering', 'admin']);
   assert.deepEqual(accounts.filter(vocabulary.keepsRegister), ['coordinator', 'steering']);
+});
+
+// Just enough of the DOM for `h()`: the select is built for real, only not drawn.
+class FakeNode {}
+class FakeElement extends FakeNode {
+  constructor(tag) {
+    super();
+    Object.assign(this, { tagName: tag.toUpperCase(), attributes: {}, children: [], dataset: {}, listeners: {}, textContent: '' });
+  }
+  setAttribute(name, value) { this.attributes[name] = String(value); }
+  getAttribute(name) { return this.attributes[name] ?? null; }
+  append(...children) { this.children.push(...children); }
+  addEventListener(type, listener) { (this.listeners[type] ||= []).push(listener); }
+}
+globalThis.Node = FakeNode;
+globalThis.document = {
+  createElement: (tag) => new FakeElement(tag),
+  createTextNode: (text) => Object.assign(new FakeNode(), { textContent: text }),
+};
+
+test('the action-status select is named after its action and offers every status, the current one chosen', async () => {
+  const { actionStatusSelect } = await import('../../web/js/ui/action-status.js');
+  const action = { id: 'a1', description: 'Huurcontract tekenen', status: 'blocked' };
+  useTable(table, 'nl');
+  const select = actionStatusSelect(action);
+  assert.equal(select.tagName, 'SELECT');
+  assert.equal(select.getAttribute('aria-label'), 'Status van: Huurcontract tekenen');
+  assert.deepEqual(select.children.map((o) => o.value), ['open', 'in_progress', 'done', 'blocked', 'cancelled']);
+  assert.deepEqual(select.children.map((o) => o.textContent), ['Open', 'Bezig', 'Gedaan', 'Geblokkeerd', 'Vervallen']);
+  assert.deepEqual(select.children.filter((o) => o.selected).map((o) => o.value), ['blocked']);
+  assert.equal(select.listeners.change.length, 1, 'a change is saved');
+
+  useTable(table, 'en');
+  const english = actionStatusSelect({ ...action, status: 'open' });
+  assert.equal(english.getAttribute('aria-label'), 'Status of: Huurcontract tekenen');
+  assert.deepEqual(english.children.map((o) => o.textContent), ['Open', 'In progress', 'Done', 'Blocked', 'Cancelled']);
+  assert.deepEqual(english.children.filter((o) => o.selected).map((o) => o.value), ['open']);
 });
