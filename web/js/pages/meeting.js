@@ -7,7 +7,8 @@ import { t, formatDateTime, formatDate } from '../i18n.js';
 import { get, post, del } from '../api.js';
 import { requireUser } from '../session.js';
 import { field, form } from '../ui/form.js';
-import { badge, announce, infoBox } from '../ui/notice.js';
+import { badge, codeBadge, announce, infoBox } from '../ui/notice.js';
+import { meetingStatuses, meetingStatus, inviteKinds } from '../vocabulary.js';
 import { confirmDialog } from '../ui/dialog.js';
 
 export default async function meetingPage({ params }) {
@@ -22,7 +23,7 @@ export default async function meetingPage({ params }) {
       h('dt', { text: t('minutes.purpose') }), h('dd', { class: 'prewrap', text: meeting.purpose }),
       h('dt', { text: t('minutes.chair') }), h('dd', { text: meeting.chair_name }),
       h('dt', { text: t('minutes.release') }), h('dd', { text: formatDate(minutes.case.expected_release) }),
-      h('dt', { text: t('minutes.status') }), h('dd', {}, badge(t(`meeting.status.${closed ? 'finalised' : meeting.status}`)))),
+      h('dt', { text: t('minutes.status') }), h('dd', {}, codeBadge(meetingStatuses, meetingStatus(meeting)))),
     h('div', { class: 'button-row' },
       closed
         ? h('a', { class: 'button primary', href: `/meetings/${meeting.id}/minutes`, text: t('meeting.open_minutes') })
@@ -124,7 +125,7 @@ function inviteList(invites, meeting, refresh) {
       }) : null;
       return h('tr', {},
         h('td', {}, i.name, i.organisation_name ? h('div', { class: 'sub', text: i.organisation_name }) : null),
-        h('td', { text: t(`invite.kind.${i.kind}`) }),
+        h('td', { text: inviteKinds.label(i.kind) }),
         h('td', {}, badge(t(`invite.state.${state}`), kind)),
         h('td', {}, revoke));
     })));
