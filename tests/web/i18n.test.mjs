@@ -47,7 +47,6 @@ test('the families of keys built from codes are complete', () => {
   // The vocabularies' labels are checked in vocabulary.test.mjs; these families are the other keys built from codes.
   const families = {
     'decide.hint': decisions.codes,
-    'invite.state': ['valid', 'used', 'expired', 'revoked', 'removed'],
     'join.state': ['used', 'expired', 'revoked', 'removed', 'closed'],
     'queue.status': STATUS_FILTERS,
     'queue.sort': SORTS,

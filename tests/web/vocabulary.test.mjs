@@ -53,6 +53,10 @@ test('a finalised conference shows as finalised, another by its own status', () 
   assert.equal(vocabulary.meetingStatus({ status: 'live', finalised_at: null }), 'live');
 });
 
+test('an invite lets its holder in while it is unused or used, not once expired, withdrawn or removed', () => {
+  assert.deepEqual(vocabulary.inviteStates.codes.filter(vocabulary.isUsableInvite), ['valid', 'used']);
+});
+
 test('the steering group and the administrator are on no case; coordinators and steering keep the register', () => {
   const accounts = ['casemanager', 'coordinator', 'partner', 'steering', 'admin'];
   assert.deepEqual(accounts.filter(vocabulary.isWithoutCases), ['steering', 'admin']);

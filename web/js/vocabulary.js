@@ -89,6 +89,13 @@ export const keepsRegister = (role) => role === 'coordinator' || role === 'steer
 /** How someone was invited to a conference. */
 export const inviteKinds = vocabulary(['member', 'guest', 'client'], (k) => `invite.kind.${k}`);
 
+/** Where an invite link stands (the API's preview state; the chair's list works it out the same way). */
+export const inviteStates = vocabulary(['valid', 'used', 'expired', 'revoked', 'removed'], (s) => `invite.state.${s}`,
+  { valid: 'info', used: 'success', expired: 'muted', revoked: 'muted', removed: 'danger' });
+
+/** An invite that still lets its holder in (again): not yet used, or used by the same person. */
+export const isUsableInvite = (state) => state === 'valid' || state === 'used';
+
 /** What a notification is about. */
 export const notificationKinds = vocabulary(['action_assigned', 'action_due', 'escalation', 'decision'], (k) => `notification.${k}`);
 
