@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import * as vocabulary from '../../web/js/vocabulary.js';
 import { useTable } from '../../web/js/i18n.js';
+import './fake-dom.mjs';
 
 const table = JSON.parse(readFileSync(new URL('../../web/i18n/strings.json', import.meta.url), 'utf8'));
 const vocabularies = Object.entries(vocabulary).filter(([, v]) => v && Array.isArray(v.codes));
@@ -62,24 +63,6 @@ test('the steering group and the administrator are on no case; coordinators and 
   assert.deepEqual(accounts.filter(vocabulary.isWithoutCases), ['steering', 'admin']);
   assert.deepEqual(accounts.filter(vocabulary.keepsRegister), ['coordinator', 'steering']);
 });
-
-// Just enough of the DOM for `h()`: the select is built for real, only not drawn.
-class FakeNode {}
-class FakeElement extends FakeNode {
-  constructor(tag) {
-    super();
-    Object.assign(this, { tagName: tag.toUpperCase(), attributes: {}, children: [], dataset: {}, listeners: {}, textContent: '' });
-  }
-  setAttribute(name, value) { this.attributes[name] = String(value); }
-  getAttribute(name) { return this.attributes[name] ?? null; }
-  append(...children) { this.children.push(...children); }
-  addEventListener(type, listener) { (this.listeners[type] ||= []).push(listener); }
-}
-globalThis.Node = FakeNode;
-globalThis.document = {
-  createElement: (tag) => new FakeElement(tag),
-  createTextNode: (text) => Object.assign(new FakeNode(), { textContent: text }),
-};
 
 test('the action-status select is named after its action and offers every status, the current one chosen', async () => {
   const { actionStatusSelect } = await import('../../web/js/ui/action-status.js');

@@ -68,10 +68,11 @@ export function minutesSection(section, { showNotes = true, level = 'h2' } = {})
     actionsTable(section.agreed, { caption: t('minutes.actions') }));
 }
 
-function decisionsBlock(decisions) {
+/** The steering group's decisions on this domain, each in words with its organisation and note. */
+function decisionsBlock(taken) {
   return h('div', { class: 'text-block' },
     h('h4', { text: t('minutes.decisions') }),
-    h('ul', {}, decisions.map((d) => h('li', {},
+    h('ul', {}, taken.map((d) => h('li', {},
       h('strong', { text: decisions.label(d.decision) }),
       d.assigned_organisation_name ? ` — ${d.assigned_organisation_name}` : '',
       d.note ? `: ${d.note}` : ''))));
