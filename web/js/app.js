@@ -5,6 +5,7 @@ import { del } from './api.js';
 import { route, start, navigate, relabel } from './router.js';
 import { refreshMe, currentUser, currentMe } from './session.js';
 import { renderHeader, markCurrent } from './ui/header.js';
+import { isWithoutCases } from './vocabulary.js';
 import loginPage from './pages/login.js';
 import casesPage from './pages/cases.js';
 import casePage from './pages/case.js';
@@ -23,7 +24,7 @@ import notificationsPage, { notificationRedirect } from './pages/notifications.j
 /** The start page: the steering group and the administrator have no cases, so their work is the queue. */
 function home(ctx) {
   const user = currentUser();
-  return user && ['steering', 'admin'].includes(user.role) ? queuePage(ctx) : casesPage(ctx);
+  return user && isWithoutCases(user.role) ? queuePage(ctx) : casesPage(ctx);
 }
 
 route('/', home);

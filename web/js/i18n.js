@@ -4,7 +4,9 @@
 const STORAGE_KEY = 'kt.lang';
 const LANGS = ['nl', 'en'];
 let table = {};
-let lang = LANGS.includes(localStorage.getItem(STORAGE_KEY)) ? localStorage.getItem(STORAGE_KEY) : 'nl';
+// No localStorage in Node, where the unit tests import the modules that label codes.
+const remembered = globalThis.localStorage ? localStorage.getItem(STORAGE_KEY) : null;
+let lang = LANGS.includes(remembered) ? remembered : 'nl';
 
 /** Loads the table once at start-up. */
 export async function loadStrings() {

@@ -6,9 +6,9 @@
 import { h } from '../dom.js';
 import { t, dutchDate } from '../i18n.js';
 import { post } from '../api.js';
-import { DOMAINS, domainLabel } from '../ui/domains.js';
+import { domains, decisions } from '../vocabulary.js';
 import { field, form, radioGroup } from '../ui/form.js';
-import { DECISIONS, decisionBody } from './model.js';
+import { decisionBody } from './model.js';
 
 /** Only the controls of the chosen branch count: the others are hidden and disabled. */
 function showOnly(groups, chosen) {
@@ -35,13 +35,13 @@ export function decisionForm(escalation, { organisations, obstacles, onDone }) {
   const existing = h('div', { class: 'sub-branch' },
     field({ label: t('decide.obstacle'), name: 'obstacle_id', kind: 'select', required: true,
       options: [{ value: '', label: t('decide.choose_obstacle') },
-        ...openObstacles.map((o) => ({ value: o.id, label: o.domain ? `${o.title} (${domainLabel(o.domain)})` : o.title }))] }));
+        ...openObstacles.map((o) => ({ value: o.id, label: o.domain ? `${o.title} (${domains.label(o.domain)})` : o.title }))] }));
   const fresh = h('div', { class: 'sub-branch' },
     field({ label: t('obstacle.f.title'), name: 'title', required: true, hint: t('obstacle.f.title_hint'), attrs: { maxlength: 200 } }),
     field({ label: t('obstacle.f.description'), name: 'description', kind: 'textarea', hint: t('obstacle.f.description_hint'),
       attrs: { maxlength: 4000, rows: 3 } }),
     field({ label: t('obstacle.f.domain'), name: 'domain', kind: 'select', value: escalation.domain,
-      options: [{ value: '', label: t('obstacle.no_domain') }, ...DOMAINS.map((d) => ({ value: d, label: domainLabel(d) }))] }));
+      options: [{ value: '', label: t('obstacle.no_domain') }, ...domains.options()] }));
   const choice = openObstacles.length
     ? radioGroup({ legend: t('decide.which_obstacle'), name: 'obstacle_choice', value: 'existing', required: true,
       options: [{ value: 'existing', label: t('decide.obstacle_existing') }, { value: 'new', label: t('decide.obstacle_new') }] })
@@ -62,7 +62,7 @@ export function decisionForm(escalation, { organisations, obstacles, onDone }) {
     className: 'decision-form',
     children: [
       radioGroup({ legend: t('decide.kind'), name: 'decision', required: true,
-        options: DECISIONS.map((d) => ({ value: d, label: t(`decision.${d}`), hint: t(`decide.hint.${d}`) })) }),
+        options: decisions.options().map((o) => ({ ...o, hint: t(`decide.hint.${o.value}`) })) }),
       assigned, obstacle,
       field({ label: t('decide.note'), name: 'note', kind: 'textarea', required: true, hint: t('decide.note_hint'),
         attrs: { maxlength: 2000, rows: 4 } }),

@@ -1,20 +1,19 @@
 // The rules of the escalation screens as pure functions of the API's JSON: which filters the
 // queue's URL holds, what the API is asked, how a table of forty escalations is sorted, the
 // steps of an escalation's life, the body of a decision, where a notification leads, and the
-// on-time figures as a table. No DOM and no translation here, so the rules are unit-tested in
-// Node (tests/web/escalation-model.test.mjs); the screens turn codes into words.
+// on-time figures as a table. No DOM here, so the rules are unit-tested in Node
+// (tests/web/escalation-model.test.mjs); the codes and their order come from vocabulary.js,
+// and the screens turn codes into words.
 
-export const STATUSES = ['open', 'under_review', 'decided', 'closed'];
-export const REASONS = ['overdue', 'blocked', 'carried_over', 'manual'];
-export const DECISIONS = ['assigned', 'resolved', 'returned', 'obstacle'];
-export const OBSTACLE_STATUSES = ['open', 'in_progress', 'resolved'];
+import { domains, escalationStatuses, escalationReasons, ACTIVE_ESCALATION_STATUSES } from '../vocabulary.js';
+
+const STATUSES = escalationStatuses.codes;
+const DOMAIN_ORDER = domains.codes;
 /** "Open for at least n days": the bounds of the server's age buckets. */
 export const AGE_STEPS = [8, 15, 31, 61];
 export const SORTS = ['oldest', 'newest', 'due', 'municipality', 'domain', 'status'];
 /** The queue's status filter: `active` (what still asks for work) is not an API status. */
 export const STATUS_FILTERS = ['active', ...STATUSES, 'all'];
-const DOMAIN_ORDER = ['id', 'housing', 'work_income', 'debts', 'care'];
-const ACTIVE = ['open', 'under_review'];
 const DAY = 86_400_000;
 
 const DEFAULTS = { status: 'active', reason: '', domain: '', municipality: '', age: '', sort: 'oldest' };
@@ -29,7 +28,7 @@ export function filtersFromQuery(query) {
   const get = (name) => (query.get(name) || '').trim();
   return {
     status: oneOf(get('status'), STATUS_FILTERS, DEFAULTS.status),
-    reason: oneOf(get('reason'), REASONS, ''),
+    reason: oneOf(get('reason'), escalationReasons.codes, ''),
     domain: oneOf(get('domain'), DOMAIN_ORDER, ''),
     municipality: /^[0-9a-f-]{36}$/i.test(get('municipality')) ? get('municipality') : '',
     age: AGE_STEPS.map(String).includes(get('age')) ? get('age') : '',
@@ -68,7 +67,7 @@ export function narrow(list, filters) {
 }
 
 export function isActive(escalation) {
-  return ACTIVE.includes(escalation.status);
+  return ACTIVE_ESCALATION_STATUSES.includes(escalation.status);
 }
 
 /** Whole days since the escalation was opened, as the server counts the age buckets. */

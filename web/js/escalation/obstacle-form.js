@@ -3,9 +3,8 @@
 
 import { h } from '../dom.js';
 import { t } from '../i18n.js';
-import { DOMAINS, domainLabel } from '../ui/domains.js';
+import { domains, obstacleStatuses } from '../vocabulary.js';
 import { field, form } from '../ui/form.js';
-import { OBSTACLE_STATUSES } from './model.js';
 
 /**
  * The form. Without `obstacle` it adds one; with it, it edits (and offers the status).
@@ -21,9 +20,9 @@ export function obstacleForm({ obstacle = null, organisations, users, onSubmit }
       hint: t('obstacle.f.description_hint'), attrs: { maxlength: 4000, rows: 4 } }),
     h('div', { class: 'field-row' },
       field({ label: t('obstacle.f.domain'), name: 'domain', kind: 'select', value: o.domain || '',
-        options: [none('obstacle.no_domain'), ...DOMAINS.map((d) => ({ value: d, label: domainLabel(d) }))] }),
+        options: [none('obstacle.no_domain'), ...domains.options()] }),
       obstacle ? field({ label: t('obstacle.f.status'), name: 'status', kind: 'select', value: o.status,
-        options: OBSTACLE_STATUSES.map((s) => ({ value: s, label: t(`obstacle.status.${s}`) })) }) : null),
+        options: obstacleStatuses.options() }) : null),
     h('div', { class: 'field-row' },
       field({ label: t('obstacle.f.owner_org'), name: 'owner_organisation_id', kind: 'select', value: o.owner_organisation_id || '',
         hint: t('obstacle.f.owner_org_hint'),

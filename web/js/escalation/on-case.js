@@ -5,17 +5,15 @@ import { h } from '../dom.js';
 import { t, formatShortDate } from '../i18n.js';
 import { post, errorText } from '../api.js';
 import { render } from '../router.js';
-import { domainLabel } from '../ui/domains.js';
+import { domains, isPendingAction } from '../vocabulary.js';
 import { announce, errorBox } from '../ui/notice.js';
 import { promptDialog } from '../ui/dialog.js';
 import { escalationTable } from './view.js';
 import { isActive } from './model.js';
 
-const PENDING = ['open', 'in_progress', 'blocked'];
-
 /** One warning in words: days to (or since) the release and the domain's lead time. */
 export function readinessText(w) {
-  const vars = { domain: domainLabel(w.domain), days: Math.abs(w.days_left), lead: w.lead_days, date: formatShortDate(w.due_by) };
+  const vars = { domain: domains.label(w.domain), days: Math.abs(w.days_left), lead: w.lead_days, date: formatShortDate(w.due_by) };
   return t(w.days_left >= 0 ? 'readiness.warning' : 'readiness.warning_after', vars);
 }
 
@@ -47,7 +45,7 @@ export function escalateCell(action, escalations) {
     return h('a', { href: `/escalations/${pending.id}`, text: t('escalate.pending'),
       'aria-label': t('escalate.pending_what', { what: action.description }) });
   }
-  if (!PENDING.includes(action.status)) return null;
+  if (!isPendingAction(action.status)) return null;
   const button = h('button', { type: 'button', class: 'button small secondary', text: t('escalate.button'),
     'aria-label': t('escalate.button_what', { what: action.description }) });
   button.addEventListener('click', async () => {

@@ -1,23 +1,12 @@
 // How an escalation looks wherever it appears: the steering group's queue, an obstacle's
-// linked escalations and the case page. Written once so a status, a reason or a decision
-// reads the same on every screen.
+// linked escalations and the case page. Its status, reason and decision are worded by
+// vocabulary.js, so they read the same on every screen.
 
 import { h } from '../dom.js';
 import { t, formatShortDate, formatDateTime } from '../i18n.js';
-import { badge } from '../ui/notice.js';
-import { domainLabel, statusBadge } from '../ui/domains.js';
+import { codeBadge } from '../ui/notice.js';
+import { domains, actionStatuses, escalationStatuses, escalationReasons, decisions } from '../vocabulary.js';
 import { ageDays } from './model.js';
-
-// Open asks for attention; colour is never the only signal, the badge says the status in words.
-const STATUS_KIND = { open: 'danger', under_review: 'info', decided: 'success', closed: 'muted' };
-
-export function escalationBadge(status) {
-  return badge(t(`escalation.status.${status}`), STATUS_KIND[status] || 'neutral');
-}
-
-export function reasonLabel(reason) {
-  return t(`reason.${reason}`);
-}
 
 /** "today" or "12 days ago", counted as the server counts the age buckets. */
 export function ageText(createdAt) {
@@ -35,7 +24,7 @@ export function decisionBlock(e) {
   if (!e.decision) return null;
   return h('div', { class: 'decision' },
     h('p', { class: 'decision-kind' },
-      h('strong', { text: t(`decision.${e.decision}`) }),
+      h('strong', { text: decisions.label(e.decision) }),
       e.assigned_organisation_name
         ? ` — ${t('esc.assigned_to', { org: e.assigned_organisation_name, date: formatShortDate(e.assigned_due_date) })}` : null,
       e.obstacle_id ? [' — ', h('a', { href: `/obstacles/${e.obstacle_id}`, text: e.obstacle_title || t('nav.obstacles') })] : null),
@@ -49,7 +38,7 @@ function actionCell(e) {
   return h('td', {},
     h('span', { text: e.action_description }),
     h('div', { class: 'sub', text: `${actionOwner(e)} · ${t('esc.due', { date: formatShortDate(e.action_due_date) })}` }),
-    e.action_status ? h('div', {}, h('span', { class: 'sr-only', text: `${t('esc.action_now')} ` }), statusBadge(e.action_status)) : null);
+    e.action_status ? h('div', {}, h('span', { class: 'sr-only', text: `${t('esc.action_now')} ` }), codeBadge(actionStatuses, e.action_status)) : null);
 }
 
 function openedCell(e) {
@@ -84,19 +73,19 @@ function queueRow(e) {
       h('a', { href: `/escalations/${e.id}`, text: e.client_pseudonym }),
       h('div', { class: 'sub', text: e.municipality_name })),
     openedCell(e),
-    h('td', { text: domainLabel(e.domain) }),
-    h('td', {}, reasonLabel(e.reason), e.raised_by_name ? h('div', { class: 'sub', text: t('esc.by', { name: e.raised_by_name }) }) : null),
+    h('td', { text: domains.label(e.domain) }),
+    h('td', {}, escalationReasons.label(e.reason), e.raised_by_name ? h('div', { class: 'sub', text: t('esc.by', { name: e.raised_by_name }) }) : null),
     actionCell(e),
-    h('td', {}, escalationBadge(e.status), e.decision ? h('div', { class: 'sub', text: t(`decision.${e.decision}`) }) : null));
+    h('td', {}, codeBadge(escalationStatuses, e.status), e.decision ? h('div', { class: 'sub', text: decisions.label(e.decision) }) : null));
 }
 
 function caseRow(e) {
   return h('tr', { dataset: { escalationId: e.id, status: e.status } },
     h('th', { scope: 'row' },
-      h('a', { href: `/escalations/${e.id}`, text: e.action_description || domainLabel(e.domain) }),
+      h('a', { href: `/escalations/${e.id}`, text: e.action_description || domains.label(e.domain) }),
       e.action_description ? h('div', { class: 'sub', text: `${actionOwner(e)} · ${t('esc.due', { date: formatShortDate(e.action_due_date) })}` }) : null),
-    h('td', { text: domainLabel(e.domain) }),
+    h('td', { text: domains.label(e.domain) }),
     openedCell(e),
-    h('td', {}, reasonLabel(e.reason), e.note ? h('div', { class: 'sub prewrap', text: e.note }) : null),
-    h('td', {}, escalationBadge(e.status), decisionBlock(e)));
+    h('td', {}, escalationReasons.label(e.reason), e.note ? h('div', { class: 'sub prewrap', text: e.note }) : null),
+    h('td', {}, codeBadge(escalationStatuses, e.status), decisionBlock(e)));
 }

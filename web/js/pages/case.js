@@ -4,12 +4,14 @@
 
 import { h } from '../dom.js';
 import { t, formatDate, formatDateTime, daysUntil } from '../i18n.js';
-import { get, patch, post, errorText } from '../api.js';
+import { get, post, errorText } from '../api.js';
 import { requireUser } from '../session.js';
-import { DOMAINS, domainHeading, actionsTable, statusBadge } from '../ui/domains.js';
-import { badge, announce, errorBox } from '../ui/notice.js';
+import { domains, actionStatuses, caseStatuses, meetingStatuses, meetingStatus, roles, isWithoutCases } from '../vocabulary.js';
+import { domainHeading, actionsTable } from '../ui/domains.js';
+import { actionStatusSelect } from '../ui/action-status.js';
+import { badge, codeBadge, announce, errorBox } from '../ui/notice.js';
 import { field, form } from '../ui/form.js';
-import { confirmDialog, promptDialog } from '../ui/dialog.js';
+import { confirmDialog } from '../ui/dialog.js';
 import { render } from '../router.js';
 import { readinessBox, readinessNote, escalateCell, escalationsSection } from '../escalation/on-case.js';
 
@@ -36,13 +38,14 @@ export default async function casePage({ params }) {
     conferences(detail, manage),
     h('section', { class: 'card', 'aria-labelledby': 'domains-title' },
       h('h2', { id: 'domains-title', text: t('case.domains') }),
-      DOMAINS.map((d) => h('div', { class: 'domain-block' },
+      domains.codes.map((d) => h('div', { class: 'domain-block' },
         domainHeading(d, 'h3'),
         readinessNote(warning(d)),
         actionsTable(detail.actions.filter((a) => a.domain === d), {
-          caption: t(`domain.${d}`),
+          caption: domains.label(d),
           anchors: true,
-          statusCell: (a) => !closed && mayUpdate(user, detail, a) ? statusSelect(a) : statusBadge(a.status),
+          // Owners change their action's status here between conferences.
+          statusCell: (a) => !closed && mayUpdate(user, detail, a) ? actionStatusSelect(a) : codeBadge(actionStatuses, a.status),
           extra: closed ? null : { header: t('escalate.column'), cell: (a) => escalateCell(a, detail.escalations) },
         })))),
     escalationsSection(detail.escalations),
@@ -72,7 +75,7 @@ function caseStatus(detail) {
     }
   });
   return h('section', { class: 'card', 'aria-labelledby': 'status-title' },
-    h('h2', { id: 'status-title', text: t(closed ? 'case.status_closed' : 'case.status_open') }),
+    h('h2', { id: 'status-title', text: caseStatuses.label(detail.status) }),
     closed ? h('p', { text: t('case.closed_on', { date: formatDate(detail.closed_at) }) }) : h('p', { class: 'sub', text: t('case.close_hint') }),
     holder);
 }
@@ -85,35 +88,12 @@ function conferences(detail, manage) {
       manage ? h('a', { class: 'button primary', href: `/cases/${detail.id}/schedule`, text: t('case.schedule') }) : null),
     rows.length ? h('ul', { class: 'meeting-list' }, rows.map((m) => h('li', {},
       h('a', { href: m.finalised_at ? `/meetings/${m.id}/minutes` : `/meetings/${m.id}`, text: formatDateTime(m.scheduled_at) }),
-      ' ', badge(t(`meeting.status.${m.finalised_at ? 'finalised' : m.status}`), m.status === 'live' ? 'success' : 'neutral'),
+      ' ', codeBadge(meetingStatuses, meetingStatus(m)),
       h('p', { class: 'sub', text: m.purpose })))) : h('p', { class: 'empty', text: t('case.no_meetings') }));
 }
 
 function mayUpdate(user, detail, action) {
   return detail.may_manage || action.owner_user_id === user.id || action.owner_organisation_id === user.organisation_id;
-}
-
-/** Owners change their action's status here between conferences; blocked needs a reason. */
-function statusSelect(action) {
-  const statuses = ['open', 'in_progress', 'done', 'blocked', 'cancelled'];
-  const select = h('select', { 'aria-label': t('action.status_of', { what: action.description }) },
-    statuses.map((s) => h('option', { value: s, selected: s === action.status, text: t(`status.${s}`) })));
-  select.addEventListener('change', async () => {
-    let note;
-    if (select.value === 'blocked') {
-      note = await promptDialog({ title: t('action.blocked_title'), label: t('action.blocked_reason'), confirm: t('form.save') });
-      if (!note) { select.value = action.status; return; }
-    }
-    try {
-      await patch(`/api/actions/${action.id}`, { status: select.value, note });
-      action.status = select.value;
-      announce(t('action.status_saved'));
-    } catch (err) {
-      select.value = action.status;
-      select.after(errorBox(err));
-    }
-  });
-  return select;
 }
 
 function members(detail, manage) {
@@ -123,7 +103,7 @@ function members(detail, manage) {
     h('ul', { class: 'member-list' }, detail.members.map((m) => h('li', {},
       h('strong', { text: m.user_name || t('case.whole_organisation') }),
       ` — ${m.organisation_name}`,
-      m.user_role ? h('span', { class: 'sub', text: ` (${t(`role.${m.user_role}`)})` }) : null))),
+      m.user_role ? h('span', { class: 'sub', text: ` (${roles.label(m.user_role)})` }) : null))),
     manage ? addMemberForm(detail) : null);
 }
 
@@ -132,7 +112,7 @@ function addMemberForm(detail) {
   const known = new Set(detail.members.map((m) => m.user_id || `org:${m.organisation_id}`));
   Promise.all([get('/api/users'), get('/api/organisations')]).then(([users, orgs]) => {
     const options = [{ value: '', label: t('case.choose_member') },
-      ...users.filter((u) => !known.has(u.id) && !['steering', 'admin'].includes(u.role))
+      ...users.filter((u) => !known.has(u.id) && !isWithoutCases(u.role))
         .map((u) => ({ value: `user:${u.id}`, label: `${u.name} — ${u.organisation_name}` })),
       ...orgs.filter((o) => !known.has(`org:${o.id}`))
         .map((o) => ({ value: `org:${o.id}`, label: `${o.name} — ${t('case.whole_organisation')}` }))];

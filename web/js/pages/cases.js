@@ -6,8 +6,8 @@ import { h } from '../dom.js';
 import { t, formatDate, formatDateTime, daysUntil } from '../i18n.js';
 import { get } from '../api.js';
 import { requireUser } from '../session.js';
-import { badge, infoBox } from '../ui/notice.js';
-import { domainLabel } from '../ui/domains.js';
+import { badge, codeBadge, infoBox } from '../ui/notice.js';
+import { domains, caseStatuses, isWithoutCases } from '../vocabulary.js';
 
 export default async function casesPage() {
   const user = await requireUser();
@@ -15,7 +15,7 @@ export default async function casesPage() {
   return h('section', { class: 'page' },
     h('h1', { text: t('cases.title') }),
     h('p', { class: 'lead', text: t('cases.greeting', { name: user.name }) }),
-    cases.length ? caseTable(cases) : infoBox(t(['steering', 'admin'].includes(user.role) ? 'cases.none_role' : 'cases.none')));
+    cases.length ? caseTable(cases) : infoBox(t(isWithoutCases(user.role) ? 'cases.none_role' : 'cases.none')));
 }
 
 function caseTable(cases) {
@@ -32,7 +32,7 @@ function caseTable(cases) {
       return h('tr', {},
         h('th', { scope: 'row' },
           h('a', { href: `/cases/${c.id}`, text: c.client_pseudonym }),
-          c.status === 'closed' ? [' ', badge(t('case.status_closed'), 'neutral')] : null,
+          c.status === 'closed' ? [' ', codeBadge(caseStatuses, c.status)] : null,
           h('div', { class: 'sub', text: `${c.prison_name} · ${c.municipality_name}` })),
         h('td', {}, formatDate(c.expected_release),
           h('div', { class: days <= 14 ? 'sub urgent' : 'sub', text: days >= 0 ? t('cases.in_days', { days }) : t('cases.released') })),
@@ -48,5 +48,5 @@ function caseTable(cases) {
 function readiness(warnings) {
   if (!warnings.length) return h('span', { class: 'sub', text: t('cases.readiness_none') });
   return h('ul', { class: 'readiness-list', 'aria-label': t('cases.readiness_count', { count: warnings.length }) },
-    warnings.map((w) => h('li', {}, badge(domainLabel(w.domain), 'danger'))));
+    warnings.map((w) => h('li', {}, badge(domains.label(w.domain), 'danger'))));
 }

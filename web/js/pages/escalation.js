@@ -8,51 +8,49 @@ import { t, formatDate, formatDateTime, formatShortDate } from '../i18n.js';
 import { get, post, errorText } from '../api.js';
 import { requireUser } from '../session.js';
 import { render } from '../router.js';
-import { domainLabel, statusBadge } from '../ui/domains.js';
-import { announce, errorBox, infoBox } from '../ui/notice.js';
+import { domains, actionStatuses, escalationStatuses, escalationReasons, isFinishedAction, isWithoutCases, keepsRegister } from '../vocabulary.js';
+import { announce, errorBox, infoBox, codeBadge } from '../ui/notice.js';
 import { confirmDialog } from '../ui/dialog.js';
 import { field, form } from '../ui/form.js';
 import { decisionForm } from '../escalation/decision-form.js';
-import { escalationBadge, reasonLabel, ageText, actionOwner, decisionBlock } from '../escalation/view.js';
+import { ageText, actionOwner, decisionBlock } from '../escalation/view.js';
 import { timeline, nextSteps } from '../escalation/model.js';
-
-const NO_CASES = ['steering', 'admin'];
 
 export default async function escalationPage({ params }) {
   const user = await requireUser();
   const e = await get(`/api/escalations/${params.id}`);
-  const keepsRegister = ['coordinator', 'steering'].includes(user.role);
-  const needsRegister = keepsRegister || (e.may_decide && e.status !== 'decided');
+  const keeper = keepsRegister(user.role);
+  const needsRegister = keeper || (e.may_decide && e.status !== 'decided');
   const [organisations, obstacles] = await Promise.all([
     e.may_decide && e.status !== 'decided' ? get('/api/organisations') : [],
     needsRegister ? get('/api/obstacles') : [],
   ]);
-  const back = NO_CASES.includes(user.role) || user.role === 'coordinator'
+  const back = isWithoutCases(user.role) || user.role === 'coordinator'
     ? h('a', { href: '/escalations', text: t('queue.title') })
     : h('a', { href: `/cases/${e.case_id}`, text: e.client_pseudonym });
   return h('article', { class: 'page escalation-page' },
     h('p', { class: 'breadcrumb' }, back),
-    h('h1', { text: t('esc.title', { client: e.client_pseudonym, domain: domainLabel(e.domain) }) }),
-    h('p', { class: 'status-line' }, escalationBadge(e.status), ' ', h('span', { class: 'sub', text: `${reasonLabel(e.reason)} · ${ageText(e.created_at)}` })),
+    h('h1', { text: t('esc.title', { client: e.client_pseudonym, domain: domains.label(e.domain) }) }),
+    h('p', { class: 'status-line' }, codeBadge(escalationStatuses, e.status), ' ', h('span', { class: 'sub', text: `${escalationReasons.label(e.reason)} · ${ageText(e.created_at)}` })),
     about(e, user),
     actionSection(e),
     e.decision ? h('section', { class: 'card', 'aria-labelledby': 'decision-title' },
       h('h2', { id: 'decision-title', text: t('esc.decision') }), decisionBlock(e)) : null,
     history(e),
     e.may_decide ? workflow(e, organisations, obstacles) : null,
-    keepsRegister ? linkObstacle(e, obstacles) : null);
+    keeper ? linkObstacle(e, obstacles) : null);
 }
 
 function about(e, user) {
-  const mayOpenCase = !NO_CASES.includes(user.role);
+  const mayOpenCase = !isWithoutCases(user.role);
   return h('section', { class: 'card', 'aria-labelledby': 'about-title' },
     h('h2', { id: 'about-title', text: t('esc.about') }),
     h('dl', { class: 'facts' },
       h('dt', { text: t('minutes.client') }),
       h('dd', {}, mayOpenCase ? h('a', { href: `/cases/${e.case_id}`, text: e.client_pseudonym }) : e.client_pseudonym),
       h('dt', { text: t('minutes.municipality') }), h('dd', { text: e.municipality_name }),
-      h('dt', { text: t('esc.col.domain') }), h('dd', { text: domainLabel(e.domain) }),
-      h('dt', { text: t('esc.col.reason') }), h('dd', { text: reasonLabel(e.reason) }),
+      h('dt', { text: t('esc.col.domain') }), h('dd', { text: domains.label(e.domain) }),
+      h('dt', { text: t('esc.col.reason') }), h('dd', { text: escalationReasons.label(e.reason) }),
       h('dt', { text: t('esc.note') }), h('dd', { class: 'prewrap', text: e.note || '—' }),
       h('dt', { text: t('esc.col.opened') }),
       h('dd', { text: `${formatDateTime(e.created_at)} · ${e.raised_by_name || t('esc.engine')}` })),
@@ -61,14 +59,14 @@ function about(e, user) {
 
 function actionSection(e) {
   if (!e.action_id) return null;
-  const doneMeanwhile = ['done', 'cancelled'].includes(e.action_status) && ['open', 'under_review', 'decided'].includes(e.status);
+  const doneMeanwhile = isFinishedAction(e.action_status) && e.status !== 'closed';
   return h('section', { class: 'card', 'aria-labelledby': 'action-title' },
     h('h2', { id: 'action-title', text: t('esc.action') }),
     h('dl', { class: 'facts' },
       h('dt', { text: t('minutes.what') }), h('dd', { text: e.action_description }),
       h('dt', { text: t('minutes.who') }), h('dd', { text: actionOwner(e) }),
       h('dt', { text: t('minutes.due') }), h('dd', { text: formatDate(e.action_due_date) }),
-      h('dt', { text: t('esc.action_now') }), h('dd', {}, statusBadge(e.action_status))),
+      h('dt', { text: t('esc.action_now') }), h('dd', {}, codeBadge(actionStatuses, e.action_status))),
     doneMeanwhile ? infoBox(t('esc.done_meanwhile')) : null,
     h('h3', { text: t('esc.action_history') }),
     e.action_history.length ? h('table', { class: 'data-table' },
@@ -85,8 +83,8 @@ function eventText(ev) {
   if (ev.kind === 'created') return t('esc.event.created');
   if (ev.kind === 'status' && ev.to_status) {
     return ev.from_status
-      ? t('esc.event.status', { from: t(`status.${ev.from_status}`), to: t(`status.${ev.to_status}`) })
-      : t('esc.event.status_set', { to: t(`status.${ev.to_status}`) });
+      ? t('esc.event.status', { from: actionStatuses.label(ev.from_status), to: actionStatuses.label(ev.to_status) })
+      : t('esc.event.status_set', { to: actionStatuses.label(ev.to_status) });
   }
   return t('esc.event.note');
 }

@@ -7,7 +7,7 @@ import { h, replace } from '../dom.js';
 import { t, currentLang, formatShortDate, formatDateTime } from '../i18n.js';
 import { get, errorText } from '../api.js';
 import { requireUser } from '../session.js';
-import { domainLabel } from '../ui/domains.js';
+import { domains } from '../vocabulary.js';
 import { announce, errorBox } from '../ui/notice.js';
 import { field } from '../ui/form.js';
 import { inlineSvg } from '../ui/svg-image.js';
@@ -108,7 +108,7 @@ function perPeriod(figures) {
       h('table', { class: 'data-table figures-table' },
         h('caption', { class: 'sr-only', text: t('figures.per_period_table') }),
         h('thead', {}, h('tr', {}, h('th', { scope: 'col', text: t('figures.col.period') }),
-          table.domains.map((d) => h('th', { scope: 'col', text: domainLabel(d) })))),
+          table.domains.map((d) => h('th', { scope: 'col', text: domains.label(d) })))),
         h('tbody', {},
           table.rows.map((r) => h('tr', {}, h('th', { scope: 'row', text: r.period }), r.cells.map((c) => h('td', { text: cell(c) })))),
           h('tr', { class: 'total' }, h('th', { scope: 'row', text: t('figures.total') }), table.total.map((c) => h('td', { text: cell(c) })))))));

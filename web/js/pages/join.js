@@ -8,12 +8,13 @@ import { get, post } from '../api.js';
 import { navigate } from '../router.js';
 import { refreshMe, currentMe } from '../session.js';
 import { prejoin } from '../room/prejoin.js';
+import { isUsableInvite } from '../vocabulary.js';
 
 export default async function joinPage({ params, onLeave }) {
   const token = params.token;
   const preview = await get(`/api/invites/${encodeURIComponent(token)}`);
   const plain = preview.kind === 'client';
-  if (!['valid', 'used'].includes(preview.state) || preview.meeting_status === 'closed') {
+  if (!isUsableInvite(preview.state) || preview.meeting_status === 'closed') {
     const why = preview.meeting_status === 'closed' ? 'closed' : preview.state;
     return h('section', { class: `page narrow ${plain ? 'plain' : ''}` },
       h('h1', { text: t(plain ? 'client.join.unusable' : 'join.unusable') }),

@@ -7,7 +7,8 @@ import { t, formatDateTime, formatDate } from '../i18n.js';
 import { get, post, del } from '../api.js';
 import { requireUser } from '../session.js';
 import { field, form } from '../ui/form.js';
-import { badge, announce, infoBox } from '../ui/notice.js';
+import { codeBadge, announce, infoBox } from '../ui/notice.js';
+import { meetingStatuses, meetingStatus, inviteKinds, inviteStates, isUsableInvite } from '../vocabulary.js';
 import { confirmDialog } from '../ui/dialog.js';
 
 export default async function meetingPage({ params }) {
@@ -22,7 +23,7 @@ export default async function meetingPage({ params }) {
       h('dt', { text: t('minutes.purpose') }), h('dd', { class: 'prewrap', text: meeting.purpose }),
       h('dt', { text: t('minutes.chair') }), h('dd', { text: meeting.chair_name }),
       h('dt', { text: t('minutes.release') }), h('dd', { text: formatDate(minutes.case.expected_release) }),
-      h('dt', { text: t('minutes.status') }), h('dd', {}, badge(t(`meeting.status.${closed ? 'finalised' : meeting.status}`)))),
+      h('dt', { text: t('minutes.status') }), h('dd', {}, codeBadge(meetingStatuses, meetingStatus(meeting)))),
     h('div', { class: 'button-row' },
       closed
         ? h('a', { class: 'button primary', href: `/meetings/${meeting.id}/minutes`, text: t('meeting.open_minutes') })
@@ -99,11 +100,11 @@ function linkBox(result) {
 }
 
 function inviteState(i) {
-  if (i.revoked_at) return ['revoked', 'muted'];
-  if (i.removed_at) return ['removed', 'danger'];
-  if (Date.parse(i.expires_at) <= Date.now()) return ['expired', 'muted'];
-  if (i.used_at) return ['used', 'success'];
-  return ['valid', 'info'];
+  if (i.revoked_at) return 'revoked';
+  if (i.removed_at) return 'removed';
+  if (Date.parse(i.expires_at) <= Date.now()) return 'expired';
+  if (i.used_at) return 'used';
+  return 'valid';
 }
 
 function inviteList(invites, meeting, refresh) {
@@ -111,8 +112,8 @@ function inviteList(invites, meeting, refresh) {
   return h('table', { class: 'data-table' },
     h('thead', {}, h('tr', {}, [t('invite.name'), t('invite.kind'), t('minutes.status'), ''].map((x) => h('th', { scope: 'col', text: x })))),
     h('tbody', {}, invites.map((i) => {
-      const [state, kind] = inviteState(i);
-      const revoke = ['valid', 'used'].includes(state) ? h('button', {
+      const state = inviteState(i);
+      const revoke = isUsableInvite(state) ? h('button', {
         type: 'button', class: 'button link danger-text', text: t('invite.revoke'),
         'aria-label': t('invite.revoke_who', { name: i.name }),
         onclick: async () => {
@@ -124,8 +125,8 @@ function inviteList(invites, meeting, refresh) {
       }) : null;
       return h('tr', {},
         h('td', {}, i.name, i.organisation_name ? h('div', { class: 'sub', text: i.organisation_name }) : null),
-        h('td', { text: t(`invite.kind.${i.kind}`) }),
-        h('td', {}, badge(t(`invite.state.${state}`), kind)),
+        h('td', { text: inviteKinds.label(i.kind) }),
+        h('td', {}, codeBadge(inviteStates, state)),
         h('td', {}, revoke));
     })));
 }

@@ -11,6 +11,7 @@ import { navigate, render } from '../router.js';
 import { badge, announce, infoBox } from '../ui/notice.js';
 import { setUnread, refreshBell } from '../ui/bell.js';
 import { notificationTarget } from '../escalation/model.js';
+import { notificationKinds } from '../vocabulary.js';
 
 async function markRead(n) {
   if (n.read_at) return;
@@ -42,7 +43,7 @@ export default async function notificationsPage() {
 
 function item(n, names) {
   const target = notificationTarget(n);
-  const kind = t(`notification.${n.kind}`);
+  const kind = notificationKinds.label(n.kind);
   const open = h('a', { href: target, class: 'button small secondary', text: t('notifications.open'), 'aria-label': t('notifications.open_what', { what: kind }) });
   open.addEventListener('click', async (event) => {
     if (event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey || event.altKey) return;

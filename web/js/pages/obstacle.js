@@ -7,11 +7,11 @@ import { t, formatDateTime } from '../i18n.js';
 import { get, patch } from '../api.js';
 import { requireUser } from '../session.js';
 import { render } from '../router.js';
-import { domainLabel } from '../ui/domains.js';
-import { announce } from '../ui/notice.js';
+import { domains, obstacleStatuses } from '../vocabulary.js';
+import { announce, codeBadge } from '../ui/notice.js';
 import { obstacleForm } from '../escalation/obstacle-form.js';
 import { escalationTable } from '../escalation/view.js';
-import { obstacleBadge, obstacleOwner } from './obstacles.js';
+import { obstacleOwner } from './obstacles.js';
 
 export default async function obstaclePage({ params }) {
   await requireUser();
@@ -24,9 +24,9 @@ export default async function obstaclePage({ params }) {
   return h('article', { class: 'page obstacle-page' },
     h('p', { class: 'breadcrumb' }, h('a', { href: '/obstacles', text: t('obstacles.title') })),
     h('h1', { text: o.title }),
-    h('p', { class: 'status-line' }, obstacleBadge(o.status)),
+    h('p', { class: 'status-line' }, codeBadge(obstacleStatuses, o.status)),
     h('dl', { class: 'facts' },
-      h('dt', { text: t('esc.col.domain') }), h('dd', { text: o.domain ? domainLabel(o.domain) : '—' }),
+      h('dt', { text: t('esc.col.domain') }), h('dd', { text: o.domain ? domains.label(o.domain) : '—' }),
       h('dt', { text: t('obstacles.col.owner') }), h('dd', { text: obstacleOwner(o) }),
       h('dt', { text: t('obstacles.col.cases') }), h('dd', { text: String(o.cases_affected) }),
       h('dt', { text: t('obstacles.col.escalations') }), h('dd', { text: String(o.escalations) }),

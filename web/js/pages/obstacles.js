@@ -7,18 +7,10 @@ import { t, formatShortDate } from '../i18n.js';
 import { get, post } from '../api.js';
 import { requireUser } from '../session.js';
 import { navigate } from '../router.js';
-import { domainLabel } from '../ui/domains.js';
-import { badge, announce } from '../ui/notice.js';
+import { domains, obstacleStatuses, keepsRegister } from '../vocabulary.js';
+import { announce, codeBadge } from '../ui/notice.js';
 import { field } from '../ui/form.js';
 import { obstacleForm } from '../escalation/obstacle-form.js';
-import { OBSTACLE_STATUSES } from '../escalation/model.js';
-
-export const mayKeepRegister = (user) => ['coordinator', 'steering'].includes(user.role);
-const STATUS_KIND = { open: 'danger', in_progress: 'info', resolved: 'success' };
-
-export function obstacleBadge(status) {
-  return badge(t(`obstacle.status.${status}`), STATUS_KIND[status] || 'neutral');
-}
 
 /** Who works on removing it: a person of an organisation, an organisation, or nobody yet. */
 export function obstacleOwner(o) {
@@ -28,13 +20,13 @@ export function obstacleOwner(o) {
 
 export default async function obstaclesPage({ query }) {
   const user = await requireUser();
-  const writer = mayKeepRegister(user);
+  const writer = keepsRegister(user.role);
   const [obstacles, organisations, users] = await Promise.all([
     get('/api/obstacles'),
     writer ? get('/api/organisations') : [],
     writer ? get('/api/users') : [],
   ]);
-  const wanted = OBSTACLE_STATUSES.includes(query.get('status')) ? query.get('status') : '';
+  const wanted = obstacleStatuses.includes(query.get('status')) ? query.get('status') : '';
   const results = h('div', {});
   const count = h('p', { class: 'queue-count', role: 'status' });
   const show = (status) => {
@@ -44,7 +36,7 @@ export default async function obstaclesPage({ query }) {
   };
   show(wanted);
   const filter = field({ label: t('obstacles.filter'), name: 'status', kind: 'select', value: wanted,
-    options: [{ value: '', label: t('queue.any') }, ...OBSTACLE_STATUSES.map((s) => ({ value: s, label: t(`obstacle.status.${s}`) }))] });
+    options: [{ value: '', label: t('queue.any') }, ...obstacleStatuses.options()] });
   // A status filter only narrows the table below it, so it applies at once without moving focus.
   filter.querySelector('select').addEventListener('change', (event) => {
     const status = event.target.value;
@@ -74,8 +66,8 @@ function obstacleTable(list) {
       'obstacles.col.cases', 'obstacles.col.escalations', 'obstacles.col.updated'].map((k) => h('th', { scope: 'col', text: t(k) })))),
     h('tbody', {}, list.map((o) => h('tr', { dataset: { obstacleId: o.id } },
       h('th', { scope: 'row' }, h('a', { href: `/obstacles/${o.id}`, text: o.title })),
-      h('td', { text: o.domain ? domainLabel(o.domain) : '—' }),
-      h('td', {}, obstacleBadge(o.status)),
+      h('td', { text: o.domain ? domains.label(o.domain) : '—' }),
+      h('td', {}, codeBadge(obstacleStatuses, o.status)),
       h('td', { text: obstacleOwner(o) }),
       h('td', { class: 'num', text: String(o.cases_affected) }),
       h('td', { class: 'num', text: String(o.escalations) }),

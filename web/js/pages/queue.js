@@ -8,19 +8,19 @@ import { h, replace } from '../dom.js';
 import { t } from '../i18n.js';
 import { get, post, errorText } from '../api.js';
 import { requireUser } from '../session.js';
-import { DOMAINS, domainLabel } from '../ui/domains.js';
+import { domains, escalationReasons, isMunicipality, isWithoutCases } from '../vocabulary.js';
 import { announce, errorBox } from '../ui/notice.js';
 import { field } from '../ui/form.js';
 import { escalationTable } from '../escalation/view.js';
 import {
-  REASONS, SORTS, STATUS_FILTERS, AGE_STEPS, filtersFromQuery, filtersToQuery, apiPath, narrow, sortEscalations, summarise,
+  SORTS, STATUS_FILTERS, AGE_STEPS, filtersFromQuery, filtersToQuery, apiPath, narrow, sortEscalations, summarise,
 } from '../escalation/model.js';
 
 export default async function queuePage({ query, stale }) {
   const user = await requireUser();
   const steering = user.role === 'steering';
   const organisations = await get('/api/organisations');
-  const municipalities = organisations.filter((o) => o.kind === 'municipality').sort((a, b) => a.name.localeCompare(b.name, 'nl'));
+  const municipalities = organisations.filter(isMunicipality).sort((a, b) => a.name.localeCompare(b.name, 'nl'));
   let filters = filtersFromQuery(query);
   const results = h('div', { class: 'queue-results' });
   const status = h('p', { class: 'queue-count', role: 'status' });
@@ -50,7 +50,7 @@ export default async function queuePage({ query, stale }) {
   return h('section', { class: 'page queue-page' },
     h('h1', { text: steering ? t('queue.title_steering') : t('queue.title') }),
     h('p', { class: 'lead', text: t(steering ? 'queue.lead_steering' : 'queue.lead_viewer') }),
-    ['steering', 'admin'].includes(user.role) ? runEngine(load) : null,
+    isWithoutCases(user.role) ? runEngine(load) : null,
     form, status, results);
 }
 
@@ -70,8 +70,8 @@ function filterForm(filters, municipalities, apply) {
   const el = h('form', { class: 'filter-form', role: 'search', 'aria-label': t('queue.filters') },
     h('div', { class: 'filter-grid' },
       select(t('queue.f.status'), 'status', STATUS_FILTERS.map((s) => ({ value: s, label: t(`queue.status.${s}`) }))),
-      select(t('queue.f.reason'), 'reason', [any, ...REASONS.map((r) => ({ value: r, label: t(`reason.${r}`) }))]),
-      select(t('queue.f.domain'), 'domain', [any, ...DOMAINS.map((d) => ({ value: d, label: domainLabel(d) }))]),
+      select(t('queue.f.reason'), 'reason', [any, ...escalationReasons.options()]),
+      select(t('queue.f.domain'), 'domain', [any, ...domains.options()]),
       select(t('queue.f.municipality'), 'municipality', [any, ...municipalities.map((m) => ({ value: m.id, label: m.name }))]),
       select(t('queue.f.age'), 'age', [any, ...AGE_STEPS.map((d) => ({ value: String(d), label: t('queue.age_at_least', { days: d }) }))]),
       select(t('queue.f.sort'), 'sort', SORTS.map((s) => ({ value: s, label: t(`queue.sort.${s}`) })))),

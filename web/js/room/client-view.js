@@ -11,6 +11,7 @@ import { ownControls } from './controls.js';
 import { showConnection } from './banner.js';
 import { localMedia } from './devices.js';
 import { announce } from '../ui/notice.js';
+import { clientDomains } from '../vocabulary.js';
 import { navigate } from '../router.js';
 
 // The client never gets the professionals' minutes (docs/signalling.md); he hears only that his
@@ -96,7 +97,7 @@ export function planView(plan) {
   return h('div', {},
     h('p', { class: 'plan-intro', text: t('client.plan.release', { date: formatDate(plan.expected_release) }) }),
     h('ul', { class: 'plan-domains' }, plan.domains.map((d) => h('li', { class: 'plan-domain' },
-      h('h3', { class: 'plan-heading' }, icon(d.domain, 'icon plan-icon'), h('span', { text: t(`client.domain.${d.domain}`) })),
+      h('h3', { class: 'plan-heading' }, icon(d.domain, 'icon plan-icon'), h('span', { text: clientDomains.label(d.domain) })),
       h('div', { class: 'plan-part' }, h('h4', { text: t('client.plan.my_wish') }),
         h('p', { class: 'prewrap', text: d.my_wish || t('client.plan.no_wish') })),
       items(t('client.plan.i_will'), d.i_will, false),

@@ -7,6 +7,7 @@ import { t } from '../i18n.js';
 import { isChair, others } from './state.js';
 import { localMedia, hasTrack } from './devices.js';
 import { confirmDialog } from '../ui/dialog.js';
+import { roles, inviteKinds } from '../vocabulary.js';
 
 function toggleButton({ label, pressed, disabled, onclick, className = '' }) {
   return h('button', { type: 'button', class: `button control ${className}`, dataset: { key: className }, 'aria-pressed': String(pressed), disabled, onclick, text: label });
@@ -57,7 +58,7 @@ export function chairPanel(session) {
     h('h2', { id: 'chair-title', text: t('room.chair_controls') }),
     h('h3', { id: 'lobby-title' }, t('room.lobby'), ' ', h('span', { class: s.waiting.length ? 'count attention' : 'count', text: String(s.waiting.length) })),
     s.waiting.length ? h('ul', { class: 'people-list', 'aria-labelledby': 'lobby-title' }, s.waiting.map((p) => h('li', { class: 'waiting', dataset: { participantId: p.id } },
-      h('span', {}, h('strong', { text: p.name }), ` — ${p.kind === 'client' ? t('invite.kind.client') : `${p.organisation || t(`role.${p.role}`)} (${t(`invite.kind.${p.kind}`)})`}`),
+      h('span', {}, h('strong', { text: p.name }), ` — ${p.kind === 'client' ? inviteKinds.label('client') : `${p.organisation || roles.label(p.role)} (${inviteKinds.label(p.kind)})`}`),
       h('span', { class: 'inline' },
         h('button', { type: 'button', class: 'button primary small', 'aria-label': t('room.admit_who', { name: p.name }), text: t('room.admit'), onclick: () => send({ type: 'admit', participant_id: p.id }) }),
         h('button', { type: 'button', class: 'button secondary small', 'aria-label': t('room.deny_who', { name: p.name }), text: t('room.deny'), onclick: () => send({ type: 'deny', participant_id: p.id }) }))))) : h('p', { class: 'empty', text: t('room.lobby_empty') }),

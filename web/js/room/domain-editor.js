@@ -4,11 +4,12 @@
 
 import { h, uid, replace } from '../dom.js';
 import { t, formatDateTime, dutchDate } from '../i18n.js';
-import { post, put, patch, errorText, ApiError } from '../api.js';
-import { domainHeading, actionsTable, statusBadge, textBlock } from '../ui/domains.js';
+import { post, put, errorText, ApiError } from '../api.js';
+import { domains, isPendingAction } from '../vocabulary.js';
+import { domainHeading, actionsTable, textBlock } from '../ui/domains.js';
+import { actionStatusSelect } from '../ui/action-status.js';
 import { field, form } from '../ui/form.js';
 import { announce, errorBox } from '../ui/notice.js';
-import { promptDialog } from '../ui/dialog.js';
 
 const TEXTS = ['situation', 'client_wish', 'notes'];
 
@@ -89,10 +90,11 @@ export class DomainEditor {
         textBlock(t('minutes.client_wish'), section.client_wish, 'client-wish'),
         section.notes ? textBlock(t('minutes.notes'), section.notes) : null);
     }
-    const statusCell = this.ctx.mayWrite ? (a) => this.statusSelect(a) : (a) => statusBadge(a.status);
+    // The writer records here what happened to the actions agreed earlier; others see badges.
+    const statusCell = this.ctx.mayWrite ? actionStatusSelect : null;
     this.carried.replaceChildren(actionsTable(section.carried_over, { caption: t('minutes.carried_over'), statusCell }));
     this.agreed.replaceChildren(actionsTable(section.agreed, { caption: t('minutes.actions') }));
-    const open = section.carried_over.filter((a) => ['open', 'in_progress', 'blocked'].includes(a.status)).length;
+    const open = section.carried_over.filter((a) => isPendingAction(a.status)).length;
     this.summaryCount.textContent = t('minutes.summary_count', { agreed: section.agreed.length, open });
   }
 
@@ -120,7 +122,7 @@ export class DomainEditor {
     return h('details', { class: 'disclosure add-action' },
       h('summary', { text: t('action.add') }),
       form({
-        label: t('action.add_in', { domain: t(`domain.${this.domain}`) }),
+        label: t('action.add_in', { domain: domains.label(this.domain) }),
         submit: t('action.add'),
         children: [
           field({ label: t('action.description'), name: 'description', kind: 'textarea', required: true, attrs: { rows: 2, maxlength: 1000 } }),
@@ -138,26 +140,5 @@ export class DomainEditor {
           await this.ctx.reload();
         },
       }));
-  }
-
-  /** The chair records what happened to an action agreed earlier. */
-  statusSelect(action) {
-    const select = h('select', { 'aria-label': t('action.status_of', { what: action.description }) },
-      ['open', 'in_progress', 'done', 'blocked', 'cancelled'].map((s) => h('option', { value: s, selected: s === action.status, text: t(`status.${s}`) })));
-    select.addEventListener('change', async () => {
-      let note;
-      if (select.value === 'blocked') {
-        note = await promptDialog({ title: t('action.blocked_title'), label: t('action.blocked_reason'), confirm: t('form.save') });
-        if (!note) { select.value = action.status; return; }
-      }
-      try {
-        await patch(`/api/actions/${action.id}`, { status: select.value, note });
-        announce(t('action.status_saved'));
-      } catch (err) {
-        select.value = action.status;
-        select.after(errorBox(err));
-      }
-    });
-    return select;
   }
 }

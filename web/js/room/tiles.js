@@ -4,6 +4,7 @@
 
 import { h } from '../dom.js';
 import { t } from '../i18n.js';
+import { roles } from '../vocabulary.js';
 
 function initials(name) {
   return name.split(/\s+/).filter(Boolean).slice(0, 2).map((w) => w[0].toUpperCase()).join('');
@@ -33,7 +34,7 @@ export class Tile {
   update(p, speaking) {
     this.participant = p;
     this.name.textContent = this.self ? t(this.youKey, { name: p.name }) : p.name;
-    const role = t(`role.${p.role}`);
+    const role = roles.label(p.role);
     this.meta.textContent = p.organisation ? `${p.organisation} · ${role}` : role;
     this.avatar.textContent = initials(p.name);
     const flags = [];

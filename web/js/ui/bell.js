@@ -7,6 +7,7 @@ import { h, replace } from '../dom.js';
 import { t } from '../i18n.js';
 import { get } from '../api.js';
 import { announce } from './notice.js';
+import { isWithoutCases } from '../vocabulary.js';
 
 const POLL_MS = 60_000;
 let unread = null;
@@ -14,7 +15,7 @@ let link = null;
 let timer = null;
 
 export function hasBell(user) {
-  return Boolean(user) && !['steering', 'admin'].includes(user.role);
+  return Boolean(user) && !isWithoutCases(user.role);
 }
 
 function draw() {

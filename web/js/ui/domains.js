@@ -1,21 +1,14 @@
-// The five life domains and how their content looks everywhere: case page, minutes panel,
-// finalised minutes. Stable codes from the API; labels from the translation table.
+// How the content of a life domain looks everywhere: case page, minutes panel, finalised
+// minutes. The domains, the action statuses and their labels come from vocabulary.js.
 
 import { h, icon } from '../dom.js';
 import { t, formatShortDate, daysUntil } from '../i18n.js';
-import { badge } from './notice.js';
-
-export const DOMAINS = ['id', 'housing', 'work_income', 'debts', 'care'];
-
-const STATUS_KIND = { open: 'neutral', in_progress: 'info', done: 'success', blocked: 'danger', cancelled: 'muted' };
-
-export function domainLabel(domain) {
-  return t(`domain.${domain}`);
-}
+import { domains, actionStatuses, decisions, isPendingAction } from '../vocabulary.js';
+import { codeBadge } from './notice.js';
 
 /** A domain's heading with its icon. */
 export function domainHeading(domain, level = 'h3') {
-  return h(level, { class: 'domain-heading', id: `domain-${domain}` }, icon(domain, 'icon domain-icon'), h('span', { text: domainLabel(domain) }));
+  return h(level, { class: 'domain-heading', id: `domain-${domain}` }, icon(domain, 'icon domain-icon'), h('span', { text: domains.label(domain) }));
 }
 
 /** Who does an action: the client himself, or organisation (and person). */
@@ -25,13 +18,9 @@ export function ownerText(action) {
   return action.owner_user_name ? `${org} (${action.owner_user_name})` : org;
 }
 
-export function statusBadge(status) {
-  return badge(t(`status.${status}`), STATUS_KIND[status] || 'neutral');
-}
-
 /** Whether an action still asks for work and its due date has passed. */
 export function isOverdue(action) {
-  return ['open', 'in_progress', 'blocked'].includes(action.status) && daysUntil(action.due_date) < 0;
+  return isPendingAction(action.status) && daysUntil(action.due_date) < 0;
 }
 
 /**
@@ -54,7 +43,7 @@ export function actionsTable(actions, { caption, statusCell, extra, anchors = fa
       h('td', { text: a.description }),
       h('td', { text: ownerText(a) }),
       h('td', { class: 'due' }, formatShortDate(a.due_date), isOverdue(a) ? h('span', { class: 'overdue', text: ` ${t('action.overdue')}` }) : null),
-      h('td', {}, statusCell ? statusCell(a) : statusBadge(a.status)),
+      h('td', {}, statusCell ? statusCell(a) : codeBadge(actionStatuses, a.status)),
       extra ? h('td', { class: 'extra' }, extra.cell(a)) : null))));
 }
 
@@ -79,11 +68,12 @@ export function minutesSection(section, { showNotes = true, level = 'h2' } = {})
     actionsTable(section.agreed, { caption: t('minutes.actions') }));
 }
 
-function decisionsBlock(decisions) {
+/** The steering group's decisions on this domain, each in words with its organisation and note. */
+function decisionsBlock(taken) {
   return h('div', { class: 'text-block' },
     h('h4', { text: t('minutes.decisions') }),
-    h('ul', {}, decisions.map((d) => h('li', {},
-      h('strong', { text: t(`decision.${d.decision}`) }),
+    h('ul', {}, taken.map((d) => h('li', {},
+      h('strong', { text: decisions.label(d.decision) }),
       d.assigned_organisation_name ? ` — ${d.assigned_organisation_name}` : '',
       d.note ? `: ${d.note}` : ''))));
 }

@@ -6,6 +6,7 @@ import { h, replace } from '../dom.js';
 import { t, setLang, currentLang } from '../i18n.js';
 import { currentMe } from '../session.js';
 import { bell, hasBell, stopBell } from './bell.js';
+import { isWithoutCases } from '../vocabulary.js';
 
 /**
  * The entries per role. Steering and admin work with no case content, so they have no case
@@ -17,7 +18,7 @@ export function navEntries(role) {
   const queue = { href: '/escalations', key: 'nav.escalations' };
   const obstacles = { href: '/obstacles', key: 'nav.obstacles' };
   const figures = { href: '/figures', key: 'nav.figures' };
-  if (role === 'steering' || role === 'admin') return [queue, obstacles, figures];
+  if (isWithoutCases(role)) return [queue, obstacles, figures];
   if (role === 'coordinator') return [cases, queue, obstacles, figures];
   return [cases];
 }

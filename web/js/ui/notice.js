@@ -27,3 +27,8 @@ export function infoBox(text, extra) {
 export function badge(text, kind = 'neutral') {
   return h('span', { class: `badge badge-${kind}`, text });
 }
+
+/** The badge of a code of one of the vocabularies (`vocabulary.js`): its label in its tone. */
+export function codeBadge(vocabulary, code) {
+  return badge(vocabulary.label(code), vocabulary.tone(code));
+}

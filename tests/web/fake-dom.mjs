@@ -1,0 +1,32 @@
+// Just enough of the DOM for `h()` in web/js/dom.js, so Node's tests can build the client's
+// elements for real (they are only not drawn). Importing this installs it.
+
+class FakeNode {}
+
+class FakeElement extends FakeNode {
+  constructor(tag) {
+    super();
+    Object.assign(this, { tagName: tag.toUpperCase(), attributes: {}, children: [], dataset: {}, listeners: {}, textContent: '' });
+  }
+  setAttribute(name, value) { this.attributes[name] = String(value); }
+  getAttribute(name) { return this.attributes[name] ?? null; }
+  append(...children) { this.children.push(...children); }
+  addEventListener(type, listener) { (this.listeners[type] ||= []).push(listener); }
+}
+
+globalThis.Node = FakeNode;
+globalThis.document = {
+  createElement: (tag) => new FakeElement(tag),
+  createTextNode: (text) => Object.assign(new FakeNode(), { textContent: text }),
+};
+
+/** All the text of an element and its children, as a reader would get it. */
+export function text(node) {
+  return [node.textContent, ...(node.children || []).map(text)].join('');
+}
+
+/** Every element below `node` (itself included) with the tag `tag`. */
+export function all(node, tag) {
+  const below = (node.children || []).flatMap((c) => all(c, tag));
+  return node.tagName === tag.toUpperCase() ? [node, ...below] : below;
+}
