@@ -6,7 +6,7 @@ use crate::auth::{Principal, UserPrincipal, password, session};
 use crate::core::Context;
 use crate::domain::validate::{self, Invalid};
 use crate::domain::{OrganisationKind, Role};
-use crate::error::{ApiError, ApiResult};
+use crate::error::{Error, Result};
 use crate::events::AccessChange;
 use crate::storage::audit::{Actor, NewAudit};
 use crate::storage::models::{Organisation, User};
@@ -95,16 +95,16 @@ pub async fn login(
     limits: &LoginLimits,
     client_ip: &str,
     input: Login,
-) -> ApiResult<(LoggedIn, session::IssuedToken)> {
+) -> Result<(LoggedIn, session::IssuedToken)> {
     let email = input.email.trim().to_lowercase();
     let now = cx.clock.now();
     if input.password.len() > 1024 || email.len() > 254 {
-        return Err(ApiError::Unauthorized("wrong e-mail address or password"));
+        return Err(Error::Unauthorized("wrong e-mail address or password"));
     }
     // Failed attempts count, per account and per address; a whole prison behind one address
     // logging in correctly is never held up.
     if limits.per_account.blocked(&email, now) || limits.per_address.blocked(client_ip, now) {
-        return Err(ApiError::TooManyRequests);
+        return Err(Error::TooManyRequests);
     }
     let found = cx.store.user_credentials(&email).await?;
     let hash = found.as_ref().map(|(_, hash)| hash.clone());
@@ -125,9 +125,9 @@ pub async fn login(
                 detail: None,
             };
             cx.store.record_audit(&audit).await?;
-            return Err(ApiError::Unauthorized("wrong e-mail address or password"));
+            return Err(Error::Unauthorized("wrong e-mail address or password"));
         }
-        None => return Err(ApiError::Unauthorized("wrong e-mail address or password")),
+        None => return Err(Error::Unauthorized("wrong e-mail address or password")),
     };
     limits.per_account.reset(&email);
     let issued = session::open_for_user(cx, user.id).await?;
@@ -137,7 +137,7 @@ pub async fn login(
 }
 
 /// Ends the caller's session.
-pub async fn logout(cx: &Context, principal: &Principal) -> ApiResult<()> {
+pub async fn logout(cx: &Context, principal: &Principal) -> Result<()> {
     let now = cx.clock.now();
     cx.store.revoke_session(principal.session_id(), now).await?;
     cx.events.access_changed(AccessChange::Session(principal.session_id()));
@@ -151,13 +151,13 @@ pub async fn change_password(
     limits: &LoginLimits,
     user: &UserPrincipal,
     input: ChangePassword,
-) -> ApiResult<User> {
+) -> Result<User> {
     let now = cx.clock.now();
     // The current password is a password guess like a login: the same limit, the same trail.
     if limits.per_account.blocked(&user.user.email, now) {
-        return Err(ApiError::TooManyRequests);
+        return Err(Error::TooManyRequests);
     }
-    let (_, hash) = cx.store.user_credentials(&user.user.email).await?.ok_or(ApiError::NotFound)?;
+    let (_, hash) = cx.store.user_credentials(&user.user.email).await?.ok_or(Error::NotFound)?;
     if !password::verify(input.current_password, Some(hash)).await {
         limits.per_account.attempt(&user.user.email, now);
         let audit =
@@ -169,7 +169,7 @@ pub async fn change_password(
     let hash = password::hash(input.new_password).await;
     let audit = user.principal().audit(now, "account.password_change", None, Some(("user", user.user.id)), None);
     let changes = UserChanges { password: Some((hash, false)), ..Default::default() };
-    let updated = cx.store.update_user(user.user.id, &changes, &audit).await?.ok_or(ApiError::NotFound)?;
+    let updated = cx.store.update_user(user.user.id, &changes, &audit).await?.ok_or(Error::NotFound)?;
     // Whoever else may have been using the old password is out now; this session stays.
     cx.store.revoke_user_sessions_except(user.user.id, user.session_id, now).await?;
     cx.events.access_changed(AccessChange::User(user.user.id));
@@ -177,7 +177,7 @@ pub async fn change_password(
 }
 
 /// Colleagues, optionally of one organisation, for putting people on a case and naming owners.
-pub async fn directory(cx: &Context, organisation_id: Option<Uuid>) -> ApiResult<Vec<DirectoryEntry>> {
+pub async fn directory(cx: &Context, organisation_id: Option<Uuid>) -> Result<Vec<DirectoryEntry>> {
     Ok(cx
         .store
         .users(organisation_id)
@@ -195,20 +195,20 @@ pub async fn directory(cx: &Context, organisation_id: Option<Uuid>) -> ApiResult
 }
 
 /// Refuses anyone but the administrator, with `refusal` as the reason.
-pub fn require_admin(user: &UserPrincipal, refusal: &'static str) -> ApiResult<()> {
-    if user.role() == Role::Admin { Ok(()) } else { Err(ApiError::Forbidden(refusal)) }
+pub fn require_admin(user: &UserPrincipal, refusal: &'static str) -> Result<()> {
+    if user.role() == Role::Admin { Ok(()) } else { Err(Error::Forbidden(refusal)) }
 }
 
 const MANAGES_ACCOUNTS: &str = "only the administrator manages accounts";
 
 /// Every account (admin).
-pub async fn all_users(cx: &Context, user: &UserPrincipal) -> ApiResult<Vec<User>> {
+pub async fn all_users(cx: &Context, user: &UserPrincipal) -> Result<Vec<User>> {
     require_admin(user, MANAGES_ACCOUNTS)?;
     Ok(cx.store.users(None).await?)
 }
 
 /// Creates an account with a one-time password (admin).
-pub async fn create_user(cx: &Context, admin: &UserPrincipal, input: CreateUser) -> ApiResult<AccountWithPassword> {
+pub async fn create_user(cx: &Context, admin: &UserPrincipal, input: CreateUser) -> Result<AccountWithPassword> {
     require_admin(admin, MANAGES_ACCOUNTS)?;
     let name = validate::required_text("name", &input.name, 120)?;
     let email = validate::email("email", &input.email)?;
@@ -235,7 +235,7 @@ pub async fn create_user(cx: &Context, admin: &UserPrincipal, input: CreateUser)
     );
     let user = match cx.store.insert_user(&new, now, Some(&audit)).await {
         Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
-            return Err(ApiError::conflict("email_taken", "an account with this e-mail address exists"));
+            return Err(Error::conflict("email_taken", "an account with this e-mail address exists"));
         }
         other => other?,
     };
@@ -248,10 +248,10 @@ pub async fn update_user(
     admin: &UserPrincipal,
     id: Uuid,
     input: UpdateUser,
-) -> ApiResult<AccountWithPassword> {
+) -> Result<AccountWithPassword> {
     require_admin(admin, MANAGES_ACCOUNTS)?;
     if id == admin.user.id && (input.active == Some(false) || input.role.is_some_and(|r| r != Role::Admin)) {
-        return Err(ApiError::conflict("last_admin_guard", "you cannot deactivate or demote your own account"));
+        return Err(Error::conflict("last_admin_guard", "you cannot deactivate or demote your own account"));
     }
     let name = input.name.as_deref().map(|n| validate::required_text("name", n, 120)).transpose()?;
     if let Some(org) = input.organisation_id {
@@ -266,7 +266,7 @@ pub async fn update_user(
         UserChanges { name, role: input.role, organisation_id: input.organisation_id, active: input.active, password };
     let now = cx.clock.now();
     let audit = admin.principal().audit(now, "account.update", None, Some(("user", id)), None);
-    let user = cx.store.update_user(id, &changes, &audit).await?.ok_or(ApiError::NotFound)?;
+    let user = cx.store.update_user(id, &changes, &audit).await?.ok_or(Error::NotFound)?;
     if input.active == Some(false) || one_time.is_some() {
         cx.store.revoke_user_sessions(id, now).await?;
     }
@@ -279,7 +279,7 @@ pub async fn create_organisation(
     cx: &Context,
     admin: &UserPrincipal,
     input: CreateOrganisation,
-) -> ApiResult<Organisation> {
+) -> Result<Organisation> {
     require_admin(admin, MANAGES_ACCOUNTS)?;
     let name = validate::required_text("name", &input.name, 160)?;
     let now = cx.clock.now();
@@ -292,7 +292,7 @@ pub async fn create_organisation(
     );
     match cx.store.insert_organisation(&name, input.kind, now, Some(&audit)).await {
         Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
-            Err(ApiError::conflict("name_taken", "an organisation with this name exists"))
+            Err(Error::conflict("name_taken", "an organisation with this name exists"))
         }
         other => Ok(other?),
     }

@@ -6,7 +6,7 @@ use crate::cases;
 use crate::core::Context;
 use crate::domain::validate::{self, Invalid};
 use crate::domain::{ActionStatus, LifeDomain};
-use crate::error::{ApiError, ApiResult};
+use crate::error::{Error, Result};
 use crate::events::CaseEvent;
 use crate::notifications;
 use crate::storage::actions::{NewAction, StatusChange};
@@ -55,7 +55,7 @@ pub struct ActionDetail {
 }
 
 /// The actions of a case.
-pub async fn list(cx: &Context, user: &UserPrincipal, case_id: Uuid) -> ApiResult<Vec<Action>> {
+pub async fn list(cx: &Context, user: &UserPrincipal, case_id: Uuid) -> Result<Vec<Action>> {
     cases::load(cx, user, case_id).await?;
     let now = cx.clock.now();
     cx.store.record_audit(&user.principal().audit(now, "action.list", Some(case_id), None, None)).await?;
@@ -63,7 +63,7 @@ pub async fn list(cx: &Context, user: &UserPrincipal, case_id: Uuid) -> ApiResul
 }
 
 /// Records an agreed action.
-pub async fn create(cx: &Context, user: &UserPrincipal, case_id: Uuid, input: CreateAction) -> ApiResult<Action> {
+pub async fn create(cx: &Context, user: &UserPrincipal, case_id: Uuid, input: CreateAction) -> Result<Action> {
     let (case, rights) = cases::load(cx, user, case_id).await?;
     cases::ensure_open(&case)?;
     match input.meeting_id {
@@ -75,11 +75,11 @@ pub async fn create(cx: &Context, user: &UserPrincipal, case_id: Uuid, input: Cr
                 .filter(|m| m.case_id == case_id)
                 .ok_or_else(|| Invalid::new("meeting_id", "is not a conference of this case"))?;
             if !access::may_write_minutes(user, rights, &meeting) {
-                return Err(ApiError::Forbidden("only the chair records actions in this conference"));
+                return Err(Error::Forbidden("only the chair records actions in this conference"));
             }
         }
         None if !rights.manage => {
-            return Err(ApiError::Forbidden("only the casemanager or coordinator records actions between conferences"));
+            return Err(Error::Forbidden("only the casemanager or coordinator records actions between conferences"));
         }
         None => {}
     }
@@ -106,7 +106,7 @@ pub async fn create(cx: &Context, user: &UserPrincipal, case_id: Uuid, input: Cr
     let audit =
         principal.audit(now, "action.create", Some(case_id), Some(("action", id)), Some(input.domain.to_string()));
     let action = cx.store.insert_action(&new, &principal.actor(), now, &audit).await?.ok_or_else(|| {
-        ApiError::conflict(
+        Error::conflict(
             "minutes_finalised",
             "the minutes of this conference are final; record the action between conferences",
         )
@@ -121,7 +121,7 @@ pub async fn create(cx: &Context, user: &UserPrincipal, case_id: Uuid, input: Cr
 
 /// Checks the owner: an organisation on the case (and optionally one of its people), or the
 /// client himself.
-async fn owner(cx: &Context, case_id: Uuid, input: &CreateAction) -> ApiResult<(Option<Uuid>, Option<Uuid>)> {
+async fn owner(cx: &Context, case_id: Uuid, input: &CreateAction) -> Result<(Option<Uuid>, Option<Uuid>)> {
     if input.owner_is_client {
         if input.owner_organisation_id.is_some() || input.owner_user_id.is_some() {
             return Err(Invalid::new("owner_is_client", "an action of the client has no other owner").into());
@@ -154,8 +154,8 @@ async fn owner(cx: &Context, case_id: Uuid, input: &CreateAction) -> ApiResult<(
 }
 
 /// An action and its history.
-pub async fn detail(cx: &Context, user: &UserPrincipal, action_id: Uuid) -> ApiResult<ActionDetail> {
-    let action = cx.store.action(action_id).await?.ok_or(ApiError::NotFound)?;
+pub async fn detail(cx: &Context, user: &UserPrincipal, action_id: Uuid) -> Result<ActionDetail> {
+    let action = cx.store.action(action_id).await?.ok_or(Error::NotFound)?;
     let (_, rights) = cases::load(cx, user, action.case_id).await?;
     let history = cx.store.action_events(action_id).await?;
     let now = cx.clock.now();
@@ -172,12 +172,12 @@ pub async fn detail(cx: &Context, user: &UserPrincipal, action_id: Uuid) -> ApiR
 }
 
 /// Changes an action's status and/or adds a note.
-pub async fn update(cx: &Context, user: &UserPrincipal, action_id: Uuid, input: UpdateAction) -> ApiResult<Action> {
-    let action = cx.store.action(action_id).await?.ok_or(ApiError::NotFound)?;
+pub async fn update(cx: &Context, user: &UserPrincipal, action_id: Uuid, input: UpdateAction) -> Result<Action> {
+    let action = cx.store.action(action_id).await?.ok_or(Error::NotFound)?;
     let (case, rights) = cases::load(cx, user, action.case_id).await?;
     cases::ensure_open(&case)?;
     if !access::may_update_action(user, rights, &action) {
-        return Err(ApiError::Forbidden("only the owning organisation or the case's chair updates this action"));
+        return Err(Error::Forbidden("only the owning organisation or the case's chair updates this action"));
     }
     let note = match input.note.as_deref() {
         Some(note) => Some(validate::required_text("note", note, 2_000)?),
@@ -198,14 +198,14 @@ pub async fn update(cx: &Context, user: &UserPrincipal, action_id: Uuid, input: 
                 return Err(Invalid::new("note", "say what blocks it").into());
             }
             if to == ActionStatus::Cancelled && !rights.manage {
-                return Err(ApiError::Forbidden("only the case's chair cancels an action"));
+                return Err(Error::Forbidden("only the case's chair cancels an action"));
             }
             let change = StatusChange { from: action.status, to, note };
             let detail = format!("{} → {}", action.status, to);
             let audit =
                 principal.audit(now, "action.status", Some(action.case_id), Some(("action", action.id)), Some(detail));
             cx.store.change_action_status(action.id, &change, &actor, now, &audit).await?.ok_or_else(|| {
-                ApiError::conflict("changed_meanwhile", "someone else changed this action just now; reload it")
+                Error::conflict("changed_meanwhile", "someone else changed this action just now; reload it")
             })?
         }
     };

@@ -6,7 +6,7 @@ use crate::core::Context;
 use crate::domain::readiness::{self, ReadinessWarning};
 use crate::domain::validate::{self, Invalid};
 use crate::domain::{CaseStatus, MeetingStatus, OrganisationKind, Role};
-use crate::error::{ApiError, ApiResult};
+use crate::error::{Error, Result};
 use crate::storage::cases::{CaseSummary, NewCase, NewMember};
 use crate::storage::escalations::{Escalation, EscalationFilter};
 use crate::storage::models::{Action, AuditEvent, Case, CaseMember, Meeting};
@@ -56,21 +56,20 @@ pub struct CaseDetail {
 }
 
 /// The case and the caller's rights on it, or a 404 when the caller may not know it exists.
-pub async fn load(cx: &Context, user: &UserPrincipal, case_id: Uuid) -> ApiResult<(Case, CaseRights)> {
-    let (case, member) =
-        cx.store.case_with_membership(case_id, access::viewer(user)).await?.ok_or(ApiError::NotFound)?;
+pub async fn load(cx: &Context, user: &UserPrincipal, case_id: Uuid) -> Result<(Case, CaseRights)> {
+    let (case, member) = cx.store.case_with_membership(case_id, access::viewer(user)).await?.ok_or(Error::NotFound)?;
     let Some(rights) = access::case_rights(user, &case, member) else {
         // Someone off the need-to-know list reached for this case: the caller learns nothing,
         // the trail keeps it.
         let audit = user.principal().audit(cx.clock.now(), "case.access_refused", Some(case_id), None, None);
         cx.store.record_audit(&audit).await?;
-        return Err(ApiError::NotFound);
+        return Err(Error::NotFound);
     };
     Ok((case, rights))
 }
 
 /// The cases the user may see, nearest release first. Each listed case is a read.
-pub async fn list(cx: &Context, user: &UserPrincipal) -> ApiResult<Vec<CaseSummary>> {
+pub async fn list(cx: &Context, user: &UserPrincipal) -> Result<Vec<CaseSummary>> {
     let now = cx.clock.now();
     let mut cases = cx.store.visible_cases(access::viewer(user), now.date_naive()).await?;
     let principal = user.principal();
@@ -82,9 +81,9 @@ pub async fn list(cx: &Context, user: &UserPrincipal) -> ApiResult<Vec<CaseSumma
 }
 
 /// Opens a case; its creator is on the need-to-know list from the start.
-pub async fn create(cx: &Context, user: &UserPrincipal, input: CreateCase) -> ApiResult<Case> {
+pub async fn create(cx: &Context, user: &UserPrincipal, input: CreateCase) -> Result<Case> {
     if !user.role().can_chair() {
-        return Err(ApiError::Forbidden("only casemanagers and coordinators open cases"));
+        return Err(Error::Forbidden("only casemanagers and coordinators open cases"));
     }
     let pseudonym = validate::required_text("client_pseudonym", &input.client_pseudonym, 120)?;
     if looks_like_a_bsn(&pseudonym) {
@@ -117,7 +116,7 @@ pub async fn create(cx: &Context, user: &UserPrincipal, input: CreateCase) -> Ap
 }
 
 /// A case with its members, conferences and actions.
-pub async fn detail(cx: &Context, user: &UserPrincipal, case_id: Uuid) -> ApiResult<CaseDetail> {
+pub async fn detail(cx: &Context, user: &UserPrincipal, case_id: Uuid) -> Result<CaseDetail> {
     let (case, rights) = load(cx, user, case_id).await?;
     let members = cx.store.case_members(case_id).await?;
     let meetings = cx.store.case_meetings(case_id).await?;
@@ -140,7 +139,7 @@ pub async fn detail(cx: &Context, user: &UserPrincipal, case_id: Uuid) -> ApiRes
 }
 
 /// The readiness warnings of an open case today (Dutch calendar); none for a closed case.
-async fn readiness(cx: &Context, case: &Case) -> ApiResult<Vec<ReadinessWarning>> {
+async fn readiness(cx: &Context, case: &Case) -> Result<Vec<ReadinessWarning>> {
     if case.status != CaseStatus::Open {
         return Ok(Vec::new());
     }
@@ -150,10 +149,10 @@ async fn readiness(cx: &Context, case: &Case) -> ApiResult<Vec<ReadinessWarning>
 }
 
 /// Adds a person or a whole organisation to the need-to-know list.
-pub async fn add_member(cx: &Context, user: &UserPrincipal, case_id: Uuid, input: AddMember) -> ApiResult<CaseMember> {
+pub async fn add_member(cx: &Context, user: &UserPrincipal, case_id: Uuid, input: AddMember) -> Result<CaseMember> {
     let (case, rights) = load(cx, user, case_id).await?;
     if !rights.manage {
-        return Err(ApiError::Forbidden("only the casemanager or coordinator changes who is on a case"));
+        return Err(Error::Forbidden("only the casemanager or coordinator changes who is on a case"));
     }
     ensure_open(&case)?;
     let member = match (input.user_id, input.organisation_id) {
@@ -194,23 +193,23 @@ pub async fn add_member(cx: &Context, user: &UserPrincipal, case_id: Uuid, input
     let audit = user.principal().audit(now, "case.member_add", Some(case_id), Some(subject), None);
     match cx.store.insert_case_member(case_id, member, now, &audit).await {
         Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
-            Err(ApiError::conflict("already_member", "this person or organisation is already on the case"))
+            Err(Error::conflict("already_member", "this person or organisation is already on the case"))
         }
         other => Ok(other?),
     }
 }
 
 /// Takes an entry off the need-to-know list.
-pub async fn remove_member(cx: &Context, user: &UserPrincipal, case_id: Uuid, member_id: Uuid) -> ApiResult<()> {
+pub async fn remove_member(cx: &Context, user: &UserPrincipal, case_id: Uuid, member_id: Uuid) -> Result<()> {
     let (_, rights) = load(cx, user, case_id).await?;
     if !rights.manage {
-        return Err(ApiError::Forbidden("only the casemanager or coordinator changes who is on a case"));
+        return Err(Error::Forbidden("only the casemanager or coordinator changes who is on a case"));
     }
     let now = cx.clock.now();
     let audit =
         user.principal().audit(now, "case.member_remove", Some(case_id), Some(("case_member", member_id)), None);
     if !cx.store.delete_case_member(case_id, member_id, &audit).await? {
-        return Err(ApiError::NotFound);
+        return Err(Error::NotFound);
     }
     // Whoever was in a conference of this case through this entry must leave it now.
     cx.events.access_changed(crate::events::AccessChange::Case(case_id));
@@ -218,28 +217,28 @@ pub async fn remove_member(cx: &Context, user: &UserPrincipal, case_id: Uuid, me
 }
 
 /// Refuses a change to a closed case: reopen it first.
-pub fn ensure_open(case: &Case) -> ApiResult<()> {
+pub fn ensure_open(case: &Case) -> Result<()> {
     match case.status {
         CaseStatus::Open => Ok(()),
-        CaseStatus::Closed => Err(ApiError::conflict("case_closed", "this case is closed; reopen it to change it")),
+        CaseStatus::Closed => Err(Error::conflict("case_closed", "this case is closed; reopen it to change it")),
     }
 }
 
 /// Closes a case (the client is settled, or has moved on): nothing changes any more, the
 /// rules engine stops looking at it, and after the retention period it is deleted.
-pub async fn close(cx: &Context, user: &UserPrincipal, case_id: Uuid) -> ApiResult<Case> {
+pub async fn close(cx: &Context, user: &UserPrincipal, case_id: Uuid) -> Result<Case> {
     set_status(cx, user, case_id, CaseStatus::Closed).await
 }
 
 /// Reopens a closed case (before the retention purge deleted it).
-pub async fn reopen(cx: &Context, user: &UserPrincipal, case_id: Uuid) -> ApiResult<Case> {
+pub async fn reopen(cx: &Context, user: &UserPrincipal, case_id: Uuid) -> Result<Case> {
     set_status(cx, user, case_id, CaseStatus::Open).await
 }
 
-async fn set_status(cx: &Context, user: &UserPrincipal, case_id: Uuid, status: CaseStatus) -> ApiResult<Case> {
+async fn set_status(cx: &Context, user: &UserPrincipal, case_id: Uuid, status: CaseStatus) -> Result<Case> {
     let (_, rights) = load(cx, user, case_id).await?;
     if !rights.manage {
-        return Err(ApiError::Forbidden("only the casemanager or coordinator closes or reopens a case"));
+        return Err(Error::Forbidden("only the casemanager or coordinator closes or reopens a case"));
     }
     if status == CaseStatus::Closed
         && cx
@@ -249,15 +248,15 @@ async fn set_status(cx: &Context, user: &UserPrincipal, case_id: Uuid, status: C
             .iter()
             .any(|m| m.status == MeetingStatus::Live && m.finalised_at.is_none() && m.ended_at.is_none())
     {
-        return Err(ApiError::conflict("conference_running", "a conference of this case is running; end it first"));
+        return Err(Error::conflict("conference_running", "a conference of this case is running; end it first"));
     }
     let now = cx.clock.now();
     let action = if status == CaseStatus::Closed { "case.close" } else { "case.reopen" };
     let audit = user.principal().audit(now, action, Some(case_id), Some(("case", case_id)), None);
     if !cx.store.set_case_status(case_id, status, now, &audit).await? {
-        return Err(ApiError::conflict("unchanged", format!("the case is already {status}")));
+        return Err(Error::conflict("unchanged", format!("the case is already {status}")));
     }
-    cx.store.case(case_id).await?.ok_or(ApiError::NotFound)
+    cx.store.case(case_id).await?.ok_or(Error::NotFound)
 }
 
 /// Which part of a long trail to read, newest first.
@@ -275,24 +274,24 @@ pub async fn audit_trail(
     user: &UserPrincipal,
     case_id: Uuid,
     page: AuditPage,
-) -> ApiResult<Vec<AuditEvent>> {
+) -> Result<Vec<AuditEvent>> {
     let rights = match load(cx, user, case_id).await {
         Ok((_, rights)) => Some(rights),
-        Err(ApiError::NotFound) if user.role() == Role::Admin => {
-            cx.store.case(case_id).await?.ok_or(ApiError::NotFound)?;
+        Err(Error::NotFound) if user.role() == Role::Admin => {
+            cx.store.case(case_id).await?.ok_or(Error::NotFound)?;
             None
         }
         Err(e) => return Err(e),
     };
     if !access::may_read_audit(user, rights) {
-        return Err(ApiError::Forbidden("the audit trail is for the coordinator and the administrator"));
+        return Err(Error::Forbidden("the audit trail is for the coordinator and the administrator"));
     }
     let now = cx.clock.now();
     cx.store.record_audit(&Principal::User(user.clone()).audit(now, "audit.read", Some(case_id), None, None)).await?;
     Ok(cx.store.case_audit(case_id, page.before, page.limit.unwrap_or(200).clamp(1, 1000)).await?)
 }
 
-async fn require_organisation(cx: &Context, field: &'static str, id: Uuid, kind: OrganisationKind) -> ApiResult<()> {
+async fn require_organisation(cx: &Context, field: &'static str, id: Uuid, kind: OrganisationKind) -> Result<()> {
     match cx.store.organisation(id).await? {
         Some(org) if org.kind == kind => Ok(()),
         Some(_) => Err(Invalid::new(field, format!("is not an organisation of kind {kind}")).into()),

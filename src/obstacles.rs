@@ -10,8 +10,8 @@ use crate::core::Context;
 use crate::domain::DecisionKind;
 use crate::domain::validate::{self, Invalid};
 use crate::domain::{LifeDomain, ObstacleStatus};
-use crate::error::{ApiError, ApiResult};
-use crate::escalation::queue;
+use crate::error::{Error, Result};
+use crate::escalation::access as escalations;
 use crate::storage::audit::NewAudit;
 use crate::storage::escalations::{Escalation, EscalationFilter};
 use crate::storage::obstacles::{NewObstacle, Obstacle, ObstacleChanges};
@@ -68,7 +68,7 @@ const MAX_TITLE: usize = 200;
 const MAX_DESCRIPTION: usize = 4_000;
 
 /// Checks a new obstacle: a title, and an owner that exists (a person of that organisation).
-pub async fn parse_new(cx: &Context, input: CreateObstacle) -> ApiResult<NewObstacle> {
+pub async fn parse_new(cx: &Context, input: CreateObstacle) -> Result<NewObstacle> {
     let title = validate::required_text("title", &input.title, MAX_TITLE)?;
     let description = validate::bounded_text("description", &input.description, MAX_DESCRIPTION)?;
     let (owner_organisation_id, owner_user_id) = owner(cx, input.owner_organisation_id, input.owner_user_id).await?;
@@ -79,7 +79,7 @@ async fn owner(
     cx: &Context,
     organisation_id: Option<Uuid>,
     user_id: Option<Uuid>,
-) -> ApiResult<(Option<Uuid>, Option<Uuid>)> {
+) -> Result<(Option<Uuid>, Option<Uuid>)> {
     if let Some(organisation_id) = organisation_id {
         cx.store
             .organisation(organisation_id)
@@ -112,21 +112,21 @@ fn audit(user: &UserPrincipal, at: chrono::DateTime<chrono::Utc>, action: &'stat
     }
 }
 
-fn require_writer(user: &UserPrincipal) -> ApiResult<()> {
+fn require_writer(user: &UserPrincipal) -> Result<()> {
     if access::may_write_obstacles(user) {
         Ok(())
     } else {
-        Err(ApiError::Forbidden("the coordinator and the steering group keep the obstacles register"))
+        Err(Error::Forbidden("the coordinator and the steering group keep the obstacles register"))
     }
 }
 
 /// The register.
-pub async fn list(cx: &Context) -> ApiResult<Vec<Obstacle>> {
+pub async fn list(cx: &Context) -> Result<Vec<Obstacle>> {
     Ok(cx.store.obstacles().await?)
 }
 
 /// Adds an obstacle.
-pub async fn create(cx: &Context, user: &UserPrincipal, input: CreateObstacle) -> ApiResult<Obstacle> {
+pub async fn create(cx: &Context, user: &UserPrincipal, input: CreateObstacle) -> Result<Obstacle> {
     require_writer(user)?;
     let new = parse_new(cx, input).await?;
     let now = cx.clock.now();
@@ -135,19 +135,19 @@ pub async fn create(cx: &Context, user: &UserPrincipal, input: CreateObstacle) -
 }
 
 /// One obstacle with the linked escalations the reader may see.
-pub async fn detail(cx: &Context, user: &UserPrincipal, id: Uuid) -> ApiResult<ObstacleDetail> {
-    let obstacle = cx.store.obstacle(id).await?.ok_or(ApiError::NotFound)?;
+pub async fn detail(cx: &Context, user: &UserPrincipal, id: Uuid) -> Result<ObstacleDetail> {
+    let obstacle = cx.store.obstacle(id).await?.ok_or(Error::NotFound)?;
     let filter = EscalationFilter {
         viewer: access::escalation_scope(user),
         obstacle_id: Some(id),
         ..EscalationFilter::unrestricted()
     };
-    let linked_escalations = queue::read_audited(cx, user, &filter).await?;
+    let linked_escalations = escalations::read_audited(cx, user, &filter).await?;
     Ok(ObstacleDetail { obstacle, linked_escalations, may_edit: access::may_write_obstacles(user) })
 }
 
 /// Changes an obstacle (its status above all: open → in progress → resolved).
-pub async fn update(cx: &Context, user: &UserPrincipal, id: Uuid, input: UpdateObstacle) -> ApiResult<Obstacle> {
+pub async fn update(cx: &Context, user: &UserPrincipal, id: Uuid, input: UpdateObstacle) -> Result<Obstacle> {
     require_writer(user)?;
     let title = match &input.title {
         Some(title) => Some(validate::required_text("title", title, MAX_TITLE)?),
@@ -167,21 +167,18 @@ pub async fn update(cx: &Context, user: &UserPrincipal, id: Uuid, input: UpdateO
         status: input.status,
     };
     let now = cx.clock.now();
-    cx.store
-        .update_obstacle(id, &changes, now, &audit(user, now, "obstacle.update", id))
-        .await?
-        .ok_or(ApiError::NotFound)
+    cx.store.update_obstacle(id, &changes, now, &audit(user, now, "obstacle.update", id)).await?.ok_or(Error::NotFound)
 }
 
 /// Links an escalation the user may see to an obstacle.
-pub async fn link(cx: &Context, user: &UserPrincipal, id: Uuid, input: LinkEscalation) -> ApiResult<ObstacleDetail> {
+pub async fn link(cx: &Context, user: &UserPrincipal, id: Uuid, input: LinkEscalation) -> Result<ObstacleDetail> {
     require_writer(user)?;
-    let escalation = queue::readable(cx, user, input.escalation_id).await.map_err(|e| match e {
-        ApiError::NotFound => Invalid::new("escalation_id", "no such escalation").into(),
+    let escalation = escalations::readable(cx, user, input.escalation_id).await.map_err(|e| match e {
+        Error::NotFound => Invalid::new("escalation_id", "no such escalation").into(),
         other => other,
     })?;
     if escalation.decision == Some(DecisionKind::Obstacle) && escalation.obstacle_id.is_some_and(|o| o != id) {
-        return Err(ApiError::conflict(
+        return Err(Error::conflict(
             "decided_obstacle",
             "the steering group decided this escalation as another obstacle; that decision stands",
         ));
@@ -193,7 +190,7 @@ pub async fn link(cx: &Context, user: &UserPrincipal, id: Uuid, input: LinkEscal
         ..audit(user, now, "obstacle.link", id)
     };
     if !cx.store.link_obstacle(escalation.id, id, &entry).await? {
-        return Err(ApiError::NotFound);
+        return Err(Error::NotFound);
     }
     detail(cx, user, id).await
 }

@@ -12,7 +12,7 @@ pub mod session;
 pub mod token;
 
 use crate::domain::{InviteKind, Role};
-use crate::error::ApiError;
+use crate::error::Error;
 use crate::storage::audit::{Actor, NewAudit};
 use crate::storage::models::{Invite, User};
 use axum::extract::FromRequestParts;
@@ -65,10 +65,10 @@ impl Principal {
     }
 
     /// Refuses an account that must first replace its generated password.
-    pub fn ready(&self) -> Result<(), ApiError> {
+    pub fn ready(&self) -> Result<(), Error> {
         match self {
             Principal::User(p) if p.user.password_change_required => {
-                Err(ApiError::Forbidden("choose a new password first (POST /api/me/password)"))
+                Err(Error::Forbidden("choose a new password first (POST /api/me/password)"))
             }
             _ => Ok(()),
         }
@@ -110,7 +110,7 @@ impl UserPrincipal {
 /// Any authenticated caller who may use the application (401 otherwise; 403 for an account
 /// that must first replace a generated password).
 impl<S: Send + Sync> FromRequestParts<S> for Principal {
-    type Rejection = ApiError;
+    type Rejection = Error;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let AnyPrincipal(principal) = AnyPrincipal::from_request_parts(parts, state).await?;
@@ -125,7 +125,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Principal {
 pub struct AnyPrincipal(pub Principal);
 
 impl<S: Send + Sync> FromRequestParts<S> for AnyPrincipal {
-    type Rejection = ApiError;
+    type Rejection = Error;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
         parts
@@ -133,7 +133,7 @@ impl<S: Send + Sync> FromRequestParts<S> for AnyPrincipal {
             .get::<Principal>()
             .cloned()
             .map(AnyPrincipal)
-            .ok_or(ApiError::Unauthorized("log in first, or open your invite link"))
+            .ok_or(Error::Unauthorized("log in first, or open your invite link"))
     }
 }
 
@@ -143,7 +143,7 @@ impl<S: Send + Sync> FromRequestParts<S> for AnyPrincipal {
 pub struct CurrentUser(pub UserPrincipal);
 
 impl<S: Send + Sync> FromRequestParts<S> for CurrentUser {
-    type Rejection = ApiError;
+    type Rejection = Error;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let AnyUser(user) = AnyUser::from_request_parts(parts, state).await?;
@@ -157,13 +157,13 @@ impl<S: Send + Sync> FromRequestParts<S> for CurrentUser {
 pub struct AnyUser(pub UserPrincipal);
 
 impl<S: Send + Sync> FromRequestParts<S> for AnyUser {
-    type Rejection = ApiError;
+    type Rejection = Error;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         match AnyPrincipal::from_request_parts(parts, state).await?.0 {
             Principal::User(user) => Ok(AnyUser(user)),
             Principal::Invitee(_) => {
-                Err(ApiError::Forbidden("this needs an account; an invite only opens its conference"))
+                Err(Error::Forbidden("this needs an account; an invite only opens its conference"))
             }
         }
     }

@@ -2,7 +2,7 @@
 
 use super::{InviteePrincipal, Principal, UserPrincipal};
 use crate::core::Context;
-use crate::error::ApiError;
+use crate::error::Error;
 use crate::storage::models::Invite;
 use crate::storage::sessions::SessionRow;
 use axum::extract::{Request, State};
@@ -157,7 +157,7 @@ pub async fn resolve(State(cx): State<Context>, mut request: Request, next: Next
                 request.extensions_mut().insert(principal);
             }
             Ok(None) => tracing::debug!("request with an invalid or ended session token"),
-            Err(e) => return ApiError::from(e).into_response(),
+            Err(e) => return Error::from(e).into_response(),
         }
     }
     let mut response = next.run(request).await;

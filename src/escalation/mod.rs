@@ -11,5 +11,6 @@
 //!   open → under review → decided → closed, whose decisions flow back to the case and into
 //!   the next conference's agenda.
 
+pub mod access;
 pub mod engine;
 pub mod queue;

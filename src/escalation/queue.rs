@@ -3,6 +3,7 @@
 //! closed. A decision lands on the case (its escalations), notifies the case's members, and is
 //! on the next conference's agenda ("Besluiten stuurgroep", see `meetings::minutes`).
 
+use super::access::{read_audited, readable, redacted_for};
 use super::engine::{self, RunReport};
 use crate::auth::UserPrincipal;
 use crate::auth::access;
@@ -10,7 +11,7 @@ use crate::cases;
 use crate::core::Context;
 use crate::domain::validate::{self, Invalid};
 use crate::domain::{DecisionKind, EscalationReason, EscalationStatus, LifeDomain};
-use crate::error::{ApiError, ApiResult};
+use crate::error::{Error, Result};
 use crate::obstacles::{self, CreateObstacle};
 use crate::storage::escalations::{Decision, Escalation, EscalationFilter, NewEscalation, Step};
 use crate::storage::models::ActionEvent;
@@ -79,8 +80,8 @@ pub async fn escalate_by_hand(
     user: &UserPrincipal,
     action_id: Uuid,
     input: ManualEscalation,
-) -> ApiResult<Escalation> {
-    let action = cx.store.action(action_id).await?.ok_or(ApiError::NotFound)?;
+) -> Result<Escalation> {
+    let action = cx.store.action(action_id).await?.ok_or(Error::NotFound)?;
     cases::load(cx, user, action.case_id).await?;
     let note = validate::required_text("note", &input.note, 2_000)?;
     let now = cx.clock.now();
@@ -115,14 +116,14 @@ pub async fn escalate_by_hand(
         .store
         .insert_escalation(&new, now, &audit, &notice)
         .await?
-        .ok_or_else(|| ApiError::internal("a manual escalation has no rule key to collide on"))?;
+        .ok_or_else(|| Error::internal("a manual escalation has no rule key to collide on"))?;
     cx.outbox.poke();
     Ok(opened)
 }
 
 /// The escalations the caller may see, oldest first. Each listed escalation is a read of its
 /// case's data and is audited as one.
-pub async fn list(cx: &Context, user: &UserPrincipal, filter: QueueFilter) -> ApiResult<Vec<Escalation>> {
+pub async fn list(cx: &Context, user: &UserPrincipal, filter: QueueFilter) -> Result<Vec<Escalation>> {
     let now = cx.clock.now();
     let filter = EscalationFilter {
         viewer: access::escalation_scope(user),
@@ -139,51 +140,8 @@ pub async fn list(cx: &Context, user: &UserPrincipal, filter: QueueFilter) -> Ap
     read_audited(cx, user, &filter).await
 }
 
-/// The escalations `filter` selects, each read audited against its case.
-pub(crate) async fn read_audited(
-    cx: &Context,
-    user: &UserPrincipal,
-    filter: &EscalationFilter,
-) -> ApiResult<Vec<Escalation>> {
-    let now = cx.clock.now();
-    let escalations = cx.store.escalations(filter).await?;
-    let principal = user.principal();
-    for e in &escalations {
-        cx.store
-            .record_audit(&principal.audit(now, "escalation.list", Some(e.case_id), Some(("escalation", e.id)), None))
-            .await?;
-    }
-    Ok(escalations.into_iter().map(|e| redacted_for(user, e)).collect())
-}
-
-/// The administrator keeps the service running, not the cases: he sees that escalations
-/// exist and where they stand, but not whom they are about or what was written.
-fn redacted_for(user: &UserPrincipal, mut escalation: Escalation) -> Escalation {
-    if user.role() == crate::domain::Role::Admin {
-        escalation.client_pseudonym = String::new();
-        escalation.note = String::new();
-        escalation.action_description = None;
-        escalation.decision_note = None;
-        escalation.raised_by_name = None;
-    }
-    escalation
-}
-
-/// The escalation, if the caller may read it (404 otherwise, like a case off the list).
-pub(crate) async fn readable(cx: &Context, user: &UserPrincipal, id: Uuid) -> ApiResult<Escalation> {
-    let escalation = cx.store.escalation(id).await?.ok_or(ApiError::NotFound)?;
-    let rights = match access::escalation_scope(user) {
-        None => None,
-        Some(_) => Some(cases::load(cx, user, escalation.case_id).await?.1),
-    };
-    if !access::may_read_escalation(user, rights) {
-        return Err(ApiError::NotFound);
-    }
-    Ok(escalation)
-}
-
 /// One escalation with its action's history.
-pub async fn detail(cx: &Context, user: &UserPrincipal, id: Uuid) -> ApiResult<EscalationDetail> {
+pub async fn detail(cx: &Context, user: &UserPrincipal, id: Uuid) -> Result<EscalationDetail> {
     let escalation = redacted_for(user, readable(cx, user, id).await?);
     let action_history = match escalation.action_id {
         Some(_) if user.role() == crate::domain::Role::Admin => Vec::new(),
@@ -207,23 +165,23 @@ pub async fn detail(cx: &Context, user: &UserPrincipal, id: Uuid) -> ApiResult<E
 }
 
 /// The escalation, if the caller may take the steering group's steps on it.
-async fn decidable(cx: &Context, user: &UserPrincipal, id: Uuid) -> ApiResult<Escalation> {
+async fn decidable(cx: &Context, user: &UserPrincipal, id: Uuid) -> Result<Escalation> {
     let escalation = readable(cx, user, id).await?;
     if !access::may_decide(user) {
-        return Err(ApiError::Forbidden("only the steering group reviews, decides and closes escalations"));
+        return Err(Error::Forbidden("only the steering group reviews, decides and closes escalations"));
     }
     Ok(escalation)
 }
 
 /// Records the steering group's decision: checked for access first, then for content.
-pub async fn decide(cx: &Context, user: &UserPrincipal, id: Uuid, input: DecisionInput) -> ApiResult<Escalation> {
+pub async fn decide(cx: &Context, user: &UserPrincipal, id: Uuid, input: DecisionInput) -> Result<Escalation> {
     decidable(cx, user, id).await?;
     let decision = parse_decision(cx, input).await?;
     step(cx, user, id, Step::Decide(decision)).await
 }
 
 /// Takes a step of the workflow: review, decide or close.
-pub async fn step(cx: &Context, user: &UserPrincipal, id: Uuid, step: Step) -> ApiResult<Escalation> {
+pub async fn step(cx: &Context, user: &UserPrincipal, id: Uuid, step: Step) -> Result<Escalation> {
     let escalation = decidable(cx, user, id).await?;
     let (action, detail) = match &step {
         Step::Review => ("escalation.review", None),
@@ -245,7 +203,7 @@ pub async fn step(cx: &Context, user: &UserPrincipal, id: Uuid, step: Step) -> A
     let stepped = cx.store.escalation_step(id, &step, user.user.id, now, &audit, notice.as_ref()).await?;
     cx.outbox.poke();
     stepped.ok_or_else(|| {
-        ApiError::conflict(
+        Error::conflict(
             "wrong_status",
             format!("this escalation is {}; that step is not possible now", escalation.status),
         )
@@ -254,7 +212,7 @@ pub async fn step(cx: &Context, user: &UserPrincipal, id: Uuid, step: Step) -> A
 
 /// Checks a decision against its kind: an assignment names an organisation and a future due
 /// date, an obstacle names one of the register or a new one, and nothing else is accepted.
-async fn parse_decision(cx: &Context, input: DecisionInput) -> ApiResult<Decision> {
+async fn parse_decision(cx: &Context, input: DecisionInput) -> Result<Decision> {
     let note = validate::required_text("note", &input.note, 2_000)?;
     let assigned = input.assigned_organisation_id.is_some() || input.assigned_due_date.is_some();
     let obstacle = input.obstacle_id.is_some() || input.new_obstacle.is_some();
@@ -309,9 +267,9 @@ async fn parse_decision(cx: &Context, input: DecisionInput) -> ApiResult<Decisio
 }
 
 /// A run of the engine on demand (steering and admin).
-pub async fn run(cx: &Context, user: &UserPrincipal) -> ApiResult<RunReport> {
+pub async fn run(cx: &Context, user: &UserPrincipal) -> Result<RunReport> {
     if !access::may_run_engine(user) {
-        return Err(ApiError::Forbidden("only the steering group and the administrator run the escalation engine"));
+        return Err(Error::Forbidden("only the steering group and the administrator run the escalation engine"));
     }
     let report = engine::run_once(cx).await?;
     cx.store

@@ -5,7 +5,7 @@ use crate::auth::UserPrincipal;
 use crate::auth::access;
 use crate::core::Context;
 use crate::domain::validate::{self, Invalid};
-use crate::error::ApiResult;
+use crate::error::Result;
 use chrono::NaiveDate;
 use serde::Deserialize;
 use utoipa::IntoParams;
@@ -26,7 +26,7 @@ pub struct FiguresQuery {
 
 /// The figures over the cases `user` may see: every case, aggregated, for steering and admin;
 /// the cases on their list (and, for a coordinator, of the municipality) for everyone else.
-pub async fn for_user(cx: &Context, user: &UserPrincipal, query: &FiguresQuery, what: &str) -> ApiResult<Figures> {
+pub async fn for_user(cx: &Context, user: &UserPrincipal, query: &FiguresQuery, what: &str) -> Result<Figures> {
     let now = cx.clock.now();
     let today = local_day(now);
     let period = query.period.unwrap_or_default();

@@ -4,10 +4,10 @@
 use super::extract::{Json, Path, Query};
 use crate::auth::CurrentUser;
 use crate::core::Context;
-use crate::error::{ApiResult, ErrorBody};
 use crate::escalation::engine::RunReport;
 use crate::escalation::queue::{self, DecisionInput, EscalationDetail, ManualEscalation, QueueFilter};
 use crate::http::AppState;
+use crate::http::error::{ApiResult, ErrorBody};
 use crate::storage::escalations::{Escalation, Step};
 use axum::extract::State;
 use axum::http::StatusCode;

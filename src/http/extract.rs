@@ -1,7 +1,8 @@
 //! Request extractors whose rejections are the API's own errors, so a malformed body or path
 //! gets the same `{ "error", "message" }` shape as everything else.
 
-use crate::error::ApiError;
+use crate::error::Error;
+use crate::http::error::ApiError;
 use axum::extract::FromRequest;
 use axum::extract::FromRequestParts;
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
@@ -24,11 +25,11 @@ impl From<JsonRejection> for ApiError {
         match rejection {
             JsonRejection::MissingJsonContentType(_) => ApiError::UnsupportedMediaType,
             JsonRejection::JsonDataError(e) => {
-                ApiError::Invalid(crate::domain::validate::Invalid::new("body", e.body_text()))
+                Error::Invalid(crate::domain::validate::Invalid::new("body", e.body_text())).into()
             }
-            JsonRejection::JsonSyntaxError(e) => ApiError::BadRequest(e.body_text()),
+            JsonRejection::JsonSyntaxError(e) => Error::BadRequest(e.body_text()).into(),
             other if other.status() == StatusCode::PAYLOAD_TOO_LARGE => ApiError::PayloadTooLarge,
-            other => ApiError::BadRequest(other.body_text()),
+            other => Error::BadRequest(other.body_text()).into(),
         }
     }
 }
@@ -40,7 +41,7 @@ pub struct Path<T>(pub T);
 
 impl From<PathRejection> for ApiError {
     fn from(rejection: PathRejection) -> Self {
-        ApiError::BadRequest(format!("invalid path: {}", rejection.body_text()))
+        Error::BadRequest(format!("invalid path: {}", rejection.body_text())).into()
     }
 }
 
@@ -51,6 +52,6 @@ pub struct Query<T>(pub T);
 
 impl From<QueryRejection> for ApiError {
     fn from(rejection: QueryRejection) -> Self {
-        ApiError::BadRequest(format!("invalid query: {}", rejection.body_text()))
+        Error::BadRequest(format!("invalid query: {}", rejection.body_text())).into()
     }
 }

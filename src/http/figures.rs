@@ -3,9 +3,10 @@
 use super::extract::{Json, Path, Query};
 use crate::auth::CurrentUser;
 use crate::core::Context;
-use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::error::Error;
 use crate::figures::{self, Chart, Figures, FiguresQuery, csv, svg};
 use crate::http::AppState;
+use crate::http::error::{ApiResult, ErrorBody};
 use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
@@ -39,10 +40,10 @@ async fn chart(
     Path(file): Path<String>,
     Query(query): Query<FiguresQuery>,
 ) -> ApiResult<Response> {
-    let (name, format) = file.rsplit_once('.').ok_or(ApiError::NotFound)?;
-    let chart = Chart::from_slug(name).ok_or(ApiError::NotFound)?;
+    let (name, format) = file.rsplit_once('.').ok_or(Error::NotFound)?;
+    let chart = Chart::from_slug(name).ok_or(Error::NotFound)?;
     if !matches!(format, "svg" | "csv") {
-        return Err(ApiError::NotFound);
+        return Err(Error::NotFound.into());
     }
     let lang = query.lang.unwrap_or_default();
     let figures = figures::for_user(&cx, &user, &query, &file).await?;

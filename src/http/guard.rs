@@ -2,7 +2,7 @@
 //! answers, HTTPS only once HTTPS is used.
 
 use crate::core::Context;
-use crate::error::ApiError;
+use crate::error::Error;
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, header};
 use axum::middleware::Next;
@@ -14,7 +14,7 @@ pub async fn guard(State(cx): State<Context>, request: Request, next: Next) -> R
     let api = request.uri().path().starts_with("/api/");
     let writes = !matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS);
     if api && writes && cross_site(request.headers()) {
-        return ApiError::Forbidden("cross-site requests are refused").into_response();
+        return Error::Forbidden("cross-site requests are refused").into_response();
     }
     let mut response = next.run(request).await;
     let headers = response.headers_mut();

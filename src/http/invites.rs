@@ -3,8 +3,9 @@
 
 use super::extract::{Json, Path};
 use crate::auth::{Principal, session};
-use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::error::Error;
 use crate::http::AppState;
+use crate::http::error::{ApiResult, ErrorBody};
 use crate::meetings::invites::{self, AcceptInvite, AcceptedInvite, InvitePreview};
 use axum::extract::{ConnectInfo, State};
 use axum::http::Extensions;
@@ -22,7 +23,7 @@ fn limit(state: &AppState, peer: SocketAddr) -> ApiResult<()> {
     if state.invite_limiter.attempt(&peer.ip().to_string(), state.cx.clock.now()) {
         Ok(())
     } else {
-        Err(ApiError::TooManyRequests)
+        Err(Error::TooManyRequests.into())
     }
 }
 

@@ -6,6 +6,7 @@ mod actions;
 mod admin;
 mod cases;
 mod directory;
+pub mod error;
 mod escalations;
 pub mod extract;
 mod figures;
@@ -22,7 +23,8 @@ pub use state::AppState;
 
 use crate::auth;
 use crate::core::Context;
-use crate::error::{ApiError, ErrorBody};
+use crate::error::Error;
+use crate::http::error::ErrorBody;
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
@@ -89,7 +91,7 @@ pub fn router(state: AppState) -> Router {
             "/api/openapi.json",
             get(move || async move { ([(header::CONTENT_TYPE, "application/json")], (*openapi).clone()) }),
         )
-        .route("/api/{*rest}", any(|| async { ApiError::NotFound }))
+        .route("/api/{*rest}", any(|| async { Error::NotFound }))
         .route("/healthz", get(healthz))
         .route("/ws", get(crate::signalling::ws::upgrade))
         .fallback(web::serve)
@@ -103,7 +105,7 @@ pub fn router(state: AppState) -> Router {
         .layer(SetResponseHeaderLayer::if_not_present(header::X_FRAME_OPTIONS, HeaderValue::from_static("SAMEORIGIN")))
         // Invite links carry their token in the path: never pass it on as a referrer.
         .layer(SetResponseHeaderLayer::if_not_present(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer")))
-        .layer(CatchPanicLayer::custom(|_| ApiError::internal("a request handler panicked").into_response()))
+        .layer(CatchPanicLayer::custom(|_| Error::internal("a request handler panicked").into_response()))
         .layer(TraceLayer::new_for_http().make_span_with(|request: &Request| {
             // The matched route, never the raw path: invite tokens travel in paths.
             let route = request.extensions().get::<MatchedPath>().map(MatchedPath::as_str).unwrap_or("(static)");

@@ -4,8 +4,8 @@
 use super::extract::{Json, Path, Query};
 use crate::auth::CurrentUser;
 use crate::core::Context;
-use crate::error::{ApiResult, ErrorBody};
 use crate::http::AppState;
+use crate::http::error::{ApiResult, ErrorBody};
 use crate::notifications::{self, UnreadCount};
 use crate::storage::notifications::Notification;
 use axum::extract::State;

@@ -3,8 +3,8 @@
 use super::extract::{Json, Path};
 use crate::auth::CurrentUser;
 use crate::core::Context;
-use crate::error::{ApiResult, ErrorBody};
 use crate::http::AppState;
+use crate::http::error::{ApiResult, ErrorBody};
 use crate::obstacles::{self, CreateObstacle, LinkEscalation, ObstacleDetail, UpdateObstacle};
 use crate::storage::obstacles::Obstacle;
 use axum::extract::State;

@@ -5,8 +5,9 @@ use crate::accounts::{self, ChangePassword, LoggedIn, Login};
 use crate::auth::{AnyPrincipal, AnyUser, Principal, session};
 use crate::core::Context;
 use crate::domain::InviteKind;
-use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::error::Error;
 use crate::http::AppState;
+use crate::http::error::{ApiResult, ErrorBody};
 use crate::storage::models::User;
 use axum::extract::{ConnectInfo, State};
 use axum::http::StatusCode;
@@ -72,7 +73,7 @@ async fn me(State(cx): State<Context>, AnyPrincipal(principal): AnyPrincipal) ->
     Ok(Json(match principal {
         Principal::User(user) => Me::User { user: user.user },
         Principal::Invitee(p) => {
-            let meeting = cx.store.meeting(p.invite.meeting_id).await?.ok_or(ApiError::NotFound)?;
+            let meeting = cx.store.meeting(p.invite.meeting_id).await?.ok_or(Error::NotFound)?;
             Me::Invitee {
                 invite_id: p.invite.id,
                 invite_kind: p.invite.kind,

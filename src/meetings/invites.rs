@@ -11,7 +11,7 @@ use crate::cases;
 use crate::core::Context;
 use crate::domain::validate::{self, Invalid};
 use crate::domain::{InviteKind, MeetingStatus};
-use crate::error::{ApiError, ApiResult};
+use crate::error::{Error, Result};
 use crate::events::CaseEvent;
 use crate::storage::invites::NewInvite;
 use crate::storage::models::Invite;
@@ -85,14 +85,14 @@ pub async fn create(
     user: &UserPrincipal,
     meeting_id: Uuid,
     input: CreateInvite,
-) -> ApiResult<CreatedInvite> {
+) -> Result<CreatedInvite> {
     let (meeting, case, viewer) = load(cx, &user.principal(), meeting_id).await?;
     if !viewer.chairs(&meeting) {
-        return Err(ApiError::Forbidden("only the chair invites"));
+        return Err(Error::Forbidden("only the chair invites"));
     }
     cases::ensure_open(&case)?;
     if meeting.finalised_at.is_some() {
-        return Err(ApiError::conflict("minutes_finalised", "this conference is closed"));
+        return Err(Error::conflict("minutes_finalised", "this conference is closed"));
     }
     let (user_id, name, organisation_name) = match input.kind {
         InviteKind::Member => {
@@ -171,10 +171,10 @@ fn expiry(scheduled_at: DateTime<Utc>, now: DateTime<Utc>, hours: i64) -> DateTi
 }
 
 /// The invites of a conference (chair only).
-pub async fn list(cx: &Context, user: &UserPrincipal, meeting_id: Uuid) -> ApiResult<Vec<Invite>> {
+pub async fn list(cx: &Context, user: &UserPrincipal, meeting_id: Uuid) -> Result<Vec<Invite>> {
     let (meeting, case, viewer) = load(cx, &user.principal(), meeting_id).await?;
     if !viewer.chairs(&meeting) {
-        return Err(ApiError::Forbidden("only the chair sees the invites"));
+        return Err(Error::Forbidden("only the chair sees the invites"));
     }
     let now = cx.clock.now();
     cx.store
@@ -184,12 +184,12 @@ pub async fn list(cx: &Context, user: &UserPrincipal, meeting_id: Uuid) -> ApiRe
 }
 
 /// Revokes an invite (chair only); whoever holds it is out.
-pub async fn revoke(cx: &Context, user: &UserPrincipal, meeting_id: Uuid, invite_id: Uuid) -> ApiResult<()> {
+pub async fn revoke(cx: &Context, user: &UserPrincipal, meeting_id: Uuid, invite_id: Uuid) -> Result<()> {
     let (meeting, case, viewer) = load(cx, &user.principal(), meeting_id).await?;
     if !viewer.chairs(&meeting) {
-        return Err(ApiError::Forbidden("only the chair revokes invites"));
+        return Err(Error::Forbidden("only the chair revokes invites"));
     }
-    let invite = cx.store.invite(invite_id).await?.filter(|i| i.meeting_id == meeting_id).ok_or(ApiError::NotFound)?;
+    let invite = cx.store.invite(invite_id).await?.filter(|i| i.meeting_id == meeting_id).ok_or(Error::NotFound)?;
     let now = cx.clock.now();
     let audit = user.principal().audit(now, "invite.revoke", Some(case.id), Some(("invite", invite.id)), None);
     if cx.store.revoke_invite(invite.id, now, &audit).await? {
@@ -212,18 +212,18 @@ fn invite_state(invite: &Invite, now: DateTime<Utc>) -> &'static str {
     }
 }
 
-async fn by_token(cx: &Context, raw: &str) -> ApiResult<Invite> {
+async fn by_token(cx: &Context, raw: &str) -> Result<Invite> {
     if !token::looks_like_invite_token(raw) {
-        return Err(ApiError::NotFound);
+        return Err(Error::NotFound);
     }
-    cx.store.invite_by_token_hash(&token::hash_invite_token(raw)).await?.ok_or(ApiError::NotFound)
+    cx.store.invite_by_token_hash(&token::hash_invite_token(raw)).await?.ok_or(Error::NotFound)
 }
 
 /// What an invite link shows before anything is accepted (the pre-join page). A link that no
 /// longer works for the caller says only why: whoever finds an old link learns nothing.
-pub async fn preview(cx: &Context, caller: Option<&Principal>, raw: &str) -> ApiResult<InvitePreview> {
+pub async fn preview(cx: &Context, caller: Option<&Principal>, raw: &str) -> Result<InvitePreview> {
     let invite = by_token(cx, raw).await?;
-    let meeting = cx.store.meeting(invite.meeting_id).await?.ok_or(ApiError::NotFound)?;
+    let meeting = cx.store.meeting(invite.meeting_id).await?.ok_or(Error::NotFound)?;
     let now = cx.clock.now();
     let link_state = match invite_state(&invite, now) {
         "used" if !holds(caller, &invite) => "taken",
@@ -272,20 +272,20 @@ pub async fn accept(
     caller: Option<&Principal>,
     raw: &str,
     input: AcceptInvite,
-) -> ApiResult<(AcceptedInvite, Option<session::IssuedToken>)> {
+) -> Result<(AcceptedInvite, Option<session::IssuedToken>)> {
     let invite = by_token(cx, raw).await?;
-    let meeting = cx.store.meeting(invite.meeting_id).await?.ok_or(ApiError::NotFound)?;
+    let meeting = cx.store.meeting(invite.meeting_id).await?.ok_or(Error::NotFound)?;
     let now = cx.clock.now();
     match invite_state(&invite, now) {
-        "revoked" => return Err(ApiError::Gone("this invite was withdrawn")),
-        "removed" => return Err(ApiError::Gone("the chair removed you from this conference")),
+        "revoked" => return Err(Error::Gone("this invite was withdrawn")),
+        "removed" => return Err(Error::Gone("the chair removed you from this conference")),
         "expired" => {
-            return Err(ApiError::Gone("this invite has expired; ask the chair for a new one"));
+            return Err(Error::Gone("this invite has expired; ask the chair for a new one"));
         }
         _ => {}
     }
     if meeting.finalised_at.is_some() {
-        return Err(ApiError::Gone("this conference is closed"));
+        return Err(Error::Gone("this conference is closed"));
     }
     let accepted =
         AcceptedInvite { meeting_id: meeting.id, kind: invite.kind, token: None, expires_at: invite.expires_at };
@@ -293,18 +293,14 @@ pub async fn accept(
     let same_holder = holds(caller, &invite);
     if invite.kind == InviteKind::Member {
         let Some(Principal::User(user)) = caller else {
-            return Err(ApiError::Unauthorized("log in with the invited account to use this invite"));
+            return Err(Error::Unauthorized("log in with the invited account to use this invite"));
         };
         if invite.user_id != Some(user.user.id) {
-            return Err(ApiError::Forbidden("this invite is for another person"));
+            return Err(Error::Forbidden("this invite is for another person"));
         }
     }
     if invite.used_at.is_some() {
-        return if same_holder {
-            Ok((accepted, None))
-        } else {
-            Err(ApiError::Gone("this invite has already been used"))
-        };
+        return if same_holder { Ok((accepted, None)) } else { Err(Error::Gone("this invite has already been used")) };
     }
     if invite.kind == InviteKind::Guest && !input.accept_confidentiality {
         return Err(Invalid::new("accept_confidentiality", "guests accept the confidentiality statement first").into());
@@ -322,7 +318,7 @@ pub async fn accept(
         detail: Some(invite.kind.to_string()),
     };
     if !cx.store.claim_invite(invite.id, input.accept_confidentiality, now, &audit).await? {
-        return Err(ApiError::Gone("this invite has already been used"));
+        return Err(Error::Gone("this invite has already been used"));
     }
     if invite.kind == InviteKind::Member {
         return Ok((accepted, None));
@@ -334,11 +330,11 @@ pub async fn accept(
 
 /// Checks that `viewer` may still enter a conference through their invite (not removed,
 /// not revoked); professionals with an account always may.
-pub fn may_enter(viewer: &Viewer) -> ApiResult<()> {
+pub fn may_enter(viewer: &Viewer) -> Result<()> {
     match viewer {
         Viewer::Staff { .. } => Ok(()),
         Viewer::Invitee(i) if i.invite.removed_at.is_some() || i.invite.revoked_at.is_some() => {
-            Err(ApiError::Forbidden("this invite no longer admits you"))
+            Err(Error::Forbidden("this invite no longer admits you"))
         }
         Viewer::Invitee(_) => Ok(()),
     }

@@ -12,7 +12,7 @@ use crate::cases;
 use crate::core::Context;
 use crate::domain::validate::{self, Invalid};
 use crate::domain::{InviteKind, LifeDomain, MeetingStatus};
-use crate::error::{ApiError, ApiResult};
+use crate::error::{Error, Result};
 use crate::events::CaseEvent;
 use crate::storage::meetings::{DomainWrite, EntryText, Finalising, MinutesRefusal, NewMeeting};
 use crate::storage::models::{Case, DomainEntry, Meeting};
@@ -106,8 +106,8 @@ impl Viewer {
 }
 
 /// A conference, its case, and who is asking; 404 for anyone who may not know it exists.
-pub async fn load(cx: &Context, principal: &Principal, meeting_id: Uuid) -> ApiResult<(Meeting, Case, Viewer)> {
-    let meeting = cx.store.meeting(meeting_id).await?.ok_or(ApiError::NotFound)?;
+pub async fn load(cx: &Context, principal: &Principal, meeting_id: Uuid) -> Result<(Meeting, Case, Viewer)> {
+    let meeting = cx.store.meeting(meeting_id).await?.ok_or(Error::NotFound)?;
     match principal {
         Principal::User(user) => {
             let (case, rights) = cases::load(cx, user, meeting.case_id).await?;
@@ -115,23 +115,23 @@ pub async fn load(cx: &Context, principal: &Principal, meeting_id: Uuid) -> ApiR
         }
         Principal::Invitee(invitee) => {
             if invitee.invite.meeting_id != meeting_id {
-                return Err(ApiError::NotFound);
+                return Err(Error::NotFound);
             }
             if invitee.invite.removed_at.is_some() {
-                return Err(ApiError::Forbidden("the chair has removed you from this conference"));
+                return Err(Error::Forbidden("the chair has removed you from this conference"));
             }
-            let case = cx.store.case(meeting.case_id).await?.ok_or(ApiError::NotFound)?;
+            let case = cx.store.case(meeting.case_id).await?.ok_or(Error::NotFound)?;
             Ok((meeting, case, Viewer::Invitee(invitee.clone())))
         }
     }
 }
 
 /// Schedules a conference for a case.
-pub async fn schedule(cx: &Context, user: &UserPrincipal, case_id: Uuid, input: ScheduleMeeting) -> ApiResult<Meeting> {
+pub async fn schedule(cx: &Context, user: &UserPrincipal, case_id: Uuid, input: ScheduleMeeting) -> Result<Meeting> {
     let (case, rights) = cases::load(cx, user, case_id).await?;
     cases::ensure_open(&case)?;
     if !rights.manage {
-        return Err(ApiError::Forbidden("only the casemanager or coordinator schedules conferences"));
+        return Err(Error::Forbidden("only the casemanager or coordinator schedules conferences"));
     }
     let purpose = validate::required_text("purpose", &input.purpose, 500)?;
     let chair_id = input.chair_id.unwrap_or(user.user.id);
@@ -167,11 +167,11 @@ pub async fn schedule(cx: &Context, user: &UserPrincipal, case_id: Uuid, input: 
 }
 
 /// The minutes of a conference: frozen if finalised, built live otherwise.
-pub async fn minutes(cx: &Context, meeting: &Meeting, case: &Case) -> ApiResult<MinutesView> {
+pub async fn minutes(cx: &Context, meeting: &Meeting, case: &Case) -> Result<MinutesView> {
     if meeting.finalised_at.is_some()
         && let Some(stored) = cx.store.minutes_record(meeting.id).await?
     {
-        return serde_json::from_str(&stored).map_err(ApiError::internal);
+        return serde_json::from_str(&stored).map_err(Error::internal);
     }
     let entries = cx.store.domain_entries(meeting.id).await?;
     let actions = cx.store.case_actions(case.id).await?;
@@ -197,7 +197,7 @@ pub async fn minutes(cx: &Context, meeting: &Meeting, case: &Case) -> ApiResult<
 }
 
 /// A conference page for a professional or a guest. The client has his own view ([`plan`]).
-pub async fn page(cx: &Context, principal: &Principal, meeting_id: Uuid) -> ApiResult<MeetingPage> {
+pub async fn page(cx: &Context, principal: &Principal, meeting_id: Uuid) -> Result<MeetingPage> {
     let (meeting, case, viewer) = load(cx, principal, meeting_id).await?;
     may_read_minutes(&viewer)?;
     let minutes = minutes(cx, &meeting, &case).await?;
@@ -223,12 +223,12 @@ pub async fn write_domain(
     meeting_id: Uuid,
     domain: LifeDomain,
     input: WriteDomain,
-) -> ApiResult<DomainEntry> {
+) -> Result<DomainEntry> {
     let (meeting, case, _) = load(cx, &user.principal(), meeting_id).await?;
     cases::ensure_open(&case)?;
     let (_, rights) = cases::load(cx, user, case.id).await?;
     if !access::may_write_minutes(user, rights, &meeting) {
-        return Err(ApiError::Forbidden("only the chair writes the minutes of this conference"));
+        return Err(Error::Forbidden("only the chair writes the minutes of this conference"));
     }
     let text = EntryText {
         situation: validate::bounded_text("situation", &input.situation, MAX_SITUATION)?,
@@ -262,9 +262,9 @@ pub async fn write_domain(
             cx.events.publish(case.id, CaseEvent::DomainWritten { meeting_id, domain, revision: entry.revision });
             Ok(entry)
         }
-        Err(MinutesRefusal::NoMeeting) => Err(ApiError::NotFound),
+        Err(MinutesRefusal::NoMeeting) => Err(Error::NotFound),
         Err(MinutesRefusal::Finalised) => Err(finalised()),
-        Err(MinutesRefusal::Stale(current)) => Err(ApiError::conflict(
+        Err(MinutesRefusal::Stale(current)) => Err(Error::conflict(
             "stale_revision",
             format!(
                 "{} changed this domain meanwhile (revision {}); reload and merge",
@@ -280,11 +280,11 @@ const FINALISE_ATTEMPTS: usize = 5;
 /// Finalises the minutes: from now on they are a record, not a draft. The record holds every
 /// write that was confirmed before it: if one lands while the record is rendered, it is
 /// rendered again.
-pub async fn finalise(cx: &Context, user: &UserPrincipal, meeting_id: Uuid) -> ApiResult<MinutesView> {
+pub async fn finalise(cx: &Context, user: &UserPrincipal, meeting_id: Uuid) -> Result<MinutesView> {
     for _ in 0..FINALISE_ATTEMPTS {
         let (meeting, case, viewer) = load(cx, &user.principal(), meeting_id).await?;
         if !viewer.chairs(&meeting) {
-            return Err(ApiError::Forbidden("only the chair finalises the minutes"));
+            return Err(Error::Forbidden("only the chair finalises the minutes"));
         }
         cases::ensure_open(&case)?;
         if meeting.finalised_at.is_some() {
@@ -298,7 +298,7 @@ pub async fn finalise(cx: &Context, user: &UserPrincipal, meeting_id: Uuid) -> A
         let tabled = view::tabled_action_ids(&record);
         let table: Vec<_> =
             cx.store.case_actions(case.id).await?.into_iter().filter(|a| tabled.contains(&a.id)).collect();
-        let snapshot = serde_json::to_string(&record).map_err(ApiError::internal)?;
+        let snapshot = serde_json::to_string(&record).map_err(Error::internal)?;
         let audit = user.principal().audit(now, "minutes.finalise", Some(case.id), Some(("meeting", meeting.id)), None);
         match cx.store.finalise_meeting(&meeting, &table, &snapshot, user.user.id, now, &audit).await? {
             Finalising::Done => {
@@ -311,10 +311,7 @@ pub async fn finalise(cx: &Context, user: &UserPrincipal, meeting_id: Uuid) -> A
             }
         }
     }
-    Err(ApiError::conflict(
-        "minutes_changing",
-        "the minutes keep changing; finalise again when the writing has stopped",
-    ))
+    Err(Error::conflict("minutes_changing", "the minutes keep changing; finalise again when the writing has stopped"))
 }
 
 /// The printable minutes as a complete HTML page.
@@ -323,7 +320,7 @@ pub async fn minutes_html(
     principal: &Principal,
     meeting_id: Uuid,
     lang: crate::i18n::Lang,
-) -> ApiResult<String> {
+) -> Result<String> {
     let (meeting, case, viewer) = load(cx, principal, meeting_id).await?;
     may_read_minutes(&viewer)?;
     let minutes = minutes(cx, &meeting, &case).await?;
@@ -342,19 +339,19 @@ pub async fn minutes_html(
 
 /// The minutes are for the professionals: a guest reads them once a chair has let him in (the
 /// room records the admission before it tells him), the client never (he has his plan).
-fn may_read_minutes(viewer: &Viewer) -> ApiResult<()> {
+fn may_read_minutes(viewer: &Viewer) -> Result<()> {
     match viewer {
         Viewer::Staff { .. } => Ok(()),
         Viewer::Invitee(i) if i.invite.kind == InviteKind::Client => {
-            Err(ApiError::Forbidden("the client's view is the plan (GET /api/meetings/{id}/plan)"))
+            Err(Error::Forbidden("the client's view is the plan (GET /api/meetings/{id}/plan)"))
         }
         Viewer::Invitee(i) if i.invite.admitted_at.is_none() => {
-            Err(ApiError::Forbidden("the minutes open once the chair has let you in"))
+            Err(Error::Forbidden("the minutes open once the chair has let you in"))
         }
         Viewer::Invitee(_) => Ok(()),
     }
 }
 
-fn finalised() -> ApiError {
-    ApiError::conflict("minutes_finalised", "the minutes of this conference are final and can no longer change")
+fn finalised() -> Error {
+    Error::conflict("minutes_finalised", "the minutes of this conference are final and can no longer change")
 }

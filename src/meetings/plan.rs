@@ -6,7 +6,7 @@ use super::{Viewer, load};
 use crate::auth::Principal;
 use crate::core::Context;
 use crate::domain::{ActionStatus, LifeDomain};
-use crate::error::{ApiError, ApiResult};
+use crate::error::{Error, Result};
 use crate::storage::models::Meeting;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
@@ -47,10 +47,10 @@ pub struct Plan {
 
 /// The plan of the case of a conference, for its client (or a professional checking what the
 /// client sees).
-pub async fn plan(cx: &Context, principal: &Principal, meeting_id: Uuid) -> ApiResult<Plan> {
+pub async fn plan(cx: &Context, principal: &Principal, meeting_id: Uuid) -> Result<Plan> {
     let (meeting, case, viewer) = load(cx, principal, meeting_id).await?;
     if matches!(&viewer, Viewer::Invitee(i) if i.invite.kind != crate::domain::InviteKind::Client) {
-        return Err(ApiError::Forbidden("the plan view is for the client"));
+        return Err(Error::Forbidden("the plan view is for the client"));
     }
     let wishes = latest_wishes(cx, &meeting).await?;
     let actions = cx.store.case_actions(case.id).await?;
@@ -87,7 +87,7 @@ pub async fn plan(cx: &Context, principal: &Principal, meeting_id: Uuid) -> ApiR
 
 /// Per domain the client's wish as last written down: in this conference, or else in the most
 /// recent earlier one (a new conference starts from what he said last time).
-async fn latest_wishes(cx: &Context, meeting: &Meeting) -> ApiResult<Vec<(LifeDomain, String)>> {
+async fn latest_wishes(cx: &Context, meeting: &Meeting) -> Result<Vec<(LifeDomain, String)>> {
     let mut earlier: Vec<Meeting> = cx
         .store
         .case_meetings(meeting.case_id)

@@ -8,7 +8,7 @@ pub mod mail;
 
 use crate::auth::UserPrincipal;
 use crate::core::Context;
-use crate::error::{ApiError, ApiResult};
+use crate::error::{Error, Result};
 use crate::storage::models::Action;
 use crate::storage::notifications::{Notice, NoticeKind, Notification};
 use serde::Serialize;
@@ -27,27 +27,27 @@ pub async fn list(
     user: &UserPrincipal,
     unread_only: bool,
     limit: Option<i64>,
-) -> ApiResult<Vec<Notification>> {
+) -> Result<Vec<Notification>> {
     let limit = limit.unwrap_or(50).clamp(1, 200);
     Ok(cx.store.notifications(user.user.id, unread_only, limit).await?)
 }
 
 /// How many notifications the caller has not read.
-pub async fn unread(cx: &Context, user: &UserPrincipal) -> ApiResult<UnreadCount> {
+pub async fn unread(cx: &Context, user: &UserPrincipal) -> Result<UnreadCount> {
     Ok(UnreadCount { unread: cx.store.unread_count(user.user.id).await? })
 }
 
 /// Marks one of the caller's notifications read (404 for anyone else's).
-pub async fn mark_read(cx: &Context, user: &UserPrincipal, id: Uuid) -> ApiResult<()> {
+pub async fn mark_read(cx: &Context, user: &UserPrincipal, id: Uuid) -> Result<()> {
     if !cx.store.owns_notification(user.user.id, id).await? {
-        return Err(ApiError::NotFound);
+        return Err(Error::NotFound);
     }
     cx.store.mark_read(user.user.id, Some(id), cx.clock.now()).await?;
     Ok(())
 }
 
 /// Marks all of the caller's notifications read.
-pub async fn mark_all_read(cx: &Context, user: &UserPrincipal) -> ApiResult<UnreadCount> {
+pub async fn mark_all_read(cx: &Context, user: &UserPrincipal) -> Result<UnreadCount> {
     cx.store.mark_read(user.user.id, None, cx.clock.now()).await?;
     unread(cx, user).await
 }

@@ -2,6 +2,7 @@
 //! `docs/signalling.md` describes the conversation; this file is its definition.
 
 use crate::domain::{InviteKind, MeetingStatus};
+use crate::error::Error;
 use crate::events::CaseEvent;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -179,6 +180,18 @@ impl Refusal {
 
     pub fn to_message(&self) -> ServerMessage {
         ServerMessage::Error { code: self.code.to_owned(), message: self.message.clone() }
+    }
+}
+
+/// A domain refusal, told to a participant with the same code the API would give; our own
+/// faults say only "try again" (the cause is logged where it happened).
+impl From<&Error> for Refusal {
+    fn from(error: &Error) -> Self {
+        match error {
+            Error::NotFound => Refusal::new("not_found", "no such conference, or not yours"),
+            Error::Internal(_) => Refusal::new("internal", "try again"),
+            other => Refusal::new(other.code(), other.to_string()),
+        }
     }
 }
 

@@ -10,7 +10,7 @@ use super::rooms::RoomLink;
 use super::state::{Joining, PrincipalKey};
 use crate::auth::{Principal, session};
 use crate::domain::InviteKind;
-use crate::error::ApiError;
+use crate::error::Error;
 use crate::events::AccessChange;
 use crate::meetings::{self, Viewer, invites};
 use crate::sfu::ClientSignal;
@@ -45,19 +45,19 @@ pub async fn upgrade(
     ws: WebSocketUpgrade,
 ) -> Response {
     if !same_origin(&headers) {
-        return ApiError::Forbidden("WebSocket from another origin").into_response();
+        return Error::Forbidden("WebSocket from another origin").into_response();
     }
     let principal = match (extensions.get::<Principal>(), query.access_token) {
         (Some(principal), _) => principal.clone(),
         (None, Some(token)) => match session::authenticate(&state.cx, &token).await {
             Ok(Some((principal, _))) => principal,
             Ok(None) => {
-                return ApiError::Unauthorized("the session token is not valid").into_response();
+                return Error::Unauthorized("the session token is not valid").into_response();
             }
-            Err(e) => return ApiError::from(e).into_response(),
+            Err(e) => return Error::from(e).into_response(),
         },
         (None, None) => {
-            return ApiError::Unauthorized("log in first, or open your invite link").into_response();
+            return Error::Unauthorized("log in first, or open your invite link").into_response();
         }
     };
     if let Err(e) = principal.ready() {
@@ -303,12 +303,11 @@ impl Session {
         let state = self.state.clone();
         let (meeting, case, viewer) = match meetings::load(&state.cx, &self.principal, meeting_id).await {
             Ok(loaded) => loaded,
-            Err(ApiError::NotFound) => {
-                self.refuse(Refusal::new("not_found", "no such conference, or not yours")).await;
-                return std::ops::ControlFlow::Continue(());
-            }
             Err(e) => {
-                self.refuse(Refusal::new("forbidden", e.to_string())).await;
+                if let Error::Internal(source) = &e {
+                    tracing::error!(error = %source, "cannot load a conference to join");
+                }
+                self.refuse(Refusal::from(&e)).await;
                 return std::ops::ControlFlow::Continue(());
             }
         };
@@ -321,7 +320,7 @@ impl Session {
             return std::ops::ControlFlow::Continue(());
         }
         if let Err(e) = invites::may_enter(&viewer) {
-            self.refuse(Refusal::new("forbidden", e.to_string())).await;
+            self.refuse(Refusal::from(&e)).await;
             return std::ops::ControlFlow::Break(());
         }
         let joining = joining(&viewer, &meeting, state.rooms.next_conn());
