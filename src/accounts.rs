@@ -2,6 +2,7 @@
 //! colleagues, and the administrator's management of both.
 
 use crate::app::AppState;
+use crate::auth::login_limits::{Attempt, address_key};
 use crate::auth::{Principal, UserPrincipal, password, session};
 use crate::domain::validate::{self, Invalid};
 use crate::domain::{OrganisationKind, Role};
@@ -10,7 +11,9 @@ use crate::events::AccessChange;
 use crate::storage::audit::{Actor, NewAudit};
 use crate::storage::models::{Organisation, User};
 use crate::storage::users::{NewUser, UserChanges};
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use std::net::IpAddr;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
@@ -87,48 +90,77 @@ pub struct CreateOrganisation {
     pub kind: OrganisationKind,
 }
 
-/// Checks credentials and opens a session. Failed attempts are limited per address and per
-/// e-mail, cost the same time whether or not the account exists, and are audited.
-pub async fn login(state: &AppState, client_ip: &str, input: Login) -> ApiResult<(LoggedIn, session::IssuedToken)> {
+/// Where a login comes from, as the login limits see it.
+#[derive(Debug, Clone, Copy)]
+pub struct LoginOrigin<'a> {
+    pub address: IpAddr,
+    /// The known-device cookie the browser sent, not yet checked.
+    pub device_cookie: Option<&'a str>,
+}
+
+/// A successful login: the answer, the session's token, and a fresh known-device cookie value
+/// for this browser.
+pub type Success = (LoggedIn, session::IssuedToken, String);
+
+/// Checks credentials and opens a session. Attempts are limited per account, address and known
+/// device (see [`crate::auth::login_limits`]); a failed one costs the same time whether or not
+/// the account exists. Failures and refusals are logged and, for existing accounts, audited.
+pub async fn login(state: &AppState, origin: LoginOrigin<'_>, input: Login) -> ApiResult<Success> {
     let email = input.email.trim().to_lowercase();
     let now = state.clock.now();
     if input.password.len() > 1024 || email.len() > 254 {
         return Err(ApiError::Unauthorized("wrong e-mail address or password"));
     }
-    // Failed attempts count, per account and per address; a whole prison behind one address
-    // logging in correctly is never held up.
     let limits = &state.login_limits;
-    if limits.per_account.blocked(&email, now) || limits.per_address.blocked(client_ip, now) {
+    let device = origin.device_cookie.and_then(|cookie| limits.device_key.verify(cookie, &email, now));
+    let attempt = Attempt { account: &email, address: origin.address, device: device.as_ref() };
+    let address = address_key(origin.address);
+    let found = state.store.user_credentials(&email).await?;
+    if let Err(refused) = limits.admit(&attempt, now) {
+        let retry_after = refused.retry_after.num_seconds().max(1);
+        tracing::warn!(
+            limit = refused.limit.as_str(),
+            retry_after,
+            address,
+            known_device = device.is_some(),
+            "login refused by the login limits"
+        );
+        if let Some((user, _)) = &found {
+            let detail = format!("limit: {}; retry after {retry_after} s", refused.limit.as_str());
+            state.store.record_audit(&login_audit(now, user, "session.login_refused", Some(detail))).await?;
+        }
         return Err(ApiError::TooManyRequests);
     }
-    let found = state.store.user_credentials(&email).await?;
     let hash = found.as_ref().map(|(_, hash)| hash.clone());
     let valid = password::verify(input.password, hash).await;
-    if !(valid && found.as_ref().is_some_and(|(user, _)| user.active)) {
-        limits.per_account.attempt(&email, now);
-        limits.per_address.attempt(client_ip, now);
-    }
     let user = match found {
         Some((user, _)) if valid && user.active => user,
-        Some((user, _)) => {
-            let audit = NewAudit {
-                at: now,
-                actor: Actor { kind: "user", id: Some(user.id), label: user.name.clone() },
-                action: "session.login_failed",
-                case_id: None,
-                subject: None,
-                detail: None,
-            };
-            state.store.record_audit(&audit).await?;
+        other => {
+            tracing::info!(address, known_device = device.is_some(), "login failed");
+            if let Some((user, _)) = other {
+                state.store.record_audit(&login_audit(now, &user, "session.login_failed", None)).await?;
+            }
             return Err(ApiError::Unauthorized("wrong e-mail address or password"));
         }
-        None => return Err(ApiError::Unauthorized("wrong e-mail address or password")),
     };
-    limits.per_account.reset(&email);
+    limits.succeeded(&attempt, now);
     let issued = session::open_for_user(state, user.id).await?;
     let principal = Principal::User(UserPrincipal { session_id: Uuid::nil(), user: user.clone() });
     state.store.record_audit(&principal.audit(now, "session.login", None, None, None)).await?;
-    Ok((LoggedIn { token: issued.token.clone(), expires_at: issued.expires_at, user }, issued))
+    let device_cookie = limits.device_key.issue(&email, now);
+    Ok((LoggedIn { token: issued.token.clone(), expires_at: issued.expires_at, user }, issued, device_cookie))
+}
+
+/// An audit row about a login to `user`'s account (no session exists yet).
+fn login_audit(at: DateTime<Utc>, user: &User, action: &'static str, detail: Option<String>) -> NewAudit {
+    NewAudit {
+        at,
+        actor: Actor { kind: "user", id: Some(user.id), label: user.name.clone() },
+        action,
+        case_id: None,
+        subject: None,
+        detail,
+    }
 }
 
 /// Ends the caller's session.
@@ -143,19 +175,27 @@ pub async fn logout(state: &AppState, principal: &Principal) -> ApiResult<()> {
 /// Changes the caller's own password; the account's other sessions end.
 pub async fn change_password(state: &AppState, user: &UserPrincipal, input: ChangePassword) -> ApiResult<User> {
     let now = state.clock.now();
-    // The current password is a password guess like a login: the same limit, the same trail.
+    // The current password is a password guess like a login: limited per session (whoever holds
+    // it is already in), with the same trail.
     let limits = &state.login_limits;
-    if limits.per_account.blocked(&user.user.email, now) {
+    if let Err(refused) = limits.admit_session(user.session_id, now) {
+        let retry_after = refused.retry_after.num_seconds().max(1);
+        tracing::warn!(retry_after, "password change refused by the login limits");
+        let detail = Some(format!("limit: {}; retry after {retry_after} s", refused.limit.as_str()));
+        let audit =
+            user.principal().audit(now, "account.password_change_refused", None, Some(("user", user.user.id)), detail);
+        state.store.record_audit(&audit).await?;
         return Err(ApiError::TooManyRequests);
     }
     let (_, hash) = state.store.user_credentials(&user.user.email).await?.ok_or(ApiError::NotFound)?;
     if !password::verify(input.current_password, Some(hash)).await {
-        limits.per_account.attempt(&user.user.email, now);
+        tracing::info!("password change with a wrong current password");
         let audit =
             user.principal().audit(now, "account.password_change_failed", None, Some(("user", user.user.id)), None);
         state.store.record_audit(&audit).await?;
         return Err(Invalid::new("current_password", "is not your current password").into());
     }
+    limits.session_succeeded(user.session_id);
     password::acceptable(&input.new_password).map_err(|m| Invalid::new("new_password", m))?;
     let hash = password::hash(input.new_password).await;
     let audit = user.principal().audit(now, "account.password_change", None, Some(("user", user.user.id)), None);

@@ -4,6 +4,7 @@
 
 use crate::accounts;
 use crate::auth::limiter::Limiter;
+use crate::auth::login_limits::LoginLimits;
 use crate::auth::token::{self, Keys};
 use crate::clock::SharedClock;
 use crate::config::{Config, Secret};
@@ -45,15 +46,6 @@ pub struct Settings {
     pub ws_ping: std::time::Duration,
 }
 
-/// How many failed logins are tolerated before a pause.
-#[derive(Debug)]
-pub struct LoginLimits {
-    /// Guessing one person's password.
-    pub per_account: Limiter,
-    /// Spraying many accounts from one address.
-    pub per_address: Limiter,
-}
-
 /// What every handler can reach. Cheap to clone: everything inside is shared.
 #[derive(Debug, Clone)]
 pub struct AppState {
@@ -61,7 +53,7 @@ pub struct AppState {
     pub keys: Arc<Keys>,
     pub clock: SharedClock,
     pub settings: Arc<Settings>,
-    /// Limits failed logins per account and per address.
+    /// Slows down password guessing per account, address and known device.
     pub login_limits: Arc<LoginLimits>,
     /// Limits invite-link look-ups per address (guessing is hopeless, but cheap to stop).
     pub invite_limiter: Arc<Limiter>,
@@ -228,12 +220,7 @@ pub async fn build(config: Config, listener: TcpListener, shutdown: Cancellation
         keys: Arc::new(Keys::from_secret(&secret)),
         clock: config.clock.clone(),
         settings: Arc::new(settings),
-        login_limits: Arc::new(LoginLimits {
-            per_account: Limiter::new(10, chrono::Duration::minutes(15)),
-            // High enough that a whole prison behind one address does not lock itself out by
-            // typos; low enough to stop trying passwords across many accounts.
-            per_address: Limiter::new(300, chrono::Duration::minutes(15)),
-        }),
+        login_limits: Arc::new(LoginLimits::new(&secret)),
         invite_limiter: Arc::new(Limiter::new(60, chrono::Duration::minutes(1))),
         events,
         rooms,
