@@ -210,10 +210,11 @@ pub async fn add_member(
 
 /// Takes an entry off the need-to-know list.
 pub async fn remove_member(state: &AppState, user: &UserPrincipal, case_id: Uuid, member_id: Uuid) -> ApiResult<()> {
-    let (_, rights) = load(state, user, case_id).await?;
+    let (case, rights) = load(state, user, case_id).await?;
     if !rights.manage {
         return Err(ApiError::Forbidden("only the casemanager or coordinator changes who is on a case"));
     }
+    ensure_open(&case)?;
     let now = state.clock.now();
     let audit =
         user.principal().audit(now, "case.member_remove", Some(case_id), Some(("case_member", member_id)), None);

@@ -81,7 +81,8 @@ pub async fn escalate_by_hand(
     input: ManualEscalation,
 ) -> ApiResult<Escalation> {
     let action = state.store.action(action_id).await?.ok_or(ApiError::NotFound)?;
-    cases::load(state, user, action.case_id).await?;
+    let (case, _) = cases::load(state, user, action.case_id).await?;
+    cases::ensure_open(&case)?;
     let note = validate::required_text("note", &input.note, 2_000)?;
     let now = state.clock.now();
     let id = Uuid::now_v7();

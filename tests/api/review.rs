@@ -137,3 +137,24 @@ on_both_backends! {
         assert!(kept.contains(&"case.purge") && kept.contains(&"case.create"), "the trail outlives the case: {kept:?}");
     }
 }
+
+on_both_backends! {
+    async fn a_closed_case_refuses_escalations_by_hand_and_member_removals(app: TestApp) {
+        let demo = app.demo_case().await;
+        let cm = &demo.casemanager;
+        let (_, before) = cm.get(&format!("/api/cases/{}", demo.case_id)).await;
+        let action = before["actions"].as_array().unwrap().iter().find(|a| a["status"] == "open").map(id).unwrap();
+        let member = before["members"].as_array().unwrap().iter().find(|m| m["organisation_name"] == "Woonbron").map(id).unwrap();
+        let (status, _) = cm.post(&format!("/api/cases/{}/close", demo.case_id), json!({})).await;
+        assert_eq!(status, StatusCode::OK);
+
+        let (status, body) = cm.post(&format!("/api/actions/{action}/escalations"), json!({ "note": "Loopt vast" })).await;
+        assert_eq!((status, body["error"].as_str()), (StatusCode::CONFLICT, Some("case_closed")), "{body}");
+        let (status, body) = cm.delete(&format!("/api/cases/{}/members/{member}", demo.case_id)).await;
+        assert_eq!((status, body["error"].as_str()), (StatusCode::CONFLICT, Some("case_closed")), "{body}");
+
+        let (_, after) = cm.get(&format!("/api/cases/{}", demo.case_id)).await;
+        assert_eq!(before["members"], after["members"], "nobody was taken off");
+        assert_eq!(before["escalations"], after["escalations"], "nothing was escalated");
+    }
+}
