@@ -241,7 +241,7 @@ pub async fn all_users(state: &AppState, user: &UserPrincipal) -> ApiResult<Vec<
 /// Creates an account with a one-time password (admin).
 pub async fn create_user(state: &AppState, admin: &UserPrincipal, input: CreateUser) -> ApiResult<AccountWithPassword> {
     require_admin(admin, MANAGES_ACCOUNTS)?;
-    let name = validate::required_text("name", &input.name, 120)?;
+    let name = validate::name("name", &input.name, 120)?;
     let email = validate::email("email", &input.email)?;
     state
         .store
@@ -285,7 +285,7 @@ pub async fn update_user(
     if id == admin.user.id && (input.active == Some(false) || input.role.is_some_and(|r| r != Role::Admin)) {
         return Err(ApiError::conflict("last_admin_guard", "you cannot deactivate or demote your own account"));
     }
-    let name = input.name.as_deref().map(|n| validate::required_text("name", n, 120)).transpose()?;
+    let name = input.name.as_deref().map(|n| validate::name("name", n, 120)).transpose()?;
     if let Some(org) = input.organisation_id {
         state.store.organisation(org).await?.ok_or_else(|| Invalid::new("organisation_id", "no such organisation"))?;
     }
@@ -313,7 +313,7 @@ pub async fn create_organisation(
     input: CreateOrganisation,
 ) -> ApiResult<Organisation> {
     require_admin(admin, MANAGES_ACCOUNTS)?;
-    let name = validate::required_text("name", &input.name, 160)?;
+    let name = validate::name("name", &input.name, 160)?;
     let now = state.clock.now();
     let audit = admin.principal().audit(
         now,

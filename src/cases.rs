@@ -86,7 +86,7 @@ pub async fn create(state: &AppState, user: &UserPrincipal, input: CreateCase) -
     if !user.role().can_chair() {
         return Err(ApiError::Forbidden("only casemanagers and coordinators open cases"));
     }
-    let pseudonym = validate::required_text("client_pseudonym", &input.client_pseudonym, 120)?;
+    let pseudonym = validate::name("client_pseudonym", &input.client_pseudonym, 120)?;
     if looks_like_a_bsn(&pseudonym) {
         return Err(Invalid::new("client_pseudonym", "looks like a BSN; use a pseudonym").into());
     }

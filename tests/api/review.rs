@@ -115,7 +115,7 @@ on_both_backends! {
         assert_eq!((status, closed["status"].as_str()), (StatusCode::OK, Some("closed")));
         let (status, body) = cm.put(&format!("/api/meetings/{}/domains/housing", demo.meeting_id), json!({ "situation": "x" })).await;
         assert_eq!((status, body["error"].as_str()), (StatusCode::CONFLICT, Some("case_closed")));
-        let (status, _) = cm.post(&format!("/api/cases/{}/meetings", demo.case_id), json!({ "scheduled_at": "2030-01-01T09:00:00Z", "purpose": "x" })).await;
+        let (status, _) = cm.post(&format!("/api/cases/{}/meetings", demo.case_id), json!({ "scheduled_at": (app.now() + chrono::Duration::days(30)).to_rfc3339(), "purpose": "x" })).await;
         assert_eq!(status, StatusCode::CONFLICT);
         let (status, _) = cm.post(&format!("/api/cases/{}/reopen", demo.case_id), json!({})).await;
         assert_eq!(status, StatusCode::OK);
