@@ -9,6 +9,7 @@ mod errors;
 mod escalation;
 mod figures;
 mod flow;
+mod headers;
 mod invites;
 mod load;
 mod obstacles;
