@@ -88,7 +88,7 @@ impl DeviceKey {
 }
 
 /// The known-device cookie a request carries, if any (its value, unchecked).
-pub fn from_headers<'a>(headers: &'a axum::http::HeaderMap, secure: bool) -> Option<&'a str> {
+pub fn from_headers(headers: &axum::http::HeaderMap, secure: bool) -> Option<&str> {
     let name = cookie_name(secure);
     headers
         .get_all(axum::http::header::COOKIE)
