@@ -9,6 +9,7 @@
 
 use chrono::{DateTime, Duration, Utc};
 use std::collections::HashMap;
+use std::hash::{BuildHasher, RandomState};
 
 /// How a key's failures turn into waiting.
 #[derive(Debug, Clone, Copy)]
@@ -61,27 +62,35 @@ pub struct Backoff {
     /// At most this many keys are remembered; a spray of fresh keys pushes out the keys with the
     /// fewest failures first, never the ones being guessed at hardest.
     capacity: usize,
-    entries: HashMap<String, Entry>,
+    /// Keys are stored as keyed 64-bit hashes: an entry costs the same small size however long
+    /// the e-mail address a guesser sends, and the random key keeps collisions out of his reach.
+    hasher: RandomState,
+    entries: HashMap<u64, Entry>,
 }
 
 impl Backoff {
     pub fn new(policy: Policy, capacity: usize) -> Self {
-        Backoff { policy, capacity: capacity.max(8), entries: HashMap::new() }
+        Backoff { policy, capacity: capacity.max(8), hasher: RandomState::new(), entries: HashMap::new() }
+    }
+
+    fn slot(&self, key: &str) -> u64 {
+        self.hasher.hash_one(key)
     }
 
     /// How long `key` must still wait before its next attempt, if at all.
     pub fn wait(&self, key: &str, now: DateTime<Utc>) -> Option<Duration> {
-        self.entries.get(key).filter(|e| e.until > now).map(|e| e.until - now)
+        self.entries.get(&self.slot(key)).filter(|e| e.until > now).map(|e| e.until - now)
     }
 
     /// Counts a failure of `key`, which tolerates `extra` failures more than the policy;
     /// returns the wait it now has, if any.
     pub fn fail(&mut self, key: &str, now: DateTime<Utc>, extra: u32) -> Option<Duration> {
         let policy = self.policy;
-        if !self.entries.contains_key(key) {
+        let slot = self.slot(key);
+        if !self.entries.contains_key(&slot) {
             self.make_room(now);
         }
-        let entry = self.entries.entry(key.to_owned()).or_insert(Entry { level: 0, since: now, until: now });
+        let entry = self.entries.entry(slot).or_insert(Entry { level: 0, since: now, until: now });
         entry.settle(now, policy.leak);
         entry.level = entry.level.saturating_add(1);
         let free = policy.free.saturating_add(extra);
@@ -97,7 +106,8 @@ impl Backoff {
     /// started ends if the key is back under its tolerance (`extra` as in [`Backoff::fail`]).
     pub fn refund(&mut self, key: &str, now: DateTime<Utc>, extra: u32) {
         let policy = self.policy;
-        if let Some(entry) = self.entries.get_mut(key) {
+        let slot = self.slot(key);
+        if let Some(entry) = self.entries.get_mut(&slot) {
             entry.settle(now, policy.leak);
             entry.level = entry.level.saturating_sub(1);
             if entry.level < policy.free.saturating_add(extra) {
@@ -108,7 +118,8 @@ impl Backoff {
 
     /// Forgets `key` (after a success that proves it was no guesser).
     pub fn forget(&mut self, key: &str) {
-        self.entries.remove(key);
+        let slot = self.slot(key);
+        self.entries.remove(&slot);
     }
 
     /// How many keys are remembered.
