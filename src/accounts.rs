@@ -1,7 +1,7 @@
 //! Accounts and organisations: logging in and out, one's own password, the directory of
 //! colleagues, and the administrator's management of both.
 
-use crate::auth::limiter::LoginLimits;
+use crate::auth::login_limits::{Attempt, LoginLimits, address_key};
 use crate::auth::{Principal, UserPrincipal, password, session};
 use crate::core::Context;
 use crate::domain::validate::{self, Invalid};
@@ -11,7 +11,9 @@ use crate::events::AccessChange;
 use crate::storage::audit::{Actor, NewAudit};
 use crate::storage::models::{Organisation, User};
 use crate::storage::users::{NewUser, UserChanges};
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use std::net::IpAddr;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
@@ -88,52 +90,76 @@ pub struct CreateOrganisation {
     pub kind: OrganisationKind,
 }
 
-/// Checks credentials and opens a session. Failed attempts are limited per address and per
-/// e-mail, cost the same time whether or not the account exists, and are audited.
-pub async fn login(
-    cx: &Context,
-    limits: &LoginLimits,
-    client_ip: &str,
-    input: Login,
-) -> Result<(LoggedIn, session::IssuedToken)> {
+/// Where a login comes from, as the login limits see it.
+#[derive(Debug, Clone, Copy)]
+pub struct LoginOrigin<'a> {
+    pub address: IpAddr,
+    /// The known-device cookie the browser sent, not yet checked.
+    pub device_cookie: Option<&'a str>,
+}
+
+/// A successful login: the answer, the session's token, and a fresh known-device cookie value
+/// for this browser.
+pub type Success = (LoggedIn, session::IssuedToken, String);
+
+/// Checks credentials and opens a session. Attempts are limited per account, address and known
+/// device (see [`crate::auth::login_limits`]); a failed one costs the same time whether or not
+/// the account exists. Failures and refusals are logged and, for existing accounts, audited.
+pub async fn login(cx: &Context, limits: &LoginLimits, origin: LoginOrigin<'_>, input: Login) -> Result<Success> {
     let email = input.email.trim().to_lowercase();
     let now = cx.clock.now();
     if input.password.len() > 1024 || email.len() > 254 {
         return Err(Error::Unauthorized("wrong e-mail address or password"));
     }
-    // Failed attempts count, per account and per address; a whole prison behind one address
-    // logging in correctly is never held up.
-    if limits.per_account.blocked(&email, now) || limits.per_address.blocked(client_ip, now) {
+    let device = origin.device_cookie.and_then(|cookie| limits.device_key.verify(cookie, &email, now));
+    let attempt = Attempt { account: &email, address: origin.address, device: device.as_ref() };
+    let address = address_key(origin.address);
+    let found = cx.store.user_credentials(&email).await?;
+    if let Err(refused) = limits.admit(&attempt, now) {
+        let retry_after = refused.retry_after.num_seconds().max(1);
+        tracing::warn!(
+            limit = refused.limit.as_str(),
+            retry_after,
+            address,
+            known_device = device.is_some(),
+            "login refused by the login limits"
+        );
+        if let Some((user, _)) = &found {
+            let detail = format!("limit: {}; retry after {retry_after} s", refused.limit.as_str());
+            cx.store.record_audit(&login_audit(now, user, "session.login_refused", Some(detail))).await?;
+        }
         return Err(Error::TooManyRequests);
     }
-    let found = cx.store.user_credentials(&email).await?;
     let hash = found.as_ref().map(|(_, hash)| hash.clone());
     let valid = password::verify(input.password, hash).await;
-    if !(valid && found.as_ref().is_some_and(|(user, _)| user.active)) {
-        limits.per_account.attempt(&email, now);
-        limits.per_address.attempt(client_ip, now);
-    }
     let user = match found {
         Some((user, _)) if valid && user.active => user,
-        Some((user, _)) => {
-            let audit = NewAudit {
-                at: now,
-                actor: Actor { kind: "user", id: Some(user.id), label: user.name.clone() },
-                action: "session.login_failed",
-                case_id: None,
-                subject: None,
-                detail: None,
-            };
-            cx.store.record_audit(&audit).await?;
+        other => {
+            tracing::info!(address, known_device = device.is_some(), "login failed");
+            if let Some((user, _)) = other {
+                cx.store.record_audit(&login_audit(now, &user, "session.login_failed", None)).await?;
+            }
             return Err(Error::Unauthorized("wrong e-mail address or password"));
         }
-        None => return Err(Error::Unauthorized("wrong e-mail address or password")),
     };
-    limits.per_account.reset(&email);
+    limits.succeeded(&attempt, now);
     let issued = session::open_for_user(cx, user.id).await?;
     let principal = Principal::User(UserPrincipal { session_id: Uuid::nil(), user: user.clone() });
     cx.store.record_audit(&principal.audit(now, "session.login", None, None, None)).await?;
-    Ok((LoggedIn { token: issued.token.clone(), expires_at: issued.expires_at, user }, issued))
+    let device_cookie = limits.device_key.issue(&email, now);
+    Ok((LoggedIn { token: issued.token.clone(), expires_at: issued.expires_at, user }, issued, device_cookie))
+}
+
+/// An audit row about a login to `user`'s account (no session exists yet).
+fn login_audit(at: DateTime<Utc>, user: &User, action: &'static str, detail: Option<String>) -> NewAudit {
+    NewAudit {
+        at,
+        actor: Actor { kind: "user", id: Some(user.id), label: user.name.clone() },
+        action,
+        case_id: None,
+        subject: None,
+        detail,
+    }
 }
 
 /// Ends the caller's session.
@@ -153,18 +179,26 @@ pub async fn change_password(
     input: ChangePassword,
 ) -> Result<User> {
     let now = cx.clock.now();
-    // The current password is a password guess like a login: the same limit, the same trail.
-    if limits.per_account.blocked(&user.user.email, now) {
+    // The current password is a password guess like a login: limited per session (whoever holds
+    // it is already in), with the same trail.
+    if let Err(refused) = limits.admit_session(user.session_id, now) {
+        let retry_after = refused.retry_after.num_seconds().max(1);
+        tracing::warn!(retry_after, "password change refused by the login limits");
+        let detail = Some(format!("limit: {}; retry after {retry_after} s", refused.limit.as_str()));
+        let audit =
+            user.principal().audit(now, "account.password_change_refused", None, Some(("user", user.user.id)), detail);
+        cx.store.record_audit(&audit).await?;
         return Err(Error::TooManyRequests);
     }
     let (_, hash) = cx.store.user_credentials(&user.user.email).await?.ok_or(Error::NotFound)?;
     if !password::verify(input.current_password, Some(hash)).await {
-        limits.per_account.attempt(&user.user.email, now);
+        tracing::info!("password change with a wrong current password");
         let audit =
             user.principal().audit(now, "account.password_change_failed", None, Some(("user", user.user.id)), None);
         cx.store.record_audit(&audit).await?;
         return Err(Invalid::new("current_password", "is not your current password").into());
     }
+    limits.session_succeeded(user.session_id);
     password::acceptable(&input.new_password).map_err(|m| Invalid::new("new_password", m))?;
     let hash = password::hash(input.new_password).await;
     let audit = user.principal().audit(now, "account.password_change", None, Some(("user", user.user.id)), None);
@@ -210,7 +244,7 @@ pub async fn all_users(cx: &Context, user: &UserPrincipal) -> Result<Vec<User>> 
 /// Creates an account with a one-time password (admin).
 pub async fn create_user(cx: &Context, admin: &UserPrincipal, input: CreateUser) -> Result<AccountWithPassword> {
     require_admin(admin, MANAGES_ACCOUNTS)?;
-    let name = validate::required_text("name", &input.name, 120)?;
+    let name = validate::name("name", &input.name, 120)?;
     let email = validate::email("email", &input.email)?;
     cx.store
         .organisation(input.organisation_id)
@@ -253,7 +287,7 @@ pub async fn update_user(
     if id == admin.user.id && (input.active == Some(false) || input.role.is_some_and(|r| r != Role::Admin)) {
         return Err(Error::conflict("last_admin_guard", "you cannot deactivate or demote your own account"));
     }
-    let name = input.name.as_deref().map(|n| validate::required_text("name", n, 120)).transpose()?;
+    let name = input.name.as_deref().map(|n| validate::name("name", n, 120)).transpose()?;
     if let Some(org) = input.organisation_id {
         cx.store.organisation(org).await?.ok_or_else(|| Invalid::new("organisation_id", "no such organisation"))?;
     }
@@ -281,7 +315,7 @@ pub async fn create_organisation(
     input: CreateOrganisation,
 ) -> Result<Organisation> {
     require_admin(admin, MANAGES_ACCOUNTS)?;
-    let name = validate::required_text("name", &input.name, 160)?;
+    let name = validate::name("name", &input.name, 160)?;
     let now = cx.clock.now();
     let audit = admin.principal().audit(
         now,

@@ -3,7 +3,8 @@
 //! the listener it is given.
 
 use crate::accounts;
-use crate::auth::limiter::{Limiter, LoginLimits};
+use crate::auth::limiter::Limiter;
+use crate::auth::login_limits::LoginLimits;
 use crate::auth::token::{self, Keys};
 use crate::config::{Config, Secret};
 use crate::core::{Context, EscalationSettings, MailConfigError, Mailer, Outbox, Settings};
@@ -220,12 +221,7 @@ pub async fn build(config: Config, listener: TcpListener, shutdown: Cancellation
     );
     let state = AppState {
         signalling: Signalling { cx: cx.clone(), rooms },
-        login_limits: Arc::new(LoginLimits {
-            per_account: Limiter::new(10, chrono::Duration::minutes(15)),
-            // High enough that a whole prison behind one address does not lock itself out by
-            // typos; low enough to stop trying passwords across many accounts.
-            per_address: Limiter::new(300, chrono::Duration::minutes(15)),
-        }),
+        login_limits: Arc::new(LoginLimits::new(&secret)),
         invite_limiter: Arc::new(Limiter::new(60, chrono::Duration::minutes(1))),
         cx,
     };

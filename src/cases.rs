@@ -85,7 +85,7 @@ pub async fn create(cx: &Context, user: &UserPrincipal, input: CreateCase) -> Re
     if !user.role().can_chair() {
         return Err(Error::Forbidden("only casemanagers and coordinators open cases"));
     }
-    let pseudonym = validate::required_text("client_pseudonym", &input.client_pseudonym, 120)?;
+    let pseudonym = validate::name("client_pseudonym", &input.client_pseudonym, 120)?;
     if looks_like_a_bsn(&pseudonym) {
         return Err(Invalid::new("client_pseudonym", "looks like a BSN; use a pseudonym").into());
     }
@@ -201,10 +201,11 @@ pub async fn add_member(cx: &Context, user: &UserPrincipal, case_id: Uuid, input
 
 /// Takes an entry off the need-to-know list.
 pub async fn remove_member(cx: &Context, user: &UserPrincipal, case_id: Uuid, member_id: Uuid) -> Result<()> {
-    let (_, rights) = load(cx, user, case_id).await?;
+    let (case, rights) = load(cx, user, case_id).await?;
     if !rights.manage {
         return Err(Error::Forbidden("only the casemanager or coordinator changes who is on a case"));
     }
+    ensure_open(&case)?;
     let now = cx.clock.now();
     let audit =
         user.principal().audit(now, "case.member_remove", Some(case_id), Some(("case_member", member_id)), None);

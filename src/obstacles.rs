@@ -69,7 +69,7 @@ const MAX_DESCRIPTION: usize = 4_000;
 
 /// Checks a new obstacle: a title, and an owner that exists (a person of that organisation).
 pub async fn parse_new(cx: &Context, input: CreateObstacle) -> Result<NewObstacle> {
-    let title = validate::required_text("title", &input.title, MAX_TITLE)?;
+    let title = validate::plain_text("title", &input.title, MAX_TITLE)?;
     let description = validate::bounded_text("description", &input.description, MAX_DESCRIPTION)?;
     let (owner_organisation_id, owner_user_id) = owner(cx, input.owner_organisation_id, input.owner_user_id).await?;
     Ok(NewObstacle { title, description, domain: input.domain, owner_organisation_id, owner_user_id })
@@ -150,7 +150,7 @@ pub async fn detail(cx: &Context, user: &UserPrincipal, id: Uuid) -> Result<Obst
 pub async fn update(cx: &Context, user: &UserPrincipal, id: Uuid, input: UpdateObstacle) -> Result<Obstacle> {
     require_writer(user)?;
     let title = match &input.title {
-        Some(title) => Some(validate::required_text("title", title, MAX_TITLE)?),
+        Some(title) => Some(validate::plain_text("title", title, MAX_TITLE)?),
         None => None,
     };
     let description = match &input.description {

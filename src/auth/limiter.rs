@@ -46,15 +46,6 @@ impl Limiter {
     }
 }
 
-/// How many failed logins are tolerated before a pause.
-#[derive(Debug)]
-pub struct LoginLimits {
-    /// Guessing one person's password.
-    pub per_account: Limiter,
-    /// Spraying many accounts from one address.
-    pub per_address: Limiter,
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -6,9 +6,12 @@
 //! case's need-to-know list, what that principal may read and write.
 
 pub mod access;
+pub mod device;
 pub mod limiter;
+pub mod login_limits;
 pub mod password;
 pub mod session;
+pub mod throttle;
 pub mod token;
 
 use crate::domain::{InviteKind, Role};

@@ -12,8 +12,14 @@ use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Duration, Utc};
 use uuid::Uuid;
 
-/// The name of the session cookie.
-pub const COOKIE: &str = "kt_session";
+/// The name of the session cookie: with the `__Host-` prefix when served over HTTPS, so that
+/// neither a sibling subdomain nor a man in the middle on plain HTTP can set or overwrite it
+/// (browsers accept such a cookie only with `Secure`, `Path=/` and no `Domain`); the plain name
+/// on `http://localhost`, where a `__Host-` cookie would be refused. The browser client never
+/// reads it (it is HttpOnly), so the name is the server's business alone.
+pub fn cookie_name(secure: bool) -> &'static str {
+    if secure { "__Host-kt_session" } else { "kt_session" }
+}
 
 /// A freshly signed session token.
 #[derive(Debug, Clone)]
@@ -103,8 +109,10 @@ async fn resolve_session(cx: &Context, session_id: Uuid) -> Result<Option<(Princ
     Ok(Some((Principal::Invitee(principal), session)))
 }
 
-/// The token a request carries: `Authorization: Bearer …` first, then the session cookie.
-pub fn token_from_headers(headers: &HeaderMap) -> Option<String> {
+/// The token a request carries: `Authorization: Bearer …` first, then the session cookie (by
+/// its name for this scheme only: over HTTPS a cookie without the prefix is ignored).
+pub fn token_from_headers(headers: &HeaderMap, secure: bool) -> Option<String> {
+    let name = cookie_name(secure);
     if let Some(value) = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok())
         && let Some(token) = value.strip_prefix("Bearer ")
     {
@@ -116,7 +124,7 @@ pub fn token_from_headers(headers: &HeaderMap) -> Option<String> {
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(';'))
         .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == COOKIE)
+        .find(|(n, _)| *n == name)
         .map(|(_, value)| value.to_owned())
 }
 
@@ -133,15 +141,17 @@ pub fn invite_cookie(issued: &IssuedToken, secure: bool) -> HeaderValue {
 }
 
 fn cookie_value(issued: &IssuedToken, lifetime: &str, secure: bool) -> HeaderValue {
+    let name = cookie_name(secure);
     let secure = if secure { "; Secure" } else { "" };
-    let value = format!("{COOKIE}={}; Path=/; HttpOnly; SameSite=Strict{lifetime}{secure}", issued.token);
+    let value = format!("{name}={}; Path=/; HttpOnly; SameSite=Strict{lifetime}{secure}", issued.token);
     HeaderValue::from_str(&value).expect("a JWT and fixed attributes are valid header text")
 }
 
 /// The `Set-Cookie` value that removes the session cookie.
 pub fn clear_cookie(secure: bool) -> HeaderValue {
+    let name = cookie_name(secure);
     let secure = if secure { "; Secure" } else { "" };
-    HeaderValue::from_str(&format!("{COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0{secure}"))
+    HeaderValue::from_str(&format!("{name}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0{secure}"))
         .expect("fixed header text is valid")
 }
 
@@ -150,7 +160,7 @@ pub fn clear_cookie(secure: bool) -> HeaderValue {
 /// anonymously; the handlers' extractors decide whether that is enough.
 pub async fn resolve(State(cx): State<Context>, mut request: Request, next: Next) -> Response {
     let mut renewed = None;
-    if let Some(token) = token_from_headers(request.headers()) {
+    if let Some(token) = token_from_headers(request.headers(), cx.settings.secure_cookies) {
         match authenticate(&cx, &token).await {
             Ok(Some((principal, renewal))) => {
                 renewed = renewal;

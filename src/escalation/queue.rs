@@ -82,7 +82,8 @@ pub async fn escalate_by_hand(
     input: ManualEscalation,
 ) -> Result<Escalation> {
     let action = cx.store.action(action_id).await?.ok_or(Error::NotFound)?;
-    cases::load(cx, user, action.case_id).await?;
+    let (case, _) = cases::load(cx, user, action.case_id).await?;
+    cases::ensure_open(&case)?;
     let note = validate::required_text("note", &input.note, 2_000)?;
     let now = cx.clock.now();
     let id = Uuid::now_v7();

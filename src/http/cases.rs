@@ -73,7 +73,7 @@ async fn add_member(
 /// Take an entry off the need-to-know list.
 #[utoipa::path(delete, path = "/api/cases/{id}/members/{member_id}", tag = "cases",
     params(("id" = Uuid, Path), ("member_id" = Uuid, Path)),
-    responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 async fn remove_member(
     State(cx): State<Context>,
     CurrentUser(user): CurrentUser,

@@ -90,7 +90,7 @@ async fn close(
 /// Escalate an action by hand, with a reason; anyone who sees its case may.
 #[utoipa::path(post, path = "/api/actions/{id}/escalations", tag = "escalations", params(("id" = Uuid, Path)),
     request_body = ManualEscalation,
-    responses((status = 201, body = Escalation), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 201, body = Escalation), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn escalate_action(
     State(cx): State<Context>,
     CurrentUser(user): CurrentUser,

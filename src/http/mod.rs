@@ -81,6 +81,11 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .split_for_parts()
 }
 
+/// The powerful browser features our pages may use: camera and microphone, from our own origin.
+const PERMISSIONS_POLICY: &str = "camera=(self), microphone=(self), display-capture=(), geolocation=(), \
+    payment=(), usb=(), serial=(), hid=(), bluetooth=(), midi=(), accelerometer=(), gyroscope=(), \
+    magnetometer=(), browsing-topics=()";
+
 /// The service's router.
 pub fn router(state: AppState) -> Router {
     let (api, openapi) = api();
@@ -105,6 +110,18 @@ pub fn router(state: AppState) -> Router {
         .layer(SetResponseHeaderLayer::if_not_present(header::X_FRAME_OPTIONS, HeaderValue::from_static("SAMEORIGIN")))
         // Invite links carry their token in the path: never pass it on as a referrer.
         .layer(SetResponseHeaderLayer::if_not_present(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer")))
+        // Camera and microphone for our own pages only (no frame of another origin gets them),
+        // and none of the other powerful features.
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::HeaderName::from_static("permissions-policy"),
+            HeaderValue::from_static(PERMISSIONS_POLICY),
+        ))
+        // A window we open, or that opens us, gets no handle on the other (no tabnabbing, no
+        // cross-window leaks of the conference page).
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::HeaderName::from_static("cross-origin-opener-policy"),
+            HeaderValue::from_static("same-origin"),
+        ))
         .layer(CatchPanicLayer::custom(|_| Error::internal("a request handler panicked").into_response()))
         .layer(TraceLayer::new_for_http().make_span_with(|request: &Request| {
             // The matched route, never the raw path: invite tokens travel in paths.

@@ -1,8 +1,8 @@
 //! `/api/session` and `/api/me`: logging in and out, and who am I.
 
 use super::extract::Json;
-use crate::accounts::{self, ChangePassword, LoggedIn, Login};
-use crate::auth::{AnyPrincipal, AnyUser, Principal, session};
+use crate::accounts::{self, ChangePassword, LoggedIn, Login, LoginOrigin};
+use crate::auth::{AnyPrincipal, AnyUser, Principal, device, session};
 use crate::core::Context;
 use crate::domain::InviteKind;
 use crate::error::Error;
@@ -10,8 +10,8 @@ use crate::http::AppState;
 use crate::http::error::{ApiResult, ErrorBody};
 use crate::storage::models::User;
 use axum::extract::{ConnectInfo, State};
-use axum::http::StatusCode;
 use axum::http::header::SET_COOKIE;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{AppendHeaders, IntoResponse};
 use serde::Serialize;
 use std::net::SocketAddr;
@@ -25,18 +25,22 @@ pub fn router() -> OpenApiRouter<AppState> {
 }
 
 /// Log in with e-mail and password. Sets the session cookie and returns the token for API
-/// clients (`Authorization: Bearer`).
+/// clients (`Authorization: Bearer`); also sets the known-device cookie, which lets this
+/// browser's right password through while others' guesses hold the account back.
 #[utoipa::path(post, path = "/api/session", tag = "session", request_body = Login,
     responses((status = 200, body = LoggedIn), (status = 401, body = ErrorBody), (status = 429, body = ErrorBody)))]
 async fn login(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
     Json(input): Json<Login>,
 ) -> ApiResult<impl IntoResponse> {
     let cx = &state.cx;
-    let (body, issued) = accounts::login(cx, &state.login_limits, &peer.ip().to_string(), input).await?;
-    let cookie = session::cookie(&issued, cx.clock.now(), cx.settings.secure_cookies);
-    Ok((AppendHeaders([(SET_COOKIE, cookie)]), Json(body)))
+    let secure = cx.settings.secure_cookies;
+    let origin = LoginOrigin { address: peer.ip(), device_cookie: device::from_headers(&headers, secure) };
+    let (body, issued, known_device) = accounts::login(cx, &state.login_limits, origin, input).await?;
+    let cookie = session::cookie(&issued, cx.clock.now(), secure);
+    Ok((AppendHeaders([(SET_COOKIE, cookie), (SET_COOKIE, device::cookie(&known_device, secure))]), Json(body)))
 }
 
 /// Log out: the session ends at once, everywhere the token was used.

@@ -2,7 +2,8 @@
 //! the edge needs (the rooms of this node, the limits on guessing). Handlers take the part they
 //! use through axum's `FromRef`.
 
-use crate::auth::limiter::{Limiter, LoginLimits};
+use crate::auth::limiter::Limiter;
+use crate::auth::login_limits::LoginLimits;
 use crate::core::Context;
 use crate::signalling::Signalling;
 use axum::extract::FromRef;
@@ -14,7 +15,7 @@ pub struct AppState {
     pub cx: Context,
     /// The conferences running on this node, and what their connections need.
     pub signalling: Signalling,
-    /// Limits failed logins per account and per address.
+    /// Slows down password guessing per account, address and known device.
     pub login_limits: Arc<LoginLimits>,
     /// Limits invite-link look-ups per address (guessing is hopeless, but cheap to stop).
     pub invite_limiter: Arc<Limiter>,

@@ -116,14 +116,13 @@ pub async fn create(
             (Some(user_id), invitee.user.name.clone(), Some(invitee.user.organisation_name.clone()))
         }
         InviteKind::Guest => {
-            let name = validate::required_text("name", input.name.as_deref().unwrap_or(""), 120)?;
-            let organisation =
-                validate::required_text("organisation", input.organisation.as_deref().unwrap_or(""), 120)?;
+            let name = validate::name("name", input.name.as_deref().unwrap_or(""), 120)?;
+            let organisation = validate::name("organisation", input.organisation.as_deref().unwrap_or(""), 120)?;
             (None, name, Some(organisation))
         }
         InviteKind::Client => {
             let name = match input.name.as_deref() {
-                Some(name) => validate::required_text("name", name, 120)?,
+                Some(name) => validate::name("name", name, 120)?,
                 None => case.client_pseudonym.clone(),
             };
             (None, name, None)

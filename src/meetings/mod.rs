@@ -133,7 +133,7 @@ pub async fn schedule(cx: &Context, user: &UserPrincipal, case_id: Uuid, input: 
     if !rights.manage {
         return Err(Error::Forbidden("only the casemanager or coordinator schedules conferences"));
     }
-    let purpose = validate::required_text("purpose", &input.purpose, 500)?;
+    let purpose = validate::plain_text("purpose", &input.purpose, 500)?;
     let chair_id = input.chair_id.unwrap_or(user.user.id);
     if chair_id != user.user.id {
         let chair = cx
@@ -155,7 +155,7 @@ pub async fn schedule(cx: &Context, user: &UserPrincipal, case_id: Uuid, input: 
     let now = cx.clock.now();
     let new = NewMeeting {
         case_id,
-        scheduled_at: validate::moment("scheduled_at", input.scheduled_at)?,
+        scheduled_at: validate::moment("scheduled_at", input.scheduled_at, now)?,
         purpose,
         chair_id,
         partners_may_edit: input.partners_may_edit,

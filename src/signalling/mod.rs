@@ -1,8 +1,10 @@
 //! Live conferences: the WebSocket signalling protocol (`protocol`, documented in
 //! `docs/signalling.md`), the room's rules as a state machine (`state`), the task that runs a
-//! room (`room`) and the registry of rooms (`rooms`), the connection handler (`ws`), what rooms
-//! record (`persist`) and the ICE servers handed to browsers (`ice`).
+//! room (`room`) and the registry of rooms (`rooms`), the connection handler (`ws`) and its
+//! limits on what participants send (`frames`), what rooms record (`persist`) and the ICE
+//! servers handed to browsers (`ice`).
 
+pub mod frames;
 pub mod ice;
 pub mod persist;
 pub mod protocol;

@@ -4,6 +4,7 @@
 //! A connection that stops answering pings is closed and its participant leaves.
 
 use super::Signalling;
+use super::frames::{FLOOD_LIMIT, MAX_FRAME_BYTES, RateLimit, unreadable};
 use super::protocol::{self, ClientMessage, MeetingInfo, Refusal, ServerMessage};
 use super::room::{Joined, Outgoing};
 use super::rooms::RoomLink;
@@ -22,12 +23,6 @@ use futures_util::{SinkExt, StreamExt};
 use serde::Deserialize;
 use std::time::Instant;
 use tokio::sync::mpsc;
-
-/// Messages per second a participant may send (ICE candidates come in bursts at the start).
-const RATE: f64 = 50.0;
-const BURST: f64 = 200.0;
-/// Refused messages after which a flooding connection is closed.
-const FLOOD_LIMIT: u32 = 500;
 
 #[derive(Debug, Deserialize)]
 pub struct WsQuery {
@@ -63,7 +58,7 @@ pub async fn upgrade(
     if let Err(e) = principal.ready() {
         return e.into_response();
     }
-    ws.max_message_size(1 << 20).on_upgrade(move |socket| connection(state, principal, socket))
+    ws.max_message_size(MAX_FRAME_BYTES).on_upgrade(move |socket| connection(state, principal, socket))
 }
 
 /// Browsers send `Origin`; it must name the host the request was sent to.
@@ -75,28 +70,6 @@ fn same_origin(headers: &HeaderMap) -> bool {
         return false;
     };
     origin.split_once("://").map(|(_, rest)| rest) == Some(host)
-}
-
-/// A token bucket for incoming messages.
-struct RateLimit {
-    tokens: f64,
-    last: Instant,
-    refused: u32,
-}
-
-impl RateLimit {
-    fn allow(&mut self) -> bool {
-        let now = Instant::now();
-        self.tokens = (self.tokens + now.duration_since(self.last).as_secs_f64() * RATE).min(BURST);
-        self.last = now;
-        if self.tokens >= 1.0 {
-            self.tokens -= 1.0;
-            true
-        } else {
-            self.refused += 1;
-            false
-        }
-    }
 }
 
 struct Session {
@@ -135,7 +108,7 @@ async fn connection(state: Signalling, principal: Principal, socket: WebSocket) 
         }
     });
     let mut session = Session { state, principal, outgoing, signals, joined: None, place: None };
-    let mut limit = RateLimit { tokens: BURST, last: Instant::now(), refused: 0 };
+    let mut limit = RateLimit::new(Instant::now());
     let mut last_seen = Instant::now();
     let mut liveness = tokio::time::interval(ping);
     let mut access = session.state.cx.events.subscribe_access();
@@ -158,21 +131,34 @@ async fn connection(state: Signalling, principal: Principal, socket: WebSocket) 
             frame = stream.next() => {
                 last_seen = Instant::now();
                 match frame {
-                    Some(Ok(Message::Text(text))) => {
-                        if !limit.allow() {
+                    // Every message counts against the rate, whatever its kind: a binary frame
+                    // costs us as much to answer as a text one.
+                    Some(Ok(message @ (Message::Text(_) | Message::Binary(_)))) => {
+                        if !limit.allow(last_seen) {
                             if limit.refused > FLOOD_LIMIT {
+                                tracing::info!(refused = limit.refused, "closing a WebSocket that keeps flooding");
+                                session.refuse(Refusal::new("rate_limited", "too many messages; the connection closes")).await;
                                 break;
                             }
                             session.refuse(Refusal::new("rate_limited", "too many messages; slow down")).await;
                             continue;
                         }
+                        let Message::Text(text) = message else {
+                            session.refuse(Refusal::new("malformed", "messages are JSON text")).await;
+                            continue;
+                        };
                         if session.text(text.as_str()).await.is_break() {
                             break;
                         }
                     }
-                    Some(Ok(Message::Binary(_))) => session.refuse(Refusal::new("malformed", "messages are JSON text")).await,
                     Some(Ok(Message::Ping(_) | Message::Pong(_))) => {}
-                    Some(Ok(Message::Close(_))) | Some(Err(_)) | None => break,
+                    Some(Ok(Message::Close(_))) | None => break,
+                    Some(Err(error)) => {
+                        if let Some(refusal) = unreadable(error) {
+                            session.refuse(refusal).await;
+                        }
+                        break;
+                    }
                 }
             }
             Some(signal) = signal_inbox.recv() => session.send(match signal {

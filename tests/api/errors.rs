@@ -78,3 +78,54 @@ on_both_backends! {
         assert_eq!((status, body["status"].as_str()), (StatusCode::OK, Some("blocked")));
     }
 }
+
+on_both_backends! {
+    async fn a_conference_in_the_year_2000_or_years_ahead_is_refused_naming_the_field(app: TestApp) {
+        let demo = app.demo_case().await;
+        let path = format!("/api/cases/{}/meetings", demo.case_id);
+        let days = chrono::Duration::days;
+        for when in ["2000-01-01T09:00:00Z".to_owned(), (app.now() - days(2)).to_rfc3339(), (app.now() + days(3 * 365)).to_rfc3339()] {
+            let (status, body) = demo.casemanager.post(&path, json!({ "scheduled_at": when, "purpose": "Netwerkberaad" })).await;
+            assert_eq!((status, body["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("scheduled_at")), "{when}: {body}");
+        }
+        for when in [app.now() - chrono::Duration::hours(2), app.now() + days(600)] {
+            let (status, body) = demo.casemanager.post(&path, json!({ "scheduled_at": when.to_rfc3339(), "purpose": "Netwerkberaad" })).await;
+            assert_eq!(status, StatusCode::CREATED, "{when}: {body}");
+        }
+    }
+}
+
+on_both_backends! {
+    async fn names_with_a_right_to_left_override_or_other_invisible_characters_are_refused(app: TestApp) {
+        let demo = app.demo_case().await;
+        let cm = &demo.casemanager;
+        let (_, orgs) = cm.get("/api/organisations").await;
+        let org = |kind: &str| orgs.as_array().unwrap().iter().find(|o| o["kind"] == kind).map(id).unwrap();
+        let today = app.now().date_naive();
+        let case = |pseudonym: &str| json!({
+            "client_pseudonym": pseudonym, "prison_id": org("pi"), "municipality_id": org("municipality"),
+            "detention_start": (today - chrono::Duration::days(30)).to_string(),
+            "expected_release": (today + chrono::Duration::days(45)).to_string(),
+        });
+        let invites = format!("/api/meetings/{}/invites", demo.meeting_id);
+        let meetings = format!("/api/cases/{}/meetings", demo.case_id);
+        let soon = (app.now() + chrono::Duration::days(7)).to_rfc3339();
+        let admin = app.login(ADMIN).await;
+        let cases: Vec<(&str, (StatusCode, Value), &str)> = vec![
+            ("a right-to-left override in a pseudonym", cm.post("/api/cases", case("Daan \u{202E}exe.cod")).await, "client_pseudonym"),
+            ("an isolate in a pseudonym", cm.post("/api/cases", case("Daan \u{2067}V.\u{2069}")).await, "client_pseudonym"),
+            ("a zero-width space in a pseudonym", cm.post("/api/cases", case("Daan\u{200B} V.")).await, "client_pseudonym"),
+            ("a line break in a pseudonym", cm.post("/api/cases", case("Daan\nV.")).await, "client_pseudonym"),
+            ("an override in a guest's name", cm.post(&invites, json!({ "kind": "guest", "name": "Gerda \u{202E}tsaG", "organisation": "Woonbron" })).await, "name"),
+            ("an override in a guest's organisation", cm.post(&invites, json!({ "kind": "guest", "name": "Gerda Gast", "organisation": "\u{202D}Woonbron" })).await, "organisation"),
+            ("an override in a purpose", cm.post(&meetings, json!({ "scheduled_at": soon, "purpose": "Beraad \u{202E}" })).await, "purpose"),
+            ("a direction mark in an account's name", admin.post("/api/admin/users", json!({ "organisation_id": org("pi"), "name": "Nina\u{200F} Nieuw", "email": "nina@pi.example", "role": "partner" })).await, "name"),
+            ("an override in an organisation's name", admin.post("/api/admin/organisations", json!({ "name": "PI \u{202E}tsoO", "kind": "pi" })).await, "name"),
+        ];
+        for (what, (status, body), field) in cases {
+            assert_eq!((status, body["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some(field)), "{what}: {body}");
+        }
+        let (status, body) = cm.post("/api/cases", case("Zoë Özdemir-مریم (fictief)")).await;
+        assert_eq!(status, StatusCode::CREATED, "names in any script are fine: {body}");
+    }
+}

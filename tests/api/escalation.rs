@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 /// Runs the engine (as the steering group or admin); the ids it opened. Tests keep their
-/// logged-in clients: the login limiter allows ten logins per address per quarter of an hour.
+/// logged-in clients: every login costs a password hash.
 pub async fn run_engine(steering: &Client) -> Vec<Uuid> {
     let (status, report) = steering.post("/api/admin/escalations/run", json!({})).await;
     assert_eq!(status, StatusCode::OK, "{report}");

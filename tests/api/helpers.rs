@@ -228,6 +228,15 @@ impl TestApp {
         Client { http: client(), base: self.url("") }
     }
 
+    /// A browser-like client without a session, on another machine: its requests come from
+    /// `address` (any of 127.0.0.0/8 reaches the service on this machine).
+    pub fn anonymous_from(&self, address: &str) -> Client {
+        let address: std::net::IpAddr = address.parse().expect("a loopback address");
+        let http =
+            reqwest::Client::builder().cookie_store(true).local_address(address).build().expect("a client builds");
+        Client { http, base: self.url("") }
+    }
+
     /// A client logged in as one of the demo accounts.
     pub async fn login(&self, email: &str) -> Client {
         let client = self.anonymous();

@@ -10,6 +10,7 @@ mod errors;
 mod escalation;
 mod figures;
 mod flow;
+mod headers;
 mod invites;
 mod load;
 mod obstacles;

@@ -115,7 +115,7 @@ on_both_backends! {
         assert_eq!((status, closed["status"].as_str()), (StatusCode::OK, Some("closed")));
         let (status, body) = cm.put(&format!("/api/meetings/{}/domains/housing", demo.meeting_id), json!({ "situation": "x" })).await;
         assert_eq!((status, body["error"].as_str()), (StatusCode::CONFLICT, Some("case_closed")));
-        let (status, _) = cm.post(&format!("/api/cases/{}/meetings", demo.case_id), json!({ "scheduled_at": "2030-01-01T09:00:00Z", "purpose": "x" })).await;
+        let (status, _) = cm.post(&format!("/api/cases/{}/meetings", demo.case_id), json!({ "scheduled_at": (app.now() + chrono::Duration::days(30)).to_rfc3339(), "purpose": "x" })).await;
         assert_eq!(status, StatusCode::CONFLICT);
         let (status, _) = cm.post(&format!("/api/cases/{}/reopen", demo.case_id), json!({})).await;
         assert_eq!(status, StatusCode::OK);
@@ -135,5 +135,26 @@ on_both_backends! {
         let (_, trail) = admin.get("/api/admin/audit?limit=1000").await;
         let kept: Vec<&str> = trail.as_array().unwrap().iter().filter(|e| e["case_id"] == json!(demo.case_id)).map(|e| e["action"].as_str().unwrap()).collect();
         assert!(kept.contains(&"case.purge") && kept.contains(&"case.create"), "the trail outlives the case: {kept:?}");
+    }
+}
+
+on_both_backends! {
+    async fn a_closed_case_refuses_escalations_by_hand_and_member_removals(app: TestApp) {
+        let demo = app.demo_case().await;
+        let cm = &demo.casemanager;
+        let (_, before) = cm.get(&format!("/api/cases/{}", demo.case_id)).await;
+        let action = before["actions"].as_array().unwrap().iter().find(|a| a["status"] == "open").map(id).unwrap();
+        let member = before["members"].as_array().unwrap().iter().find(|m| m["organisation_name"] == "Woonbron").map(id).unwrap();
+        let (status, _) = cm.post(&format!("/api/cases/{}/close", demo.case_id), json!({})).await;
+        assert_eq!(status, StatusCode::OK);
+
+        let (status, body) = cm.post(&format!("/api/actions/{action}/escalations"), json!({ "note": "Loopt vast" })).await;
+        assert_eq!((status, body["error"].as_str()), (StatusCode::CONFLICT, Some("case_closed")), "{body}");
+        let (status, body) = cm.delete(&format!("/api/cases/{}/members/{member}", demo.case_id)).await;
+        assert_eq!((status, body["error"].as_str()), (StatusCode::CONFLICT, Some("case_closed")), "{body}");
+
+        let (_, after) = cm.get(&format!("/api/cases/{}", demo.case_id)).await;
+        assert_eq!(before["members"], after["members"], "nobody was taken off");
+        assert_eq!(before["escalations"], after["escalations"], "nothing was escalated");
     }
 }

@@ -2,6 +2,7 @@
 
 use crate::helpers::*;
 use crate::on_both_backends;
+use futures_util::StreamExt;
 use reqwest::StatusCode;
 use serde_json::json;
 
@@ -25,18 +26,133 @@ on_both_backends! {
     }
 }
 
+/// Tries a password for `email`; the status.
+async fn try_login(client: &Client, email: &str, password: &str) -> StatusCode {
+    client.post("/api/session", json!({ "email": email, "password": password })).await.0
+}
+
 on_both_backends! {
-    async fn a_wrong_password_is_refused_and_repeated_guessing_is_stopped(app: TestApp) {
-        let guesser = app.anonymous();
-        for _ in 0..10 {
-            let (status, body) = guesser.post("/api/session", json!({ "email": RIO, "password": "geheim" })).await;
-            assert_eq!((status, body["error"].as_str()), (StatusCode::UNAUTHORIZED, Some("unauthorized")));
+    async fn guessing_from_one_address_is_slowed_down_but_locks_nobody_out_for_good(app: TestApp) {
+        let guesser = app.anonymous_from("127.0.0.2");
+        for _ in 0..5 {
+            assert_eq!(try_login(&guesser, RIO, "geheim").await, StatusCode::UNAUTHORIZED);
         }
-        let (status, _) = guesser.post("/api/session", json!({ "email": RIO, "password": "demo" })).await;
-        assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "even the right password waits out the window");
+        assert_eq!(try_login(&guesser, RIO, "geheim").await, StatusCode::TOO_MANY_REQUESTS, "the sixth guess waits");
+        assert_eq!(try_login(&guesser, RIO, "demo").await, StatusCode::TOO_MANY_REQUESTS, "from there even the right password waits");
+        let mut refused = 0;
+        for _ in 0..30 {
+            app.advance(chrono::Duration::seconds(2));
+            match try_login(&guesser, RIO, "geheim").await {
+                StatusCode::TOO_MANY_REQUESTS => refused += 1,
+                status => assert_eq!(status, StatusCode::UNAUTHORIZED),
+            }
+        }
+        assert!(refused >= 20, "a minute of guessing every two seconds is mostly refused ({refused} of 30)");
+
         app.advance(chrono::Duration::minutes(16));
-        let (status, _) = guesser.post("/api/session", json!({ "email": RIO, "password": "demo" })).await;
-        assert_eq!(status, StatusCode::OK);
+        assert_eq!(try_login(&guesser, RIO, "demo").await, StatusCode::OK, "the wait ends; nothing is locked for good");
+        let (_, trail) = app.login(ADMIN).await.get("/api/admin/audit?limit=1000").await;
+        let trail = trail.as_array().unwrap();
+        let count = |action: &str| trail.iter().filter(|e| e["action"] == action).count();
+        assert_eq!(count("session.login_failed"), 5 + 30 - refused, "every wrong password is audited");
+        assert_eq!(count("session.login_refused"), 2 + refused, "every refusal is audited");
+        let mut refusals = trail.iter().filter(|e| e["action"] == "session.login_refused");
+        assert!(refusals.clone().all(|e| e["detail"].as_str().is_some_and(|d| d.starts_with("limit: "))));
+        assert!(refusals.all(|e| !e["detail"].to_string().contains("geheim")), "no password in the trail");
+    }
+}
+
+/// Logs `email` in from a browser at `address` and out again: the browser is now known.
+async fn known_browser(app: &TestApp, email: &str, address: &str) -> Client {
+    let browser = app.anonymous_from(address);
+    let response = browser
+        .http
+        .post(app.url("/api/session"))
+        .json(&json!({ "email": email, "password": "demo" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let cookies: Vec<String> =
+        response.headers().get_all("set-cookie").iter().map(|v| v.to_str().unwrap().to_owned()).collect();
+    let known = cookies.iter().find(|c| c.starts_with("kt_device=")).expect("a known-device cookie");
+    assert!(known.contains("HttpOnly") && known.contains("SameSite=Strict") && known.contains("Path=/"), "{known}");
+    assert_eq!(browser.delete("/api/session").await.0, StatusCode::NO_CONTENT);
+    browser
+}
+
+on_both_backends! {
+    async fn an_attackers_fifty_wrong_passwords_do_not_stop_the_casemanager_on_her_known_device(app: TestApp) {
+        let her_laptop = known_browser(&app, CASEMANAGER, "127.0.0.1").await;
+
+        // Conference day: from address A, her own prison's network, someone tries her account
+        // fifty times.
+        let attacker = app.anonymous_from("127.0.0.1");
+        let mut answered = Vec::new();
+        for guess in 0..50 {
+            answered.push(try_login(&attacker, CASEMANAGER, &format!("raden{guess}")).await);
+        }
+        assert!(answered.iter().all(|s| [StatusCode::UNAUTHORIZED, StatusCode::TOO_MANY_REQUESTS].contains(s)));
+        assert!(answered.iter().filter(|s| **s == StatusCode::TOO_MANY_REQUESTS).count() >= 40, "the guessing is slowed down");
+
+        assert_eq!(try_login(&her_laptop, CASEMANAGER, "demo").await, StatusCode::OK, "she logs in from her own laptop");
+        assert_eq!(her_laptop.get("/api/cases").await.0, StatusCode::OK);
+        let unknown = app.anonymous_from("127.0.0.1");
+        assert_eq!(try_login(&unknown, CASEMANAGER, "demo").await, StatusCode::TOO_MANY_REQUESTS, "a browser never used there waits like the attacker's");
+    }
+}
+
+on_both_backends! {
+    async fn guessing_one_account_from_many_addresses_holds_strangers_back_but_not_her_known_device(app: TestApp) {
+        let her_laptop = known_browser(&app, CASEMANAGER, "127.0.0.1").await;
+        let mut wrong = 0;
+        for machine in 10..20 {
+            let attacker = app.anonymous_from(&format!("127.0.0.{machine}"));
+            for guess in 0..5 {
+                match try_login(&attacker, CASEMANAGER, &format!("raden{guess}")).await {
+                    StatusCode::UNAUTHORIZED => wrong += 1,
+                    status => assert_eq!(status, StatusCode::TOO_MANY_REQUESTS),
+                }
+            }
+        }
+        assert!(wrong < 50, "the account's own limit stopped the botnet before its fiftieth guess");
+        let elsewhere = app.anonymous_from("127.0.0.30");
+        assert_eq!(try_login(&elsewhere, CASEMANAGER, "demo").await, StatusCode::TOO_MANY_REQUESTS, "the account holds strangers back");
+        assert_eq!(try_login(&her_laptop, CASEMANAGER, "demo").await, StatusCode::OK, "her own laptop passes");
+        assert_eq!(try_login(&elsewhere, RIO, "demo").await, StatusCode::OK, "other accounts are not affected");
+    }
+}
+
+on_both_backends! {
+    async fn a_spray_across_accounts_from_a_prisons_address_is_refused_while_its_staff_still_log_in(app: TestApp) {
+        // Everyone in the prison shares one address; the colleagues logged in there before.
+        let colleagues = [CASEMANAGER, RIO, PROBATION, HOUSING, OUTSIDER];
+        let mut browsers = Vec::new();
+        for email in colleagues {
+            let browser = app.anonymous_from("127.0.0.3");
+            assert_eq!(try_login(&browser, email, "demo").await, StatusCode::OK);
+            browsers.push(browser);
+        }
+        app.advance(chrono::Duration::hours(20));
+
+        // A terminal in the same network sprays one password across many accounts, four at a
+        // time (parallel guesses are counted before any password is checked).
+        let sprayer = app.anonymous_from("127.0.0.3");
+        let emails: Vec<String> = (0..220).map(|i| format!("medewerker{i}@pi-dordrecht.example")).collect();
+        let answers: Vec<StatusCode> = futures_util::stream::iter(&emails)
+            .map(|email| try_login(&sprayer, email, "Welkom01!"))
+            .buffer_unordered(4)
+            .collect()
+            .await;
+        let refused = answers.iter().filter(|s| **s == StatusCode::TOO_MANY_REQUESTS).count();
+        assert!(answers.iter().all(|s| [StatusCode::UNAUTHORIZED, StatusCode::TOO_MANY_REQUESTS].contains(s)));
+        assert!(refused >= 20, "spraying is refused ({refused} of 220)");
+        assert_eq!(try_login(&sprayer, "nog-een@pi-dordrecht.example", "Welkom01!").await, StatusCode::TOO_MANY_REQUESTS);
+
+        for (email, browser) in colleagues.iter().zip(&browsers) {
+            assert_eq!(try_login(browser, email, "demo").await, StatusCode::OK, "{email} still logs in from her own browser");
+        }
+        assert_eq!(try_login(&app.anonymous_from("127.0.0.4"), STEERING, "demo").await, StatusCode::OK, "other addresses are not affected");
     }
 }
 

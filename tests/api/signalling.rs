@@ -79,6 +79,19 @@ impl Raw {
         .await
     }
 
+    /// The codes of the errors the server sends until it closes the connection.
+    async fn errors_until_closed(&mut self) -> Vec<String> {
+        let mut codes = Vec::new();
+        loop {
+            let next = tokio::time::timeout(Duration::from_secs(15), self.messages.recv()).await;
+            match next.expect("the server closes the connection in time") {
+                Some(ServerMessage::Error { code, .. }) => codes.push(code),
+                Some(_) => {}
+                None => return codes,
+            }
+        }
+    }
+
     async fn join(&mut self, meeting: Uuid) -> ServerMessage {
         self.send(json!({ "type": "join", "v": 1, "meeting_id": meeting })).await;
         self.next().await
@@ -358,5 +371,43 @@ on_both_backends! {
         let logout = reqwest::Client::new().delete(app.url("/api/session")).bearer_auth(&rio_token).send().await.unwrap();
         assert_eq!(logout.status(), reqwest::StatusCode::NO_CONTENT);
         rio.until(|m| matches!(m, ServerMessage::Removed).then_some(())).await;
+    }
+}
+
+on_both_backends! {
+    async fn a_flood_of_binary_frames_is_rate_limited_and_closed_like_a_flood_of_text(app: TestApp) {
+        let mut chair = Raw::connect(&app, &token(&app, CASEMANAGER).await).await;
+        // 600 frames at once: past the burst of 200, short of cutting the connection off.
+        for _ in 0..600 {
+            chair.sink.send(Message::Binary(vec![7u8; 16].into())).await.expect("the socket is open");
+        }
+        let mut codes = Vec::new();
+        while codes.len() < 600 {
+            match chair.next().await {
+                ServerMessage::Error { code, .. } => codes.push(code),
+                other => panic!("only errors are expected, not {other:?}"),
+            }
+        }
+        let limited = codes.iter().filter(|c| *c == "rate_limited").count();
+        assert!(limited >= 300, "binary frames count against the rate ({limited} of 600 rate-limited)");
+        assert_eq!(codes.first().map(String::as_str), Some("malformed"), "a binary message itself is refused");
+
+        // Keep flooding: the connection is cut off instead of answering frame after frame.
+        for _ in 0..20_000 {
+            if chair.sink.send(Message::Binary(vec![7u8; 16].into())).await.is_err() {
+                break;
+            }
+        }
+        let answers = chair.errors_until_closed().await;
+        assert!(answers.len() < 1_000, "closed after {} more answers", answers.len());
+    }
+}
+
+on_both_backends! {
+    async fn a_message_over_a_megabyte_is_answered_with_too_large_before_the_connection_closes(app: TestApp) {
+        let mut chair = Raw::connect(&app, &token(&app, CASEMANAGER).await).await;
+        let huge = format!(r#"{{"type":"publish_offer","sdp":"{}"}}"#, "a".repeat(1_500_000));
+        let _ = chair.sink.send(Message::Text(huge.into())).await;
+        assert_eq!(chair.errors_until_closed().await, vec!["too_large".to_owned()]);
     }
 }

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 #[tokio::test]
-async fn with_a_certificate_the_service_speaks_https_and_marks_its_cookies_secure() {
+async fn with_a_certificate_the_service_speaks_https_and_its_cookies_are_secure_host_only_cookies() {
     let dir = tempfile::tempdir().unwrap();
     let certified = rcgen::generate_simple_self_signed(vec!["localhost".into()]).unwrap();
     let (cert, key) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
@@ -32,22 +32,49 @@ async fn with_a_certificate_the_service_speaks_https_and_marks_its_cookies_secur
         .with_root_certificates(roots)
         .with_no_client_auth();
     let connector = tokio_rustls::TlsConnector::from(Arc::new(client));
-    let tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
-    let mut tls =
-        connector.connect("localhost".try_into().unwrap(), tcp).await.expect("a TLS handshake with our certificate");
+    let https = |request: String| {
+        let connector = connector.clone();
+        async move {
+            let tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
+            let mut tls = connector
+                .connect("localhost".try_into().unwrap(), tcp)
+                .await
+                .expect("a TLS handshake with our certificate");
+            tls.write_all(request.as_bytes()).await.unwrap();
+            let mut response = String::new();
+            tls.read_to_string(&mut response).await.unwrap_or_default();
+            response
+        }
+    };
     let body = r#"{"email":"rio@gemeente-dordrecht.example","password":"demo"}"#;
-    let request = format!(
+    let response = https(format!(
         "POST /api/session HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
         body.len()
-    );
-    tls.write_all(request.as_bytes()).await.unwrap();
-    let mut response = String::new();
-    tls.read_to_string(&mut response).await.unwrap_or_default();
+    ))
+    .await;
     assert!(response.starts_with("HTTP/1.1 200"), "{response}");
-    let cookie =
-        response.lines().find(|l| l.to_ascii_lowercase().starts_with("set-cookie:")).expect("a session cookie");
-    assert!(cookie.contains("Secure") && cookie.contains("HttpOnly"), "{cookie}");
+    let cookies: Vec<&str> = response
+        .lines()
+        .filter(|l| l.to_ascii_lowercase().starts_with("set-cookie:"))
+        .map(|l| l[11..].trim())
+        .collect();
+    let session = cookies.iter().find(|c| c.starts_with("__Host-kt_session=")).expect("a __Host- session cookie");
+    assert!(session.contains("Secure") && session.contains("HttpOnly") && session.contains("Path=/"), "{session}");
+    assert!(!session.to_ascii_lowercase().contains("domain"), "a __Host- cookie names no domain: {session}");
+    let device = cookies.iter().find(|c| c.starts_with("__Host-kt_device=")).expect("a __Host- known-device cookie");
+    assert!(device.contains("Secure") && device.contains("Path=/"), "{device}");
     assert!(response.to_ascii_lowercase().contains("strict-transport-security"), "HSTS once HTTPS is used");
+
+    // A browser sends the cookie back under its name; the same token under the plain name (as
+    // a sibling subdomain or plain-HTTP attacker could plant it) is ignored.
+    let token = session.split(';').next().unwrap().split_once('=').unwrap().1.to_owned();
+    let me = |cookie: String| {
+        https(format!("GET /api/me HTTP/1.1\r\nHost: localhost\r\nCookie: {cookie}\r\nConnection: close\r\n\r\n"))
+    };
+    let answer = me(format!("__Host-kt_session={token}")).await;
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    let answer = me(format!("kt_session={token}")).await;
+    assert!(answer.starts_with("HTTP/1.1 401"), "{answer}");
 
     shutdown.cancel();
     server.await.unwrap().unwrap();
