@@ -18,7 +18,7 @@ use crate::signalling::Signalling;
 use crate::signalling::ice::IceConfig;
 use crate::signalling::persist::Persister;
 use crate::signalling::room::RoomDeps;
-use crate::signalling::rooms::Rooms;
+use crate::signalling::rooms::{OneNode, Rooms};
 use crate::storage::{OpenError, Store};
 use axum_server::tls_rustls::RustlsConfig;
 use std::net::SocketAddr;
@@ -218,6 +218,7 @@ pub async fn build(config: Config, listener: TcpListener, shutdown: Cancellation
             stop: stop_rooms.clone(),
         },
         store,
+        Arc::new(OneNode),
     );
     let state = AppState {
         signalling: Signalling { cx: cx.clone(), rooms },

@@ -4,6 +4,7 @@
 
 use crate::domain::LifeDomain;
 use serde::{Deserialize, Serialize};
+use std::sync::Arc;
 use tokio::sync::broadcast;
 use uuid::Uuid;
 
@@ -33,43 +34,74 @@ pub enum AccessChange {
     Case(Uuid),
 }
 
-/// The bus, cheap to clone. Slow subscribers lose old events rather than slow down writers;
-/// a room that lags simply tells its participants to reload the minutes.
-#[derive(Debug, Clone)]
-pub struct Events {
-    sender: broadcast::Sender<(Uuid, CaseEvent)>,
+/// Where case events and access changes travel. This node's rooms and connections subscribe
+/// here; an implementation for several nodes forwards what is published to the other nodes and
+/// feeds what they publish into its local subscriptions (the interface does not change).
+pub trait EventBus: Send + Sync + std::fmt::Debug {
+    /// Announces a change to the data of case `case_id`. Nobody listening is fine.
+    fn publish(&self, case_id: Uuid, event: CaseEvent);
+    /// Every change from now on, for all cases. A subscriber that lags loses the oldest events
+    /// and is told so (`RecvError::Lagged`); it reloads instead of slowing down writers.
+    fn subscribe(&self) -> broadcast::Receiver<(Uuid, CaseEvent)>;
+    /// Announces a change of who may be where.
+    fn access_changed(&self, change: AccessChange);
+    /// Every change of access from now on.
+    fn subscribe_access(&self) -> broadcast::Receiver<AccessChange>;
+}
+
+/// The bus of one node: two broadcast channels in this process.
+#[derive(Debug)]
+pub struct InProcessBus {
+    cases: broadcast::Sender<(Uuid, CaseEvent)>,
     access: broadcast::Sender<AccessChange>,
 }
 
-impl Default for Events {
+impl Default for InProcessBus {
     fn default() -> Self {
-        Self { sender: broadcast::channel(1024).0, access: broadcast::channel(256).0 }
+        Self { cases: broadcast::channel(1024).0, access: broadcast::channel(256).0 }
+    }
+}
+
+impl EventBus for InProcessBus {
+    fn publish(&self, case_id: Uuid, event: CaseEvent) {
+        let _ = self.cases.send((case_id, event));
+    }
+
+    fn subscribe(&self) -> broadcast::Receiver<(Uuid, CaseEvent)> {
+        self.cases.subscribe()
+    }
+
+    fn access_changed(&self, change: AccessChange) {
+        let _ = self.access.send(change);
+    }
+
+    fn subscribe_access(&self) -> broadcast::Receiver<AccessChange> {
+        self.access.subscribe()
+    }
+}
+
+/// The service's handle on its bus, cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Events(Arc<dyn EventBus>);
+
+impl Default for Events {
+    /// The embedded default: one node, one process.
+    fn default() -> Self {
+        Events::on(InProcessBus::default())
     }
 }
 
 impl Events {
-    /// Announces a change to the data of case `case_id`. Nobody listening is fine.
-    pub fn publish(&self, case_id: Uuid, event: CaseEvent) {
-        let _ = self.sender.send((case_id, event));
+    /// A handle on `bus`.
+    pub fn on(bus: impl EventBus + 'static) -> Self {
+        Events(Arc::new(bus))
     }
+}
 
-    /// The sending side, for whoever subscribes later (the rooms).
-    pub fn sender(&self) -> broadcast::Sender<(Uuid, CaseEvent)> {
-        self.sender.clone()
-    }
+impl std::ops::Deref for Events {
+    type Target = dyn EventBus;
 
-    /// Every change from now on, for all cases.
-    pub fn subscribe(&self) -> broadcast::Receiver<(Uuid, CaseEvent)> {
-        self.sender.subscribe()
-    }
-
-    /// Announces a change of who may be where.
-    pub fn access_changed(&self, change: AccessChange) {
-        let _ = self.access.send(change);
-    }
-
-    /// Every change of access from now on.
-    pub fn subscribe_access(&self) -> broadcast::Receiver<AccessChange> {
-        self.access.subscribe()
+    fn deref(&self) -> &Self::Target {
+        &*self.0
     }
 }

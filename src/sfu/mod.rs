@@ -104,10 +104,6 @@ impl Sfu {
         Sfu { engine: Arc::new(engine::Engine::new(config)) }
     }
 
-    pub fn config(&self) -> &SfuConfig {
-        &self.engine.config
-    }
-
     /// Starts the media of a participant. Signals for the browser go to `client`, published and
     /// ended tracks to `room`.
     pub fn peer(

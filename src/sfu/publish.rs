@@ -145,11 +145,6 @@ impl PublishedTrack {
         self.level.swap(0, Ordering::Relaxed)
     }
 
-    /// How many subscribers receive this track now.
-    pub fn subscriber_count(&self) -> usize {
-        self.fanout.load().len()
-    }
-
     pub(crate) fn add_forward(&self, forward: Arc<Forward>) {
         self.fanout.rcu(|current| {
             let mut next: Vec<Arc<Forward>> = current

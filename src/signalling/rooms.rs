@@ -1,5 +1,10 @@
 //! The conferences running on this node, by meeting. A room is created by its first join and
 //! removes itself when it ends; the next join starts a fresh one.
+//!
+//! Which node hosts a conference is asked of a [`Routing`] first. With one node (the embedded
+//! default) that is always this one ([`OneNode`]); with several, an implementation backed by
+//! the database (a lease per conference) answers, and a join for a conference hosted elsewhere
+//! is handed to that node instead of starting a second room here.
 
 use super::protocol::{ClientMessage, MeetingInfo};
 use super::room::{Command, Joined, Outgoing, RoomActor, RoomDeps};
@@ -19,6 +24,31 @@ struct Entry {
     commands: mpsc::UnboundedSender<Command>,
 }
 
+/// Where a conference runs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Host {
+    /// On this node: join its room here.
+    Here,
+    /// On another node, known by its id.
+    Elsewhere(String),
+}
+
+/// Which node hosts which conference.
+pub trait Routing: Send + Sync + std::fmt::Debug {
+    /// The node that hosts (or will host, if it starts now) conference `meeting`.
+    fn host(&self, meeting: Uuid) -> Host;
+}
+
+/// The embedded default: this node hosts every conference.
+#[derive(Debug, Default)]
+pub struct OneNode;
+
+impl Routing for OneNode {
+    fn host(&self, _meeting: Uuid) -> Host {
+        Host::Here
+    }
+}
+
 /// The registry of rooms. Its lock is taken only to find or create a room at join time.
 #[derive(Clone)]
 pub struct Rooms {
@@ -28,6 +58,7 @@ pub struct Rooms {
     counter: Arc<AtomicU64>,
     /// Every room's task, so shutdown can wait for them.
     tasks: TaskTracker,
+    routing: Arc<dyn Routing>,
 }
 
 impl std::fmt::Debug for Rooms {
@@ -56,8 +87,9 @@ impl RoomLink {
 }
 
 impl Rooms {
-    pub(crate) fn new(deps: RoomDeps, store: Store) -> Self {
+    pub(crate) fn new(deps: RoomDeps, store: Store, routing: Arc<dyn Routing>) -> Self {
         Rooms {
+            routing,
             rooms: Arc::new(Mutex::new(HashMap::new())),
             deps,
             store,
@@ -122,6 +154,15 @@ impl Rooms {
         signals: mpsc::UnboundedSender<ClientSignal>,
     ) -> Option<(Joined, RoomLink)> {
         let conn = joining.conn;
+        if let Host::Elsewhere(node) = self.routing.host(meeting.id) {
+            // Nothing hands a join to another node yet (one node per deployment); refusing is
+            // better than a second room for the same conference.
+            tracing::error!(meeting = %meeting.id, node, "a join for a conference hosted on another node");
+            let refusal = super::protocol::Refusal::new("elsewhere", "this conference runs on another node; try again");
+            let _ = outgoing.try_send(Outgoing::Message(refusal.to_message()));
+            let _ = outgoing.try_send(Outgoing::Close);
+            return None;
+        }
         let commands = match self.running(meeting.id) {
             Some(commands) => commands,
             None => {
