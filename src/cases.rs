@@ -270,6 +270,7 @@ async fn set_status(state: &AppState, user: &UserPrincipal, case_id: Uuid, statu
 
 /// Which part of a long trail to read, newest first.
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct AuditPage {
     /// Only events before this moment (to page back).
     pub before: Option<chrono::DateTime<chrono::Utc>>,

@@ -31,6 +31,7 @@ pub struct ManualEscalation {
 /// Which escalations to list; every filter is optional.
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct QueueFilter {
     pub status: Option<EscalationStatus>,
     pub reason: Option<EscalationReason>,

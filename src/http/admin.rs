@@ -67,6 +67,7 @@ async fn create_organisation(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct AuditQuery {
     /// Only events before this moment (for paging back).
     before: Option<DateTime<Utc>>,

@@ -26,6 +26,7 @@ async fn organisations(State(state): State<AppState>, _: CurrentUser) -> ApiResu
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct UsersQuery {
     /// Only the people of this organisation.
     organisation_id: Option<Uuid>,

@@ -70,6 +70,7 @@ async fn finalise(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct LangQuery {
     /// `nl` (default) or `en`.
     #[serde(default)]

@@ -42,7 +42,8 @@ use utoipa_axum::router::OpenApiRouter;
             Every error is `{ \"error\": code, \"message\": text }`.",
         license(name = "EUPL-1.2")
     ),
-    components(schemas(ErrorBody)),
+    // `Lang` is named by query parameters, which do not bring their schemas along.
+    components(schemas(ErrorBody, crate::i18n::Lang)),
     tags(
         (name = "session", description = "Logging in and out"),
         (name = "cases", description = "Cases and their need-to-know list"),
