@@ -5,6 +5,7 @@
 mod actions;
 mod admin;
 mod cases;
+mod contract;
 mod directory;
 mod escalations;
 pub mod extract;
@@ -62,7 +63,7 @@ struct ApiDoc;
 
 /// The whole API with its OpenAPI document.
 pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
-    OpenApiRouter::with_openapi(ApiDoc::openapi())
+    let (router, mut openapi) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(session::router())
         .merge(cases::router())
         .merge(meetings::router())
@@ -74,7 +75,9 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(obstacles::router())
         .merge(notifications::router())
         .merge(figures::router())
-        .split_for_parts()
+        .split_for_parts();
+    contract::document_shared_responses(&mut openapi);
+    (router, openapi)
 }
 
 /// The service's router.
