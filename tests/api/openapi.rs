@@ -142,3 +142,30 @@ on_both_backends! {
         assert!(wrong.is_empty(), "path parameters that do not match their template:\n{}", wrong.join("\n"));
     }
 }
+
+on_both_backends! {
+    async fn every_operation_documents_the_errors_its_session_check_and_body_can_produce(app: TestApp) {
+        let (_, doc) = app.anonymous().get("/api/openapi.json").await;
+        let public = [("post", "/api/session"), ("get", "/api/invites/{token}"), ("post", "/api/invites/{token}/accept")];
+
+        let mut missing = Vec::new();
+        for (path, item) in doc["paths"].as_object().expect("the document has paths") {
+            for (method, operation) in item.as_object().unwrap() {
+                let mut expected = Vec::new();
+                if !public.contains(&(method.as_str(), path.as_str())) {
+                    expected.extend(["401", "403"]);
+                }
+                if operation.get("requestBody").is_some() {
+                    expected.extend(["400", "413", "415", "422"]);
+                }
+                for status in expected {
+                    let error = &operation["responses"][status]["content"]["application/json"]["schema"]["$ref"];
+                    if error != "#/components/schemas/ErrorBody" {
+                        missing.push(format!("{method} {path}: {status}"));
+                    }
+                }
+            }
+        }
+        assert!(missing.is_empty(), "error statuses not documented with the error body:\n{}", missing.join("\n"));
+    }
+}
