@@ -45,7 +45,8 @@ async fn create_user(
 
 /// Change an account: name, role, organisation, active, or a new one-time password.
 #[utoipa::path(patch, path = "/api/admin/users/{id}", tag = "admin", params(("id" = Uuid, Path)), request_body = UpdateUser,
-    responses((status = 200, body = AccountWithPassword), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = AccountWithPassword), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody)))]
 async fn update_user(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
