@@ -2,20 +2,38 @@
 //! the handler: the session check (401, 403), the cross-site guard (403), the path, query and
 //! JSON extractors (400, 404, 413, 415, 422). They are added to the OpenAPI document here, from
 //! what each operation declares, so that no annotation can forget one; the statuses that only a
-//! handler knows (409, 410, 429, …) stay in its `#[utoipa::path]`.
+//! handler knows (409, 410, 429, …) stay in its `#[utoipa::path]`. How a client authenticates
+//! (the session cookie or the same token as a bearer) is declared here too, for the same
+//! operations.
 
+use crate::auth::session::COOKIE;
 use crate::error::ErrorBody;
 use utoipa::ToSchema;
 use utoipa::openapi::path::{Operation, ParameterIn};
-use utoipa::openapi::{Content, OpenApi, Ref, RefOr, ResponseBuilder};
+use utoipa::openapi::security::{
+    ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme,
+};
+use utoipa::openapi::{Components, Content, OpenApi, Ref, RefOr, ResponseBuilder};
 
 /// Operations that need no session: logging in, and the invite link (its token is the
 /// credential).
 const PUBLIC: &[(&str, &str)] =
     &[("post", "/api/session"), ("get", "/api/invites/{token}"), ("post", "/api/invites/{token}/accept")];
 
-/// Adds the shared error statuses to every operation of `doc` that can produce them.
+/// The security schemes: browsers send the session cookie, API clients the token of
+/// `POST /api/session` as a bearer.
+const SESSION_COOKIE: &str = "session_cookie";
+const BEARER: &str = "bearer";
+
+/// Adds the shared error statuses to every operation of `doc` that can produce them, and the
+/// session it needs to every operation that is not public.
 pub fn document_shared_responses(doc: &mut OpenApi) {
+    let components = doc.components.get_or_insert_with(Components::new);
+    components.add_security_scheme(SESSION_COOKIE, SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new(COOKIE))));
+    components.add_security_scheme(
+        BEARER,
+        SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).bearer_format("JWT").build()),
+    );
     for (path, item) in doc.paths.paths.iter_mut() {
         let operations = [
             ("get", &mut item.get),
@@ -28,6 +46,13 @@ pub fn document_shared_responses(doc: &mut OpenApi) {
             if let Some(operation) = operation {
                 let public = PUBLIC.contains(&(method, path.as_str()));
                 add_shared(operation, method != "get", public);
+                if !public {
+                    // Either one will do: two requirements in the list are alternatives.
+                    operation.security = Some(vec![
+                        SecurityRequirement::new(SESSION_COOKIE, Vec::<String>::new()),
+                        SecurityRequirement::new(BEARER, Vec::<String>::new()),
+                    ]);
+                }
             }
         }
     }

@@ -3,8 +3,8 @@
 
 use crate::on_both_backends;
 use ketentafel::domain::{
-    ActionStatus, CaseStatus, DecisionKind, EscalationReason, EscalationStatus, InviteKind, LifeDomain,
-    MeetingStatus, ObstacleStatus, OrganisationKind, Role,
+    ActionStatus, CaseStatus, DecisionKind, EscalationReason, EscalationStatus, InviteKind, LifeDomain, MeetingStatus,
+    ObstacleStatus, OrganisationKind, Role,
 };
 use ketentafel::figures::Period;
 use ketentafel::i18n::Lang;
@@ -144,7 +144,7 @@ on_both_backends! {
 }
 
 on_both_backends! {
-    async fn every_operation_documents_the_errors_its_session_check_and_body_can_produce(app: TestApp) {
+    async fn every_operation_documents_the_session_it_needs_and_the_errors_of_its_session_check_and_body(app: TestApp) {
         let (_, doc) = app.anonymous().get("/api/openapi.json").await;
         let public = [("post", "/api/session"), ("get", "/api/invites/{token}"), ("post", "/api/invites/{token}/accept")];
 
@@ -154,6 +154,10 @@ on_both_backends! {
                 let mut expected = Vec::new();
                 if !public.contains(&(method.as_str(), path.as_str())) {
                     expected.extend(["401", "403"]);
+                    let schemes: Vec<_> = operation["security"].as_array().into_iter().flatten().flat_map(|r| r.as_object().unwrap().keys()).collect();
+                    if schemes != ["session_cookie", "bearer"] {
+                        missing.push(format!("{method} {path}: the session cookie or bearer token it needs"));
+                    }
                 }
                 if operation.get("requestBody").is_some() {
                     expected.extend(["400", "413", "415", "422"]);
@@ -166,6 +170,6 @@ on_both_backends! {
                 }
             }
         }
-        assert!(missing.is_empty(), "error statuses not documented with the error body:\n{}", missing.join("\n"));
+        assert!(missing.is_empty(), "not documented (errors with the error body):\n{}", missing.join("\n"));
     }
 }
