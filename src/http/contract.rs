@@ -27,7 +27,7 @@ const BEARER: &str = "bearer";
 
 /// Adds the shared error statuses to every operation of `doc` that can produce them, and the
 /// session it needs to every operation that is not public.
-pub fn document_shared_responses(doc: &mut OpenApi) {
+pub fn document_shared_parts(doc: &mut OpenApi) {
     let components = doc.components.get_or_insert_with(Components::new);
     components.add_security_scheme(SESSION_COOKIE, SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new(COOKIE))));
     components.add_security_scheme(

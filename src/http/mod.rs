@@ -76,7 +76,7 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(notifications::router())
         .merge(figures::router())
         .split_for_parts();
-    contract::document_shared_responses(&mut openapi);
+    contract::document_shared_parts(&mut openapi);
     (router, openapi)
 }
 
