@@ -262,6 +262,7 @@ async fn set_status(cx: &Context, user: &UserPrincipal, case_id: Uuid, status: C
 
 /// Which part of a long trail to read, newest first.
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct AuditPage {
     /// Only events before this moment (to page back).
     pub before: Option<chrono::DateTime<chrono::Utc>>,

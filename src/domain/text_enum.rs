@@ -1,7 +1,9 @@
 /// Declares a closed set of values with one stable text code each.
 ///
 /// The code is what the API (serde), the database (a `TEXT` column on both backends) and the
-/// OpenAPI document use; parsing anything else is an error, never a default.
+/// OpenAPI document use; parsing anything else is an error, never a default. The OpenAPI schema is
+/// written here from the same codes rather than derived: the derive does not see the
+/// `serde(rename)` that this macro adds, and published the Rust variant names instead.
 macro_rules! text_enum {
     (
         $(#[$meta:meta])*
@@ -11,7 +13,7 @@ macro_rules! text_enum {
     ) => {
         $(#[$meta])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord,
-                 serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+                 serde::Serialize, serde::Deserialize)]
         pub enum $name {
             $( $(#[$vmeta])* #[serde(rename = $code)] $variant ),+
         }
@@ -23,6 +25,21 @@ macro_rules! text_enum {
             /// The stable code of this value.
             pub fn as_str(self) -> &'static str {
                 match self { $($name::$variant => $code),+ }
+            }
+        }
+
+        impl utoipa::PartialSchema for $name {
+            fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+                utoipa::openapi::schema::ObjectBuilder::new()
+                    .schema_type(utoipa::openapi::schema::Type::String)
+                    .enum_values(Some([$($code),+]))
+                    .into()
+            }
+        }
+
+        impl utoipa::ToSchema for $name {
+            fn name() -> std::borrow::Cow<'static, str> {
+                std::borrow::Cow::Borrowed(stringify!($name))
             }
         }
 

@@ -32,6 +32,7 @@ pub struct ManualEscalation {
 /// Which escalations to list; every filter is optional.
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct QueueFilter {
     pub status: Option<EscalationStatus>,
     pub reason: Option<EscalationReason>,
@@ -41,6 +42,8 @@ pub struct QueueFilter {
     /// Only this case.
     pub case_id: Option<Uuid>,
     /// Only escalations open for at least this many days.
+    // Any u32 is accepted (beyond a century it means "all"); utoipa would publish u32 as int32.
+    #[param(value_type = Option<u64>, maximum = 4294967295.0)]
     pub min_age_days: Option<u32>,
     /// At most this many (default 200, at most 1000).
     pub limit: Option<i64>,

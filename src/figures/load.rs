@@ -13,6 +13,7 @@ use utoipa::IntoParams;
 /// Which figures to compute; every parameter is optional.
 #[derive(Debug, Clone, Default, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct FiguresQuery {
     /// `month` (default) or `quarter`.
     pub period: Option<Period>,

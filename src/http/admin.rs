@@ -47,7 +47,8 @@ async fn create_user(
 
 /// Change an account: name, role, organisation, active, or a new one-time password.
 #[utoipa::path(patch, path = "/api/admin/users/{id}", tag = "admin", params(("id" = Uuid, Path)), request_body = UpdateUser,
-    responses((status = 200, body = AccountWithPassword), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = AccountWithPassword), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody)))]
 async fn update_user(
     State(cx): State<Context>,
     CurrentUser(user): CurrentUser,
@@ -69,6 +70,7 @@ async fn create_organisation(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct AuditQuery {
     /// Only events before this moment (for paging back).
     before: Option<DateTime<Utc>>,

@@ -85,7 +85,8 @@ async fn remove_member(
 
 /// Schedule a conference for the case.
 #[utoipa::path(post, path = "/api/cases/{id}/meetings", tag = "meetings", params(("id" = Uuid, Path)), request_body = ScheduleMeeting,
-    responses((status = 201, body = Meeting), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 201, body = Meeting), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
 async fn schedule_meeting(
     State(cx): State<Context>,
     CurrentUser(user): CurrentUser,

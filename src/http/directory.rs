@@ -27,6 +27,7 @@ async fn organisations(State(cx): State<Context>, _: CurrentUser) -> ApiResult<J
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct UsersQuery {
     /// Only the people of this organisation.
     organisation_id: Option<Uuid>,

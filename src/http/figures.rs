@@ -32,7 +32,8 @@ async fn dashboard(
 /// accessible image) or `.csv` (a download), e.g. `/api/figures/on-time.svg?lang=en`.
 #[utoipa::path(get, path = "/api/figures/{file}", tag = "figures",
     params(("file" = String, Path, description = "`<chart>.svg` or `<chart>.csv`"), FiguresQuery),
-    responses((status = 200, description = "image/svg+xml or text/csv", content_type = "image/svg+xml"),
+    responses((status = 200, description = "The chart as an image or as a table",
+            content((String = "image/svg+xml"), (String = "text/csv"))),
         (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn chart(
     State(cx): State<Context>,

@@ -46,7 +46,8 @@ async fn preview(
 /// invited account. An invite works for one person: anyone else gets 410.
 #[utoipa::path(post, path = "/api/invites/{token}/accept", tag = "invites", params(("token" = String, Path)),
     request_body = AcceptInvite,
-    responses((status = 200, body = AcceptedInvite), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 410, body = ErrorBody)))]
+    responses((status = 200, body = AcceptedInvite), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 410, body = ErrorBody), (status = 429, body = ErrorBody)))]
 async fn accept(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,

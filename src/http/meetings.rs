@@ -71,6 +71,7 @@ async fn finalise(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct LangQuery {
     /// `nl` (default) or `en`.
     #[serde(default)]
@@ -119,7 +120,8 @@ async fn list_invites(
 /// Invite one person: a `member` (account), a `guest` (name and organisation) or the `client`.
 /// The link in the answer is shown once.
 #[utoipa::path(post, path = "/api/meetings/{id}/invites", tag = "invites", params(("id" = Uuid, Path)), request_body = CreateInvite,
-    responses((status = 201, body = CreatedInvite), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 201, body = CreatedInvite), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
 async fn create_invite(
     State(cx): State<Context>,
     CurrentUser(user): CurrentUser,

@@ -5,6 +5,7 @@
 mod actions;
 mod admin;
 mod cases;
+mod contract;
 mod directory;
 pub mod error;
 mod escalations;
@@ -47,7 +48,8 @@ use utoipa_axum::router::OpenApiRouter;
             Every error is `{ \"error\": code, \"message\": text }`.",
         license(name = "EUPL-1.2")
     ),
-    components(schemas(ErrorBody)),
+    // `Lang` is named by query parameters, which do not bring their schemas along.
+    components(schemas(ErrorBody, crate::i18n::Lang)),
     tags(
         (name = "session", description = "Logging in and out"),
         (name = "cases", description = "Cases and their need-to-know list"),
@@ -66,7 +68,7 @@ struct ApiDoc;
 
 /// The whole API with its OpenAPI document.
 pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
-    OpenApiRouter::with_openapi(ApiDoc::openapi())
+    let (router, mut openapi) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(session::router())
         .merge(cases::router())
         .merge(meetings::router())
@@ -78,7 +80,9 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(obstacles::router())
         .merge(notifications::router())
         .merge(figures::router())
-        .split_for_parts()
+        .split_for_parts();
+    contract::document_shared_parts(&mut openapi);
+    (router, openapi)
 }
 
 /// The powerful browser features our pages may use: camera and microphone, from our own origin.
