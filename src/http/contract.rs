@@ -6,8 +6,8 @@
 //! (the session cookie or the same token as a bearer) is declared here too, for the same
 //! operations.
 
-use crate::auth::session::COOKIE;
-use crate::error::ErrorBody;
+use crate::auth::session::cookie_name;
+use crate::http::error::ErrorBody;
 use utoipa::ToSchema;
 use utoipa::openapi::path::{Operation, ParameterIn};
 use utoipa::openapi::security::{
@@ -29,7 +29,13 @@ const BEARER: &str = "bearer";
 /// session it needs to every operation that is not public.
 pub fn document_shared_parts(doc: &mut OpenApi) {
     let components = doc.components.get_or_insert_with(Components::new);
-    components.add_security_scheme(SESSION_COOKIE, SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new(COOKIE))));
+    components.add_security_scheme(
+        SESSION_COOKIE,
+        SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::with_description(
+            cookie_name(false),
+            "over HTTPS the cookie is named `__Host-kt_session`",
+        ))),
+    );
     components.add_security_scheme(
         BEARER,
         SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).bearer_format("JWT").build()),
