@@ -12,6 +12,7 @@ mod figures;
 mod flow;
 mod headers;
 mod invites;
+mod lifecycle;
 mod load;
 mod obstacles;
 mod openapi;

@@ -1,0 +1,201 @@
+//! One lifecycle: the real `ketentafel` process, stopped with SIGTERM in the middle of a
+//! conference, exits within seconds, and everything it acknowledged is in the database.
+
+use crate::helpers::*;
+use futures_util::{SinkExt, StreamExt};
+use ketentafel::signalling::protocol::ServerMessage;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use uuid::Uuid;
+
+type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// The service as a process of its own, on the test's database.
+struct Process {
+    child: Child,
+    base: String,
+    _data: tempfile::TempDir,
+}
+
+impl Process {
+    async fn start(db: &TestDb) -> Process {
+        let port = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port").local_addr().unwrap().port();
+        let data = tempfile::tempdir().expect("a temp dir");
+        let child = Command::new(env!("CARGO_BIN_EXE_ketentafel"))
+            .args(["--demo", "--bind", &format!("127.0.0.1:{port}"), "--engine-interval-secs", "0"])
+            .arg("--data-dir")
+            .arg(data.path())
+            .env("DATABASE_URL", &db.url)
+            .env("KETENTAFEL_LOG", "warn")
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("the binary starts");
+        let base = format!("http://127.0.0.1:{port}");
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if reqwest::get(format!("{base}/healthz")).await.is_ok_and(|r| r.status() == StatusCode::OK) {
+                break;
+            }
+            assert!(Instant::now() < deadline, "the service answers within 30 s");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        Process { child, base, _data: data }
+    }
+
+    fn client(&self) -> Client {
+        Client { http: reqwest::Client::builder().cookie_store(true).build().unwrap(), base: self.base.clone() }
+    }
+
+    async fn login(&self, email: &str) -> (Client, String) {
+        let client = self.client();
+        let (status, body) = client.post("/api/session", json!({ "email": email, "password": "demo" })).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        (client, body["token"].as_str().expect("a token").to_owned())
+    }
+
+    async fn socket(&self, token: &str) -> Socket {
+        let mut request = format!("{}/ws", self.base.replacen("http", "ws", 1)).into_client_request().unwrap();
+        request.headers_mut().insert("authorization", format!("Bearer {token}").parse().unwrap());
+        tokio_tungstenite::connect_async(request).await.expect("the upgrade succeeds").0
+    }
+
+    /// Sends SIGTERM and waits for the exit; how long it took.
+    fn terminate(&mut self) -> Duration {
+        let started = Instant::now();
+        let pid = i32::try_from(self.child.id()).expect("pids fit");
+        // SAFETY: kill only sends a signal to our own child.
+        assert_eq!(unsafe { libc::kill(pid, libc::SIGTERM) }, 0, "the signal is sent");
+        loop {
+            if let Some(status) = self.child.try_wait().expect("the child can be waited for") {
+                assert!(status.success(), "a clean exit: {status}");
+                return started.elapsed();
+            }
+            assert!(started.elapsed() < Duration::from_secs(20), "the process exits");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+async fn send(socket: &mut Socket, message: Value) {
+    socket.send(Message::Text(message.to_string().into())).await.expect("the socket is open");
+}
+
+/// Reads until `wanted` accepts a message (answering nothing else).
+async fn until<T>(socket: &mut Socket, mut wanted: impl FnMut(&ServerMessage) -> Option<T>) -> T {
+    let read = async {
+        while let Some(Ok(frame)) = socket.next().await {
+            if let Message::Text(text) = frame {
+                let message: ServerMessage = serde_json::from_str(text.as_str()).expect("server messages parse");
+                if let Some(found) = wanted(&message) {
+                    return found;
+                }
+            }
+        }
+        panic!("the connection closed first");
+    };
+    tokio::time::timeout(Duration::from_secs(15), read).await.expect("the message comes in time")
+}
+
+async fn join(socket: &mut Socket, meeting: Uuid) -> Uuid {
+    send(socket, json!({ "type": "join", "v": 1, "meeting_id": meeting })).await;
+    until(socket, |m| match m {
+        ServerMessage::Welcome { you, .. } => Some(you.id),
+        _ => None,
+    })
+    .await
+}
+
+async fn scalar(db: &TestDb, sql: &str) -> i64 {
+    use sqlx::Connection;
+    if db.url.starts_with("sqlite:") {
+        let mut conn = sqlx::SqliteConnection::connect(&db.url).await.unwrap();
+        sqlx::query_scalar(sqlx::AssertSqlSafe(sql)).fetch_one(&mut conn).await.unwrap()
+    } else {
+        let mut conn = sqlx::PgConnection::connect(&db.url).await.unwrap();
+        sqlx::query_scalar(sqlx::AssertSqlSafe(sql)).fetch_one(&mut conn).await.unwrap()
+    }
+}
+
+macro_rules! on_both_databases {
+    (async fn $name:ident($db:ident: TestDb) $body:block) => {
+        mod $name {
+            use super::*;
+            async fn run($db: TestDb) $body
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                run(TestDb::create(Backend::Sqlite).await).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                run(TestDb::create(Backend::Postgres).await).await;
+            }
+        }
+    };
+}
+
+on_both_databases! {
+    async fn sigterm_during_a_conference_exits_within_seconds_and_keeps_everything_acknowledged(db: TestDb) {
+        let mut service = Process::start(&db).await;
+        let (cm, chair_token) = service.login(CASEMANAGER).await;
+        let (_, cases) = cm.get("/api/cases").await;
+        let case_id = id(&cases[0]);
+        let (_, case) = cm.get(&format!("/api/cases/{case_id}")).await;
+        let meeting = id(case["meetings"].as_array().unwrap().iter().find(|m| m["status"] == "scheduled").unwrap());
+
+        // A conference: the chair, and a guest he lets in and later removes.
+        let mut chair = service.socket(&chair_token).await;
+        join(&mut chair, meeting).await;
+        let (_, invite) = cm.post(&format!("/api/meetings/{meeting}/invites"),
+            json!({ "kind": "guest", "name": "Gerda Gast", "organisation": "Woonbron" })).await;
+        let link = invite["url"].as_str().unwrap().rsplit('/').next().unwrap().to_owned();
+        let (_, accepted) = service.client().post(&format!("/api/invites/{link}/accept"), json!({ "accept_confidentiality": true })).await;
+        let mut guest = service.socket(accepted["token"].as_str().unwrap()).await;
+        let guest_id = join(&mut guest, meeting).await;
+        send(&mut chair, json!({ "type": "admit", "participant_id": guest_id })).await;
+        until(&mut chair, |m| matches!(m, ServerMessage::ParticipantJoined { .. }).then_some(())).await;
+
+        // Acknowledged changes: minutes, an action, a removal.
+        let (status, _) = cm.put(&format!("/api/meetings/{meeting}/domains/care"),
+            json!({ "situation": "Zorgverzekering loopt door." })).await;
+        assert_eq!(status, StatusCode::OK);
+        let (_, members) = cm.get(&format!("/api/cases/{case_id}")).await;
+        let owner = members["members"][0]["organisation_id"].as_str().unwrap().to_owned();
+        let (status, _) = cm.post(&format!("/api/cases/{case_id}/actions"), json!({
+            "domain": "care", "description": "Huisarts zoeken", "owner_organisation_id": owner,
+            "due_date": (chrono::Utc::now().date_naive() + chrono::Duration::days(10)).to_string(),
+            "meeting_id": meeting,
+        })).await;
+        assert_eq!(status, StatusCode::CREATED);
+        send(&mut chair, json!({ "type": "remove", "participant_id": guest_id })).await;
+        until(&mut chair, |m| matches!(m, ServerMessage::ParticipantLeft { reason, .. } if reason == "removed").then_some(())).await;
+
+        let took = service.terminate();
+        assert!(took < Duration::from_secs(5), "SIGTERM to exit took {took:?}");
+
+        let meeting = meeting.simple().to_string();
+        let id_is = |column: &str| if db.url.starts_with("sqlite:") {
+            format!("hex({column}) = upper('{meeting}')")
+        } else {
+            format!("{column} = '{meeting}'")
+        };
+        assert_eq!(scalar(&db, &format!("SELECT COUNT(*) FROM domain_entry WHERE {} AND situation = 'Zorgverzekering loopt door.'", id_is("meeting_id"))).await, 1);
+        assert_eq!(scalar(&db, &format!("SELECT COUNT(*) FROM action WHERE {} AND description = 'Huisarts zoeken'", id_is("meeting_id"))).await, 1);
+        assert_eq!(scalar(&db, &format!("SELECT COUNT(*) FROM invite WHERE {} AND removed_at IS NOT NULL AND admitted_at IS NOT NULL", id_is("meeting_id"))).await, 1);
+        // The rooms closed before the store: every stay in the conference has its end.
+        assert_eq!(scalar(&db, &format!("SELECT COUNT(*) FROM meeting_attendance WHERE {}", id_is("meeting_id"))).await, 2);
+        assert_eq!(scalar(&db, &format!("SELECT COUNT(*) FROM meeting_attendance WHERE {} AND left_at IS NULL", id_is("meeting_id"))).await, 0);
+    }
+}
