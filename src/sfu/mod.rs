@@ -3,7 +3,8 @@
 //! [`PublishedTrack`], so the media engine can be replaced without touching signalling.
 //!
 //! - [`engine`]: how connections are built (codecs, interceptors, sockets, NAT announcement).
-//! - [`peer`]: one participant's publish and subscribe connections and their negotiation.
+//! - [`peer`]: one participant's publish and subscribe connections and their negotiation;
+//!   `subscribe`: the subscribe connection's slots and offers.
 //! - [`publish`]: a published track and its forwarding loop (the hot path).
 //! - [`floor`]: the SRTP half of the per-packet floor the load harness compares against.
 
@@ -14,6 +15,7 @@ mod keyframe;
 mod peer;
 mod publish;
 mod runtime;
+mod subscribe;
 
 pub use client::{CandidateSink, ClientPublisher, ClientSubscriber, PayloadSink};
 pub use engine::live_peer_connections;

@@ -7,24 +7,17 @@
 //! so a long conference with people coming and going keeps a small SDP.
 
 use super::SfuError;
-use super::engine::{
-    AUDIO_LEVEL_URI, Built, Engine, PcEvent, Side, add_remote_candidate, candidates_gathered, opus, vp8,
-};
-use super::publish::{Continuity, Forward, PublishedTrack};
+use super::engine::{AUDIO_LEVEL_URI, Built, Engine, PcEvent, Side, add_remote_candidate, candidates_gathered};
+use super::publish::PublishedTrack;
+use super::subscribe::Slot;
 use crate::media::TrackId;
 use crate::media::{Candidate, MediaKind, Pc, TrackInfo};
-use arc_swap::ArcSwapOption;
-use rtc::media_stream::MediaStreamTrack;
-use rtc::rtp_transceiver::rtp_sender::{RTCRtpCodingParameters, RTCRtpEncodingParameters, RtpCodecKind};
+use rtc::rtp_transceiver::rtp_sender::RtpCodecKind;
 use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot, watch};
-use tokio::task::JoinHandle;
 use uuid::Uuid;
-use webrtc::media_stream::track_local::static_rtp::TrackLocalStaticRTP;
-use webrtc::media_stream::track_local::{TrackLocal, TrackLocalEvent};
 use webrtc::media_stream::track_remote::TrackRemote;
 use webrtc::peer_connection::{PeerConnection, RTCPeerConnectionState, RTCSessionDescription};
-use webrtc::rtp_transceiver::{RTCRtpTransceiverDirection, RTCRtpTransceiverInit, RtpTransceiver};
 
 /// What a participant's browser must be told.
 #[derive(Debug, Clone)]
@@ -138,56 +131,41 @@ impl Peer {
     }
 }
 
-/// One outgoing transceiver of the subscribe connection.
-struct Slot {
-    kind: MediaKind,
-    transceiver: Arc<dyn RtpTransceiver>,
-    out: Arc<TrackLocalStaticRTP>,
-    ssrc: u32,
-    continuity: Arc<Continuity>,
-    /// The track this slot carries, and whether forwarding has started (after negotiation).
-    carries: Option<(Arc<PublishedTrack>, bool)>,
-    /// The track whose publisher gets this slot's keyframe requests.
-    current: Arc<ArcSwapOption<PublishedTrack>>,
-    payload_type: Option<u8>,
-    feedback: JoinHandle<()>,
-}
-
-struct PeerTask {
-    engine: Arc<Engine>,
-    participant: Uuid,
-    client: mpsc::UnboundedSender<ClientSignal>,
-    room: mpsc::UnboundedSender<MediaEvent>,
-    pc_events: mpsc::UnboundedSender<PcEvent>,
-    publish: Option<Arc<dyn PeerConnection>>,
-    subscribe: Option<Arc<dyn PeerConnection>>,
+pub(super) struct PeerTask {
+    pub(super) engine: Arc<Engine>,
+    pub(super) participant: Uuid,
+    pub(super) client: mpsc::UnboundedSender<ClientSignal>,
+    pub(super) room: mpsc::UnboundedSender<MediaEvent>,
+    pub(super) pc_events: mpsc::UnboundedSender<PcEvent>,
+    pub(super) publish: Option<Arc<dyn PeerConnection>>,
+    pub(super) subscribe: Option<Arc<dyn PeerConnection>>,
     /// Per connection: whether its local candidates are all known.
-    gathered: [Option<watch::Receiver<bool>>; 2],
+    pub(super) gathered: [Option<watch::Receiver<bool>>; 2],
     /// Whether each connection has its remote description (candidates wait until it has).
-    remote_set: [bool; 2],
-    queued: [Vec<Candidate>; 2],
-    slots: Vec<Slot>,
+    pub(super) remote_set: [bool; 2],
+    pub(super) queued: [Vec<Candidate>; 2],
+    pub(super) slots: Vec<Slot>,
     /// The subscribe offer awaiting its answer, with the (slot, track) assignments it carries.
-    in_flight: Option<Vec<(usize, TrackId)>>,
+    pub(super) in_flight: Option<Vec<(usize, TrackId)>>,
     /// Slots changed since the offer in flight was made: offer again after its answer.
-    dirty: bool,
+    pub(super) dirty: bool,
     /// Slots changed by the commands being applied: offer when they are all done.
-    offer_wanted: bool,
+    pub(super) offer_wanted: bool,
     /// Whether the subscribe connection is up: packets sent before are lost (the library drops
     /// them before DTLS is done), so forwarding and keyframe requests wait for it.
-    subscribe_connected: bool,
+    pub(super) subscribe_connected: bool,
     /// Negotiated (slot, track) assignments that start forwarding once the connection is up.
-    awaiting_connection: Vec<(usize, TrackId)>,
+    pub(super) awaiting_connection: Vec<(usize, TrackId)>,
 }
 
-fn index(pc: Pc) -> usize {
+pub(super) fn index(pc: Pc) -> usize {
     match pc {
         Pc::Publish => 0,
         Pc::Subscribe => 1,
     }
 }
 
-fn codec_kind(kind: MediaKind) -> RtpCodecKind {
+pub(super) fn codec_kind(kind: MediaKind) -> RtpCodecKind {
     match kind {
         MediaKind::Audio => RtpCodecKind::Audio,
         MediaKind::Video => RtpCodecKind::Video,
@@ -275,7 +253,7 @@ impl PeerTask {
         }
     }
 
-    async fn connection(&mut self, pc: Pc) -> Result<Arc<dyn PeerConnection>, SfuError> {
+    pub(super) async fn connection(&mut self, pc: Pc) -> Result<Arc<dyn PeerConnection>, SfuError> {
         let existing = match pc {
             Pc::Publish => &self.publish,
             Pc::Subscribe => &self.subscribe,
@@ -293,7 +271,7 @@ impl PeerTask {
     }
 
     /// Waits until the connection's own candidates are known, so our description carries them.
-    async fn gathered(&self, pc: Pc) {
+    pub(super) async fn gathered(&self, pc: Pc) {
         if let Some(gathered) = &self.gathered[index(pc)] {
             candidates_gathered(gathered).await;
         }
@@ -320,7 +298,7 @@ impl PeerTask {
         }
     }
 
-    async fn flush_candidates(&mut self, pc: Pc) {
+    pub(super) async fn flush_candidates(&mut self, pc: Pc) {
         for candidate in std::mem::take(&mut self.queued[index(pc)]) {
             self.apply_candidate(pc, candidate).await;
         }
@@ -359,198 +337,6 @@ impl PeerTask {
         let _ = self.room.send(MediaEvent::Published(track));
     }
 
-    async fn forward(&mut self, track: Arc<PublishedTrack>) {
-        if self.slots.iter().any(|s| s.carries.as_ref().is_some_and(|(t, _)| t.id == track.id)) {
-            return;
-        }
-        let result = match self.slots.iter().position(|s| s.kind == track.kind && s.carries.is_none()) {
-            Some(free) => self.reuse_slot(free, track).await,
-            None => self.new_slot(track).await,
-        };
-        match result {
-            Ok(()) => self.offer_wanted = true,
-            Err(e) => {
-                tracing::warn!(participant = %self.participant, error = %e, "cannot add a track to the subscribe connection")
-            }
-        }
-    }
-
-    async fn new_slot(&mut self, track: Arc<PublishedTrack>) -> Result<(), SfuError> {
-        let pc = self.connection(Pc::Subscribe).await?;
-        let ssrc = loop {
-            let candidate: u32 = rand::random();
-            if candidate != 0 && self.slots.iter().all(|s| s.ssrc != candidate) {
-                break candidate;
-            }
-        };
-        let codec = match track.kind {
-            MediaKind::Audio => opus(),
-            MediaKind::Video => vp8(),
-        };
-        let encoding = RTCRtpEncodingParameters {
-            rtp_coding_parameters: RTCRtpCodingParameters { ssrc: Some(ssrc), ..Default::default() },
-            codec,
-            ..Default::default()
-        };
-        let n = self.slots.len();
-        let out = Arc::new(TrackLocalStaticRTP::new(MediaStreamTrack::new(
-            track.owner.to_string(),
-            format!("slot-{n}"),
-            format!("slot-{n}"),
-            codec_kind(track.kind),
-            vec![encoding],
-        )));
-        let init = RTCRtpTransceiverInit { direction: RTCRtpTransceiverDirection::Sendonly, ..Default::default() };
-        let transceiver = pc.add_transceiver_from_track(out.clone(), Some(init)).await?;
-        let current: Arc<ArcSwapOption<PublishedTrack>> = Arc::new(ArcSwapOption::empty());
-        let feedback = tokio::spawn(relay_keyframe_requests(out.clone(), current.clone()));
-        self.slots.push(Slot {
-            kind: track.kind,
-            transceiver,
-            out,
-            ssrc,
-            continuity: Arc::new(Continuity::default()),
-            carries: Some((track, false)),
-            current,
-            payload_type: None,
-            feedback,
-        });
-        Ok(())
-    }
-
-    async fn reuse_slot(&mut self, index: usize, track: Arc<PublishedTrack>) -> Result<(), SfuError> {
-        let slot = &mut self.slots[index];
-        slot.transceiver.set_direction(RTCRtpTransceiverDirection::Sendonly).await?;
-        if let Some(sender) = slot.transceiver.sender().await? {
-            sender.set_streams(vec![track.owner.to_string()]).await?;
-        }
-        slot.carries = Some((track, false));
-        Ok(())
-    }
-
-    async fn stop_forward(&mut self, track: TrackId) {
-        let Some(slot) = self.slots.iter_mut().find(|s| s.carries.as_ref().is_some_and(|(t, _)| t.id == track)) else {
-            return;
-        };
-        if let Some((published, _)) = slot.carries.take() {
-            published.remove_forward(&slot.out);
-        }
-        slot.current.store(None);
-        if let Err(e) = slot.transceiver.set_direction(RTCRtpTransceiverDirection::Inactive).await {
-            tracing::warn!(error = %e, "cannot deactivate a subscribe slot");
-        }
-        self.offer_wanted = true;
-    }
-
-    /// Offers the subscribe connection's current state, unless an offer is still out.
-    async fn renegotiate(&mut self) {
-        if self.in_flight.is_some() {
-            self.dirty = true;
-            return;
-        }
-        match self.offer().await {
-            Ok(()) => self.dirty = false,
-            Err(e) => {
-                tracing::warn!(participant = %self.participant, error = %e, "cannot renegotiate the subscribe connection")
-            }
-        }
-    }
-
-    async fn offer(&mut self) -> Result<(), SfuError> {
-        let Some(pc) = self.subscribe.clone() else {
-            return Ok(());
-        };
-        let offer = pc.create_offer(None).await?;
-        pc.set_local_description(offer.clone()).await?;
-        self.gathered(Pc::Subscribe).await;
-        let mut tracks = Vec::new();
-        let mut carried = Vec::new();
-        for (i, slot) in self.slots.iter().enumerate() {
-            let Some((track, active)) = &slot.carries else {
-                continue;
-            };
-            if let Some(mid) = slot.transceiver.mid().await? {
-                tracks.push(TrackInfo { mid, participant_id: track.owner, kind: track.kind });
-            }
-            if !active {
-                carried.push((i, track.id));
-            }
-        }
-        let sdp = pc.local_description().await.map_or(offer.sdp, |d| d.sdp);
-        self.in_flight = Some(carried);
-        let _ = self.client.send(ClientSignal::SubscribeOffer { sdp: self.engine.announce_sdp(&sdp), tracks });
-        Ok(())
-    }
-
-    async fn subscribe_answer(&mut self, sdp: String) -> Result<(), SfuError> {
-        let (Some(pc), Some(carried)) = (self.subscribe.clone(), self.in_flight.clone()) else {
-            return Err(SfuError::OutOfOrder("there is no subscribe offer to answer"));
-        };
-        let answer = RTCSessionDescription::answer(sdp).map_err(SfuError::invalid_sdp)?;
-        pc.set_remote_description(answer).await.map_err(SfuError::invalid_sdp)?;
-        self.in_flight = None;
-        self.remote_set[index(Pc::Subscribe)] = true;
-        self.flush_candidates(Pc::Subscribe).await;
-        if self.subscribe_connected {
-            for (i, track_id) in carried {
-                self.activate_or_warn(i, track_id).await;
-            }
-        } else {
-            self.awaiting_connection.extend(carried);
-        }
-        if self.dirty {
-            self.renegotiate().await;
-        }
-        Ok(())
-    }
-
-    async fn activate_or_warn(&mut self, index: usize, track_id: TrackId) {
-        if let Err(e) = self.activate(index, track_id).await {
-            tracing::warn!(participant = %self.participant, error = %e, "cannot start forwarding a track");
-        }
-    }
-
-    /// Starts forwarding on a negotiated slot, if it still carries the same track.
-    async fn activate(&mut self, index: usize, track_id: TrackId) -> Result<(), SfuError> {
-        let slot = &mut self.slots[index];
-        let Some((track, false)) = slot.carries.clone() else {
-            return Ok(());
-        };
-        if track.id != track_id {
-            return Ok(());
-        }
-        let payload_type = match slot.payload_type {
-            Some(pt) => pt,
-            None => {
-                let sender =
-                    slot.transceiver.sender().await?.ok_or(SfuError::Internal("a slot without a sender".into()))?;
-                let parameters = sender.get_parameters().await?;
-                let pt = parameters
-                    .rtp_parameters
-                    .codecs
-                    .first()
-                    .ok_or(SfuError::Internal("no codec negotiated".into()))?
-                    .payload_type;
-                slot.payload_type = Some(pt);
-                pt
-            }
-        };
-        slot.continuity.restart();
-        track.add_forward(Arc::new(Forward {
-            subscriber: self.participant,
-            out: slot.out.clone(),
-            ssrc: slot.ssrc,
-            payload_type,
-            continuity: slot.continuity.clone(),
-        }));
-        slot.current.store(Some(track.clone()));
-        slot.carries = Some((track.clone(), true));
-        tracing::debug!(participant = %self.participant, track = track.id, "forwarding starts");
-        // The new subscriber sees nothing until the next keyframe.
-        track.request_keyframe();
-        Ok(())
-    }
-
     async fn close(&mut self) {
         for slot in self.slots.drain(..) {
             if let Some((track, _)) = &slot.carries {
@@ -581,16 +367,4 @@ async fn audio_level_id(pc: &Arc<dyn PeerConnection>, remote: &Arc<dyn TrackRemo
         }
     }
     None
-}
-
-/// Relays a subscriber's keyframe requests for a slot to the publisher it currently carries.
-async fn relay_keyframe_requests(out: Arc<TrackLocalStaticRTP>, current: Arc<ArcSwapOption<PublishedTrack>>) {
-    while let Some(event) = out.poll().await {
-        if let TrackLocalEvent::OnRtcpPacket(packets) = event
-            && packets.iter().any(|p| super::keyframe::is_keyframe_request(p.as_ref()))
-            && let Some(track) = current.load_full()
-        {
-            track.request_keyframe();
-        }
-    }
 }
