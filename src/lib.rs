@@ -20,8 +20,8 @@
 //! - [`events`]: changes to case data, for live views.
 //! - [`retention`]: deleting closed cases after their retention period.
 //! - [`demo`]: the fictional demo workspace.
-//! - [`headless`] and [`load`]: headless participants and the load harness built on them
-//!   (`ketentafel-load`, see docs/performance.md); the service itself never uses them.
+//! - Not here: the headless participant and the load harness are a package of their own
+//!   (`load/`, `ketentafel-load`), so the service does not link their HTTP and WebSocket clients.
 //! - [`i18n`], [`timezone`], [`clock`], [`error`]: shared plumbing.
 
 pub mod accounts;
@@ -37,10 +37,8 @@ pub mod error;
 pub mod escalation;
 pub mod events;
 pub mod figures;
-pub mod headless;
 pub mod http;
 pub mod i18n;
-pub mod load;
 pub mod meetings;
 pub mod notifications;
 pub mod obstacles;

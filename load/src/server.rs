@@ -1,7 +1,7 @@
 //! The server under test: one started for the run (`--spawn`) or one already running on this
 //! machine (`--server`), and its process figures read from `/proc/<pid>`.
 
-use super::Options;
+use crate::Options;
 use std::collections::HashSet;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
