@@ -20,9 +20,10 @@
 //! - [`events`]: changes to case data, for live views.
 //! - [`retention`]: deleting closed cases after their retention period.
 //! - [`demo`]: the fictional demo workspace.
-//! - Not here: the headless participant and the load harness are a package of their own
-//!   (`load/`, `ketentafel-load`), so the service does not link their HTTP and WebSocket clients.
 //! - [`i18n`], [`timezone`], [`clock`], [`error`]: shared plumbing.
+//!
+//! Not here: the headless participant and the load harness are a package of their own (`load/`,
+//! `ketentafel-load`), so the service does not depend on their HTTP and WebSocket clients.
 
 pub mod accounts;
 pub mod actions;

@@ -1,7 +1,7 @@
 //! The load harness (`ketentafel-load`) and the headless participant it is built on: a package
-//! of its own, so the server does not link the HTTP and WebSocket clients they need. The harness
-//! runs conferences of headless participants against a real Ketentafel on this machine, through
-//! the real signalling, lobby and SFU, measured from both ends. See docs/performance.md for what
+//! of its own, so the server does not depend on the HTTP and WebSocket clients they need. The
+//! harness runs conferences of headless participants against a real Ketentafel on this machine,
+//! through the real signalling, lobby and SFU, measured from both ends. See docs/performance.md for what
 //! it reports and how to read it.
 //!
 //! - [`headless`]: one participant, speaking the signalling protocol and sending and receiving
