@@ -20,9 +20,10 @@
 //! - [`events`]: changes to case data, for live views.
 //! - [`retention`]: deleting closed cases after their retention period.
 //! - [`demo`]: the fictional demo workspace.
-//! - [`headless`] and [`load`]: headless participants and the load harness built on them
-//!   (`ketentafel-load`, see docs/performance.md); the service itself never uses them.
 //! - [`i18n`], [`timezone`], [`clock`], [`error`]: shared plumbing.
+//!
+//! Not here: the headless participant and the load harness are a package of their own (`load/`,
+//! `ketentafel-load`), so the service does not depend on their HTTP and WebSocket clients.
 
 pub mod accounts;
 pub mod actions;
@@ -38,10 +39,8 @@ pub mod error;
 pub mod escalation;
 pub mod events;
 pub mod figures;
-pub mod headless;
 pub mod http;
 pub mod i18n;
-pub mod load;
 pub mod media;
 pub mod meetings;
 pub mod notifications;

@@ -45,7 +45,7 @@ impl RateLimit {
 /// the frame limit, a broken frame); the log says why the connection closes. `None` when the
 /// connection itself is gone.
 pub fn unreadable(error: axum::Error) -> Option<Refusal> {
-    use tokio_tungstenite::tungstenite::Error as WsError;
+    use tungstenite::Error as WsError;
     match error.into_inner().downcast::<WsError>().map(|e| *e) {
         Ok(WsError::Capacity(e)) => {
             tracing::info!(error = %e, "closing a WebSocket: a message far over the size limit");

@@ -3,8 +3,8 @@
 
 use crate::helpers::*;
 use crate::on_both_backends;
-use ketentafel::headless::{JoinConfig, MediaPlan, Participant};
 use ketentafel::signalling::protocol::{ClientMessage, ServerMessage};
+use ketentafel_load::headless::{JoinConfig, MediaPlan, Participant};
 use serde_json::json;
 use std::time::Duration;
 use uuid::Uuid;

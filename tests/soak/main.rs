@@ -7,10 +7,10 @@
 mod helpers;
 
 use helpers::*;
-use ketentafel::headless::{JoinConfig, MediaPlan, Participant};
-use ketentafel::load::server::ProcessFigures;
 use ketentafel::sfu::live_peer_connections;
 use ketentafel::signalling::protocol::{ClientMessage, ServerMessage};
+use ketentafel_load::headless::{JoinConfig, MediaPlan, Participant};
+use ketentafel_load::server::ProcessFigures;
 use serde_json::json;
 use std::time::Duration;
 

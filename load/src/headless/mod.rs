@@ -11,9 +11,9 @@ pub mod payload;
 mod sender;
 pub mod stats;
 
-use crate::sfu::{ClientSubscriber, Sfu, SfuConfig};
-use crate::signalling::protocol::{Candidate, ClientMessage, Participant as Member, Pc, ServerMessage, VERSION};
 use futures_util::{SinkExt, StreamExt};
+use ketentafel::sfu::{ClientSubscriber, Sfu, SfuConfig};
+use ketentafel::signalling::protocol::{Candidate, ClientMessage, Participant as Member, Pc, ServerMessage, VERSION};
 use sender::Publisher;
 use stats::Received;
 use std::sync::Arc;

@@ -1,10 +1,10 @@
 //! What a run found: figures as JSON (for docs/performance.md and for comparing runs) and as a
 //! readable table, each figure next to the target it is held to.
 
-use super::Options;
-use super::floor::Floor;
-use super::server::{ProcessFigures, Server};
-use super::setup::Runtime;
+use crate::Options;
+use crate::floor::Floor;
+use crate::server::{ProcessFigures, Server};
+use crate::setup::Runtime;
 use serde::Serialize;
 use std::fmt::Write as _;
 

@@ -1,7 +1,7 @@
 //! `ketentafel-load`: the load harness. See docs/performance.md.
 
 use clap::Parser;
-use ketentafel::load::{self, Options};
+use ketentafel_load::Options;
 use std::process::ExitCode;
 
 #[tokio::main]
@@ -16,7 +16,7 @@ async fn main() -> ExitCode {
         .init();
     let options = Options::parse();
     let json = options.json.clone();
-    let report = match load::run(options).await {
+    let report = match ketentafel_load::run(options).await {
         Ok(report) => report,
         Err(e) => {
             eprintln!("ketentafel-load: {e}");

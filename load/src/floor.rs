@@ -3,7 +3,7 @@
 //! encryption (the SFU must re-encrypt for each receiver) and one UDP send on loopback; both are
 //! timed on this thread's CPU clock, best of several batches.
 
-use crate::sfu::floor::{SrtpEncryptor, SrtpProfile};
+use ketentafel::sfu::floor::{SrtpEncryptor, SrtpProfile};
 use std::net::UdpSocket;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};

@@ -2,8 +2,8 @@
 //! keyframes on a schedule and whenever the server asks for one.
 
 use super::payload::{self, Stamp};
-use crate::sfu::{ClientPublisher, Sfu};
-use crate::signalling::protocol::{ClientMessage, MediaKind, Pc};
+use ketentafel::sfu::{ClientPublisher, Sfu};
+use ketentafel::signalling::protocol::{ClientMessage, MediaKind, Pc};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -82,7 +82,7 @@ impl Publisher {
         self.client.answer(sdp).await.map_err(|e| e.to_string())
     }
 
-    pub async fn add_candidate(&self, candidate: crate::signalling::protocol::Candidate) {
+    pub async fn add_candidate(&self, candidate: ketentafel::signalling::protocol::Candidate) {
         self.client.add_candidate(candidate).await;
     }
 

@@ -3,11 +3,11 @@
 //! (memory, descriptors, threads, tasks, peer connections) is compared after a warm-up and
 //! after the last cycle.
 
-use super::Options;
-use super::conference::{Chair, Member, plan};
-use super::report::{Snapshot, SoakResult};
-use super::server::Server;
-use super::setup::Api;
+use crate::Options;
+use crate::conference::{Chair, Member, plan};
+use crate::report::{Snapshot, SoakResult};
+use crate::server::Server;
+use crate::setup::Api;
 use std::time::{Duration, Instant};
 
 /// How long the server gets to tear down the last cycles before the second snapshot.

@@ -2,14 +2,14 @@
 //! and guests who join one at a time, each timed until the media of everyone already there
 //! arrives; then a window of full media measured from both ends; then everyone leaves.
 
-use super::Options;
-use super::floor;
-use super::report::{ConferenceResult, Distribution, Report, Sent, ServerLoad, Streams, Throughput};
-use super::server::{ProcessFigures, Server};
-use super::setup::Api;
+use crate::Options;
+use crate::floor;
 use crate::headless::stats::Received;
 use crate::headless::{JoinConfig, MediaPlan, Participant, SentCounters};
-use crate::signalling::protocol::{ClientMessage, ServerMessage};
+use crate::report::{ConferenceResult, Distribution, Report, Sent, ServerLoad, Streams, Throughput};
+use crate::server::{ProcessFigures, Server};
+use crate::setup::Api;
+use ketentafel::signalling::protocol::{ClientMessage, ServerMessage};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};

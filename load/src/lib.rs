@@ -1,7 +1,11 @@
-//! The load harness (`ketentafel-load`): conferences of headless participants against a real
-//! Ketentafel on this machine, through the real signalling, lobby and SFU, measured from both
-//! ends. See docs/performance.md for what it reports and how to read it.
+//! The load harness (`ketentafel-load`) and the headless participant it is built on: a package
+//! of its own, so the server does not depend on the HTTP and WebSocket clients they need. The
+//! harness runs conferences of headless participants against a real Ketentafel on this machine,
+//! through the real signalling, lobby and SFU, measured from both ends. See docs/performance.md for what
+//! it reports and how to read it.
 //!
+//! - [`headless`]: one participant, speaking the signalling protocol and sending and receiving
+//!   real media; the server's integration tests use it too.
 //! - [`server`]: the server under test (started here or already running) and its process
 //!   figures from `/proc`.
 //! - [`setup`]: conferences and guest invitations through the HTTP API.
@@ -12,6 +16,7 @@
 
 pub mod conference;
 pub mod floor;
+pub mod headless;
 pub mod report;
 pub mod server;
 pub mod setup;

@@ -1,0 +1,114 @@
+//! The load harness in short: two small conferences, and join/leave cycles, against a real
+//! server process on each backend. Correctness only (every stream arrives, intact, without
+//! loss; nothing is left behind); timings belong in docs/performance.md, never in a test.
+
+// The server's test helpers, for a fresh database per run (the same file tests/soak shares).
+#[path = "../../tests/api/helpers.rs"]
+#[allow(dead_code)]
+mod helpers;
+
+use helpers::{Backend, TestDb};
+use serde_json::Value;
+use std::path::PathBuf;
+use std::process::Command;
+
+/// The server binary, next to the harness as in a release build. Cargo makes it for the server's
+/// own integration tests, so `cargo nextest run --workspace` (scripts/test) builds it fresh; a
+/// run of this package alone needs `cargo build --bin ketentafel` first.
+fn server_bin() -> PathBuf {
+    let path = PathBuf::from(env!("CARGO_BIN_EXE_ketentafel-load")).with_file_name("ketentafel");
+    assert!(
+        path.exists(),
+        "{} is missing: test the whole workspace (cargo nextest run --workspace) or run cargo build --bin ketentafel",
+        path.display()
+    );
+    path
+}
+
+/// Runs `ketentafel-load --spawn` with `args` on a fresh database; its JSON report.
+async fn harness(backend: Backend, args: &[&str]) -> Value {
+    let db = TestDb::create(backend).await;
+    let dir = tempfile::tempdir().expect("a temp dir can be created");
+    let report = dir.path().join("report.json");
+    let mut command = Command::new(env!("CARGO_BIN_EXE_ketentafel-load"));
+    command.args(["--spawn", "--timeout", "240", "--json"]).arg(&report).args(args);
+    command.arg("--server-bin").arg(server_bin());
+    if backend == Backend::Postgres {
+        command.args(["--database-url", &db.url]);
+    }
+    let output = tokio::task::spawn_blocking(move || command.output()).await.unwrap().expect("the harness runs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "the harness failed ({}):\n{stdout}\n{}",
+        output.status,
+        String::from_utf8_lossy(&output.stderr)
+    );
+    println!("{stdout}");
+    serde_json::from_str(&std::fs::read_to_string(&report).expect("the harness writes its report"))
+        .expect("the report is JSON")
+}
+
+async fn conferences(backend: Backend) {
+    let report = harness(
+        backend,
+        &["--rooms", "2", "--participants", "3", "--duration", "2", "--warmup", "1", "--video-bitrate", "300000"],
+    )
+    .await;
+    assert_eq!(report["problems"], serde_json::json!([]), "{report:#}");
+    let c = &report["conference"];
+    // Two rooms of three: each participant receives the audio and video of the two others.
+    assert_eq!(c["streams"]["expected"], 24);
+    assert_eq!(c["streams"]["received"], 24, "{c:#}");
+    assert_eq!(c["streams"]["lost"], 0, "no loss on loopback: {c:#}");
+    assert_eq!(c["streams"]["duplicates"], 0);
+    assert_eq!(c["streams"]["corrupt"], 0);
+    assert_eq!(c["failed_joins"], 0);
+    assert_eq!(c["join_ms"]["samples"], 4, "every guest's join was timed");
+    assert!(c["sent"]["video"].as_u64().unwrap() > 0 && c["sent"]["audio"].as_u64().unwrap() > 0);
+    assert!(c["forwarded"]["packets_per_second"].as_f64().unwrap() > 0.0);
+    // The server's process was measured and the floor computed, whatever their values.
+    assert!(c["server"]["cpu_seconds"].is_number() && c["server"]["rss_kib"].as_u64().unwrap() > 0, "{c:#}");
+    assert!(c["floor"]["per_packet_us"].as_f64().unwrap() > 0.0);
+    assert!(c["ratio_to_floor"].is_number());
+}
+
+async fn soak(backend: Backend) {
+    let report = harness(
+        backend,
+        &["--soak", "10", "--rooms", "2", "--soak-warmup", "3", "--soak-publish", "0.5", "--video-bitrate", "300000"],
+    )
+    .await;
+    assert_eq!(report["problems"], serde_json::json!([]), "{report:#}");
+    let s = &report["soak"];
+    assert_eq!(s["cycles"], 10);
+    assert_eq!(s["failed_cycles"], 0);
+    let (before, after) = (&s["before"], &s["after"]);
+    // Database connections come and go with the pool; everything else must be back.
+    for (part, figure) in
+        [("runtime", "peer_connections"), ("runtime", "tasks"), ("process", "udp_sockets"), ("process", "other_fds")]
+    {
+        let (b, a) = (before[part][figure].as_u64().unwrap(), after[part][figure].as_u64().unwrap());
+        assert!(a <= b, "{figure} left behind: {b} before, {a} after\n{s:#}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_load_harness_runs_two_small_conferences_on_sqlite() {
+    conferences(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_load_harness_runs_two_small_conferences_on_postgres() {
+    conferences(Backend::Postgres).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_load_harness_soak_leaves_nothing_behind_on_sqlite() {
+    soak(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_load_harness_soak_leaves_nothing_behind_on_postgres() {
+    soak(Backend::Postgres).await;
+}
