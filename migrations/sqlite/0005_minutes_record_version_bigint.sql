@@ -1,0 +1,2 @@
+-- Twin of the PostgreSQL migration that widens `minutes_record.version` to BIGINT. SQLite's
+-- INTEGER already holds 64 bits: nothing to change here.
