@@ -3,24 +3,26 @@
 //! A casemanager in the prison opens a case, puts the chain partners on its need-to-know list
 //! and schedules a conference; everyone joins from a browser; the minutes follow the five life
 //! domains and record who does what by when; what stays unresolved escalates to the steering
-//! group. The map of the code:
+//! group. The map of the code, bottom to top (an import only points down; `scripts/check-layers`
+//! checks it and docs/architecture.md explains it):
 //!
-//! - [`app`]: building and running the service (`app::build(config, listener, shutdown)`).
-//! - [`config`]: flags and environment.
-//! - [`http`]: the JSON API, its OpenAPI document and the browser client's files.
-//! - [`auth`]: sessions, invites as credentials, passwords, and the access rules.
-//! - [`cases`], [`meetings`], [`actions`], [`accounts`]: the domain operations, each checking
-//!   access and writing the audit trail.
-//! - [`escalation`]: the rules engine (pure rules, injected clock), readiness before release,
-//!   and the steering group's queue and decisions; [`obstacles`]: the register of systemic
-//!   bottlenecks; [`figures`]: the dashboard's numbers, charts (SVG) and CSV;
-//!   [`notifications`]: in-app notifications and their e-mails.
-//! - [`domain`]: the vocabulary (life domains, roles, statuses) and input validation.
-//! - [`storage`]: SQLite or PostgreSQL behind one set of portable queries.
-//! - [`events`]: changes to case data, for live views.
-//! - [`retention`]: deleting closed cases after their retention period.
-//! - [`demo`]: the fictional demo workspace.
-//! - [`i18n`], [`timezone`], [`clock`], [`error`]: shared plumbing.
+//! - [`secret`], [`clock`], [`i18n`], [`timezone`], [`domain`] (the vocabulary, input
+//!   validation and the pure escalation and readiness rules), [`media`] (what the SFU and the
+//!   rooms share): no knowledge of the product's operations.
+//! - [`storage`]: SQLite or PostgreSQL behind one set of portable queries; the ground floor.
+//! - [`error`] (the domain's one error), [`events`] (the events bus), [`core`] (the
+//!   [`core::Context`] every domain operation takes: store, clock, events, outbox, settings).
+//! - [`auth`]: principals, sessions, invites as credentials, passwords, login limits and the
+//!   access rules.
+//! - The domain operations, each checking access and writing the audit trail:
+//!   [`notifications`], [`cases`], [`meetings`], [`actions`], [`obstacles`], [`retention`],
+//!   [`escalation`] (the engine and the steering group's queue), [`figures`], [`accounts`],
+//!   [`demo`] (the fictional demo workspace).
+//! - [`sfu`]: the media engine behind `Sfu` and `Peer`; [`signalling`]: the WebSocket protocol,
+//!   the conference rooms and what they record.
+//! - [`config`] (flags and environment), [`http`] (the JSON API and `AppState`, its OpenAPI
+//!   document and the browser client's files), [`app`] (building and running the service:
+//!   `app::build(config, listener, shutdown)`).
 //!
 //! Not here: the headless participant and the load harness are a package of their own (`load/`,
 //! `ketentafel-load`), so the service does not depend on their HTTP and WebSocket clients.

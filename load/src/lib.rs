@@ -21,6 +21,7 @@ pub mod report;
 pub mod server;
 pub mod setup;
 pub mod soak;
+mod table;
 
 use clap::Parser;
 use report::Report;

@@ -2,9 +2,13 @@
 //! connections, media forwarding through the SFU, and the facts the database must keep. One
 //! event at a time; media packets never pass through here.
 
+mod record;
+
+use record::chair_action;
+
 use super::ice::IceConfig;
 use super::persist::{Persist, Persister};
-use super::protocol::{ClientMessage, MeetingInfo, ServerMessage};
+use super::protocol::{MeetingInfo, ServerMessage};
 use super::state::{ConnId, Effect, Input, Joining, PrincipalKey, RoomState, TrackId};
 use crate::clock::SharedClock;
 use crate::events::{CaseEvent, Events};
@@ -12,7 +16,6 @@ use crate::sfu::{ClientSignal, MediaEvent, Peer, PublishedTrack, Sfu};
 use crate::signalling::protocol::MediaKind;
 use crate::storage::audit::{Actor, NewAudit};
 use crate::storage::meetings::RoomMemory;
-use crate::storage::models::AttendanceLine;
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 use std::time::Duration;
@@ -286,36 +289,6 @@ impl RoomActor {
         self.queue_facts().await;
     }
 
-    async fn queue_facts(&mut self) {
-        for fact in std::mem::take(&mut self.facts) {
-            self.deps.persister.send(fact).await;
-        }
-    }
-
-    /// The fact an effect must have recorded before anyone hears of it.
-    fn durable_fact(&self, effect: &Effect) -> Option<Persist> {
-        let by = || self.acting.clone().unwrap_or_else(|| Actor::system("conference room"));
-        let (meeting, case_id, at) = (self.meeting_id, self.case_id, self.deps.clock.now());
-        match *effect {
-            Effect::InviteRemoved { invite } => Some(Persist::InviteRemoved { invite, case_id, at, by: by() }),
-            Effect::UserBarred { user } => Some(Persist::UserBarred { meeting, user, case_id, at, by: by() }),
-            Effect::InviteAdmitted { invite } => Some(Persist::InviteAdmitted { invite, at }),
-            Effect::Debrief { active } => Some(Persist::Debrief { meeting, active, case_id, at, by: by() }),
-            _ => None,
-        }
-    }
-
-    fn tell_actor_not_recorded(&mut self) {
-        let Some(participant) = self.acting_conn.and_then(|conn| self.state.participant_of(conn)).map(|p| p.id) else {
-            return;
-        };
-        let message = ServerMessage::Error {
-            code: "not_recorded".into(),
-            message: "this could not be recorded; it holds until the conference restarts".into(),
-        };
-        self.send(participant, message);
-    }
-
     fn send(&mut self, participant: Uuid, message: ServerMessage) {
         let Some(&conn) = self.bound.get(&participant) else {
             return;
@@ -405,43 +378,5 @@ impl RoomActor {
         if let Some(reply) = connection.reply.take() {
             let _ = reply.send(Some(Joined { participant, peer }));
         }
-    }
-
-    fn record_join(&mut self, participant: Uuid) {
-        if self.attendance.contains_key(&participant) {
-            return; // Back from a debrief: still the same stay in the conference.
-        }
-        let Some(p) = self.state.participants().find(|p| p.id == participant).cloned() else {
-            return;
-        };
-        let key = self.bound.get(&participant).and_then(|c| self.connections.get(c)).map(|c| c.key);
-        let (user, invite) = match key {
-            Some(PrincipalKey::User(id)) => (Some(id), None),
-            Some(PrincipalKey::Invite(id)) => (None, Some(id)),
-            None => (None, None),
-        };
-        let row = Uuid::now_v7();
-        self.attendance.insert(participant, row);
-        let line = AttendanceLine {
-            name: p.name,
-            organisation: p.organisation,
-            role: p.role,
-            joined_at: self.deps.clock.now(),
-            left_at: None,
-        };
-        self.facts.push(Persist::Join { row, meeting: self.meeting_id, user, invite, line });
-    }
-}
-
-/// The audit action of a chair's message (and whom it is about); the debrief and removals are
-/// recorded with their own effects.
-fn chair_action(message: &ClientMessage) -> Option<(&'static str, Option<Uuid>)> {
-    match message {
-        ClientMessage::Admit { participant_id } => Some(("conference.admit", Some(*participant_id))),
-        ClientMessage::Deny { participant_id } => Some(("conference.deny", Some(*participant_id))),
-        ClientMessage::RequestMute { participant_id, .. } => Some(("conference.request_mute", Some(*participant_id))),
-        ClientMessage::Remove { participant_id } => Some(("conference.remove", Some(*participant_id))),
-        ClientMessage::EndMeeting {} => Some(("conference.end", None)),
-        _ => None,
     }
 }

@@ -1,0 +1,140 @@
+//! The report as a table for people (the JSON form is the `Report` itself).
+
+use crate::report::{Report, Snapshot};
+use std::fmt::Write as _;
+
+impl Report {
+    /// The report as a readable table.
+    pub fn table(&self) -> String {
+        let mut out = String::new();
+        let _ = writeln!(
+            out,
+            "{} — {} — {} CPUs ({}), {}",
+            self.harness, self.date, self.machine.cpus, self.machine.cpu_model, self.machine.kernel
+        );
+        let _ = writeln!(
+            out,
+            "server {} ({})",
+            self.server.url,
+            if self.server.spawned { "started for this run" } else { "already running" }
+        );
+        let row = |out: &mut String, name: &str, value: String| {
+            let _ = writeln!(out, "  {name:<38} {value}");
+        };
+        if let Some(c) = &self.conference {
+            let _ = writeln!(
+                out,
+                "\n{} conference(s) × {} participants, {:.1} s measured",
+                c.rooms, c.participants, c.measured_seconds
+            );
+            row(
+                &mut out,
+                "join (ms) p50 / p95 / max",
+                format!(
+                    "{:.0} / {:.0} / {:.0}  ({} joins, {} failed)",
+                    c.join_ms.p50, c.join_ms.p95, c.join_ms.max, c.join_ms.samples, c.failed_joins
+                ),
+            );
+            row(
+                &mut out,
+                "forwarding delay (µs) p50 / p99 / max",
+                format!("{:.0} / {:.0} / {:.0}", c.delay_us.p50, c.delay_us.p99, c.delay_us.max),
+            );
+            row(&mut out, "streams received / expected", format!("{} / {}", c.streams.received, c.streams.expected));
+            row(
+                &mut out,
+                "packets / lost / duplicates / altered",
+                format!(
+                    "{} / {} ({:.3} %) / {} / {}",
+                    c.streams.packets, c.streams.lost, c.streams.loss_percent, c.streams.duplicates, c.streams.corrupt
+                ),
+            );
+            row(
+                &mut out,
+                "forwarded",
+                format!(
+                    "{:.0} packets/s, {:.1} Mbit/s, {:.0} bytes/packet",
+                    c.forwarded.packets_per_second, c.forwarded.mbit_per_second, c.forwarded.mean_payload_bytes
+                ),
+            );
+            row(
+                &mut out,
+                "sent: audio / video / keyframes / PLI",
+                format!("{} / {} / {} / {}", c.sent.audio, c.sent.video, c.sent.keyframes, c.sent.keyframe_requests),
+            );
+            if let Some(s) = &c.server {
+                row(&mut out, "server CPU", format!("{:.2} cores ({:.2} s)", s.cores, s.cpu_seconds));
+                row(&mut out, "server CPU per forwarded packet", format!("{:.2} µs", s.us_per_forwarded_packet));
+                row(&mut out, "server CPU per participant-minute", format!("{:.0} ms", s.ms_per_participant_minute));
+                row(
+                    &mut out,
+                    "server memory",
+                    format!(
+                        "{} KiB before, {} KiB during: {:.0} KiB per participant",
+                        s.rss_before_kib, s.rss_kib, s.rss_per_participant_kib
+                    ),
+                );
+                row(&mut out, "server fds / threads", format!("{} / {}", s.open_fds, s.threads));
+            }
+            row(&mut out, "harness CPU (the participants)", format!("{:.2} cores", c.harness_cores));
+            row(
+                &mut out,
+                "floor per packet",
+                format!(
+                    "{:.2} µs = UDP send {:.2} + SRTP AES-GCM {:.2} (AES-CM/HMAC {:.2}), {} bytes",
+                    c.floor.per_packet_us,
+                    c.floor.udp_send_us,
+                    c.floor.srtp_aes_gcm_us,
+                    c.floor.srtp_aes_cm_hmac_sha1_us,
+                    c.floor.payload_bytes
+                ),
+            );
+            if let Some(ratio) = c.ratio_to_floor {
+                row(&mut out, "server ÷ floor", format!("{ratio:.1}×"));
+            }
+        }
+        if let Some(s) = &self.soak {
+            let _ =
+                writeln!(out, "\n{} join/leave cycles in {:.0} s ({} failed)", s.cycles, s.seconds, s.failed_cycles);
+            let describe = |snapshot: &Snapshot| {
+                let process = snapshot.process.map_or("process figures unknown".into(), |p| {
+                    format!(
+                        "RSS {} KiB, {} fds ({} UDP, {} TCP, {} other), {} threads",
+                        p.rss_kib, p.open_fds, p.udp_sockets, p.tcp_sockets, p.other_fds, p.threads
+                    )
+                });
+                let runtime = snapshot.runtime.map_or(String::new(), |r| {
+                    format!(
+                        ", {} tasks, {} peer connections, {} conferences",
+                        r.tasks, r.peer_connections, r.conferences
+                    )
+                });
+                process + &runtime
+            };
+            row(&mut out, "before", describe(&s.before));
+            let trace: Vec<String> =
+                s.rss_trace.iter().map(|(cycles, kib)| format!("{cycles}: {}", kib / 1024)).collect();
+            row(&mut out, "RSS (MiB) after n cycles", trace.join(", "));
+            row(&mut out, "after", describe(&s.after));
+        }
+        if !self.targets.is_empty() {
+            let _ = writeln!(out, "\ntargets");
+            for t in &self.targets {
+                row(
+                    &mut out,
+                    t.what,
+                    format!("{} {}  (target {})", if t.met { "met    " } else { "NOT MET" }, t.measured, t.target),
+                );
+            }
+        }
+        if self.problems.is_empty() {
+            let _ = writeln!(out, "\nno problems: every stream arrived intact");
+        } else {
+            let _ = writeln!(out, "\nPROBLEMS");
+            for p in &self.problems {
+                let _ = writeln!(out, "  {p}");
+            }
+        }
+        out
+    }
+}

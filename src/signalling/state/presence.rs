@@ -1,0 +1,160 @@
+//! Who is where: joining (and rejoining), entering from the lobby, media flowing to and from
+//! those in the room, and leaving.
+
+use super::*;
+
+impl RoomState {
+    pub(super) fn join(&mut self, joining: Joining, out: &mut Vec<Effect>) {
+        if self.barred.contains(&joining.key) {
+            out.push(Effect::Refuse { conn: joining.conn, message: ServerMessage::Removed });
+            return;
+        }
+        // The same person again (a reload, a dropped connection): the new connection replaces
+        // the old one and they continue where they were.
+        let mut was_in = self.admitted_before.contains(&joining.key);
+        if let Some(previous) = self.members.iter().find(|m| m.key == joining.key).map(|m| m.participant.id) {
+            was_in |= self.member(previous).is_some_and(|m| m.participant.presence != Presence::Lobby);
+            out.push(Effect::Send {
+                to: previous,
+                message: ServerMessage::Error {
+                    code: "replaced".into(),
+                    message: "you joined from another connection".into(),
+                },
+            });
+            out.push(Effect::Close { participant: previous });
+            self.depart(previous, "left", out);
+        }
+        let presence = if joining.kind == InviteKind::Client && self.client_out && was_in {
+            Presence::Out
+        } else if joining.chair || was_in {
+            Presence::Admitted
+        } else {
+            Presence::Lobby
+        };
+        let participant = Participant {
+            id: Uuid::now_v7(),
+            name: joining.name,
+            organisation: joining.organisation,
+            role: joining.role,
+            kind: joining.kind,
+            chair: joining.chair,
+            presence,
+            audio_muted: false,
+            video_muted: false,
+            hand_raised: false,
+        };
+        let id = participant.id;
+        out.push(Effect::Bind { conn: joining.conn, participant: id });
+        out.push(Effect::Send {
+            to: id,
+            message: ServerMessage::Welcome {
+                v: crate::signalling::protocol::VERSION,
+                you: participant.clone(),
+                meeting: self.meeting.clone(),
+                ice_servers: Vec::new(),
+            },
+        });
+        self.members.push(Member { participant, key: joining.key, conn: joining.conn });
+        match presence {
+            Presence::Admitted => self.enter(id, out),
+            Presence::Lobby => {
+                out.push(Effect::Send { to: id, message: ServerMessage::Lobby });
+                self.lobby_changed(out);
+            }
+            Presence::Out => out.push(Effect::Send { to: id, message: ServerMessage::SentOut }),
+        }
+    }
+
+    /// Someone enters the conference proper: everyone sees them, media starts flowing both ways.
+    pub(super) fn enter(&mut self, id: Uuid, out: &mut Vec<Effect>) {
+        let Some(member) = self.member_mut(id) else {
+            return;
+        };
+        member.participant.presence = Presence::Admitted;
+        let key = member.key;
+        let participant = member.participant.clone();
+        self.remember_admission(key, out);
+        if !self.live {
+            self.live = true;
+            out.push(Effect::MeetingLive);
+        }
+        out.push(Effect::RecordJoin { participant: id });
+        let everyone: Vec<Participant> =
+            self.members.iter().filter(|m| self.in_room(&m.participant)).map(|m| m.participant.clone()).collect();
+        out.push(Effect::Send { to: id, message: ServerMessage::Admitted { participants: everyone } });
+        self.broadcast(ServerMessage::ParticipantJoined { participant }, Some(id), out);
+        if let Some(speaker) = self.speaker {
+            out.push(Effect::Send { to: id, message: ServerMessage::ActiveSpeaker { participant_id: Some(speaker) } });
+        }
+        self.connect_media(id, out);
+        // Chairs always get the lobby as it is now, also when this admission emptied it.
+        self.lobby_changed(out);
+    }
+
+    /// Forwarding both ways between `id` and everyone else in the room.
+    pub(super) fn connect_media(&self, id: Uuid, out: &mut Vec<Effect>) {
+        for track in &self.tracks {
+            if track.owner != id && self.member(track.owner).is_some_and(|m| self.in_room(&m.participant)) {
+                out.push(Effect::Forward { track: track.id, to: id });
+            }
+        }
+        for track in self.tracks.iter().filter(|t| t.owner == id) {
+            for to in self.receivers_of(id) {
+                out.push(Effect::Forward { track: track.id, to });
+            }
+        }
+    }
+
+    /// The reverse of [`connect_media`], computed while `id` is still in the room.
+    pub(super) fn disconnect_media(&self, id: Uuid, out: &mut Vec<Effect>) {
+        for track in &self.tracks {
+            if track.owner != id && self.member(track.owner).is_some_and(|m| self.in_room(&m.participant)) {
+                out.push(Effect::StopForward { track: track.id, to: id });
+            }
+        }
+        for track in self.tracks.iter().filter(|t| t.owner == id) {
+            for to in self.receivers_of(id) {
+                out.push(Effect::StopForward { track: track.id, to });
+            }
+        }
+    }
+
+    /// Someone leaves: the others are told, media stops, the room ends when it empties.
+    pub(super) fn depart(&mut self, id: Uuid, reason: &str, out: &mut Vec<Effect>) {
+        let Some(member) = self.member(id) else {
+            return;
+        };
+        let was_in = self.in_room(&member.participant);
+        let was_waiting = member.participant.presence == Presence::Lobby;
+        let attended = member.participant.presence != Presence::Lobby;
+        if was_in {
+            self.disconnect_media(id, out);
+        }
+        self.members.retain(|m| m.participant.id != id);
+        self.tracks.retain(|t| t.owner != id);
+        out.push(Effect::DropMedia { participant: id });
+        if attended {
+            out.push(Effect::RecordLeave { participant: id });
+        }
+        if was_in {
+            self.broadcast(ServerMessage::ParticipantLeft { participant_id: id, reason: reason.to_owned() }, None, out);
+        }
+        if was_waiting {
+            self.lobby_changed(out);
+        }
+        if self.speaker == Some(id) {
+            self.speaker = None;
+            self.broadcast(ServerMessage::ActiveSpeaker { participant_id: None }, None, out);
+        }
+    }
+
+    /// Remembers that someone was let in: after a dropped connection they come straight back,
+    /// and a guest's invite now opens the minutes.
+    pub(super) fn remember_admission(&mut self, key: PrincipalKey, out: &mut Vec<Effect>) {
+        if self.admitted_before.insert(key)
+            && let PrincipalKey::Invite(invite) = key
+        {
+            out.push(Effect::InviteAdmitted { invite });
+        }
+    }
+}
