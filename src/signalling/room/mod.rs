@@ -380,3 +380,6 @@ impl RoomActor {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;
