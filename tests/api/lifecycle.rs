@@ -1,5 +1,6 @@
 //! One lifecycle: the real `ketentafel` process, stopped with SIGTERM in the middle of a
-//! conference, exits within seconds, and everything it acknowledged is in the database.
+//! conference, exits within seconds, and everything it acknowledged is in the database; killed
+//! with SIGKILL in the middle of a stream of writes, it has lost nothing it acknowledged.
 
 use crate::helpers::*;
 use futures_util::{SinkExt, StreamExt};
@@ -63,6 +64,12 @@ impl Process {
         tokio_tungstenite::connect_async(request).await.expect("the upgrade succeeds").0
     }
 
+    /// Kills the process without warning (SIGKILL) and reaps it.
+    fn kill(&mut self) {
+        self.child.kill().expect("the child can be killed");
+        self.child.wait().expect("the child can be reaped");
+    }
+
     /// Sends SIGTERM and waits for the exit; how long it took.
     fn terminate(&mut self) -> Duration {
         let started = Instant::now();
@@ -114,6 +121,15 @@ async fn join(socket: &mut Socket, meeting: Uuid) -> Uuid {
         _ => None,
     })
     .await
+}
+
+/// `column = id` in the backend's own spelling of a UUID.
+fn id_is(db: &TestDb, column: &str, id: Uuid) -> String {
+    if db.url.starts_with("sqlite:") {
+        format!("hex({column}) = upper('{}')", id.simple())
+    } else {
+        format!("{column} = '{id}'")
+    }
 }
 
 async fn scalar(db: &TestDb, sql: &str) -> i64 {
@@ -197,5 +213,103 @@ on_both_databases! {
         // The rooms closed before the store: every stay in the conference has its end.
         assert_eq!(scalar(&db, &format!("SELECT COUNT(*) FROM meeting_attendance WHERE {}", id_is("meeting_id"))).await, 2);
         assert_eq!(scalar(&db, &format!("SELECT COUNT(*) FROM meeting_attendance WHERE {} AND left_at IS NULL", id_is("meeting_id"))).await, 0);
+    }
+}
+
+/// What the service acknowledged before it was killed.
+#[derive(Default)]
+struct Acknowledged {
+    /// The last revision of the care domain's minutes that a PUT answered with.
+    minutes_revision: i64,
+    actions: Vec<Uuid>,
+    admitted: Vec<Uuid>,
+    removed: Vec<Uuid>,
+}
+
+on_both_databases! {
+    async fn sigkill_during_a_stream_of_writes_loses_nothing_that_was_acknowledged(db: TestDb) {
+        let mut service = Process::start(&db).await;
+        let (cm, chair_token) = service.login(CASEMANAGER).await;
+        let (_, cases) = cm.get("/api/cases").await;
+        let case_id = id(&cases[0]);
+        let (_, case) = cm.get(&format!("/api/cases/{case_id}")).await;
+        let meeting = id(case["meetings"].as_array().unwrap().iter().find(|m| m["status"] == "scheduled").unwrap());
+        let owner = case["members"][0]["organisation_id"].as_str().unwrap().to_owned();
+        let mut chair = service.socket(&chair_token).await;
+        join(&mut chair, meeting).await;
+        let acked = std::sync::Arc::new(std::sync::Mutex::new(Acknowledged::default()));
+        let deadline = Instant::now() + Duration::from_millis(2_500);
+
+        let minutes = {
+            let (cm, acked) = (cm.clone(), acked.clone());
+            tokio::spawn(async move {
+                for n in 0.. {
+                    let (status, entry) = cm.put(&format!("/api/meetings/{meeting}/domains/care"),
+                        json!({ "situation": format!("Versie {n}") })).await;
+                    if status != StatusCode::OK { break; }
+                    acked.lock().unwrap().minutes_revision = entry["revision"].as_i64().unwrap();
+                }
+            })
+        };
+        let actions = {
+            let (cm, acked, owner) = (cm.clone(), acked.clone(), owner.clone());
+            tokio::spawn(async move {
+                for n in 0.. {
+                    let (status, action) = cm.post(&format!("/api/cases/{case_id}/actions"), json!({
+                        "domain": "care", "description": format!("Afspraak {n}"), "owner_organisation_id": owner,
+                        "due_date": (chrono::Utc::now().date_naive() + chrono::Duration::days(10)).to_string(),
+                    })).await;
+                    if status != StatusCode::CREATED { break; }
+                    acked.lock().unwrap().actions.push(id(&action));
+                }
+            })
+        };
+        // The chair lets guests in and removes them, as fast as the room answers.
+        let base = service.base.clone();
+        let removals = {
+            let (cm, acked) = (cm.clone(), acked.clone());
+            tokio::spawn(async move {
+                let anonymous = Client { http: reqwest::Client::new(), base: base.clone() };
+                loop {
+                    let (status, invite) = cm.post(&format!("/api/meetings/{meeting}/invites"),
+                        json!({ "kind": "guest", "name": "Gerda Gast", "organisation": "Woonbron" })).await;
+                    if status != StatusCode::CREATED { break; }
+                    let invite_id = id(&invite["invite"]);
+                    let link = invite["url"].as_str().unwrap().rsplit('/').next().unwrap().to_owned();
+                    let (_, accepted) = anonymous.post(&format!("/api/invites/{link}/accept"), json!({ "accept_confidentiality": true })).await;
+                    let Some(token) = accepted["token"].as_str() else { break };
+                    let mut request = format!("{}/ws", base.replacen("http", "ws", 1)).into_client_request().unwrap();
+                    request.headers_mut().insert("authorization", format!("Bearer {token}").parse().unwrap());
+                    let Ok((mut guest, _)) = tokio_tungstenite::connect_async(request).await else { break };
+                    let guest_id = join(&mut guest, meeting).await;
+                    send(&mut chair, json!({ "type": "admit", "participant_id": guest_id })).await;
+                    until(&mut chair, |m| matches!(m, ServerMessage::ParticipantJoined { participant } if participant.id == guest_id).then_some(())).await;
+                    acked.lock().unwrap().admitted.push(invite_id);
+                    send(&mut chair, json!({ "type": "remove", "participant_id": guest_id })).await;
+                    until(&mut chair, |m| matches!(m, ServerMessage::ParticipantLeft { participant_id, reason } if *participant_id == guest_id && reason == "removed").then_some(())).await;
+                    acked.lock().unwrap().removed.push(invite_id);
+                }
+            })
+        };
+        tokio::time::sleep_until(deadline.into()).await;
+        service.kill();
+        let _ = tokio::join!(minutes, actions, removals);
+
+        let acked = std::mem::take(&mut *acked.lock().unwrap());
+        eprintln!("acknowledged before the kill: minutes revision {}, {} actions, {} admissions, {} removals", acked.minutes_revision, acked.actions.len(), acked.admitted.len(), acked.removed.len());
+        assert!(acked.minutes_revision > 0 && !acked.actions.is_empty() && !acked.removed.is_empty(),
+            "writes of every kind were acknowledged before the kill");
+        let stored_revision = scalar(&db, &format!(
+            "SELECT COALESCE(MAX(revision), 0) FROM domain_entry WHERE {} AND domain = 'care'", id_is(&db, "meeting_id", meeting))).await;
+        assert!(stored_revision >= acked.minutes_revision, "minutes: stored {stored_revision}, acknowledged {}", acked.minutes_revision);
+        for action in &acked.actions {
+            assert_eq!(scalar(&db, &format!("SELECT COUNT(*) FROM action WHERE {}", id_is(&db, "id", *action))).await, 1, "action {action}");
+        }
+        for invite in &acked.admitted {
+            assert_eq!(scalar(&db, &format!("SELECT COUNT(*) FROM invite WHERE {} AND admitted_at IS NOT NULL", id_is(&db, "id", *invite))).await, 1, "admission of {invite}");
+        }
+        for invite in &acked.removed {
+            assert_eq!(scalar(&db, &format!("SELECT COUNT(*) FROM invite WHERE {} AND removed_at IS NOT NULL", id_is(&db, "id", *invite))).await, 1, "removal of {invite}");
+        }
     }
 }
