@@ -2,9 +2,10 @@
 //! requests), the media sockets (port range, large buffers), no mDNS, AES-GCM first.
 
 use super::keyframe::KeyframeRequestsToApp;
+use super::publish::PublishedTrack;
 use super::runtime::MediaRuntime;
 use super::{SfuConfig, SfuError};
-use crate::media::{Candidate, Pc};
+use crate::media::{Candidate, Pc, TrackId};
 use rtc::ice::mdns::MulticastDnsMode;
 use rtc::interceptor::{NackGeneratorBuilder, NackResponderBuilder, Registry, Slot};
 use rtc::peer_connection::configuration::interceptor_registry::{
@@ -180,12 +181,30 @@ pub(crate) struct Engine {
     runtime: Arc<MediaRuntime>,
     /// Where the next search for a free port in the range starts.
     next_port: AtomicUsize,
+    /// The tracks published on this node, by id: rooms name tracks by id only, the engine
+    /// holds them. Locked when a track comes, goes or is bound to a subscriber, never per packet.
+    tracks: std::sync::Mutex<std::collections::HashMap<TrackId, Arc<PublishedTrack>>>,
 }
 
 impl Engine {
     pub fn new(config: SfuConfig) -> Self {
         let runtime = Arc::new(MediaRuntime { socket_buffer: config.socket_buffer });
-        Engine { config, runtime, next_port: AtomicUsize::new(0) }
+        Engine { config, runtime, next_port: AtomicUsize::new(0), tracks: Default::default() }
+    }
+
+    /// Keeps a newly published track until [`Engine::forget`].
+    pub fn register(&self, track: Arc<PublishedTrack>) {
+        self.tracks.lock().expect("the track registry lock is never held across a panic").insert(track.id, track);
+    }
+
+    /// The published track with this id, while it lives.
+    pub fn track(&self, id: TrackId) -> Option<Arc<PublishedTrack>> {
+        self.tracks.lock().expect("the track registry lock is never held across a panic").get(&id).cloned()
+    }
+
+    /// Drops an ended track.
+    pub fn forget(&self, id: TrackId) {
+        self.tracks.lock().expect("the track registry lock is never held across a panic").remove(&id);
     }
 
     /// A free UDP port in the configured range (0 = any), checked by binding it briefly. The

@@ -22,6 +22,7 @@ pub use engine::live_peer_connections;
 pub use peer::{ClientSignal, MediaEvent, Peer};
 pub use publish::{PublishedTrack, TrackCounters};
 
+use crate::media::TrackId;
 use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -104,6 +105,12 @@ pub struct Sfu {
 impl Sfu {
     pub fn new(config: SfuConfig) -> Self {
         Sfu { engine: Arc::new(engine::Engine::new(config)) }
+    }
+
+    /// The loudest audio level of track `track` since the last call (0 for video, silence or a
+    /// track that ended), for the active speaker.
+    pub fn take_level(&self, track: TrackId) -> u8 {
+        self.engine.track(track).map_or(0, |t| t.take_level())
     }
 
     /// Starts the media of a participant. Signals for the browser go to `client`, published and

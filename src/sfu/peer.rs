@@ -39,7 +39,7 @@ pub enum ClientSignal {
 /// What the room must know about a participant's media.
 #[derive(Debug, Clone)]
 pub enum MediaEvent {
-    Published(Arc<PublishedTrack>),
+    Published { owner: Uuid, track: TrackId, kind: MediaKind },
     Ended { owner: Uuid, track: TrackId },
 }
 
@@ -47,7 +47,7 @@ enum Command {
     PublishOffer(String, oneshot::Sender<Result<String, SfuError>>),
     SubscribeAnswer(String, oneshot::Sender<Result<(), SfuError>>),
     Candidate(Pc, Candidate),
-    Forward(Arc<PublishedTrack>),
+    Forward(TrackId),
     StopForward(TrackId),
     Close(oneshot::Sender<()>),
 }
@@ -113,7 +113,7 @@ impl Peer {
     }
 
     /// Starts sending `track` to this participant (renegotiates).
-    pub fn forward(&self, track: Arc<PublishedTrack>) {
+    pub fn forward(&self, track: TrackId) {
         let _ = self.commands.send(Command::Forward(track));
     }
 
@@ -328,13 +328,14 @@ impl PeerTask {
             _ => None,
         };
         let track = PublishedTrack::new(self.participant, kind, remote, ssrc, level_extension);
-        let (room, owner, id) = (self.room.clone(), self.participant, track.id);
-        let forwarding = track.clone();
+        let (room, owner, id, engine) = (self.room.clone(), self.participant, track.id, self.engine.clone());
+        self.engine.register(track.clone());
         tokio::spawn(async move {
-            forwarding.run().await;
+            track.run().await;
+            engine.forget(id);
             let _ = room.send(MediaEvent::Ended { owner, track: id });
         });
-        let _ = self.room.send(MediaEvent::Published(track));
+        let _ = self.room.send(MediaEvent::Published { owner, track: id, kind });
     }
 
     async fn close(&mut self) {

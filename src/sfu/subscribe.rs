@@ -35,7 +35,11 @@ pub(super) struct Slot {
 }
 
 impl PeerTask {
-    pub(super) async fn forward(&mut self, track: Arc<PublishedTrack>) {
+    pub(super) async fn forward(&mut self, track: TrackId) {
+        // A track that ended meanwhile is simply not forwarded.
+        let Some(track) = self.engine.track(track) else {
+            return;
+        };
         if self.slots.iter().any(|s| s.carries.as_ref().is_some_and(|(t, _)| t.id == track.id)) {
             return;
         }

@@ -12,7 +12,7 @@ use super::protocol::{MeetingInfo, ServerMessage};
 use super::state::{ConnId, Effect, Input, Joining, PrincipalKey, RoomState, TrackId};
 use crate::clock::SharedClock;
 use crate::events::{CaseEvent, Events};
-use crate::sfu::{ClientSignal, MediaEvent, Peer, PublishedTrack, Sfu};
+use crate::sfu::{ClientSignal, MediaEvent, Peer, Sfu};
 use crate::signalling::protocol::MediaKind;
 use crate::storage::audit::{Actor, NewAudit};
 use crate::storage::meetings::RoomMemory;
@@ -83,7 +83,9 @@ pub(crate) struct RoomActor {
     connections: HashMap<ConnId, Connection>,
     bound: HashMap<Uuid, ConnId>,
     peers: HashMap<Uuid, Peer>,
-    tracks: HashMap<TrackId, Arc<PublishedTrack>>,
+    /// The published tracks of this room: whose and which kind. The media engine holds the
+    /// tracks themselves; the room names them by id.
+    tracks: HashMap<TrackId, (Uuid, MediaKind)>,
     attendance: HashMap<Uuid, Uuid>,
     media_tx: mpsc::UnboundedSender<MediaEvent>,
     empty_since: Option<Instant>,
@@ -223,13 +225,12 @@ impl RoomActor {
 
     async fn media(&mut self, event: MediaEvent) {
         match event {
-            MediaEvent::Published(track) => {
-                let (owner, id, kind) = (track.owner, track.id, track.kind);
+            MediaEvent::Published { owner, track, kind } => {
                 if !self.peers.contains_key(&owner) {
                     return; // Its publisher left before the first packet arrived.
                 }
-                self.tracks.insert(id, track);
-                self.apply(Input::TrackPublished { owner, track: id, kind }).await;
+                self.tracks.insert(track, (owner, kind));
+                self.apply(Input::TrackPublished { owner, track, kind }).await;
             }
             MediaEvent::Ended { track, .. } => {
                 if self.tracks.remove(&track).is_some() {
@@ -241,9 +242,9 @@ impl RoomActor {
 
     async fn tick(&mut self, now: Instant) {
         let mut levels: HashMap<Uuid, u8> = HashMap::new();
-        for track in self.tracks.values().filter(|t| t.kind == MediaKind::Audio) {
-            let level = track.take_level();
-            let entry = levels.entry(track.owner).or_insert(0);
+        for (&track, &(owner, _)) in self.tracks.iter().filter(|(_, (_, kind))| *kind == MediaKind::Audio) {
+            let level = self.deps.sfu.take_level(track);
+            let entry = levels.entry(owner).or_insert(0);
             *entry = (*entry).max(level);
         }
         if !levels.is_empty() {
@@ -330,8 +331,8 @@ impl RoomActor {
                 }
             }
             Effect::Forward { track, to } => {
-                if let (Some(track), Some(peer)) = (self.tracks.get(&track), self.peers.get(&to)) {
-                    peer.forward(track.clone());
+                if let (true, Some(peer)) = (self.tracks.contains_key(&track), self.peers.get(&to)) {
+                    peer.forward(track);
                 }
             }
             Effect::StopForward { track, to } => {
@@ -340,7 +341,7 @@ impl RoomActor {
                 }
             }
             Effect::DropMedia { participant } => {
-                self.tracks.retain(|_, t| t.owner != participant);
+                self.tracks.retain(|_, (owner, _)| *owner != participant);
                 if let Some(peer) = self.peers.remove(&participant) {
                     tokio::spawn(async move { peer.close().await });
                 }
