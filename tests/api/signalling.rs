@@ -260,7 +260,7 @@ on_both_backends! {
 }
 
 on_both_backends! {
-    configure = |config: &mut ketentafel::config::Config| config.room_grace_seconds = 1;
+    configure = |config: &mut ketentafel::config::Config| config.room_grace_seconds = 0;
     async fn the_database_keeps_who_attended_and_when_the_conference_ran(app: TestApp) {
         let demo = app.demo_case().await;
         let meeting = demo.meeting_id;
