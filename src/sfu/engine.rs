@@ -6,6 +6,7 @@ use super::publish::PublishedTrack;
 use super::runtime::MediaRuntime;
 use super::{SfuConfig, SfuError};
 use crate::media::{Candidate, Pc, TrackId};
+use rtc::dtls::cipher_suite::CipherSuiteId;
 use rtc::ice::mdns::MulticastDnsMode;
 use rtc::interceptor::{NackGeneratorBuilder, NackResponderBuilder, Registry, Slot};
 use rtc::peer_connection::configuration::interceptor_registry::{
@@ -233,6 +234,12 @@ impl Engine {
             // The default mode binds UDP 5353 and joins multicast: useless on a server, and it
             // fails in containers and network namespaces without multicast.
             .with_multicast_dns_mode(MulticastDnsMode::Disabled)
+            // DTLS with forward secrecy and AEAD only (no CBC suites): the certificates made
+            // here are ECDSA P-256, and every browser offers these two.
+            .with_dtls_cipher_suites(vec![
+                CipherSuiteId::Tls_Ecdhe_Ecdsa_With_Aes_128_Gcm_Sha256,
+                CipherSuiteId::Tls_Ecdhe_Ecdsa_With_ChaCha20_Poly1305_Sha256,
+            ])
             // AES-GCM costs a fifth of AES-CM + HMAC per packet; browsers offer both.
             .with_srtp_protection_profiles(vec![
                 SrtpProtectionProfile::Srtp_Aead_Aes_128_Gcm,
