@@ -15,6 +15,15 @@ use uuid::Uuid;
 
 type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
+/// The demo case as the chair sees it.
+struct Demo {
+    cm: Client,
+    chair_token: String,
+    case_id: Uuid,
+    case: Value,
+    meeting: Uuid,
+}
+
 /// The service as a process of its own, on the test's database.
 struct Process {
     child: Child,
@@ -62,6 +71,16 @@ impl Process {
         let mut request = format!("{}/ws", self.base.replacen("http", "ws", 1)).into_client_request().unwrap();
         request.headers_mut().insert("authorization", format!("Bearer {token}").parse().unwrap());
         tokio_tungstenite::connect_async(request).await.expect("the upgrade succeeds").0
+    }
+
+    /// The casemanager logged in, and the demo case with its scheduled conference.
+    async fn demo(&self) -> Demo {
+        let (cm, chair_token) = self.login(CASEMANAGER).await;
+        let (_, cases) = cm.get("/api/cases").await;
+        let case_id = id(&cases[0]);
+        let (_, case) = cm.get(&format!("/api/cases/{case_id}")).await;
+        let meeting = id(case["meetings"].as_array().unwrap().iter().find(|m| m["status"] == "scheduled").unwrap());
+        Demo { cm, chair_token, case_id, case, meeting }
     }
 
     /// Kills the process without warning (SIGKILL) and reaps it.
@@ -165,11 +184,7 @@ macro_rules! on_both_databases {
 on_both_databases! {
     async fn sigterm_during_a_conference_exits_within_seconds_and_keeps_everything_acknowledged(db: TestDb) {
         let mut service = Process::start(&db).await;
-        let (cm, chair_token) = service.login(CASEMANAGER).await;
-        let (_, cases) = cm.get("/api/cases").await;
-        let case_id = id(&cases[0]);
-        let (_, case) = cm.get(&format!("/api/cases/{case_id}")).await;
-        let meeting = id(case["meetings"].as_array().unwrap().iter().find(|m| m["status"] == "scheduled").unwrap());
+        let Demo { cm, chair_token, case_id, case, meeting } = service.demo().await;
 
         // A conference: the chair, and a guest he lets in and later removes.
         let mut chair = service.socket(&chair_token).await;
@@ -187,8 +202,7 @@ on_both_databases! {
         let (status, _) = cm.put(&format!("/api/meetings/{meeting}/domains/care"),
             json!({ "situation": "Zorgverzekering loopt door." })).await;
         assert_eq!(status, StatusCode::OK);
-        let (_, members) = cm.get(&format!("/api/cases/{case_id}")).await;
-        let owner = members["members"][0]["organisation_id"].as_str().unwrap().to_owned();
+        let owner = case["members"][0]["organisation_id"].as_str().unwrap().to_owned();
         let (status, _) = cm.post(&format!("/api/cases/{case_id}/actions"), json!({
             "domain": "care", "description": "Huisarts zoeken", "owner_organisation_id": owner,
             "due_date": (chrono::Utc::now().date_naive() + chrono::Duration::days(10)).to_string(),
@@ -229,11 +243,7 @@ struct Acknowledged {
 on_both_databases! {
     async fn sigkill_during_a_stream_of_writes_loses_nothing_that_was_acknowledged(db: TestDb) {
         let mut service = Process::start(&db).await;
-        let (cm, chair_token) = service.login(CASEMANAGER).await;
-        let (_, cases) = cm.get("/api/cases").await;
-        let case_id = id(&cases[0]);
-        let (_, case) = cm.get(&format!("/api/cases/{case_id}")).await;
-        let meeting = id(case["meetings"].as_array().unwrap().iter().find(|m| m["status"] == "scheduled").unwrap());
+        let Demo { cm, chair_token, case_id, case, meeting } = service.demo().await;
         let owner = case["members"][0]["organisation_id"].as_str().unwrap().to_owned();
         let mut chair = service.socket(&chair_token).await;
         join(&mut chair, meeting).await;
