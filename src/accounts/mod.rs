@@ -1,5 +1,8 @@
 //! Accounts and organisations: logging in and out, one's own password, the directory of
-//! colleagues, and the administrator's management of both.
+//! colleagues, and the administrator's management of both. The trail the administrator reads
+//! names cases by id only ([`trail`]).
+
+pub mod trail;
 
 use crate::auth::login_limits::{Attempt, LoginLimits, address_key};
 use crate::auth::{Principal, UserPrincipal, password, session};
