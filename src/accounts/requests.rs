@@ -2,9 +2,10 @@
 //! account, a password reset, a new role or organisation, a reactivation — is filed as a
 //! request that a *second* administrator approves; the one who asked cannot. An approved new
 //! account or reset gets a one-time activation link (24 hours, single use, stored only as a
-//! hash) that goes to the approver, never to the one who asked, to hand to the account's holder;
-//! with it the holder chooses his own password. No administrator ever sees a password. Every
-//! step has its line in the trail.
+//! hash); with it the holder chooses his own password. With SMTP configured the link is e-mailed
+//! to the holder and no administrator sees it; without, it goes to the approver, never to the one
+//! who asked, to hand to the holder. No administrator ever sees a password. Every step has its
+//! line in the trail.
 
 use super::{MANAGES_ACCOUNTS, require_admin};
 use crate::auth::{UserPrincipal, password, token};
@@ -13,6 +14,7 @@ use crate::domain::validate::Invalid;
 use crate::domain::{AccountRequestKind, Role};
 use crate::error::{Error, Result};
 use crate::events::AccessChange;
+use crate::notifications::mail;
 use crate::storage::account_requests::{AccountRequest, AtOnce, Decision, NewAccountRequest};
 use crate::storage::audit::{Actor, NewAudit};
 use chrono::Duration;
@@ -57,9 +59,13 @@ impl Wanted {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Approved {
     pub request: AccountRequest,
-    /// For a new account or a reset: the one-time link for the account's holder, shown once
-    /// and only to the approving administrator. `None` for a change of role or organisation.
+    /// For a new account or a reset without SMTP: the one-time link for the account's holder,
+    /// shown once and only to the approving administrator. `None` for a change of role or
+    /// organisation, and when the link was e-mailed to the holder.
     pub activation_url: Option<String>,
+    /// The link went by e-mail to the account's holder alone (SMTP configured). `false` with
+    /// SMTP configured and no `activation_url`: the mail failed; file a new reset.
+    pub link_sent_to_holder: bool,
 }
 
 /// Choosing one's password with an activation link.
@@ -164,7 +170,11 @@ pub async fn approve(cx: &Context, admin: &UserPrincipal, id: Uuid) -> Result<Ap
                 "account.activation_link_issued",
                 None,
                 subject,
-                Some(format!("request {id}; valid until {}", expires_at.to_rfc3339())),
+                Some(format!(
+                    "request {id}; valid until {}; {}",
+                    expires_at.to_rfc3339(),
+                    if cx.outbox.mails() { "e-mailed to the holder" } else { "handed to the approver" }
+                )),
             ));
             Some((token, hash, expires_at))
         }
@@ -181,8 +191,12 @@ pub async fn approve(cx: &Context, admin: &UserPrincipal, id: Uuid) -> Result<Ap
     }
     cx.events.access_changed(AccessChange::User(request.user_id));
     let request = cx.store.account_request(id).await?.ok_or(Error::NotFound)?;
-    let activation_url = link.map(|(token, ..)| format!("{}/activate/{token}", cx.settings.public_url));
-    Ok(Approved { request, activation_url })
+    let url = link.map(|(token, ..)| format!("{}/activate/{token}", cx.settings.public_url));
+    let (activation_url, link_sent_to_holder) = match (url, cx.outbox.mailer()) {
+        (Some(url), Some(mailer)) => (None, mail::send_activation(mailer, &request.user_email, &url).await),
+        (url, _) => (url, false),
+    };
+    Ok(Approved { request, activation_url, link_sent_to_holder })
 }
 
 /// Refuses a request (another administrator), or withdraws it (the one who filed it). A refused

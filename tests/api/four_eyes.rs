@@ -196,3 +196,28 @@ on_both_backends! {
         assert!(by_invite.iter().all(|e| e["actor_label"] == "cliënt" || e["actor_label"] == "gast"), "{by_invite:?}");
     }
 }
+
+on_both_backends! {
+    async fn with_smtp_the_activation_link_goes_to_the_holder_alone(app: TestApp) {
+        let backend = app.backend;
+        drop(app);
+        let (port, mails) = crate::obstacles::fake_smtp().await;
+        let app = TestApp::spawn_with(backend, |config| {
+            config.smtp_url = Some(ketentafel::config::Secret::new(format!("smtp://127.0.0.1:{port}")));
+        }).await;
+        let admin = app.login(ADMIN).await;
+        let (_, request) = admin.post("/api/admin/users", json!({ "organisation_id": app.organisation("Woonbron").await, "name": "Nina Nieuw", "email": "nina@woonbron.example", "role": "partner" })).await;
+        let (status, approved) = app.login(SECOND_ADMIN).await.post(&format!("/api/admin/requests/{}/approve", id(&request)), json!({})).await;
+        assert_eq!(status, StatusCode::OK, "{approved}");
+        assert_eq!((approved["activation_url"].as_str(), approved["link_sent_to_holder"].as_bool()), (None, Some(true)), "no administrator sees the link");
+
+        let mail = mails.lock().unwrap().iter().find(|m| m.contains("nina@woonbron.example")).cloned().expect("an e-mail to the holder");
+        let text = crate::obstacles::readable(&mail);
+        let token: String = text.split("/activate/").nth(1).expect("the link is in the mail").chars().take(43).collect();
+        let nina = app.anonymous();
+        let (status, _) = nina.post("/api/activation", json!({ "token": token, "new_password": "mijn eigen lange wachtwoord" })).await;
+        assert_eq!(status, StatusCode::NO_CONTENT);
+        let (status, _) = nina.post("/api/session", json!({ "email": "nina@woonbron.example", "password": "mijn eigen lange wachtwoord" })).await;
+        assert_eq!(status, StatusCode::OK);
+    }
+}
