@@ -215,6 +215,8 @@ on_both_backends! {
         let text = crate::obstacles::readable(&mail);
         let token: String = text.split("/activate/").nth(1).expect("the link is in the mail").chars().take(43).collect();
         let nina = app.anonymous();
+        let (status, page) = nina.get_text(&format!("/activate/{token}")).await;
+        assert!(status == StatusCode::OK && page.contains("/js/app.js"), "the link opens the client's activation page: {page}");
         let (status, _) = nina.post("/api/activation", json!({ "token": token, "new_password": "mijn eigen lange wachtwoord" })).await;
         assert_eq!(status, StatusCode::NO_CONTENT);
         let (status, _) = nina.post("/api/session", json!({ "email": "nina@woonbron.example", "password": "mijn eigen lange wachtwoord" })).await;
