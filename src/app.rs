@@ -234,10 +234,15 @@ pub async fn build(config: Config, listener: TcpListener, shutdown: Cancellation
             banner.push("LET OP / WARNING: demo accounts with password `demo` on a non-loopback address".into());
         }
         banner.extend(demo::banner(&cx.settings.public_url));
-    } else if let Some((email, password)) = accounts::bootstrap_admin(cx).await? {
-        banner.push(format!("Eerste beheerdersaccount / first administrator: {email}"));
-        banner.push(format!("Eenmalig wachtwoord / one-time password: {password}"));
-        banner.push("Wijzig het bij de eerste keer inloggen. / Change it at the first login.".into());
+    } else {
+        let admins = accounts::bootstrap_admins(cx).await?;
+        for (email, password) in &admins {
+            banner.push(format!("Beheerdersaccount / administrator: {email}"));
+            banner.push(format!("Eenmalig wachtwoord / one-time password: {password}"));
+        }
+        if !admins.is_empty() {
+            banner.push("Geef elk aan een andere persoon; wijzig het bij de eerste keer inloggen. / Give each to a different person; change it at the first login.".into());
+        }
     }
     let router = http::router(state.clone());
     let stop = shutdown.child_token();

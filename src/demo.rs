@@ -58,6 +58,8 @@ pub const ACCOUNTS: &[(&str, &str, Role, &str, OrganisationKind)] = &[
         "Zorg- en Veiligheidshuis Zuid-Holland Zuid",
         OrganisationKind::Zvh,
     ),
+    // A second administrator: what opens case content needs two (see `accounts::requests`).
+    ("beheer2@ketentafel.example", "Bea Beheer", Role::Admin, "Functioneel beheer Ketentafel", OrganisationKind::Other),
 ];
 
 /// The fictional client of the demo case.

@@ -55,15 +55,7 @@ impl Principal {
                 id: Some(p.user.id),
                 label: format!("{} ({})", p.user.name, p.user.organisation_name),
             },
-            Principal::Invitee(p) => Actor {
-                kind: "invite",
-                id: Some(p.invite.id),
-                label: match (&p.invite.kind, &p.invite.organisation_name) {
-                    (InviteKind::Client, _) => format!("{} (cliënt)", p.invite.name),
-                    (_, Some(org)) => format!("{} ({}, gast)", p.invite.name, org),
-                    (_, None) => format!("{} (gast)", p.invite.name),
-                },
-            },
+            Principal::Invitee(p) => invite_actor(&p.invite),
         }
     }
 
@@ -95,6 +87,20 @@ impl Principal {
         detail: Option<String>,
     ) -> NewAudit {
         NewAudit { at, actor: self.actor(), action, case_id, subject, detail }
+    }
+}
+
+/// How the holder of an invite appears in the audit trail: his name, then `(cliënt)` or
+/// `(<organisation>, gast)` (the administrator's view of the trail keeps only that last part).
+pub fn invite_actor(invite: &Invite) -> Actor {
+    Actor {
+        kind: "invite",
+        id: Some(invite.id),
+        label: match (&invite.kind, &invite.organisation_name) {
+            (InviteKind::Client, _) => format!("{} (cliënt)", invite.name),
+            (_, Some(org)) => format!("{} ({}, gast)", invite.name, org),
+            (_, None) => format!("{} (gast)", invite.name),
+        },
     }
 }
 

@@ -38,6 +38,19 @@ impl Role {
 }
 
 text_enum! {
+    /// What an administrator asked for that waits for a second administrator (four eyes).
+    pub enum AccountRequestKind {
+        /// A new account: on approval its holder gets an activation link.
+        Create = "create",
+        /// A password reset: the old password is void at once; on approval the holder gets an
+        /// activation link.
+        Reset = "reset",
+        /// A new role or organisation, or a reactivation: applied on approval.
+        Change = "change",
+    }
+}
+
+text_enum! {
     /// The kind of a chain-partner organisation.
     pub enum OrganisationKind {
         Pi = "pi",

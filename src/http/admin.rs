@@ -1,12 +1,15 @@
-//! `/api/admin`: accounts, organisations and the whole audit trail (administrator only).
+//! `/api/admin`: accounts, organisations, the requests that wait for a second administrator,
+//! and the whole audit trail (administrator only).
 
 use super::extract::{Json, Path, Query};
-use crate::accounts::{self, AccountWithPassword, CreateOrganisation, CreateUser, UpdateUser};
+use crate::accounts::requests::{self, Approved};
+use crate::accounts::{self, CreateOrganisation, CreateUser, UpdateUser, UpdatedAccount};
 use crate::auth::CurrentUser;
 use crate::core::Context;
 use crate::http::AppState;
 use crate::http::error::{ApiResult, ErrorBody};
 use crate::signalling::Signalling;
+use crate::storage::account_requests::AccountRequest;
 use crate::storage::models::{AuditEvent, Organisation, User};
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -21,6 +24,10 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list_users, create_user))
         .routes(routes!(update_user))
+        .routes(routes!(reset_password))
+        .routes(routes!(list_requests))
+        .routes(routes!(approve_request))
+        .routes(routes!(reject_request))
         .routes(routes!(create_organisation))
         .routes(routes!(audit))
         .routes(routes!(run_retention))
@@ -34,28 +41,87 @@ async fn list_users(State(cx): State<Context>, CurrentUser(user): CurrentUser) -
     Ok(Json(accounts::all_users(&cx, &user).await?))
 }
 
-/// Create an account; its one-time password is in the answer, once.
+/// File a new account. It has no password anyone knows; once a second administrator approves,
+/// its holder gets an activation link.
 #[utoipa::path(post, path = "/api/admin/users", tag = "admin", request_body = CreateUser,
-    responses((status = 201, body = AccountWithPassword), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
+    responses((status = 202, body = AccountRequest), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
 async fn create_user(
     State(cx): State<Context>,
     CurrentUser(user): CurrentUser,
     Json(input): Json<CreateUser>,
-) -> ApiResult<(StatusCode, Json<AccountWithPassword>)> {
-    Ok((StatusCode::CREATED, Json(accounts::create_user(&cx, &user, input).await?)))
+) -> ApiResult<(StatusCode, Json<AccountRequest>)> {
+    Ok((StatusCode::ACCEPTED, Json(accounts::create_user(&cx, &user, input).await?)))
 }
 
-/// Change an account: name, role, organisation, active, or a new one-time password.
+/// Change an account. Name and deactivation take effect at once; a new role or organisation
+/// and a reactivation are filed for a second administrator (the answer's `request`).
 #[utoipa::path(patch, path = "/api/admin/users/{id}", tag = "admin", params(("id" = Uuid, Path)), request_body = UpdateUser,
-    responses((status = 200, body = AccountWithPassword), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+    responses((status = 200, body = UpdatedAccount), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
         (status = 409, body = ErrorBody)))]
 async fn update_user(
     State(cx): State<Context>,
     CurrentUser(user): CurrentUser,
     Path(id): Path<Uuid>,
     Json(input): Json<UpdateUser>,
-) -> ApiResult<Json<AccountWithPassword>> {
+) -> ApiResult<Json<UpdatedAccount>> {
     Ok(Json(accounts::update_user(&cx, &user, id, input).await?))
+}
+
+/// Reset an account's password: the old one stops working and its sessions end at once; once a
+/// second administrator approves, its holder gets an activation link. Nobody sees a password.
+#[utoipa::path(post, path = "/api/admin/users/{id}/reset", tag = "admin", params(("id" = Uuid, Path)),
+    responses((status = 202, body = AccountRequest), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn reset_password(
+    State(cx): State<Context>,
+    CurrentUser(user): CurrentUser,
+    Path(id): Path<Uuid>,
+) -> ApiResult<(StatusCode, Json<AccountRequest>)> {
+    Ok((StatusCode::ACCEPTED, Json(requests::reset_password(&cx, &user, id).await?)))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+struct RequestsQuery {
+    /// Only the requests still waiting for a decision.
+    #[serde(default)]
+    pending: bool,
+}
+
+/// Requests about accounts, newest first.
+#[utoipa::path(get, path = "/api/admin/requests", tag = "admin", params(RequestsQuery),
+    responses((status = 200, body = Vec<AccountRequest>), (status = 403, body = ErrorBody)))]
+async fn list_requests(
+    State(cx): State<Context>,
+    CurrentUser(user): CurrentUser,
+    Query(query): Query<RequestsQuery>,
+) -> ApiResult<Json<Vec<AccountRequest>>> {
+    Ok(Json(requests::list(&cx, &user, query.pending).await?))
+}
+
+/// Approve another administrator's request: a change takes effect; a new account or reset gets
+/// its one-time activation link, shown here once, to hand to the account's holder.
+#[utoipa::path(post, path = "/api/admin/requests/{id}/approve", tag = "admin", params(("id" = Uuid, Path)),
+    responses((status = 200, body = Approved), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody)))]
+async fn approve_request(
+    State(cx): State<Context>,
+    CurrentUser(user): CurrentUser,
+    Path(id): Path<Uuid>,
+) -> ApiResult<Json<Approved>> {
+    Ok(Json(requests::approve(&cx, &user, id).await?))
+}
+
+/// Refuse another administrator's request, or withdraw one's own.
+#[utoipa::path(post, path = "/api/admin/requests/{id}/reject", tag = "admin", params(("id" = Uuid, Path)),
+    responses((status = 200, body = AccountRequest), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody)))]
+async fn reject_request(
+    State(cx): State<Context>,
+    CurrentUser(user): CurrentUser,
+    Path(id): Path<Uuid>,
+) -> ApiResult<Json<AccountRequest>> {
+    Ok(Json(requests::reject(&cx, &user, id).await?))
 }
 
 /// Create an organisation.
@@ -78,7 +144,8 @@ struct AuditQuery {
     limit: Option<i64>,
 }
 
-/// The whole audit trail, newest first.
+/// The whole audit trail, newest first. Cases appear by id only: an invite's holder (the client
+/// or a guest) is named by kind, never by name.
 #[utoipa::path(get, path = "/api/admin/audit", tag = "admin", params(AuditQuery),
     responses((status = 200, body = Vec<AuditEvent>), (status = 403, body = ErrorBody)))]
 async fn audit(
@@ -86,11 +153,8 @@ async fn audit(
     CurrentUser(user): CurrentUser,
     Query(query): Query<AuditQuery>,
 ) -> ApiResult<Json<Vec<AuditEvent>>> {
-    accounts::require_admin(&user, "only the administrator reads the whole audit trail")?;
     let limit = query.limit.unwrap_or(200).clamp(1, 1000);
-    let now = cx.clock.now();
-    cx.store.record_audit(&user.principal().audit(now, "audit.read_all", None, None, None)).await?;
-    Ok(Json(cx.store.all_audit(query.before, limit).await?))
+    Ok(Json(accounts::trail::whole(&cx, &user, query.before, limit).await?))
 }
 
 /// What a retention run deleted.

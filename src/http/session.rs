@@ -1,6 +1,7 @@
 //! `/api/session` and `/api/me`: logging in and out, and who am I.
 
 use super::extract::Json;
+use crate::accounts::requests::{self, Activate};
 use crate::accounts::{self, ChangePassword, LoggedIn, Login, LoginOrigin};
 use crate::auth::{AnyPrincipal, AnyUser, Principal, device, session};
 use crate::core::Context;
@@ -21,7 +22,11 @@ use utoipa_axum::routes;
 use uuid::Uuid;
 
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(login, logout)).routes(routes!(me)).routes(routes!(change_password))
+    OpenApiRouter::new()
+        .routes(routes!(login, logout))
+        .routes(routes!(me))
+        .routes(routes!(change_password))
+        .routes(routes!(activate))
 }
 
 /// Log in with e-mail and password. Sets the session cookie and returns the token for API
@@ -100,4 +105,14 @@ async fn change_password(
     Json(input): Json<ChangePassword>,
 ) -> ApiResult<Json<User>> {
     Ok(Json(accounts::change_password(&state.cx, &state.login_limits, &user, input).await?))
+}
+
+/// Choose one's password with a one-time activation link (a new account, or after a reset).
+/// Works once and for 24 hours; every session of the account ends. Log in afterwards.
+#[utoipa::path(post, path = "/api/activation", tag = "session", request_body = Activate,
+    responses((status = 204), (status = 404, body = ErrorBody), (status = 410, body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
+async fn activate(State(cx): State<Context>, Json(input): Json<Activate>) -> ApiResult<StatusCode> {
+    requests::activate(&cx, input).await?;
+    Ok(StatusCode::NO_CONTENT)
 }

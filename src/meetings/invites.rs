@@ -306,7 +306,7 @@ pub async fn accept(
     }
     let actor = match caller {
         Some(Principal::User(user)) if invite.kind == InviteKind::Member => user.principal().actor(),
-        _ => crate::storage::audit::Actor { kind: "invite", id: Some(invite.id), label: invite.name.clone() },
+        _ => crate::auth::invite_actor(&invite),
     };
     let audit = crate::storage::audit::NewAudit {
         at: now,

@@ -7,7 +7,7 @@
 //! run, and whenever a write pokes [`crate::core::Outbox`]. A failed send is retried on the
 //! next flush, at most [`GIVE_UP_AFTER`] times.
 
-use crate::core::Context;
+use crate::core::{Context, Mailer};
 use crate::i18n::{Lang, t};
 use crate::storage::notifications::Outgoing;
 use lettre::message::Mailbox;
@@ -29,6 +29,35 @@ pub fn compose(from: &Mailbox, outgoing: &Outgoing, public_url: &str) -> Option<
         .join("\n\n----\n\n");
     let subject = format!("{} / {}", t(Lang::Nl, "mail.subject"), t(Lang::En, "mail.subject"));
     Message::builder().from(from.clone()).to(to).subject(subject).header(ContentType::TEXT_PLAIN).body(body).ok()
+}
+
+/// The e-mail that gives an account's holder his activation link, in Dutch and English. It goes
+/// to him alone, so that neither administrator of the four eyes holds the link.
+pub fn compose_activation(from: &Mailbox, email: &str, url: &str) -> Option<Message> {
+    let to: Mailbox = email.parse().ok()?;
+    let body = [Lang::Nl, Lang::En]
+        .iter()
+        .map(|&lang| format!("{}\n\n{url}", t(lang, "mail.activation")))
+        .collect::<Vec<_>>()
+        .join("\n\n----\n\n");
+    let subject = format!("{} / {}", t(Lang::Nl, "mail.activation_subject"), t(Lang::En, "mail.activation_subject"));
+    Message::builder().from(from.clone()).to(to).subject(subject).header(ContentType::TEXT_PLAIN).body(body).ok()
+}
+
+/// Sends an activation link to the account's holder now (it is never stored, so it cannot wait
+/// in the outbox); whether the SMTP server accepted it.
+pub async fn send_activation(mailer: &Mailer, email: &str, url: &str) -> bool {
+    let Some(message) = compose_activation(mailer.from(), email, url) else {
+        tracing::warn!("no valid e-mail address for an activation link; not sent");
+        return false;
+    };
+    match mailer.transport().send(message).await {
+        Ok(_) => true,
+        Err(e) => {
+            tracing::warn!(error = %e, "activation link not sent");
+            false
+        }
+    }
 }
 
 /// Sends what waits in the outbox; the number of e-mails the SMTP server accepted.

@@ -9,6 +9,7 @@
 //! checks the bindings and row types against each. Schemas live in `migrations/sqlite` and
 //! `migrations/postgres`, one twin per migration. The whole test suite runs on both.
 
+pub mod account_requests;
 pub mod actions;
 pub mod audit;
 pub mod cases;

@@ -18,6 +18,11 @@ macro_rules! select_user {
     };
 }
 
+/// Inserts an account: id, organisation, name, e-mail, role, password hash, whether it must be
+/// changed, creation time.
+pub(super) const INSERT_USER_SQL: &str = "INSERT INTO app_user (id, organisation_id, name, email, role, \
+    password_hash, password_change_required, active, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, TRUE, $8)";
+
 /// An account to create.
 #[derive(Debug, Clone)]
 pub struct NewUser {
@@ -94,14 +99,11 @@ impl Store {
         now: DateTime<Utc>,
         audit: Option<&NewAudit>,
     ) -> Result<User, sqlx::Error> {
-        const INSERT: &str = "INSERT INTO app_user (id, organisation_id, name, email, role, password_hash, \
-                              password_change_required, active, created_at) \
-                              VALUES ($1, $2, $3, $4, $5, $6, $7, TRUE, $8)";
         const SELECT: &str = select_user!("WHERE u.id = $1");
         let id = audit.and_then(|a| a.subject).map_or_else(Uuid::now_v7, |(_, id)| id);
         on_pool!(self, pool => {
             let mut tx = pool.begin_write().await?;
-            sqlx::query(INSERT)
+            sqlx::query(INSERT_USER_SQL)
                 .bind(id).bind(new.organisation_id).bind(&new.name).bind(&new.email).bind(new.role)
                 .bind(&new.password_hash).bind(new.password_change_required).bind(now)
                 .execute(&mut *tx).await?;

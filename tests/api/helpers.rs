@@ -272,6 +272,42 @@ impl TestApp {
         }
     }
 
+    /// The id of an organisation, by name.
+    pub async fn organisation(&self, name: &str) -> Uuid {
+        let (_, orgs) = self.login(CASEMANAGER).await.get("/api/organisations").await;
+        orgs.as_array().unwrap().iter().find(|o| o["name"] == name).map(id).unwrap_or_else(|| panic!("no {name}"))
+    }
+
+    /// An account made the way it must be: the administrator files it, the second administrator
+    /// approves, and the holder chooses `password` with his activation link. Logged in.
+    pub async fn new_account(&self, organisation: &str, name: &str, email: &str, role: &str, password: &str) -> Client {
+        let organisation_id = self.organisation(organisation).await;
+        let (status, request) = self
+            .login(ADMIN)
+            .await
+            .post(
+                "/api/admin/users",
+                serde_json::json!({ "organisation_id": organisation_id, "name": name, "email": email, "role": role }),
+            )
+            .await;
+        assert_eq!(status, StatusCode::ACCEPTED, "{request}");
+        let (status, approved) = self
+            .login(SECOND_ADMIN)
+            .await
+            .post(&format!("/api/admin/requests/{}/approve", id(&request)), serde_json::json!({}))
+            .await;
+        assert_eq!(status, StatusCode::OK, "{approved}");
+        let token = link_token(&approved);
+        let holder = self.anonymous();
+        let (status, body) =
+            holder.post("/api/activation", serde_json::json!({ "token": token, "new_password": password })).await;
+        assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+        let (status, body) =
+            holder.post("/api/session", serde_json::json!({ "email": email, "password": password })).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        holder
+    }
+
     /// Moves the service's clock.
     pub fn advance(&self, by: chrono::Duration) {
         self.clock.advance(by);
@@ -299,6 +335,8 @@ pub struct DemoCase {
 }
 
 pub const ADMIN: &str = "admin@ketentafel.example";
+/// The demo's second administrator, who approves what the first asks for (four eyes).
+pub const SECOND_ADMIN: &str = "beheer2@ketentafel.example";
 pub const CASEMANAGER: &str = "casemanager@pi-dordrecht.example";
 pub const RIO: &str = "rio@gemeente-dordrecht.example";
 pub const PROBATION: &str = "reclassering@reclassering.example";
@@ -308,6 +346,12 @@ pub const STEERING: &str = "stuurgroep@zvh-zhz.example";
 
 fn client() -> reqwest::Client {
     reqwest::Client::builder().cookie_store(true).build().expect("a client builds")
+}
+
+/// The token of the activation link in an approval.
+pub fn link_token(approved: &Value) -> String {
+    let url = approved["activation_url"].as_str().unwrap_or_else(|| panic!("no activation link in {approved}"));
+    url.rsplit('/').next().expect("the token is the link's last part").to_owned()
 }
 
 /// The `id` field of a JSON object.

@@ -10,6 +10,7 @@ mod errors;
 mod escalation;
 mod figures;
 mod flow;
+mod four_eyes;
 mod headers;
 mod invites;
 mod lifecycle;

@@ -128,7 +128,7 @@ on_both_backends! {
 }
 
 /// A fake SMTP server on a free local port that keeps each message it receives.
-async fn fake_smtp() -> (u16, Arc<Mutex<Vec<String>>>) {
+pub async fn fake_smtp() -> (u16, Arc<Mutex<Vec<String>>>) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = listener.local_addr().unwrap().port();
     let mails = Arc::new(Mutex::new(Vec::new()));
@@ -172,7 +172,7 @@ async fn fake_smtp() -> (u16, Arc<Mutex<Vec<String>>>) {
 }
 
 /// The text of a message's body, undoing quoted-printable soft breaks and escapes.
-fn readable(message: &str) -> String {
+pub fn readable(message: &str) -> String {
     let body = message.split_once("\n\n").map_or(message, |(_, body)| body);
     let joined = body.replace("=\n", "");
     let mut out = Vec::new();

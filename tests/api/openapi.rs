@@ -3,8 +3,8 @@
 
 use crate::on_both_backends;
 use ketentafel::domain::{
-    ActionStatus, CaseStatus, DecisionKind, EscalationReason, EscalationStatus, InviteKind, LifeDomain, MeetingStatus,
-    ObstacleStatus, OrganisationKind, Role,
+    AccountRequestKind, ActionStatus, CaseStatus, DecisionKind, EscalationReason, EscalationStatus, InviteKind,
+    LifeDomain, MeetingStatus, ObstacleStatus, OrganisationKind, Role,
 };
 use ketentafel::figures::Period;
 use ketentafel::i18n::Lang;
@@ -33,6 +33,8 @@ on_both_backends! {
             ("/api/obstacles/{id}/escalations", "post"), ("/api/notifications", "get"), ("/api/notifications/unread-count", "get"),
             ("/api/notifications/{id}/read", "post"), ("/api/notifications/read-all", "post"),
             ("/api/figures", "get"), ("/api/figures/{file}", "get"),
+            ("/api/admin/users", "post"), ("/api/admin/users/{id}/reset", "post"), ("/api/admin/requests", "get"),
+            ("/api/admin/requests/{id}/approve", "post"), ("/api/admin/requests/{id}/reject", "post"), ("/api/activation", "post"),
         ] {
             assert!(paths.get(path).and_then(|p| p.get(method)).is_some(), "{method} {path} is documented");
         }
@@ -55,6 +57,7 @@ fn enums_as_serde_writes_them() -> BTreeMap<&'static str, Vec<Value>> {
         ("MeetingStatus", codes(MeetingStatus::ALL)),
         ("ActionStatus", codes(ActionStatus::ALL)),
         ("InviteKind", codes(InviteKind::ALL)),
+        ("AccountRequestKind", codes(AccountRequestKind::ALL)),
         ("EscalationReason", codes(EscalationReason::ALL)),
         ("EscalationStatus", codes(EscalationStatus::ALL)),
         ("DecisionKind", codes(DecisionKind::ALL)),

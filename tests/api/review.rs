@@ -65,7 +65,7 @@ on_both_backends! {
         let (_, trail) = admin.get("/api/admin/audit").await;
         let subjects: Vec<&str> = trail.as_array().unwrap().iter().filter_map(|e| e["subject_id"].as_str()).collect();
         assert!(subjects.contains(&org["id"].as_str().unwrap()));
-        assert!(subjects.contains(&account["user"]["id"].as_str().unwrap()));
+        assert!(subjects.contains(&account["user_id"].as_str().unwrap()));
     }
 }
 

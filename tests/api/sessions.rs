@@ -187,30 +187,18 @@ on_both_backends! {
 }
 
 on_both_backends! {
-    async fn a_new_account_must_replace_its_one_time_password_first(app: TestApp) {
+    async fn a_new_partner_sees_no_case_until_put_on_one_and_deactivating_ends_his_sessions(app: TestApp) {
+        let nina = app.new_account("Woonbron", "Nina Nieuw", "nina@woonbron.example", "partner", "een lang en eigen wachtwoord").await;
         let admin = app.login(ADMIN).await;
-        let (_, orgs) = admin.get("/api/organisations").await;
-        let woonbron = orgs.as_array().unwrap().iter().find(|o| o["name"] == "Woonbron").map(id).unwrap();
-        let (status, created) = admin.post("/api/admin/users", json!({ "organisation_id": woonbron, "name": "Nina Nieuw", "email": "nina@woonbron.example", "role": "partner" })).await;
-        assert_eq!(status, StatusCode::CREATED, "{created}");
-        let one_time = created["one_time_password"].as_str().unwrap().to_owned();
+        let woonbron = app.organisation("Woonbron").await;
         let (status, _) = admin.post("/api/admin/users", json!({ "organisation_id": woonbron, "name": "Nina Twee", "email": "NINA@woonbron.example", "role": "partner" })).await;
         assert_eq!(status, StatusCode::CONFLICT);
-
-        let nina = app.anonymous();
-        let (status, login) = nina.post("/api/session", json!({ "email": "nina@woonbron.example", "password": one_time })).await;
-        assert_eq!((status, login["user"]["password_change_required"].as_bool()), (StatusCode::OK, Some(true)));
-        let (status, body) = nina.get("/api/cases").await;
-        assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
-        let (status, _) = nina.post("/api/me/password", json!({ "current_password": one_time, "new_password": "kort" })).await;
-        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
-        let (status, _) = nina.post("/api/me/password", json!({ "current_password": one_time, "new_password": "een lang en eigen wachtwoord" })).await;
-        assert_eq!(status, StatusCode::OK);
         let (status, cases) = nina.get("/api/cases").await;
         assert_eq!((status, cases), (StatusCode::OK, json!([])), "a new partner sees no case until put on one");
 
         // Deactivating the account ends its sessions at once.
-        let (status, _) = admin.patch(&format!("/api/admin/users/{}", id(&created["user"])), json!({ "active": false })).await;
+        let (_, me) = nina.get("/api/me").await;
+        let (status, _) = admin.patch(&format!("/api/admin/users/{}", me["user"]["id"].as_str().unwrap()), json!({ "active": false })).await;
         assert_eq!(status, StatusCode::OK);
         let (status, _) = nina.get("/api/me").await;
         assert_eq!(status, StatusCode::UNAUTHORIZED);
@@ -230,19 +218,12 @@ on_both_backends! {
 
 on_both_backends! {
     async fn changing_the_password_ends_the_accounts_other_sessions(app: TestApp) {
-        let admin = app.login(ADMIN).await;
-        let (_, orgs) = admin.get("/api/organisations").await;
-        let woonbron = orgs.as_array().unwrap().iter().find(|o| o["name"] == "Woonbron").map(id).unwrap();
-        let (_, created) = admin.post("/api/admin/users", json!({ "organisation_id": woonbron, "name": "Nina Nieuw", "email": "nina@woonbron.example", "role": "partner" })).await;
-        let one_time = created["one_time_password"].as_str().unwrap().to_owned();
-        let (here, elsewhere) = (app.anonymous(), app.anonymous());
-        for browser in [&here, &elsewhere] {
-            let (status, _) = browser.post("/api/session", json!({ "email": "nina@woonbron.example", "password": one_time })).await;
-            assert_eq!(status, StatusCode::OK);
-        }
-        let (status, body) = here.get(&format!("/api/meetings/{}", uuid::Uuid::now_v7())).await;
-        assert_eq!((status, body["error"].as_str()), (StatusCode::FORBIDDEN, Some("forbidden")), "a generated password opens nothing");
-        let (status, _) = here.post("/api/me/password", json!({ "current_password": one_time, "new_password": "een lang en eigen wachtwoord" })).await;
+        let chosen = "een lang en eigen wachtwoord";
+        let here = app.new_account("Woonbron", "Nina Nieuw", "nina@woonbron.example", "partner", chosen).await;
+        let elsewhere = app.anonymous();
+        let (status, _) = elsewhere.post("/api/session", json!({ "email": "nina@woonbron.example", "password": chosen })).await;
+        assert_eq!(status, StatusCode::OK);
+        let (status, _) = here.post("/api/me/password", json!({ "current_password": chosen, "new_password": "nog een lang wachtwoord" })).await;
         assert_eq!(status, StatusCode::OK);
         assert_eq!(here.get("/api/me").await.0, StatusCode::OK, "the session that changed it stays");
         assert_eq!(elsewhere.get("/api/me").await.0, StatusCode::UNAUTHORIZED, "every other session ends");

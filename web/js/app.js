@@ -7,6 +7,7 @@ import { refreshMe, currentUser, currentMe } from './session.js';
 import { renderHeader, markCurrent } from './ui/header.js';
 import { isWithoutCases } from './vocabulary.js';
 import loginPage from './pages/login.js';
+import activatePage from './pages/activate.js';
 import casesPage from './pages/cases.js';
 import casePage from './pages/case.js';
 import schedulePage from './pages/schedule.js';
@@ -29,6 +30,7 @@ function home(ctx) {
 
 route('/', home);
 route('/login', loginPage);
+route('/activate/:token', activatePage);
 route('/cases', casesPage);
 route('/cases/:id', casePage);
 route('/cases/:id/schedule', schedulePage);

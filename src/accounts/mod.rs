@@ -1,13 +1,21 @@
 //! Accounts and organisations: logging in and out, one's own password, the directory of
 //! colleagues, and the administrator's management of both.
+//!
+//! No single administrator can give himself a way into case content: whatever gives an account
+//! a credential or widens what it sees waits for a second administrator ([`requests`]), and the
+//! trail the administrator reads names cases by id only ([`trail`]).
+
+pub mod requests;
+pub mod trail;
 
 use crate::auth::login_limits::{Attempt, LoginLimits, address_key};
 use crate::auth::{Principal, UserPrincipal, password, session};
 use crate::core::Context;
 use crate::domain::validate::{self, Invalid};
-use crate::domain::{OrganisationKind, Role};
+use crate::domain::{AccountRequestKind, OrganisationKind, Role};
 use crate::error::{Error, Result};
 use crate::events::AccessChange;
+use crate::storage::account_requests::{AccountRequest, AtOnce};
 use crate::storage::audit::{Actor, NewAudit};
 use crate::storage::models::{Organisation, User};
 use crate::storage::users::{NewUser, UserChanges};
@@ -61,7 +69,8 @@ pub struct CreateUser {
     pub role: Role,
 }
 
-/// Changes to an account (admin).
+/// Changes to an account (admin). A new name and deactivation take effect at once; a new role
+/// or organisation and a reactivation wait for a second administrator.
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateUser {
@@ -69,17 +78,14 @@ pub struct UpdateUser {
     pub role: Option<Role>,
     pub organisation_id: Option<Uuid>,
     pub active: Option<bool>,
-    /// Give the account a new one-time password (shown once in the answer).
-    #[serde(default)]
-    pub reset_password: bool,
 }
 
-/// An account, with its one-time password when one was just generated.
+/// An account after a change, with the request for what waits for a second administrator.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct AccountWithPassword {
+pub struct UpdatedAccount {
     pub user: User,
-    /// Shown once; the user must change it at the first login.
-    pub one_time_password: Option<String>,
+    /// The new role, organisation or reactivation, pending approval; `None` if nothing waits.
+    pub request: Option<AccountRequest>,
 }
 
 /// An organisation to create (admin).
@@ -241,8 +247,9 @@ pub async fn all_users(cx: &Context, user: &UserPrincipal) -> Result<Vec<User>> 
     Ok(cx.store.users(None).await?)
 }
 
-/// Creates an account with a one-time password (admin).
-pub async fn create_user(cx: &Context, admin: &UserPrincipal, input: CreateUser) -> Result<AccountWithPassword> {
+/// Files a new account (admin). It exists at once but has no password anyone knows; a second
+/// administrator's approval gives its holder an activation link ([`requests::approve`]).
+pub async fn create_user(cx: &Context, admin: &UserPrincipal, input: CreateUser) -> Result<AccountRequest> {
     require_admin(admin, MANAGES_ACCOUNTS)?;
     let name = validate::name("name", &input.name, 120)?;
     let email = validate::email("email", &input.email)?;
@@ -250,39 +257,29 @@ pub async fn create_user(cx: &Context, admin: &UserPrincipal, input: CreateUser)
         .organisation(input.organisation_id)
         .await?
         .ok_or_else(|| Invalid::new("organisation_id", "no such organisation"))?;
-    let one_time = password::generate();
     let new = NewUser {
         organisation_id: input.organisation_id,
         name,
         email,
         role: input.role,
-        password_hash: password::hash(one_time.clone()).await,
-        password_change_required: true,
+        password_hash: password::hash(password::generate()).await,
+        password_change_required: false,
     };
-    let now = cx.clock.now();
-    let audit = admin.principal().audit(
-        now,
-        "account.create",
-        None,
-        Some(("user", Uuid::now_v7())),
-        Some(input.role.to_string()),
-    );
-    let user = match cx.store.insert_user(&new, now, Some(&audit)).await {
-        Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
-            return Err(Error::conflict("email_taken", "an account with this e-mail address exists"));
+    let user_id = Uuid::now_v7();
+    let wanted =
+        requests::Wanted { role: Some(input.role), organisation_id: Some(input.organisation_id), active: None };
+    match requests::file(cx, admin, AccountRequestKind::Create, user_id, wanted, AtOnce::CreateAccount(&new)).await {
+        // The only unique column a new account and its request can collide on is the e-mail.
+        Err(Error::Conflict { code: "duplicate", .. }) => {
+            Err(Error::conflict("email_taken", "an account with this e-mail address exists"))
         }
-        other => other?,
-    };
-    Ok(AccountWithPassword { user, one_time_password: Some(one_time) })
+        other => other,
+    }
 }
 
-/// Changes an account (admin). Deactivating or resetting ends its sessions.
-pub async fn update_user(
-    cx: &Context,
-    admin: &UserPrincipal,
-    id: Uuid,
-    input: UpdateUser,
-) -> Result<AccountWithPassword> {
+/// Changes an account (admin). A new name and deactivation take effect at once (deactivating
+/// ends its sessions); what would widen what it sees is filed for a second administrator.
+pub async fn update_user(cx: &Context, admin: &UserPrincipal, id: Uuid, input: UpdateUser) -> Result<UpdatedAccount> {
     require_admin(admin, MANAGES_ACCOUNTS)?;
     if id == admin.user.id && (input.active == Some(false) || input.role.is_some_and(|r| r != Role::Admin)) {
         return Err(Error::conflict("last_admin_guard", "you cannot deactivate or demote your own account"));
@@ -291,21 +288,30 @@ pub async fn update_user(
     if let Some(org) = input.organisation_id {
         cx.store.organisation(org).await?.ok_or_else(|| Invalid::new("organisation_id", "no such organisation"))?;
     }
-    let one_time = input.reset_password.then(password::generate);
-    let password = match &one_time {
-        Some(p) => Some((password::hash(p.clone()).await, true)),
-        None => None,
+    let current = cx.store.user(id).await?.ok_or(Error::NotFound)?;
+    let wanted = requests::Wanted {
+        role: input.role.filter(|&r| r != current.role),
+        organisation_id: input.organisation_id.filter(|&o| o != current.organisation_id),
+        active: input.active.filter(|&a| a && !current.active),
     };
-    let changes =
-        UserChanges { name, role: input.role, organisation_id: input.organisation_id, active: input.active, password };
-    let now = cx.clock.now();
-    let audit = admin.principal().audit(now, "account.update", None, Some(("user", id)), None);
-    let user = cx.store.update_user(id, &changes, &audit).await?.ok_or(Error::NotFound)?;
-    if input.active == Some(false) || one_time.is_some() {
-        cx.store.revoke_user_sessions(id, now).await?;
+    let mut user = current;
+    if name.is_some() || input.active == Some(false) {
+        let changes = UserChanges { name, active: input.active.filter(|a| !a), ..Default::default() };
+        let now = cx.clock.now();
+        let detail = changes.active.map(|_| "deactivated".to_owned());
+        let audit = admin.principal().audit(now, "account.update", None, Some(("user", id)), detail);
+        user = cx.store.update_user(id, &changes, &audit).await?.ok_or(Error::NotFound)?;
+        if input.active == Some(false) {
+            cx.store.revoke_user_sessions(id, now).await?;
+        }
+        cx.events.access_changed(AccessChange::User(id));
     }
-    cx.events.access_changed(AccessChange::User(id));
-    Ok(AccountWithPassword { user, one_time_password: one_time })
+    let request = if wanted.is_empty() {
+        None
+    } else {
+        Some(requests::file(cx, admin, AccountRequestKind::Change, id, wanted, AtOnce::Nothing).await?)
+    };
+    Ok(UpdatedAccount { user, request })
 }
 
 /// Creates an organisation (admin).
@@ -332,35 +338,39 @@ pub async fn create_organisation(
     }
 }
 
-/// On an empty database: one administrator with a one-time password, printed once on the
-/// console (never logged).
-pub async fn bootstrap_admin(cx: &Context) -> Result<Option<(String, String)>, sqlx::Error> {
+/// On an empty database: two administrators with one-time passwords, printed once on the
+/// console (never logged). Two, because what opens case content needs a second administrator's
+/// approval ([`requests`]); whoever runs the server hands each to a different person.
+pub async fn bootstrap_admins(cx: &Context) -> Result<Vec<(String, String)>, sqlx::Error> {
     if cx.store.count_users().await? > 0 {
-        return Ok(None);
+        return Ok(Vec::new());
     }
     let now = cx.clock.now();
     let org = match cx.store.organisation_by_name("Functioneel beheer").await? {
         Some(org) => org,
         None => cx.store.insert_organisation("Functioneel beheer", OrganisationKind::Other, now, None).await?,
     };
-    let one_time = password::generate();
-    let email = "admin@ketentafel.local".to_owned();
-    let new = NewUser {
-        organisation_id: org.id,
-        name: "Beheerder".into(),
-        email: email.clone(),
-        role: Role::Admin,
-        password_hash: password::hash(one_time.clone()).await,
-        password_change_required: true,
-    };
-    let audit = NewAudit {
-        at: now,
-        actor: Actor::system("start-up"),
-        action: "account.bootstrap",
-        case_id: None,
-        subject: None,
-        detail: None,
-    };
-    cx.store.insert_user(&new, now, Some(&audit)).await?;
-    Ok(Some((email, one_time)))
+    let mut made = Vec::new();
+    for (email, name) in [("admin@ketentafel.local", "Beheerder"), ("admin2@ketentafel.local", "Tweede beheerder")] {
+        let one_time = password::generate();
+        let new = NewUser {
+            organisation_id: org.id,
+            name: name.into(),
+            email: email.into(),
+            role: Role::Admin,
+            password_hash: password::hash(one_time.clone()).await,
+            password_change_required: true,
+        };
+        let audit = NewAudit {
+            at: now,
+            actor: Actor::system("start-up"),
+            action: "account.bootstrap",
+            case_id: None,
+            subject: None,
+            detail: None,
+        };
+        cx.store.insert_user(&new, now, Some(&audit)).await?;
+        made.push((email.to_owned(), one_time));
+    }
+    Ok(made)
 }
