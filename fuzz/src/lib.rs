@@ -15,8 +15,11 @@ pub use room::room_state;
 pub use signalling::signalling_message;
 pub use tokens::tokens;
 
+/// A target's harness: bytes in, a panic when an invariant breaks.
+pub type Target = fn(&[u8]);
+
 /// Every target, by name (the folder of its corpus under `corpus/`).
-pub const TARGETS: &[(&str, fn(&[u8]))] = &[
+pub const TARGETS: &[(&str, Target)] = &[
     ("signalling_message", signalling_message),
     ("room_state", room_state),
     ("sdp", sdp),
