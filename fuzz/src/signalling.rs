@@ -18,7 +18,8 @@ pub fn signalling_message(data: &[u8]) {
         }
         Err(refusal) => {
             assert!(REFUSAL_CODES.contains(&refusal.code), "unexpected code {}", refusal.code);
-            assert!(refusal.message.len() <= 512, "a refusal stays short: {} bytes", refusal.message.len());
+            let chars = refusal.message.chars().count();
+            assert!(chars <= 256, "a refusal stays short: {chars} characters");
             if text.len() > MAX_MESSAGE_BYTES {
                 assert_eq!(refusal.code, "too_large");
             }
