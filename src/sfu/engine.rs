@@ -23,8 +23,8 @@ use tokio::sync::{mpsc, watch};
 use webrtc::media_stream::track_remote::TrackRemote;
 use webrtc::peer_connection::{
     MediaEngine, PeerConnection, PeerConnectionBuilder, PeerConnectionEventHandler, RTCConfigurationBuilder,
-    RTCIceCandidateInit, RTCIceGatheringState, RTCPeerConnectionIceEvent, RTCPeerConnectionState, SettingEngineBuilder,
-    SrtpProtectionProfile,
+    RTCIceCandidateInit, RTCIceGatheringState, RTCPeerConnectionIceEvent, RTCPeerConnectionState, SettingEngine,
+    SettingEngineBuilder, SrtpProtectionProfile,
 };
 
 /// Connectivity checks per candidate pair before it counts as failed: three seconds' worth at the
@@ -57,7 +57,7 @@ pub(crate) fn vp8() -> RTCRtpCodec {
     }
 }
 
-fn media_engine_and_interceptors() -> Result<(MediaEngine, Registry), SfuError> {
+pub(crate) fn media_engine_and_interceptors() -> Result<(MediaEngine, Registry), SfuError> {
     let mut engine = MediaEngine::default();
     // Codecs first: registering the default interceptors adds feedback to registered codecs only.
     engine.register_codec(RTCRtpCodecParameters { rtp_codec: opus(), payload_type: 111 }, RtpCodecKind::Audio)?;
@@ -230,7 +230,28 @@ impl Engine {
     /// connection, or (`Side::Client`) a headless participant's.
     pub async fn build(&self, pc: Pc, side: Side, events: mpsc::UnboundedSender<PcEvent>) -> Result<Built, SfuError> {
         let (media, interceptors) = media_engine_and_interceptors()?;
-        let settings = SettingEngineBuilder::new()
+        let settings = self.settings(side);
+        let ip = self.config.media_ip;
+        let port = self.pick_port(ip)?;
+        LIVE_CONNECTIONS.fetch_add(1, Ordering::SeqCst);
+        let (gathered_tx, gathered) = watch::channel(false);
+        let handler = Arc::new(Handler { pc, events, gathered: gathered_tx });
+        let connection = PeerConnectionBuilder::new()
+            .with_runtime(self.runtime.clone())
+            .with_configuration(RTCConfigurationBuilder::new().build())
+            .with_media_engine(media)
+            .with_interceptor_registry(interceptors)
+            .with_setting_engine(settings)
+            .with_handler(handler)
+            .with_udp_addrs(vec![format!("{ip}:{port}")])
+            .build()
+            .await?;
+        Ok(Built { pc: Arc::new(connection), gathered })
+    }
+
+    /// The connection settings of one side (the server's, or a headless participant's).
+    pub(crate) fn settings(&self, side: Side) -> SettingEngine {
+        SettingEngineBuilder::new()
             // The default mode binds UDP 5353 and joins multicast: useless on a server, and it
             // fails in containers and network namespaces without multicast.
             .with_multicast_dns_mode(MulticastDnsMode::Disabled)
@@ -255,23 +276,7 @@ impl Engine {
             // accepts a peer-reflexive pair, which is what every browser that hides its address
             // behind an mDNS name gets (two seconds for a relayed one).
             .with_lite(side == Side::Server)
-            .build();
-        let ip = self.config.media_ip;
-        let port = self.pick_port(ip)?;
-        LIVE_CONNECTIONS.fetch_add(1, Ordering::SeqCst);
-        let (gathered_tx, gathered) = watch::channel(false);
-        let handler = Arc::new(Handler { pc, events, gathered: gathered_tx });
-        let connection = PeerConnectionBuilder::new()
-            .with_runtime(self.runtime.clone())
-            .with_configuration(RTCConfigurationBuilder::new().build())
-            .with_media_engine(media)
-            .with_interceptor_registry(interceptors)
-            .with_setting_engine(settings)
-            .with_handler(handler)
-            .with_udp_addrs(vec![format!("{ip}:{port}")])
             .build()
-            .await?;
-        Ok(Built { pc: Arc::new(connection), gathered })
     }
 
     /// Rewrites our host candidates to the announced public address (NAT 1:1), which the media

@@ -7,10 +7,13 @@
 //!   `subscribe`: the subscribe connection's slots and offers.
 //! - [`publish`]: a published track and its forwarding loop (the hot path).
 //! - [`floor`]: the SRTP half of the per-packet floor the load harness compares against.
+//! - `fuzzing` (hidden): entry points for the fuzz targets in `fuzz/` (docs/fuzzing.md).
 
 mod client;
 mod engine;
 pub mod floor;
+#[doc(hidden)]
+pub mod fuzzing;
 mod keyframe;
 mod peer;
 mod publish;

@@ -14,6 +14,7 @@ use arc_swap::ArcSwap;
 use futures_util::FutureExt;
 use rtc::rtcp::payload_feedbacks::picture_loss_indication::PictureLossIndication;
 use rtc::rtp::extension::audio_level_extension::AudioLevelExtension;
+use rtc::rtp::header::Header;
 use rtc::shared::marshal::Unmarshal;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU16, AtomicU32, AtomicU64, Ordering};
@@ -89,7 +90,7 @@ impl Continuity {
 
     /// Maps a source's sequence number and timestamp into the slot's numbering. Only the loop of
     /// the one track the slot carries calls this, so relaxed atomics suffice.
-    fn map(&self, seq: u16, ts: u32, ts_step: u32) -> (u16, u32) {
+    pub(crate) fn map(&self, seq: u16, ts: u32, ts_step: u32) -> (u16, u32) {
         if self.restart.swap(false, Ordering::Relaxed) {
             let next_seq = self.last_seq.load(Ordering::Relaxed).wrapping_add(1);
             let next_ts = self.last_ts.load(Ordering::Relaxed).wrapping_add(ts_step);
@@ -226,17 +227,11 @@ impl PublishedTrack {
             };
             self.counters.received.fetch_add(1, Ordering::Relaxed);
             if let Some(id) = self.level_extension
-                && let Some(raw) = packet.header.get_extension(id)
-                && let Ok(level) = AudioLevelExtension::unmarshal(&mut &raw[..])
+                && let Some(level) = audio_level(&packet.header, id)
             {
-                // RFC 6464 counts -dBov: 0 is loudest, 127 silence. We invert it.
-                self.level.fetch_max(127u8.saturating_sub(level.level), Ordering::Relaxed);
+                self.level.fetch_max(level, Ordering::Relaxed);
             }
-            // The publisher's extension ids mean nothing on the subscribers' connections (and the
-            // library refuses ids it did not negotiate there): strip them once, before the copies.
-            packet.header.extension = false;
-            packet.header.extensions.clear();
-            packet.header.extensions_padding = 0;
+            strip_extensions(&mut packet.header);
             if self.kind == MediaKind::Video {
                 self.note_keyframe(&packet.payload);
             }
@@ -255,6 +250,25 @@ impl PublishedTrack {
             }
         }
     }
+}
+
+/// The audio level (RFC 6464) a packet's header carries under extension `id`, inverted so that
+/// 0 is silence and 127 the loudest (RFC 6464 counts -dBov: 0 is loudest, 127 silence).
+#[inline]
+pub(crate) fn audio_level(header: &Header, id: u8) -> Option<u8> {
+    let raw = header.get_extension(id)?;
+    let level = AudioLevelExtension::unmarshal(&mut &raw[..]).ok()?;
+    Some(127u8.saturating_sub(level.level))
+}
+
+/// Strips the publisher's header extensions: their ids mean nothing on the subscribers'
+/// connections (and the library refuses ids it did not negotiate there). Done once per packet,
+/// before the copies.
+#[inline]
+pub(crate) fn strip_extensions(header: &mut Header) {
+    header.extension = false;
+    header.extensions.clear();
+    header.extensions_padding = 0;
 }
 
 /// Whether a VP8 RTP payload (RFC 7741) starts a keyframe: the first packet of partition 0

@@ -200,8 +200,8 @@ pub fn parse(text: &str) -> Result<ClientMessage, Refusal> {
     if text.len() > MAX_MESSAGE_BYTES {
         return Err(Refusal::new("too_large", format!("messages are at most {MAX_MESSAGE_BYTES} bytes")));
     }
-    let value: serde_json::Value =
-        serde_json::from_str(text).map_err(|e| Refusal::new("malformed", format!("not JSON: {e}")))?;
+    let value: serde_json::Value = serde_json::from_str(text)
+        .map_err(|e| Refusal::new("malformed", bounded(format!("not JSON: {e}"), MAX_REFUSAL_CHARS)))?;
     let Some(kind) = value.get("type").and_then(|t| t.as_str()).map(str::to_owned) else {
         return Err(Refusal::new("malformed", "a message is an object with a string `type`"));
     };
@@ -227,7 +227,20 @@ pub fn parse(text: &str) -> Result<ClientMessage, Refusal> {
             format!("unknown message type `{}`", kind.chars().take(40).collect::<String>()),
         ));
     }
-    serde_json::from_value(value).map_err(|e| Refusal::new("malformed", format!("invalid `{kind}`: {e}")))
+    serde_json::from_value(value)
+        .map_err(|e| Refusal::new("malformed", bounded(format!("invalid `{kind}`: {e}"), MAX_REFUSAL_CHARS)))
+}
+
+/// The longest explanation of a refused frame: serde's messages quote the unknown field or
+/// value, which the sender chose, and a refusal must not echo a frame of 64 KiB back.
+const MAX_REFUSAL_CHARS: usize = 200;
+
+/// `text`, cut to `max` characters with an ellipsis when longer.
+fn bounded(text: String, max: usize) -> String {
+    match text.char_indices().nth(max) {
+        Some((at, _)) => format!("{}…", &text[..at]),
+        None => text,
+    }
 }
 
 #[cfg(test)]
@@ -257,6 +270,15 @@ mod tests {
         assert_eq!(parse(r#"{"type":"dance"}"#).unwrap_err().code, "unknown_type");
         assert_eq!(parse(r#"{"type":"mute","audio":"yes","video":false}"#).unwrap_err().code, "malformed");
         assert_eq!(parse(r#"{"type":"leave","extra":1}"#).unwrap_err().code, "malformed");
+    }
+
+    #[test]
+    fn a_refusal_does_not_echo_a_long_field_name_back() {
+        // Found by the signalling_message fuzz target: serde quotes the unknown field.
+        let text = format!(r#"{{"type":"leave","{}":1}}"#, "x".repeat(10_000));
+        let refusal = parse(&text).unwrap_err();
+        assert_eq!(refusal.code, "malformed");
+        assert!(refusal.message.chars().count() <= MAX_REFUSAL_CHARS + 1, "{} chars", refusal.message.len());
     }
 
     #[test]
