@@ -7,9 +7,13 @@
 //!   `subscribe`: the subscribe connection's slots and offers.
 //! - [`publish`]: a published track and its forwarding loop (the hot path).
 //! - [`floor`]: the SRTP half of the per-packet floor the load harness compares against.
+//! - [`congestion`]: a subscriber's bandwidth estimate from its transport-wide feedback.
+//! - [`simulcast`]: which layer of each video a subscriber gets, and one continuous stream
+//!   across layer switches.
 //! - `fuzzing` (hidden): entry points for the fuzz targets in `fuzz/` (docs/fuzzing.md).
 
 mod client;
+pub mod congestion;
 mod engine;
 pub mod floor;
 #[doc(hidden)]
@@ -18,6 +22,7 @@ mod keyframe;
 mod peer;
 mod publish;
 mod runtime;
+pub mod simulcast;
 mod subscribe;
 
 pub use client::{CandidateSink, ClientPublisher, ClientSubscriber, PayloadSink};

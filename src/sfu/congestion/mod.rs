@@ -1,0 +1,247 @@
+//! How much the link to one subscriber can carry: a send-side bandwidth estimator in the
+//! manner of Google Congestion Control (draft-ietf-rmcat-gcc-02, and libwebrtc's and str0m's
+//! public implementations), fed by transport-wide congestion control feedback (TWCC).
+//!
+//! The SFU numbers every packet it sends to a subscriber, remembers when it sent it and how big
+//! it was ([`BandwidthEstimator::on_sent`]), and the subscriber's browser reports when each
+//! arrived ([`BandwidthEstimator::on_feedback`]). Three signals make the estimate:
+//! - [`delay`]: queues building up on the path show as arrival gaps growing faster than send
+//!   gaps; a trendline over them says whether the link is over-used, and the rate controller
+//!   ([`rate`]) backs off multiplicatively or climbs;
+//! - [`loss`]: heavy loss caps the estimate even when the delay signal is unclear;
+//! - [`probe`]: short bursts above the current rate prove that more fits, which is how a
+//!   subscriber climbs back to a higher layer after a drop (the rate controller will not climb
+//!   far past what is actually being sent).
+//!
+//! Everything here is a plain state machine: time is an input (`now`), nothing blocks, and the
+//! tests drive it through a simulated bottleneck on a simulated clock.
+
+mod acked;
+mod delay;
+mod loss;
+mod probe;
+mod rate;
+#[cfg(test)]
+pub(crate) mod sim;
+#[cfg(test)]
+mod tests;
+
+pub use probe::ProbeCluster;
+
+use std::collections::VecDeque;
+use std::time::{Duration, Instant};
+
+/// A bitrate in bits per second.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default, Hash)]
+pub struct Bitrate(pub u64);
+
+impl Bitrate {
+    pub const ZERO: Bitrate = Bitrate(0);
+
+    pub const fn kbps(kbps: u64) -> Bitrate {
+        Bitrate(kbps * 1000)
+    }
+
+    pub fn bps(self) -> u64 {
+        self.0
+    }
+
+    pub(crate) fn scaled(self, factor: f64) -> Bitrate {
+        Bitrate((self.0 as f64 * factor).max(0.0) as u64)
+    }
+
+    /// The rate at which `bytes` pass in `over`.
+    pub(crate) fn from_bytes(bytes: u64, over: Duration) -> Option<Bitrate> {
+        let seconds = over.as_secs_f64();
+        (seconds > 0.0).then(|| Bitrate((bytes as f64 * 8.0 / seconds) as u64))
+    }
+
+    pub fn saturating_sub(self, other: Bitrate) -> Bitrate {
+        Bitrate(self.0.saturating_sub(other.0))
+    }
+}
+
+impl std::ops::Add for Bitrate {
+    type Output = Bitrate;
+    fn add(self, other: Bitrate) -> Bitrate {
+        Bitrate(self.0.saturating_add(other.0))
+    }
+}
+
+impl std::fmt::Display for Bitrate {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} kbit/s", self.0 / 1000)
+    }
+}
+
+/// Whether the path is taking more than it can carry, from the delay signal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Usage {
+    Normal,
+    Over,
+    Under,
+}
+
+/// A packet sent to the subscriber, numbered with the transport-wide sequence number.
+#[derive(Debug, Clone, Copy)]
+pub struct SentPacket {
+    /// The transport-wide sequence number, unwrapped (it never goes back).
+    pub sequence: u64,
+    /// Bytes on the wire (RTP header, payload and SRTP tag; what the path carries).
+    pub size: u16,
+    pub at: Instant,
+    /// The probe this packet belongs to, if any.
+    pub probe: Option<u32>,
+}
+
+/// What the subscriber's feedback says of one packet: when it arrived on the subscriber's
+/// clock (any epoch: only differences count), or that it did not.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PacketReport {
+    pub sequence: u64,
+    pub arrived: Option<Duration>,
+}
+
+/// The floor and ceiling of any estimate: below 50 kbit/s not even audio gets through, and
+/// nobody in a case conference needs more than this.
+const MIN_ESTIMATE: Bitrate = Bitrate::kbps(50);
+const MAX_ESTIMATE: Bitrate = Bitrate::kbps(20_000);
+
+/// Sent packets kept for matching feedback: far more than a second's worth, which is more
+/// than any feedback is late.
+const HISTORY: usize = 8192;
+
+/// One subscriber's bandwidth estimate.
+#[derive(Debug)]
+pub struct BandwidthEstimator {
+    sent: VecDeque<SentPacket>,
+    delay: delay::DelayDetector,
+    rate: rate::AimdRate,
+    loss: loss::LossCap,
+    acked: acked::AckedRate,
+    prober: probe::Prober,
+    rtt: Option<Duration>,
+    estimate: Bitrate,
+}
+
+impl BandwidthEstimator {
+    /// A new estimate starting at `initial` (what a new subscriber is assumed to carry until
+    /// feedback says otherwise).
+    pub fn new(initial: Bitrate) -> Self {
+        let initial = initial.clamp(MIN_ESTIMATE, MAX_ESTIMATE);
+        BandwidthEstimator {
+            sent: VecDeque::with_capacity(1024),
+            delay: delay::DelayDetector::default(),
+            rate: rate::AimdRate::new(initial),
+            loss: loss::LossCap::default(),
+            acked: acked::AckedRate::default(),
+            prober: probe::Prober::default(),
+            rtt: None,
+            estimate: initial,
+        }
+    }
+
+    /// The current estimate of what the path carries.
+    pub fn estimate(&self) -> Bitrate {
+        self.estimate
+    }
+
+    /// The delay signal's current hypothesis.
+    pub fn usage(&self) -> Usage {
+        self.delay.usage()
+    }
+
+    /// The round trip as the feedback shows it (send → feedback back), once known.
+    pub fn rtt(&self) -> Option<Duration> {
+        self.rtt
+    }
+
+    /// Records a packet as it is sent. Sequence numbers must increase by one per packet.
+    pub fn on_sent(&mut self, packet: SentPacket) {
+        if let Some(last) = self.sent.back()
+            && packet.sequence != last.sequence + 1
+        {
+            // A gap in our own numbering: start over rather than match reports wrongly.
+            self.sent.clear();
+        }
+        if self.sent.len() == HISTORY {
+            self.sent.pop_front();
+        }
+        self.sent.push_back(packet);
+        self.prober.on_sent(&packet);
+    }
+
+    fn lookup(&self, sequence: u64) -> Option<&SentPacket> {
+        let first = self.sent.front()?.sequence;
+        let index = usize::try_from(sequence.checked_sub(first)?).ok()?;
+        self.sent.get(index)
+    }
+
+    /// Takes one feedback report (its packets in sequence order) received at `now`.
+    pub fn on_feedback(&mut self, reports: &[PacketReport], now: Instant) {
+        let (mut lost, mut total, mut newest_sent) = (0u32, 0u32, None::<Instant>);
+        for report in reports {
+            let Some(sent) = self.lookup(report.sequence).copied() else { continue };
+            total += 1;
+            match report.arrived {
+                None => {
+                    lost += 1;
+                    self.prober.on_lost(&sent);
+                }
+                Some(arrived) => {
+                    newest_sent = Some(newest_sent.map_or(sent.at, |n| n.max(sent.at)));
+                    self.acked.on_arrival(arrived, sent.size);
+                    self.delay.on_arrival(sent.at, arrived, now);
+                    self.prober.on_arrival(&sent, arrived);
+                }
+            }
+        }
+        if total == 0 {
+            return;
+        }
+        if let Some(sent_at) = newest_sent {
+            let sample = now.saturating_duration_since(sent_at);
+            self.rtt = Some(self.rtt.map_or(sample, |rtt| (rtt * 7 + sample) / 8));
+        }
+        let rtt = self.rtt.unwrap_or(Duration::from_millis(100));
+        let acked = self.acked.rate();
+        let mut usage = self.delay.usage();
+        if usage == Usage::Over && self.prober.shields(now) {
+            // The probe's own queue: the probe fails (below), the estimate holds.
+            usage = Usage::Under;
+        }
+        let mut delay_based = self.rate.update(usage, acked, rtt, now);
+        let mut ceiling = self.estimate.max(acked.map_or(MAX_ESTIMATE, |a| a.scaled(1.5) + Bitrate::kbps(10)));
+        match self.prober.take_result(now) {
+            Some(probe::Found::Carries(proved)) => {
+                delay_based = self.rate.raise_to(proved, now);
+                ceiling = ceiling.max(delay_based);
+            }
+            Some(probe::Found::Saturated(capacity)) => delay_based = self.rate.set(capacity, now),
+            None => {}
+        }
+        let capped = self.loss.update(lost, total, delay_based, rtt, now);
+        // No climb far above what is delivered without a probe, whichever signal lets go: when
+        // the loss cap lifts while the subscriber receives little, the delay-based rate behind
+        // it is stale.
+        let estimate = delay_based.min(capped).min(ceiling);
+        self.estimate = estimate.clamp(MIN_ESTIMATE, MAX_ESTIMATE);
+        if self.delay.usage() == Usage::Over {
+            self.prober.on_overuse(now);
+        }
+    }
+
+    /// A probe to send now, when `wanted` (what the subscriber's allocation would use if it
+    /// could) is above the estimate and the path has been calm for a while. The caller sends
+    /// padding, marked with the cluster's id, so that everything sent during the cluster adds up
+    /// to its target rate.
+    pub fn probe(&mut self, wanted: Bitrate, now: Instant) -> Option<ProbeCluster> {
+        if wanted <= self.estimate
+            || self.delay.usage() != Usage::Normal
+            || !self.rate.calm_since(now, Duration::from_secs(1))
+        {
+            return None;
+        }
+        self.prober.start(wanted.min(MAX_ESTIMATE), self.estimate, now)
+    }
+}

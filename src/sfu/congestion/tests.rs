@@ -1,0 +1,132 @@
+//! The estimator against a simulated bottleneck (see `sim.rs`), on a simulated clock.
+
+use super::sim::{Link, Path};
+use super::*;
+
+const PACKET: u16 = 1200;
+const STEP: Duration = Duration::from_millis(1);
+
+/// A sender that sends as much as the estimate allows, up to what it has to send (`demand`),
+/// and runs the probes the estimator asks for when `wanted` is above the estimate.
+struct Sender {
+    path: Path,
+    bwe: BandwidthEstimator,
+    now: Instant,
+    credit: f64,
+    probe: Option<(ProbeCluster, Instant)>,
+    probes: u32,
+}
+
+impl Sender {
+    fn new(link: Link, initial: Bitrate) -> Self {
+        let now = Instant::now();
+        Sender {
+            path: Path::new(link, now),
+            bwe: BandwidthEstimator::new(initial),
+            now,
+            credit: 0.0,
+            probe: None,
+            probes: 0,
+        }
+    }
+
+    /// Runs for `duration`; returns the estimate at every 100 ms.
+    fn run(&mut self, duration: Duration, demand: Bitrate, wanted: Bitrate) -> Vec<Bitrate> {
+        let end = self.now + duration;
+        let mut samples = Vec::new();
+        let mut next_sample = self.now;
+        while self.now < end {
+            if self.probe.is_none()
+                && let Some(cluster) = self.bwe.probe(wanted, self.now)
+            {
+                self.probe = Some((cluster, self.now + cluster.duration));
+                self.probes += 1;
+            }
+            if self.probe.is_some_and(|(_, until)| self.now >= until) {
+                self.probe = None;
+            }
+            let (rate, probe) = match self.probe {
+                Some((cluster, _)) => (cluster.target, Some(cluster.id)),
+                None => (self.bwe.estimate().min(demand), None),
+            };
+            self.credit = (self.credit + rate.bps() as f64 / 8.0 * STEP.as_secs_f64()).min(f64::from(PACKET) * 4.0);
+            while self.credit >= f64::from(PACKET) {
+                self.credit -= f64::from(PACKET);
+                self.path.send(&mut self.bwe, PACKET, probe, self.now);
+            }
+            self.path.tick(&mut self.bwe, self.now);
+            if self.now >= next_sample {
+                samples.push(self.bwe.estimate());
+                next_sample += Duration::from_millis(100);
+            }
+            self.now += STEP;
+        }
+        samples
+    }
+}
+
+fn link(capacity: Bitrate) -> Link {
+    Link::new(capacity, Duration::from_millis(25))
+}
+
+#[test]
+fn the_estimate_settles_just_below_a_bottleneck() {
+    let mut sender = Sender::new(link(Bitrate::kbps(2000)), Bitrate::kbps(300));
+    let samples = sender.run(Duration::from_secs(40), Bitrate::kbps(10_000), Bitrate::ZERO);
+    let last_ten_seconds = &samples[samples.len() - 100..];
+    let (low, high) = (last_ten_seconds.iter().min().unwrap(), last_ten_seconds.iter().max().unwrap());
+    assert!(low.bps() >= 1_100_000, "the estimate fell to {low} on a 2 Mbit/s link");
+    assert!(high.bps() <= 2_600_000, "the estimate rose to {high} on a 2 Mbit/s link");
+    assert!(sender.path.link.queueing(sender.now) < Duration::from_millis(250), "the queue keeps being drained");
+}
+
+#[test]
+fn a_link_that_shrinks_is_followed_down_within_a_second() {
+    let mut sender = Sender::new(link(Bitrate::kbps(3000)), Bitrate::kbps(1000));
+    sender.run(Duration::from_secs(20), Bitrate::kbps(2500), Bitrate::ZERO);
+    assert!(sender.bwe.estimate().bps() >= 2_000_000, "ramped up to {}", sender.bwe.estimate());
+
+    sender.path.link.capacity = Bitrate::kbps(800);
+    let samples = sender.run(Duration::from_secs(1), Bitrate::kbps(2500), Bitrate::ZERO);
+
+    let after = *samples.last().unwrap();
+    assert!(after.bps() <= 800_000, "a second after the link shrank to 800 kbit/s the estimate is {after}");
+}
+
+#[test]
+fn heavy_loss_caps_the_estimate() {
+    let mut lossy = link(Bitrate::kbps(10_000));
+    lossy.loss = 0.2;
+    let mut sender = Sender::new(lossy, Bitrate::kbps(2000));
+    let samples = sender.run(Duration::from_secs(10), Bitrate::kbps(5000), Bitrate::ZERO);
+    assert!(samples.last().unwrap().bps() < 1_000_000, "20 % loss, estimate {}", samples.last().unwrap());
+}
+
+#[test]
+fn a_few_percent_of_loss_alone_does_not_cut_the_estimate() {
+    let mut lossy = link(Bitrate::kbps(10_000));
+    lossy.loss = 0.05;
+    let mut sender = Sender::new(lossy, Bitrate::kbps(1000));
+    let samples = sender.run(Duration::from_secs(20), Bitrate::kbps(3000), Bitrate::ZERO);
+    assert!(samples.last().unwrap().bps() >= 2_500_000, "5 % loss, estimate {}", samples.last().unwrap());
+}
+
+#[test]
+fn a_probe_proves_room_that_a_low_sender_never_uses() {
+    let mut sender = Sender::new(link(Bitrate::kbps(3000)), Bitrate::kbps(600));
+    // Sending 500 kbit/s; the allocation would like 1.8 Mbit/s.
+    let samples = sender.run(Duration::from_secs(6), Bitrate::kbps(500), Bitrate::kbps(1800));
+    assert!(sender.probes >= 1);
+    let reached = samples.iter().position(|e| e.bps() >= 1_800_000);
+    assert!(reached.is_some(), "never proved 1.8 Mbit/s: {:?}", samples.last());
+}
+
+#[test]
+fn a_probe_into_a_full_link_fails_and_the_next_waits_longer() {
+    let mut sender = Sender::new(link(Bitrate::kbps(700)), Bitrate::kbps(600));
+    let samples = sender.run(Duration::from_secs(20), Bitrate::kbps(500), Bitrate::kbps(1800));
+    let highest = samples[50..].iter().max().unwrap();
+    assert!(highest.bps() <= 1_000_000, "a 700 kbit/s link was taken for {highest}");
+    // A second apart they would be 20; backing off to 8 s leaves far fewer.
+    assert!(sender.probes <= 8, "{} probes in 20 s", sender.probes);
+}
