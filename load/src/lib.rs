@@ -47,6 +47,11 @@ pub struct Options {
     #[arg(long)]
     #[serde(skip)]
     pub database_url: Option<String>,
+    /// Pin the server started with --spawn to these CPUs (a `taskset` list: `0`, `0-1`, `0,2`),
+    /// so that its cost per packet is measured on its own core. Pin the harness itself with
+    /// `taskset -c 1 ketentafel-load …`; the report gives both CPU sets.
+    #[arg(long, requires = "spawn", value_parser = parse_cpu_list)]
+    pub server_cpus: Option<String>,
     /// A running Ketentafel with the demo workspace, on this machine (e.g. http://127.0.0.1:8080).
     #[arg(long)]
     pub server: Option<String>,
@@ -98,6 +103,20 @@ pub struct Options {
     /// Give up (and stop everything) after this many seconds.
     #[arg(long, default_value_t = 900)]
     pub timeout: u64,
+}
+
+/// A CPU list as `taskset -c` takes it: numbers and ranges, comma-separated.
+fn parse_cpu_list(list: &str) -> Result<String, String> {
+    let valid = !list.is_empty()
+        && list.split(',').all(|part| {
+            let mut ends = part.splitn(2, '-').map(|n| n.parse::<u16>());
+            match (ends.next(), ends.next()) {
+                (Some(Ok(_)), None) => true,
+                (Some(Ok(from)), Some(Ok(to))) => from <= to,
+                _ => false,
+            }
+        });
+    if valid { Ok(list.to_owned()) } else { Err(format!("{list:?} is not a CPU list such as 0, 0-1 or 0,2")) }
 }
 
 impl Options {

@@ -39,6 +39,10 @@ pub struct ServerInfo {
     pub url: String,
     pub spawned: bool,
     pub pid: Option<u32>,
+    /// The CPUs the server may run on (`Cpus_allowed_list`), when its pid is known.
+    pub cpus: Option<String>,
+    /// The CPUs this harness may run on.
+    pub harness_cpus: Option<String>,
 }
 
 /// A distribution's summary (nearest-rank percentiles).
@@ -186,7 +190,13 @@ impl Report {
             machine: Machine::this(),
             command: std::env::args().collect::<Vec<_>>().join(" "),
             options: options.clone(),
-            server: ServerInfo { url: server.url().to_owned(), spawned: server.spawned(), pid: server.pid() },
+            server: ServerInfo {
+                url: server.url().to_owned(),
+                spawned: server.spawned(),
+                pid: server.pid(),
+                cpus: server.pid().and_then(|pid| crate::server::allowed_cpus(&format!("/proc/{pid}"))),
+                harness_cpus: crate::server::allowed_cpus("/proc/self"),
+            },
             conference: None,
             soak: None,
             targets: Vec::new(),

@@ -67,7 +67,15 @@ impl Server {
         let data_dir = std::env::temp_dir().join(format!("ketentafel-load-{}-{stamp}", std::process::id()));
         std::fs::create_dir_all(&data_dir).map_err(|e| format!("{}: {e}", data_dir.display()))?;
         let log = std::fs::File::create(data_dir.join("server.log")).map_err(|e| format!("server log: {e}"))?;
-        let mut command = Command::new(&program);
+        // `taskset` executes the server in its own place, so the pid stays the server's.
+        let mut command = match &options.server_cpus {
+            Some(cpus) => {
+                let mut taskset = Command::new("taskset");
+                taskset.args(["-c", cpus]).arg(&program);
+                taskset
+            }
+            None => Command::new(&program),
+        };
         command
             .args(["--demo", "--bind", &format!("127.0.0.1:{port}"), "--data-dir"])
             .arg(&data_dir)
@@ -79,7 +87,9 @@ impl Server {
             Some(url) => command.env("DATABASE_URL", url),
             None => command.env_remove("DATABASE_URL"),
         };
-        let child = command.spawn().map_err(|e| format!("cannot start {}: {e}", program.display()))?;
+        let child = command
+            .spawn()
+            .map_err(|e| format!("cannot start {} (--server-cpus needs taskset): {e}", program.display()))?;
         let mut server = Server {
             url: format!("http://127.0.0.1:{port}"),
             pid: Some(child.id()),
@@ -166,6 +176,12 @@ fn tail(path: &Path) -> String {
     let text = std::fs::read_to_string(path).unwrap_or_default();
     let lines: Vec<&str> = text.lines().collect();
     lines[lines.len().saturating_sub(20)..].join("\n")
+}
+
+/// The CPUs a process may run on, as `/proc/PID/status` lists them (e.g. `0-1`).
+pub fn allowed_cpus(proc_dir: &str) -> Option<String> {
+    let status = std::fs::read_to_string(format!("{proc_dir}/status")).ok()?;
+    status.lines().find_map(|l| l.strip_prefix("Cpus_allowed_list:")).map(|v| v.trim().to_owned())
 }
 
 /// A process's figures at one moment.

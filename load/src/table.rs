@@ -18,6 +18,12 @@ impl Report {
             self.server.url,
             if self.server.spawned { "started for this run" } else { "already running" }
         );
+        let _ = writeln!(
+            out,
+            "  CPUs: server {}, harness {}",
+            self.server.cpus.as_deref().unwrap_or("?"),
+            self.server.harness_cpus.as_deref().unwrap_or("?")
+        );
         let row = |out: &mut String, name: &str, value: String| {
             let _ = writeln!(out, "  {name:<38} {value}");
         };

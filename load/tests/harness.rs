@@ -76,10 +76,24 @@ async fn conferences(backend: Backend) {
 async fn soak(backend: Backend) {
     let report = harness(
         backend,
-        &["--soak", "10", "--rooms", "2", "--soak-warmup", "3", "--soak-publish", "0.5", "--video-bitrate", "300000"],
+        &[
+            "--soak",
+            "10",
+            "--rooms",
+            "2",
+            "--soak-warmup",
+            "3",
+            "--soak-publish",
+            "0.5",
+            "--video-bitrate",
+            "300000",
+            "--server-cpus",
+            "0",
+        ],
     )
     .await;
     assert_eq!(report["problems"], serde_json::json!([]), "{report:#}");
+    assert_eq!(report["server"]["cpus"], "0", "the server ran pinned to the first CPU");
     let s = &report["soak"];
     assert_eq!(s["cycles"], 10);
     assert_eq!(s["failed_cycles"], 0);
