@@ -4,7 +4,8 @@
 //!
 //! The SFU numbers every packet it sends to a subscriber, remembers when it sent it and how big
 //! it was ([`BandwidthEstimator::on_sent`]), and the subscriber's browser reports when each
-//! arrived ([`BandwidthEstimator::on_feedback`]). Three signals make the estimate:
+//! arrived ([`BandwidthEstimator::on_feedback`], with the RTCP feedback read by [`twcc`]). Three
+//! signals make the estimate:
 //! - [`delay`]: queues building up on the path show as arrival gaps growing faster than send
 //!   gaps; a trendline over them says whether the link is over-used, and the rate controller
 //!   ([`rate`]) backs off multiplicatively or climbs;
@@ -25,6 +26,7 @@ mod rate;
 pub(crate) mod sim;
 #[cfg(test)]
 mod tests;
+pub mod twcc;
 
 pub use probe::ProbeCluster;
 
