@@ -213,7 +213,7 @@ impl BandwidthEstimator {
             usage = Usage::Under;
         }
         let mut delay_based = self.rate.update(usage, acked, rtt, now);
-        let mut ceiling = self.estimate.max(acked.map_or(MAX_ESTIMATE, |a| a.scaled(1.5) + Bitrate::kbps(10)));
+        let mut ceiling = self.estimate.max(acked.map_or(MAX_ESTIMATE, rate::delivered_ceiling));
         match self.prober.take_result(now) {
             Some(probe::Found::Carries(proved)) => {
                 delay_based = self.rate.raise_to(proved, now);

@@ -16,6 +16,11 @@ const MIN_ADDITIVE_PER_SECOND: f64 = 4000.0;
 const DELIVERED_HEADROOM: f64 = 1.5;
 const DELIVERED_SLACK: Bitrate = Bitrate::kbps(10);
 
+/// The highest estimate that `delivered` backs without a probe.
+pub(super) fn delivered_ceiling(delivered: Bitrate) -> Bitrate {
+    delivered.scaled(DELIVERED_HEADROOM) + DELIVERED_SLACK
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum State {
     Hold,
@@ -133,7 +138,7 @@ impl AimdRate {
         };
         let mut next = Bitrate(self.estimate.bps() + step as u64);
         if let Some(delivered) = delivered {
-            let ceiling = delivered.scaled(DELIVERED_HEADROOM) + DELIVERED_SLACK;
+            let ceiling = delivered_ceiling(delivered);
             next = next.min(ceiling.max(self.estimate));
         }
         self.estimate = next;
