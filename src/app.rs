@@ -229,11 +229,11 @@ pub async fn build(config: Config, listener: TcpListener, shutdown: Cancellation
     let cx = &state.cx;
     let mut banner = Vec::new();
     if config.demo {
-        demo::seed(cx).await?;
+        demo::seed(cx, config.demo_history).await?;
         if !bound.ip().is_loopback() {
             banner.push("LET OP / WARNING: demo accounts with password `demo` on a non-loopback address".into());
         }
-        banner.extend(demo::banner(&cx.settings.public_url));
+        banner.extend(demo::banner(&cx.settings.public_url, config.demo_history));
     } else {
         let admins = accounts::bootstrap_admins(cx).await?;
         for (email, password) in &admins {

@@ -36,6 +36,30 @@ pub struct CreateCase {
 pub struct AddMember {
     pub organisation_id: Option<Uuid>,
     pub user_id: Option<Uuid>,
+    /// Why this person or organisation needs to know (kept in the audit trail).
+    pub reason: String,
+}
+
+/// Why an entry comes off the need-to-know list (kept in the audit trail).
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RemoveMember {
+    pub reason: String,
+}
+
+/// The longest reason for a change of the need-to-know list.
+const REASON_MAX: usize = 500;
+
+/// A reason for a change of the need-to-know list: required, trimmed, one paragraph at most.
+fn member_reason(reason: &str) -> Result<String> {
+    let reason = reason.trim();
+    if reason.is_empty() {
+        return Err(Invalid::new("reason", "give the reason for this change of the need-to-know list").into());
+    }
+    if reason.chars().count() > REASON_MAX {
+        return Err(Invalid::new("reason", format!("is longer than {REASON_MAX} characters")).into());
+    }
+    Ok(reason.to_owned())
 }
 
 /// A case with everything its page shows.
@@ -155,6 +179,7 @@ pub async fn add_member(cx: &Context, user: &UserPrincipal, case_id: Uuid, input
         return Err(Error::Forbidden("only the casemanager or coordinator changes who is on a case"));
     }
     ensure_open(&case)?;
+    let reason = member_reason(&input.reason)?;
     let member = match (input.user_id, input.organisation_id) {
         (Some(user_id), organisation_id) => {
             let person = cx
@@ -190,7 +215,7 @@ pub async fn add_member(cx: &Context, user: &UserPrincipal, case_id: Uuid, input
     };
     let now = cx.clock.now();
     let subject = member.user_id.map(|id| ("user", id)).unwrap_or(("organisation", member.organisation_id));
-    let audit = user.principal().audit(now, "case.member_add", Some(case_id), Some(subject), None);
+    let audit = user.principal().audit(now, "case.member_add", Some(case_id), Some(subject), Some(reason));
     match cx.store.insert_case_member(case_id, member, now, &audit).await {
         Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
             Err(Error::conflict("already_member", "this person or organisation is already on the case"))
@@ -199,16 +224,28 @@ pub async fn add_member(cx: &Context, user: &UserPrincipal, case_id: Uuid, input
     }
 }
 
-/// Takes an entry off the need-to-know list.
-pub async fn remove_member(cx: &Context, user: &UserPrincipal, case_id: Uuid, member_id: Uuid) -> Result<()> {
+/// Takes an entry off the need-to-know list, with the reason in the trail.
+pub async fn remove_member(
+    cx: &Context,
+    user: &UserPrincipal,
+    case_id: Uuid,
+    member_id: Uuid,
+    input: RemoveMember,
+) -> Result<()> {
     let (case, rights) = load(cx, user, case_id).await?;
     if !rights.manage {
         return Err(Error::Forbidden("only the casemanager or coordinator changes who is on a case"));
     }
     ensure_open(&case)?;
+    let reason = member_reason(&input.reason)?;
     let now = cx.clock.now();
-    let audit =
-        user.principal().audit(now, "case.member_remove", Some(case_id), Some(("case_member", member_id)), None);
+    let audit = user.principal().audit(
+        now,
+        "case.member_remove",
+        Some(case_id),
+        Some(("case_member", member_id)),
+        Some(reason),
+    );
     if !cx.store.delete_case_member(case_id, member_id, &audit).await? {
         return Err(Error::NotFound);
     }

@@ -32,6 +32,12 @@ pub struct Config {
     #[arg(long)]
     pub demo: bool,
 
+    /// With `--demo`: also seed a year of fictional history (six more cases in two
+    /// municipalities, conferences, actions, escalations and decisions) so the figures show
+    /// something. `--demo-history false` keeps the demo to its one case.
+    #[arg(long, env = "KETENTAFEL_DEMO_HISTORY", default_value_t = true, action = clap::ArgAction::Set)]
+    pub demo_history: bool,
+
     /// Log filter, e.g. `info` or `ketentafel=debug,tower_http=info`.
     #[arg(long, env = "KETENTAFEL_LOG", default_value = "info")]
     pub log: String,

@@ -7,6 +7,9 @@ use crate::core::Context;
 use crate::storage::audit::{Actor, NewAudit};
 use chrono::Duration;
 
+/// How many days an ended session is kept.
+pub const SESSION_DAYS: i64 = 1;
+
 /// What a purge removed.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct Purged {
@@ -33,6 +36,6 @@ pub async fn purge(cx: &Context) -> Result<Purged, sqlx::Error> {
             purged.cases += 1;
         }
     }
-    purged.sessions = cx.store.purge_sessions(now - Duration::days(1)).await?;
+    purged.sessions = cx.store.purge_sessions(now - Duration::days(SESSION_DAYS)).await?;
     Ok(purged)
 }

@@ -77,7 +77,7 @@ impl Server {
             None => Command::new(&program),
         };
         command
-            .args(["--demo", "--bind", &format!("127.0.0.1:{port}"), "--data-dir"])
+            .args(["--demo", "--demo-history", "false", "--bind", &format!("127.0.0.1:{port}"), "--data-dir"])
             .arg(&data_dir)
             .env("KETENTAFEL_LOG", "warn")
             .stdin(Stdio::null())

@@ -96,6 +96,14 @@ pub struct CreateOrganisation {
     pub kind: OrganisationKind,
 }
 
+/// An organisation's new name (admin). Its kind stays: cases refer to it as their prison or
+/// municipality by kind.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateOrganisation {
+    pub name: String,
+}
+
 /// Where a login comes from, as the login limits see it.
 #[derive(Debug, Clone, Copy)]
 pub struct LoginOrigin<'a> {
@@ -335,6 +343,27 @@ pub async fn create_organisation(
             Err(Error::conflict("name_taken", "an organisation with this name exists"))
         }
         other => Ok(other?),
+    }
+}
+
+/// Renames an organisation (admin).
+pub async fn update_organisation(
+    cx: &Context,
+    admin: &UserPrincipal,
+    id: Uuid,
+    input: UpdateOrganisation,
+) -> Result<Organisation> {
+    require_admin(admin, MANAGES_ACCOUNTS)?;
+    let name = validate::name("name", &input.name, 160)?;
+    let before = cx.store.organisation(id).await?.ok_or(Error::NotFound)?;
+    let now = cx.clock.now();
+    let detail = Some(format!("renamed from {}", before.name));
+    let audit = admin.principal().audit(now, "organisation.update", None, Some(("organisation", id)), detail);
+    match cx.store.rename_organisation(id, &name, &audit).await {
+        Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
+            Err(Error::conflict("name_taken", "an organisation with this name exists"))
+        }
+        other => other?.ok_or(Error::NotFound),
     }
 }
 

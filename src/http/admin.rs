@@ -3,13 +3,14 @@
 
 use super::extract::{Json, Path, Query};
 use crate::accounts::requests::{self, Approved};
-use crate::accounts::{self, CreateOrganisation, CreateUser, UpdateUser, UpdatedAccount};
+use crate::accounts::{self, CreateOrganisation, CreateUser, UpdateOrganisation, UpdateUser, UpdatedAccount};
 use crate::auth::CurrentUser;
 use crate::core::Context;
 use crate::http::AppState;
 use crate::http::error::{ApiResult, ErrorBody};
 use crate::signalling::Signalling;
 use crate::storage::account_requests::AccountRequest;
+use crate::storage::audit::AuditFilter;
 use crate::storage::models::{AuditEvent, Organisation, User};
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -29,7 +30,9 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(approve_request))
         .routes(routes!(reject_request))
         .routes(routes!(create_organisation))
+        .routes(routes!(update_organisation))
         .routes(routes!(audit))
+        .routes(routes!(retention))
         .routes(routes!(run_retention))
         .routes(routes!(runtime))
 }
@@ -135,17 +138,46 @@ async fn create_organisation(
     Ok((StatusCode::CREATED, Json(accounts::create_organisation(&cx, &user, input).await?)))
 }
 
+/// Rename an organisation (its kind stays).
+#[utoipa::path(patch, path = "/api/admin/organisations/{id}", tag = "admin", params(("id" = Uuid, Path)),
+    request_body = UpdateOrganisation,
+    responses((status = 200, body = Organisation), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody)))]
+async fn update_organisation(
+    State(cx): State<Context>,
+    CurrentUser(user): CurrentUser,
+    Path(id): Path<Uuid>,
+    Json(input): Json<UpdateOrganisation>,
+) -> ApiResult<Json<Organisation>> {
+    Ok(Json(accounts::update_organisation(&cx, &user, id, input).await?))
+}
+
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 struct AuditQuery {
-    /// Only events before this moment (for paging back).
+    /// Only events before this moment (for paging back, and the end of a time range).
     before: Option<DateTime<Utc>>,
+    /// Only events at or after this moment (the start of a time range).
+    from: Option<DateTime<Utc>>,
+    /// Part of the actor's name, any case; matches accounts and the service, never an invite's
+    /// holder.
+    actor: Option<String>,
+    /// Only events about this case.
+    case_id: Option<Uuid>,
+    /// The start of the action, e.g. `case.` or `account.create`.
+    action: Option<String>,
     /// At most this many (default 200, at most 1000).
     limit: Option<i64>,
 }
 
-/// The whole audit trail, newest first. Cases appear by id only: an invite's holder (the client
-/// or a guest) is named by kind, never by name.
+/// A filter text: trimmed, empty as absent, and not longer than a search box needs.
+fn criterion(text: Option<String>) -> Option<String> {
+    text.map(|t| t.trim().chars().take(120).collect::<String>()).filter(|t| !t.is_empty())
+}
+
+/// The whole audit trail, newest first, optionally filtered by actor, case, action and time.
+/// Cases appear by id only: an invite's holder (the client or a guest) is named by kind, never
+/// by name, and cannot be searched for by name.
 #[utoipa::path(get, path = "/api/admin/audit", tag = "admin", params(AuditQuery),
     responses((status = 200, body = Vec<AuditEvent>), (status = 403, body = ErrorBody)))]
 async fn audit(
@@ -154,7 +186,61 @@ async fn audit(
     Query(query): Query<AuditQuery>,
 ) -> ApiResult<Json<Vec<AuditEvent>>> {
     let limit = query.limit.unwrap_or(200).clamp(1, 1000);
-    Ok(Json(accounts::trail::whole(&cx, &user, query.before, limit).await?))
+    let filter = AuditFilter {
+        before: query.before,
+        from: query.from,
+        actor: criterion(query.actor),
+        case_id: query.case_id,
+        action: criterion(query.action),
+    };
+    Ok(Json(accounts::trail::whole(&cx, &user, &filter, limit).await?))
+}
+
+/// The retention settings and where they stand: counts and dates only, no case.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+struct RetentionOverview {
+    /// How long a closed case is kept before it is deleted (`--retention-days`).
+    retention_days: i64,
+    /// Cases in the service, open and closed.
+    cases: i64,
+    /// Closed cases still kept.
+    closed_cases: usize,
+    /// Closed cases past their retention period: the next run deletes them.
+    due_for_deletion: usize,
+    /// When the next closed case reaches the end of its retention period, if any is waiting.
+    next_deletion_at: Option<DateTime<Utc>>,
+    /// Cases deleted at the end of their retention period so far.
+    deleted_cases: i64,
+    /// When a case was last deleted at the end of its retention period.
+    last_deletion_at: Option<DateTime<Utc>>,
+    /// How long ended sessions are kept (days).
+    session_days: i64,
+}
+
+/// The retention period and what it will delete when (administrator only).
+#[utoipa::path(get, path = "/api/admin/retention", tag = "admin",
+    responses((status = 200, body = RetentionOverview), (status = 403, body = ErrorBody)))]
+async fn retention(State(cx): State<Context>, CurrentUser(user): CurrentUser) -> ApiResult<Json<RetentionOverview>> {
+    accounts::require_admin(&user, "only the administrator reads the retention settings")?;
+    let now = cx.clock.now();
+    let days = cx.settings.retention_days;
+    let period = chrono::Duration::days(days);
+    let closed = cx.store.closed_case_times().await?;
+    let cutoff = now - period;
+    let due_for_deletion = closed.iter().filter(|&&at| at < cutoff).count();
+    let next_deletion_at = closed.iter().find(|&&at| at >= cutoff).map(|&at| at + period);
+    let (deleted_cases, last_deletion_at) = cx.store.action_tally("case.purge").await?;
+    cx.store.record_audit(&user.principal().audit(now, "retention.read", None, None, None)).await?;
+    Ok(Json(RetentionOverview {
+        retention_days: days,
+        cases: cx.store.count_cases().await?,
+        closed_cases: closed.len(),
+        due_for_deletion,
+        next_deletion_at,
+        deleted_cases,
+        last_deletion_at,
+        session_days: crate::retention::SESSION_DAYS,
+    }))
 }
 
 /// What a retention run deleted.

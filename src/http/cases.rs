@@ -3,7 +3,7 @@
 use super::extract::{Json, Path, Query};
 use crate::actions::{self, CreateAction};
 use crate::auth::CurrentUser;
-use crate::cases::{self, AddMember, CaseDetail, CreateCase};
+use crate::cases::{self, AddMember, CaseDetail, CreateCase, RemoveMember};
 use crate::core::Context;
 use crate::http::AppState;
 use crate::http::error::{ApiResult, ErrorBody};
@@ -58,9 +58,11 @@ async fn get_case(
     Ok(Json(cases::detail(&cx, &user, id).await?))
 }
 
-/// Put a person or a whole organisation on the case's need-to-know list.
+/// Put a person or a whole organisation on the case's need-to-know list, with the reason (kept
+/// in the audit trail).
 #[utoipa::path(post, path = "/api/cases/{id}/members", tag = "cases", params(("id" = Uuid, Path)), request_body = AddMember,
-    responses((status = 201, body = CaseMember), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
+    responses((status = 201, body = CaseMember), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
 async fn add_member(
     State(cx): State<Context>,
     CurrentUser(user): CurrentUser,
@@ -70,16 +72,18 @@ async fn add_member(
     Ok((StatusCode::CREATED, Json(cases::add_member(&cx, &user, id, input).await?)))
 }
 
-/// Take an entry off the need-to-know list.
+/// Take an entry off the need-to-know list, with the reason (kept in the audit trail).
 #[utoipa::path(delete, path = "/api/cases/{id}/members/{member_id}", tag = "cases",
-    params(("id" = Uuid, Path), ("member_id" = Uuid, Path)),
-    responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+    params(("id" = Uuid, Path), ("member_id" = Uuid, Path)), request_body = RemoveMember,
+    responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
 async fn remove_member(
     State(cx): State<Context>,
     CurrentUser(user): CurrentUser,
     Path((id, member_id)): Path<(Uuid, Uuid)>,
+    Json(input): Json<RemoveMember>,
 ) -> ApiResult<StatusCode> {
-    cases::remove_member(&cx, &user, id, member_id).await?;
+    cases::remove_member(&cx, &user, id, member_id, input).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

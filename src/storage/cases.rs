@@ -246,6 +246,19 @@ impl Store {
         on_pool!(self, pool => sqlx::query_scalar(SQL).bind(cutoff).fetch_all(pool).await)
     }
 
+    /// When each closed case was closed, oldest first (counts and dates only: the retention
+    /// overview names no case).
+    pub async fn closed_case_times(&self) -> Result<Vec<DateTime<Utc>>, sqlx::Error> {
+        const SQL: &str =
+            "SELECT closed_at FROM client_case WHERE status = 'closed' AND closed_at IS NOT NULL ORDER BY closed_at";
+        on_pool!(self, pool => sqlx::query_scalar(SQL).fetch_all(pool).await)
+    }
+
+    /// How many cases exist, open or closed.
+    pub async fn count_cases(&self) -> Result<i64, sqlx::Error> {
+        on_pool!(self, pool => sqlx::query_scalar("SELECT COUNT(*) FROM client_case").fetch_one(pool).await)
+    }
+
     /// Deletes a closed case and everything of it (conferences, minutes, actions, escalations,
     /// invites, notifications). The audit trail stays: it has no link to the case to cascade on.
     pub async fn delete_case(&self, case_id: Uuid, audit: &NewAudit) -> Result<bool, sqlx::Error> {

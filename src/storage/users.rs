@@ -69,6 +69,25 @@ impl Store {
         })
     }
 
+    /// Renames an organisation; `None` if there is none with this id.
+    pub async fn rename_organisation(
+        &self,
+        id: Uuid,
+        name: &str,
+        audit: &NewAudit,
+    ) -> Result<Option<Organisation>, sqlx::Error> {
+        const SQL: &str = "UPDATE organisation SET name = $2 WHERE id = $1 RETURNING id, name, kind, created_at";
+        on_pool!(self, pool => {
+            let mut tx = pool.begin_write().await?;
+            let Some(org) = sqlx::query_as(SQL).bind(id).bind(name).fetch_optional(&mut *tx).await? else {
+                return Ok(None);
+            };
+            insert_audit!(&mut *tx, audit)?;
+            tx.commit().await?;
+            Ok(Some(org))
+        })
+    }
+
     /// All organisations, by name.
     pub async fn organisations(&self) -> Result<Vec<Organisation>, sqlx::Error> {
         const SQL: &str = "SELECT id, name, kind, created_at FROM organisation ORDER BY name";

@@ -68,7 +68,7 @@ on_both_backends! {
                 expect: [Status(200), Status(200), Status(200), Status(200), Status(404), Status(404), Status(404), Status(403), Status(403), Status(401)] },
             Row { what: "list the case's actions", method: Method::GET, path: format!("/api/cases/{case}/actions"), body: None,
                 expect: [Status(200), Status(200), Status(200), Status(200), Status(404), Status(404), Status(404), Status(403), Status(403), Status(401)] },
-            Row { what: "put someone on the case", method: Method::POST, path: format!("/api/cases/{case}/members"), body: Some(json!({ "user_id": wouter })),
+            Row { what: "put someone on the case", method: Method::POST, path: format!("/api/cases/{case}/members"), body: Some(json!({ "user_id": wouter, "reason": "Woonbron zoekt een kamer" })),
                 expect: [Status(409), Status(409), Status(403), Status(403), Status(404), Status(404), Status(404), Status(403), Status(403), Status(401)] },
             Row { what: "schedule a conference", method: Method::POST, path: format!("/api/cases/{case}/meetings"),
                 body: Some(json!({ "scheduled_at": (app.now() + chrono::Duration::days(30)).to_rfc3339(), "purpose": "Matrix" })),

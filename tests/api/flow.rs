@@ -36,10 +36,10 @@ on_both_backends! {
         let case_id = id(&case);
 
         let wouter = user(&cm, "Wouter Hendriks").await;
-        let (status, member) = cm.post(&format!("/api/cases/{case_id}/members"), json!({ "user_id": wouter })).await;
+        let (status, member) = cm.post(&format!("/api/cases/{case_id}/members"), json!({ "user_id": wouter, "reason": "Woonbron zoekt een kamer" })).await;
         assert_eq!(status, StatusCode::CREATED, "{member}");
         assert_eq!(member["organisation_name"], "Woonbron");
-        let (status, again) = cm.post(&format!("/api/cases/{case_id}/members"), json!({ "user_id": wouter })).await;
+        let (status, again) = cm.post(&format!("/api/cases/{case_id}/members"), json!({ "user_id": wouter, "reason": "Woonbron zoekt een kamer" })).await;
         assert_eq!((status, again["error"].as_str()), (StatusCode::CONFLICT, Some("already_member")));
 
         let (status, meeting) = cm.post(&format!("/api/cases/{case_id}/meetings"), json!({

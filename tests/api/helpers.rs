@@ -193,6 +193,8 @@ impl TestApp {
         let clock = ManualClock::at(noon);
         let mut config = Config::defaults();
         config.engine_interval_secs = 0;
+        // The tests play with the demo's one case; a test that wants the year of history asks.
+        config.demo_history = false;
         configure(&mut config);
         TestApp::start(backend, db, clock, config).await
     }
@@ -397,6 +399,11 @@ impl Client {
 
     pub async fn delete(&self, path: &str) -> (StatusCode, Value) {
         self.request(Method::DELETE, path, None).await
+    }
+
+    /// A DELETE with a JSON body (e.g. the reason for taking someone off a case).
+    pub async fn delete_with(&self, path: &str, body: Value) -> (StatusCode, Value) {
+        self.request(Method::DELETE, path, Some(body)).await
     }
 
     /// A GET that returns the body as text (HTML pages).

@@ -36,7 +36,15 @@ impl Process {
         let port = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port").local_addr().unwrap().port();
         let data = tempfile::tempdir().expect("a temp dir");
         let child = Command::new(env!("CARGO_BIN_EXE_ketentafel"))
-            .args(["--demo", "--bind", &format!("127.0.0.1:{port}"), "--engine-interval-secs", "0"])
+            .args([
+                "--demo",
+                "--demo-history",
+                "false",
+                "--bind",
+                &format!("127.0.0.1:{port}"),
+                "--engine-interval-secs",
+                "0",
+            ])
             .arg("--data-dir")
             .arg(data.path())
             .env("DATABASE_URL", &db.url)

@@ -4,7 +4,9 @@
 mod helpers;
 
 mod access;
+mod admin_console;
 mod conference;
+mod demo_history;
 mod durability;
 mod errors;
 mod escalation;
@@ -15,6 +17,7 @@ mod headers;
 mod invites;
 mod lifecycle;
 mod load;
+mod members;
 mod obstacles;
 mod openapi;
 mod restart;

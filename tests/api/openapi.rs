@@ -35,6 +35,8 @@ on_both_backends! {
             ("/api/figures", "get"), ("/api/figures/{file}", "get"),
             ("/api/admin/users", "post"), ("/api/admin/users/{id}/reset", "post"), ("/api/admin/requests", "get"),
             ("/api/admin/requests/{id}/approve", "post"), ("/api/admin/requests/{id}/reject", "post"), ("/api/activation", "post"),
+            ("/api/cases/{id}/members/{member_id}", "delete"), ("/api/admin/retention", "get"),
+            ("/api/admin/organisations/{id}", "patch"), ("/api/admin/audit", "get"),
         ] {
             assert!(paths.get(path).and_then(|p| p.get(method)).is_some(), "{method} {path} is documented");
         }

@@ -150,7 +150,7 @@ on_both_backends! {
 
         let (status, body) = cm.post(&format!("/api/actions/{action}/escalations"), json!({ "note": "Loopt vast" })).await;
         assert_eq!((status, body["error"].as_str()), (StatusCode::CONFLICT, Some("case_closed")), "{body}");
-        let (status, body) = cm.delete(&format!("/api/cases/{}/members/{member}", demo.case_id)).await;
+        let (status, body) = cm.delete_with(&format!("/api/cases/{}/members/{member}", demo.case_id), json!({ "reason": "Niet meer betrokken" })).await;
         assert_eq!((status, body["error"].as_str()), (StatusCode::CONFLICT, Some("case_closed")), "{body}");
 
         let (_, after) = cm.get(&format!("/api/cases/{}", demo.case_id)).await;

@@ -358,7 +358,7 @@ on_both_backends! {
 
         let (_, case) = demo.casemanager.get(&format!("/api/cases/{}", demo.case_id)).await;
         let entry = case["members"].as_array().unwrap().iter().find(|m| m["user_name"] == "Wouter Hendriks").map(id).unwrap();
-        let (status, _) = demo.casemanager.delete(&format!("/api/cases/{}/members/{entry}", demo.case_id)).await;
+        let (status, _) = demo.casemanager.delete_with(&format!("/api/cases/{}/members/{entry}", demo.case_id), json!({ "reason": "Woonbron is niet meer betrokken" })).await;
         assert_eq!(status, reqwest::StatusCode::NO_CONTENT);
         housing.until(|m| matches!(m, ServerMessage::Removed).then_some(())).await;
         chair.until(|m| matches!(m, ServerMessage::ParticipantLeft { participant_id, .. } if *participant_id == housing_id).then_some(())).await;

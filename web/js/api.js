@@ -36,7 +36,8 @@ export const get = (path) => api('GET', path);
 export const post = (path, body = {}) => api('POST', path, body);
 export const put = (path, body) => api('PUT', path, body);
 export const patch = (path, body) => api('PATCH', path, body);
-export const del = (path) => api('DELETE', path);
+/** A DELETE; `body` carries e.g. the reason for taking someone off a case. */
+export const del = (path, body) => api('DELETE', path, body);
 
 /** Like `get`, but a 404 (an API that does not exist yet, or nothing there) gives `fallback`. */
 export async function getOptional(path, fallback = null) {

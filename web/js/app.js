@@ -10,6 +10,11 @@ import loginPage from './pages/login.js';
 import activatePage from './pages/activate.js';
 import casesPage from './pages/cases.js';
 import casePage from './pages/case.js';
+import caseNewPage from './pages/case-new.js';
+import { adminAccountsPage } from './admin/accounts.js';
+import { adminOrganisationsPage } from './admin/organisations.js';
+import { adminRetentionPage } from './admin/retention.js';
+import { adminAuditPage } from './admin/audit.js';
 import schedulePage from './pages/schedule.js';
 import meetingPage from './pages/meeting.js';
 import joinPage from './pages/join.js';
@@ -22,9 +27,13 @@ import obstaclePage from './pages/obstacle.js';
 import figuresPage from './pages/figures.js';
 import notificationsPage, { notificationRedirect } from './pages/notifications.js';
 
-/** The start page: the steering group and the administrator have no cases, so their work is the queue. */
+/**
+ * The start page: the administrator's work is the console; the steering group has no cases,
+ * so its work is the queue; everyone else starts at their cases.
+ */
 function home(ctx) {
   const user = currentUser();
+  if (user && user.role === 'admin') return adminAccountsPage(ctx);
   return user && isWithoutCases(user.role) ? queuePage(ctx) : casesPage(ctx);
 }
 
@@ -32,6 +41,7 @@ route('/', home);
 route('/login', loginPage);
 route('/activate/:token', activatePage);
 route('/cases', casesPage);
+route('/cases/new', caseNewPage);
 route('/cases/:id', casePage);
 route('/cases/:id/schedule', schedulePage);
 route('/meetings/:id', meetingPage);
@@ -45,6 +55,10 @@ route('/obstacles', obstaclesPage);
 route('/obstacles/:id', obstaclePage);
 route('/figures', figuresPage);
 route('/notifications', notificationsPage);
+route('/admin', adminAccountsPage);
+route('/admin/organisations', adminOrganisationsPage);
+route('/admin/retention', adminRetentionPage);
+route('/admin/audit', adminAuditPage);
 route('/notifications/:id', notificationRedirect);
 
 async function logout() {

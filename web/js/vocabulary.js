@@ -83,6 +83,17 @@ export const roles = vocabulary(['casemanager', 'coordinator', 'partner', 'steer
  */
 export const isWithoutCases = (role) => role === 'steering' || role === 'admin';
 
+/** Casemanagers and coordinators open cases and manage who is on them. */
+export const mayOpenCases = (role) => role === 'casemanager' || role === 'coordinator';
+
+/** The kinds of organisation in the chain (the administrator's organisations list). */
+export const organisationKinds = vocabulary(
+  ['pi', 'municipality', 'probation', 'police', 'housing', 'social_services', 'debt_counselling', 'care', 'zvh', 'other'],
+  (k) => `admin.kind.${k}`);
+
+/** What an administrator asked for that waits for a second administrator. */
+export const accountRequestKinds = vocabulary(['create', 'reset', 'change'], (k) => `admin.request.${k}`);
+
 /** Coordinators and the steering group keep the obstacles register and link escalations to it. */
 export const keepsRegister = (role) => role === 'coordinator' || role === 'steering';
 

@@ -4,14 +4,14 @@
 
 import { h } from '../dom.js';
 import { t, formatDate, formatDateTime, daysUntil } from '../i18n.js';
-import { get, post, errorText } from '../api.js';
+import { get, post, del, errorText } from '../api.js';
 import { requireUser } from '../session.js';
 import { domains, actionStatuses, caseStatuses, meetingStatuses, meetingStatus, roles, isWithoutCases } from '../vocabulary.js';
 import { domainHeading, actionsTable } from '../ui/domains.js';
 import { actionStatusSelect } from '../ui/action-status.js';
 import { badge, codeBadge, announce, errorBox } from '../ui/notice.js';
 import { field, form } from '../ui/form.js';
-import { confirmDialog } from '../ui/dialog.js';
+import { confirmDialog, promptDialog } from '../ui/dialog.js';
 import { render } from '../router.js';
 import { readinessBox, readinessNote, escalateCell, escalationsSection } from '../escalation/on-case.js';
 
@@ -101,10 +101,41 @@ function members(detail, manage) {
     h('h2', { id: 'members-title', text: t('case.members') }),
     h('p', { class: 'sub', text: t('case.members_hint') }),
     h('ul', { class: 'member-list' }, detail.members.map((m) => h('li', {},
-      h('strong', { text: m.user_name || t('case.whole_organisation') }),
-      ` — ${m.organisation_name}`,
-      m.user_role ? h('span', { class: 'sub', text: ` (${roles.label(m.user_role)})` }) : null))),
+      h('span', { class: 'member-name' },
+        h('strong', { text: m.user_name || t('case.whole_organisation') }),
+        ` — ${m.organisation_name}`,
+        m.user_role ? h('span', { class: 'sub', text: ` (${roles.label(m.user_role)})` }) : null),
+      manage ? removeButton(detail, m) : null))),
     manage ? addMemberForm(detail) : null);
+}
+
+/** Takes an entry off the need-to-know list, after asking why (the reason goes into the audit trail). */
+function removeButton(detail, member) {
+  const who = member.user_name || `${member.organisation_name} (${t('case.whole_organisation')})`;
+  const button = h('button', { type: 'button', class: 'button link danger-link', text: t('casework.remove'),
+    'aria-label': t('casework.remove_label', { name: who }) });
+  button.addEventListener('click', async () => {
+    const reason = await promptDialog({ title: t('casework.remove_title', { name: who }), label: t('casework.reason'),
+      text: t('casework.remove_explain'), confirm: t('casework.remove') });
+    if (reason === null) {
+      button.focus();
+      return;
+    }
+    try {
+      await del(`/api/cases/${detail.id}/members/${member.id}`, { reason });
+      announce(t('casework.removed', { name: who }));
+      await render();
+      const heading = document.getElementById('members-title');
+      if (heading) {
+        heading.setAttribute('tabindex', '-1');
+        heading.focus();
+      }
+    } catch (err) {
+      button.closest('li').append(errorBox(err));
+      button.focus();
+    }
+  });
+  return button;
 }
 
 function addMemberForm(detail) {
@@ -121,10 +152,15 @@ function addMemberForm(detail) {
       form({
         label: t('case.add_member'),
         submit: t('case.add_member'),
-        children: [field({ label: t('case.member'), name: 'member', kind: 'select', options, required: true })],
-        onSubmit: async ({ member }) => {
+        children: [
+          field({ label: t('case.member'), name: 'member', kind: 'select', options, required: true }),
+          field({ label: t('casework.reason'), name: 'reason', kind: 'textarea', required: true, hint: t('casework.add_reason_hint'),
+            attrs: { rows: 2, maxlength: 500 } }),
+        ],
+        onSubmit: async ({ member, reason }) => {
           const [kind, id] = member.split(':');
-          await post(`/api/cases/${detail.id}/members`, kind === 'user' ? { user_id: id } : { organisation_id: id });
+          const target = kind === 'user' ? { user_id: id } : { organisation_id: id };
+          await post(`/api/cases/${detail.id}/members`, { ...target, reason: reason.trim() });
           announce(t('case.member_added'));
           render();
         },

@@ -7,13 +7,15 @@ import { t, formatDate, formatDateTime, daysUntil } from '../i18n.js';
 import { get } from '../api.js';
 import { requireUser } from '../session.js';
 import { badge, codeBadge, infoBox } from '../ui/notice.js';
-import { domains, caseStatuses, isWithoutCases } from '../vocabulary.js';
+import { domains, caseStatuses, isWithoutCases, mayOpenCases } from '../vocabulary.js';
 
 export default async function casesPage() {
   const user = await requireUser();
   const cases = await get('/api/cases');
   return h('section', { class: 'page' },
-    h('h1', { text: t('cases.title') }),
+    h('div', { class: 'card-head' },
+      h('h1', { text: t('cases.title') }),
+      mayOpenCases(user.role) ? h('a', { class: 'button primary', href: '/cases/new', text: t('casenew.link') }) : null),
     h('p', { class: 'lead', text: t('cases.greeting', { name: user.name }) }),
     cases.length ? caseTable(cases) : infoBox(t(isWithoutCases(user.role) ? 'cases.none_role' : 'cases.none')));
 }

@@ -18,6 +18,7 @@ export function navEntries(role) {
   const queue = { href: '/escalations', key: 'nav.escalations' };
   const obstacles = { href: '/obstacles', key: 'nav.obstacles' };
   const figures = { href: '/figures', key: 'nav.figures' };
+  if (role === 'admin') return [{ href: '/admin', key: 'nav.admin' }, queue, obstacles, figures];
   if (isWithoutCases(role)) return [queue, obstacles, figures];
   if (role === 'coordinator') return [cases, queue, obstacles, figures];
   return [cases];

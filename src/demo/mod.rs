@@ -1,9 +1,15 @@
 //! The fictional demo workspace (`--demo`): organisations of the Drechtsteden chain, one
 //! account per role (password `demo`), and one case of a fictional detainee with an earlier,
-//! finalised conference and one scheduled conference. Every person here is invented.
+//! finalised conference and one scheduled conference. With `--demo-history` (on by default) a
+//! year of history of six more cases across two municipalities comes with it ([`history`]).
+//! Every person here is invented.
 //!
-//! Seeding is idempotent: accounts and organisations are found by e-mail and name, and the
-//! case is created once (remembered in `app_setting`).
+//! Seeding is idempotent: accounts and organisations are found by e-mail and name, and each
+//! case is created once (remembered in `app_setting`). The first case, its accounts and its
+//! scheduled conference are what the end-to-end story and the API tests play with; the history
+//! never touches them.
+
+pub mod history;
 
 use crate::auth::password;
 use crate::core::Context;
@@ -71,18 +77,30 @@ fn system(at: DateTime<Utc>, action: &'static str, case_id: Option<Uuid>) -> New
     NewAudit { at, actor: Actor::system("demo"), action, case_id, subject: None, detail: None }
 }
 
-/// Creates whatever of the demo workspace does not exist yet.
-pub async fn seed(cx: &Context) -> Result<(), DemoError> {
+/// The demo account with this e-mail address, with its organisation.
+fn by_email<'a>(users: &'a [(User, Organisation)], email: &str) -> &'a (User, Organisation) {
+    users.iter().find(|(u, _)| u.email == email).expect("every demo account was just created")
+}
+
+/// Every demo account: the fixed ones, and those of the history.
+fn all_accounts() -> impl Iterator<Item = &'static (&'static str, &'static str, Role, &'static str, OrganisationKind)> {
+    ACCOUNTS.iter().chain(history::ACCOUNTS)
+}
+
+/// Creates whatever of the demo workspace does not exist yet; with `with_history`, the year of
+/// history too.
+pub async fn seed(cx: &Context, with_history: bool) -> Result<(), DemoError> {
     let store = &cx.store;
     let now = cx.clock.now();
     // Demo accounts share the password `demo`: never put them into a database with real ones.
     let real =
-        store.users(None).await?.into_iter().filter(|u| !ACCOUNTS.iter().any(|(email, ..)| *email == u.email)).count();
+        store.users(None).await?.into_iter().filter(|u| !all_accounts().any(|(email, ..)| *email == u.email)).count();
     if real > 0 {
         return Err(DemoError::RealAccounts(real));
     }
+    let wanted: Vec<_> = if with_history { all_accounts().collect() } else { ACCOUNTS.iter().collect() };
     let mut users: Vec<(User, Organisation)> = Vec::new();
-    for (email, name, role, org_name, kind) in ACCOUNTS {
+    for (email, name, role, org_name, kind) in wanted {
         let org = match store.organisation_by_name(org_name).await? {
             Some(org) => org,
             None => {
@@ -109,17 +127,19 @@ pub async fn seed(cx: &Context) -> Result<(), DemoError> {
         let case_id = seed_case(cx, &users, now).await?;
         store.set_setting(SEEDED, &case_id.to_string()).await?;
     }
+    if with_history {
+        let cast = history::Cast { users: &users, organisations: store.organisations().await? };
+        history::seed(cx, &cast).await?;
+    }
     Ok(())
 }
 
 async fn seed_case(cx: &Context, users: &[(User, Organisation)], now: DateTime<Utc>) -> Result<Uuid, sqlx::Error> {
     let store = &cx.store;
-    let by_email =
-        |email: &str| users.iter().find(|(u, _)| u.email == email).expect("every demo account was just created");
-    let (casemanager, pi) = by_email("casemanager@pi-dordrecht.example");
-    let (rio, municipality) = by_email("rio@gemeente-dordrecht.example");
-    let (probation, probation_org) = by_email("reclassering@reclassering.example");
-    let (housing, housing_org) = by_email("woning@woonbron.example");
+    let (casemanager, pi) = by_email(users, "casemanager@pi-dordrecht.example");
+    let (rio, municipality) = by_email(users, "rio@gemeente-dordrecht.example");
+    let (probation, probation_org) = by_email(users, "reclassering@reclassering.example");
+    let (housing, housing_org) = by_email(users, "woning@woonbron.example");
     let today = now.date_naive();
     let earlier = now - Duration::days(21);
 
@@ -285,12 +305,13 @@ async fn seed_case(cx: &Context, users: &[(User, Organisation)], now: DateTime<U
 }
 
 /// The lines printed at start-up in demo mode.
-pub fn banner(public_url: &str) -> Vec<String> {
+pub fn banner(public_url: &str, with_history: bool) -> Vec<String> {
     let mut lines = vec![
         format!("Ketentafel demo: open {public_url}/"),
         format!("Fictieve demo-accounts / fictional demo accounts (wachtwoord / password: {PASSWORD}):"),
     ];
-    for (email, name, role, org, _) in ACCOUNTS {
+    let accounts: Vec<_> = if with_history { all_accounts().collect() } else { ACCOUNTS.iter().collect() };
+    for (email, name, role, org, _) in accounts {
         lines.push(format!("  {email:<36} {role:<12} {name} — {org}"));
     }
     lines
