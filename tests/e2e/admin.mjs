@@ -17,8 +17,19 @@ const PSEUDONYM = 'Kees T. (fictief)';
 const ADD_REASON = 'Woonbron zoekt een kamer voor na de vrijlating.';
 const REMOVE_REASON = 'De kamer is geregeld; Woonbron hoeft niet meer mee te kijken.';
 
-/** A date as the Dutch date field takes it from the keyboard: day, month, year. */
-const typedDate = (iso) => iso.split('-').reverse().join('');
+/**
+ * Types a date into the focused date field and leaves it with Tab, as a keyboard user does.
+ * Headless Chromium's date field takes month, day, year (its own UI language, not the page's);
+ * after the year, the first Tab reaches the field's calendar button and the second the next field.
+ */
+async function typeDate(page, iso) {
+  const [year, month, day] = iso.split('-');
+  await page.keyboard.type(`${month}${day}${year}`);
+  const value = await page.evaluate(() => document.activeElement.value);
+  assert(value === iso, `typed ${iso} into the date field, it holds ${value}`);
+  await page.keyboard.press('Tab');
+  await page.keyboard.press('Tab');
+}
 
 export async function admin({ browser, artifacts, shots, results }) {
   const server = await startServer(artifacts, { history: true, name: 'server-admin' });
@@ -55,10 +66,9 @@ async function play({ browser, base, shots, results }) {
     assert(await p.evaluate(() => document.activeElement.name === 'prison_id' && document.activeElement.selectedOptions[0].text === 'PI Dordrecht'),
       'the own prison is chosen already');
     await p.keyboard.press('Tab');
-    await p.keyboard.type(typedDate(dutchDate(-120)));
-    await p.keyboard.press('Tab');
-    await p.keyboard.type(typedDate(dutchDate(60)));
-    await p.keyboard.press('Tab');
+    await typeDate(p, dutchDate(-120));
+    await typeDate(p, dutchDate(60));
+    assert(await p.evaluate(() => document.activeElement.name === 'municipality_id'), 'the municipality is next');
     await p.keyboard.type('Gemeente Zwijndrecht');
     const values = await p.evaluate(() => Object.fromEntries([...document.querySelectorAll('.case-new-form [name]')].map((e) => [e.name, e.value])));
     assert(values.detention_start === dutchDate(-120) && values.expected_release === dutchDate(60), `dates from the keyboard, got ${JSON.stringify(values)}`);
@@ -151,7 +161,7 @@ async function play({ browser, base, shots, results }) {
     await p.keyboard.press('Tab');
     await p.keyboard.type('Reclassering');
     await p.keyboard.press('Tab');
-    await p.keyboard.type('Partner');
+    await p.keyboard.type('Ketenpartner');
     await p.keyboard.press('Tab');
     await p.keyboard.press('Enter');
     await p.waitForSelector('.requests-table tr:has-text("Fenna de Vries") .badge:has-text("Wacht op een tweede beheerder")');
@@ -250,7 +260,8 @@ async function play({ browser, base, shots, results }) {
     const p = steering.page;
     await p.goto(`${base}/login`);
     await login(steering, 'stuurgroep@zvh-zhz.example');
-    await p.goto(`${base}/figures`);
+    await p.waitForSelector('h1:has-text("Wachtrij van de stuurgroep")');
+    await p.click('#site-header nav a:has-text("Cijfers")');
     await p.waitForSelector('h1:has-text("Cijfers")');
     await until('four charts', async () => (await p.locator('.figures-results img, .figures-results svg').count()) >= 4, 15_000);
     await shot(steering, 'figures-a-year', true);
