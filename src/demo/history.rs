@@ -146,15 +146,22 @@ const MO: CaseSpec = CaseSpec {
         action(LifeDomain::Debts, "Schuldenoverzicht maken met de cliënt", DEBT, -180, Outcome::Done(-152)),
         action(LifeDomain::Care, "Huisarts zoeken in de nieuwe wijk", Owner::Client, -62, Outcome::Done(-58)),
     ],
-    escalations: &[EscalationSpec {
-        decided: Some((
-            DecisionKind::Assigned,
-            -158,
-            "Schuldhulp Drechtsteden maakt het overzicht binnen twee weken af.",
-        )),
-        closed: Some(-150),
-        ..escalation(3, EscalationReason::Overdue, -165, "Het schuldenoverzicht is ruim twee weken over de datum.")
-    }],
+    escalations: &[
+        EscalationSpec {
+            decided: Some((DecisionKind::Assigned, -250, "Woonbron beslist binnen twee weken over de urgentie.")),
+            closed: Some(-248),
+            ..escalation(1, EscalationReason::Overdue, -255, "De urgentieaanvraag is ruim twee weken over de datum.")
+        },
+        EscalationSpec {
+            decided: Some((
+                DecisionKind::Assigned,
+                -158,
+                "Schuldhulp Drechtsteden maakt het overzicht binnen twee weken af.",
+            )),
+            closed: Some(-150),
+            ..escalation(3, EscalationReason::Overdue, -165, "Het schuldenoverzicht is ruim twee weken over de datum.")
+        },
+    ],
     closed: Some(-20),
 };
 
@@ -179,6 +186,11 @@ const SEM: CaseSpec = CaseSpec {
         action(LifeDomain::Debts, "Beschermingsbewind aanvragen", DEBT, -5, Outcome::Blocked(-35)),
     ],
     escalations: &[
+        EscalationSpec {
+            decided: Some((DecisionKind::Returned, -101, "Het casusteam regelt de intake zelf met de reclassering.")),
+            closed: Some(-100),
+            ..escalation(2, EscalationReason::Overdue, -105, "Het werkfit-traject is nog niet gestart.")
+        },
         escalation(1, EscalationReason::Overdue, -25, "Nog geen kamer, terwijl de vrijlating over drie weken is."),
         EscalationSpec {
             reviewed: Some(-20),

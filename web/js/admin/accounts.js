@@ -120,6 +120,8 @@ function showLink(holder, request, url) {
 
 function accountsSection(me, users, organisations, pending) {
   const waiting = new Set(pending.map((r) => r.user_id));
+  // A new account whose request waits has no way in yet: it is not shown as active.
+  const created = new Set(pending.filter((r) => r.kind === 'create').map((r) => r.user_id));
   return h('section', { class: 'card', 'aria-labelledby': 'accounts-title' },
     h('h2', { id: 'accounts-title', text: t('admin.accounts.list', { count: users.length }) }),
     h('table', { class: 'data-table accounts-table' },
@@ -130,7 +132,8 @@ function accountsSection(me, users, organisations, pending) {
         h('th', { scope: 'row' }, h('span', { text: u.name }), h('div', { class: 'sub', text: u.email })),
         h('td', { text: u.organisation_name }),
         h('td', { text: roles.label(u.role) }),
-        h('td', {}, badge(t(u.active ? 'admin.status.active' : 'admin.status.inactive'), u.active ? 'success' : 'muted'),
+        h('td', {}, created.has(u.id) ? badge(t('admin.status.not_yet'), 'neutral')
+          : badge(t(u.active ? 'admin.status.active' : 'admin.status.inactive'), u.active ? 'success' : 'muted'),
           waiting.has(u.id) ? [' ', badge(t('admin.request.waits'), 'info')] : null),
         h('td', {}, manageAccount(me, u, organisations)))))));
 }
