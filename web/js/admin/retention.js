@@ -30,19 +30,20 @@ export async function adminRetentionPage() {
   });
   result.classList.add('retention-result');
   const row = (key, value) => [h('dt', { text: t(key) }), h('dd', { text: value })];
+  const days = (n) => (n === 1 ? t('admin.retention.one_day') : t('admin.retention.days', { days: n }));
   return frame('/admin/retention', 'admin.retention.title',
     h('p', { class: 'lead', text: t('admin.retention.lead', { days: r.retention_days }) }),
     h('section', { class: 'card', 'aria-labelledby': 'retention-figures' },
       h('h2', { id: 'retention-figures', text: t('admin.retention.now') }),
       h('dl', { class: 'facts retention-facts' },
-        row('admin.retention.period', t('admin.retention.days', { days: r.retention_days })),
+        row('admin.retention.period', days(r.retention_days)),
         row('admin.retention.cases', String(r.cases)),
         row('admin.retention.closed', String(r.closed_cases)),
         row('admin.retention.due', String(r.due_for_deletion)),
         row('admin.retention.next', r.next_deletion_at ? formatDate(r.next_deletion_at) : t('admin.retention.none')),
         row('admin.retention.deleted', String(r.deleted_cases)),
         row('admin.retention.last', r.last_deletion_at ? formatDateTime(r.last_deletion_at) : t('admin.retention.never')),
-        row('admin.retention.sessions', t('admin.retention.days', { days: r.session_days }))),
+        row('admin.retention.sessions', days(r.session_days))),
       h('p', { class: 'hint', text: t('admin.retention.setting') })),
     h('section', { class: 'card', 'aria-labelledby': 'retention-run' },
       h('h2', { id: 'retention-run', text: t('admin.retention.run_heading') }),
