@@ -15,6 +15,7 @@ mod headers;
 mod invites;
 mod lifecycle;
 mod load;
+mod minutes_record;
 mod obstacles;
 mod openapi;
 mod restart;
