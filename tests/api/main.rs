@@ -12,6 +12,7 @@ mod figures;
 mod flow;
 mod four_eyes;
 mod headers;
+mod invite_list;
 mod invites;
 mod lifecycle;
 mod load;
