@@ -346,7 +346,9 @@ fn write_pdf(
     for base in ["Helvetica", "Helvetica-Bold"] {
         objects.push(format!("<< /Type /Font /Subtype /Type1 /BaseFont /{base} /Encoding /WinAnsiEncoding >>"));
     }
-    let mut info = format!("<< /Title {} /Producer (Ketentafel)", literal(&encode(title)));
+    // Text strings outside page content are UTF-16BE with a byte-order mark (PDF 1.4 §3.8.1).
+    let title: String = std::iter::once(0xfeff).chain(title.encode_utf16()).map(|unit| format!("{unit:04X}")).collect();
+    let mut info = format!("<< /Title <{title}> /Producer (Ketentafel)");
     if let Some(created) = created {
         let _ = write!(info, " /CreationDate ({created})");
     }
