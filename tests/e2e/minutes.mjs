@@ -108,10 +108,12 @@ export async function minutes({ browser, base, shots, results }) {
     await g.waitForSelector('.room[data-phase="lobby"]');
     await chair.page.reload();
     await until('the list shows the guest in the lobby', async () => (await state('Gerda Gast')) === 'In de wachtkamer', 15_000);
+    await chair.page.locator('#invite-list').scrollIntoViewIfNeeded();
     await shot(chair, 'invite-list-lobby');
     await room.click('button[aria-label="Gerda Gast toelaten"]');
     await g.waitForSelector('.room[data-phase="in"]');
     await until('the list shows the guest in the conference', async () => (await state('Gerda Gast')) === 'In het beraad', 15_000);
+    await chair.page.locator('#invite-list').scrollIntoViewIfNeeded();
     await shot(chair, 'invite-list-in-room');
     await scan(chair, 'invite list (live states)');
     await room.click('.minutes-footer button:has-text("Verslag vaststellen")');
