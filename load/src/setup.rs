@@ -22,6 +22,9 @@ pub struct Api {
     pub chair_token: String,
     admin_token: Option<String>,
     case_id: Uuid,
+    /// How many conference slots this run has booked: a case has one conference per 60-minute
+    /// slot (the server refuses overlapping ones), so each new one is 61 minutes after the last.
+    slots: std::sync::Arc<std::sync::atomic::AtomicI64>,
 }
 
 /// The server's own count of what it carries (`GET /api/admin/runtime`).
@@ -60,7 +63,14 @@ impl Api {
         };
         let chair_token = login(CHAIR).await?;
         let admin_token = login(ADMIN).await.ok();
-        let mut api = Api { http, base: base.to_owned(), chair_token, admin_token, case_id: Uuid::nil() };
+        let mut api = Api {
+            http,
+            base: base.to_owned(),
+            chair_token,
+            admin_token,
+            case_id: Uuid::nil(),
+            slots: Default::default(),
+        };
         let cases = api.call(reqwest::Method::GET, "/api/cases", None, &api.chair_token.clone()).await?;
         api.case_id = cases
             .as_array()
@@ -106,17 +116,27 @@ impl Api {
     }
 
     /// A new conference on the demo case, chaired by the demo casemanager.
+    /// Conferences of one case may not overlap (a 60-minute slot each): each gets the next free
+    /// slot, 61 minutes after the one before; a slot taken by an earlier run is skipped.
     pub async fn conference(&self, purpose: &str) -> Result<Uuid, String> {
-        let body = json!({ "scheduled_at": chrono::Utc::now(), "purpose": purpose });
-        let meeting = self
-            .call(
-                reqwest::Method::POST,
-                &format!("/api/cases/{}/meetings", self.case_id),
-                Some(body),
-                &self.chair_token,
-            )
-            .await?;
-        meeting["id"].as_str().and_then(|id| id.parse().ok()).ok_or_else(|| format!("no meeting id in {meeting}"))
+        const ATTEMPTS: usize = 1_000;
+        let start = chrono::Utc::now();
+        for _ in 0..ATTEMPTS {
+            let slot = self.slots.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let body = json!({ "scheduled_at": start + chrono::Duration::minutes(61 * slot), "purpose": purpose });
+            let path = format!("/api/cases/{}/meetings", self.case_id);
+            match self.call(reqwest::Method::POST, &path, Some(body), &self.chair_token).await {
+                Ok(meeting) => {
+                    return meeting["id"]
+                        .as_str()
+                        .and_then(|id| id.parse().ok())
+                        .ok_or_else(|| format!("no meeting id in {meeting}"));
+                }
+                Err(e) if e.contains("meeting_overlaps") => continue,
+                Err(e) => return Err(e),
+            }
+        }
+        Err(format!("no free conference slot for the demo case in {ATTEMPTS} tries"))
     }
 
     /// A session token for a (fictional) guest invited to `meeting`, who accepted the

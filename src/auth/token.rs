@@ -4,6 +4,7 @@ use crate::secret::Secret;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
+use hmac::{Hmac, KeyInit, Mac};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -21,10 +22,12 @@ pub struct Claims {
     pub iat: i64,
 }
 
-/// The keys that sign and check session tokens.
+/// The keys that sign and check session tokens, and derive invite links.
 pub struct Keys {
     encoding: EncodingKey,
     decoding: DecodingKey,
+    /// Derives invite tokens from invite ids (a key of its own, derived from the secret).
+    invites: Hmac<Sha256>,
 }
 
 impl std::fmt::Debug for Keys {
@@ -37,7 +40,21 @@ impl Keys {
     /// Keys from a shared secret.
     pub fn from_secret(secret: &Secret) -> Self {
         let bytes = secret.expose().as_bytes();
-        Keys { encoding: EncodingKey::from_secret(bytes), decoding: DecodingKey::from_secret(bytes) }
+        let mut derive = <Hmac<Sha256> as KeyInit>::new_from_slice(bytes).expect("HMAC takes keys of any length");
+        derive.update(b"ketentafel invite link v1");
+        let key = derive.finalize().into_bytes();
+        let invites = <Hmac<Sha256> as KeyInit>::new_from_slice(&key).expect("HMAC takes keys of any length");
+        Keys { encoding: EncodingKey::from_secret(bytes), decoding: DecodingKey::from_secret(bytes), invites }
+    }
+
+    /// The token of invite `id`'s link: derived from the id with the service's secret, so the
+    /// chair can see the link again later while only its hash is stored. Nobody without the
+    /// secret can derive it; a link made before links were derived is not recoverable (its
+    /// stored hash does not match) and is re-issued instead.
+    pub fn invite_token(&self, id: Uuid) -> String {
+        let mut mac = self.invites.clone();
+        mac.update(id.as_bytes());
+        URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes())
     }
 
     /// Signs a token for `session` valid until `expires_at`.
@@ -109,6 +126,16 @@ mod tests {
         let token = other.sign(Uuid::new_v4(), now, now + Duration::minutes(5));
         assert!(keys().verify(&token, now).is_none());
         assert!(keys().verify("not.a.token", now).is_none());
+    }
+
+    #[test]
+    fn derived_invite_tokens_look_like_invite_tokens_and_differ_per_invite_and_secret() {
+        let (a, b) = (Uuid::now_v7(), Uuid::now_v7());
+        let other = Keys::from_secret(&Secret::new("another secret of enough length for hs256"));
+        assert!(looks_like_invite_token(&keys().invite_token(a)));
+        assert_eq!(keys().invite_token(a), keys().invite_token(a));
+        assert_ne!(keys().invite_token(a), keys().invite_token(b));
+        assert_ne!(keys().invite_token(a), other.invite_token(a));
     }
 
     #[test]

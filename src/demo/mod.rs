@@ -170,10 +170,12 @@ async fn seed_case(cx: &Context, users: &[(User, Organisation)], now: DateTime<U
                 partners_may_edit: false,
                 created_by: casemanager.id,
             },
+            meetings::SLOT,
             earlier - Duration::days(3),
             &system(earlier, "meeting.schedule", Some(case_id)),
         )
-        .await?;
+        .await?
+        .map_err(|overlap| sqlx::Error::Protocol(format!("the demo's conferences overlap: {overlap:?}")))?;
     let entries = [
         (LifeDomain::Id, "Geen geldig identiteitsbewijs; geen briefadres.", "Ik wil gewoon mijn ID-kaart terug."),
         (
@@ -277,9 +279,9 @@ async fn seed_case(cx: &Context, users: &[(User, Organisation)], now: DateTime<U
     record.finalised_by_name = Some(format!("{} ({})", casemanager.name, pi.name));
     let tabled = meetings::view::tabled_action_ids(&record);
     let table: Vec<_> = store.case_actions(case_id).await?.into_iter().filter(|a| tabled.contains(&a.id)).collect();
-    let snapshot = serde_json::to_string(&record).expect("the minutes view serialises");
+    let stored = meetings::final_record(&record).map_err(|e| sqlx::Error::Protocol(e.to_string()))?;
     audit = system(finalised_at, "minutes.finalise", Some(case_id));
-    let finalised = store.finalise_meeting(&first, &table, &snapshot, casemanager.id, finalised_at, &audit).await?;
+    let finalised = store.finalise_meeting(&first, &table, &stored, casemanager.id, finalised_at, &audit).await?;
     if finalised != Finalising::Done {
         return Err(sqlx::Error::Protocol(format!("the demo's first conference did not finalise: {finalised:?}")));
     }
@@ -297,10 +299,12 @@ async fn seed_case(cx: &Context, users: &[(User, Organisation)], now: DateTime<U
                 partners_may_edit: false,
                 created_by: casemanager.id,
             },
+            meetings::SLOT,
             now,
             &system(now, "meeting.schedule", Some(case_id)),
         )
-        .await?;
+        .await?
+        .map_err(|overlap| sqlx::Error::Protocol(format!("the demo's conferences overlap: {overlap:?}")))?;
     Ok(case_id)
 }
 

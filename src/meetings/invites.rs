@@ -33,7 +33,8 @@ pub struct CreateInvite {
     pub organisation: Option<String>,
 }
 
-/// A new invite and its link. The link is shown once; it cannot be recovered later.
+/// A new invite and its link. The chair sees the link again in the list of invites while it
+/// works (it is derived from the invite's id with the service's secret; only its hash is stored).
 #[derive(Debug, Serialize, ToSchema)]
 pub struct CreatedInvite {
     pub invite: Invite,
@@ -130,7 +131,9 @@ pub async fn create(
     };
     let now = cx.clock.now();
     let expires_at = expiry(meeting.scheduled_at, now, cx.settings.invite_hours);
-    let (token, token_hash) = token::new_invite_token();
+    let id = Uuid::now_v7();
+    let token = cx.keys.invite_token(id);
+    let token_hash = token::hash_invite_token(&token);
     let new = NewInvite {
         meeting_id,
         kind: input.kind,
@@ -141,7 +144,6 @@ pub async fn create(
         created_by: user.user.id,
         expires_at,
     };
-    let id = Uuid::now_v7();
     let audit =
         user.principal().audit(now, "invite.create", Some(case.id), Some(("invite", id)), Some(input.kind.to_string()));
     if input.kind == InviteKind::Client {
@@ -165,12 +167,77 @@ pub async fn create(
 }
 
 /// An invite is valid from now until some hours after the conference's scheduled start.
-fn expiry(scheduled_at: DateTime<Utc>, now: DateTime<Utc>, hours: i64) -> DateTime<Utc> {
+pub(crate) fn expiry(scheduled_at: DateTime<Utc>, now: DateTime<Utc>, hours: i64) -> DateTime<Utc> {
     scheduled_at.max(now) + Duration::hours(hours)
 }
 
-/// The invites of a conference (chair only).
-pub async fn list(cx: &Context, user: &UserPrincipal, meeting_id: Uuid) -> Result<Vec<Invite>> {
+/// Where someone connected to a conference's room is now (the HTTP layer asks the room).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Whereabouts {
+    /// Waiting to be let in (or, the client, sent out for a professionals-only part).
+    Lobby,
+    /// In the conference.
+    Room,
+}
+
+/// Someone connected to a conference's room now: by account (members) or by invite.
+#[derive(Debug, Clone, Copy)]
+pub struct Present {
+    pub user_id: Option<Uuid>,
+    pub invite_id: Option<Uuid>,
+    pub whereabouts: Whereabouts,
+}
+
+/// An invite as the chair's list shows it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct InviteEntry {
+    #[serde(flatten)]
+    pub invite: Invite,
+    /// `not_opened`, `opened` (the link was used), `lobby` (waiting to be let in now), `room`
+    /// (in the conference now), `expired`, `revoked` (withdrawn or replaced by a new link) or
+    /// `removed` (the chair sent this person out of the conference).
+    pub state: String,
+    /// The link, while it still works and can be derived again (not for links made before
+    /// links were derivable: re-issue those).
+    pub url: Option<String>,
+    /// Whether the link can be e-mailed now (an SMTP server is configured and the link works).
+    pub may_email: bool,
+}
+
+fn entry_state(invite: &Invite, present: &[Present], now: DateTime<Utc>) -> &'static str {
+    let here = present
+        .iter()
+        .filter(|p| match invite.kind {
+            InviteKind::Member => p.user_id.is_some() && p.user_id == invite.user_id,
+            _ => p.invite_id == Some(invite.id),
+        })
+        .map(|p| p.whereabouts)
+        .max_by_key(|w| *w == Whereabouts::Room);
+    if invite.revoked_at.is_some() {
+        "revoked"
+    } else if invite.removed_at.is_some() {
+        "removed"
+    } else if here == Some(Whereabouts::Room) && invite.used_at.is_some() {
+        "room"
+    } else if here == Some(Whereabouts::Lobby) && invite.used_at.is_some() {
+        "lobby"
+    } else if invite.expires_at <= now {
+        "expired"
+    } else if invite.used_at.is_some() {
+        "opened"
+    } else {
+        "not_opened"
+    }
+}
+
+/// The invites of a conference with their state now (chair only); `present` is who is in its
+/// room on this node now.
+pub async fn list(
+    cx: &Context,
+    user: &UserPrincipal,
+    meeting_id: Uuid,
+    present: &[Present],
+) -> Result<Vec<InviteEntry>> {
     let (meeting, case, viewer) = load(cx, &user.principal(), meeting_id).await?;
     if !viewer.chairs(&meeting) {
         return Err(Error::Forbidden("only the chair sees the invites"));
@@ -179,7 +246,156 @@ pub async fn list(cx: &Context, user: &UserPrincipal, meeting_id: Uuid) -> Resul
     cx.store
         .record_audit(&user.principal().audit(now, "invite.list", Some(case.id), Some(("meeting", meeting_id)), None))
         .await?;
-    Ok(cx.store.meeting_invites(meeting_id).await?)
+    let (invites, hashes) =
+        tokio::try_join!(cx.store.meeting_invites(meeting_id), cx.store.invite_token_hashes(meeting_id))?;
+    let open = meeting.finalised_at.is_none();
+    Ok(invites
+        .into_iter()
+        .map(|invite| {
+            let state = entry_state(&invite, present, now);
+            let works = open && matches!(state, "not_opened" | "opened" | "lobby" | "room");
+            let url = works.then(|| cx.keys.invite_token(invite.id)).filter(|token| {
+                let hash = token::hash_invite_token(token);
+                hashes.iter().any(|(id, stored)| *id == invite.id && *stored == hash)
+            });
+            let url = url.map(|token| format!("{}/join/{token}", cx.settings.public_url));
+            InviteEntry {
+                may_email: url.is_some() && cx.outbox.mailer().is_some(),
+                state: state.to_owned(),
+                url,
+                invite,
+            }
+        })
+        .collect())
+}
+
+/// A live invite of a conference the caller chairs, with its link; for re-issuing, printing
+/// and e-mailing.
+async fn chaired_invite(
+    cx: &Context,
+    user: &UserPrincipal,
+    meeting_id: Uuid,
+    invite_id: Uuid,
+) -> Result<(crate::storage::models::Meeting, crate::storage::models::Case, Invite)> {
+    let (meeting, case, viewer) = load(cx, &user.principal(), meeting_id).await?;
+    if !viewer.chairs(&meeting) {
+        return Err(Error::Forbidden("only the chair handles the invites"));
+    }
+    let invite = cx.store.invite(invite_id).await?.filter(|i| i.meeting_id == meeting_id).ok_or(Error::NotFound)?;
+    Ok((meeting, case, invite))
+}
+
+/// The link of a working invite, if it can be derived again.
+async fn link_of(cx: &Context, invite: &Invite) -> Result<String> {
+    let now = cx.clock.now();
+    if invite_state(invite, now) != "valid" && invite_state(invite, now) != "used" {
+        return Err(Error::Gone("this invite no longer works; re-issue it"));
+    }
+    let token = cx.keys.invite_token(invite.id);
+    let stored = cx.store.invite_by_token_hash(&token::hash_invite_token(&token)).await?;
+    if stored.is_none_or(|s| s.id != invite.id) {
+        return Err(Error::conflict("link_unknown", "this link was made before links were kept; re-issue it"));
+    }
+    Ok(format!("{}/join/{token}", cx.settings.public_url))
+}
+
+/// Replaces an invite by a new one for the same person (chair only): a new link, and the old
+/// one revoked (whoever holds it is out). The answer carries the new link.
+pub async fn reissue(cx: &Context, user: &UserPrincipal, meeting_id: Uuid, invite_id: Uuid) -> Result<CreatedInvite> {
+    let (meeting, case, old) = chaired_invite(cx, user, meeting_id, invite_id).await?;
+    cases::ensure_open(&case)?;
+    if meeting.finalised_at.is_some() {
+        return Err(Error::conflict("minutes_finalised", "this conference is closed"));
+    }
+    let now = cx.clock.now();
+    let expires_at = expiry(meeting.scheduled_at, now, cx.settings.invite_hours);
+    let id = Uuid::now_v7();
+    let token = cx.keys.invite_token(id);
+    let new = NewInvite {
+        meeting_id,
+        kind: old.kind,
+        user_id: old.user_id,
+        name: old.name.clone(),
+        organisation_name: old.organisation_name.clone(),
+        token_hash: token::hash_invite_token(&token),
+        created_by: user.user.id,
+        expires_at,
+    };
+    let created = user.principal().audit(
+        now,
+        "invite.create",
+        Some(case.id),
+        Some(("invite", id)),
+        Some(format!("{} reissue", old.kind)),
+    );
+    let revoked =
+        user.principal().audit(now, "invite.revoke", Some(case.id), Some(("invite", old.id)), Some("reissued".into()));
+    let invite = cx
+        .store
+        .reissue_invite(old.id, &new, now, &created, &revoked)
+        .await?
+        .ok_or_else(|| Error::conflict("invite_revoked", "this invite was withdrawn already; create a new one"))?;
+    cx.events.publish(case.id, CaseEvent::InviteRevoked { meeting_id, invite_id: old.id });
+    let url = format!("{}/join/{token}", cx.settings.public_url);
+    Ok(CreatedInvite { invite, url, expires_at })
+}
+
+/// Where to e-mail an invite's link.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EmailInvite {
+    /// The address; for a member invite it may be left out (the account's address is used).
+    pub to: Option<String>,
+}
+
+/// E-mails an invite's link (chair only) through the configured SMTP server: 409 `smtp_off`
+/// when none is configured. Returns the address it went to.
+pub async fn email(
+    cx: &Context,
+    user: &UserPrincipal,
+    meeting_id: Uuid,
+    invite_id: Uuid,
+    input: EmailInvite,
+) -> Result<String> {
+    let (meeting, case, invite) = chaired_invite(cx, user, meeting_id, invite_id).await?;
+    let Some(mailer) = cx.outbox.mailer() else {
+        return Err(Error::conflict("smtp_off", "this server has no mail server configured; copy or print the link"));
+    };
+    let to = match (input.to.as_deref().map(str::trim).filter(|t| !t.is_empty()), invite.user_id) {
+        (Some(to), _) => validate::email("to", to)?,
+        (None, Some(user_id)) => cx.store.user(user_id).await?.ok_or(Error::NotFound)?.email,
+        (None, None) => return Err(Invalid::new("to", "give the address to send the link to").into()),
+    };
+    let url = link_of(cx, &invite).await?;
+    let now = cx.clock.now();
+    cx.store
+        .record_audit(&user.principal().audit(now, "invite.email", Some(case.id), Some(("invite", invite.id)), None))
+        .await?;
+    if !crate::notifications::mail::send_invite(mailer, &to, &url, meeting.scheduled_at).await {
+        return Err(Error::conflict(
+            "mail_failed",
+            "the mail server did not take the e-mail; try again or copy the link",
+        ));
+    }
+    Ok(to)
+}
+
+/// The printable sheet for the prison's video terminal (chair only): the link, its QR code and
+/// plain-language (B1) steps, as a self-contained HTML page.
+pub async fn sheet(
+    cx: &Context,
+    user: &UserPrincipal,
+    meeting_id: Uuid,
+    invite_id: Uuid,
+    lang: crate::i18n::Lang,
+) -> Result<String> {
+    let (meeting, case, invite) = chaired_invite(cx, user, meeting_id, invite_id).await?;
+    let url = link_of(cx, &invite).await?;
+    let now = cx.clock.now();
+    cx.store
+        .record_audit(&user.principal().audit(now, "invite.sheet", Some(case.id), Some(("invite", invite.id)), None))
+        .await?;
+    Ok(super::sheet::page(&invite, &meeting, &url, lang))
 }
 
 /// Revokes an invite (chair only); whoever holds it is out.

@@ -2,8 +2,10 @@
 //! the minutes for professionals (full), guests (full, read-only) and the client (his plan).
 
 pub mod invites;
+pub mod pdf;
 pub mod plan;
 pub mod render;
+pub mod sheet;
 pub mod view;
 
 use crate::auth::access::{self, CaseRights};
@@ -14,7 +16,7 @@ use crate::domain::validate::{self, Invalid};
 use crate::domain::{InviteKind, LifeDomain, MeetingStatus};
 use crate::error::{Error, Result};
 use crate::events::CaseEvent;
-use crate::storage::meetings::{DomainWrite, EntryText, Finalising, MinutesRefusal, NewMeeting};
+use crate::storage::meetings::{DomainWrite, EntryText, FinalRecord, Finalising, MinutesRefusal, NewMeeting, Overlap};
 use crate::storage::models::{Case, DomainEntry, Meeting};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -26,6 +28,36 @@ use view::MinutesView;
 const MAX_SITUATION: usize = 8_000;
 const MAX_WISH: usize = 4_000;
 const MAX_NOTES: usize = 8_000;
+
+/// How long a conference occupies its case's calendar: two conferences of one case whose starts
+/// are less than this apart overlap, and the second is refused (`409 meeting_overlaps`). Back to
+/// back (exactly one slot apart) is allowed.
+pub const SLOT_MINUTES: i64 = 60;
+
+/// [`SLOT_MINUTES`] as a duration.
+pub const SLOT: chrono::Duration = chrono::Duration::minutes(SLOT_MINUTES);
+
+fn slot() -> chrono::Duration {
+    SLOT
+}
+
+fn overlaps(overlap: &Overlap) -> Error {
+    Error::conflict(
+        "meeting_overlaps",
+        format!(
+            "this case has a conference at {} (a conference takes {SLOT_MINUTES} minutes); choose a time at least \
+             {SLOT_MINUTES} minutes before or after it",
+            overlap.scheduled_at.to_rfc3339()
+        ),
+    )
+}
+
+/// Moving a conference that has not started to another time.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RescheduleMeeting {
+    pub scheduled_at: DateTime<Utc>,
+}
 
 /// A conference to schedule.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -69,6 +101,9 @@ pub struct MeetingPage {
     pub may_write: bool,
     /// `member`, `guest` or `client`: how the caller takes part.
     pub taking_part_as: InviteKind,
+    /// Once finalised: the SHA-256 (hex) of the stored record's content, as printed on every
+    /// page of its PDF (`GET /api/meetings/{id}/minutes.pdf`).
+    pub record_sha256: Option<String>,
 }
 
 /// Who is looking at a conference, and with which rights.
@@ -163,7 +198,45 @@ pub async fn schedule(cx: &Context, user: &UserPrincipal, case_id: Uuid, input: 
     };
     let id = Uuid::now_v7();
     let audit = user.principal().audit(now, "meeting.schedule", Some(case_id), Some(("meeting", id)), None);
-    Ok(cx.store.insert_meeting(&new, now, &audit).await?)
+    cx.store.insert_meeting(&new, slot(), now, &audit).await?.map_err(|overlap| overlaps(&overlap))
+}
+
+/// Moves a conference that has not started yet to another time (whoever may schedule for the
+/// case, or its chair). Its invites that still work now last until some hours after the new
+/// time. Refused with 409 `meeting_overlaps` like scheduling, and with 409 `meeting_started`
+/// once it started or was finalised.
+pub async fn reschedule(
+    cx: &Context,
+    user: &UserPrincipal,
+    meeting_id: Uuid,
+    input: RescheduleMeeting,
+) -> Result<Meeting> {
+    let (meeting, case, viewer) = load(cx, &user.principal(), meeting_id).await?;
+    cases::ensure_open(&case)?;
+    let Viewer::Staff { rights, .. } = &viewer else {
+        return Err(Error::Forbidden("only the casemanager or coordinator moves a conference"));
+    };
+    if !rights.manage && !viewer.chairs(&meeting) {
+        return Err(Error::Forbidden("only the casemanager or coordinator moves a conference"));
+    }
+    let now = cx.clock.now();
+    let scheduled_at = validate::moment("scheduled_at", input.scheduled_at, now)?;
+    let expiry = invites::expiry(scheduled_at, now, cx.settings.invite_hours);
+    let audit = user.principal().audit(
+        now,
+        "meeting.reschedule",
+        Some(case.id),
+        Some(("meeting", meeting.id)),
+        Some(format!("{} -> {}", meeting.scheduled_at.to_rfc3339(), scheduled_at.to_rfc3339())),
+    );
+    match cx.store.reschedule_meeting(meeting.id, case.id, scheduled_at, expiry, slot(), now, &audit).await? {
+        Some(Ok(moved)) => Ok(moved),
+        Some(Err(overlap)) => Err(overlaps(&overlap)),
+        None => Err(Error::conflict(
+            "meeting_started",
+            "this conference has started or is finalised; it can no longer move",
+        )),
+    }
 }
 
 /// The minutes of a conference: frozen if finalised, built live otherwise.
@@ -171,7 +244,9 @@ pub async fn minutes(cx: &Context, meeting: &Meeting, case: &Case) -> Result<Min
     if meeting.finalised_at.is_some()
         && let Some(stored) = cx.store.minutes_record(meeting.id).await?
     {
-        return serde_json::from_str(&stored).map_err(Error::internal);
+        let mut record: MinutesView = serde_json::from_str(&stored).map_err(Error::internal)?;
+        view::fill_held_times(&mut record);
+        return Ok(record);
     }
     // Independent reads, in parallel: a page is one round trip's wait for these, not four.
     let (entries, actions, meetings, attendance) = tokio::try_join!(
@@ -214,7 +289,18 @@ pub async fn page(cx: &Context, principal: &Principal, meeting_id: Uuid) -> Resu
         .await?;
     let may_write = meeting.finalised_at.is_none()
         && matches!(&viewer, Viewer::Staff { user, rights } if access::may_write_minutes(user, *rights, &meeting));
-    Ok(MeetingPage { may_chair: viewer.chairs(&meeting), may_write, taking_part_as: viewer.kind(), meeting, minutes })
+    let record_sha256 = match meeting.finalised_at {
+        Some(_) => stored_pdf(cx, &meeting).await?.and_then(|r| r.content_sha256),
+        None => None,
+    };
+    Ok(MeetingPage {
+        may_chair: viewer.chairs(&meeting),
+        may_write,
+        taking_part_as: viewer.kind(),
+        meeting,
+        minutes,
+        record_sha256,
+    })
 }
 
 /// Writes one domain's minutes.
@@ -298,12 +384,16 @@ pub async fn finalise(cx: &Context, user: &UserPrincipal, meeting_id: Uuid) -> R
         record.status = MeetingStatus::Closed;
         record.finalised_at = Some(now);
         record.finalised_by_name = Some(format!("{} ({})", user.user.name, user.user.organisation_name));
+        if record.started_at.is_some() && record.ended_at.is_none() {
+            // Still running when finalised: the record ends it here.
+            record.ended_at = Some(now);
+        }
         let tabled = view::tabled_action_ids(&record);
         let table: Vec<_> =
             cx.store.case_actions(case.id).await?.into_iter().filter(|a| tabled.contains(&a.id)).collect();
-        let snapshot = serde_json::to_string(&record).map_err(Error::internal)?;
+        let stored = final_record(&record)?;
         let audit = user.principal().audit(now, "minutes.finalise", Some(case.id), Some(("meeting", meeting.id)), None);
-        match cx.store.finalise_meeting(&meeting, &table, &snapshot, user.user.id, now, &audit).await? {
+        match cx.store.finalise_meeting(&meeting, &table, &stored, user.user.id, now, &audit).await? {
             Finalising::Done => {
                 cx.events.publish(case.id, CaseEvent::Finalised { meeting_id });
                 return Ok(record);
@@ -315,6 +405,62 @@ pub async fn finalise(cx: &Context, user: &UserPrincipal, meeting_id: Uuid) -> R
         }
     }
     Err(Error::conflict("minutes_changing", "the minutes keep changing; finalise again when the writing has stopped"))
+}
+
+/// The language of the stored PDF: the record is kept in Dutch, the language of the case file.
+pub const PDF_LANG: crate::i18n::Lang = crate::i18n::Lang::Nl;
+
+/// What is stored when minutes are finalised: the record as JSON (its canonical content), the
+/// SHA-256 of that JSON, and the PDF made from it with the hash on every page.
+pub fn final_record(record: &MinutesView) -> Result<FinalRecord> {
+    let content = serde_json::to_string(record).map_err(Error::internal)?;
+    let sha = sha256_hex(content.as_bytes());
+    let pdf = pdf::minutes_pdf(record, &sha, PDF_LANG);
+    Ok(FinalRecord { content, content_sha256: Some(sha), pdf: Some(pdf) })
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    use std::fmt::Write;
+    sha2::Sha256::digest(bytes).iter().fold(String::with_capacity(64), |mut hex, b| {
+        let _ = write!(hex, "{b:02x}");
+        hex
+    })
+}
+
+/// The stored record of a finalised conference with its PDF; a record finalised before PDFs
+/// were made gets its PDF made from its own stored content, once.
+async fn stored_pdf(cx: &Context, meeting: &Meeting) -> Result<Option<FinalRecord>> {
+    let Some(record) = cx.store.final_record(meeting.id).await? else {
+        return Ok(None);
+    };
+    if record.pdf.is_some() {
+        return Ok(Some(record));
+    }
+    let mut view: MinutesView = serde_json::from_str(&record.content).map_err(Error::internal)?;
+    view::fill_held_times(&mut view);
+    let sha = sha256_hex(record.content.as_bytes());
+    let pdf = pdf::minutes_pdf(&view, &sha, PDF_LANG);
+    Ok(cx.store.store_minutes_pdf(meeting.id, &sha, &pdf).await?)
+}
+
+/// The PDF of the finalised minutes, as stored when they were finalised, and its content hash.
+/// 409 `minutes_not_final` before the minutes are finalised.
+pub async fn minutes_pdf(cx: &Context, principal: &Principal, meeting_id: Uuid) -> Result<(Vec<u8>, String)> {
+    let (meeting, case, viewer) = load(cx, principal, meeting_id).await?;
+    may_read_minutes(&viewer)?;
+    if meeting.finalised_at.is_none() {
+        return Err(Error::conflict("minutes_not_final", "the PDF is made when the minutes are finalised"));
+    }
+    let record = stored_pdf(cx, &meeting).await?.ok_or(Error::NotFound)?;
+    let now = cx.clock.now();
+    cx.store
+        .record_audit(&viewer.principal().audit(now, "minutes.pdf", Some(case.id), Some(("meeting", meeting.id)), None))
+        .await?;
+    match (record.pdf, record.content_sha256) {
+        (Some(pdf), Some(sha)) => Ok((pdf, sha)),
+        _ => Err(Error::internal("a finalised record without its PDF")),
+    }
 }
 
 /// The printable minutes as a complete HTML page.
@@ -337,7 +483,11 @@ pub async fn minutes_html(
             None,
         ))
         .await?;
-    Ok(render::minutes_page(&minutes, lang))
+    let sha = match meeting.finalised_at {
+        Some(_) => stored_pdf(cx, &meeting).await?.and_then(|r| r.content_sha256),
+        None => None,
+    };
+    Ok(render::minutes_page(&minutes, lang, sha.as_deref()))
 }
 
 /// The minutes are for the professionals: a guest reads them once a chair has let him in (the

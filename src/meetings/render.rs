@@ -1,7 +1,7 @@
 //! The printable minutes: one self-contained HTML page (print it, or save it as PDF from the
 //! browser). Texts come from the shared translation table.
 
-use super::view::{ActionLine, DomainSection, MinutesView};
+use super::view::{ActionLine, DomainSection, MinutesView, Presence, presence};
 use crate::i18n::{Lang, t};
 use chrono::{DateTime, Utc};
 use std::fmt::Write;
@@ -28,8 +28,67 @@ fn paragraphs(text: &str) -> String {
 }
 
 /// Dates and times as the Netherlands writes them, in Dutch local time.
-fn when(at: DateTime<Utc>) -> String {
+pub fn when(at: DateTime<Utc>) -> String {
     crate::timezone::to_local(at).format("%d-%m-%Y %H:%M").to_string()
+}
+
+/// A moment during a conference: the time alone on the day it started, else date and time.
+fn during(at: DateTime<Utc>, day_of: Option<DateTime<Utc>>) -> String {
+    let local = crate::timezone::to_local(at);
+    match day_of {
+        Some(start) if crate::timezone::to_local(start).date_naive() == local.date_naive() => {
+            local.format("%H:%M").to_string()
+        }
+        _ => when(at),
+    }
+}
+
+/// The facts about when a conference was held, as (label, value): the start and end, or that
+/// it was never held; then when and by whom the minutes were finalised. The HTML page and the
+/// PDF show the same.
+pub fn held_facts(minutes: &MinutesView, lang: Lang) -> Vec<(String, String)> {
+    let mut facts = Vec::new();
+    match minutes.started_at {
+        Some(started) => {
+            facts.push((t(lang, "minutes.started").to_owned(), when(started)));
+            let ended = match minutes.ended_at {
+                Some(ended) => during(ended, Some(started)),
+                None => t(lang, "minutes.still_running").to_owned(),
+            };
+            facts.push((t(lang, "minutes.ended").to_owned(), ended));
+        }
+        None => facts.push((t(lang, "minutes.held").to_owned(), t(lang, "minutes.not_held").to_owned())),
+    }
+    if let Some(at) = minutes.finalised_at {
+        let by = minutes.finalised_by_name.as_deref().unwrap_or("—");
+        facts.push((t(lang, "minutes.finalised_label").to_owned(), format!("{} — {by}", when(at))));
+    }
+    facts
+}
+
+/// One person's attendance as a line: "J. Jansen, Reclassering (Ketenpartner): 10:02–10:45".
+pub fn presence_line(person: &Presence, started: Option<DateTime<Utc>>, lang: Lang) -> String {
+    let organisation = person.organisation.as_deref().map(|o| format!(", {o}")).unwrap_or_default();
+    let role_key = format!("role.{}", person.role);
+    let role = t(lang, &role_key);
+    let role = if role == role_key { person.role.clone() } else { role.to_owned() };
+    let periods: Vec<String> = person
+        .periods
+        .iter()
+        .map(|(from, to)| {
+            let until = match to {
+                Some(to) => during(*to, started),
+                None => t(lang, "minutes.until_end").to_owned(),
+            };
+            format!("{}–{until}", during(*from, started))
+        })
+        .collect();
+    format!("{}{organisation} ({role}): {}", person.name, periods.join(", "))
+}
+
+/// Everyone who took part, one line each.
+pub fn attendance_lines(minutes: &MinutesView, lang: Lang) -> Vec<String> {
+    presence(&minutes.attendance).iter().map(|p| presence_line(p, minutes.started_at, lang)).collect()
 }
 
 const STYLE: &str = "
@@ -46,7 +105,7 @@ a{color:inherit;text-decoration:none}.stamp{border-width:1px}}
 ";
 
 /// The whole page.
-pub fn minutes_page(minutes: &MinutesView, lang: Lang) -> String {
+pub fn minutes_page(minutes: &MinutesView, lang: Lang, record_sha256: Option<&str>) -> String {
     let mut html = String::with_capacity(8 * 1024);
     let title = format!("{} — {}", t(lang, "minutes.title"), minutes.case.client_pseudonym);
     let _ = write!(
@@ -70,7 +129,7 @@ pub fn minutes_page(minutes: &MinutesView, lang: Lang) -> String {
     let _ = write!(
         html,
         "<dl><dt>{}</dt><dd>{}</dd><dt>{}</dt><dd>{}</dd><dt>{}</dt><dd>{}</dd><dt>{}</dt><dd>{}</dd>\
-         <dt>{}</dt><dd>{}</dd><dt>{}</dt><dd>{}</dd><dt>{}</dt><dd>{}</dd></dl>",
+         <dt>{}</dt><dd>{}</dd><dt>{}</dt><dd>{}</dd><dt>{}</dt><dd>{}</dd>",
         escape(t(lang, "minutes.client")),
         escape(&minutes.case.client_pseudonym),
         escape(t(lang, "minutes.prison")),
@@ -86,16 +145,30 @@ pub fn minutes_page(minutes: &MinutesView, lang: Lang) -> String {
         escape(t(lang, "minutes.purpose")),
         paragraphs(&minutes.purpose),
     );
-    if !minutes.attendance.is_empty() {
-        let _ = write!(html, "<h2>{}</h2><ul>", escape(t(lang, "minutes.participants")));
-        for person in &minutes.attendance {
-            let organisation = person.organisation.as_deref().map(|o| format!(", {}", escape(o))).unwrap_or_default();
-            let _ = write!(html, "<li>{}{organisation}</li>", escape(&person.name));
+    for (label, value) in held_facts(minutes, lang) {
+        let _ = write!(html, "<dt>{}</dt><dd>{}</dd>", escape(&label), escape(&value));
+    }
+    html.push_str("</dl>");
+    let _ = write!(html, "<h2>{}</h2>", escape(t(lang, "minutes.participants")));
+    let lines = attendance_lines(minutes, lang);
+    if lines.is_empty() {
+        let _ = write!(html, "<p class=\"empty\">{}</p>", escape(t(lang, "minutes.nobody")));
+    } else {
+        html.push_str("<ul>");
+        for line in lines {
+            let _ = write!(html, "<li>{}</li>", escape(&line));
         }
         html.push_str("</ul>");
     }
     for section in &minutes.domains {
         domain_section(&mut html, section, lang);
+    }
+    if let Some(sha) = record_sha256 {
+        let _ = write!(
+            html,
+            "<p class=\"confidential\">{}</p>",
+            escape(&t(lang, "minutes.pdf_hash").replace("{hash}", sha))
+        );
     }
     let _ =
         write!(html, "<p class=\"confidential\">{}</p></main></body></html>", escape(t(lang, "minutes.confidential")));

@@ -89,6 +89,14 @@ pub struct MinutesView {
     pub purpose: String,
     pub chair_name: String,
     pub status: crate::domain::MeetingStatus,
+    /// When the conference was actually held: the first person let into its room. `None`: it
+    /// was never held (nobody entered).
+    #[serde(default)]
+    pub started_at: Option<DateTime<Utc>>,
+    /// When the last person left its room (for a record: at the latest when it was finalised).
+    /// `None` while it runs, or if it was never held.
+    #[serde(default)]
+    pub ended_at: Option<DateTime<Utc>>,
     pub finalised_at: Option<DateTime<Utc>>,
     pub finalised_by_name: Option<String>,
     pub attendance: Vec<AttendanceLine>,
@@ -138,6 +146,8 @@ pub fn build(inputs: Inputs<'_>) -> MinutesView {
             }
         })
         .collect();
+    let started_at = attendance.iter().map(|a| a.joined_at).min().or(meeting.started_at);
+    let ended_at = started_at.and(meeting.ended_at);
     MinutesView {
         meeting_id: meeting.id,
         case: CaseHeader::from(case),
@@ -145,11 +155,55 @@ pub fn build(inputs: Inputs<'_>) -> MinutesView {
         purpose: meeting.purpose.clone(),
         chair_name: meeting.chair_name.clone(),
         status: meeting.status,
+        started_at,
+        ended_at,
         finalised_at: meeting.finalised_at,
         finalised_by_name: None,
         attendance,
         domains,
     }
+}
+
+/// A record stored before records said when the conference was held: its start is read from
+/// its own attendance (the first arrival), its end from the last departure.
+pub fn fill_held_times(view: &mut MinutesView) {
+    if view.started_at.is_none() {
+        view.started_at = view.attendance.iter().map(|a| a.joined_at).min();
+        if view.started_at.is_some() && view.attendance.iter().all(|a| a.left_at.is_some()) {
+            view.ended_at = view.attendance.iter().filter_map(|a| a.left_at).max();
+        }
+    }
+}
+
+/// One person's stays in a conference: who, and from when to when (`None`: still there, or
+/// there when the minutes were finalised). Someone who left and came back has two periods.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Presence {
+    pub name: String,
+    pub organisation: Option<String>,
+    pub role: String,
+    pub periods: Vec<(DateTime<Utc>, Option<DateTime<Utc>>)>,
+}
+
+/// The attendance per person, in order of first arrival.
+pub fn presence(attendance: &[AttendanceLine]) -> Vec<Presence> {
+    let mut people: Vec<Presence> = Vec::new();
+    for line in attendance {
+        let period = (line.joined_at, line.left_at);
+        match people
+            .iter_mut()
+            .find(|p| p.name == line.name && p.organisation == line.organisation && p.role == line.role)
+        {
+            Some(person) => person.periods.push(period),
+            None => people.push(Presence {
+                name: line.name.clone(),
+                organisation: line.organisation.clone(),
+                role: line.role.clone(),
+                periods: vec![period],
+            }),
+        }
+    }
+    people
 }
 
 /// Actions created after a conference was finalised belong to the next one, not to it.

@@ -60,6 +60,47 @@ pub async fn send_activation(mailer: &Mailer, email: &str, url: &str) -> bool {
     }
 }
 
+/// The e-mail that brings one person his invite link, in Dutch and English: when, and the link.
+/// Nothing about the case (no pseudonym, no purpose): the link itself shows the rest.
+pub fn compose_invite(
+    from: &Mailbox,
+    email: &str,
+    url: &str,
+    scheduled_at: chrono::DateTime<chrono::Utc>,
+) -> Option<Message> {
+    let to: Mailbox = email.parse().ok()?;
+    let when = crate::timezone::to_local(scheduled_at).format("%d-%m-%Y %H:%M").to_string();
+    let body = [Lang::Nl, Lang::En]
+        .iter()
+        .map(|&lang| {
+            format!(
+                "{}\n\n{url}\n\n{}",
+                t(lang, "mail.invite").replace("{when}", &when),
+                t(lang, "mail.invite_personal")
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("\n\n----\n\n");
+    let subject = format!("{} / {}", t(Lang::Nl, "mail.invite_subject"), t(Lang::En, "mail.invite_subject"));
+    Message::builder().from(from.clone()).to(to).subject(subject).header(ContentType::TEXT_PLAIN).body(body).ok()
+}
+
+/// Sends an invite link now (the link is not stored, so it does not wait in the outbox);
+/// whether the SMTP server accepted it.
+pub async fn send_invite(mailer: &Mailer, email: &str, url: &str, scheduled_at: chrono::DateTime<chrono::Utc>) -> bool {
+    let Some(message) = compose_invite(mailer.from(), email, url, scheduled_at) else {
+        tracing::warn!("no valid e-mail address for an invite link; not sent");
+        return false;
+    };
+    match mailer.transport().send(message).await {
+        Ok(_) => true,
+        Err(e) => {
+            tracing::warn!(error = %e, "invite link not sent");
+            false
+        }
+    }
+}
+
 /// Sends what waits in the outbox; the number of e-mails the SMTP server accepted.
 pub async fn flush(cx: &Context) -> Result<usize, sqlx::Error> {
     let Some(mailer) = cx.outbox.mailer() else {

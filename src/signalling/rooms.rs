@@ -143,6 +143,19 @@ impl Rooms {
         commands
     }
 
+    /// Where everyone connected to a conference is now (lobby, in the room, sent out), by
+    /// account or invite; empty when its room does not run on this node.
+    pub async fn presence(&self, meeting: Uuid) -> Vec<(super::state::PrincipalKey, super::protocol::Presence)> {
+        let Some(commands) = self.running(meeting) else {
+            return Vec::new();
+        };
+        let (reply, answer) = oneshot::channel();
+        if commands.send(Command::InvitePresence { reply }).is_err() {
+            return Vec::new();
+        }
+        answer.await.unwrap_or_default()
+    }
+
     /// Joins a conference (starting its room if needed). `None` when the room refused; the
     /// refusal was sent on `outgoing`.
     pub async fn join(

@@ -74,6 +74,50 @@ impl Store {
         on_pool!(self, pool => sqlx::query_as(SQL).bind(meeting_id).fetch_all(pool).await)
     }
 
+    /// The stored token hashes of a conference's invites, to tell which links can be derived
+    /// again (see `Keys::invite_token`).
+    pub async fn invite_token_hashes(&self, meeting_id: Uuid) -> Result<Vec<(Uuid, Vec<u8>)>, sqlx::Error> {
+        const SQL: &str = "SELECT id, token_hash FROM invite WHERE meeting_id = $1";
+        on_pool!(self, pool => sqlx::query_as(SQL).bind(meeting_id).fetch_all(pool).await)
+    }
+
+    /// Replaces invite `old` by a new one for the same person in one transaction: the new one
+    /// is stored, the old one revoked and the sessions opened with it ended. `None` when `old`
+    /// was revoked meanwhile (nothing changed).
+    pub async fn reissue_invite(
+        &self,
+        old: Uuid,
+        new: &NewInvite,
+        now: DateTime<Utc>,
+        created: &NewAudit,
+        revoked: &NewAudit,
+    ) -> Result<Option<Invite>, sqlx::Error> {
+        const REVOKE: &str = "UPDATE invite SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL";
+        const SESSIONS: &str = "UPDATE session SET revoked_at = $2 WHERE invite_id = $1 AND revoked_at IS NULL";
+        const INSERT: &str = "INSERT INTO invite (id, meeting_id, kind, user_id, name, organisation_name, \
+            token_hash, created_by, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)";
+        const SELECT: &str = select_invite!("WHERE id = $1");
+        let id = created.subject.map(|(_, id)| id).unwrap_or_else(Uuid::now_v7);
+        on_pool!(self, pool => {
+            let mut tx = pool.begin_write().await?;
+            let gone = sqlx::query(REVOKE).bind(old).bind(now).execute(&mut *tx).await?;
+            if gone.rows_affected() == 0 {
+                return Ok(None);
+            }
+            sqlx::query(SESSIONS).bind(old).bind(now).execute(&mut *tx).await?;
+            sqlx::query(INSERT)
+                .bind(id).bind(new.meeting_id).bind(new.kind).bind(new.user_id).bind(&new.name)
+                .bind(new.organisation_name.as_deref()).bind(new.token_hash.as_slice()).bind(new.created_by)
+                .bind(now).bind(new.expires_at)
+                .execute(&mut *tx).await?;
+            insert_audit!(&mut *tx, revoked)?;
+            insert_audit!(&mut *tx, created)?;
+            let invite = sqlx::query_as(SELECT).bind(id).fetch_one(&mut *tx).await?;
+            tx.commit().await?;
+            Ok(Some(invite))
+        })
+    }
+
     /// Claims an unused, live invite for its invitee. `false` when it was already used,
     /// revoked or expired in the meantime: only one person ever gets through one invite.
     pub async fn claim_invite(

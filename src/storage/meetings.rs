@@ -82,6 +82,26 @@ pub struct RoomMemory {
     pub barred_invites: Vec<Uuid>,
 }
 
+/// The stored final record of a conference.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FinalRecord {
+    /// The rendered minutes as JSON: the record's canonical content.
+    pub content: String,
+    /// SHA-256 of `content`, lowercase hex (printed on every page of the PDF).
+    pub content_sha256: Option<String>,
+    /// The PDF made when the minutes were finalised (`None` only for records finalised before
+    /// PDFs were made; [`Store::store_minutes_pdf`] adds theirs once).
+    pub pdf: Option<Vec<u8>>,
+}
+
+/// Why a conference could not be scheduled at the time asked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Overlap {
+    /// The conference of the same case whose slot the asked time overlaps.
+    pub meeting_id: Uuid,
+    pub scheduled_at: DateTime<Utc>,
+}
+
 /// What came of finalising the minutes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Finalising {
@@ -100,20 +120,50 @@ pub enum Finalising {
 pub(crate) const COUNT_MINUTES_WRITE: &str =
     "UPDATE meeting SET minutes_revision = minutes_revision + 1 WHERE id = $1 AND finalised_at IS NULL";
 
+/// Takes the case's row lock (PostgreSQL; SQLite's write transaction holds the database lock
+/// already) so scheduling checks for overlaps one at a time per case.
+const LOCK_CASE: &str = "UPDATE client_case SET status = status WHERE id = $1";
+/// When the conferences of a case start.
+const CASE_SLOTS: &str = "SELECT id, scheduled_at FROM meeting WHERE case_id = $1";
+
+/// The first of `others` (but `except`) whose slot overlaps a slot starting at `at`: two slots
+/// of length `slot` overlap when their starts are less than `slot` apart (back to back is fine).
+pub fn overlapping(
+    others: &[(Uuid, DateTime<Utc>)],
+    except: Option<Uuid>,
+    at: DateTime<Utc>,
+    slot: chrono::Duration,
+) -> Option<Overlap> {
+    others
+        .iter()
+        .filter(|(id, _)| Some(*id) != except)
+        .find(|(_, start)| (*start - at).abs() < slot)
+        .map(|&(meeting_id, scheduled_at)| Overlap { meeting_id, scheduled_at })
+}
+
 impl Store {
-    /// Schedules a conference.
+    /// Schedules a conference, unless another conference of the same case has a slot (of
+    /// `slot` from its start) that overlaps this one's. The check and the insert are one
+    /// transaction that first locks the case row, so two schedules at once cannot both pass.
     pub async fn insert_meeting(
         &self,
         new: &NewMeeting,
+        slot: chrono::Duration,
         now: DateTime<Utc>,
         audit: &NewAudit,
-    ) -> Result<Meeting, sqlx::Error> {
+    ) -> Result<Result<Meeting, Overlap>, sqlx::Error> {
         const INSERT: &str = "INSERT INTO meeting (id, case_id, scheduled_at, purpose, chair_id, status, \
             partners_may_edit, created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
         const SELECT: &str = select_meeting!("WHERE mt.id = $1");
         let id = audit.subject.map(|(_, id)| id).unwrap_or_else(Uuid::now_v7);
         on_pool!(self, pool => {
             let mut tx = pool.begin_write().await?;
+            sqlx::query(LOCK_CASE).bind(new.case_id).execute(&mut *tx).await?;
+            let others: Vec<(Uuid, DateTime<Utc>)> =
+                sqlx::query_as(CASE_SLOTS).bind(new.case_id).fetch_all(&mut *tx).await?;
+            if let Some(overlap) = overlapping(&others, None, new.scheduled_at, slot) {
+                return Ok(Err(overlap));
+            }
             sqlx::query(INSERT)
                 .bind(id).bind(new.case_id).bind(new.scheduled_at).bind(&new.purpose).bind(new.chair_id)
                 .bind(MeetingStatus::Scheduled).bind(new.partners_may_edit).bind(new.created_by).bind(now)
@@ -121,7 +171,47 @@ impl Store {
             insert_audit!(&mut *tx, audit)?;
             let meeting = sqlx::query_as(SELECT).bind(id).fetch_one(&mut *tx).await?;
             tx.commit().await?;
-            Ok(meeting)
+            Ok(Ok(meeting))
+        })
+    }
+
+    /// Moves a conference that has not started to another time, under the same overlap rule as
+    /// [`Store::insert_meeting`]. Invites that still work are moved along: they last until
+    /// `invite_expiry` (computed from the new time by the caller). `Ok(None)`: the conference
+    /// is no longer `scheduled` (it started or was finalised) and nothing changed.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn reschedule_meeting(
+        &self,
+        id: Uuid,
+        case_id: Uuid,
+        scheduled_at: DateTime<Utc>,
+        invite_expiry: DateTime<Utc>,
+        slot: chrono::Duration,
+        now: DateTime<Utc>,
+        audit: &NewAudit,
+    ) -> Result<Option<Result<Meeting, Overlap>>, sqlx::Error> {
+        const MOVE: &str = "UPDATE meeting SET scheduled_at = $2 WHERE id = $1 AND status = 'scheduled' \
+            AND finalised_at IS NULL";
+        const INVITES: &str = "UPDATE invite SET expires_at = $2 WHERE meeting_id = $1 AND revoked_at IS NULL \
+            AND removed_at IS NULL AND expires_at > $3";
+        const SELECT: &str = select_meeting!("WHERE mt.id = $1");
+        on_pool!(self, pool => {
+            let mut tx = pool.begin_write().await?;
+            sqlx::query(LOCK_CASE).bind(case_id).execute(&mut *tx).await?;
+            let others: Vec<(Uuid, DateTime<Utc>)> =
+                sqlx::query_as(CASE_SLOTS).bind(case_id).fetch_all(&mut *tx).await?;
+            if let Some(overlap) = overlapping(&others, Some(id), scheduled_at, slot) {
+                return Ok(Some(Err(overlap)));
+            }
+            let moved = sqlx::query(MOVE).bind(id).bind(scheduled_at).execute(&mut *tx).await?;
+            if moved.rows_affected() == 0 {
+                return Ok(None);
+            }
+            sqlx::query(INVITES).bind(id).bind(invite_expiry).bind(now).execute(&mut *tx).await?;
+            insert_audit!(&mut *tx, audit)?;
+            let meeting = sqlx::query_as(SELECT).bind(id).fetch_one(&mut *tx).await?;
+            tx.commit().await?;
+            Ok(Some(Ok(meeting)))
         })
     }
 
@@ -137,15 +227,17 @@ impl Store {
         on_pool!(self, pool => sqlx::query_as(SQL).bind(case_id).fetch_all(pool).await)
     }
 
-    /// Marks a scheduled conference live (the first participant entered). Idempotent.
+    /// Marks a conference live (the first participant entered its room): the first time sets
+    /// when it started; a room that starts again after it ended clears the end, which the next
+    /// end sets anew. `false` for a conference that is closed.
     pub async fn mark_meeting_live(&self, id: Uuid, now: DateTime<Utc>) -> Result<bool, sqlx::Error> {
-        const SQL: &str = "UPDATE meeting SET status = 'live', started_at = COALESCE(started_at, $2) \
-                           WHERE id = $1 AND status = 'scheduled'";
+        const SQL: &str = "UPDATE meeting SET status = 'live', started_at = COALESCE(started_at, $2), \
+                           ended_at = NULL WHERE id = $1 AND status IN ('scheduled', 'live')";
         on_pool!(self, pool => sqlx::query(SQL).bind(id).bind(now).execute(pool).await.map(|r| r.rows_affected() > 0))
     }
 
-    /// Marks a live conference ended: nobody is in it any more. The minutes stay open until the
-    /// chair finalises them.
+    /// Marks a live conference ended: nobody is in it any more (the last end counts, if its room
+    /// started again). The minutes stay open until the chair finalises them.
     pub async fn mark_meeting_ended(&self, id: Uuid, now: DateTime<Utc>) -> Result<bool, sqlx::Error> {
         const SQL: &str = "UPDATE meeting SET ended_at = $2 WHERE id = $1 AND status = 'live' AND ended_at IS NULL";
         on_pool!(self, pool => sqlx::query(SQL).bind(id).bind(now).execute(pool).await.map(|r| r.rows_affected() > 0))
@@ -200,28 +292,29 @@ impl Store {
     }
 
     /// Makes the minutes final: stamps the meeting, closes it, records which actions were on the
-    /// table in which state, and stores `snapshot` (the rendered minutes as JSON) as version 1.
-    /// `snapshot` must have been rendered from what was there at `meeting.minutes_revision`:
+    /// table in which state, and stores `record` (the rendered minutes as JSON, its hash and its
+    /// PDF) as version 1. A conference that was never held keeps no start or end time; one
+    /// still running ends now. `record` must have been rendered from what was there at `meeting.minutes_revision`:
     /// if anything was written since, nothing changes and the answer is [`Finalising::Changed`].
     pub async fn finalise_meeting(
         &self,
         meeting: &Meeting,
         table: &[Action],
-        snapshot: &str,
+        record: &FinalRecord,
         by: Uuid,
         now: DateTime<Utc>,
         audit: &NewAudit,
     ) -> Result<Finalising, sqlx::Error> {
         const STAMP: &str = "UPDATE meeting SET finalised_at = $2, finalised_by = $3, status = 'closed', \
-            started_at = COALESCE(started_at, $2), ended_at = COALESCE(ended_at, $2) \
+            ended_at = CASE WHEN started_at IS NULL THEN NULL ELSE COALESCE(ended_at, $2) END \
             WHERE id = $1 AND finalised_at IS NULL AND minutes_revision = $4";
         const FINAL: &str = "SELECT COUNT(*) FROM meeting WHERE id = $1 AND finalised_at IS NOT NULL";
         const ON_TABLE: &str = "INSERT INTO meeting_action (meeting_id, action_id, status_at_close, carried_over) \
             VALUES ($1, $2, $3, $4)";
         const END_INVITE_SESSIONS: &str = "UPDATE session SET revoked_at = $2 WHERE revoked_at IS NULL \
             AND invite_id IN (SELECT id FROM invite WHERE meeting_id = $1)";
-        const RECORD: &str = "INSERT INTO minutes_record (id, meeting_id, version, content, finalised_by, finalised_at) \
-            VALUES ($1, $2, 1, $3, $4, $5)";
+        const RECORD: &str = "INSERT INTO minutes_record (id, meeting_id, version, content, finalised_by, finalised_at, \
+            content_sha256, pdf) VALUES ($1, $2, 1, $3, $4, $5, $6, $7)";
         on_pool!(self, pool => {
             let mut tx = pool.begin_write().await?;
             let stamped = sqlx::query(STAMP).bind(meeting.id).bind(now).bind(by).bind(meeting.minutes_revision)
@@ -237,7 +330,8 @@ impl Store {
                 sqlx::query(ON_TABLE).bind(meeting.id).bind(action.id).bind(action.status).bind(carried_over)
                     .execute(&mut *tx).await?;
             }
-            sqlx::query(RECORD).bind(Uuid::now_v7()).bind(meeting.id).bind(snapshot).bind(by).bind(now)
+            sqlx::query(RECORD).bind(Uuid::now_v7()).bind(meeting.id).bind(&record.content).bind(by).bind(now)
+                .bind(record.content_sha256.as_deref()).bind(record.pdf.as_deref())
                 .execute(&mut *tx).await?;
             insert_audit!(&mut *tx, audit)?;
             tx.commit().await?;
@@ -249,6 +343,33 @@ impl Store {
     pub async fn minutes_record(&self, meeting_id: Uuid) -> Result<Option<String>, sqlx::Error> {
         const SQL: &str = "SELECT content FROM minutes_record WHERE meeting_id = $1 ORDER BY version DESC LIMIT 1";
         on_pool!(self, pool => sqlx::query_scalar(SQL).bind(meeting_id).fetch_optional(pool).await)
+    }
+
+    /// The stored final record of a conference with its hash and PDF, if it was finalised.
+    pub async fn final_record(&self, meeting_id: Uuid) -> Result<Option<FinalRecord>, sqlx::Error> {
+        const SQL: &str = "SELECT content, content_sha256, pdf FROM minutes_record WHERE meeting_id = $1 \
+            ORDER BY version DESC LIMIT 1";
+        on_pool!(self, pool => {
+            let row: Option<(String, Option<String>, Option<Vec<u8>>)> =
+                sqlx::query_as(SQL).bind(meeting_id).fetch_optional(pool).await?;
+            Ok(row.map(|(content, content_sha256, pdf)| FinalRecord { content, content_sha256, pdf }))
+        })
+    }
+
+    /// Stores the PDF of a record finalised before PDFs were made, unless one is there already
+    /// (then that one stays: a PDF, once stored, never changes). Returns the stored record.
+    pub async fn store_minutes_pdf(
+        &self,
+        meeting_id: Uuid,
+        content_sha256: &str,
+        pdf: &[u8],
+    ) -> Result<Option<FinalRecord>, sqlx::Error> {
+        const SQL: &str = "UPDATE minutes_record SET content_sha256 = $2, pdf = $3 \
+            WHERE meeting_id = $1 AND version = 1 AND pdf IS NULL";
+        on_pool!(self, pool => {
+            sqlx::query(SQL).bind(meeting_id).bind(content_sha256).bind(pdf).execute(pool).await?;
+        });
+        self.final_record(meeting_id).await
     }
 
     /// The actions of a case that were on the table at its finalised conferences, newest

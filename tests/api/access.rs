@@ -71,8 +71,9 @@ on_both_backends! {
             Row { what: "put someone on the case", method: Method::POST, path: format!("/api/cases/{case}/members"), body: Some(json!({ "user_id": wouter, "reason": "Woonbron zoekt een kamer" })),
                 expect: [Status(409), Status(409), Status(403), Status(403), Status(404), Status(404), Status(404), Status(403), Status(403), Status(401)] },
             Row { what: "schedule a conference", method: Method::POST, path: format!("/api/cases/{case}/meetings"),
+                // The second allowed caller books the same slot again: 409 meeting_overlaps.
                 body: Some(json!({ "scheduled_at": (app.now() + chrono::Duration::days(30)).to_rfc3339(), "purpose": "Matrix" })),
-                expect: [Status(201), Status(201), Status(403), Status(403), Status(404), Status(404), Status(404), Status(403), Status(403), Status(401)] },
+                expect: [Allowed, Allowed, Status(403), Status(403), Status(404), Status(404), Status(404), Status(403), Status(403), Status(401)] },
             Row { what: "read the conference", method: Method::GET, path: format!("/api/meetings/{meeting}"), body: None,
                 expect: [Status(200), Status(200), Status(200), Status(200), Status(404), Status(404), Status(404), Status(403), Status(403), Status(401)] },
             Row { what: "read the client's plan", method: Method::GET, path: format!("/api/meetings/{meeting}/plan"), body: None,
@@ -98,6 +99,11 @@ on_both_backends! {
                 expect: [Status(403), Status(403), Status(403), Status(403), Status(403), Status(403), Allowed, Status(403), Status(403), Status(401)] },
             Row { what: "open a case", method: Method::POST, path: "/api/cases".into(), body: Some(json!({ "client_pseudonym": "", "prison_id": case, "detention_start": "2026-01-01", "expected_release": "2026-06-01", "municipality_id": case })),
                 expect: [Status(422), Status(422), Status(403), Status(403), Status(403), Status(403), Status(403), Status(403), Status(403), Status(401)] },
+            Row { what: "move the conference", method: Method::PATCH, path: format!("/api/meetings/{meeting}"),
+                body: Some(json!({ "scheduled_at": (app.now() + chrono::Duration::days(40)).to_rfc3339() })),
+                expect: [Status(200), Status(200), Status(403), Status(403), Status(404), Status(404), Status(404), Status(403), Status(403), Status(401)] },
+            Row { what: "download the minutes PDF before finalising", method: Method::GET, path: format!("/api/meetings/{meeting}/minutes.pdf"), body: None,
+                expect: [Status(409), Status(409), Status(409), Status(409), Status(404), Status(404), Status(404), Status(403), Status(403), Status(401)] },
             Row { what: "finalise the minutes", method: Method::POST, path: format!("/api/meetings/{meeting}/finalise"), body: Some(json!({})),
                 expect: [Allowed, Allowed, Status(403), Status(403), Status(404), Status(404), Status(404), Status(403), Status(403), Status(401)] },
         ];

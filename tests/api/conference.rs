@@ -9,7 +9,7 @@ use serde_json::json;
 use std::time::Duration;
 use uuid::Uuid;
 
-const PATIENCE: Duration = Duration::from_secs(20);
+pub const PATIENCE: Duration = Duration::from_secs(20);
 
 /// Light media for tests: the point is correctness, not load.
 fn plan() -> MediaPlan {

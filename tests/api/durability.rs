@@ -24,7 +24,8 @@ on_both_backends! {
         let cm = demo.casemanager.clone();
         for trial in 0..TRIALS {
             let (status, meeting) = cm.post(&format!("/api/cases/{}/meetings", demo.case_id), json!({
-                "scheduled_at": (app.now() + chrono::Duration::days(1)).to_rfc3339(),
+                // A conference takes a 60-minute slot of its case: one per trial, 61 minutes apart.
+                "scheduled_at": (app.now() + chrono::Duration::days(1) + chrono::Duration::minutes(61 * trial as i64)).to_rfc3339(),
                 "purpose": format!("Race {trial}"),
             })).await;
             assert_eq!(status, StatusCode::CREATED, "{meeting}");

@@ -37,6 +37,9 @@ on_both_backends! {
             ("/api/admin/requests/{id}/approve", "post"), ("/api/admin/requests/{id}/reject", "post"), ("/api/activation", "post"),
             ("/api/cases/{id}/members/{member_id}", "delete"), ("/api/admin/retention", "get"),
             ("/api/admin/organisations/{id}", "patch"), ("/api/admin/audit", "get"),
+            ("/api/meetings/{id}", "patch"), ("/api/meetings/{id}/minutes.pdf", "get"), ("/api/meetings/{id}/invites", "get"),
+            ("/api/meetings/{id}/invites/{invite_id}/reissue", "post"), ("/api/meetings/{id}/invites/{invite_id}/email", "post"),
+            ("/api/meetings/{id}/invites/{invite_id}/sheet", "get"),
         ] {
             assert!(paths.get(path).and_then(|p| p.get(method)).is_some(), "{method} {path} is documented");
         }

@@ -159,9 +159,15 @@ impl World {
             .await
             .expect("the case is stored");
         let meeting = store
-            .insert_meeting(&new_meeting(&case, &casemanager), now, &audit("meeting.create", Some(case.id), None))
+            .insert_meeting(
+                &new_meeting(&case, &casemanager),
+                chrono::Duration::minutes(60),
+                now,
+                &audit("meeting.create", Some(case.id), None),
+            )
             .await
-            .expect("the meeting is stored");
+            .expect("the meeting is stored")
+            .expect("the first meeting of a case overlaps nothing");
         World { prison, municipality, casemanager, partner, case, meeting }
     }
 }
@@ -190,4 +196,14 @@ pub fn new_meeting(case: &Case, chair: &User) -> NewMeeting {
 
 pub fn date(year: i32, month: u32, day: u32) -> NaiveDate {
     NaiveDate::from_ymd_opt(year, month, day).expect("a valid date")
+}
+
+/// A final record with `content`, a hash and a small stand-in PDF (the storage keeps bytes; what
+/// a real PDF looks like is the API tests' business).
+pub fn record(content: &str) -> ketentafel::storage::meetings::FinalRecord {
+    ketentafel::storage::meetings::FinalRecord {
+        content: content.to_owned(),
+        content_sha256: Some(format!("sha-of-{content}")),
+        pdf: Some(format!("%PDF-1.4 {content}").into_bytes()),
+    }
 }

@@ -1,14 +1,16 @@
 //! Meetings and their minutes: writes against a base revision, finalising against the revision
 //! the record was rendered from, and actions agreed in a meeting.
 
-use crate::helpers::{World, audit, date, t0};
+use crate::helpers::{World, audit, date, record, t0};
 use crate::on_both_backends;
 use chrono::Duration;
+use ketentafel::domain::InviteKind;
 use ketentafel::domain::{ActionStatus, LifeDomain, MeetingStatus};
 use ketentafel::storage::Store;
 use ketentafel::storage::actions::NewAction;
 use ketentafel::storage::audit::Actor;
-use ketentafel::storage::meetings::{DomainWrite, EntryText, Finalising, MinutesRefusal};
+use ketentafel::storage::invites::NewInvite;
+use ketentafel::storage::meetings::{DomainWrite, EntryText, FinalRecord, Finalising, MinutesRefusal, Overlap};
 use ketentafel::storage::models::{Action, DomainEntry, Meeting};
 use uuid::Uuid;
 
@@ -37,7 +39,7 @@ async fn finalise(store: &Store, world: &World, rendered_from: &Meeting, table: 
     let audit = audit("minutes.finalise", Some(world.case.id), None);
     let later = t0() + Duration::hours(2);
     store
-        .finalise_meeting(rendered_from, table, r#"{"final":true}"#, world.casemanager.id, later, &audit)
+        .finalise_meeting(rendered_from, table, &record(r#"{"final":true}"#), world.casemanager.id, later, &audit)
         .await
         .unwrap()
 }
@@ -154,7 +156,7 @@ on_both_backends! {
         let first = meeting(&store, world.meeting.id).await;
 
         let audit = audit("minutes.finalise", None, None);
-        let again = store.finalise_meeting(&first, &[], "{}", world.partner.id, t0() + Duration::days(1), &audit).await;
+        let again = store.finalise_meeting(&first, &[], &record("{}"), world.partner.id, t0() + Duration::days(1), &audit).await;
 
         assert_eq!(again.unwrap(), Finalising::AlreadyFinal);
         let still = meeting(&store, world.meeting.id).await;
@@ -197,5 +199,116 @@ on_both_backends! {
         assert!(outside.is_some(), "an action outside any meeting is still recorded");
         assert_eq!(store.meeting_actions(world.meeting.id).await.unwrap().len(), 1);
         assert_eq!(store.case_actions(world.case.id).await.unwrap().len(), 2);
+    }
+}
+
+fn slot() -> Duration {
+    Duration::minutes(60)
+}
+
+async fn schedule_at(store: &Store, world: &World, at: chrono::DateTime<chrono::Utc>) -> Result<Meeting, Overlap> {
+    let mut new = crate::helpers::new_meeting(&world.case, &world.casemanager);
+    new.scheduled_at = at;
+    store.insert_meeting(&new, slot(), t0(), &audit("meeting.schedule", Some(world.case.id), None)).await.unwrap()
+}
+
+on_both_backends! {
+    async fn a_second_meeting_of_a_case_within_its_slot_is_refused_and_back_to_back_is_allowed(store: Store) {
+        let world = World::build(&store).await;
+        let first_at = world.meeting.scheduled_at;
+
+        let before = schedule_at(&store, &world, first_at - Duration::minutes(59)).await;
+        let after = schedule_at(&store, &world, first_at + Duration::minutes(30)).await;
+        let same = schedule_at(&store, &world, first_at).await;
+        let back_to_back = schedule_at(&store, &world, first_at + Duration::minutes(60)).await;
+        let just_before = schedule_at(&store, &world, first_at - Duration::minutes(60)).await;
+
+        for refused in [&before, &after, &same] {
+            assert_eq!(refused.as_ref().unwrap_err(), &Overlap { meeting_id: world.meeting.id, scheduled_at: first_at });
+        }
+        assert!(back_to_back.is_ok() && just_before.is_ok(), "{back_to_back:?} {just_before:?}");
+        assert_eq!(store.case_meetings(world.case.id).await.unwrap().len(), 3, "a refused meeting is not stored");
+    }
+}
+
+on_both_backends! {
+    async fn rescheduling_moves_a_scheduled_meeting_and_its_live_invites_but_not_into_another_slot(store: Store) {
+        let world = World::build(&store).await;
+        let other = schedule_at(&store, &world, world.meeting.scheduled_at + Duration::hours(3)).await.unwrap();
+        let new = NewInvite {
+            meeting_id: world.meeting.id,
+            kind: InviteKind::Guest,
+            user_id: None,
+            name: "Gast G.".into(),
+            organisation_name: Some("Schuldhulp".into()),
+            token_hash: b"guest".to_vec(),
+            created_by: world.casemanager.id,
+            expires_at: t0() + Duration::days(8),
+        };
+        let invite = store.insert_invite(&new, t0(), &audit("invite.create", None, None)).await.unwrap();
+        let to = world.meeting.scheduled_at + Duration::days(1);
+        let expiry = to + Duration::hours(24);
+        let move_to = |at, audit| {
+            let store = store.clone();
+            let (id, case) = (world.meeting.id, world.case.id);
+            async move { store.reschedule_meeting(id, case, at, expiry, slot(), t0(), &audit).await.unwrap() }
+        };
+
+        let clash = move_to(other.scheduled_at - Duration::minutes(10), audit("meeting.reschedule", None, None)).await;
+        let moved = move_to(to, audit("meeting.reschedule", None, None)).await;
+
+        assert_eq!(clash.map(|r| r.map(|m| m.id)), Some(Err(Overlap { meeting_id: other.id, scheduled_at: other.scheduled_at })));
+        let moved = moved.expect("a scheduled meeting moves").expect("no overlap");
+        assert_eq!(moved.scheduled_at, to);
+        assert_eq!(store.invite(invite.id).await.unwrap().unwrap().expires_at, expiry);
+        store.mark_meeting_live(world.meeting.id, t0()).await.unwrap();
+        let started = move_to(to + Duration::days(1), audit("meeting.reschedule", None, None)).await;
+        assert!(started.is_none(), "a meeting that started does not move: {started:?}");
+        assert_eq!(meeting(&store, world.meeting.id).await.scheduled_at, to);
+    }
+}
+
+on_both_backends! {
+    async fn the_final_record_keeps_its_hash_and_pdf_and_a_missing_pdf_is_stored_only_once(store: Store) {
+        let world = World::build(&store).await;
+        let rendered_from = meeting(&store, world.meeting.id).await;
+        let without_pdf = FinalRecord { content: "{}".into(), content_sha256: None, pdf: None };
+        let audit = audit("minutes.finalise", None, None);
+        store.finalise_meeting(&rendered_from, &[], &without_pdf, world.casemanager.id, t0(), &audit).await.unwrap();
+        assert_eq!(store.final_record(world.meeting.id).await.unwrap(), Some(without_pdf));
+
+        let first = store.store_minutes_pdf(world.meeting.id, "abc", b"%PDF one").await.unwrap();
+        let second = store.store_minutes_pdf(world.meeting.id, "def", b"%PDF two").await.unwrap();
+
+        let kept = FinalRecord { content: "{}".into(), content_sha256: Some("abc".into()), pdf: Some(b"%PDF one".to_vec()) };
+        assert_eq!((first, second), (Some(kept.clone()), Some(kept)));
+        assert_eq!(store.final_record(Uuid::now_v7()).await.unwrap(), None);
+    }
+}
+
+on_both_backends! {
+    async fn a_meeting_never_held_keeps_no_start_or_end_and_one_held_keeps_its_times(store: Store) {
+        let world = World::build(&store).await;
+        let held = schedule_at(&store, &world, world.meeting.scheduled_at + Duration::days(1)).await.unwrap();
+        let start = t0() + Duration::minutes(5);
+        store.mark_meeting_live(held.id, start).await.unwrap();
+        store.mark_meeting_ended(held.id, start + Duration::minutes(40)).await.unwrap();
+        // The room starts again and ends later: the last end counts, the first start stays.
+        store.mark_meeting_live(held.id, start + Duration::minutes(45)).await.unwrap();
+        assert_eq!(meeting(&store, held.id).await.ended_at, None, "running again");
+        store.mark_meeting_ended(held.id, start + Duration::minutes(70)).await.unwrap();
+        let finalised_at = t0() + Duration::hours(3);
+        let audit = audit("minutes.finalise", None, None);
+
+        for id in [world.meeting.id, held.id] {
+            let rendered_from = meeting(&store, id).await;
+            store.finalise_meeting(&rendered_from, &[], &record("{}"), world.casemanager.id, finalised_at, &audit).await.unwrap();
+        }
+
+        let never = meeting(&store, world.meeting.id).await;
+        assert_eq!((never.started_at, never.ended_at, never.finalised_at), (None, None, Some(finalised_at)));
+        let held = meeting(&store, held.id).await;
+        assert_eq!((held.started_at, held.ended_at), (Some(start), Some(start + Duration::minutes(70))));
+        assert!(!store.mark_meeting_live(held.id, finalised_at).await.unwrap(), "a closed meeting does not go live");
     }
 }

@@ -75,7 +75,7 @@ on_both_backends! {
         let rendered_from = store.meeting(world.meeting.id).await.unwrap().expect("the meeting exists");
 
         let later = t0() + Duration::hours(1);
-        store.finalise_meeting(&rendered_from, &[], "{}", world.casemanager.id, later, &audit("minutes.finalise", None, None)).await.unwrap();
+        store.finalise_meeting(&rendered_from, &[], &crate::helpers::record("{}"), world.casemanager.id, later, &audit("minutes.finalise", None, None)).await.unwrap();
 
         let client = store.session(client.id).await.unwrap().expect("the session exists");
         let chair = store.session(chair.id).await.unwrap().expect("the session exists");

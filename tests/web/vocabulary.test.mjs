@@ -58,6 +58,10 @@ test('an invite lets its holder in while it is unused or used, not once expired,
   assert.deepEqual(vocabulary.inviteStates.codes.filter(vocabulary.isUsableInvite), ['valid', 'used']);
 });
 
+test('in the chair\'s list a link works until it expired, was withdrawn or its holder removed', () => {
+  assert.deepEqual(vocabulary.chairInviteStates.codes.filter(vocabulary.isLiveInvite), ['not_opened', 'opened', 'lobby', 'room']);
+});
+
 test('the steering group and the administrator are on no case; coordinators and steering keep the register', () => {
   const accounts = ['casemanager', 'coordinator', 'partner', 'steering', 'admin'];
   assert.deepEqual(accounts.filter(vocabulary.isWithoutCases), ['steering', 'admin']);

@@ -104,6 +104,13 @@ export const inviteKinds = vocabulary(['member', 'guest', 'client'], (k) => `inv
 export const inviteStates = vocabulary(['valid', 'used', 'expired', 'revoked', 'removed'], (s) => `invite.state.${s}`,
   { valid: 'info', used: 'success', expired: 'muted', revoked: 'muted', removed: 'danger' });
 
+/** Where an invite stands in the chair's list: from the room (lobby, in the room) and from the link. */
+export const chairInviteStates = vocabulary(['not_opened', 'opened', 'lobby', 'room', 'expired', 'revoked', 'removed'], (s) => `invite.state.${s}`,
+  { not_opened: 'neutral', opened: 'info', lobby: 'info', room: 'success', expired: 'muted', revoked: 'muted', removed: 'danger' });
+
+/** An invite in the chair's list whose link still works. */
+export const isLiveInvite = (state) => ['not_opened', 'opened', 'lobby', 'room'].includes(state);
+
 /** An invite that still lets its holder in (again): not yet used, or used by the same person. */
 export const isUsableInvite = (state) => state === 'valid' || state === 'used';
 

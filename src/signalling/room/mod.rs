@@ -52,6 +52,11 @@ pub(crate) enum Command {
     Disconnected {
         conn: ConnId,
     },
+    /// Where everyone connected is now (lobby, in the room, sent out), for the chair's list of
+    /// invites.
+    InvitePresence {
+        reply: oneshot::Sender<Vec<(PrincipalKey, super::protocol::Presence)>>,
+    },
 }
 
 /// What a room needs from the service.
@@ -219,6 +224,9 @@ impl RoomActor {
             Command::Disconnected { conn } => {
                 self.apply(Input::Disconnected { conn }).await;
                 self.connections.remove(&conn);
+            }
+            Command::InvitePresence { reply } => {
+                let _ = reply.send(self.state.presence());
             }
         }
     }

@@ -172,6 +172,11 @@ impl RoomState {
         self.members.iter().map(|m| &m.participant)
     }
 
+    /// Where everyone connected is now, by who they are (account or invite).
+    pub fn presence(&self) -> Vec<(PrincipalKey, Presence)> {
+        self.members.iter().map(|m| (m.key, m.participant.presence)).collect()
+    }
+
     /// Takes one input and returns what must happen because of it.
     pub fn handle(&mut self, input: Input) -> Vec<Effect> {
         let mut out = Vec::new();

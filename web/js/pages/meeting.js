@@ -1,14 +1,16 @@
-// A scheduled conference: its purpose and time, the way in, and (for the chair) the invites:
-// a member of the case, a guest with name and organisation, or the client. Each link is shown
-// once, to copy and send through the organisation's own secure channel.
+// A scheduled conference: its purpose and time, the way in, moving it, and (for the chair) the
+// invites: a member of the case, a guest with name and organisation, or the client. Every
+// invite stays in the list with its state (not opened, opened, in the lobby, in the room,
+// expired, withdrawn) and, while it works, its link: to copy, to e-mail (when the server has a
+// mail server), to print for the prison terminal, or to replace by a new one.
 
 import { h } from '../dom.js';
-import { t, formatDateTime, formatDate } from '../i18n.js';
-import { get, post, del } from '../api.js';
+import { t, formatDateTime, formatDate, currentLang, dutchTimeToIso } from '../i18n.js';
+import { get, post, del, patch, errorText } from '../api.js';
 import { requireUser } from '../session.js';
 import { field, form } from '../ui/form.js';
-import { codeBadge, announce, infoBox } from '../ui/notice.js';
-import { meetingStatuses, meetingStatus, inviteKinds, inviteStates, isUsableInvite } from '../vocabulary.js';
+import { codeBadge, announce, infoBox, errorBox } from '../ui/notice.js';
+import { meetingStatuses, meetingStatus, inviteKinds, chairInviteStates, isLiveInvite } from '../vocabulary.js';
 import { confirmDialog } from '../ui/dialog.js';
 
 export default async function meetingPage({ params }) {
@@ -28,15 +30,43 @@ export default async function meetingPage({ params }) {
       closed
         ? h('a', { class: 'button primary', href: `/meetings/${meeting.id}/minutes`, text: t('meeting.open_minutes') })
         : h('a', { class: 'button primary large', href: `/meetings/${meeting.id}/room`, text: page.may_chair ? t('meeting.start') : t('meeting.join') })),
+    !closed && meeting.status === 'scheduled' && (page.may_chair || user.role === 'casemanager' || user.role === 'coordinator') ? rescheduleSection(meeting) : null,
     page.may_chair && !closed ? await invitesSection(meeting, user) : null);
+}
+
+/** Moving the conference to another time (before it starts); the invites move along. */
+function rescheduleSection(meeting) {
+  const local = new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/Amsterdam', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' })
+    .formatToParts(new Date(meeting.scheduled_at)).reduce((acc, p) => ({ ...acc, [p.type]: p.value }), {});
+  return h('details', { class: 'card reschedule' },
+    h('summary', { text: t('meeting.reschedule_title') }),
+    form({
+      label: t('meeting.reschedule_title'),
+      submit: t('meeting.reschedule'),
+      children: [
+        h('div', { class: 'field-row' },
+          field({ label: t('schedule.date'), name: 'date', kind: 'date', value: `${local.year}-${local.month}-${local.day}`, required: true }),
+          field({ label: t('schedule.time'), name: 'time', kind: 'time', value: `${local.hour}:${local.minute}`, required: true, hint: t('meeting.reschedule_hint') })),
+      ],
+      onSubmit: async ({ date, time }) => {
+        const moved = await patch(`/api/meetings/${meeting.id}`, { scheduled_at: dutchTimeToIso(date, time) });
+        announce(t('meeting.rescheduled', { when: formatDateTime(moved.scheduled_at) }));
+        window.location.reload();
+      },
+    }));
 }
 
 async function invitesSection(meeting, user) {
   const [invites, detail] = await Promise.all([get(`/api/meetings/${meeting.id}/invites`), get(`/api/cases/${meeting.case_id}`)]);
-  const list = h('div', {});
+  const list = h('div', { id: 'invite-list' });
   const created = h('div', { class: 'created-link', 'aria-live': 'polite' });
-  const refresh = async () => list.replaceChildren(inviteList(await get(`/api/meetings/${meeting.id}/invites`), meeting, refresh));
-  list.append(inviteList(invites, meeting, refresh));
+  const refresh = async () => list.replaceChildren(inviteList(await get(`/api/meetings/${meeting.id}/invites`), meeting, refresh, created));
+  list.append(inviteList(invites, meeting, refresh, created));
+  // Who is in the lobby or the room changes by itself: look again now and then, while shown.
+  const timer = setInterval(() => {
+    if (!list.isConnected) { clearInterval(timer); return; }
+    if (!list.contains(document.activeElement)) refresh().catch(() => {});
+  }, 5000);
   const members = detail.members.filter((m) => m.user_id && m.user_id !== user.id);
   const invite = async (body) => {
     const result = await post(`/api/meetings/${meeting.id}/invites`, body);
@@ -74,59 +104,103 @@ async function invitesSection(meeting, user) {
           children: [field({ label: t('invite.client_name'), name: 'name', value: detail.client_pseudonym, hint: t('invite.client_hint'), attrs: { maxlength: 120 } })],
           onSubmit: ({ name }) => invite({ kind: 'client', name: name.trim() || undefined }),
         }))),
-    h('h3', { text: t('invite.list') }),
+    h('h3', { id: 'invite-list-title', text: t('invite.list') }),
+    h('p', { class: 'sub', text: t('invite.always') }),
     list);
 }
 
-/** The new link, once: a read-only field to select and a button that copies it. */
-function linkBox(result) {
+/** The new link: a read-only field to select and a button that copies it. */
+function linkBox(result, heading = t('invite.link_for', { name: result.invite.name, until: formatDateTime(result.expires_at) })) {
   const input = h('input', { id: 'invite-link', type: 'text', readonly: true, value: result.url, class: 'link-input' });
   const copied = h('span', { class: 'sub', role: 'status' });
   const copy = h('button', { type: 'button', class: 'button secondary', text: t('invite.copy') });
-  copy.addEventListener('click', async () => {
-    input.select();
-    try {
-      await navigator.clipboard.writeText(result.url);
-      copied.textContent = t('invite.copied');
-    } catch {
-      copied.textContent = t('invite.copy_manually');
-    }
-  });
-  return infoBox(t('invite.link_for', { name: result.invite.name, until: formatDateTime(result.expires_at) }),
+  copy.addEventListener('click', () => copyLink(result.url, copied, input));
+  return infoBox(heading,
     h('div', { class: 'field' },
       h('label', { for: 'invite-link', text: t('invite.link') }),
-      h('div', { class: 'inline' }, input, copy), copied,
-      h('p', { class: 'hint', text: t('invite.once') })));
+      h('div', { class: 'inline' }, input, copy), copied));
 }
 
-function inviteState(i) {
-  if (i.revoked_at) return 'revoked';
-  if (i.removed_at) return 'removed';
-  if (Date.parse(i.expires_at) <= Date.now()) return 'expired';
-  if (i.used_at) return 'used';
-  return 'valid';
+async function copyLink(url, status, input) {
+  if (input) input.select();
+  try {
+    await navigator.clipboard.writeText(url);
+    status.textContent = t('invite.copied');
+  } catch {
+    status.textContent = t('invite.copy_manually');
+  }
 }
 
-function inviteList(invites, meeting, refresh) {
+/** Asks for the address to e-mail a link to; resolves with it ('' for a member's own), or null. */
+function emailDialog(invite) {
+  return new Promise((resolve) => {
+    const input = h('input', { id: 'email-to', type: 'email', autocomplete: 'off', required: invite.kind !== 'member', 'aria-describedby': 'email-hint' });
+    const dialog = h('dialog', { class: 'dialog', 'aria-labelledby': 'email-title' },
+      h('h2', { id: 'email-title', text: t('invite.email_who', { name: invite.name }) }),
+      h('form', { method: 'dialog', class: 'form' },
+        h('div', { class: 'field' }, h('label', { for: 'email-to', text: t('invite.email_to') }), input,
+          invite.kind === 'member' ? h('p', { id: 'email-hint', class: 'hint', text: t('invite.email_hint') }) : null),
+        h('div', { class: 'form-buttons' },
+          h('button', { value: 'yes', class: 'button primary', text: t('invite.email_send') }),
+          h('button', { value: 'no', class: 'button secondary', formnovalidate: true, text: t('form.cancel') }))));
+    dialog.addEventListener('close', () => {
+      resolve(dialog.returnValue === 'yes' ? input.value.trim() : null);
+      dialog.remove();
+    });
+    document.body.append(dialog);
+    dialog.showModal();
+  });
+}
+
+function inviteList(invites, meeting, refresh, created) {
   if (!invites.length) return h('p', { class: 'empty', text: t('invite.none') });
-  return h('table', { class: 'data-table' },
-    h('thead', {}, h('tr', {}, [t('invite.name'), t('invite.kind'), t('minutes.status'), ''].map((x) => h('th', { scope: 'col', text: x })))),
-    h('tbody', {}, invites.map((i) => {
-      const state = inviteState(i);
-      const revoke = isUsableInvite(state) ? h('button', {
-        type: 'button', class: 'button link danger-text', text: t('invite.revoke'),
-        'aria-label': t('invite.revoke_who', { name: i.name }),
-        onclick: async () => {
-          if (!(await confirmDialog({ title: t('invite.revoke_who', { name: i.name }), text: t('invite.revoke_text'), confirm: t('invite.revoke'), danger: true }))) return;
-          await del(`/api/meetings/${meeting.id}/invites/${i.id}`);
-          announce(t('invite.revoked'));
-          await refresh();
-        },
-      }) : null;
-      return h('tr', {},
-        h('td', {}, i.name, i.organisation_name ? h('div', { class: 'sub', text: i.organisation_name }) : null),
-        h('td', { text: inviteKinds.label(i.kind) }),
-        h('td', {}, codeBadge(inviteStates, state)),
-        h('td', {}, revoke));
-    })));
+  const status = h('div', { class: 'form-status', 'aria-live': 'polite' });
+  const act = (fn) => async () => {
+    status.replaceChildren();
+    try { await fn(); } catch (err) { status.replaceChildren(errorBox(errorText(err))); }
+  };
+  const smtpOff = invites.some((i) => i.url) && !invites.some((i) => i.may_email);
+  const since = (i) => i.state === 'revoked' ? i.revoked_at : i.state === 'removed' ? i.removed_at : i.state === 'expired' ? i.expires_at : i.used_at;
+  return h('div', {},
+    smtpOff ? h('p', { class: 'sub', id: 'invite-no-smtp', text: t('invite.no_smtp') }) : null,
+    status,
+    h('div', { class: 'table-scroll' }, h('table', { class: 'data-table invite-table', 'aria-labelledby': 'invite-list-title' },
+      h('thead', {}, h('tr', {}, [t('invite.name'), t('invite.kind'), t('minutes.status'), t('invite.actions')].map((x) => h('th', { scope: 'col', text: x })))),
+      h('tbody', {}, invites.map((i) => {
+        const live = isLiveInvite(i.state);
+        const copied = h('span', { class: 'sub', role: 'status' });
+        const buttons = live ? [
+          i.url ? h('button', { type: 'button', class: 'button link', text: t('invite.copy'), 'aria-label': t('invite.copy_who', { name: i.name }), onclick: () => copyLink(i.url, copied) }) : h('span', { class: 'sub', text: t('invite.link_unknown') }),
+          i.url ? h('a', { class: 'button link', href: `/api/meetings/${meeting.id}/invites/${i.id}/sheet?lang=${currentLang()}`, target: '_blank', rel: 'noopener', text: t('invite.print'), 'aria-label': t('invite.print_who', { name: i.name }) }) : null,
+          i.may_email ? h('button', { type: 'button', class: 'button link', text: t('invite.email'), 'aria-label': t('invite.email_who', { name: i.name }),
+            onclick: act(async () => {
+              const to = await emailDialog(i);
+              if (to === null) return;
+              const sent = await post(`/api/meetings/${meeting.id}/invites/${i.id}/email`, to ? { to } : {});
+              announce(t('invite.emailed', { to: sent.to }));
+              copied.textContent = t('invite.emailed', { to: sent.to });
+            }) }) : null,
+          h('button', { type: 'button', class: 'button link', text: t('invite.reissue'), 'aria-label': t('invite.reissue_who', { name: i.name }),
+            onclick: act(async () => {
+              if (!(await confirmDialog({ title: t('invite.reissue_who', { name: i.name }), text: t('invite.reissue_text'), confirm: t('invite.reissue') }))) return;
+              const result = await post(`/api/meetings/${meeting.id}/invites/${i.id}/reissue`, {});
+              created.replaceChildren(linkBox(result));
+              announce(t('invite.reissued', { name: i.name }));
+              await refresh();
+            }) }),
+          h('button', { type: 'button', class: 'button link danger-text', text: t('invite.revoke'), 'aria-label': t('invite.revoke_who', { name: i.name }),
+            onclick: act(async () => {
+              if (!(await confirmDialog({ title: t('invite.revoke_who', { name: i.name }), text: t('invite.revoke_text'), confirm: t('invite.revoke'), danger: true }))) return;
+              await del(`/api/meetings/${meeting.id}/invites/${i.id}`);
+              announce(t('invite.revoked'));
+              await refresh();
+            }) }),
+          copied,
+        ] : [];
+        return h('tr', { 'data-invite': i.id, 'data-state': i.state },
+          h('td', {}, i.name, i.organisation_name ? h('div', { class: 'sub', text: i.organisation_name }) : null),
+          h('td', { text: inviteKinds.label(i.kind) }),
+          h('td', {}, codeBadge(chairInviteStates, i.state), since(i) ? h('div', { class: 'sub', text: t('invite.since', { at: formatDateTime(since(i)) }) }) : null),
+          h('td', {}, h('div', { class: 'invite-actions' }, buttons)));
+      })))));
 }
