@@ -153,7 +153,7 @@ fn pick_id(bytes: &mut Bytes<'_>, model: &Model) -> Uuid {
 
 fn client_message(bytes: &mut Bytes<'_>, model: &Model) -> ClientMessage {
     let kind = if bytes.bool() { MediaKind::Audio } else { MediaKind::Video };
-    match bytes.pick(14) {
+    match bytes.pick(18) {
         0 => ClientMessage::Join { v: 1, meeting_id: MEETING },
         1 => ClientMessage::PublishOffer { sdp: "v=0".into() },
         2 => ClientMessage::SubscribeAnswer { sdp: "v=0".into() },
@@ -167,6 +167,10 @@ fn client_message(bytes: &mut Bytes<'_>, model: &Model) -> ClientMessage {
         10 => ClientMessage::SendOutClient {},
         11 => ClientMessage::BringBackClient {},
         12 => ClientMessage::EndMeeting {},
+        13 => ClientMessage::ForceMute { participant_id: pick_id(bytes, model) },
+        14 => ClientMessage::MuteAll {},
+        15 => ClientMessage::AllowSpeak { participant_id: pick_id(bytes, model) },
+        16 => ClientMessage::LowerHand { participant_id: pick_id(bytes, model) },
         _ => ClientMessage::Leave {},
     }
 }
@@ -197,6 +201,9 @@ fn is_conference_content(message: &ServerMessage) -> bool {
             | ServerMessage::MinutesChanged { .. }
             | ServerMessage::PlanChanged
             | ServerMessage::MuteRequested { .. }
+            | ServerMessage::ForceMuted
+            | ServerMessage::SpeakAllowed
+            | ServerMessage::HandQueue { .. }
             | ServerMessage::LobbyChanged { .. }
     )
 }
