@@ -4,7 +4,7 @@
 //
 //   node tests/e2e/run.mjs            (after `cargo build`; see scripts/test)
 //   KETENTAFEL_BIN=…  CHROMIUM_PATH=…  E2E_ARTIFACTS=…   to override the defaults
-//   E2E_STORIES=steer                 to play only some stories (comma-separated: conference, steer)
+//   E2E_STORIES=steer                 to play only some stories (comma-separated: conference, steer, room)
 //
 // The stories share one server and run in order: the conference first, then steering (whose
 // decisions land on the conference the demo has scheduled next).
@@ -16,6 +16,7 @@ import { launch } from './lib/browser.mjs';
 import { log, percentile } from './lib/check.mjs';
 import { story } from './story.mjs';
 import { steer } from './steer.mjs';
+import { roomControls } from './room-controls.mjs';
 
 const stamp = new Date().toISOString().replace(/[:.]/g, '-');
 const artifacts = process.env.E2E_ARTIFACTS || join(repoRoot(), 'tests', 'e2e', 'artifacts', stamp);
@@ -30,9 +31,10 @@ try {
   server = await startServer(artifacts);
   log(`server at ${server.base} (data in ${server.dataDir})`);
   browser = await launch();
-  const wanted = (process.env.E2E_STORIES || 'conference,steer').split(',').map((s) => s.trim());
+  const wanted = (process.env.E2E_STORIES || 'conference,steer,room').split(',').map((s) => s.trim());
   if (wanted.includes('conference')) await story({ browser, base: server.base, shots, results });
   if (wanted.includes('steer')) await steer({ browser, base: server.base, shots, results });
+  if (wanted.includes('room')) await roomControls({ browser, base: server.base, shots, results });
 } catch (err) {
   failure = err;
   log(`✗ ${err.stack || err}`);
