@@ -5,7 +5,8 @@
 //!
 //! - media flows exactly between those in the conference proper: every forward that is on goes
 //!   from someone admitted to someone else admitted, every pair of admitted participants has
-//!   each other's tracks, and no forward is started twice or stopped when it was not on;
+//!   each other's tracks (except the audio of someone a chair muted, which reaches nobody), and
+//!   no forward is started twice or stopped when it was not on;
 //! - nobody waiting in the lobby or sent out receives what is said in the conference, and the
 //!   client never receives the minutes;
 //! - only chairs hear about the lobby;
@@ -47,6 +48,8 @@ struct Model {
     conn_key: HashMap<ConnId, PrincipalKey>,
     /// Tracks published by someone present, and their owner.
     tracks: BTreeMap<TrackId, Uuid>,
+    /// The audio tracks among them (held back while a chair's mute holds).
+    audio: BTreeSet<TrackId>,
     next_track: TrackId,
     /// Forwards that are on: (track, receiver).
     forwards: BTreeSet<(TrackId, Uuid)>,
@@ -113,6 +116,9 @@ pub fn room_state(data: &[u8]) {
                     model.tracks.insert(track, owner);
                 }
                 let kind = if bytes.bool() { MediaKind::Audio } else { MediaKind::Video };
+                if kind == MediaKind::Audio {
+                    model.audio.insert(track);
+                }
                 room.handle(Input::TrackPublished { owner, track, kind })
             }
             7 => {
@@ -258,6 +264,10 @@ fn check(model: &mut Model, room: &RoomState, effects: &[Effect]) {
     }
     for (track, owner) in &model.tracks {
         if !admitted(owner) {
+            continue;
+        }
+        if model.audio.contains(track) && room.audio_held(*owner) {
+            assert!(!model.forwards.iter().any(|(t, _)| t == track), "the audio {track} of a muted person is forwarded");
             continue;
         }
         for id in present.keys().filter(|id| *id != owner && admitted(id)) {

@@ -126,7 +126,8 @@ impl RoomState {
         let Some(key) = self.member(id).map(|m| m.key) else { return };
         let audio = match self.silenced.get(&key) {
             Some(Silence::Locked) => {
-                if !audio {
+                // Told again (the client may have missed it), but only inside the conference.
+                if !audio && self.member(id).is_some_and(|m| self.in_room(&m.participant)) {
                     out.push(Effect::Send { to: id, message: ServerMessage::ForceMuted });
                 }
                 true

@@ -187,6 +187,12 @@ impl RoomState {
         self.members.iter().find(|m| m.conn == conn).map(|m| &m.participant)
     }
 
+    /// Whether a chair's enforced mute holds this participant's audio back (locked, or allowed
+    /// but not yet unmuted).
+    pub fn audio_held(&self, participant: Uuid) -> bool {
+        self.member(participant).is_some_and(|m| self.silenced.contains_key(&m.key))
+    }
+
     /// Everyone connected, lobby included.
     pub fn participants(&self) -> impl Iterator<Item = &Participant> {
         self.members.iter().map(|m| &m.participant)
