@@ -151,7 +151,7 @@ export async function roomControls({ browser, base, shots, results }) {
     assert(await hears(chair, id), 'the chair hears the guest before the mute');
     const people = chair.page.locator('.chair-panel details.people');
     if (!(await people.evaluate((el) => el.open))) await people.locator('summary').click();
-    await chair.page.click(`button[aria-label="Microfoon van ${GUEST} uitzetten"]`);
+    await chair.page.click(`button[aria-label="Microfoon uitzetten van ${GUEST}"]`);
     await guest.page.waitForSelector('.room-hints [data-key=force-muted]');
     await guest.page.waitForSelector('button[data-key=mic][disabled]:has-text("Microfoon uitgezet door voorzitter")');
     await sleep(1500);
@@ -199,7 +199,8 @@ export async function roomControls({ browser, base, shots, results }) {
     await p.click('button[data-key=camera]:has-text("Camera aanzetten")');
     await until('a new, live camera track is sent', () => p.evaluate(() => window.__pcs.flatMap((pc) => pc.connectionState === 'closed' ? [] : pc.getSenders())
       .some((s) => s.track && s.track.kind === 'video' && s.track.readyState === 'live' && s.track !== window.__camera)), 10_000);
-    await expectMediaFlowing(chair);
+    // The client was allowed to speak after "mute all" but did not unmute: one audio stream.
+    await expectMediaFlowing(chair, { videos: 2, audios: 1 });
   });
 
   await step('a lost connection: the chair sees "Geen verbinding" on the guest, she is told, and it recovers by itself', async () => {
@@ -221,7 +222,7 @@ export async function roomControls({ browser, base, shots, results }) {
       return levels.length === 1 && levels[0] === 'good';
     }, 60_000);
     await guest.page.waitForSelector('.room-hints [data-key=own-lost]', { state: 'detached', timeout: 20_000 });
-    await expectMediaFlowing(chair);
+    await expectMediaFlowing(chair, { videos: 2, audios: 1 });
     log('the guest reconnected by herself');
   });
 
