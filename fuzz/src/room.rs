@@ -267,7 +267,10 @@ fn check(model: &mut Model, room: &RoomState, effects: &[Effect]) {
             continue;
         }
         if model.audio.contains(track) && room.audio_held(*owner) {
-            assert!(!model.forwards.iter().any(|(t, _)| t == track), "the audio {track} of a muted person is forwarded");
+            assert!(
+                !model.forwards.iter().any(|(t, _)| t == track),
+                "the audio {track} of a muted person is forwarded"
+            );
             continue;
         }
         for id in present.keys().filter(|id| *id != owner && admitted(id)) {
