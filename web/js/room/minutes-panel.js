@@ -39,8 +39,8 @@ export class MinutesPanel {
     const mayWrite = page.may_write && !page.meeting.finalised_at && !this.readOnly;
     const ctx = { meetingId: this.meetingId, caseId: page.meeting.case_id, mayWrite, owners, reload: () => this.reload() };
     this.editors.clear();
-    this.body.replaceChildren(h('p', { class: 'purpose prewrap', text: page.meeting.purpose }),
-      this.readOnly || page.meeting.finalised_at ? h('p', { class: 'info-box', role: 'status', dataset: { key: 'minutes-final' }, text: t('room.minutes_final') }) : null);
+    this.body.replaceChildren(...[h('p', { class: 'purpose prewrap', text: page.meeting.purpose }),
+      this.readOnly || page.meeting.finalised_at ? h('p', { class: 'info-box', role: 'status', dataset: { key: 'minutes-final' }, text: t('room.minutes_final') }) : null].filter(Boolean));
     for (const section of page.minutes.domains) {
       const editor = new DomainEditor(section, ctx);
       this.editors.set(section.domain, editor);
