@@ -5,7 +5,8 @@
 //!
 //! - media flows exactly between those in the conference proper: every forward that is on goes
 //!   from someone admitted to someone else admitted, every pair of admitted participants has
-//!   each other's tracks, and no forward is started twice or stopped when it was not on;
+//!   each other's tracks (except the audio of someone a chair muted, which reaches nobody), and
+//!   no forward is started twice or stopped when it was not on;
 //! - nobody waiting in the lobby or sent out receives what is said in the conference, and the
 //!   client never receives the minutes;
 //! - only chairs hear about the lobby;
@@ -47,6 +48,8 @@ struct Model {
     conn_key: HashMap<ConnId, PrincipalKey>,
     /// Tracks published by someone present, and their owner.
     tracks: BTreeMap<TrackId, Uuid>,
+    /// The audio tracks among them (held back while a chair's mute holds).
+    audio: BTreeSet<TrackId>,
     next_track: TrackId,
     /// Forwards that are on: (track, receiver).
     forwards: BTreeSet<(TrackId, Uuid)>,
@@ -113,6 +116,9 @@ pub fn room_state(data: &[u8]) {
                     model.tracks.insert(track, owner);
                 }
                 let kind = if bytes.bool() { MediaKind::Audio } else { MediaKind::Video };
+                if kind == MediaKind::Audio {
+                    model.audio.insert(track);
+                }
                 room.handle(Input::TrackPublished { owner, track, kind })
             }
             7 => {
@@ -153,7 +159,7 @@ fn pick_id(bytes: &mut Bytes<'_>, model: &Model) -> Uuid {
 
 fn client_message(bytes: &mut Bytes<'_>, model: &Model) -> ClientMessage {
     let kind = if bytes.bool() { MediaKind::Audio } else { MediaKind::Video };
-    match bytes.pick(14) {
+    match bytes.pick(18) {
         0 => ClientMessage::Join { v: 1, meeting_id: MEETING },
         1 => ClientMessage::PublishOffer { sdp: "v=0".into() },
         2 => ClientMessage::SubscribeAnswer { sdp: "v=0".into() },
@@ -167,6 +173,10 @@ fn client_message(bytes: &mut Bytes<'_>, model: &Model) -> ClientMessage {
         10 => ClientMessage::SendOutClient {},
         11 => ClientMessage::BringBackClient {},
         12 => ClientMessage::EndMeeting {},
+        13 => ClientMessage::ForceMute { participant_id: pick_id(bytes, model) },
+        14 => ClientMessage::MuteAll {},
+        15 => ClientMessage::AllowSpeak { participant_id: pick_id(bytes, model) },
+        16 => ClientMessage::LowerHand { participant_id: pick_id(bytes, model) },
         _ => ClientMessage::Leave {},
     }
 }
@@ -197,6 +207,9 @@ fn is_conference_content(message: &ServerMessage) -> bool {
             | ServerMessage::MinutesChanged { .. }
             | ServerMessage::PlanChanged
             | ServerMessage::MuteRequested { .. }
+            | ServerMessage::ForceMuted
+            | ServerMessage::SpeakAllowed
+            | ServerMessage::HandQueue { .. }
             | ServerMessage::LobbyChanged { .. }
     )
 }
@@ -251,6 +264,13 @@ fn check(model: &mut Model, room: &RoomState, effects: &[Effect]) {
     }
     for (track, owner) in &model.tracks {
         if !admitted(owner) {
+            continue;
+        }
+        if model.audio.contains(track) && room.audio_held(*owner) {
+            assert!(
+                !model.forwards.iter().any(|(t, _)| t == track),
+                "the audio {track} of a muted person is forwarded"
+            );
             continue;
         }
         for id in present.keys().filter(|id| *id != owner && admitted(id)) {

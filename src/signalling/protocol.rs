@@ -38,6 +38,15 @@ pub enum ClientMessage {
     Deny { participant_id: Uuid },
     /// Chair: ask someone to mute.
     RequestMute { participant_id: Uuid, kind: MediaKind },
+    /// Chair: mute someone for real: the server stops forwarding their audio, now and after a
+    /// rejoin, until the chair allows them to speak and they unmute.
+    ForceMute { participant_id: Uuid },
+    /// Chair: mute everyone in the conference except yourself (as `force_mute`).
+    MuteAll {},
+    /// Chair: lift an enforced mute; the person's audio flows again once they unmute.
+    AllowSpeak { participant_id: Uuid },
+    /// Chair: lower someone's hand.
+    LowerHand { participant_id: Uuid },
     /// Chair: remove someone; their invite stops working.
     Remove { participant_id: Uuid },
     /// Chair: send the client out for a professionals-only part (debrief).
@@ -63,6 +72,10 @@ impl ClientMessage {
             ClientMessage::Admit { .. } => "admit",
             ClientMessage::Deny { .. } => "deny",
             ClientMessage::RequestMute { .. } => "request_mute",
+            ClientMessage::ForceMute { .. } => "force_mute",
+            ClientMessage::MuteAll {} => "mute_all",
+            ClientMessage::AllowSpeak { .. } => "allow_speak",
+            ClientMessage::LowerHand { .. } => "lower_hand",
             ClientMessage::Remove { .. } => "remove",
             ClientMessage::SendOutClient {} => "send_out_client",
             ClientMessage::BringBackClient {} => "bring_back_client",
@@ -87,7 +100,11 @@ pub enum Presence {
 /// A participant as the others see them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Participant {
+    /// This connection's participant id (a rejoin gets a new one).
     pub id: Uuid,
+    /// The same person across rejoins in this conference (opaque; not an account or invite id).
+    #[serde(default)]
+    pub person: Uuid,
     pub name: String,
     pub organisation: Option<String>,
     /// `casemanager`, `coordinator`, `partner`, `guest` or `client`.
@@ -99,6 +116,10 @@ pub struct Participant {
     pub audio_muted: bool,
     pub video_muted: bool,
     pub hand_raised: bool,
+    /// A chair muted this person: their audio is not forwarded and they cannot unmute until a
+    /// chair allows them to speak.
+    #[serde(default)]
+    pub audio_locked: bool,
 }
 
 /// A STUN or TURN server for the browser's `RTCPeerConnection`.
@@ -148,6 +169,13 @@ pub enum ServerMessage {
     IceCandidate { pc: Pc, candidate: Option<Candidate> },
     /// The chair asks you to mute.
     MuteRequested { kind: MediaKind },
+    /// A chair muted you: your audio reaches nobody until a chair allows you to speak.
+    ForceMuted,
+    /// A chair allows you to speak again: unmute when you are ready.
+    SpeakAllowed,
+    /// Raised hands, first raised first (participant ids); sent to everyone in the room on
+    /// every change and on entering.
+    HandQueue { queue: Vec<Uuid> },
     /// Who speaks now (loudest recent audio), or nobody.
     ActiveSpeaker { participant_id: Option<Uuid> },
     /// To the client: you are out for a professionals-only part; you receive no media meanwhile.
@@ -215,6 +243,10 @@ pub fn parse(text: &str) -> Result<ClientMessage, Refusal> {
         "admit",
         "deny",
         "request_mute",
+        "force_mute",
+        "mute_all",
+        "allow_speak",
+        "lower_hand",
         "remove",
         "send_out_client",
         "bring_back_client",
@@ -300,6 +332,10 @@ mod tests {
             ClientMessage::Admit { participant_id: id },
             ClientMessage::Deny { participant_id: id },
             ClientMessage::RequestMute { participant_id: id, kind: MediaKind::Audio },
+            ClientMessage::ForceMute { participant_id: id },
+            ClientMessage::MuteAll {},
+            ClientMessage::AllowSpeak { participant_id: id },
+            ClientMessage::LowerHand { participant_id: id },
             ClientMessage::Remove { participant_id: id },
             ClientMessage::SendOutClient {},
             ClientMessage::BringBackClient {},

@@ -136,6 +136,12 @@ on_both_backends! {
             (json!({ "type": "deny", "participant_id": Uuid::now_v7() }), "unknown_participant"),
             (json!({ "type": "request_mute", "participant_id": chair_id, "kind": "smell" }), "malformed"),
             (json!({ "type": "remove" }), "malformed"),
+            (json!({ "type": "force_mute" }), "malformed"),
+            (json!({ "type": "force_mute", "participant_id": Uuid::now_v7() }), "unknown_participant"),
+            (json!({ "type": "force_mute", "participant_id": chair_id }), "invalid"),
+            (json!({ "type": "allow_speak", "participant_id": Uuid::now_v7() }), "unknown_participant"),
+            (json!({ "type": "lower_hand", "participant_id": chair_id }), "unknown_participant"),
+            (json!({ "type": "mute_all", "everyone": true }), "malformed"),
             (json!({ "type": "remove", "participant_id": chair_id }), "invalid"),
             (json!({ "type": "send_out_client", "now": true }), "malformed"),
             (json!({ "type": "bring_back_client" }), "out_of_order"),
@@ -160,6 +166,8 @@ on_both_backends! {
         assert_eq!(partner.refused(json!({ "type": "end_meeting" })).await, "forbidden");
         assert_eq!(partner.refused(json!({ "type": "admit", "participant_id": partner_id })).await, "forbidden");
         assert_eq!(partner.refused(json!({ "type": "raise_hand", "raised": true })).await, "out_of_order");
+        assert_eq!(partner.refused(json!({ "type": "mute_all" })).await, "forbidden");
+        assert_eq!(partner.refused(json!({ "type": "force_mute", "participant_id": chair_id })).await, "forbidden");
 
         // After all that, the connection and the room work as before.
         chair.until(|m| matches!(m, ServerMessage::LobbyChanged { waiting } if waiting.iter().any(|p| p.id == partner_id)).then_some(())).await;
@@ -409,5 +417,119 @@ on_both_backends! {
         let huge = format!(r#"{{"type":"publish_offer","sdp":"{}"}}"#, "a".repeat(1_500_000));
         let _ = chair.sink.send(Message::Text(huge.into())).await;
         assert_eq!(chair.errors_until_closed().await, vec!["too_large".to_owned()]);
+    }
+}
+
+on_both_backends! {
+    async fn hands_queue_in_order_and_mute_all_locks_everyone_but_the_chair(app: TestApp) {
+        let demo = app.demo_case().await;
+        let meeting = demo.meeting_id;
+        let mut chair = Raw::connect(&app, &token(&app, CASEMANAGER).await).await;
+        chair.join(meeting).await;
+        let mut people = Vec::new();
+        for email in [PROBATION, HOUSING] {
+            let mut raw = Raw::connect(&app, &token(&app, email).await).await;
+            let id = you(&raw.join(meeting).await);
+            chair.until(|m| matches!(m, ServerMessage::LobbyChanged { waiting } if waiting.iter().any(|p| p.id == id)).then_some(())).await;
+            chair.send(json!({ "type": "admit", "participant_id": id })).await;
+            raw.until(|m| matches!(m, ServerMessage::Admitted { .. }).then_some(())).await;
+            people.push((raw, id));
+        }
+        let queue_of = |m: &ServerMessage| match m { ServerMessage::HandQueue { queue } => Some(queue.clone()), _ => None };
+        // The second raises first: the queue is in the order hands went up, not of arrival.
+        people[1].0.send(json!({ "type": "raise_hand", "raised": true })).await;
+        assert_eq!(chair.until(queue_of).await, vec![people[1].1]);
+        people[0].0.send(json!({ "type": "raise_hand", "raised": true })).await;
+        assert_eq!(chair.until(queue_of).await, vec![people[1].1, people[0].1]);
+        // The one whose hand is up sees it, and the chair lowers it.
+        let raised = people[1].1;
+        people[1].0.until(|m| matches!(m, ServerMessage::ParticipantUpdated { participant } if participant.id == raised && participant.hand_raised).then_some(())).await;
+        chair.send(json!({ "type": "lower_hand", "participant_id": raised })).await;
+        assert_eq!(chair.until(queue_of).await, vec![people[0].1]);
+        people[1].0.until(|m| matches!(m, ServerMessage::ParticipantUpdated { participant } if participant.id == raised && !participant.hand_raised).then_some(())).await;
+
+        chair.send(json!({ "type": "mute_all" })).await;
+        for (raw, id) in &mut people {
+            raw.until(|m| matches!(m, ServerMessage::ForceMuted).then_some(())).await;
+            let id = *id;
+            chair.until(|m| matches!(m, ServerMessage::ParticipantUpdated { participant } if participant.id == id && participant.audio_locked && participant.audio_muted).then_some(())).await;
+        }
+        // A locked participant cannot unmute himself.
+        people[0].0.send(json!({ "type": "mute", "audio": false, "video": false })).await;
+        people[0].0.until(|m| matches!(m, ServerMessage::ForceMuted).then_some(())).await;
+        let first = people[0].1;
+        chair.send(json!({ "type": "allow_speak", "participant_id": first })).await;
+        people[0].0.until(|m| matches!(m, ServerMessage::SpeakAllowed).then_some(())).await;
+        people[0].0.send(json!({ "type": "mute", "audio": false, "video": false })).await;
+        chair.until(|m| matches!(m, ServerMessage::ParticipantUpdated { participant } if participant.id == first && !participant.audio_muted && !participant.audio_locked).then_some(())).await;
+    }
+}
+
+on_both_backends! {
+    configure = |config: &mut ketentafel::config::Config| config.ws_ping_ms = 200;
+    async fn an_enforced_mute_follows_the_person_across_rejoins_with_new_tracks(app: TestApp) {
+        use crate::conference::{eventually, packets};
+        let patience = Duration::from_secs(20);
+        let demo = app.demo_case().await;
+        let meeting = demo.meeting_id;
+        let mut chair = join(&app, token(&app, CASEMANAGER).await, meeting, true).await;
+        chair.admitted(patience).await.unwrap();
+        let guest_session = guest_token(&app, &demo.casemanager, meeting).await;
+        let mut guest = join(&app, guest_session.clone(), meeting, true).await;
+        admit(&mut chair, guest.id).await;
+        guest.admitted(patience).await.unwrap();
+        eventually("the chair hears the guest", || packets(&chair, guest.id).1 > 20).await;
+
+        // The guest's connection drops; he comes back as a new participant with new tracks.
+        let first = guest.id;
+        guest.vanish();
+        let mut guest = join(&app, guest_session.clone(), meeting, true).await;
+        guest.admitted(patience).await.expect("straight back in");
+        assert_ne!(guest.id, first);
+        eventually("the chair hears the rejoined guest", || packets(&chair, guest.id).1 > 20).await;
+
+        // The chair mutes him: the audio of his new track stops arriving, his video does not.
+        chair.send(ClientMessage::ForceMute { participant_id: guest.id });
+        guest.expect(patience, |m| matches!(m, ServerMessage::ForceMuted).then_some(())).await.unwrap();
+        tokio::time::sleep(Duration::from_millis(600)).await;
+        let (video, audio) = packets(&chair, guest.id);
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        let (video_later, audio_later) = packets(&chair, guest.id);
+        assert_eq!(audio_later, audio, "no audio of the muted guest reaches the chair");
+        assert!(video_later > video, "his video still does");
+
+        // Unmuting by himself does not help.
+        guest.send(ClientMessage::Mute { audio: false, video: false });
+        guest.expect(patience, |m| matches!(m, ServerMessage::ForceMuted).then_some(())).await.unwrap();
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        assert_eq!(packets(&chair, guest.id).1, audio, "still nothing after unmuting without leave");
+
+        // Nor does rejoining: the newest audio track is never forwarded.
+        let second = guest.id;
+        guest.vanish();
+        let mut guest = join(&app, guest_session.clone(), meeting, true).await;
+        guest.admitted(patience).await.expect("straight back in");
+        let third = guest.id;
+        assert_ne!(third, second);
+        let locked = chair
+            .expect(patience, |m| match m {
+                ServerMessage::ParticipantJoined { participant } if participant.id == third => Some(participant.clone()),
+                _ => None,
+            })
+            .await
+            .unwrap();
+        assert!(locked.audio_locked && locked.audio_muted, "the room still holds the mute: {locked:?}");
+        eventually("the chair sees the rejoined guest's video", || packets(&chair, third).0 > 20).await;
+        assert_eq!(packets(&chair, third).1, 0, "none of the new audio track is forwarded");
+
+        // Allowed, he is still silent until he unmutes; then his audio flows again.
+        chair.send(ClientMessage::AllowSpeak { participant_id: third });
+        guest.expect(patience, |m| matches!(m, ServerMessage::SpeakAllowed).then_some(())).await.unwrap();
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        assert_eq!(packets(&chair, third).1, 0, "allowed is not yet unmuted");
+        guest.send(ClientMessage::Mute { audio: false, video: false });
+        eventually("the chair hears the guest again", || packets(&chair, third).1 > 20).await;
+        guest.leave().await;
+        chair.leave().await;
     }
 }

@@ -90,3 +90,51 @@ test('someone admitted leaves the lobby list even when the server sends no new l
     { type: 'participant_joined', participant: person('g') });
   assert.equal(s.waiting.length, 0);
 });
+
+test('the hand queue keeps the server order and tells you your place', async () => {
+  const { handQueue, myHandPlace } = await import('../../web/js/room/state.js');
+  const s = run(welcome(person('a')), { type: 'admitted', participants: [person('a'), person('b'), person('c')] },
+    { type: 'hand_queue', queue: ['c', 'a'] });
+  assert.deepEqual(handQueue(s).map((p) => p.id), ['c', 'a']);
+  assert.equal(myHandPlace(s), 2);
+  const t = reduce(s, { type: 'participant_left', participant_id: 'c', reason: 'left' });
+  assert.deepEqual(t.hands, ['a']);
+  assert.equal(myHandPlace(t), 1);
+});
+
+test('a mute request disappears once you are muted, and is not shown when you already are', () => {
+  let s = run(welcome(person('a')), { type: 'admitted', participants: [person('a')] }, { type: 'mute_requested', kind: 'audio' });
+  assert.equal(s.muteRequested, 'audio');
+  s = reduce(s, { type: 'participant_updated', participant: person('a', { audio_muted: true }) });
+  assert.equal(s.muteRequested, null, 'no stale banner');
+  s = reduce(s, { type: 'mute_requested', kind: 'audio' });
+  assert.equal(s.muteRequested, null);
+  s = reduce(s, { type: 'force_muted' });
+  assert.equal(s.muteRequested, null);
+});
+
+test('an enforced mute locks you until a chair allows you to speak', async () => {
+  const { isLockedOut } = await import('../../web/js/room/state.js');
+  let s = run(welcome(person('a')), { type: 'admitted', participants: [person('a')] },
+    { type: 'force_muted' }, { type: 'participant_updated', participant: person('a', { audio_muted: true, audio_locked: true }) });
+  assert.ok(isLockedOut(s));
+  s = reduce(reduce(s, { type: 'speak_allowed' }), { type: 'participant_updated', participant: person('a', { audio_muted: true, audio_locked: false }) });
+  assert.ok(!isLockedOut(s));
+  assert.ok(s.speakAllowed);
+  s = reduce(s, { type: 'participant_updated', participant: person('a', { audio_muted: false }) });
+  assert.ok(!s.speakAllowed, 'the hint goes once you speak');
+});
+
+test('someone whose connection dropped stays as a tile until the same person is back', async () => {
+  const { tilePeople } = await import('../../web/js/room/state.js');
+  let s = run(welcome(person('a', { person: 'pa' })), { type: 'admitted', participants: [person('a', { person: 'pa' }), person('b', { person: 'pb' })] });
+  s = reduce(s, { type: 'participant_left', participant_id: 'b', reason: 'connection_lost' });
+  assert.deepEqual(tilePeople(s).map((p) => [p.id, Boolean(p.gone)]), [['a', false], ['b', true]]);
+  s = reduce(s, { type: 'participant_joined', participant: person('b2', { person: 'pb' }) });
+  assert.deepEqual(tilePeople(s).map((p) => p.id), ['a', 'b2']);
+  s = reduce(s, { type: 'participant_left', participant_id: 'b2', reason: 'left' });
+  assert.deepEqual(tilePeople(s).map((p) => p.id), ['a'], 'leaving on purpose leaves no tile');
+  s = reduce(reduce(s, { type: 'participant_joined', participant: person('c', { person: 'pc' }) }), { type: 'participant_left', participant_id: 'c', reason: 'connection_lost' });
+  s = reduce(s, { type: 'forget_lost', person: 'pc' });
+  assert.deepEqual(tilePeople(s).map((p) => p.id), ['a']);
+});

@@ -50,11 +50,21 @@ export async function getOptional(path, fallback = null) {
 }
 
 /**
+ * Who is using the client, for the words of an error: an invitee (guest or client) has an
+ * invite link and no password, so a refused session is explained without one.
+ */
+let audience = 'user';
+export function setAudience(kind) {
+  audience = kind === 'invitee' ? 'invitee' : 'user';
+}
+
+/**
  * A sentence for the user. Known codes have their own translated text; otherwise the status
  * class decides. The server's own English message is never shown raw to a Dutch reader.
  */
 export function errorText(err) {
   if (!(err instanceof ApiError)) return t('error.unexpected');
+  if (audience === 'invitee' && (err.code === 'unauthorized' || err.status === 401)) return t('error.unauthorized_invite');
   if (has(`error.${err.code}`)) return t(`error.${err.code}`);
   if (err.status === 0) return t('error.network');
   if (err.status >= 500) return t('error.server');

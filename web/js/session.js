@@ -1,13 +1,15 @@
 // Who is using the client: an account, an invitee (guest or client, bound to one conference),
 // or nobody yet. Loaded at start-up and after logging in or accepting an invite.
 
-import { get, ApiError } from './api.js';
+import { get, ApiError, setAudience } from './api.js';
 
 let me = null;
 
 export async function refreshMe() {
   try {
     me = await get('/api/me');
+    // Only a known kind changes the words: an invitee whose session ended stays an invitee.
+    if (me && me.kind) setAudience(me.kind);
   } catch (err) {
     if (err instanceof ApiError && err.status === 401) me = null;
     else throw err;

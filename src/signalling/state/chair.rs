@@ -14,6 +14,10 @@ impl RoomState {
             ClientMessage::Admit { .. }
                 | ClientMessage::Deny { .. }
                 | ClientMessage::RequestMute { .. }
+                | ClientMessage::ForceMute { .. }
+                | ClientMessage::MuteAll {}
+                | ClientMessage::AllowSpeak { .. }
+                | ClientMessage::LowerHand { .. }
                 | ClientMessage::Remove { .. }
                 | ClientMessage::SendOutClient {}
                 | ClientMessage::BringBackClient {}
@@ -28,10 +32,33 @@ impl RoomState {
             ClientMessage::RaiseHand { .. } if !in_room => {
                 self.refuse(conn, "out_of_order", "you are not in the conference yet", out)
             }
-            ClientMessage::Mute { audio, video } => {
-                self.update(me.id, |p| (p.audio_muted, p.video_muted) = (audio, video), out)
+            ClientMessage::Mute { audio, video } => self.own_mute(me.id, audio, video, out),
+            ClientMessage::RaiseHand { raised } => self.hand(me.id, raised, out),
+            ClientMessage::LowerHand { participant_id } => match self.member(participant_id) {
+                Some(m) if self.in_room(&m.participant) && m.participant.hand_raised => {
+                    self.hand(participant_id, false, out)
+                }
+                _ => self.refuse(conn, "unknown_participant", "nobody with that id has a hand raised", out),
+            },
+            ClientMessage::ForceMute { participant_id } if participant_id == me.id => {
+                self.refuse(conn, "invalid", "mute your own microphone instead", out)
             }
-            ClientMessage::RaiseHand { raised } => self.update(me.id, |p| p.hand_raised = raised, out),
+            ClientMessage::ForceMute { participant_id } => match self.member(participant_id) {
+                Some(m) if self.in_room(&m.participant) => self.force_mute(participant_id, out),
+                _ => self.refuse(conn, "unknown_participant", "nobody with that id is in the conference", out),
+            },
+            ClientMessage::MuteAll {} => {
+                for id in self.in_room_ids().into_iter().filter(|&id| id != me.id) {
+                    self.force_mute(id, out);
+                }
+            }
+            ClientMessage::AllowSpeak { participant_id } => {
+                match self.member(participant_id).map(|m| (self.in_room(&m.participant), self.silenced.get(&m.key))) {
+                    Some((true, Some(Silence::Locked))) => self.allow_speak(participant_id, out),
+                    Some((true, _)) => self.refuse(conn, "out_of_order", "a chair did not mute this person", out),
+                    _ => self.refuse(conn, "unknown_participant", "nobody with that id is in the conference", out),
+                }
+            }
             ClientMessage::Admit { participant_id } => match self.member(participant_id) {
                 Some(m) if m.participant.presence == Presence::Lobby => {
                     if m.participant.kind == InviteKind::Client && self.client_out {
@@ -93,6 +120,79 @@ impl RoomState {
         });
     }
 
+    /// The participant's own microphone and camera. Someone a chair muted stays muted (and is
+    /// told so again); someone allowed to speak is heard again from the moment they unmute.
+    fn own_mute(&mut self, id: Uuid, audio: bool, video: bool, out: &mut Vec<Effect>) {
+        let Some(key) = self.member(id).map(|m| m.key) else { return };
+        let audio = match self.silenced.get(&key) {
+            Some(Silence::Locked) => {
+                // Told again (the client may have missed it), but only inside the conference.
+                if !audio && self.member(id).is_some_and(|m| self.in_room(&m.participant)) {
+                    out.push(Effect::Send { to: id, message: ServerMessage::ForceMuted });
+                }
+                true
+            }
+            Some(Silence::Allowed) if !audio => {
+                self.silenced.remove(&key);
+                self.audio_flow(id, true, out);
+                false
+            }
+            _ => audio,
+        };
+        self.update(id, |p| (p.audio_muted, p.video_muted) = (audio, video), out)
+    }
+
+    /// Mutes someone for real: their audio tracks stop being forwarded, now and after any
+    /// rejoin, until a chair allows them to speak and they unmute.
+    fn force_mute(&mut self, id: Uuid, out: &mut Vec<Effect>) {
+        let Some(key) = self.member(id).map(|m| m.key) else { return };
+        if self.silenced.insert(key, Silence::Locked).is_none() {
+            // `flows` already reads the new lock: stop the audio that was flowing.
+            self.audio_flow(id, false, out);
+        }
+        out.push(Effect::Send { to: id, message: ServerMessage::ForceMuted });
+        self.update(id, |p| (p.audio_muted, p.audio_locked) = (true, true), out);
+    }
+
+    fn allow_speak(&mut self, id: Uuid, out: &mut Vec<Effect>) {
+        let Some(key) = self.member(id).map(|m| m.key) else { return };
+        self.silenced.insert(key, Silence::Allowed);
+        out.push(Effect::Send { to: id, message: ServerMessage::SpeakAllowed });
+        self.update(id, |p| p.audio_locked = false, out);
+    }
+
+    /// Starts or stops forwarding `owner`'s audio to everyone in the room with them.
+    fn audio_flow(&self, owner: Uuid, on: bool, out: &mut Vec<Effect>) {
+        let receivers = self.receivers_of(owner);
+        for track in self.tracks.iter().filter(|t| t.owner == owner && t.kind == MediaKind::Audio) {
+            for &to in &receivers {
+                out.push(if on {
+                    Effect::Forward { track: track.id, to }
+                } else {
+                    Effect::StopForward { track: track.id, to }
+                });
+            }
+        }
+    }
+
+    /// A hand up or down; the queue keeps the order hands went up in.
+    fn hand(&mut self, id: Uuid, raised: bool, out: &mut Vec<Effect>) {
+        let before = self.hands.clone();
+        if raised && !self.hands.contains(&id) {
+            self.hands.push(id);
+        } else if !raised {
+            self.hands.retain(|&h| h != id);
+        }
+        self.update(id, |p| p.hand_raised = raised, out);
+        if self.hands != before {
+            self.hand_queue_changed(out);
+        }
+    }
+
+    pub(super) fn hand_queue_changed(&self, out: &mut Vec<Effect>) {
+        self.broadcast(ServerMessage::HandQueue { queue: self.hands.clone() }, None, out);
+    }
+
     pub(super) fn update(&mut self, id: Uuid, change: impl FnOnce(&mut Participant), out: &mut Vec<Effect>) {
         let Some(member) = self.member_mut(id) else {
             return;
@@ -114,6 +214,13 @@ impl RoomState {
     /// Puts a client in the room outside it for the debrief: no media either way.
     pub(super) fn move_out(&mut self, client: Uuid, out: &mut Vec<Effect>) {
         self.disconnect_media(client, out);
+        if self.hands.contains(&client) {
+            self.hands.retain(|&h| h != client);
+            if let Some(member) = self.member_mut(client) {
+                member.participant.hand_raised = false;
+            }
+            self.hand_queue_changed(out);
+        }
         if let Some(member) = self.member_mut(client) {
             member.participant.presence = Presence::Out;
         }

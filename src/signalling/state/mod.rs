@@ -8,7 +8,7 @@ use super::protocol::{ClientMessage, MediaKind, MeetingInfo, Participant, Presen
 use crate::domain::InviteKind;
 use crate::events::CaseEvent;
 use crate::storage::meetings::RoomMemory;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use uuid::Uuid;
 
 pub use crate::media::TrackId;
@@ -110,6 +110,17 @@ struct Member {
 struct Track {
     id: TrackId,
     owner: Uuid,
+    kind: MediaKind,
+}
+
+/// An enforced mute, held by the person (not the connection): it applies to every audio
+/// track they publish now or after a rejoin.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Silence {
+    /// A chair muted them; they cannot unmute.
+    Locked,
+    /// A chair allowed them to speak; their audio flows again once they unmute.
+    Allowed,
 }
 
 /// The state of one conference.
@@ -124,6 +135,12 @@ pub struct RoomState {
     barred: HashSet<PrincipalKey>,
     /// The client is out for a professionals-only part.
     client_out: bool,
+    /// Enforced mutes by person: their audio is not forwarded while they have an entry.
+    silenced: HashMap<PrincipalKey, Silence>,
+    /// A stable, opaque id per person, so the others recognise someone who rejoined.
+    persons: HashMap<PrincipalKey, Uuid>,
+    /// Raised hands by participant id, first raised first.
+    hands: Vec<Uuid>,
     speaker: Option<Uuid>,
     /// The speaker candidate and for how many level reports it has led.
     speaker_candidate: (Option<Uuid>, u8),
@@ -146,6 +163,9 @@ impl RoomState {
             admitted_before: HashSet::new(),
             barred,
             client_out: memory.client_out,
+            silenced: HashMap::new(),
+            persons: HashMap::new(),
+            hands: Vec::new(),
             speaker: None,
             speaker_candidate: (None, 0),
             live: false,
@@ -165,6 +185,12 @@ impl RoomState {
     /// The participant a connection speaks for.
     pub fn participant_of(&self, conn: ConnId) -> Option<&Participant> {
         self.members.iter().find(|m| m.conn == conn).map(|m| &m.participant)
+    }
+
+    /// Whether a chair's enforced mute holds this participant's audio back (locked, or allowed
+    /// but not yet unmuted).
+    pub fn audio_held(&self, participant: Uuid) -> bool {
+        self.member(participant).is_some_and(|m| self.silenced.contains_key(&m.key))
     }
 
     /// Everyone connected, lobby included.
@@ -197,17 +223,26 @@ impl RoomState {
                     self.depart(id, "connection_lost", &mut out);
                 }
             }
-            Input::TrackPublished { owner, track, kind: _ } => {
+            Input::TrackPublished { owner, track, kind } => {
                 if self.member(owner).is_some() {
-                    self.tracks.push(Track { id: track, owner });
-                    let receivers: Vec<Uuid> = self.receivers_of(owner);
-                    out.extend(receivers.into_iter().map(|to| Effect::Forward { track, to }));
+                    let track = Track { id: track, owner, kind };
+                    // A person muted by a chair stays muted on every track they publish.
+                    if self.flows(&track) {
+                        out.extend(
+                            self.receivers_of(owner).into_iter().map(|to| Effect::Forward { track: track.id, to }),
+                        );
+                    }
+                    self.tracks.push(track);
                 }
             }
             Input::TrackEnded { track } => {
                 if let Some(pos) = self.tracks.iter().position(|t| t.id == track) {
-                    let owner = self.tracks.remove(pos).owner;
-                    out.extend(self.receivers_of(owner).into_iter().map(|to| Effect::StopForward { track, to }));
+                    let ended = self.tracks.remove(pos);
+                    if self.flows(&ended) {
+                        out.extend(
+                            self.receivers_of(ended.owner).into_iter().map(|to| Effect::StopForward { track, to }),
+                        );
+                    }
                 }
             }
             Input::Case(event) => self.case_event(event, &mut out),
@@ -218,6 +253,12 @@ impl RoomState {
 
     fn member(&self, id: Uuid) -> Option<&Member> {
         self.members.iter().find(|m| m.participant.id == id)
+    }
+
+    /// Whether a track is forwarded to those in the room with its owner: not the audio of
+    /// someone a chair muted (until they were allowed to speak and unmuted).
+    fn flows(&self, track: &Track) -> bool {
+        track.kind != MediaKind::Audio || self.member(track.owner).is_none_or(|m| !self.silenced.contains_key(&m.key))
     }
 
     fn member_mut(&mut self, id: Uuid) -> Option<&mut Member> {

@@ -31,17 +31,21 @@ impl RoomState {
         } else {
             Presence::Lobby
         };
+        let person = *self.persons.entry(joining.key).or_insert_with(Uuid::new_v4);
+        let silence = self.silenced.get(&joining.key).copied();
         let participant = Participant {
             id: Uuid::now_v7(),
+            person,
             name: joining.name,
             organisation: joining.organisation,
             role: joining.role,
             kind: joining.kind,
             chair: joining.chair,
             presence,
-            audio_muted: false,
+            audio_muted: silence.is_some(),
             video_muted: false,
             hand_raised: false,
+            audio_locked: silence == Some(Silence::Locked),
         };
         let id = participant.id;
         out.push(Effect::Bind { conn: joining.conn, participant: id });
@@ -86,6 +90,9 @@ impl RoomState {
         if let Some(speaker) = self.speaker {
             out.push(Effect::Send { to: id, message: ServerMessage::ActiveSpeaker { participant_id: Some(speaker) } });
         }
+        if !self.hands.is_empty() {
+            out.push(Effect::Send { to: id, message: ServerMessage::HandQueue { queue: self.hands.clone() } });
+        }
         self.connect_media(id, out);
         // Chairs always get the lobby as it is now, also when this admission emptied it.
         self.lobby_changed(out);
@@ -94,11 +101,14 @@ impl RoomState {
     /// Forwarding both ways between `id` and everyone else in the room.
     pub(super) fn connect_media(&self, id: Uuid, out: &mut Vec<Effect>) {
         for track in &self.tracks {
-            if track.owner != id && self.member(track.owner).is_some_and(|m| self.in_room(&m.participant)) {
+            if track.owner != id
+                && self.flows(track)
+                && self.member(track.owner).is_some_and(|m| self.in_room(&m.participant))
+            {
                 out.push(Effect::Forward { track: track.id, to: id });
             }
         }
-        for track in self.tracks.iter().filter(|t| t.owner == id) {
+        for track in self.tracks.iter().filter(|t| t.owner == id && self.flows(t)) {
             for to in self.receivers_of(id) {
                 out.push(Effect::Forward { track: track.id, to });
             }
@@ -108,11 +118,14 @@ impl RoomState {
     /// The reverse of [`connect_media`], computed while `id` is still in the room.
     pub(super) fn disconnect_media(&self, id: Uuid, out: &mut Vec<Effect>) {
         for track in &self.tracks {
-            if track.owner != id && self.member(track.owner).is_some_and(|m| self.in_room(&m.participant)) {
+            if track.owner != id
+                && self.flows(track)
+                && self.member(track.owner).is_some_and(|m| self.in_room(&m.participant))
+            {
                 out.push(Effect::StopForward { track: track.id, to: id });
             }
         }
-        for track in self.tracks.iter().filter(|t| t.owner == id) {
+        for track in self.tracks.iter().filter(|t| t.owner == id && self.flows(t)) {
             for to in self.receivers_of(id) {
                 out.push(Effect::StopForward { track: track.id, to });
             }
@@ -130,6 +143,7 @@ impl RoomState {
         if was_in {
             self.disconnect_media(id, out);
         }
+        let had_hand = self.hands.contains(&id);
         self.members.retain(|m| m.participant.id != id);
         self.tracks.retain(|t| t.owner != id);
         out.push(Effect::DropMedia { participant: id });
@@ -141,6 +155,10 @@ impl RoomState {
         }
         if was_waiting {
             self.lobby_changed(out);
+        }
+        if had_hand {
+            self.hands.retain(|&h| h != id);
+            self.hand_queue_changed(out);
         }
         if self.speaker == Some(id) {
             self.speaker = None;

@@ -406,3 +406,134 @@ fn a_guest_turned_away_from_the_lobby_cannot_knock_again() {
     let effects = room.handle(Input::Join(Joining { conn: 7, ..guest }));
     assert!(matches!(&effects[..], [Effect::Refuse { message: ServerMessage::Removed, .. }]));
 }
+
+fn queue(effects: &[Effect], to: Uuid) -> Option<Vec<Uuid>> {
+    sent(effects, to).into_iter().rev().find_map(|m| match m {
+        ServerMessage::HandQueue { queue } => Some(queue.clone()),
+        _ => None,
+    })
+}
+
+#[test]
+fn hands_queue_up_first_raised_first_and_a_chair_lowers_one() {
+    let (mut room, chair, partner) = two_in_the_room();
+    let (third, _) = join(&mut room, joining(3, InviteKind::Member, false));
+    room.handle(msg(1, ClientMessage::Admit { participant_id: third }));
+    let effects = room.handle(msg(3, ClientMessage::RaiseHand { raised: true }));
+    assert_eq!(queue(&effects, chair), Some(vec![third]));
+    let effects = room.handle(msg(2, ClientMessage::RaiseHand { raised: true }));
+    assert_eq!(queue(&effects, chair), Some(vec![third, partner]), "first raised first");
+    assert_eq!(queue(&effects, partner), Some(vec![third, partner]), "everyone in the room sees the queue");
+    // Raising again changes nothing: the place in the queue is kept.
+    let effects = room.handle(msg(3, ClientMessage::RaiseHand { raised: true }));
+    assert_eq!(queue(&effects, chair), None);
+
+    // Only a chair lowers someone else's hand.
+    let effects = room.handle(msg(2, ClientMessage::LowerHand { participant_id: third }));
+    assert!(matches!(sent(&effects, partner)[..], [ServerMessage::Error { code, .. }] if code == "forbidden"));
+    let effects = room.handle(msg(1, ClientMessage::LowerHand { participant_id: third }));
+    assert_eq!(queue(&effects, chair), Some(vec![partner]));
+    assert!(sent(&effects, third).iter().any(|m| matches!(m, ServerMessage::ParticipantUpdated { participant } if participant.id == third && !participant.hand_raised)));
+    let effects = room.handle(msg(1, ClientMessage::LowerHand { participant_id: third }));
+    assert!(matches!(sent(&effects, chair)[..], [ServerMessage::Error { code, .. }] if code == "unknown_participant"));
+
+    // Lowering your own hand, and leaving, take you out of the queue.
+    room.handle(msg(3, ClientMessage::RaiseHand { raised: true }));
+    let effects = room.handle(msg(2, ClientMessage::RaiseHand { raised: false }));
+    assert_eq!(queue(&effects, chair), Some(vec![third]));
+    let effects = room.handle(msg(3, ClientMessage::Leave {}));
+    assert_eq!(queue(&effects, chair), Some(vec![]));
+}
+
+#[test]
+fn someone_entering_hears_the_hand_queue_as_it_is() {
+    let (mut room, _, partner) = two_in_the_room();
+    room.handle(msg(2, ClientMessage::RaiseHand { raised: true }));
+    let (late, _) = join(&mut room, joining(3, InviteKind::Member, false));
+    let effects = room.handle(msg(1, ClientMessage::Admit { participant_id: late }));
+    assert_eq!(queue(&effects, late), Some(vec![partner]));
+}
+
+#[test]
+fn an_enforced_mute_stops_the_audio_until_allowed_and_unmuted() {
+    let (mut room, chair, partner) = two_in_the_room();
+    let effects = room.handle(msg(1, ClientMessage::ForceMute { participant_id: partner }));
+    assert_eq!(stops(&effects), vec![(20, chair)], "only the audio stops");
+    assert!(sent(&effects, partner).contains(&&ServerMessage::ForceMuted));
+    assert!(sent(&effects, chair).iter().any(|m| matches!(m, ServerMessage::ParticipantUpdated { participant } if participant.id == partner && participant.audio_muted && participant.audio_locked)));
+
+    // Unmuting by oneself does not work: the audio stays off and the person is told again.
+    let effects = room.handle(msg(2, ClientMessage::Mute { audio: false, video: false }));
+    assert!(forwards(&effects).is_empty());
+    assert!(sent(&effects, partner).contains(&&ServerMessage::ForceMuted));
+    assert!(room.participants().any(|p| p.id == partner && p.audio_muted && p.audio_locked));
+
+    // A non-chair may not allow; a chair may, and the audio flows once the person unmutes.
+    let effects = room.handle(msg(2, ClientMessage::AllowSpeak { participant_id: partner }));
+    assert!(matches!(sent(&effects, partner)[..], [ServerMessage::Error { code, .. }] if code == "forbidden"));
+    let effects = room.handle(msg(1, ClientMessage::AllowSpeak { participant_id: partner }));
+    assert!(sent(&effects, partner).contains(&&ServerMessage::SpeakAllowed));
+    assert!(forwards(&effects).is_empty(), "allowed is not yet unmuted");
+    let effects = room.handle(msg(2, ClientMessage::Mute { audio: true, video: false }));
+    assert!(forwards(&effects).is_empty(), "staying muted keeps the audio off");
+    let effects = room.handle(msg(2, ClientMessage::Mute { audio: false, video: false }));
+    assert_eq!(forwards(&effects), vec![(20, chair)]);
+    assert!(room.participants().any(|p| p.id == partner && !p.audio_muted && !p.audio_locked));
+    // Allowing someone who is not muted by a chair is refused.
+    let effects = room.handle(msg(1, ClientMessage::AllowSpeak { participant_id: partner }));
+    assert!(matches!(sent(&effects, chair)[..], [ServerMessage::Error { code, .. }] if code == "out_of_order"));
+    let effects = room.handle(msg(1, ClientMessage::ForceMute { participant_id: chair }));
+    assert!(matches!(sent(&effects, chair)[..], [ServerMessage::Error { code, .. }] if code == "invalid"));
+}
+
+#[test]
+fn an_enforced_mute_belongs_to_the_person_and_holds_on_the_tracks_of_a_rejoin() {
+    let (mut room, chair, partner) = two_in_the_room();
+    // A rejoin first (new participant id, new tracks), then the mute.
+    room.handle(Input::Disconnected { conn: 2 });
+    let (again, effects) = join(&mut room, joining(2, InviteKind::Member, false));
+    let person = room.participants().find(|p| p.id == again).unwrap().person;
+    assert!(
+        sent(&effects, chair)
+            .iter()
+            .any(|m| matches!(m, ServerMessage::ParticipantJoined { participant } if participant.person == person))
+    );
+    room.handle(Input::TrackPublished { owner: again, track: 30, kind: MediaKind::Audio });
+    room.handle(Input::TrackPublished { owner: again, track: 31, kind: MediaKind::Video });
+    let effects = room.handle(msg(2, ClientMessage::RaiseHand { raised: true }));
+    assert_eq!(queue(&effects, chair), Some(vec![again]));
+    let effects = room.handle(msg(1, ClientMessage::ForceMute { participant_id: again }));
+    assert_eq!(stops(&effects), vec![(30, chair)], "the new audio track stops, not the old one");
+
+    // Rejoining again does not lift the mute: the next audio track is never forwarded.
+    let mut third = joining(2, InviteKind::Member, false);
+    third.conn = 9;
+    let (latest, effects) = join(&mut room, third);
+    let ServerMessage::Welcome { you, .. } = sent(&effects, latest)[0] else { panic!("a welcome") };
+    assert!(you.audio_muted && you.audio_locked && you.person == person, "{you:?}");
+    let effects = room.handle(Input::TrackPublished { owner: latest, track: 40, kind: MediaKind::Audio });
+    assert!(forwards(&effects).is_empty(), "the muted person's new audio is not forwarded");
+    let effects = room.handle(Input::TrackPublished { owner: latest, track: 41, kind: MediaKind::Video });
+    assert_eq!(forwards(&effects), vec![(41, chair)], "their video is");
+
+    // Allowed and unmuted: this connection's audio flows.
+    room.handle(msg(1, ClientMessage::AllowSpeak { participant_id: latest }));
+    let effects = room.handle(msg(9, ClientMessage::Mute { audio: false, video: false }));
+    assert_eq!(forwards(&effects), vec![(40, chair)]);
+    let _ = partner;
+}
+
+#[test]
+fn mute_all_mutes_everyone_but_the_chair_who_asked() {
+    let (mut room, chair, partner) = two_in_the_room();
+    let (third, _) = join(&mut room, joining(3, InviteKind::Member, false));
+    room.handle(msg(1, ClientMessage::Admit { participant_id: third }));
+    room.handle(Input::TrackPublished { owner: third, track: 30, kind: MediaKind::Audio });
+    let effects = room.handle(msg(1, ClientMessage::MuteAll {}));
+    let mut expected = vec![(20, chair), (20, third), (30, chair), (30, partner)];
+    expected.sort();
+    assert_eq!(stops(&effects), expected);
+    assert!(room.participants().all(|p| p.audio_locked == (p.id != chair)));
+    let effects = room.handle(msg(2, ClientMessage::MuteAll {}));
+    assert!(matches!(sent(&effects, partner)[..], [ServerMessage::Error { code, .. }] if code == "forbidden"));
+}

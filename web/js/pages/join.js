@@ -4,13 +4,15 @@
 
 import { h } from '../dom.js';
 import { t } from '../i18n.js';
-import { get, post } from '../api.js';
+import { get, post, setAudience } from '../api.js';
 import { navigate } from '../router.js';
 import { refreshMe, currentMe } from '../session.js';
 import { prejoin } from '../room/prejoin.js';
 import { isUsableInvite } from '../vocabulary.js';
 
 export default async function joinPage({ params, onLeave }) {
+  // Someone with an invite link has no password: errors must not speak of one.
+  setAudience('invitee');
   const token = params.token;
   const preview = await get(`/api/invites/${encodeURIComponent(token)}`);
   const plain = preview.kind === 'client';

@@ -2,7 +2,7 @@
 
 import { h } from '../dom.js';
 import { t } from '../i18n.js';
-import { post } from '../api.js';
+import { post, setAudience } from '../api.js';
 import { field, form } from '../ui/form.js';
 import { navigate } from '../router.js';
 import { refreshMe } from '../session.js';
@@ -13,6 +13,8 @@ function safeNext(next) {
 }
 
 export default async function loginPage(ctx) {
+  // Whoever logs in here has a password (an earlier invitee in this tab included).
+  setAudience('user');
   const next = safeNext(ctx.query.get('next'));
   const invite = next.startsWith('/join/');
   return h('section', { class: 'page narrow' },

@@ -10,6 +10,8 @@ import { TileGrid } from './tiles.js';
 import { ownControls } from './controls.js';
 import { showConnection } from './banner.js';
 import { localMedia } from './devices.js';
+import { tilePeople } from './state.js';
+import { roomHints, hintsKey } from './pro-view.js';
 import { announce } from '../ui/notice.js';
 import { clientDomains } from '../vocabulary.js';
 import { navigate } from '../router.js';
@@ -20,12 +22,14 @@ import { navigate } from '../router.js';
 export function clientView(session, info) {
   const grid = new TileGrid(t('client.room.people'), { youKey: 'client.room.you' });
   const phaseBox = h('div', { class: 'phase-box' });
+  const hints = h('div', { class: 'room-hints' });
   const controls = h('div', { class: 'controls-holder' });
+  const heading = h('h1', { class: 'room-title', tabindex: -1, text: t('client.room.title') });
   const planBox = h('div', { class: 'plan' });
   const el = h('div', { class: 'room client-room', dataset: { phase: 'connecting' } },
     h('div', { class: 'room-main' },
-      h('h1', { class: 'room-title', text: t('client.room.title') }),
-      phaseBox,
+      heading,
+      phaseBox, hints,
       h('div', { class: 'stage', tabindex: 0, role: 'region', 'aria-label': t('client.room.people') }, grid.el),
       controls),
     // Focusable: the plan scrolls, and keyboard users must be able to scroll it.
@@ -33,6 +37,8 @@ export function clientView(session, info) {
       h('h2', { id: 'plan-title', text: t('client.plan.title') }), planBox));
   let plan = info.plan;
   let lastPhase = null;
+  let lastHints = '';
+  let focused = false;
 
   async function refreshPlan() {
     try {
@@ -46,7 +52,16 @@ export function clientView(session, info) {
     const s = session.state;
     el.dataset.phase = s.phase;
     showConnection(session.connection, true);
-    grid.sync(s.phase === 'in' ? s.participants : [], s.you && s.you.id, s.speaker, session.remote, localMedia().stream);
+    grid.sync(tilePeople(s), s.you && s.you.id, s.speaker, session.remote, localMedia().stream, session.quality, session.ownQuality);
+    const hintKey = hintsKey(session);
+    if (hintKey !== lastHints) {
+      lastHints = hintKey;
+      rerender(hints, roomHints(session, true));
+    }
+    if (s.phase === 'in' && !focused) {
+      focused = true;
+      heading.focus();
+    }
     if (s.phase !== lastPhase) {
       rerender(phaseBox, phaseMessage(s));
       if (s.phase === 'out') announce(t('client.room.out_title'));
@@ -86,7 +101,7 @@ export function clientView(session, info) {
   render();
   return {
     el,
-    relabel: () => { lastPhase = null; render(); rerender(planBox, planView(plan)); },
+    relabel: () => { lastPhase = null; lastHints = ''; render(); rerender(planBox, planView(plan)); },
     dispose: () => grid.clear(),
   };
 }

@@ -12,6 +12,8 @@ const local = {
   muted: { audio: false, video: false },
   /** The pre-join screen was passed: the room may join at once. */
   ready: false,
+  /** The camera was switched off: its track is stopped (light off) and re-acquired when on. */
+  cameraStopped: false,
 };
 
 export function localMedia() {
@@ -44,6 +46,7 @@ function constraints(kind) {
  * a missing camera still lets the microphone through (and the other way round).
  */
 export async function acquire() {
+  const cameraWasOff = local.cameraStopped;
   stopLocal();
   local.problem = { audio: null, video: null };
   const stream = new MediaStream();
@@ -67,6 +70,7 @@ export async function acquire() {
   }
   local.stream = stream;
   applyMute();
+  if (cameraWasOff && stream.getVideoTracks().length) await setCamera(false);
   return local;
 }
 
@@ -93,7 +97,53 @@ export async function listDevices() {
   return {
     audio: all.filter((d) => d.kind === 'audioinput'),
     video: all.filter((d) => d.kind === 'videoinput'),
+    output: all.filter((d) => d.kind === 'audiooutput'),
   };
+}
+
+/** The device chosen before for `kind` ('audio', 'video', 'output'), if any. */
+export function savedChoice(kind) {
+  return saved()[kind] || null;
+}
+
+/** Whether this browser can choose where sound plays (Chromium can; Firefox only by flag). */
+export function canChooseOutput() {
+  return typeof HTMLMediaElement !== 'undefined' && 'setSinkId' in HTMLMediaElement.prototype;
+}
+
+/** Plays sound of `el` through the chosen speaker, where the browser supports choosing. */
+export async function useChosenOutput(el) {
+  const sink = savedChoice('output');
+  if (sink && canChooseOutput()) await el.setSinkId(sink).catch(() => {});
+}
+
+/**
+ * A short two-note tone through the chosen speaker, to check it before joining. Resolves
+ * when it has played.
+ */
+export async function playTestTone({ seconds = 1.2 } = {}) {
+  const Ctx = window.AudioContext || window.webkitAudioContext;
+  const ctx = new Ctx();
+  const out = ctx.createMediaStreamDestination();
+  const gain = ctx.createGain();
+  gain.gain.value = 0.2;
+  gain.connect(out);
+  const start = ctx.currentTime;
+  for (const [i, freq] of [660, 880].entries()) {
+    const osc = ctx.createOscillator();
+    osc.frequency.value = freq;
+    osc.connect(gain);
+    osc.start(start + i * (seconds / 2));
+    osc.stop(start + (i + 1) * (seconds / 2));
+  }
+  const el = new Audio();
+  el.srcObject = out.stream;
+  await useChosenOutput(el);
+  await el.play();
+  await new Promise((resolve) => setTimeout(resolve, seconds * 1000 + 100));
+  el.pause();
+  el.srcObject = null;
+  await ctx.close();
 }
 
 /** Muting disables the track: nothing leaves the computer, and unmuting is instant. */
@@ -108,12 +158,46 @@ function applyMute() {
   local.stream.getVideoTracks().forEach((track) => { track.enabled = !local.muted.video; });
 }
 
+/** Whether the person has this device (a camera switched off still counts). */
 export function hasTrack(kind) {
+  if (kind === 'video' && local.cameraStopped) return true;
   return Boolean(local.stream && (kind === 'audio' ? local.stream.getAudioTracks() : local.stream.getVideoTracks()).length);
+}
+
+/**
+ * Camera off stops the camera itself (its light goes out; nothing is captured); camera on asks
+ * for it again with the chosen device. Returns the new video track, or null when off.
+ */
+export async function setCamera(on) {
+  const stream = local.stream || new MediaStream();
+  local.stream = stream;
+  if (!on) {
+    for (const track of stream.getVideoTracks()) {
+      track.stop();
+      stream.removeTrack(track);
+    }
+    local.cameraStopped = true;
+    local.muted.video = true;
+    return null;
+  }
+  const fresh = await navigator.mediaDevices.getUserMedia({ video: constraints('video') });
+  const track = fresh.getVideoTracks()[0];
+  stream.addTrack(track);
+  local.cameraStopped = false;
+  local.muted.video = false;
+  local.problem.video = null;
+  applyMute();
+  return track;
+}
+
+/** The live camera track, if the camera is on. */
+export function videoTrack() {
+  return local.stream ? local.stream.getVideoTracks()[0] || null : null;
 }
 
 export function stopLocal() {
   if (local.stream) local.stream.getTracks().forEach((track) => track.stop());
   local.stream = null;
   local.ready = false;
+  local.cameraStopped = false;
 }

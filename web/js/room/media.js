@@ -21,10 +21,11 @@ export class Media extends EventTarget {
   }
 
   /** Starts a fresh session (after every welcome): old connections are closed first. */
-  start(iceServers, stream) {
+  /** `cameraOff`: the camera is switched off but may come on: keep a place for its track. */
+  start(iceServers, stream, { cameraOff = false } = {}) {
     this.close();
     this.iceServers = iceServers || [];
-    if (stream && stream.getTracks().length) this.enqueue('publish', () => this.startPublish(stream));
+    if (stream && (stream.getTracks().length || cameraOff)) this.enqueue('publish', () => this.startPublish(stream, cameraOff));
   }
 
   enqueue(pc, job) {
@@ -46,12 +47,15 @@ export class Media extends EventTarget {
     return pc;
   }
 
-  async startPublish(stream) {
+  async startPublish(stream, cameraOff) {
     const pc = this.newPc('publish');
     this.publish = pc;
     for (const track of stream.getTracks()) {
       pc.addTransceiver(track, { direction: 'sendonly', streams: [stream] });
     }
+    // A camera that is off sends nothing, but its transceiver is there for when it comes on
+    // (`replaceTrack`, no renegotiation).
+    if (cameraOff && !stream.getVideoTracks().length) pc.addTransceiver('video', { direction: 'sendonly', streams: [stream] });
     const offer = await pc.createOffer();
     await pc.setLocalDescription(offer);
     this.send({ type: 'publish_offer', sdp: pc.localDescription.sdp });

@@ -35,8 +35,12 @@ export class MinutesPanel {
         ...[...orgs].map(([value, label]) => ({ value, label })),
         { value: 'client', label: t('minutes.the_client') }];
     }
-    const ctx = { meetingId: this.meetingId, caseId: page.meeting.case_id, mayWrite: page.may_write, owners, reload: () => this.reload() };
-    this.body.replaceChildren(h('p', { class: 'purpose prewrap', text: page.meeting.purpose }));
+    // Final minutes are read, never written: no editors, no "save", no new actions.
+    const mayWrite = page.may_write && !page.meeting.finalised_at && !this.readOnly;
+    const ctx = { meetingId: this.meetingId, caseId: page.meeting.case_id, mayWrite, owners, reload: () => this.reload() };
+    this.editors.clear();
+    this.body.replaceChildren(...[h('p', { class: 'purpose prewrap', text: page.meeting.purpose }),
+      this.readOnly || page.meeting.finalised_at ? h('p', { class: 'info-box', role: 'status', dataset: { key: 'minutes-final' }, text: t('room.minutes_final') }) : null].filter(Boolean));
     for (const section of page.minutes.domains) {
       const editor = new DomainEditor(section, ctx);
       this.editors.set(section.domain, editor);
@@ -47,6 +51,22 @@ export class MinutesPanel {
     if (first) this.editors.get(first.domain).el.open = true;
     this.renderFooter();
     return page;
+  }
+
+  /**
+   * The minutes are final: from now on the panel only shows them. When they cannot be loaded
+   * again (a guest's invite ends with the conference), the writing controls are taken away.
+   */
+  async lock() {
+    if (this.readOnly) return;
+    this.readOnly = true;
+    try {
+      await this.load();
+    } catch {
+      for (const el of this.el.querySelectorAll('form, .form-buttons, .add-action, select, textarea, .minutes-footer button')) el.remove();
+      this.body.prepend(h('p', { class: 'info-box', role: 'status', dataset: { key: 'minutes-final' }, text: t('room.minutes_final') }));
+    }
+    this.footer.querySelectorAll('button').forEach((b) => b.remove());
   }
 
   /** Reloads after a change; overlapping reloads collapse into one more. */
@@ -80,7 +100,7 @@ export class MinutesPanel {
   renderFooter() {
     const page = this.page;
     const links = [h('a', { href: `/api/meetings/${this.meetingId}/minutes?lang=${document.documentElement.lang}`, target: '_blank', rel: 'noopener', text: t('room.printable_draft') })];
-    if (page.may_chair && !page.meeting.finalised_at) {
+    if (page.may_chair && !page.meeting.finalised_at && !this.readOnly) {
       links.push(h('button', { type: 'button', class: 'button secondary', text: t('room.finalise'), onclick: () => this.finalise() }));
     }
     this.footer.replaceChildren(...links);

@@ -7,7 +7,7 @@ import { h, uid } from '../dom.js';
 import { t, formatDateTime } from '../i18n.js';
 import { errorText } from '../api.js';
 import { errorBox } from '../ui/notice.js';
-import { localMedia, acquire, listDevices, switchDevice, setMuted, hasTrack } from './devices.js';
+import { localMedia, acquire, listDevices, switchDevice, setMuted, hasTrack, setCamera, saveChoice, savedChoice, canChooseOutput, playTestTone } from './devices.js';
 import { levelMeter } from './level.js';
 
 /**
@@ -34,13 +34,41 @@ export function prejoin(opts) {
 
   function toggle(kind, label) {
     const button = h('button', { type: 'button', class: 'button toggle', 'aria-pressed': String(!localMedia().muted[kind]) }, label);
-    button.addEventListener('click', () => {
+    button.addEventListener('click', async () => {
       const on = button.getAttribute('aria-pressed') !== 'true';
-      setMuted(kind, !on);
+      if (kind === 'video') {
+        // Off means off: the camera stops (its light goes out) until switched on again.
+        try {
+          await setCamera(on);
+        } catch {
+          status.replaceChildren(errorBox(t('prejoin.switch_failed')));
+          return;
+        }
+        video.srcObject = localMedia().stream;
+      } else {
+        setMuted(kind, !on);
+      }
       button.setAttribute('aria-pressed', String(on));
     });
     return button;
   }
+
+  // The speaker test: a short tone through the chosen speaker, and a plain question after it.
+  const toneStatus = h('p', { class: 'speaker-status', role: 'status', dataset: { key: 'speaker-status' } });
+  const toneButton = h('button', { type: 'button', class: 'button secondary', dataset: { key: 'speaker-test' }, text: t(`${p}speaker_test`) });
+  toneButton.addEventListener('click', async () => {
+    toneButton.disabled = true;
+    toneStatus.textContent = t(`${p}speaker_playing`);
+    try {
+      await playTestTone();
+      toneStatus.textContent = t(`${p}speaker_done`);
+    } catch {
+      toneStatus.textContent = t(`${p}speaker_failed`);
+    } finally {
+      toneButton.disabled = false;
+    }
+  });
+  const speaker = h('div', { class: 'speaker-test' }, toneButton, toneStatus);
 
   async function refresh() {
     const local = await acquire();
@@ -52,10 +80,22 @@ export function prejoin(opts) {
     }
     video.hidden = !hasTrack('video');
     problems.replaceChildren(...explain(local.problem, p));
-    const devices = await listDevices().catch(() => ({ audio: [], video: [] }));
+    const devices = await listDevices().catch(() => ({ audio: [], video: [], output: [] }));
     selects.replaceChildren(...[
       deviceSelect('audio', t('prejoin.choose_mic'), devices.audio, local.stream),
-      deviceSelect('video', t('prejoin.choose_camera'), devices.video, local.stream)].filter(Boolean));
+      deviceSelect('video', t('prejoin.choose_camera'), devices.video, local.stream),
+      outputSelect(devices.output || [])].filter(Boolean));
+  }
+
+  function outputSelect(list) {
+    if (list.length < 2 || !canChooseOutput()) return null;
+    const id = uid('output');
+    const chosen = savedChoice('output');
+    const select = h('select', { id }, list.map((d, i) => h('option', {
+      value: d.deviceId, selected: d.deviceId === chosen, text: d.label || `${t('prejoin.choose_speaker')} ${i + 1}`,
+    })));
+    select.addEventListener('change', () => saveChoice('output', select.value));
+    return h('div', { class: 'field' }, h('label', { for: id, text: t('prejoin.choose_speaker') }), select);
   }
 
   function deviceSelect(kind, label, list, stream) {
@@ -106,6 +146,7 @@ export function prejoin(opts) {
       h('div', { class: 'preview-frame' }, video, h('p', { class: 'preview-off', text: t(`${p}no_camera_preview`) })),
       meter.el,
       h('div', { class: 'toggle-row' }, toggles.audio, toggles.video),
+      speaker,
       problems),
     formEl);
   refresh().catch((err) => problems.replaceChildren(errorBox(errorText(err))));

@@ -8,6 +8,7 @@ import { ownControls, chairPanel } from './controls.js';
 import { MinutesPanel } from './minutes-panel.js';
 import { showConnection } from './banner.js';
 import { localMedia } from './devices.js';
+import { tilePeople, isLockedOut } from './state.js';
 import { announce, errorBox } from '../ui/notice.js';
 import { navigate } from '../router.js';
 
@@ -15,20 +16,25 @@ export function proView(session, info) {
   const grid = new TileGrid(t('room.participants'));
   const phaseBox = h('div', { class: 'phase-box' });
   const notices = h('div', { class: 'room-notices' });
+  const hints = h('div', { class: 'room-hints' });
   const controls = h('div', { class: 'controls-holder' });
   const chair = h('div', {});
   const minutes = new MinutesPanel(session.meetingId);
-  const heading = h('h1', { class: 'room-title' });
+  // Focus lands here once in the conference (not on <body>): the name of the place you are.
+  const heading = h('h1', { class: 'room-title', tabindex: -1 });
   const el = h('div', { class: 'room', dataset: { phase: 'connecting' } },
     h('div', { class: 'room-main' },
       h('div', { class: 'room-head' }, heading),
-      phaseBox, notices,
+      phaseBox, hints, notices,
       // Focusable so keyboard users can scroll it when many tiles overflow.
       h('div', { class: 'stage', tabindex: 0, role: 'region', 'aria-label': t('room.participants') }, grid.el),
       controls),
     h('aside', { class: 'room-side', 'aria-label': t('room.side') }, chair, minutes.el));
   let minutesLoaded = false;
   let waitingBefore = 0;
+  let focused = false;
+  let locked = false;
+  let lastHints = '';
 
   function render() {
     const s = session.state;
@@ -36,8 +42,22 @@ export function proView(session, info) {
     heading.textContent = info.client ? t('room.title', { client: info.client }) : t('room.title_plain');
     showConnection(session.connection);
     const local = localMedia();
-    grid.sync(s.phase === 'in' ? s.participants : [], s.you && s.you.id, s.speaker, session.remote, local.stream);
+    grid.sync(tilePeople(s), s.you && s.you.id, s.speaker, session.remote, local.stream, session.quality, session.ownQuality);
     rerender(phaseBox, phaseMessage(s));
+    const hintKey = hintsKey(session);
+    if (hintKey !== lastHints) {
+      lastHints = hintKey;
+      rerender(hints, roomHints(session, false));
+    }
+    if (s.phase === 'in' && !focused) {
+      focused = true;
+      heading.focus();
+    }
+    // Final minutes: the room offers nothing to write any more.
+    if (s.phase === 'ended' && s.endReason === 'finalised' && !locked) {
+      locked = true;
+      if (minutesLoaded) minutes.lock();
+    }
     rerender(controls, ['ended', 'denied', 'removed'].includes(s.phase) ? null : ownControls(session, { onLeave: leave }));
     rerender(chair, chairPanel(session));
     minutes.el.hidden = s.phase !== 'in' && !minutesLoaded;
@@ -73,26 +93,64 @@ export function proView(session, info) {
   session.addEventListener('message', (e) => {
     const msg = e.detail;
     if (msg.type === 'minutes_changed' && minutesLoaded) minutes.reload();
-    if (msg.type === 'mute_requested') notices.replaceChildren(muteRequest(session, msg.kind));
     if (msg.type === 'error' && msg.code !== 'replaced') notices.replaceChildren(errorBox(t('room.refused')));
+    if (msg.type === 'force_muted') announce(t('room.you_are_muted_by_chair'));
+    if (msg.type === 'speak_allowed') announce(t('room.you_may_speak'));
     if (msg.type === 'participant_joined') announce(t('room.joined', { name: msg.participant.name }));
   });
-  el.addEventListener('finalised', () => { /* the server ends the room; meeting_ended follows */ });
+  el.addEventListener('finalised', () => {
+    // The server ends the room (meeting_ended follows); the panel is final from now on.
+    locked = true;
+    minutes.lock();
+  });
   render();
-  return { el, relabel: render, dispose: () => grid.clear() };
+  return { el, relabel: () => { lastHints = ''; render(); }, dispose: () => grid.clear() };
 }
 
-function muteRequest(session, kind) {
-  const box = h('div', { class: 'warning-box', role: 'alert' },
-    h('p', { text: t(`room.mute_requested.${kind}`) }),
-    h('button', {
-      type: 'button', class: 'button primary',
-      text: t(kind === 'video' ? 'room.camera_turn_off' : 'room.mic_turn_off'),
-      onclick: () => {
-        if (!localMedia().muted[kind]) session.toggle(kind);
-        box.remove();
-      },
-    }),
-    h('button', { type: 'button', class: 'button secondary', text: t('form.close'), onclick: () => box.remove() }));
-  return box;
+/**
+ * What the person must know about themselves, from the state as it is now (so nothing stale
+ * stays): a chair's request or enforced mute, being allowed to speak, and their own connection
+ * being lost (with what the client does about it). `plain`: the client's words.
+ */
+/** What the hints depend on: they are rebuilt (and read out) only when it changes. */
+export function hintsKey(session) {
+  const s = session.state;
+  const lost = session.ownQuality === 'lost' || session.connection === 'lost' || session.connection === 'reconnecting';
+  return JSON.stringify([s.phase, lost, session.ownQuality === 'poor', isLockedOut(s), s.speakAllowed && Boolean(s.you && s.you.audio_muted), s.muteRequested]);
+}
+
+export function roomHints(session, plain) {
+  const s = session.state;
+  if (s.phase !== 'in') return null;
+  const p = plain ? 'client.room.' : 'room.';
+  const out = [];
+  if (session.ownQuality === 'lost' || session.connection === 'lost' || session.connection === 'reconnecting') {
+    out.push(h('div', { class: 'warning-box own-lost', role: 'alert', dataset: { key: 'own-lost' } },
+      h('p', {}, h('strong', { text: t(`${p}own_lost_title`) })),
+      h('p', { text: t(`${p}own_lost_text`) })));
+  } else if (session.ownQuality === 'poor') {
+    out.push(h('p', { class: 'info-box', role: 'status', dataset: { key: 'own-poor' }, text: t(`${p}own_poor`) }));
+  }
+  if (isLockedOut(s)) {
+    out.push(h('p', { class: 'warning-box', role: 'status', dataset: { key: 'force-muted' }, text: t(`${p}muted_by_chair_hint`) }));
+  } else if (s.speakAllowed && s.you && s.you.audio_muted) {
+    out.push(h('div', { class: 'info-box', role: 'status', dataset: { key: 'speak-allowed' } },
+      h('p', { text: t(`${p}may_speak_hint`) }),
+      h('button', { type: 'button', class: 'button primary', text: t(`${p}mic_turn_on`), onclick: () => session.toggle('audio') })));
+  }
+  if (s.muteRequested && !isLockedOut(s)) {
+    const kind = s.muteRequested;
+    out.push(h('div', { class: 'warning-box', role: 'alert', dataset: { key: 'mute-requested' } },
+      h('p', { text: t(`room.mute_requested.${kind}`) }),
+      h('button', {
+        type: 'button', class: 'button primary',
+        text: t(kind === 'video' ? `${p}camera_turn_off` : `${p}mic_turn_off`),
+        onclick: () => {
+          if (!localMedia().muted[kind]) session.toggle(kind);
+          session.onMessage({ type: 'mute_request_dismissed' });
+        },
+      }),
+      h('button', { type: 'button', class: 'button secondary', text: t('form.close'), onclick: () => session.onMessage({ type: 'mute_request_dismissed' }) })));
+  }
+  return out.length ? out : null;
 }

@@ -4,8 +4,14 @@
 
 import { Signalling } from './signalling.js';
 import { Media } from './media.js';
-import { initialState, reduce, FINAL_PHASES } from './state.js';
-import { localMedia, setMuted, hasTrack } from './devices.js';
+import { initialState, reduce, FINAL_PHASES, others, isLockedOut } from './state.js';
+import { localMedia, setMuted, hasTrack, setCamera } from './devices.js';
+import { tracker, stepInbound, stepOutbound, combine, shouldRetry, readReport } from './quality.js';
+
+/** How often the connection figures are read. */
+const STATS_INTERVAL_MS = 1000;
+/** How long someone whose connection dropped stays shown as "no connection". */
+const FORGET_LOST_MS = 120000;
 
 export class RoomSession extends EventTarget {
   constructor(meetingId) {
@@ -35,6 +41,16 @@ export class RoomSession extends EventTarget {
     });
     this.onOffline = () => { this.connection = 'lost'; this.emit(); };
     window.addEventListener('offline', this.onOffline);
+    /** Per other participant: { audio, video, level } from the last figures. */
+    this.quality = new Map();
+    /** Own sending side: 'connecting' | 'good' | 'poor' | 'lost' | 'off'. */
+    this.ownQuality = 'connecting';
+    this.trackers = new Map();
+    this.ownTracker = tracker(Date.now());
+    this.lostSince = null;
+    this.retry = { attempt: 0, lastAt: null };
+    this.forgetTimers = new Set();
+    this.statsTimer = setInterval(() => this.sampleStats().catch((err) => console.warn('stats', err)), STATS_INTERVAL_MS);
   }
 
   start() {
@@ -46,12 +62,30 @@ export class RoomSession extends EventTarget {
     this.state = reduce(this.state, msg);
     if (msg.type === 'welcome') {
       const local = localMedia();
-      this.media.start(this.state.iceServers, local.stream);
+      // A chair's mute holds across rejoins: the microphone stays off until allowed.
+      if (isLockedOut(this.state)) setMuted('audio', true);
+      this.media.start(this.state.iceServers, local.stream, { cameraOff: local.cameraStopped });
       this.sendMute();
+      this.trackers.clear();
+      this.quality = new Map();
+      this.ownTracker = tracker(Date.now());
+      this.ownQuality = 'connecting';
     } else {
       this.media.handle(msg);
     }
     if (msg.type === 'sent_out') this.remote = new Map();
+    if (msg.type === 'force_muted') setMuted('audio', true);
+    if (msg.type === 'participant_left' && msg.reason === 'connection_lost') {
+      const left = before.participants.find((p) => p.id === msg.participant_id);
+      if (left && left.person) {
+        const timer = setTimeout(() => {
+          this.forgetTimers.delete(timer);
+          this.state = reduce(this.state, { type: 'forget_lost', person: left.person });
+          this.emit();
+        }, FORGET_LOST_MS);
+        this.forgetTimers.add(timer);
+      }
+    }
     if (FINAL_PHASES.includes(this.state.phase) && !FINAL_PHASES.includes(before.phase)) {
       this.signalling.close();
       this.media.close();
@@ -78,15 +112,90 @@ export class RoomSession extends EventTarget {
     });
   }
 
-  toggle(kind) {
+  /** Microphone or camera on/off. Camera off stops the camera; a locked microphone stays off. */
+  async toggle(kind) {
     if (!hasTrack(kind)) return;
-    setMuted(kind, !localMedia().muted[kind]);
+    const turnOn = localMedia().muted[kind];
+    if (kind === 'audio' && turnOn && isLockedOut(this.state)) {
+      this.dispatchEvent(new CustomEvent('locked'));
+      return;
+    }
+    if (kind === 'video') {
+      try {
+        const track = await setCamera(turnOn);
+        await this.media.replaceTrack('video', track);
+      } catch (err) {
+        console.warn('camera', err);
+        this.dispatchEvent(new CustomEvent('camera-failed'));
+      }
+    } else {
+      setMuted(kind, !turnOn);
+    }
     this.sendMute();
     this.emit();
   }
 
   raiseHand(raised) {
     this.send({ type: 'raise_hand', raised });
+  }
+
+  /**
+   * Reads the connection figures of both peer connections and judges every other participant's
+   * audio and video, and our own sending (quality.js). When our own media stays lost, the
+   * client reconnects by itself, with growing pauses.
+   */
+  async sampleStats() {
+    const s = this.state;
+    if (s.phase !== 'in') return;
+    const now = Date.now();
+    const sub = this.media.subscribe;
+    const pub = this.media.publish;
+    const [subReport, pubReport] = await Promise.all([
+      sub ? sub.getStats().catch(() => null) : null,
+      pub ? pub.getStats().catch(() => null) : null]);
+    const inbound = subReport ? readReport(subReport) : { inbound: new Map(), rttMs: null };
+    const quality = new Map();
+    for (const p of others(s)) {
+      const prev = this.trackers.get(p.id) || { audio: tracker(now), video: tracker(now) };
+      const next = {};
+      for (const kind of ['audio', 'video']) {
+        const listed = this.media.tracks.find((tr) => tr.participant_id === p.id && tr.kind === kind);
+        const sample = listed ? inbound.inbound.get(String(listed.mid)) || null : null;
+        const expected = kind === 'audio' ? !p.audio_muted : !p.video_muted;
+        next[kind] = stepInbound(prev[kind], sample, { now, rttMs: inbound.rttMs, expected });
+      }
+      this.trackers.set(p.id, next);
+      quality.set(p.id, { audio: next.audio.level, video: next.video.level, level: combine([next.audio.level, next.video.level]) });
+    }
+    for (const id of this.trackers.keys()) if (!quality.has(id)) this.trackers.delete(id);
+
+    const own = pubReport ? readReport(pubReport) : { outbound: {}, rttMs: null };
+    const sent = Object.values(own.outbound);
+    const sample = sent.length ? {
+      bytes: sent.reduce((sum, o) => sum + o.bytes, 0),
+      fractionLost: Math.max(0, ...sent.map((o) => o.fractionLost || 0)),
+    } : null;
+    const local = localMedia();
+    // A muted microphone still sends (silence); a camera that is off sends nothing.
+    const expected = Boolean(pub) && (hasTrack('audio') || (hasTrack('video') && !local.cameraStopped));
+    const state = pub ? pub.connectionState : sub ? sub.connectionState : 'new';
+    this.ownTracker = stepOutbound(this.ownTracker, sample, { now, rttMs: own.rttMs ?? inbound.rttMs, state, expected });
+    const ownLevel = navigator.onLine === false ? 'lost' : this.ownTracker.level;
+    const changed = ownLevel !== this.ownQuality || !sameQuality(quality, this.quality);
+    this.quality = quality;
+    this.ownQuality = ownLevel;
+    if (ownLevel === 'lost') {
+      if (this.lostSince == null) this.lostSince = now;
+      if (shouldRetry({ level: ownLevel, lostSince: this.lostSince, retry: this.retry, now })) {
+        this.retry = { attempt: this.retry.lastAt == null ? 0 : this.retry.attempt + 1, lastAt: now };
+        this.dispatchEvent(new CustomEvent('retry', { detail: this.retry.attempt }));
+        this.signalling.reconnectNow();
+      }
+    } else {
+      this.lostSince = null;
+      if (ownLevel === 'good') this.retry = { attempt: 0, lastAt: null };
+    }
+    if (changed) this.emit();
   }
 
   async replaceTrack(kind, track) {
@@ -99,7 +208,18 @@ export class RoomSession extends EventTarget {
 
   close({ leave = false } = {}) {
     window.removeEventListener('offline', this.onOffline);
+    clearInterval(this.statsTimer);
+    for (const timer of this.forgetTimers) clearTimeout(timer);
     this.signalling.close({ leave });
     this.media.close();
   }
+}
+
+function sameQuality(a, b) {
+  if (a.size !== b.size) return false;
+  for (const [id, q] of a) {
+    const other = b.get(id);
+    if (!other || other.audio !== q.audio || other.video !== q.video) return false;
+  }
+  return true;
 }

@@ -20,6 +20,15 @@ export function initialState() {
     minutesEvent: null,
     /** For chairs: the client is out for the professionals-only part. */
     clientOut: false,
+    /** Raised hands by participant id, first raised first (`hand_queue`). */
+    hands: [],
+    /** A chair allowed you to speak after muting you; you may unmute now. */
+    speakAllowed: false,
+    /**
+     * People whose connection dropped (`participant_left` with `connection_lost`): still shown,
+     * as "no connection", until the same person (`person`) is back or they are forgotten.
+     */
+    gone: [],
   };
 }
 
@@ -43,6 +52,8 @@ export function reduce(state, msg) {
     case 'welcome':
       return {
         ...state,
+        muteRequested: null,
+        speakAllowed: false,
         you: msg.you,
         meeting: msg.meeting,
         iceServers: msg.ice_servers || [],
@@ -69,6 +80,7 @@ export function reduce(state, msg) {
       return {
         ...state,
         participants: upsert(state.participants, msg.participant),
+        gone: state.gone.filter((p) => !msg.participant.person || p.person !== msg.participant.person),
         // The server sends no `lobby_changed` when the last person waiting is admitted.
         waiting: state.waiting.filter((p) => p.id !== msg.participant.id),
         clientOut: msg.participant.kind === 'client' ? false : state.clientOut,
@@ -78,31 +90,54 @@ export function reduce(state, msg) {
       return {
         ...state,
         you: mine ? msg.participant : state.you,
+        // A request to mute is answered once you are muted: no banner left standing.
+        muteRequested: mine && msg.participant.audio_muted && state.muteRequested === 'audio' ? null
+          : mine && msg.participant.video_muted && state.muteRequested === 'video' ? null : state.muteRequested,
+        speakAllowed: mine && !msg.participant.audio_muted ? false : state.speakAllowed,
         participants: state.participants.some((p) => p.id === msg.participant.id)
           ? state.participants.map((p) => (p.id === msg.participant.id ? msg.participant : p))
           : state.participants,
       };
     }
-    case 'participant_left':
+    case 'participant_left': {
+      const left = state.participants.find((p) => p.id === msg.participant_id);
+      const lost = msg.reason === 'connection_lost' && left && left.person;
       return {
         ...state,
+        gone: lost ? [...state.gone.filter((p) => p.person !== left.person), { ...left, hand_raised: false }] : state.gone,
+        hands: state.hands.filter((id) => id !== msg.participant_id),
         participants: state.participants.filter((p) => p.id !== msg.participant_id),
         waiting: state.waiting.filter((p) => p.id !== msg.participant_id),
         speaker: state.speaker === msg.participant_id ? null : state.speaker,
         tracks: state.tracks.filter((tr) => tr.participant_id !== msg.participant_id),
         clientOut: msg.reason === 'sent_out' ? true : state.clientOut,
       };
+    }
+    case 'forget_lost':
+      // Local: someone who lost the connection did not come back in time.
+      return { ...state, gone: state.gone.filter((p) => p.person !== msg.person) };
+    case 'hand_queue':
+      return { ...state, hands: msg.queue };
+    case 'force_muted':
+      return { ...state, speakAllowed: false, muteRequested: null };
+    case 'speak_allowed':
+      return { ...state, speakAllowed: true };
     case 'subscribe_offer':
       return { ...state, tracks: msg.tracks };
     case 'active_speaker':
       return { ...state, speaker: msg.participant_id };
     case 'sent_out':
       // While out the client receives no media and sees nobody.
-      return { ...state, phase: 'out', participants: [], tracks: [], speaker: null };
+      return { ...state, phase: 'out', participants: [], tracks: [], speaker: null, hands: [], gone: [] };
     case 'brought_back':
       return { ...state, phase: 'in' };
-    case 'mute_requested':
-      return { ...state, muteRequested: msg.kind };
+    case 'mute_requested': {
+      // Already muted: nothing to ask.
+      const muted = state.you && (msg.kind === 'video' ? state.you.video_muted : state.you.audio_muted);
+      return { ...state, muteRequested: muted ? null : msg.kind };
+    }
+    case 'mute_request_dismissed':
+      return { ...state, muteRequested: null };
     case 'minutes_changed':
       return { ...state, minutesVersion: state.minutesVersion + 1, minutesEvent: msg.event };
     case 'error':
@@ -131,4 +166,27 @@ export function others(state) {
 /** The client, if he is in the room or out (chairs need him to send out / bring back). */
 export function clientPresent(state) {
   return state.participants.some((p) => p.kind === 'client');
+}
+
+/** The raised hands as people, first raised first (the server's order). */
+export function handQueue(state) {
+  return state.hands.map((id) => state.participants.find((p) => p.id === id)).filter(Boolean);
+}
+
+/** Your place in the hand queue (1 = next), or 0 when your hand is down. */
+export function myHandPlace(state) {
+  if (!state.you) return 0;
+  return state.hands.indexOf(state.you.id) + 1;
+}
+
+/** A chair muted you and has not allowed you to speak yet. */
+export function isLockedOut(state) {
+  return Boolean(state.you && state.you.audio_locked);
+}
+
+/** Everyone to show a tile for: those in the room, then those whose connection dropped. */
+export function tilePeople(state) {
+  if (state.phase !== 'in') return [];
+  const here = new Set(state.participants.map((p) => p.person).filter(Boolean));
+  return [...state.participants, ...state.gone.filter((p) => !here.has(p.person)).map((p) => ({ ...p, gone: true }))];
 }

@@ -1,10 +1,13 @@
 // One tile per person in the conference: their video (or initials when there is none), name,
-// organisation and role, and the states others must notice: speaking, muted, hand raised.
+// organisation and role, and the states others must notice: speaking, muted, hand raised, and
+// whether their audio and video arrive (connecting, good, poor, no connection) from getStats.
+// "No connection" is shown across the picture, so it is never mistaken for "camera off".
 // A tile keeps its <video> element for its whole life, so updates never restart playback.
 
 import { h } from '../dom.js';
 import { t } from '../i18n.js';
 import { roles } from '../vocabulary.js';
+import { useChosenOutput } from './devices.js';
 
 function initials(name) {
   return name.split(/\s+/).filter(Boolean).slice(0, 2).map((w) => w[0].toUpperCase()).join('');
@@ -18,21 +21,29 @@ export class Tile {
     this.video = h('video', { class: self ? 'tile-video mirrored' : 'tile-video', autoplay: true, playsinline: true, muted: true });
     this.video.muted = true; // sound comes through the separate <audio> element below
     this.audio = self ? null : h('audio', { autoplay: true });
+    if (this.audio) useChosenOutput(this.audio);
     this.avatar = h('span', { class: 'tile-avatar', 'aria-hidden': 'true' });
     this.name = h('span', { class: 'tile-name' });
     this.meta = h('span', { class: 'tile-meta' });
     this.flags = h('span', { class: 'tile-flags' });
+    this.quality = h('span', { class: 'tile-quality', dataset: { quality: 'connecting' } });
+    this.alert = h('span', { class: 'tile-alert', hidden: true });
     this.el = h('li', { class: 'tile', dataset: { participantId: participant.id } },
-      this.video, this.avatar, this.audio,
-      h('div', { class: 'tile-label' }, this.name, this.meta, this.flags));
+      h('div', { class: 'tile-media' }, this.video, this.avatar, this.alert, this.audio),
+      h('div', { class: 'tile-label' }, this.name, this.meta, this.flags, this.quality));
     this.videoTrack = null;
     this.audioTrack = null;
     this.update(participant, false);
   }
 
-  /** Shows the person's current state. */
-  update(p, speaking) {
+  /**
+   * Shows the person's current state. `quality`: for others { level, audio, video }, for
+   * yourself { level } (your own sending); `gone`: their connection dropped.
+   */
+  update(p, speaking, quality = null) {
     this.participant = p;
+    const level = p.gone ? 'lost' : quality ? quality.level : 'connecting';
+    this.lost = level === 'lost';
     this.name.textContent = this.self ? t(this.youKey, { name: p.name }) : p.name;
     const role = roles.label(p.role);
     this.meta.textContent = p.organisation ? `${p.organisation} · ${role}` : role;
@@ -40,13 +51,24 @@ export class Tile {
     const flags = [];
     if (p.chair) flags.push(h('span', { class: 'flag', text: t('room.chair') }));
     if (p.hand_raised) flags.push(h('span', { class: 'flag flag-hand', text: `✋ ${t('room.hand_raised')}` }));
-    if (p.audio_muted) flags.push(h('span', { class: 'flag flag-muted', text: t('room.muted') }));
+    if (p.audio_locked) flags.push(h('span', { class: 'flag flag-muted', text: t('room.muted_by_chair') }));
+    else if (p.audio_muted) flags.push(h('span', { class: 'flag flag-muted', text: t('room.muted') }));
+    if (p.video_muted && !this.lost) flags.push(h('span', { class: 'flag', text: t('room.camera_off') }));
     if (speaking && !p.audio_muted) flags.push(h('span', { class: 'flag flag-speaking', text: t('room.speaking') }));
     this.flags.replaceChildren(...flags);
+    // Your own tile tells your own network; the others' what arrives of theirs.
+    const qualityText = level === 'off' ? '' : t(`room.quality.${this.self ? 'own.' : ''}${level}`);
+    this.quality.textContent = qualityText;
+    this.quality.dataset.quality = level;
+    this.quality.hidden = !qualityText;
+    this.alert.hidden = !this.lost;
+    this.alert.textContent = this.lost ? t(this.self ? 'room.quality.own.lost' : 'room.no_connection') : '';
+    this.el.classList.toggle('lost', this.lost);
+    this.el.dataset.quality = level;
     this.el.classList.toggle('speaking', Boolean(speaking && !p.audio_muted));
     this.el.classList.toggle('hand', p.hand_raised);
     this.el.setAttribute('aria-label', [this.name.textContent, this.meta.textContent,
-      ...flags.map((f) => f.textContent)].join(', '));
+      ...flags.map((f) => f.textContent), qualityText].filter(Boolean).join(', '));
     this.showVideo();
   }
 
@@ -65,7 +87,7 @@ export class Tile {
   }
 
   showVideo() {
-    const visible = Boolean(this.videoTrack) && !(this.participant && this.participant.video_muted);
+    const visible = Boolean(this.videoTrack) && !this.lost && !(this.participant && this.participant.video_muted);
     this.el.classList.toggle('no-video', !visible);
   }
 
@@ -84,7 +106,8 @@ export class TileGrid {
     this.tiles = new Map();
   }
 
-  sync(participants, youId, speaker, remote, localStream) {
+  /** `quality`: Map id → quality of the others; `own`: your own sending level. */
+  sync(participants, youId, speaker, remote, localStream, quality = new Map(), own = 'connecting') {
     const seen = new Set();
     for (const p of participants) {
       seen.add(p.id);
@@ -95,8 +118,10 @@ export class TileGrid {
         // Only new tiles are appended: moving a playing <video> around the DOM could pause it.
         this.el.append(tile.el);
       }
-      tile.update(p, speaker === p.id);
-      if (p.id === youId) {
+      tile.update(p, speaker === p.id, p.id === youId ? { level: own } : quality.get(p.id) || null);
+      if (p.gone) {
+        tile.setTracks({});
+      } else if (p.id === youId) {
         tile.setTracks({ video: localStream ? localStream.getVideoTracks()[0] || null : null });
       } else {
         tile.setTracks(remote.get(p.id) || {});
