@@ -11,8 +11,8 @@ use crate::i18n::Lang;
 use crate::meetings::invites::{self, CreateInvite, CreatedInvite};
 use crate::meetings::plan::{self, Plan};
 use crate::meetings::view::MinutesView;
-use crate::meetings::{self, MeetingPage, WriteDomain};
-use crate::storage::models::{DomainEntry, Invite};
+use crate::meetings::{self, ClientPurpose, MeetingPage, WriteDomain};
+use crate::storage::models::{DomainEntry, Invite, Meeting};
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::http::header::{CACHE_CONTROL, CONTENT_SECURITY_POLICY, CONTENT_TYPE};
@@ -27,6 +27,7 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(get_meeting))
         .routes(routes!(write_domain))
+        .routes(routes!(set_client_purpose))
         .routes(routes!(finalise))
         .routes(routes!(minutes))
         .routes(routes!(client_plan))
@@ -57,6 +58,22 @@ async fn write_domain(
     Json(input): Json<WriteDomain>,
 ) -> ApiResult<Json<DomainEntry>> {
     Ok(Json(meetings::write_domain(&cx, &user, id, domain, input).await?))
+}
+
+/// Write (or, with an empty text, clear) what the conference is for in plain words for the
+/// client (B1); his screens show this instead of the professionals' purpose. For the chair,
+/// until the minutes are final (409 afterwards).
+#[utoipa::path(put, path = "/api/meetings/{id}/client-purpose", tag = "meetings", params(("id" = Uuid, Path)),
+    request_body = ClientPurpose,
+    responses((status = 200, body = Meeting), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn set_client_purpose(
+    State(cx): State<Context>,
+    CurrentUser(user): CurrentUser,
+    Path(id): Path<Uuid>,
+    Json(input): Json<ClientPurpose>,
+) -> ApiResult<Json<Meeting>> {
+    Ok(Json(meetings::set_client_purpose(&cx, &user, id, input).await?))
 }
 
 /// Finalise the minutes (chair only). Afterwards every write to them gets 409.

@@ -4,6 +4,7 @@
 mod helpers;
 
 mod access;
+mod client_words;
 mod conference;
 mod durability;
 mod errors;

@@ -35,7 +35,10 @@ export class MinutesPanel {
         ...[...orgs].map(([value, label]) => ({ value, label })),
         { value: 'client', label: t('minutes.the_client') }];
     }
-    const ctx = { meetingId: this.meetingId, caseId: page.meeting.case_id, mayWrite: page.may_write, owners, reload: () => this.reload() };
+    const ctx = {
+      meetingId: this.meetingId, caseId: page.meeting.case_id, mayWrite: page.may_write, owners, reload: () => this.reload(),
+      mayChair: page.may_chair && !page.meeting.finalised_at,
+    };
     this.body.replaceChildren(h('p', { class: 'purpose prewrap', text: page.meeting.purpose }));
     for (const section of page.minutes.domains) {
       const editor = new DomainEditor(section, ctx);

@@ -27,9 +27,10 @@ export function isOverdue(action) {
  * A table of actions. `statusCell(action)` may replace the status badge (an editable select
  * for those allowed to change it); `extra` adds a column (`{ header, cell(action) }`).
  * With `anchors` each row gets the id `action-<id>`, so a notification can point at it; only
- * where an action appears once on the page.
+ * where an action appears once on the page. `detail(action)` adds something under the
+ * description (the chair's editor of the client's text).
  */
-export function actionsTable(actions, { caption, statusCell, extra, anchors = false } = {}) {
+export function actionsTable(actions, { caption, statusCell, extra, anchors = false, detail } = {}) {
   if (!actions.length) return h('p', { class: 'empty', text: t('minutes.nothing') });
   return h('table', { class: extra ? 'actions-table with-extra' : 'actions-table' },
     caption ? h('caption', { class: 'sr-only', text: caption }) : null,
@@ -40,7 +41,7 @@ export function actionsTable(actions, { caption, statusCell, extra, anchors = fa
       h('th', { scope: 'col', text: t('minutes.status') }),
       extra ? h('th', { scope: 'col', text: extra.header }) : null)),
     h('tbody', {}, actions.map((a) => h('tr', { dataset: { actionId: a.id }, id: anchors ? `action-${a.id}` : null },
-      h('td', { text: a.description }),
+      h('td', { class: 'what' }, h('span', { class: 'prewrap', text: a.description }), detail ? detail(a) : null),
       h('td', { text: ownerText(a) }),
       h('td', { class: 'due' }, formatShortDate(a.due_date), isOverdue(a) ? h('span', { class: 'overdue', text: ` ${t('action.overdue')}` }) : null),
       h('td', {}, statusCell ? statusCell(a) : codeBadge(actionStatuses, a.status)),
