@@ -4,10 +4,11 @@
 //
 //   node tests/e2e/run.mjs            (after `cargo build`; see scripts/test)
 //   KETENTAFEL_BIN=…  CHROMIUM_PATH=…  E2E_ARTIFACTS=…   to override the defaults
-//   E2E_STORIES=steer                 to play only some stories (comma-separated: conference, steer)
+//   E2E_STORIES=steer                 to play only some stories (comma-separated: conference, steer, layouts)
 //
 // The stories share one server and run in order: the conference first, then steering (whose
-// decisions land on the conference the demo has scheduled next).
+// decisions land on the conference the demo has scheduled next), then the layouts of every
+// screen at three sizes.
 
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -16,6 +17,7 @@ import { launch } from './lib/browser.mjs';
 import { log, percentile } from './lib/check.mjs';
 import { story } from './story.mjs';
 import { steer } from './steer.mjs';
+import { layouts } from './layouts.mjs';
 
 const stamp = new Date().toISOString().replace(/[:.]/g, '-');
 const artifacts = process.env.E2E_ARTIFACTS || join(repoRoot(), 'tests', 'e2e', 'artifacts', stamp);
@@ -30,9 +32,10 @@ try {
   server = await startServer(artifacts);
   log(`server at ${server.base} (data in ${server.dataDir})`);
   browser = await launch();
-  const wanted = (process.env.E2E_STORIES || 'conference,steer').split(',').map((s) => s.trim());
+  const wanted = (process.env.E2E_STORIES || 'conference,steer,layouts').split(',').map((s) => s.trim());
   if (wanted.includes('conference')) await story({ browser, base: server.base, shots, results });
   if (wanted.includes('steer')) await steer({ browser, base: server.base, shots, results });
+  if (wanted.includes('layouts')) await layouts({ browser, base: server.base, shots, results });
 } catch (err) {
   failure = err;
   log(`✗ ${err.stack || err}`);

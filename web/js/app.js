@@ -16,6 +16,7 @@ import joinPage from './pages/join.js';
 import roomPage, { leftPage } from './pages/room.js';
 import minutesPage from './pages/minutes.js';
 import planPage from './pages/plan.js';
+import { watchTables } from './ui/stack-tables.js';
 import queuePage from './pages/queue.js';
 import escalationPage from './pages/escalation.js';
 import obstaclesPage from './pages/obstacles.js';
@@ -68,4 +69,6 @@ window.addEventListener('kt:lang', () => {
 await loadStrings();
 await refreshMe().catch(() => null);
 header();
+// Every table's cells carry their column's name, for the stacked rows of narrow screens.
+watchTables(document.getElementById('main'));
 start();

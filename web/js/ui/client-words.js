@@ -3,7 +3,7 @@
 // with what the client reads now (his default when nothing is written). Used on the action
 // rows of the live minutes and on the meeting page.
 
-import { h, uid } from '../dom.js';
+import { h, uid, replace } from '../dom.js';
 import { t } from '../i18n.js';
 import { put, errorText } from '../api.js';
 import { announce, errorBox } from './notice.js';
@@ -60,7 +60,7 @@ export class ClientWordsEditor {
   /** What the client reads now (the saved text or his default), and whether edits are unsaved. */
   showState() {
     const fallback = this.kind === 'purpose' ? purposeText('') : defaultText(this.kind, this.mine);
-    this.now.replaceChildren(
+    replace(this.now,
       h('span', { class: 'sub', text: `${t('client_words.sees')} ` }),
       h('q', { class: 'client-words-read', text: this.saved.trim() ? this.saved : fallback }),
       this.saved.trim() ? null : h('span', { class: 'sub', text: ` ${t('client_words.default_note')}` }));
@@ -152,9 +152,16 @@ export function clientWordsSection(page) {
     if (!actions.length) return null;
     return h('section', { class: 'client-words-domain', 'aria-labelledby': `cw-${section.domain}` },
       h('h4', { id: `cw-${section.domain}`, text: domains.label(section.domain) }),
-      h('ul', { class: 'client-words-list' }, actions.map((a) => h('li', {},
-        h('p', { class: 'client-words-what' }, h('span', { class: 'sub', text: `${t('minutes.what')}: ` }), a.description),
-        actionWordsEditor(a, section.domain).el))));
+      h('ul', { class: 'client-words-list' }, actions.map((a) => {
+        const editor = actionWordsEditor(a, section.domain);
+        // Collapsed: the action and what the client reads now; open: the editor.
+        return h('li', {},
+          h('p', { class: 'client-words-what' }, h('span', { class: 'sub', text: `${t('minutes.what')}: ` }), a.description),
+          h('details', { class: 'client-words-row' },
+            h('summary', { text: t('client_words.label'), 'aria-label': t('client_words.edit_for', { what: a.description }) }),
+            editor.el),
+          editor.now);
+      })));
   }).filter(Boolean);
   return h('section', { class: 'card client-words-card', 'aria-labelledby': 'client-words-title' },
     h('h2', { id: 'client-words-title', text: t('client_words.section') }),
