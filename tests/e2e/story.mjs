@@ -283,7 +283,8 @@ export async function story({ browser, base, shots, results }) {
 
   await step('the chair writes the new action in plain words for the client, on its row in the minutes', async () => {
     const p = chair.page;
-    const row = p.locator(`details.domain-editor[data-domain="housing"] tr:has-text("${ACTION}") details.client-words-row`);
+    const id = await p.locator(`details.domain-editor[data-domain="housing"] tr:has-text("${ACTION}")`).first().getAttribute('data-action-id');
+    const row = p.locator(`details.domain-editor[data-domain="housing"] tr[data-detail-of="${id}"] details.client-words-row`);
     await row.locator('summary').click();
     await row.locator('textarea[name=client_text]').fill(CLIENT_ACTION);
     await row.locator('button:has-text("Tekst opslaan")').click();

@@ -24,7 +24,8 @@ export function labelTable(table) {
     for (const row of body.rows) {
       let column = 0;
       for (const cell of row.cells) {
-        const name = names[column] || '';
+        // A cell across the whole row (a detail under a row) belongs to no one column.
+        const name = (cell.colSpan || 1) >= names.length ? '' : names[column] || '';
         if (cell.getAttribute('data-label') !== name) cell.setAttribute('data-label', name);
         column += cell.colSpan || 1;
       }
