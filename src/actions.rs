@@ -44,6 +44,15 @@ pub struct UpdateAction {
     pub note: Option<String>,
 }
 
+/// The client's own words for an action.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ClientText {
+    /// Plain language (B1), at most 300 characters, one or a few short sentences in the
+    /// "je"-form; empty clears it (his plan then shows a plain default for the domain).
+    pub text: String,
+}
+
 /// An action with its history.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ActionDetail {
@@ -209,6 +218,30 @@ pub async fn update(cx: &Context, user: &UserPrincipal, action_id: Uuid, input: 
             })?
         }
     };
+    cx.events.publish(updated.case_id, CaseEvent::ActionChanged { action_id: updated.id });
+    Ok(updated)
+}
+
+/// Writes (or clears) the client's plain-language text of an action: for whoever manages the
+/// case (the casemanager or coordinator who chairs its conferences).
+pub async fn set_client_text(cx: &Context, user: &UserPrincipal, action_id: Uuid, input: ClientText) -> Result<Action> {
+    let action = cx.store.action(action_id).await?.ok_or(Error::NotFound)?;
+    let (case, rights) = cases::load(cx, user, action.case_id).await?;
+    cases::ensure_open(&case)?;
+    if !rights.manage {
+        return Err(Error::Forbidden("only the case's chair writes the client's text of an action"));
+    }
+    let text = validate::client_text("text", &input.text, validate::MAX_CLIENT_TEXT)?;
+    let now = cx.clock.now();
+    let detail = if text.is_empty() { "cleared" } else { "written" };
+    let audit = user.principal().audit(
+        now,
+        "action.client_text",
+        Some(action.case_id),
+        Some(("action", action.id)),
+        Some(detail.to_owned()),
+    );
+    let updated = cx.store.set_action_client_text(action.id, &text, &audit).await?.ok_or(Error::NotFound)?;
     cx.events.publish(updated.case_id, CaseEvent::ActionChanged { action_id: updated.id });
     Ok(updated)
 }

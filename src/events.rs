@@ -20,6 +20,8 @@ pub enum CaseEvent {
     Finalised { meeting_id: Uuid },
     /// An invite was revoked; its holder must leave the conference.
     InviteRevoked { meeting_id: Uuid, invite_id: Uuid },
+    /// The client's plain-language purpose of a conference was written.
+    ClientPurposeChanged { meeting_id: Uuid },
 }
 
 /// A change of who may be where. Long-lived connections (the conference room) hear it and

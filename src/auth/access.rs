@@ -227,6 +227,7 @@ mod tests {
             finalised_by: None,
             created_at: Utc::now(),
             minutes_revision: 0,
+            client_purpose: String::new(),
         };
         assert!(!may_write_minutes(&partner, rights, &meeting));
         assert!(!chairs(&partner, rights, &meeting));
@@ -256,6 +257,7 @@ mod tests {
             meeting_id: None,
             created_by: Uuid::new_v4(),
             created_at: Utc::now(),
+            client_text: String::new(),
         };
         let partner_rights = CaseRights { member: true, manage: false };
         assert!(may_update_action(&owner, partner_rights, &action));

@@ -77,6 +77,19 @@ pub fn plain_text(field: &'static str, value: &str, max_chars: usize) -> Result<
     Ok(value)
 }
 
+/// Longest text for the client, in characters: a few short sentences.
+pub const MAX_CLIENT_TEXT: usize = 300;
+
+/// A short text for the client in plain words (an action or a conference's purpose as he reads
+/// it): empty (not written) or a [`plain_text`] of at most `max_chars`.
+pub fn client_text(field: &'static str, value: &str, max_chars: usize) -> Result<String, Invalid> {
+    if value.trim().is_empty() {
+        // Whitespace only is "not written", but invisible characters are not whitespace.
+        return Ok(String::new());
+    }
+    plain_text(field, value, max_chars)
+}
+
 /// The explicit bidirectional embeddings, overrides and isolates (U+202A–U+202E, U+2066–U+2069).
 fn is_bidi_control(c: char) -> bool {
     matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
@@ -168,6 +181,15 @@ mod tests {
         }
         assert!(name("name", "Jan\nB.", 120).is_err(), "a name is one line");
         assert!(name("name", "Jan\u{7}B.", 120).is_err());
+    }
+
+    #[test]
+    fn a_client_text_may_be_empty_but_never_invisible_or_too_long() {
+        assert_eq!(client_text("text", "  \n ", 300).unwrap(), "");
+        assert_eq!(client_text("text", " Je krijgt een kamer. ", 300).unwrap(), "Je krijgt een kamer.");
+        assert!(client_text("text", "\u{200B}", 300).is_err(), "an invisible character is not \"nothing written\"");
+        assert!(client_text("text", "Je \u{202E}krijgt", 300).is_err());
+        assert!(client_text("text", &"a".repeat(301), 300).is_err());
     }
 
     #[test]

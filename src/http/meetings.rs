@@ -11,11 +11,11 @@ use crate::i18n::Lang;
 use crate::meetings::invites::{self, CreateInvite, CreatedInvite, EmailInvite, InviteEntry, Present, Whereabouts};
 use crate::meetings::plan::{self, Plan};
 use crate::meetings::view::MinutesView;
-use crate::meetings::{self, MeetingPage, RescheduleMeeting, WriteDomain};
+use crate::meetings::{self, ClientPurpose, MeetingPage, RescheduleMeeting, WriteDomain};
 use crate::signalling::Signalling;
 use crate::signalling::protocol::Presence;
 use crate::signalling::state::PrincipalKey;
-use crate::storage::models::{DomainEntry, Meeting};
+use crate::storage::models::{DomainEntry, Invite, Meeting};
 use axum::extract::State;
 use axum::http::HeaderName;
 use axum::http::StatusCode;
@@ -32,6 +32,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(get_meeting, reschedule))
         .routes(routes!(minutes_pdf))
         .routes(routes!(write_domain))
+        .routes(routes!(set_client_purpose))
         .routes(routes!(finalise))
         .routes(routes!(minutes))
         .routes(routes!(client_plan))
@@ -106,6 +107,22 @@ async fn write_domain(
     Json(input): Json<WriteDomain>,
 ) -> ApiResult<Json<DomainEntry>> {
     Ok(Json(meetings::write_domain(&cx, &user, id, domain, input).await?))
+}
+
+/// Write (or, with an empty text, clear) what the conference is for in plain words for the
+/// client (B1); his screens show this instead of the professionals' purpose. For the chair,
+/// until the minutes are final (409 afterwards).
+#[utoipa::path(put, path = "/api/meetings/{id}/client-purpose", tag = "meetings", params(("id" = Uuid, Path)),
+    request_body = ClientPurpose,
+    responses((status = 200, body = Meeting), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn set_client_purpose(
+    State(cx): State<Context>,
+    CurrentUser(user): CurrentUser,
+    Path(id): Path<Uuid>,
+    Json(input): Json<ClientPurpose>,
+) -> ApiResult<Json<Meeting>> {
+    Ok(Json(meetings::set_client_purpose(&cx, &user, id, input).await?))
 }
 
 /// Finalise the minutes (chair only). Afterwards every write to them gets 409.

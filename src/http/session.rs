@@ -69,7 +69,8 @@ pub enum Me {
         name: String,
         organisation_name: Option<String>,
         meeting_id: Uuid,
-        /// What the conference is for and when (shown before the chair lets him in).
+        /// What the conference is for and when (shown before the chair lets him in); for the
+        /// client his plain-language purpose (empty when none was written).
         purpose: String,
         scheduled_at: chrono::DateTime<chrono::Utc>,
     },
@@ -89,7 +90,7 @@ async fn me(State(cx): State<Context>, AnyPrincipal(principal): AnyPrincipal) ->
                 name: p.invite.name,
                 organisation_name: p.invite.organisation_name,
                 meeting_id: p.invite.meeting_id,
-                purpose: meeting.purpose,
+                purpose: crate::meetings::purpose_for(&meeting, p.invite.kind),
                 scheduled_at: meeting.scheduled_at,
             }
         }

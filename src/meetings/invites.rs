@@ -56,7 +56,8 @@ pub struct InvitePreview {
     pub organisation_name: Option<String>,
     pub meeting_id: Option<Uuid>,
     pub scheduled_at: Option<DateTime<Utc>>,
-    /// What the conference is for.
+    /// What the conference is for; for the client his plain-language purpose (empty when none
+    /// was written), never the professionals' wording.
     pub purpose: Option<String>,
     pub expires_at: Option<DateTime<Utc>>,
 }
@@ -466,7 +467,7 @@ pub async fn preview(cx: &Context, caller: Option<&Principal>, raw: &str) -> Res
         organisation_name: invite.organisation_name.filter(|_| usable),
         meeting_id: usable.then_some(meeting.id),
         scheduled_at: usable.then_some(meeting.scheduled_at),
-        purpose: usable.then_some(meeting.purpose),
+        purpose: usable.then(|| super::purpose_for(&meeting, invite.kind)),
         expires_at: usable.then_some(invite.expires_at),
     })
 }

@@ -90,6 +90,15 @@ pub struct WriteDomain {
     pub base_revision: Option<i64>,
 }
 
+/// The client's own words for what a conference is for.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ClientPurpose {
+    /// Plain language (B1), at most 300 characters, in the "je"-form; empty clears it (his
+    /// screens then show a plain default).
+    pub text: String,
+}
+
 /// What a conference page shows and may do.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct MeetingPage {
@@ -137,6 +146,16 @@ impl Viewer {
             Viewer::Staff { .. } => InviteKind::Member,
             Viewer::Invitee(invitee) => invitee.invite.kind,
         }
+    }
+}
+
+/// What a conference is for, as the one taking part as `kind` may read it: the client gets only
+/// the plain-language purpose the chair wrote for him (empty when none was written: his screen
+/// then shows a plain default), never the professionals' wording.
+pub fn purpose_for(meeting: &Meeting, kind: InviteKind) -> String {
+    match kind {
+        InviteKind::Client => meeting.client_purpose.clone(),
+        InviteKind::Member | InviteKind::Guest => meeting.purpose.clone(),
     }
 }
 
@@ -361,6 +380,37 @@ pub async fn write_domain(
             ),
         )),
     }
+}
+
+/// Writes (or clears) the client's plain-language purpose of a conference: for its chair, until
+/// the minutes are final.
+pub async fn set_client_purpose(
+    cx: &Context,
+    user: &UserPrincipal,
+    meeting_id: Uuid,
+    input: ClientPurpose,
+) -> Result<Meeting> {
+    let (meeting, case, viewer) = load(cx, &user.principal(), meeting_id).await?;
+    cases::ensure_open(&case)?;
+    if !viewer.chairs(&meeting) {
+        return Err(Error::Forbidden("only the chair writes the client's purpose of this conference"));
+    }
+    if meeting.finalised_at.is_some() {
+        return Err(finalised());
+    }
+    let text = validate::client_text("text", &input.text, validate::MAX_CLIENT_TEXT)?;
+    let now = cx.clock.now();
+    let detail = if text.is_empty() { "cleared" } else { "written" };
+    let audit = user.principal().audit(
+        now,
+        "meeting.client_purpose",
+        Some(case.id),
+        Some(("meeting", meeting.id)),
+        Some(detail.to_owned()),
+    );
+    let updated = cx.store.set_meeting_client_purpose(meeting.id, &text, &audit).await?.ok_or_else(finalised)?;
+    cx.events.publish(case.id, CaseEvent::ClientPurposeChanged { meeting_id });
+    Ok(updated)
 }
 
 /// How often finalising renders the record again when writes keep landing under it.

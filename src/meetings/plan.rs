@@ -1,6 +1,8 @@
 //! The client's own view: per life domain his wish, what he will do and what the others will
 //! do. Never the situation as the professionals describe it, never their notes, never
-//! escalations.
+//! escalations, and never their wording of an action or of the conference's purpose: only the
+//! plain-language texts the chair wrote for him (`client_text`, `client_purpose`), or nothing,
+//! in which case his screen shows a plain default for the domain.
 
 use super::{Viewer, load};
 use crate::auth::Principal;
@@ -16,11 +18,15 @@ use uuid::Uuid;
 /// One thing someone will do.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct PlanItem {
-    pub description: String,
+    /// The action in plain words for the client, as the chair wrote it; `null` when none was
+    /// written (show the plain default of the domain). Never the professionals' description.
+    pub client_text: Option<String>,
     /// Who does it (empty for the client's own items).
     pub who: Option<String>,
     pub due_date: NaiveDate,
     pub done: bool,
+    /// Not done and past its date (by the server's calendar): explain it kindly.
+    pub overdue: bool,
 }
 
 /// One life domain of the plan.
@@ -40,7 +46,9 @@ pub struct PlanDomain {
 pub struct Plan {
     pub meeting_id: Uuid,
     pub scheduled_at: DateTime<Utc>,
-    pub purpose: String,
+    /// What the conference is for in plain words, as the chair wrote it for the client; `null`
+    /// when none was written (show the plain default). Never the professionals' purpose.
+    pub client_purpose: Option<String>,
     pub expected_release: NaiveDate,
     pub domains: Vec<PlanDomain>,
 }
@@ -54,15 +62,18 @@ pub async fn plan(cx: &Context, principal: &Principal, meeting_id: Uuid) -> Resu
     }
     let wishes = latest_wishes(cx, &meeting).await?;
     let actions = cx.store.case_actions(case.id).await?;
+    let now = cx.clock.now();
+    let today = crate::timezone::to_local(now).date_naive();
     let domains = LifeDomain::ALL
         .iter()
         .map(|&domain| {
             let live = actions.iter().filter(|a| a.domain == domain && a.status != ActionStatus::Cancelled);
             let item = |a: &crate::storage::models::Action| PlanItem {
-                description: a.description.clone(),
+                client_text: written(&a.client_text),
                 who: (!a.owner_is_client).then(|| a.owner_organisation_name.clone().unwrap_or_default()),
                 due_date: a.due_date,
                 done: a.status == ActionStatus::Done,
+                overdue: a.status.is_pending() && a.due_date < today,
             };
             PlanDomain {
                 domain,
@@ -72,17 +83,21 @@ pub async fn plan(cx: &Context, principal: &Principal, meeting_id: Uuid) -> Resu
             }
         })
         .collect();
-    let now = cx.clock.now();
     cx.store
         .record_audit(&viewer.principal().audit(now, "plan.read", Some(case.id), Some(("meeting", meeting.id)), None))
         .await?;
     Ok(Plan {
         meeting_id: meeting.id,
         scheduled_at: meeting.scheduled_at,
-        purpose: meeting.purpose,
+        client_purpose: written(&meeting.client_purpose),
         expected_release: case.expected_release,
         domains,
     })
+}
+
+/// A text the chair wrote for the client, or `None` when there is none.
+fn written(text: &str) -> Option<String> {
+    (!text.trim().is_empty()).then(|| text.to_owned())
 }
 
 /// Per domain the client's wish as last written down: in this conference, or else in the most

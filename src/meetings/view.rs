@@ -44,6 +44,10 @@ pub struct ActionLine {
     pub owner_is_client: bool,
     pub due_date: NaiveDate,
     pub status: ActionStatus,
+    /// The action in plain words for the client (empty: not written). Records finalised before
+    /// this field existed read as empty.
+    #[serde(default)]
+    pub client_text: String,
 }
 
 impl From<&Action> for ActionLine {
@@ -56,6 +60,7 @@ impl From<&Action> for ActionLine {
             owner_is_client: a.owner_is_client,
             due_date: a.due_date,
             status: a.status,
+            client_text: a.client_text.clone(),
         }
     }
 }
@@ -250,6 +255,7 @@ mod tests {
             finalised_by: None,
             created_at: at(0),
             minutes_revision: 0,
+            client_purpose: String::new(),
         }
     }
 
@@ -288,6 +294,7 @@ mod tests {
             meeting_id,
             created_by: Uuid::nil(),
             created_at: at(-20),
+            client_text: String::new(),
         }
     }
 

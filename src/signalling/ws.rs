@@ -80,6 +80,23 @@ struct Session {
     joined: Option<(Joined, RoomLink)>,
     /// The conference joined, its case, and whether the caller chairs it (to notice a change).
     place: Option<(uuid::Uuid, uuid::Uuid, bool)>,
+    /// For the client: the only purpose he may read (the plain-language one the chair wrote for
+    /// him). The room's welcome carries the professionals' purpose; the writer puts this in
+    /// its place before it leaves the server.
+    client_purpose: ClientPurpose,
+}
+
+/// Shared between a client's connection and its writer (see `Session::client_purpose`).
+type ClientPurpose = std::sync::Arc<std::sync::Mutex<Option<String>>>;
+
+/// What a participant may read of a message: a client's welcome names his own purpose.
+fn for_reader(mut message: ServerMessage, client_purpose: &ClientPurpose) -> ServerMessage {
+    if let ServerMessage::Welcome { meeting, .. } = &mut message
+        && let Some(purpose) = client_purpose.lock().unwrap_or_else(|e| e.into_inner()).as_ref()
+    {
+        meeting.purpose.clone_from(purpose);
+    }
+    message
 }
 
 async fn connection(state: Signalling, principal: Principal, socket: WebSocket) {
@@ -87,12 +104,15 @@ async fn connection(state: Signalling, principal: Principal, socket: WebSocket) 
     let (outgoing, mut outbox) = mpsc::channel::<Outgoing>(256);
     let (signals, mut signal_inbox) = mpsc::unbounded_channel::<ClientSignal>();
     let ping = state.cx.settings.ws_ping;
+    let client_purpose = ClientPurpose::default();
+    let for_writer = client_purpose.clone();
     let writer = tokio::spawn(async move {
         let mut pinger = tokio::time::interval(ping);
         loop {
             tokio::select! {
                 next = outbox.recv() => match next {
                     Some(Outgoing::Message(message)) => {
+                        let message = for_reader(message, &for_writer);
                         let text = serde_json::to_string(&message).expect("server messages serialise");
                         if sink.send(Message::Text(text.into())).await.is_err() {
                             break;
@@ -107,7 +127,7 @@ async fn connection(state: Signalling, principal: Principal, socket: WebSocket) 
             }
         }
     });
-    let mut session = Session { state, principal, outgoing, signals, joined: None, place: None };
+    let mut session = Session { state, principal, outgoing, signals, joined: None, place: None, client_purpose };
     let mut limit = RateLimit::new(Instant::now());
     let mut last_seen = Instant::now();
     let mut liveness = tokio::time::interval(ping);
@@ -308,6 +328,10 @@ impl Session {
         if let Err(e) = invites::may_enter(&viewer) {
             self.refuse(Refusal::from(&e)).await;
             return std::ops::ControlFlow::Break(());
+        }
+        if viewer.kind() == InviteKind::Client {
+            *self.client_purpose.lock().unwrap_or_else(|e| e.into_inner()) =
+                Some(meetings::purpose_for(&meeting, InviteKind::Client));
         }
         let joining = joining(&viewer, &meeting, state.rooms.next_conn());
         let info = MeetingInfo {

@@ -13,7 +13,7 @@ macro_rules! select_action {
             "SELECT a.id, a.case_id, a.domain, a.description, a.owner_organisation_id, \
              o.name AS owner_organisation_name, a.owner_user_id, u.name AS owner_user_name, \
              a.owner_is_client, a.due_date, a.status, a.status_changed_at, a.completed_at, \
-             a.meeting_id, a.created_by, a.created_at \
+             a.meeting_id, a.created_by, a.created_at, a.client_text \
              FROM action a \
              LEFT JOIN organisation o ON o.id = a.owner_organisation_id \
              LEFT JOIN app_user u ON u.id = a.owner_user_id ",
@@ -152,6 +152,29 @@ impl Store {
                 .execute(&mut *tx).await?;
             insert_audit!(&mut *tx, audit)?;
             tx.commit().await
+        })
+    }
+
+    /// Sets (or, with an empty text, clears) the client's plain-language text of an action.
+    /// `Ok(None)` when there is no such action.
+    pub async fn set_action_client_text(
+        &self,
+        id: Uuid,
+        text: &str,
+        audit: &NewAudit,
+    ) -> Result<Option<Action>, sqlx::Error> {
+        const UPDATE: &str = "UPDATE action SET client_text = $2 WHERE id = $1";
+        const SELECT: &str = select_action!("WHERE a.id = $1");
+        on_pool!(self, pool => {
+            let mut tx = pool.begin_write().await?;
+            let updated = sqlx::query(UPDATE).bind(id).bind(text).execute(&mut *tx).await?;
+            if updated.rows_affected() == 0 {
+                return Ok(None);
+            }
+            insert_audit!(&mut *tx, audit)?;
+            let action = sqlx::query_as(SELECT).bind(id).fetch_one(&mut *tx).await?;
+            tx.commit().await?;
+            Ok(Some(action))
         })
     }
 

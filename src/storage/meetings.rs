@@ -14,7 +14,7 @@ macro_rules! select_meeting {
         concat!(
             "SELECT mt.id, mt.case_id, mt.scheduled_at, mt.purpose, mt.chair_id, u.name AS chair_name, \
              mt.status, mt.partners_may_edit, mt.started_at, mt.ended_at, mt.finalised_at, \
-             mt.finalised_by, mt.created_at, mt.minutes_revision \
+             mt.finalised_by, mt.created_at, mt.minutes_revision, mt.client_purpose \
              FROM meeting mt JOIN app_user u ON u.id = mt.chair_id ",
             $tail
         )
@@ -219,6 +219,29 @@ impl Store {
     pub async fn meeting(&self, id: Uuid) -> Result<Option<Meeting>, sqlx::Error> {
         const SQL: &str = select_meeting!("WHERE mt.id = $1");
         on_pool!(self, pool => sqlx::query_as(SQL).bind(id).fetch_optional(pool).await)
+    }
+
+    /// Sets (or, with an empty text, clears) the client's plain-language purpose of a conference
+    /// whose minutes are not final. `Ok(None)` when there is no such open conference.
+    pub async fn set_meeting_client_purpose(
+        &self,
+        id: Uuid,
+        text: &str,
+        audit: &NewAudit,
+    ) -> Result<Option<Meeting>, sqlx::Error> {
+        const UPDATE: &str = "UPDATE meeting SET client_purpose = $2 WHERE id = $1 AND finalised_at IS NULL";
+        const SELECT: &str = select_meeting!("WHERE mt.id = $1");
+        on_pool!(self, pool => {
+            let mut tx = pool.begin_write().await?;
+            let updated = sqlx::query(UPDATE).bind(id).bind(text).execute(&mut *tx).await?;
+            if updated.rows_affected() == 0 {
+                return Ok(None);
+            }
+            insert_audit!(&mut *tx, audit)?;
+            let meeting = sqlx::query_as(SELECT).bind(id).fetch_one(&mut *tx).await?;
+            tx.commit().await?;
+            Ok(Some(meeting))
+        })
     }
 
     /// The conferences of a case, in time order.

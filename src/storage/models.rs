@@ -92,6 +92,9 @@ pub struct Meeting {
     /// Counts the writes to the minutes; finalising checks it did not move under its record.
     #[serde(skip)]
     pub minutes_revision: i64,
+    /// What the conference is for, in plain words (B1) for the client; empty: not written
+    /// (his screens then show a plain default). The client never sees `purpose`.
+    pub client_purpose: String,
 }
 
 /// A personal invitation to one conference. The token itself is never stored, only its hash.
@@ -159,6 +162,10 @@ pub struct Action {
     pub meeting_id: Option<Uuid>,
     pub created_by: Uuid,
     pub created_at: DateTime<Utc>,
+    /// The same action in plain words (B1) for the client, written or picked by the chair;
+    /// empty: not written (his plan then shows a plain default for the domain). The client
+    /// never sees `description`.
+    pub client_text: String,
 }
 
 /// One entry of an action's append-only history.

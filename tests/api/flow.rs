@@ -181,7 +181,8 @@ on_both_backends! {
         assert!(!text.contains("GEHEIM-professioneel") && !text.contains("Verslavingszorg loopt"));
         let care = plan["domains"].as_array().unwrap().iter().find(|d| d["domain"] == "care").unwrap();
         assert_eq!(care["my_wish"], "Ik wil een huisarts");
-        assert_eq!(care["i_will"][0]["description"], "Zorgverzekering laten heractiveren op de dag van vrijlating");
+        assert!(care["i_will"][0]["client_text"].is_null(), "no text written for him: his screen shows the plain default");
+        assert!(!text.contains("Zorgverzekering laten heractiveren"), "never the professionals' wording of the action");
         let housing = plan["domains"].as_array().unwrap().iter().find(|d| d["domain"] == "housing").unwrap();
         assert_eq!(housing["they_will"][0]["who"], "Woonbron");
     }

@@ -5,6 +5,7 @@ mod helpers;
 
 mod access;
 mod admin_console;
+mod client_words;
 mod conference;
 mod demo_history;
 mod durability;

@@ -26,6 +26,7 @@ on_both_backends! {
             ("/api/meetings/{id}/domains/{domain}", "put"), ("/api/cases/{id}/actions", "get"), ("/api/cases/{id}/actions", "post"),
             ("/api/actions/{id}", "patch"), ("/api/meetings/{id}/finalise", "post"), ("/api/meetings/{id}/minutes", "get"),
             ("/api/cases/{id}/audit", "get"),
+            ("/api/actions/{id}/client-text", "put"), ("/api/meetings/{id}/client-purpose", "put"),
             ("/api/escalations", "get"), ("/api/escalations/{id}", "get"), ("/api/escalations/{id}/review", "post"),
             ("/api/escalations/{id}/decision", "post"), ("/api/escalations/{id}/close", "post"),
             ("/api/actions/{id}/escalations", "post"), ("/api/admin/escalations/run", "post"),

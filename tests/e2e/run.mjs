@@ -4,12 +4,13 @@
 //
 //   node tests/e2e/run.mjs            (after `cargo build`; see scripts/test)
 //   KETENTAFEL_BIN=…  CHROMIUM_PATH=…  E2E_ARTIFACTS=…   to override the defaults
-//   E2E_STORIES=steer                 to play only some stories (comma-separated: conference, steer, minutes, room, admin)
+//   E2E_STORIES=steer                 to play only some stories (comma-separated: conference, steer, layouts, minutes, room, admin)
 //
-// The conference and steering stories share one server (the demo's one case) and run in order:
-// the conference first, then steering (whose decisions land on the conference the demo has
-// scheduled next). The admin story (case work and the administrator's console) starts its own
-// server with the demo's year of history.
+// The conference, steering, layouts, minutes and room stories share one server (the demo's one
+// case) and run in order: the conference first, then steering (whose decisions land on the
+// conference the demo has scheduled next), the layouts of every screen at three sizes, then the
+// minutes and the room's controls (each on a conference of its own). The admin story (case work
+// and the administrator's console) starts its own server with the demo's year of history.
 
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -19,6 +20,7 @@ import { log, percentile } from './lib/check.mjs';
 import { story } from './story.mjs';
 import { steer } from './steer.mjs';
 import { admin } from './admin.mjs';
+import { layouts } from './layouts.mjs';
 import { minutes } from './minutes.mjs';
 import { roomControls } from './room-controls.mjs';
 
@@ -35,9 +37,10 @@ try {
   server = await startServer(artifacts);
   log(`server at ${server.base} (data in ${server.dataDir})`);
   browser = await launch();
-  const wanted = (process.env.E2E_STORIES || 'conference,steer,minutes,room,admin').split(',').map((s) => s.trim());
+  const wanted = (process.env.E2E_STORIES || 'conference,steer,layouts,minutes,room,admin').split(',').map((s) => s.trim());
   if (wanted.includes('conference')) await story({ browser, base: server.base, shots, results });
   if (wanted.includes('steer')) await steer({ browser, base: server.base, shots, results });
+  if (wanted.includes('layouts')) await layouts({ browser, base: server.base, shots, results });
   if (wanted.includes('minutes')) await minutes({ browser, base: server.base, shots, results });
   if (wanted.includes('room')) await roomControls({ browser, base: server.base, shots, results });
   if (wanted.includes('admin')) await admin({ browser, artifacts, shots, results });

@@ -10,6 +10,8 @@ import { expectMediaFlowing, receivedBytes } from './lib/media.mjs';
 
 const HOUSING_SITUATION = 'Zus biedt twee weken onderdak; daarna nodig: kamer via Woonbron, urgentie aangevraagd.';
 const ACTION = 'Urgentieverklaring afronden en een kamer in Dordrecht aanbieden';
+// The same action in the client's own words (B1), as the chair writes it for him.
+const CLIENT_ACTION = 'Woonbron zoekt een kamer voor je in Dordrecht.';
 
 export async function story({ browser, base, shots, results }) {
   const { scan, shot, login } = screens({ results, shots });
@@ -279,11 +281,25 @@ export async function story({ browser, base, shots, results }) {
     await shot(chair, 'room-chair-debrief');
   });
 
-  await step('the chair brings the client back; media flows again and his plan shows the new action', async () => {
+  await step('the chair writes the new action in plain words for the client, on its row in the minutes', async () => {
+    const p = chair.page;
+    const id = await p.locator(`details.domain-editor[data-domain="housing"] tr:has-text("${ACTION}")`).first().getAttribute('data-action-id');
+    const row = p.locator(`details.domain-editor[data-domain="housing"] tr[data-detail-of="${id}"] details.client-words-row`);
+    await row.locator('summary').click();
+    await row.locator('textarea[name=client_text]').fill(CLIENT_ACTION);
+    await row.locator('button:has-text("Tekst opslaan")').click();
+    await row.locator('.save-status', { hasText: 'opgeslagen' }).waitFor();
+    await shot(chair, 'room-chair-client-text');
+  });
+
+  await step('the chair brings the client back; media flows again and his plan shows the new action in his words', async () => {
     await chair.page.click('button:has-text("Cliënt terughalen")');
     await client.page.waitForSelector('.client-room[data-phase="in"]');
     await expectMediaFlowing(client);
-    await until('the client plan lists what Woonbron will do', () => client.page.evaluate((a) => document.querySelector('.plan')?.textContent.includes(a), ACTION), 15_000);
+    await until('the client plan says in his words what Woonbron will do', () => client.page.evaluate((a) => document.querySelector('.plan')?.textContent.includes(a), CLIENT_ACTION), 15_000);
+    const plan = await client.page.locator('.plan').textContent();
+    assert(!plan.includes(ACTION), 'the client plan never shows the professionals\' wording of the action');
+    assert(!plan.includes('Netwerkberaad'), 'the client plan never shows the professionals\' purpose');
     await shot(client, 'room-client-plan');
   });
 

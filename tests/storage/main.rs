@@ -7,6 +7,7 @@ mod helpers;
 mod accounts;
 mod audit;
 mod cases;
+mod client_words;
 mod invites;
 mod minutes;
 mod schema;

@@ -20,6 +20,8 @@ import meetingPage from './pages/meeting.js';
 import joinPage from './pages/join.js';
 import roomPage, { leftPage } from './pages/room.js';
 import minutesPage from './pages/minutes.js';
+import planPage from './pages/plan.js';
+import { watchTables } from './ui/stack-tables.js';
 import queuePage from './pages/queue.js';
 import escalationPage from './pages/escalation.js';
 import obstaclesPage from './pages/obstacles.js';
@@ -47,6 +49,7 @@ route('/cases/:id/schedule', schedulePage);
 route('/meetings/:id', meetingPage);
 route('/meetings/:id/room', roomPage);
 route('/meetings/:id/minutes', minutesPage);
+route('/meetings/:id/plan', planPage);
 route('/meetings/:id/left', leftPage);
 route('/join/:token', joinPage);
 route('/escalations', queuePage);
@@ -80,4 +83,6 @@ window.addEventListener('kt:lang', () => {
 await loadStrings();
 await refreshMe().catch(() => null);
 header();
+// Every table's cells carry their column's name, for the stacked rows of narrow screens.
+watchTables(document.getElementById('main'));
 start();

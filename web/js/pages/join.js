@@ -9,6 +9,7 @@ import { navigate } from '../router.js';
 import { refreshMe, currentMe } from '../session.js';
 import { prejoin } from '../room/prejoin.js';
 import { isUsableInvite } from '../vocabulary.js';
+import { purposeText } from '../client-words.js';
 
 export default async function joinPage({ params, onLeave }) {
   // Someone with an invite link has no password: errors must not speak of one.
@@ -33,7 +34,8 @@ export default async function joinPage({ params, onLeave }) {
     heading: t(plain ? 'client.prejoin.title' : 'prejoin.title'),
     name: preview.name,
     organisation: preview.organisation_name,
-    purpose: preview.purpose,
+    // The client's invite carries only the purpose written for him (maybe none yet).
+    purpose: plain ? purposeText(preview.purpose) : preview.purpose,
     scheduledAt: preview.scheduled_at,
     confidentiality: preview.requires_confidentiality,
     plain,

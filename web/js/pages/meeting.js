@@ -12,6 +12,7 @@ import { field, form } from '../ui/form.js';
 import { codeBadge, announce, infoBox, errorBox } from '../ui/notice.js';
 import { meetingStatuses, meetingStatus, inviteKinds, chairInviteStates, isLiveInvite } from '../vocabulary.js';
 import { confirmDialog } from '../ui/dialog.js';
+import { clientWordsSection } from '../ui/client-words.js';
 
 export default async function meetingPage({ params }) {
   const user = await requireUser();
@@ -31,6 +32,7 @@ export default async function meetingPage({ params }) {
         ? h('a', { class: 'button primary', href: `/meetings/${meeting.id}/minutes`, text: t('meeting.open_minutes') })
         : h('a', { class: 'button primary large', href: `/meetings/${meeting.id}/room`, text: page.may_chair ? t('meeting.start') : t('meeting.join') })),
     !closed && meeting.status === 'scheduled' && (page.may_chair || user.role === 'casemanager' || user.role === 'coordinator') ? rescheduleSection(meeting) : null,
+    page.may_chair && !closed ? clientWordsSection(page) : null,
     page.may_chair && !closed ? await invitesSection(meeting, user) : null);
 }
 

@@ -11,6 +11,7 @@ import { proView } from '../room/pro-view.js';
 import { clientView } from '../room/client-view.js';
 import { localMedia, stopLocal } from '../room/devices.js';
 import { hideConnection } from '../room/banner.js';
+import { purposeText } from '../client-words.js';
 
 export default async function roomPage({ params, onLeave, onLang }) {
   const meetingId = params.id;
@@ -100,7 +101,7 @@ async function clientInfo(meetingId) {
     closed: false,
     plan,
     name: me.name,
-    purpose: plan.purpose,
+    purpose: purposeText(plan.client_purpose),
     scheduledAt: plan.scheduled_at,
     afterLeave: `/meetings/${meetingId}/left`,
   };

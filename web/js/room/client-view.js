@@ -14,6 +14,7 @@ import { tilePeople } from './state.js';
 import { roomHints, hintsKey } from './pro-view.js';
 import { announce } from '../ui/notice.js';
 import { clientDomains } from '../vocabulary.js';
+import { purposeText, itemText, itemMeta, overdueNote } from '../client-words.js';
 import { navigate } from '../router.js';
 
 // The client never gets the professionals' minutes (docs/signalling.md); he hears only that his
@@ -106,24 +107,34 @@ export function clientView(session, info) {
   };
 }
 
-/** Per domain: his wish, what he will do, what the others will do. */
+/**
+ * What the conference is for, then per domain: his wish, what he will do, what the others will
+ * do — only in the words written for him (or a plain default), never the professionals'.
+ */
 export function planView(plan) {
   if (!plan) return null;
   return h('div', {},
+    h('div', { class: 'plan-about' },
+      h('h3', { text: t('client.plan.about') }),
+      h('p', { class: 'prewrap plan-purpose', text: purposeText(plan.client_purpose) })),
     h('p', { class: 'plan-intro', text: t('client.plan.release', { date: formatDate(plan.expected_release) }) }),
     h('ul', { class: 'plan-domains' }, plan.domains.map((d) => h('li', { class: 'plan-domain' },
       h('h3', { class: 'plan-heading' }, icon(d.domain, 'icon plan-icon'), h('span', { text: clientDomains.label(d.domain) })),
       h('div', { class: 'plan-part' }, h('h4', { text: t('client.plan.my_wish') }),
         h('p', { class: 'prewrap', text: d.my_wish || t('client.plan.no_wish') })),
-      items(t('client.plan.i_will'), d.i_will, false),
-      items(t('client.plan.they_will'), d.they_will, true)))));
+      items(t('client.plan.i_will'), d.i_will, d.domain, true),
+      items(t('client.plan.they_will'), d.they_will, d.domain, false)))));
 }
 
-function items(title, list, withWho) {
+function items(title, list, domain, mine) {
   return h('div', { class: 'plan-part' }, h('h4', { text: title }),
-    list.length ? h('ul', { class: 'plan-items' }, list.map((i) => h('li', { class: i.done ? 'done' : '' },
-      h('span', { text: i.description }),
-      h('span', { class: 'plan-meta', text: [withWho && i.who ? i.who : null, t('client.plan.before', { date: formatDate(i.due_date) }), i.done ? t('client.plan.done') : null].filter(Boolean).join(' · ') }))))
+    list.length ? h('ul', { class: 'plan-items' }, list.map((i) => {
+      const note = overdueNote(i);
+      return h('li', { class: [i.done ? 'done' : '', note ? 'late' : ''] },
+        h('span', { class: 'plan-text prewrap', text: itemText(i, domain, mine) }),
+        h('span', { class: 'plan-meta', text: itemMeta(i, !mine, formatDate) }),
+        note ? h('span', { class: 'plan-late', text: note }) : null);
+    }))
       : h('p', { class: 'empty', text: t('client.plan.nothing') }));
 }
 

@@ -10,14 +10,17 @@ import { domainHeading, actionsTable, textBlock } from '../ui/domains.js';
 import { actionStatusSelect } from '../ui/action-status.js';
 import { field, form } from '../ui/form.js';
 import { announce, errorBox } from '../ui/notice.js';
+import { ActionWordsCache } from '../ui/client-words.js';
 
 const TEXTS = ['situation', 'client_wish', 'notes'];
 
 export class DomainEditor {
-  /** `ctx`: meetingId, caseId, mayWrite, owners [{value,label}], reload(). */
+  /** `ctx`: meetingId, caseId, mayWrite, mayChair, owners [{value,label}], reload(). */
   constructor(section, ctx) {
     this.domain = section.domain;
     this.ctx = ctx;
+    // The chair writes each action's text for the client on its row.
+    this.words = ctx.mayChair ? new ActionWordsCache(section.domain) : null;
     this.revision = section.revision;
     this.saved = {};
     this.inputs = {};
@@ -92,8 +95,9 @@ export class DomainEditor {
     }
     // The writer records here what happened to the actions agreed earlier; others see badges.
     const statusCell = this.ctx.mayWrite ? actionStatusSelect : null;
-    this.carried.replaceChildren(actionsTable(section.carried_over, { caption: t('minutes.carried_over'), statusCell }));
-    this.agreed.replaceChildren(actionsTable(section.agreed, { caption: t('minutes.actions') }));
+    const detail = this.words ? (a) => (a.status === 'cancelled' ? null : this.words.row(a)) : null;
+    this.carried.replaceChildren(actionsTable(section.carried_over, { caption: t('minutes.carried_over'), statusCell, detail }));
+    this.agreed.replaceChildren(actionsTable(section.agreed, { caption: t('minutes.actions'), detail }));
     const open = section.carried_over.filter((a) => isPendingAction(a.status)).length;
     this.summaryCount.textContent = t('minutes.summary_count', { agreed: section.agreed.length, open });
   }

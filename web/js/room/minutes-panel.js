@@ -35,12 +35,15 @@ export class MinutesPanel {
         ...[...orgs].map(([value, label]) => ({ value, label })),
         { value: 'client', label: t('minutes.the_client') }];
     }
-    // Final minutes are read, never written: no editors, no "save", no new actions.
-    const mayWrite = page.may_write && !page.meeting.finalised_at && !this.readOnly;
-    const ctx = { meetingId: this.meetingId, caseId: page.meeting.case_id, mayWrite, owners, reload: () => this.reload() };
+    // Final minutes are read, never written: no editors, no "save", no new actions, no client texts.
+    const final = Boolean(this.readOnly || page.meeting.finalised_at);
+    const ctx = {
+      meetingId: this.meetingId, caseId: page.meeting.case_id, mayWrite: page.may_write && !final, owners, reload: () => this.reload(),
+      mayChair: page.may_chair && !final,
+    };
     this.editors.clear();
     this.body.replaceChildren(...[h('p', { class: 'purpose prewrap', text: page.meeting.purpose }),
-      this.readOnly || page.meeting.finalised_at ? h('p', { class: 'info-box', role: 'status', dataset: { key: 'minutes-final' }, text: t('room.minutes_final') }) : null].filter(Boolean));
+      final ? h('p', { class: 'info-box', role: 'status', dataset: { key: 'minutes-final' }, text: t('room.minutes_final') }) : null].filter(Boolean));
     for (const section of page.minutes.domains) {
       const editor = new DomainEditor(section, ctx);
       this.editors.set(section.domain, editor);

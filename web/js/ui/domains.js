@@ -27,9 +27,10 @@ export function isOverdue(action) {
  * A table of actions. `statusCell(action)` may replace the status badge (an editable select
  * for those allowed to change it); `extra` adds a column (`{ header, cell(action) }`).
  * With `anchors` each row gets the id `action-<id>`, so a notification can point at it; only
- * where an action appears once on the page.
+ * where an action appears once on the page. `detail(action)` adds a row under the action's
+ * row, across the whole table (the chair's editor of the client's text).
  */
-export function actionsTable(actions, { caption, statusCell, extra, anchors = false } = {}) {
+export function actionsTable(actions, { caption, statusCell, extra, anchors = false, detail } = {}) {
   if (!actions.length) return h('p', { class: 'empty', text: t('minutes.nothing') });
   return h('table', { class: extra ? 'actions-table with-extra' : 'actions-table' },
     caption ? h('caption', { class: 'sr-only', text: caption }) : null,
@@ -39,12 +40,17 @@ export function actionsTable(actions, { caption, statusCell, extra, anchors = fa
       h('th', { scope: 'col', text: t('minutes.due') }),
       h('th', { scope: 'col', text: t('minutes.status') }),
       extra ? h('th', { scope: 'col', text: extra.header }) : null)),
-    h('tbody', {}, actions.map((a) => h('tr', { dataset: { actionId: a.id }, id: anchors ? `action-${a.id}` : null },
-      h('td', { text: a.description }),
-      h('td', { text: ownerText(a) }),
-      h('td', { class: 'due' }, formatShortDate(a.due_date), isOverdue(a) ? h('span', { class: 'overdue', text: ` ${t('action.overdue')}` }) : null),
-      h('td', {}, statusCell ? statusCell(a) : codeBadge(actionStatuses, a.status)),
-      extra ? h('td', { class: 'extra' }, extra.cell(a)) : null))));
+    h('tbody', {}, actions.map((a) => {
+      const more = detail ? detail(a) : null;
+      return [h('tr', { dataset: { actionId: a.id }, id: anchors ? `action-${a.id}` : null, class: more ? 'has-detail' : null },
+        h('td', { class: 'what' }, h('span', { class: 'prewrap', text: a.description })),
+        h('td', { text: ownerText(a) }),
+        h('td', { class: 'due' }, formatShortDate(a.due_date), isOverdue(a) ? h('span', { class: 'overdue', text: ` ${t('action.overdue')}` }) : null),
+        h('td', {}, statusCell ? statusCell(a) : codeBadge(actionStatuses, a.status)),
+        extra ? h('td', { class: 'extra' }, extra.cell(a)) : null),
+      // The detail spans the row below, so an editor gets the table's whole width.
+      more ? h('tr', { class: 'action-detail', dataset: { detailOf: a.id } }, h('td', { colspan: extra ? 5 : 4 }, more)) : null];
+    })));
 }
 
 /** A labelled block of text that keeps its line breaks; empty text says so. */
