@@ -456,10 +456,12 @@ async fn seed_case(cx: &Context, cast: &Cast<'_>, spec: &CaseSpec, now: DateTime
                             partners_may_edit: false,
                             created_by: casemanager.id,
                         },
+                        meetings::SLOT,
                         when - Duration::days(10),
                         &system(when - Duration::days(10), "meeting.schedule", Some(case_id)),
                     )
-                    .await?;
+                    .await?
+                    .map_err(|overlap| sqlx::Error::Protocol(format!("demo conferences overlap: {overlap:?}")))?;
                 store.mark_meeting_live(meeting.id, when).await?;
                 for (n, person) in people.iter().enumerate() {
                     let line = AttendanceLine {
@@ -638,9 +640,9 @@ pub async fn finalise(
     record.finalised_by_name = Some(format!("{} ({})", chair.name, chair_organisation.name));
     let tabled = meetings::view::tabled_action_ids(&record);
     let table: Vec<_> = store.case_actions(case_id).await?.into_iter().filter(|a| tabled.contains(&a.id)).collect();
-    let snapshot = serde_json::to_string(&record).expect("the minutes view serialises");
+    let stored = meetings::final_record(&record).map_err(|e| sqlx::Error::Protocol(e.to_string()))?;
     let audit = system(at, "minutes.finalise", Some(case_id));
-    match store.finalise_meeting(&meeting, &table, &snapshot, chair.id, at, &audit).await? {
+    match store.finalise_meeting(&meeting, &table, &stored, chair.id, at, &audit).await? {
         Finalising::Done => Ok(()),
         other => Err(sqlx::Error::Protocol(format!("a demo conference did not finalise: {other:?}"))),
     }

@@ -15,7 +15,7 @@ use crate::meetings::{self, ClientPurpose, MeetingPage, RescheduleMeeting, Write
 use crate::signalling::Signalling;
 use crate::signalling::protocol::Presence;
 use crate::signalling::state::PrincipalKey;
-use crate::storage::models::{DomainEntry, Invite, Meeting};
+use crate::storage::models::{DomainEntry, Meeting};
 use axum::extract::State;
 use axum::http::HeaderName;
 use axum::http::StatusCode;

@@ -2,7 +2,7 @@
 //! by every query that returns the action or meeting, refused on a finalised meeting, and not
 //! stored at all when their audit row cannot be.
 
-use crate::helpers::{World, audit, date, t0};
+use crate::helpers::{World, audit, date, record, t0};
 use crate::on_both_backends;
 use chrono::Duration;
 use ketentafel::domain::LifeDomain;
@@ -64,7 +64,7 @@ on_both_backends! {
 
         let meeting = store.meeting(world.meeting.id).await.unwrap().unwrap();
         let done = audit("minutes.finalise", Some(world.case.id), None);
-        store.finalise_meeting(&meeting, &[], "{}", world.casemanager.id, t0() + Duration::hours(2), &done).await.unwrap();
+        store.finalise_meeting(&meeting, &[], &record("{}"), world.casemanager.id, t0() + Duration::hours(2), &done).await.unwrap();
         let refused = store.set_meeting_client_purpose(world.meeting.id, "Iets anders.", &entry).await.unwrap();
         assert!(refused.is_none(), "a finalised meeting keeps its purpose");
         assert_eq!(store.meeting(world.meeting.id).await.unwrap().unwrap().client_purpose, "We praten over je plan.");
