@@ -19,7 +19,7 @@ use crate::storage::actions::{NewAction, StatusChange};
 use crate::storage::audit::{Actor, NewAudit};
 use crate::storage::cases::{NewCase, NewMember};
 use crate::storage::meetings::{DomainWrite, EntryText, Finalising, NewMeeting};
-use crate::storage::models::{Organisation, User};
+use crate::storage::models::{AttendanceLine, Organisation, User};
 use crate::storage::users::NewUser;
 use chrono::{DateTime, Duration, NaiveTime, Utc};
 use uuid::Uuid;
@@ -269,6 +269,26 @@ async fn seed_case(cx: &Context, users: &[(User, Organisation)], now: DateTime<U
             store.change_action_status(action.id, &change, &actor, now - Duration::days(days_ago), &audit).await?;
         }
     }
+    // It was held: the casemanager, the municipality, probation and housing were there for 55
+    // minutes, so its record says when it was held and who took part (not "not held").
+    store.mark_meeting_live(first.id, earlier).await?;
+    for (n, (person, organisation)) in
+        [(casemanager, pi), (rio, municipality), (probation, probation_org), (housing, housing_org)]
+            .into_iter()
+            .enumerate()
+    {
+        let line = AttendanceLine {
+            name: person.name.clone(),
+            organisation: Some(organisation.name.clone()),
+            role: person.role.to_string(),
+            joined_at: earlier + Duration::minutes(n as i64),
+            left_at: None,
+        };
+        let row = Uuid::now_v7();
+        store.record_join(row, first.id, Some(person.id), None, &line).await?;
+        store.record_leave(row, earlier + Duration::minutes(55)).await?;
+    }
+    store.mark_meeting_ended(first.id, earlier + Duration::minutes(55)).await?;
     let case = store.case(case_id).await?.expect("the demo case was just created");
     // As it is now, with the revision of the minutes written above.
     let first = store.meeting(first.id).await?.expect("the first conference was just created");
