@@ -201,10 +201,7 @@ on_both_backends! {
     async fn with_smtp_the_activation_link_goes_to_the_holder_alone(app: TestApp) {
         let backend = app.backend;
         drop(app);
-        let (port, mails) = crate::obstacles::fake_smtp().await;
-        let app = TestApp::spawn_with(backend, |config| {
-            config.smtp_url = Some(ketentafel::config::Secret::new(format!("smtp://127.0.0.1:{port}")));
-        }).await;
+        let (app, mails) = crate::obstacles::app_with_smtp(backend).await;
         let admin = app.login(ADMIN).await;
         let (_, request) = admin.post("/api/admin/users", json!({ "organisation_id": app.organisation("Woonbron").await, "name": "Nina Nieuw", "email": "nina@woonbron.example", "role": "partner" })).await;
         let (status, approved) = app.login(SECOND_ADMIN).await.post(&format!("/api/admin/requests/{}/approve", id(&request)), json!({})).await;

@@ -177,10 +177,7 @@ on_both_backends! {
     async fn with_smtp_the_link_is_e_mailed_to_the_guest_or_to_the_members_account(app: TestApp) {
         let backend = app.backend;
         drop(app);
-        let (port, mails) = crate::obstacles::fake_smtp().await;
-        let app = TestApp::spawn_with(backend, |config| {
-            config.smtp_url = Some(ketentafel::config::Secret::new(format!("smtp://127.0.0.1:{port}")));
-        }).await;
+        let (app, mails) = crate::obstacles::app_with_smtp(backend).await;
         let demo = app.demo_case().await;
         let (cm, meeting) = (&demo.casemanager, demo.meeting_id);
         let (_, guest) = cm.post(&format!("/api/meetings/{meeting}/invites"), json!({ "kind": "guest", "name": "Gerda Gast", "organisation": "Schuldhulpmaatje" })).await;

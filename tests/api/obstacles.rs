@@ -127,6 +127,17 @@ on_both_backends! {
     }
 }
 
+/// The service on `backend` with its mail going to a [`fake_smtp`] server, and what that server
+/// received.
+pub async fn app_with_smtp(backend: Backend) -> (TestApp, Arc<Mutex<Vec<String>>>) {
+    let (port, mails) = fake_smtp().await;
+    let app = TestApp::spawn_with(backend, |config| {
+        config.smtp_url = Some(ketentafel::config::Secret::new(format!("smtp://127.0.0.1:{port}")));
+    })
+    .await;
+    (app, mails)
+}
+
 /// A fake SMTP server on a free local port that keeps each message it receives.
 pub async fn fake_smtp() -> (u16, Arc<Mutex<Vec<String>>>) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -198,10 +209,7 @@ on_both_backends! {
     async fn notification_emails_carry_a_link_and_no_case_details(app: TestApp) {
         let backend = app.backend;
         drop(app);
-        let (port, mails) = fake_smtp().await;
-        let app = TestApp::spawn_with(backend, |config| {
-            config.smtp_url = Some(ketentafel::config::Secret::new(format!("smtp://127.0.0.1:{port}")));
-        }).await;
+        let (app, mails) = app_with_smtp(backend).await;
         let demo = app.demo_case().await;
         let (_, case) = demo.casemanager.get(&format!("/api/cases/{}", demo.case_id)).await;
         let action = list(&case["actions"]).iter().find(|a| a["domain"] == "housing").unwrap();

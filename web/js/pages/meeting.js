@@ -11,7 +11,7 @@ import { requireUser } from '../session.js';
 import { field, form } from '../ui/form.js';
 import { codeBadge, announce, infoBox, errorBox } from '../ui/notice.js';
 import { meetingStatuses, meetingStatus, inviteKinds, chairInviteStates, isLiveInvite } from '../vocabulary.js';
-import { confirmDialog } from '../ui/dialog.js';
+import { confirmDialog, promptDialog } from '../ui/dialog.js';
 import { clientWordsSection } from '../ui/client-words.js';
 
 export default async function meetingPage({ params }) {
@@ -135,22 +135,10 @@ async function copyLink(url, status, input) {
 
 /** Asks for the address to e-mail a link to; resolves with it ('' for a member's own), or null. */
 function emailDialog(invite) {
-  return new Promise((resolve) => {
-    const input = h('input', { id: 'email-to', type: 'email', autocomplete: 'off', required: invite.kind !== 'member', 'aria-describedby': 'email-hint' });
-    const dialog = h('dialog', { class: 'dialog', 'aria-labelledby': 'email-title' },
-      h('h2', { id: 'email-title', text: t('invite.email_who', { name: invite.name }) }),
-      h('form', { method: 'dialog', class: 'form' },
-        h('div', { class: 'field' }, h('label', { for: 'email-to', text: t('invite.email_to') }), input,
-          invite.kind === 'member' ? h('p', { id: 'email-hint', class: 'hint', text: t('invite.email_hint') }) : null),
-        h('div', { class: 'form-buttons' },
-          h('button', { value: 'yes', class: 'button primary', text: t('invite.email_send') }),
-          h('button', { value: 'no', class: 'button secondary', formnovalidate: true, text: t('form.cancel') }))));
-    dialog.addEventListener('close', () => {
-      resolve(dialog.returnValue === 'yes' ? input.value.trim() : null);
-      dialog.remove();
-    });
-    document.body.append(dialog);
-    dialog.showModal();
+  const member = invite.kind === 'member';
+  return promptDialog({
+    title: t('invite.email_who', { name: invite.name }), label: t('invite.email_to'), confirm: t('invite.email_send'),
+    required: !member, input: { type: 'email', autocomplete: 'off' }, hint: member ? t('invite.email_hint') : null,
   });
 }
 
