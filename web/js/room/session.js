@@ -123,6 +123,13 @@ export class RoomSession extends EventTarget {
     if (kind === 'video') {
       try {
         const track = await setCamera(turnOn);
+        if (!turnOn) {
+          // The camera has stopped: the others are told now, not after the sender lets go of
+          // the track (replaceTrack waits for any negotiation in progress), so their view
+          // never takes a camera that is off for a connection that is lost.
+          this.sendMute();
+          this.emit();
+        }
         await this.media.replaceTrack('video', track);
       } catch (err) {
         console.warn('camera', err);

@@ -65,6 +65,9 @@ export class Tile {
     this.alert.textContent = this.lost ? t(this.self ? 'room.quality.own.lost' : 'room.no_connection') : '';
     this.el.classList.toggle('lost', this.lost);
     this.el.dataset.quality = level;
+    // Which stream made the level (read by the e2e test when it fails).
+    this.el.dataset.audio = quality?.audio || '';
+    this.el.dataset.video = quality?.video || '';
     this.el.classList.toggle('speaking', Boolean(speaking && !p.audio_muted));
     this.el.classList.toggle('hand', p.hand_raised);
     this.el.setAttribute('aria-label', [this.name.textContent, this.meta.textContent,
