@@ -224,6 +224,9 @@ impl PeerTask {
     }
 
     async fn pc_event(&mut self, event: PcEvent) {
+        if let PcEvent::State(pc, state) = &event {
+            tracing::debug!(participant = %self.participant, ?pc, %state, "media connection state");
+        }
         match event {
             PcEvent::Candidate(pc, candidate) => {
                 let candidate = candidate.map(|c| Candidate { candidate: self.engine.announce(&c.candidate), ..c });
@@ -234,8 +237,16 @@ impl PeerTask {
                 let _ = self.client.send(ClientSignal::MediaFailed { pc });
             }
             PcEvent::State(Pc::Subscribe, state) => {
-                self.subscribe_connected = state == RTCPeerConnectionState::Connected;
-                if self.subscribe_connected {
+                // `Disconnected` is not down: media still leaves on the selected pair. The ICE
+                // library only ever follows the browser's first nomination, so when Chromium
+                // moves to a better pair (a second interface, a VPN) our pair hears from it only
+                // on its backup checks, every 25 s, and flips to `Disconnected` in between while
+                // the browser receives everything. Waiting for `Connected` there held new tracks
+                // back for up to 25 s, and asked every publisher for a keyframe each time.
+                let up = matches!(state, RTCPeerConnectionState::Connected | RTCPeerConnectionState::Disconnected);
+                let came_up = up && !self.subscribe_connected;
+                self.subscribe_connected = up;
+                if came_up {
                     tracing::debug!(participant = %self.participant, "subscribe connection up");
                     // After a reconnection, whatever flowed while it was down missed its keyframe.
                     for slot in &self.slots {
