@@ -203,6 +203,7 @@ pub async fn build(config: Config, listener: TcpListener, shutdown: Cancellation
         turn: config.turn.clone(),
         turn_secret: config.turn_secret.clone(),
         turn_ttl: chrono::Duration::minutes(config.turn_ttl_minutes.max(1)),
+        relay_only: config.ice_relay_only,
     };
     let stop_writer = CancellationToken::new();
     let (persister, writer) = Persister::spawn(store.clone(), stop_writer.clone());

@@ -9,6 +9,7 @@ import { errorText } from '../api.js';
 import { errorBox } from '../ui/notice.js';
 import { localMedia, acquire, listDevices, switchDevice, setMuted, hasTrack, setCamera, saveChoice, savedChoice, canChooseOutput, playTestTone } from './devices.js';
 import { levelMeter } from './level.js';
+import { browserRelayForced } from './relay.js';
 
 /**
  * `opts`: heading, name, organisation, purpose, scheduledAt, confidentiality (guests),
@@ -16,6 +17,8 @@ import { levelMeter } from './level.js';
  */
 export function prejoin(opts) {
   const p = opts.plain ? 'client.prejoin.' : 'prejoin.';
+  // `?relay=1` on the invite or room URL is remembered here, before the room's URL drops it.
+  browserRelayForced();
   const video = h('video', { class: 'preview-video mirrored', autoplay: true, playsinline: true, muted: true });
   video.muted = true;
   const meter = levelMeter(t(`${p}mic_level`));
