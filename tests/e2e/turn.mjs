@@ -2,6 +2,7 @@
 // and a fresh certificate, relays for a participant whose browser may use relay candidates only
 // (`?relay=1`), while a normal participant connects directly. Each decodes the other's video and
 // hears the other's audio; the relay participant's selected candidate pair is a relay over TLS.
+// Before entering, the pre-join connection test says "direct" to one and "via relay" to the other.
 // Then the deny rules: coturn refuses to relay to internal addresses but allows the media server.
 //
 // Chromium trusts the test's self-signed certificate through --ignore-certificate-errors-spki-list
@@ -82,11 +83,33 @@ export async function turn({ artifacts, shots, results }) {
       }, GUEST);
     });
 
-    await step('the chair joins normally; the guest opens the invite with ?relay=1 and waits in the lobby', async () => {
+    const checks = await step('before entering, the connection test says "direct" to the chair and "via relay" to the relay-only guest', async () => {
+      const result = (who) => who.page.getAttribute('[data-key=network-check]', 'data-result');
       await chair.page.goto(`${base}/meetings/${meetingId}/room`);
+      await chair.page.waitForSelector('[data-key=network-check]:not([data-result=running])', { timeout: 30_000 });
+      const chairSays = await chair.page.textContent('[data-key=network-check]');
+      assert(await result(chair) === 'direct', `the chair's test says direct, got ${await result(chair)}: ${chairSays}`);
+      assert(/Verbinding: goed \(direct\)/.test(chairSays) && /Camera: werkt/.test(chairSays) && /Microfoon: werkt/.test(chairSays),
+        `the chair reads camera, microphone and connection in Dutch, got: ${chairSays}`);
+      await guest.page.goto(`${link}?relay=1`);
+      await guest.page.waitForSelector('[data-key=network-check]:not([data-result=running])', { timeout: 30_000 });
+      const guestSays = await guest.page.textContent('[data-key=network-check]');
+      assert(await result(guest) === 'relay', `the relay-only guest's test says relay, got ${await result(guest)}: ${guestSays}`);
+      assert(/Verbinding: goed \(via relay\)/.test(guestSays), `the guest reads "goed (via relay)", got: ${guestSays}`);
+      // The check's TURN credential is labelled "check-…": coturn allocated a relay for it.
+      const allocated = await until('coturn logs the check\'s allocation', () =>
+        /user <\d+:check-[0-9a-f-]+>: incoming packet ALLOCATE processed, success/.test(coturn.logText()), 5000);
+      assert(allocated, 'coturn allocated a relay for the pre-join check');
+      await shot(guest, 'turn-prejoin-check-relay', true);
+      await scan(guest, 'pre-join with the connection test (via relay)');
+      await shot(chair, 'turn-prejoin-check-direct', true);
+      await scan(chair, 'pre-join with the connection test (direct)');
+      return { chair: chairSays, guest: guestSays };
+    });
+
+    await step('the chair joins normally; the guest (invite opened with ?relay=1) waits in the lobby', async () => {
       await chair.page.click('.prejoin-form button[type=submit]');
       await chair.page.waitForSelector('.room[data-phase="in"]');
-      await guest.page.goto(`${link}?relay=1`);
       await guest.page.check('input[name=confidentiality]');
       await guest.page.click('.prejoin-form button[type=submit]');
       await guest.page.waitForSelector('.room[data-phase="lobby"]');
@@ -154,6 +177,7 @@ export async function turn({ artifacts, shots, results }) {
       coturn_address: ip,
       guest_first_frame_after_admission_ms: t.firstFrame != null && t.admitted != null ? Math.round(t.firstFrame - t.admitted) : null,
       guest_marks: t.marks,
+      prejoin_checks: checks,
       flow, pairs, refusals,
     };
     for (const who of [chair, guest]) await who.context.close().catch(() => {});

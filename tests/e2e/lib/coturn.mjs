@@ -53,7 +53,7 @@ export async function startCoturn(artifacts, { ip, secret, allowedPeer, plainPor
 
   const log = join(artifacts, 'coturn.log');
   const out = createWriteStream(log);
-  const child = spawn('turnserver', ['-c', configPath, `--static-auth-secret=${secret}`, '--log-file=stdout',
+  const child = spawn('turnserver', ['-c', configPath, `--static-auth-secret=${secret}`, '--log-file=stdout', '--verbose',
     `--pidfile=${join(dir, 'turnserver.pid')}`], { stdio: ['ignore', 'pipe', 'pipe'] });
   child.stdout.pipe(out);
   child.stderr.pipe(out);
@@ -72,6 +72,8 @@ export async function startCoturn(artifacts, { ip, secret, allowedPeer, plainPor
   }
   return {
     spki, certPem: readFileSync(cert), config, log,
+    /** What coturn logged so far (verbose: one line per request, with the user name). */
+    logText: () => readFileSync(log, 'utf8'),
     stop: () => new Promise((ok) => {
       if (exited !== null) return ok();
       child.once('exit', ok);
