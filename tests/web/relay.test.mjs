@@ -42,3 +42,11 @@ test('the deployment or the browser can each ask for relay', () => {
   assert.equal(transportPolicy(true, false), 'relay');
   assert.equal(transportPolicy(false, true), 'relay');
 });
+
+test('the welcome carries the deployment\'s relay-only setting into the room\'s state', async () => {
+  const { initialState, reduce } = await import('../../web/js/room/state.js');
+  const welcome = (extra) => ({ type: 'welcome', v: 1, you: { id: 'a', presence: 'admitted' },
+    meeting: { id: 'm', purpose: '', scheduled_at: '2026-01-01T10:00:00Z', status: 'live' }, ice_servers: [], ...extra });
+  assert.equal(reduce(initialState(), welcome({ ice_relay_only: true })).relayOnly, true);
+  assert.equal(reduce(initialState(), welcome({})).relayOnly, false, 'an older server that does not say it means any candidate');
+});
