@@ -203,14 +203,17 @@ pub async fn build(config: Config, listener: TcpListener, shutdown: Cancellation
         turn: config.turn.clone(),
         turn_secret: config.turn_secret.clone(),
         turn_ttl: chrono::Duration::minutes(config.turn_ttl_minutes.max(1)),
+        relay_only: config.ice_relay_only,
     };
+    let ice = Arc::new(ice);
+    let check = crate::signalling::check::NetworkCheck::new(sfu.clone(), ice.clone());
     let stop_writer = CancellationToken::new();
     let (persister, writer) = Persister::spawn(store.clone(), stop_writer.clone());
     let stop_rooms = shutdown.child_token();
     let rooms = Rooms::new(
         RoomDeps {
             sfu,
-            ice: Arc::new(ice),
+            ice,
             clock: config.clock.clone(),
             persister,
             events: cx.events.clone(),
@@ -221,7 +224,7 @@ pub async fn build(config: Config, listener: TcpListener, shutdown: Cancellation
         Arc::new(OneNode),
     );
     let state = AppState {
-        signalling: Signalling { cx: cx.clone(), rooms },
+        signalling: Signalling { cx: cx.clone(), rooms, check },
         login_limits: Arc::new(LoginLimits::new(&secret)),
         invite_limiter: Arc::new(Limiter::new(60, chrono::Duration::minutes(1))),
         cx,

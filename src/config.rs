@@ -111,6 +111,12 @@ pub struct Config {
     #[arg(long, env = "KETENTAFEL_TURN_TTL_MINUTES", default_value_t = 720)]
     pub turn_ttl_minutes: i64,
 
+    /// Make every browser use TURN relay candidates only (`iceTransportPolicy: "relay"`), for a
+    /// deployment whose clients sit behind firewalls that let only TCP 443 out, or that must not
+    /// reveal their addresses to the media server. Needs `--turn`.
+    #[arg(long, env = "KETENTAFEL_ICE_RELAY_ONLY", default_value_t = false, requires = "turn")]
+    pub ice_relay_only: bool,
+
     /// Seconds an empty conference waits for someone to come back before it ends.
     #[arg(long, env = "KETENTAFEL_ROOM_GRACE_SECONDS", default_value_t = 120)]
     pub room_grace_seconds: u64,
@@ -264,5 +270,20 @@ mod tests {
         ]);
         let shown = format!("{config:?}");
         assert!(!shown.contains("hunter2") && !shown.contains("s3cret"));
+    }
+
+    #[test]
+    fn relay_only_is_off_by_default_and_needs_a_turn_server() {
+        assert!(!Config::parse_from(["ketentafel"]).ice_relay_only);
+        assert!(Config::try_parse_from(["ketentafel", "--ice-relay-only"]).is_err());
+        let config = Config::parse_from([
+            "ketentafel",
+            "--ice-relay-only",
+            "--turn",
+            "turns:t.example.org:443",
+            "--turn-secret",
+            "s",
+        ]);
+        assert!(config.ice_relay_only);
     }
 }

@@ -14,6 +14,7 @@ mod figures;
 mod guard;
 mod invites;
 mod meetings;
+mod network_check;
 mod notifications;
 mod obstacles;
 mod session;
@@ -72,6 +73,7 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(session::router())
         .merge(cases::router())
         .merge(meetings::router())
+        .merge(network_check::router())
         .merge(actions::router())
         .merge(invites::router())
         .merge(directory::router())

@@ -473,6 +473,39 @@ pub async fn preview(cx: &Context, caller: Option<&Principal>, raw: &str) -> Res
 }
 
 /// Whether the caller is the one this invite belongs to (or already admitted).
+/// Whether an invite link may run the pre-join network check before it is accepted: the link
+/// works (unused, or used by this very caller) and its conference is not over. Audited as
+/// `meeting.network_check`; returns the conference's id.
+pub async fn may_check_network(cx: &Context, caller: Option<&Principal>, raw: &str) -> Result<Uuid> {
+    let invite = by_token(cx, raw).await?;
+    let meeting = cx.store.meeting(invite.meeting_id).await?.ok_or(Error::NotFound)?;
+    let now = cx.clock.now();
+    let usable = match invite_state(&invite, now) {
+        "valid" => true,
+        "used" => holds(caller, &invite),
+        _ => false,
+    };
+    if !usable {
+        return Err(Error::Gone("this invite link can no longer be used"));
+    }
+    if meeting.finalised_at.is_some() {
+        return Err(Error::conflict("meeting_closed", "the minutes of this conference are final; it is over"));
+    }
+    let audit = crate::storage::audit::NewAudit {
+        at: now,
+        actor: match caller {
+            Some(principal) => principal.actor(),
+            None => crate::storage::audit::Actor { kind: "invite", id: Some(invite.id), label: "invite link".into() },
+        },
+        action: "meeting.network_check",
+        case_id: Some(meeting.case_id),
+        subject: Some(("meeting", meeting.id)),
+        detail: None,
+    };
+    cx.store.record_audit(&audit).await?;
+    Ok(meeting.id)
+}
+
 fn holds(caller: Option<&Principal>, invite: &Invite) -> bool {
     match caller {
         Some(Principal::Invitee(p)) => p.invite.id == invite.id,

@@ -12,6 +12,7 @@
 //!   across layer switches.
 //! - `fuzzing` (hidden): entry points for the fuzz targets in `fuzz/` (docs/fuzzing.md).
 
+pub mod check;
 mod client;
 pub mod congestion;
 mod engine;
@@ -130,6 +131,12 @@ impl Sfu {
         room: mpsc::UnboundedSender<MediaEvent>,
     ) -> Peer {
         Peer::spawn(self.engine.clone(), participant, client, room)
+    }
+
+    /// Answers a pre-join network check's offer (see [`check`]); `Ok(None)` when too many
+    /// checks are open on this node.
+    pub async fn network_check(&self, offer: String, patience: Duration) -> Result<Option<String>, SfuError> {
+        check::answer(&self.engine, offer, patience).await
     }
 
     /// A client-side publish connection with audio and video, and its offer (headless

@@ -22,6 +22,8 @@ pub struct IceConfig {
     pub turn_secret: Option<Secret>,
     /// How long TURN credentials stay valid.
     pub turn_ttl: Duration,
+    /// Tell browsers to use relay candidates only (`--ice-relay-only`).
+    pub relay_only: bool,
 }
 
 impl IceConfig {
@@ -68,6 +70,7 @@ mod tests {
             turn: vec!["turns:turn.example.org:443?transport=tcp".into()],
             turn_secret: Some(Secret::new("s")),
             turn_ttl: Duration::hours(12),
+            relay_only: false,
         };
         let now = DateTime::parse_from_rfc3339("2026-11-22T10:00:00Z").unwrap().with_timezone(&Utc);
         let servers = config.servers_for("p1", now);

@@ -2,8 +2,9 @@
 //! `docs/signalling.md`), the room's rules as a state machine (`state`), the task that runs a
 //! room (`room`) and the registry of rooms (`rooms`), the connection handler (`ws`) and its
 //! limits on what participants send (`frames`), what rooms record (`persist`) and the ICE
-//! servers handed to browsers (`ice`).
+//! servers handed to browsers (`ice`), and the pre-join network check (`check`).
 
+pub mod check;
 pub mod frames;
 pub mod ice;
 pub mod persist;
@@ -21,4 +22,6 @@ use rooms::Rooms;
 pub struct Signalling {
     pub cx: Context,
     pub rooms: Rooms,
+    /// The pre-join network check's SFU, ICE servers and limits.
+    pub check: check::NetworkCheck,
 }

@@ -123,7 +123,7 @@ pub struct Participant {
 }
 
 /// A STUN or TURN server for the browser's `RTCPeerConnection`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct IceServer {
     pub urls: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -146,7 +146,15 @@ pub struct MeetingInfo {
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ServerMessage {
     /// The answer to `join`: who you are, what conference, which ICE servers to use.
-    Welcome { v: u32, you: Participant, meeting: MeetingInfo, ice_servers: Vec<IceServer> },
+    /// `ice_relay_only`: use TURN relay candidates only (`iceTransportPolicy: "relay"`).
+    Welcome {
+        v: u32,
+        you: Participant,
+        meeting: MeetingInfo,
+        ice_servers: Vec<IceServer>,
+        #[serde(default)]
+        ice_relay_only: bool,
+    },
     /// You wait in the lobby until a chair admits you.
     Lobby,
     /// You are in: everyone who is in the conference now (you included).

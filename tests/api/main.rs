@@ -21,6 +21,7 @@ mod lifecycle;
 mod load;
 mod members;
 mod minutes_record;
+mod network_check;
 mod obstacles;
 mod openapi;
 mod restart;

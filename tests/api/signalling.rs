@@ -319,6 +319,32 @@ on_both_backends! {
 }
 
 on_both_backends! {
+    async fn browsers_may_use_any_candidate_unless_the_deployment_says_relay_only(app: TestApp) {
+        let demo = app.demo_case().await;
+        let mut chair = Raw::connect(&app, &token(&app, CASEMANAGER).await).await;
+        let ServerMessage::Welcome { ice_relay_only, .. } = chair.join(demo.meeting_id).await else { panic!("a welcome") };
+        assert!(!ice_relay_only);
+    }
+}
+
+on_both_backends! {
+    configure = |config: &mut ketentafel::config::Config| {
+        config.turn = vec!["turns:turn.example.org:443?transport=tcp".into()];
+        config.turn_secret = Some(ketentafel::config::Secret::new("een gedeeld geheim dat lang genoeg is"));
+        config.ice_relay_only = true;
+    };
+    async fn a_relay_only_deployment_tells_every_browser_to_relay(app: TestApp) {
+        let demo = app.demo_case().await;
+        let mut chair = Raw::connect(&app, &token(&app, CASEMANAGER).await).await;
+        let ServerMessage::Welcome { ice_relay_only, ice_servers, .. } = chair.join(demo.meeting_id).await else {
+            panic!("a welcome")
+        };
+        assert!(ice_relay_only);
+        assert_eq!(ice_servers[0].urls, ["turns:turn.example.org:443?transport=tcp"]);
+    }
+}
+
+on_both_backends! {
     async fn the_client_sent_out_receives_no_media_until_brought_back(app: TestApp) {
         let demo = app.demo_case().await;
         let meeting = demo.meeting_id;

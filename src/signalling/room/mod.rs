@@ -308,7 +308,8 @@ impl RoomActor {
         let message = match message {
             ServerMessage::Welcome { v, you, meeting, .. } => {
                 let ice_servers = self.deps.ice.servers_for(&you.id.to_string(), self.deps.clock.now());
-                ServerMessage::Welcome { v, you, meeting, ice_servers }
+                let ice_relay_only = self.deps.ice.relay_only;
+                ServerMessage::Welcome { v, you, meeting, ice_servers, ice_relay_only }
             }
             other => other,
         };

@@ -32,6 +32,7 @@ async fn room() -> TestRoom {
             turn: vec![],
             turn_secret: None,
             turn_ttl: chrono::Duration::hours(1),
+            relay_only: false,
         }),
         clock: Arc::new(ManualClock::at(Utc::now())),
         persister,

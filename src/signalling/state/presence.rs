@@ -56,6 +56,7 @@ impl RoomState {
                 you: participant.clone(),
                 meeting: self.meeting.clone(),
                 ice_servers: Vec::new(),
+                ice_relay_only: false,
             },
         });
         self.members.push(Member { participant, key: joining.key, conn: joining.conn });

@@ -9,7 +9,8 @@ const require = createRequire(import.meta.url);
 
 export const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 
-export function launch() {
+/** `args`: extra Chromium switches (e.g. trusting the TURN story's own certificate). */
+export function launch(args = []) {
   return chromium.launch({
     executablePath: CHROMIUM,
     headless: true,
@@ -17,7 +18,7 @@ export function launch() {
       '--disable-background-networking', '--disable-component-update', '--disable-sync',
       '--disable-default-apps', '--disable-features=Translate,MediaRouter,OptimizationHints',
       '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream',
-      '--allow-loopback-in-peer-connection', '--autoplay-policy=no-user-gesture-required'],
+      '--allow-loopback-in-peer-connection', '--autoplay-policy=no-user-gesture-required', ...args],
   });
 }
 

@@ -34,17 +34,18 @@ function freePort() {
  * conference and steering stories play on the demo's one case (`history: false`, so what they
  * count stays theirs); the admin story starts its own server with the year of history.
  */
-export async function startServer(artifacts, { history = false, name = 'server' } = {}) {
+/** `args` and `env`: extra command-line arguments and environment (e.g. the TURN story's). */
+export async function startServer(artifacts, { history = false, name = 'server', args = [], env = {} } = {}) {
   const bin = binaryPath();
   if (!existsSync(bin)) throw new Error(`${bin} does not exist: build it first (cargo build)`);
   const port = await freePort();
   const dataDir = mkdtempSync(join(tmpdir(), 'ketentafel-e2e-'));
   const log = join(artifacts, `${name}.log`);
   const out = createWriteStream(log);
-  const child = spawn(bin, ['--demo', '--demo-history', String(history), '--data-dir', dataDir, '--bind', `127.0.0.1:${port}`], {
+  const child = spawn(bin, ['--demo', '--demo-history', String(history), '--data-dir', dataDir, '--bind', `127.0.0.1:${port}`, ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
     // No background engine run: the steering story runs the rules itself and checks what opened.
-    env: { ...process.env, KETENTAFEL_LOG: process.env.KETENTAFEL_LOG || 'info', KETENTAFEL_ENGINE_INTERVAL_SECS: '0' },
+    env: { ...process.env, KETENTAFEL_LOG: process.env.KETENTAFEL_LOG || 'info', KETENTAFEL_ENGINE_INTERVAL_SECS: '0', ...env },
   });
   child.stdout.pipe(out);
   child.stderr.pipe(out);

@@ -39,6 +39,8 @@ export default async function joinPage({ params, onLeave }) {
     scheduledAt: preview.scheduled_at,
     confidentiality: preview.requires_confidentiality,
     plain,
+    // Before the invite is accepted, the link itself is the credential for the check.
+    checkBase: `/api/invites/${encodeURIComponent(token)}`,
     onJoin: async ({ confidentiality }) => {
       const accepted = await post(`/api/invites/${encodeURIComponent(token)}/accept`, { accept_confidentiality: confidentiality });
       me = await refreshMe();

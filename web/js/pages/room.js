@@ -56,6 +56,7 @@ export default async function roomPage({ params, onLeave, onLang }) {
       purpose: info.purpose,
       scheduledAt: info.scheduledAt,
       plain: isClient,
+      checkBase: `/api/meetings/${meetingId}`,
       onJoin: async () => {
         pre.dispose();
         enter();

@@ -4,6 +4,8 @@
 // by the `tracks` list of the latest subscribe offer (mid → participant), with the stream id
 // (which is the participant id too) as a fallback.
 
+import { transportPolicy, browserRelayForced } from './relay.js';
+
 export class Media extends EventTarget {
   /** `send(msg)` sends a signalling message. */
   constructor(send) {
@@ -12,6 +14,7 @@ export class Media extends EventTarget {
     this.publish = null;
     this.subscribe = null;
     this.iceServers = [];
+    this.policy = 'all';
     this.tracks = [];
     /** Remote track id → media stream id (the participant id), the fallback for matching. */
     this.streamOf = new Map();
@@ -22,9 +25,11 @@ export class Media extends EventTarget {
 
   /** Starts a fresh session (after every welcome): old connections are closed first. */
   /** `cameraOff`: the camera is switched off but may come on: keep a place for its track. */
-  start(iceServers, stream, { cameraOff = false } = {}) {
+  /** `relayOnly`: the deployment says relay only (see relay.js). */
+  start(iceServers, stream, { cameraOff = false, relayOnly = false } = {}) {
     this.close();
     this.iceServers = iceServers || [];
+    this.policy = transportPolicy(relayOnly, browserRelayForced());
     if (stream && (stream.getTracks().length || cameraOff)) this.enqueue('publish', () => this.startPublish(stream, cameraOff));
   }
 
@@ -37,7 +42,7 @@ export class Media extends EventTarget {
   }
 
   newPc(kind) {
-    const pc = new RTCPeerConnection({ iceServers: this.iceServers, bundlePolicy: 'max-bundle' });
+    const pc = new RTCPeerConnection({ iceServers: this.iceServers, iceTransportPolicy: this.policy, bundlePolicy: 'max-bundle' });
     pc.addEventListener('icecandidate', (event) => {
       this.send({ type: 'ice_candidate', pc: kind, candidate: event.candidate ? event.candidate.toJSON() : null });
     });

@@ -9,13 +9,18 @@ import { errorText } from '../api.js';
 import { errorBox } from '../ui/notice.js';
 import { localMedia, acquire, listDevices, switchDevice, setMuted, hasTrack, setCamera, saveChoice, savedChoice, canChooseOutput, playTestTone } from './devices.js';
 import { levelMeter } from './level.js';
+import { browserRelayForced } from './relay.js';
+import { runCheck, resultKeys } from './netcheck.js';
 
 /**
  * `opts`: heading, name, organisation, purpose, scheduledAt, confidentiality (guests),
- * plain (the client's simpler words), onJoin() → Promise. Returns { el, dispose }.
+ * plain (the client's simpler words), checkBase (the API path of the network check, e.g.
+ * `/api/meetings/{id}`; none: no check), onJoin() → Promise. Returns { el, dispose }.
  */
 export function prejoin(opts) {
   const p = opts.plain ? 'client.prejoin.' : 'prejoin.';
+  // `?relay=1` on the invite or room URL is remembered here, before the room's URL drops it.
+  browserRelayForced();
   const video = h('video', { class: 'preview-video mirrored', autoplay: true, playsinline: true, muted: true });
   video.muted = true;
   const meter = levelMeter(t(`${p}mic_level`));
@@ -69,6 +74,43 @@ export function prejoin(opts) {
     }
   });
   const speaker = h('div', { class: 'speaker-test' }, toneButton, toneStatus);
+
+  // The connection test: camera, microphone and a real ICE connection to the media server,
+  // read out by screen readers when the result is in (a polite live region).
+  const checkList = h('ul', { class: 'check-list' });
+  const checkSteps = h('ul', { class: 'check-steps' });
+  const checkStatus = h('div', { class: 'network-check-result', role: 'status', 'aria-live': 'polite', dataset: { key: 'network-check' } }, checkList, checkSteps);
+  const checkAgain = h('button', { type: 'button', class: 'button secondary', dataset: { key: 'network-check-again' }, text: t('prejoin.check.again') });
+  const checkBox = opts.checkBase ? h('section', { class: 'network-check', 'aria-labelledby': 'network-check-title' },
+    h('h2', { id: 'network-check-title', text: t('prejoin.check.title') }), checkStatus, checkAgain) : null;
+  let checking = false;
+
+  function showCheck(result) {
+    const keys = resultKeys(result, opts.plain);
+    checkStatus.dataset.result = result;
+    checkList.replaceChildren(
+      h('li', { text: t(hasTrack('video') ? 'prejoin.check.camera_ok' : 'prejoin.check.camera_bad') }),
+      h('li', { text: t(hasTrack('audio') ? 'prejoin.check.mic_ok' : 'prejoin.check.mic_bad') }),
+      h('li', { class: `check-connection ${result}` }, h('strong', { text: t(keys.headline) })));
+    checkSteps.replaceChildren(...keys.steps.map((key) => h('li', { text: t(key) })));
+  }
+
+  async function check() {
+    if (!checkBox || checking) return;
+    checking = true;
+    checkAgain.disabled = true;
+    showCheck('running');
+    try {
+      showCheck(await runCheck(opts.checkBase));
+    } catch (err) {
+      showCheck('none');
+      checkSteps.prepend(h('li', { text: t('prejoin.check.failed') }));
+    } finally {
+      checking = false;
+      checkAgain.disabled = false;
+    }
+  }
+  checkAgain.addEventListener('click', check);
 
   async function refresh() {
     const local = await acquire();
@@ -147,9 +189,10 @@ export function prejoin(opts) {
       meter.el,
       h('div', { class: 'toggle-row' }, toggles.audio, toggles.video),
       speaker,
-      problems),
+      problems,
+      checkBox),
     formEl);
-  refresh().catch((err) => problems.replaceChildren(errorBox(errorText(err))));
+  refresh().catch((err) => problems.replaceChildren(errorBox(errorText(err)))).finally(check);
   return { el, dispose: () => meter.detach() };
 }
 

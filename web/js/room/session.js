@@ -64,7 +64,7 @@ export class RoomSession extends EventTarget {
       const local = localMedia();
       // A chair's mute holds across rejoins: the microphone stays off until allowed.
       if (isLockedOut(this.state)) setMuted('audio', true);
-      this.media.start(this.state.iceServers, local.stream, { cameraOff: local.cameraStopped });
+      this.media.start(this.state.iceServers, local.stream, { cameraOff: local.cameraStopped, relayOnly: this.state.relayOnly });
       this.sendMute();
       this.trackers.clear();
       this.quality = new Map();

@@ -57,6 +57,7 @@ export function reduce(state, msg) {
         you: msg.you,
         meeting: msg.meeting,
         iceServers: msg.ice_servers || [],
+        relayOnly: Boolean(msg.ice_relay_only),
         phase: msg.you.presence === 'out' ? 'out' : msg.you.presence === 'admitted' ? 'in' : 'lobby',
         participants: [],
         tracks: [],

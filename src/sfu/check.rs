@@ -1,0 +1,61 @@
+//! The pre-join network check: a throwaway server connection that answers a browser's offer
+//! (one receive-only audio section, no media sent either way) and closes itself as soon as ICE
+//! and DTLS are through, or after `patience`. The browser learns whether it reaches the media
+//! port, and by which kind of candidate (direct or relayed), before it enters the room.
+
+use super::SfuError;
+use super::engine::{Built, Engine, PcEvent, Side, candidates_gathered};
+use crate::media::Pc;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+use tokio::sync::mpsc;
+use webrtc::peer_connection::{RTCPeerConnectionState, RTCSessionDescription};
+
+/// Checks open at once on this node; more are refused (each holds a UDP port for a while).
+pub const MAX_OPEN_CHECKS: usize = 32;
+
+static OPEN_CHECKS: AtomicUsize = AtomicUsize::new(0);
+
+/// Answers `offer` with a connection of its own that lives until it connects or `patience`
+/// runs out. `Ok(None)` when too many checks are open.
+pub(crate) async fn answer(engine: &Engine, offer: String, patience: Duration) -> Result<Option<String>, SfuError> {
+    if OPEN_CHECKS.fetch_add(1, Ordering::SeqCst) >= MAX_OPEN_CHECKS {
+        OPEN_CHECKS.fetch_sub(1, Ordering::SeqCst);
+        return Ok(None);
+    }
+    let (events, mut inbox) = mpsc::unbounded_channel();
+    let built = engine.build(Pc::Publish, Side::Server, events).await;
+    let Built { pc, gathered } = match built {
+        Ok(built) => built,
+        Err(e) => {
+            OPEN_CHECKS.fetch_sub(1, Ordering::SeqCst);
+            return Err(e);
+        }
+    };
+    let described = async {
+        let offer = RTCSessionDescription::offer(offer).map_err(SfuError::invalid_sdp)?;
+        pc.set_remote_description(offer).await.map_err(SfuError::invalid_sdp)?;
+        let answer = pc.create_answer(None).await?;
+        pc.set_local_description(answer.clone()).await?;
+        candidates_gathered(&gathered).await;
+        Ok::<_, SfuError>(pc.local_description().await.map_or(answer.sdp, |d| d.sdp))
+    }
+    .await;
+    let closer = Arc::clone(&pc);
+    tokio::spawn(async move {
+        let connected = async {
+            while let Some(event) = inbox.recv().await {
+                if let PcEvent::State(_, RTCPeerConnectionState::Connected | RTCPeerConnectionState::Failed) = event {
+                    // Give the browser a moment to read its selected pair before we hang up.
+                    tokio::time::sleep(Duration::from_secs(2)).await;
+                    return;
+                }
+            }
+        };
+        let _ = tokio::time::timeout(patience, connected).await;
+        let _ = closer.close().await;
+        OPEN_CHECKS.fetch_sub(1, Ordering::SeqCst);
+    });
+    described.map(|sdp| Some(engine.announce_sdp(&sdp)))
+}
