@@ -32,9 +32,10 @@ function freePort() {
 /**
  * Starts the server; resolves with { base, dataDir, log, stop() } once /healthz answers. The
  * conference and steering stories play on the demo's one case (`history: false`, so what they
- * count stays theirs); the admin story starts its own server with the year of history.
+ * count stays theirs); the admin story starts its own server with the year of history. `env`:
+ * extra settings for the server (the Firefox story's media address).
  */
-export async function startServer(artifacts, { history = false, name = 'server' } = {}) {
+export async function startServer(artifacts, { history = false, name = 'server', env = {} } = {}) {
   const bin = binaryPath();
   if (!existsSync(bin)) throw new Error(`${bin} does not exist: build it first (cargo build)`);
   const port = await freePort();
@@ -44,7 +45,7 @@ export async function startServer(artifacts, { history = false, name = 'server' 
   const child = spawn(bin, ['--demo', '--demo-history', String(history), '--data-dir', dataDir, '--bind', `127.0.0.1:${port}`], {
     stdio: ['ignore', 'pipe', 'pipe'],
     // No background engine run: the steering story runs the rules itself and checks what opened.
-    env: { ...process.env, KETENTAFEL_LOG: process.env.KETENTAFEL_LOG || 'info', KETENTAFEL_ENGINE_INTERVAL_SECS: '0' },
+    env: { ...process.env, KETENTAFEL_LOG: process.env.KETENTAFEL_LOG || 'info', KETENTAFEL_ENGINE_INTERVAL_SECS: '0', ...env },
   });
   child.stdout.pipe(out);
   child.stderr.pipe(out);
