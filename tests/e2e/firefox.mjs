@@ -1,8 +1,11 @@
 // Firefox in a conference with Chromium: the chair (Chromium) schedules a conference and invites
-// two guests, who open their links in Firefox ESR (Debian's, over WebDriver BiDi): pre-join,
-// lobby, admitted. Every page decodes the others' video and receives their audio (getStats on
-// both sides), the Firefox pages judge the connection from Firefox's own getStats figures, and
-// axe scans Firefox's pre-join, lobby and room pages.
+// a guest and a partner on the case, who open their links in Firefox ESR (Debian's, over WebDriver
+// BiDi): the guest tests her speaker, accepts confidentiality, waits in the lobby and is admitted,
+// switches her camera off and on; the partner logs in with his own account and comes in. Every
+// page decodes the others' video and receives their audio (getStats on both sides), the Firefox
+// pages judge the connection from Firefox's own getStats figures, axe scans Firefox's login,
+// pre-join, lobby and room pages, and in twenty seconds together the server must not see a
+// Firefox connection go quiet (Firefox's consent checks come every 4–6 s; docs/media.md).
 //
 // Runs on a server of its own whose media is announced on a non-loopback address of this
 // machine (Firefox never offers loopback candidates; see lib/firefox.mjs).
@@ -162,6 +165,10 @@ export async function firefox({ browser, artifacts, shots, results }) {
       results.media['firefox: chair (Chromium) with two Firefox guests'] = figures[0];
       results.media['firefox: guest (Firefox) with chair and partner'] = figures[1];
       results.media['firefox: partner (Firefox) with chair and guest'] = figures[2];
+    });
+
+    await step('both Firefox pages are visible (in windows of their own), as a person\'s conference is', async () => {
+      for (const who of [guest, partner]) assert(await who.page.evaluate(() => document.visibilityState === 'visible'), `${who.name}: the page is visible`);
     });
 
     await step('the Firefox pages judge every tile from Firefox\'s own getStats as a good connection, and so does the chair', async () => {

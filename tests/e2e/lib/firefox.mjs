@@ -58,10 +58,15 @@ export function mediaAddress() {
   throw new Error('Firefox offers no loopback ICE candidates and this machine has no other IPv4 address: set E2E_MEDIA_IP to an address of this machine');
 }
 
-/** A person in Firefox: their own user context and page, with page errors collected. */
+/**
+ * A person in Firefox: their own user context and page, with page errors collected. Each page
+ * is a window of its own: two tabs of one window would leave all but one hidden, and Firefox
+ * throttles a hidden page (its clicks waited up to a minute for a frame, and its connections
+ * went quiet for seconds), which is not how anyone sits in a conference.
+ */
 export async function firefoxPerson(browser, name, base, viewport = { width: 1366, height: 860 }) {
   const context = await browser.createBrowserContext();
-  const page = await context.newPage();
+  const page = await context.newPage({ type: 'window' });
   await page.setViewport(viewport);
   await page.evaluateOnNewDocument(probe);
   const problems = [];
