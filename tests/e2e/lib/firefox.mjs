@@ -73,7 +73,9 @@ export async function firefoxPerson(browser, name, base, viewport = { width: 136
   page.on('pageerror', (err) => problems.push(`pageerror: ${err.message}`));
   page.on('console', (msg) => {
     const text = msg.text();
-    if (/Content Security Policy/i.test(text)) problems.push(`CSP: ${text}`);
+    // Firefox reports a CSP violation as a page error ("Content-Security-Policy: The page’s
+    // settings blocked …", caught above); a console message of that kind counts too.
+    if (/Content[- ]Security[- ]Policy/i.test(text)) problems.push(`CSP: ${text}`);
   });
   page.setDefaultTimeout(20_000);
   return { name, context, page, problems, base, firefox: true };
