@@ -224,6 +224,10 @@ impl PeerTask {
     }
 
     async fn pc_event(&mut self, event: PcEvent) {
+        if let PcEvent::State(pc, state) = &event {
+            // Which participant's connection changed, which the library's own line does not say.
+            tracing::info!(participant = %self.participant, ?pc, ?state, "media connection state");
+        }
         match event {
             PcEvent::Candidate(pc, candidate) => {
                 let candidate = candidate.map(|c| Candidate { candidate: self.engine.announce(&c.candidate), ..c });
