@@ -28,7 +28,7 @@ const present = (who, selector, timeout = 20_000) => who.page.waitForSelector(se
 
 /**
  * A click in a Firefox page (a real pointer event over WebDriver BiDi). Notes a click that took
- * long: Firefox dispatches it only when the page has painted, which waits on a loaded machine.
+ * long: in a hidden (throttled) page they took up to a minute, so a slow one is worth seeing.
  */
 async function click(who, selector) {
   const started = Date.now();

@@ -10,7 +10,9 @@
 // case) and run in order: the conference first, then steering (whose decisions land on the
 // conference the demo has scheduled next), the layouts of every screen at three sizes, then the
 // minutes and the room's controls (each on a conference of its own). The admin story (case work
-// and the administrator's console) starts its own server with the demo's year of history.
+// and the administrator's console) starts its own server with the demo's year of history; the
+// Firefox story (guests in Debian's Firefox ESR with a Chromium chair) starts its own server with
+// media on a non-loopback address (lib/firefox.mjs says why).
 
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
