@@ -46,7 +46,11 @@ function tileLevels(who) {
 export async function firefox({ browser, artifacts, shots, results }) {
   const { scan, shot, login } = screens({ results, shots });
   const media = mediaAddress();
-  const server = await startServer(artifacts, { name: 'server-firefox', env: { KETENTAFEL_MEDIA_IP: media } });
+  const server = await startServer(artifacts, { name: 'server-firefox', env: {
+    KETENTAFEL_MEDIA_IP: media,
+    // The story reads each participant's connection states from the log (info level).
+    KETENTAFEL_LOG: `${process.env.KETENTAFEL_LOG || 'info'},ketentafel::sfu::peer=info`,
+  } });
   log(`firefox story: server at ${server.base}, media on ${media}`);
   let ff = null;
   let inRoomSince = null;
