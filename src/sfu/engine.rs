@@ -31,6 +31,17 @@ use webrtc::peer_connection::{
 /// configured interval, so slow networks (a prison link, a phone) are not given up on early.
 const ICE_CHECKS_PER_PAIR: u16 = 300;
 
+/// How long the server's (ICE Lite) side of a connection goes without a check from the browser
+/// before it counts as disconnected. A lite agent sends no checks of its own, so this only hears
+/// the browser's consent checks (RFC 7675): measured here, Chromium sends one every 2.5 s,
+/// Firefox ESR 153 one every 4.0–6.0 s. The library's default of 5 s made every Firefox
+/// connection flap between disconnected and connected, and each return asked every publisher
+/// for a keyframe.
+const SERVER_ICE_DISCONNECTED: std::time::Duration = std::time::Duration::from_secs(8);
+
+/// After disconnected, this long again before failed: 30 s in all, as with the library's defaults.
+const SERVER_ICE_FAILED_AFTER: std::time::Duration = std::time::Duration::from_secs(22);
+
 /// The RTP header extension that carries audio levels (RFC 6464), for the active speaker.
 pub(crate) const AUDIO_LEVEL_URI: &str = "urn:ietf:params:rtp-hdrext:ssrc-audio-level";
 
@@ -251,7 +262,7 @@ impl Engine {
 
     /// The connection settings of one side (the server's, or a headless participant's).
     pub(crate) fn settings(&self, side: Side) -> SettingEngine {
-        SettingEngineBuilder::new()
+        let builder = SettingEngineBuilder::new()
             // The default mode binds UDP 5353 and joins multicast: useless on a server, and it
             // fails in containers and network namespaces without multicast.
             .with_multicast_dns_mode(MulticastDnsMode::Disabled)
@@ -275,8 +286,14 @@ impl Engine {
             // it would nominate on the subscribe connection itself, and wait a second before it
             // accepts a peer-reflexive pair, which is what every browser that hides its address
             // behind an mDNS name gets (two seconds for a relayed one).
-            .with_lite(side == Side::Server)
-            .build()
+            .with_lite(side == Side::Server);
+        let builder = match side {
+            Side::Server => {
+                builder.with_ice_timeouts(Some(SERVER_ICE_DISCONNECTED), Some(SERVER_ICE_FAILED_AFTER), None)
+            }
+            Side::Client => builder,
+        };
+        builder.build()
     }
 
     /// Rewrites our host candidates to the announced public address (NAT 1:1), which the media

@@ -225,7 +225,8 @@ impl PeerTask {
 
     async fn pc_event(&mut self, event: PcEvent) {
         if let PcEvent::State(pc, state) = &event {
-            tracing::debug!(participant = %self.participant, ?pc, %state, "media connection state");
+            // Which participant's connection changed, which the library's own line does not say.
+            tracing::info!(participant = %self.participant, ?pc, ?state, "media connection state");
         }
         match event {
             PcEvent::Candidate(pc, candidate) => {

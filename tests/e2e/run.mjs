@@ -4,15 +4,16 @@
 //
 //   node tests/e2e/run.mjs            (after `cargo build`; see scripts/test)
 //   KETENTAFEL_BIN=…  CHROMIUM_PATH=…  E2E_ARTIFACTS=…   to override the defaults
-//   E2E_STORIES=steer                 to play only some stories (comma-separated: conference, steer, layouts, minutes, room, admin, turn)
+//   E2E_STORIES=steer                 to play only some stories (comma-separated: conference, steer, layouts, minutes, room, admin, turn, firefox)
 //
 // The conference, steering, layouts, minutes and room stories share one server (the demo's one
 // case) and run in order: the conference first, then steering (whose decisions land on the
 // conference the demo has scheduled next), the layouts of every screen at three sizes, then the
 // minutes and the room's controls (each on a conference of its own). The admin story (case work
-// and the administrator's console) starts its own server with the demo's year of history. The
-// TURN story starts its own server, coturn (TLS on 443) and a browser that trusts coturn's
-// certificate.
+// and the administrator's console) starts its own server with the demo's year of history; the
+// Firefox story (guests in Debian's Firefox ESR with a Chromium chair) starts its own server with
+// media on a non-loopback address (lib/firefox.mjs says why); the TURN story starts its own
+// server, coturn (TLS on 443) and a browser that trusts coturn's certificate.
 
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -26,6 +27,7 @@ import { layouts } from './layouts.mjs';
 import { minutes } from './minutes.mjs';
 import { roomControls } from './room-controls.mjs';
 import { turn } from './turn.mjs';
+import { firefox } from './firefox.mjs';
 
 const stamp = new Date().toISOString().replace(/[:.]/g, '-');
 const artifacts = process.env.E2E_ARTIFACTS || join(repoRoot(), 'tests', 'e2e', 'artifacts', stamp);
@@ -40,7 +42,7 @@ try {
   server = await startServer(artifacts);
   log(`server at ${server.base} (data in ${server.dataDir})`);
   browser = await launch();
-  const wanted = (process.env.E2E_STORIES || 'conference,steer,layouts,minutes,room,admin,turn').split(',').map((s) => s.trim());
+  const wanted = (process.env.E2E_STORIES || 'conference,steer,layouts,minutes,room,admin,turn,firefox').split(',').map((s) => s.trim());
   if (wanted.includes('conference')) await story({ browser, base: server.base, shots, results });
   if (wanted.includes('steer')) await steer({ browser, base: server.base, shots, results });
   if (wanted.includes('layouts')) await layouts({ browser, base: server.base, shots, results });

@@ -106,3 +106,26 @@ test('a getStats report is read into streams by mid, own sending and the round t
   assert.deepEqual(read.outbound.audio, { bytes: 700, fractionLost: 0.03 });
   assert.equal(Math.round(read.rttMs), 42);
 });
+
+test('a report as Firefox ESR 153 gives it is read the same way (recorded fields, trimmed)', () => {
+  // Firefox names tracks in braces, marks the chosen pair `selected` as well as `nominated`,
+  // reports 0 for the round trip on loopback and links outbound and remote-inbound both ways.
+  const report = new Map([
+    ['629a864', { id: '629a864', type: 'inbound-rtp', kind: 'audio', mediaType: 'audio', mid: '0', trackIdentifier: '{612ae306-e413-4760-8fd0-dc08fb9440f9}',
+      bytesReceived: 40249, packetsReceived: 249, packetsLost: 0, jitter: 0.005, concealedSamples: 1152, remoteId: '9b369438' }],
+    ['aabb2090', { id: 'aabb2090', type: 'inbound-rtp', kind: 'video', mediaType: 'video', mid: '1', trackIdentifier: '{0c5d2b8e-6a3f-4f8e-9d55-3c1c8f0f7a21}',
+      bytesReceived: 83986, packetsReceived: 149, packetsLost: 2, jitter: 0.0005444444444444444, framesDecoded: 148, frameWidth: 320, frameHeight: 240 }],
+    ['c9b2a0f5', { id: 'c9b2a0f5', type: 'outbound-rtp', kind: 'audio', mediaType: 'audio', mid: '0', bytesSent: 40249, packetsSent: 249, remoteId: '65dad09c' }],
+    ['86ed678', { id: '86ed678', type: 'outbound-rtp', kind: 'video', mediaType: 'video', mid: '1', bytesSent: 85710, packetsSent: 172, remoteId: 'b64e7c20' }],
+    ['65dad09c', { id: '65dad09c', type: 'remote-inbound-rtp', kind: 'audio', fractionLost: 0, localId: 'c9b2a0f5', roundTripTimeMeasurements: 0 }],
+    ['b64e7c20', { id: 'b64e7c20', type: 'remote-inbound-rtp', kind: 'video', fractionLost: 0.0117, localId: '86ed678', roundTripTime: 0.00116 }],
+    ['ca35fb7', { id: 'ca35fb7', type: 'candidate-pair', nominated: true, selected: true, state: 'succeeded', currentRoundTripTime: 0, totalRoundTripTime: 0.002 }],
+  ]);
+  const read = readReport(report);
+  assert.deepEqual(read.inbound.get('0'), { kind: 'audio', track: '{612ae306-e413-4760-8fd0-dc08fb9440f9}', bytes: 40249, packets: 249, lost: 0, jitter: 0.005, frames: null });
+  assert.equal(read.inbound.get('1').frames, 148);
+  assert.equal(read.inbound.get('1').lost, 2);
+  assert.deepEqual(read.outbound.video, { bytes: 85710, fractionLost: 0.0117 });
+  assert.deepEqual(read.outbound.audio, { bytes: 40249, fractionLost: 0 });
+  assert.equal(read.rttMs, 0);
+});

@@ -27,7 +27,7 @@ export function launch(args = []) {
  * getStats) and notes, on the page's own clock, when the first remote video frame was
  * decoded and when the person was let into the room.
  */
-function probe() {
+export function probe() {
   // Sockets are kept so the story can cut a connection as a weak network would.
   const OriginalSocket = window.WebSocket;
   window.__sockets = [];

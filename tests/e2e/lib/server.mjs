@@ -32,9 +32,10 @@ function freePort() {
 /**
  * Starts the server; resolves with { base, dataDir, log, stop() } once /healthz answers. The
  * conference and steering stories play on the demo's one case (`history: false`, so what they
- * count stays theirs); the admin story starts its own server with the year of history.
+ * count stays theirs); the admin story starts its own server with the year of history. `args`
+ * and `env`: extra command-line arguments and environment (the TURN story's ICE servers, the
+ * Firefox story's media address).
  */
-/** `args` and `env`: extra command-line arguments and environment (e.g. the TURN story's). */
 export async function startServer(artifacts, { history = false, name = 'server', args = [], env = {} } = {}) {
   const bin = binaryPath();
   if (!existsSync(bin)) throw new Error(`${bin} does not exist: build it first (cargo build)`);
