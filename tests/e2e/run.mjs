@@ -4,7 +4,7 @@
 //
 //   node tests/e2e/run.mjs            (after `cargo build`; see scripts/test)
 //   KETENTAFEL_BIN=…  CHROMIUM_PATH=…  E2E_ARTIFACTS=…   to override the defaults
-//   E2E_STORIES=steer                 to play only some stories (comma-separated: conference, steer, layouts, minutes, room, admin)
+//   E2E_STORIES=steer                 to play only some stories (comma-separated: conference, steer, layouts, minutes, room, admin, recover)
 //
 // The conference, steering, layouts, minutes and room stories share one server (the demo's one
 // case) and run in order: the conference first, then steering (whose decisions land on the
@@ -23,6 +23,7 @@ import { admin } from './admin.mjs';
 import { layouts } from './layouts.mjs';
 import { minutes } from './minutes.mjs';
 import { roomControls } from './room-controls.mjs';
+import { recover } from './recover.mjs';
 
 const stamp = new Date().toISOString().replace(/[:.]/g, '-');
 const artifacts = process.env.E2E_ARTIFACTS || join(repoRoot(), 'tests', 'e2e', 'artifacts', stamp);
@@ -37,13 +38,14 @@ try {
   server = await startServer(artifacts);
   log(`server at ${server.base} (data in ${server.dataDir})`);
   browser = await launch();
-  const wanted = (process.env.E2E_STORIES || 'conference,steer,layouts,minutes,room,admin').split(',').map((s) => s.trim());
+  const wanted = (process.env.E2E_STORIES || 'conference,steer,layouts,minutes,room,admin,recover').split(',').map((s) => s.trim());
   if (wanted.includes('conference')) await story({ browser, base: server.base, shots, results });
   if (wanted.includes('steer')) await steer({ browser, base: server.base, shots, results });
   if (wanted.includes('layouts')) await layouts({ browser, base: server.base, shots, results });
   if (wanted.includes('minutes')) await minutes({ browser, base: server.base, shots, results });
   if (wanted.includes('room')) await roomControls({ browser, base: server.base, shots, results });
   if (wanted.includes('admin')) await admin({ browser, artifacts, shots, results });
+  if (wanted.includes('recover')) await recover({ artifacts, shots, results });
 } catch (err) {
   failure = err;
   log(`✗ ${err.stack || err}`);
@@ -78,6 +80,7 @@ const joins = {
 };
 writeFileSync(join(artifacts, 'join-times.json'), `${JSON.stringify(joins, null, 2)}\n`);
 writeFileSync(join(artifacts, 'axe.json'), `${JSON.stringify(results.axe, null, 2)}\n`);
+if (results.recover) writeFileSync(join(artifacts, 'recover.json'), `${JSON.stringify(results.recover, null, 2)}\n`);
 
 for (const who of results.people) await who.context.close().catch(() => {});
 if (browser) await browser.close().catch(() => {});

@@ -9,11 +9,15 @@ const require = createRequire(import.meta.url);
 
 export const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 
-export function launch() {
+/**
+ * Starts Chromium. `executablePath` may be a wrapper (the recover story starts Chromium inside
+ * a network namespace of its own); `args` are added to the usual ones.
+ */
+export function launch({ executablePath = CHROMIUM, args = [] } = {}) {
   return chromium.launch({
-    executablePath: CHROMIUM,
+    executablePath,
     headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+    args: [...args, '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
       '--disable-background-networking', '--disable-component-update', '--disable-sync',
       '--disable-default-apps', '--disable-features=Translate,MediaRouter,OptimizationHints',
       '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream',
