@@ -56,10 +56,25 @@ function network() {
   return { skip: null };
 }
 
-/** Every packet dropped both ways, as when a network cable is pulled or Wi-Fi drops out. */
+/**
+ * Every packet dropped both ways, silently (no reset, no error the browser could see at once),
+ * as when a network cable is pulled or Wi-Fi drops out: `netem loss 100%` on both ends of the
+ * link, or where the kernel has no netem (sch_netem is missing on some machines), a FIFO queue
+ * of length 0, which drops whatever is sent into it just the same. Returns which was used.
+ */
 function cut() {
-  sh('tc', 'qdisc', 'add', 'dev', HOST_IF, 'root', 'netem', 'loss', '100%');
-  sh('ip', 'netns', 'exec', NS, 'tc', 'qdisc', 'add', 'dev', NS_IF, 'root', 'netem', 'loss', '100%');
+  const drop = (...qdisc) => {
+    sh('tc', 'qdisc', 'add', 'dev', HOST_IF, 'root', ...qdisc);
+    sh('ip', 'netns', 'exec', NS, 'tc', 'qdisc', 'add', 'dev', NS_IF, 'root', ...qdisc);
+  };
+  try {
+    drop('netem', 'loss', '100%');
+    return 'netem loss 100%';
+  } catch {
+    try { restore(); } catch { /* nothing was added */ }
+    drop('pfifo', 'limit', '0');
+    return 'pfifo limit 0 (no netem in this kernel)';
+  }
 }
 
 function restore() {
@@ -220,7 +235,7 @@ export async function recover({ artifacts, shots, results }) {
       await chair.page.click(`.chair-panel li.waiting button[aria-label$="toelaten"]:not([aria-label^="${GUEST}"])`);
       await guest.page.waitForSelector('.room[data-phase="in"]');
       await client.page.waitForSelector('.client-room[data-phase="in"]');
-      await Promise.all([chair, guest, client].map((who) => expectMediaFlowing(who)));
+      await Promise.all([chair, guest, client].map((who) => expectMediaFlowing(who, { ms: 90_000 })));
     });
 
     const before = await tileNames(guest);
@@ -230,7 +245,7 @@ export async function recover({ artifacts, shots, results }) {
       const chairId = await tileId(guest, 'Inge de Wit');
       assert(guestId && chairId, 'the chair and the guest see each other\'s tiles');
       const watch = watchTile(chair, GUEST);
-      cut();
+      figures.cut_by = cut();
       const cutAt = Date.now();
       await until('the chair sees the guest reconnecting', async () => (await tileOf(chair, GUEST))?.reconnecting, 5000, 100);
       figures.reconnecting_shown_after_ms = Date.now() - cutAt;
@@ -301,6 +316,12 @@ export async function recover({ artifacts, shots, results }) {
       await chair.page.click('button:has-text("Cliënt terughalen")');
       await client.page.waitForSelector('.client-room[data-phase="in"]');
     });
+  } catch (err) {
+    // The browsers close below, before the runner could take its failure screenshots.
+    for (const who of results.people.filter((w) => w.name.startsWith('recover'))) {
+      await who.page.screenshot({ path: join(shots, `failure-${who.name.replace(/\W+/g, '-')}.png`), fullPage: true }).catch(() => {});
+    }
+    throw err;
   } finally {
     await nsBrowser?.close().catch(() => {});
     await hostBrowser?.close().catch(() => {});

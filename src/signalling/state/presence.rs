@@ -12,10 +12,10 @@ impl RoomState {
         // The same person again (a reload, a dropped connection): someone who holds a seat in
         // the room takes it again, with the same participant id, so the others keep their tile.
         let previous = self.members.iter().find(|m| m.key == joining.key).map(|m| (m.participant.id, m.conn));
-        if let Some((previous, conn)) = previous {
-            if self.member(previous).is_some_and(|m| Self::seated(&m.participant)) {
-                return self.resume(previous, conn, joining, out);
-            }
+        if let Some((previous, conn)) = previous
+            && self.member(previous).is_some_and(|m| Self::seated(&m.participant))
+        {
+            return self.resume(previous, conn, joining, out);
         }
         // Anyone else (waiting, or the client outside): the new connection replaces the old
         // one and they continue where they were.
