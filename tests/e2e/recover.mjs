@@ -221,14 +221,19 @@ export async function recover({ artifacts, shots, results }) {
     const showsSituation = (who, text) => who.page.evaluate((t) => (document.querySelector('details.domain-editor[data-domain="housing"]')?.textContent || '').includes(t), text);
 
     await step('recover: everyone joins; the chair admits the guest (on her own network) and the client; media flows', async () => {
+      // Each joins once the camera preview runs (a join before it goes in without camera).
+      const cameraReady = (who) => who.page.waitForFunction(() => document.querySelector('.preview-video')?.videoWidth > 0, null, { timeout: 20_000 });
       await chair.page.goto(`${base}/meetings/${meetingId}/room`);
+      await cameraReady(chair);
       await chair.page.click('.prejoin-form button[type=submit]');
       await chair.page.waitForSelector('.room[data-phase="in"]');
       await guest.page.goto(links.guest);
       await guest.page.check('input[name=confidentiality]');
+      await cameraReady(guest);
       await guest.page.click('.prejoin-form button[type=submit]');
       await guest.page.waitForSelector('.room[data-phase="lobby"]');
       await client.page.goto(links.client);
+      await cameraReady(client);
       await client.page.click('.prejoin-form button[type=submit]');
       await client.page.waitForSelector('.client-room[data-phase="lobby"]');
       await chair.page.click(`button[aria-label="${GUEST} toelaten"]`);
