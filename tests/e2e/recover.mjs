@@ -170,8 +170,10 @@ export async function recover({ artifacts, shots, results }) {
     results.recover = { skipped: net.skip };
     return;
   }
-  const figures = { measured_at: new Date().toISOString(), seat_grace_s: SEAT_GRACE_S };
+  const figures = { measured_at: new Date().toISOString(), seat_grace_s: SEAT_GRACE_S, missed: [] };
   results.recover = figures;
+  /** The issue's 3 s bounds, noted as they are measured and checked once the story is through. */
+  const bound = (what, ms) => { if (!(ms <= 3000)) figures.missed.push(`${what}: ${ms} ms, not within 3 s`); };
   let server;
   let hostBrowser;
   let nsBrowser;
@@ -275,7 +277,9 @@ export async function recover({ artifacts, shots, results }) {
       assert([...watch.seen.alerts].every((a) => a === 'Verbinding herstellen…'), `the tile said "Verbinding herstellen…", got ${[...watch.seen.alerts]}`);
       assert(watch.seen.missing === 0, `the chair never saw the guest leave (her tile was missing ${watch.seen.missing} times)`);
       // The issue's bound: back in the room, media both ways, within 3 s of the link returning.
-      assert(Math.max(guestBack, chairBack) <= 3000, `back within 3 s of the link returning (took ${Math.max(guestBack, chairBack)} ms)`);
+      // Checked at the end of the story, so that every figure is measured first.
+      bound('back in the room (the chair sees her tile back, she receives the chair)', Math.max(guestBack, chairBack));
+      bound('her media arriving at the chair again', chairMedia);
       assert(await guest.page.locator('.lobby, .room[data-phase="lobby"]').count() === 0, 'no lobby on the way back');
       const after = await tileNames(guest);
       assert(JSON.stringify(after) === JSON.stringify(before), `the same tiles (${before} before, ${after} after)`);
@@ -311,7 +315,7 @@ export async function recover({ artifacts, shots, results }) {
       ]);
       Object.assign(figures.restart, { chair_back_ms: chairBack, guest_back_ms: guestBack, client_back_outside_ms: clientBack });
       log(`recover: after the restart back in ${chairBack} (chair), ${guestBack} (guest), ${clientBack} (client, outside) ms from /healthz`);
-      assert(Math.max(chairBack, guestBack, clientBack) <= 3000, `every browser back within 3 s of /healthz (took ${Math.max(chairBack, guestBack, clientBack)} ms)`);
+      bound('every browser back after the restart, from /healthz', Math.max(chairBack, guestBack, clientBack));
       assert(await chair.page.locator('button:has-text("Cliënt terughalen")').count() === 1, 'the chair still chairs, the debrief still on');
       assert(await client.page.locator('.client-room[data-phase="out"]').count() === 1, 'the client is still outside');
       const stored = await chair.page.evaluate(async (id) => (await (await fetch(`/api/meetings/${id}`)).json())
@@ -320,6 +324,10 @@ export async function recover({ artifacts, shots, results }) {
       await shot(chair, 'recover-chair-after-restart');
       await chair.page.click('button:has-text("Cliënt terughalen")');
       await client.page.waitForSelector('.client-room[data-phase="in"]');
+    });
+
+    await step('recover: every 3 s bound of the issue held', async () => {
+      assert(figures.missed.length === 0, figures.missed.join('; '));
     });
   } catch (err) {
     // The browsers close below, before the runner could take its failure screenshots.
