@@ -20,10 +20,17 @@ import { step, until, assert, log } from './lib/check.mjs';
 import { expectMediaFlowing } from './lib/media.mjs';
 
 const NS = 'ktrecover';
+/** A router between the guest's namespace and this machine: the link is cut on it, so neither
+ *  the browser nor the server is the sender of a dropped packet and neither sees an error. */
+const ROUTER = 'ktrecrouter';
 const HOST_IF = 'ktrec-h';
+const ROUTER_HOST_IF = 'ktrec-rh';
+const ROUTER_NS_IF = 'ktrec-rn';
 const NS_IF = 'ktrec-n';
 const HOST_IP = '10.77.36.1';
-const NS_IP = '10.77.36.2';
+const ROUTER_HOST_IP = '10.77.36.2';
+const ROUTER_NS_IP = '10.77.37.1';
+const NS_IP = '10.77.37.2';
 const GUEST = 'Sanne Smit';
 /** The seat grace period of this story's server: short, so the long cut fits in the story. */
 const SEAT_GRACE_S = 6;
@@ -33,12 +40,16 @@ function sh(...args) {
   return execFileSync(args[0], args.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] }).toString();
 }
 
+const inNs = (ns, ...args) => sh('ip', 'netns', 'exec', ns, ...args);
+
 function teardown() {
   try { sh('ip', 'link', 'del', HOST_IF); } catch { /* not there */ }
-  try { sh('ip', 'netns', 'del', NS); } catch { /* not there */ }
+  for (const ns of [NS, ROUTER]) {
+    try { sh('ip', 'netns', 'del', ns); } catch { /* not there */ }
+  }
 }
 
-/** The namespace and its link, or why they cannot be made here. */
+/** The guest's namespace behind a router namespace, or why they cannot be made here. */
 function network() {
   teardown();
   try {
@@ -46,40 +57,47 @@ function network() {
   } catch (err) {
     return { skip: `no network namespace can be made here (${String(err.stderr || err.message).trim()}); this story needs root` };
   }
-  sh('ip', 'link', 'add', HOST_IF, 'type', 'veth', 'peer', 'name', NS_IF);
-  sh('ip', 'link', 'set', NS_IF, 'netns', NS);
+  sh('ip', 'netns', 'add', ROUTER);
+  sh('ip', 'link', 'add', HOST_IF, 'type', 'veth', 'peer', 'name', ROUTER_HOST_IF);
+  sh('ip', 'link', 'set', ROUTER_HOST_IF, 'netns', ROUTER);
   sh('ip', 'addr', 'add', `${HOST_IP}/24`, 'dev', HOST_IF);
   sh('ip', 'link', 'set', HOST_IF, 'up');
-  sh('ip', 'netns', 'exec', NS, 'ip', 'addr', 'add', `${NS_IP}/24`, 'dev', NS_IF);
-  sh('ip', 'netns', 'exec', NS, 'ip', 'link', 'set', NS_IF, 'up');
-  sh('ip', 'netns', 'exec', NS, 'ip', 'link', 'set', 'lo', 'up');
+  sh('ip', 'route', 'add', `${NS_IP}/32`, 'via', ROUTER_HOST_IP);
+  inNs(ROUTER, 'ip', 'link', 'add', ROUTER_NS_IF, 'type', 'veth', 'peer', 'name', NS_IF);
+  inNs(ROUTER, 'ip', 'link', 'set', NS_IF, 'netns', NS);
+  inNs(ROUTER, 'ip', 'addr', 'add', `${ROUTER_HOST_IP}/24`, 'dev', ROUTER_HOST_IF);
+  inNs(ROUTER, 'ip', 'addr', 'add', `${ROUTER_NS_IP}/24`, 'dev', ROUTER_NS_IF);
+  for (const dev of [ROUTER_HOST_IF, ROUTER_NS_IF, 'lo']) inNs(ROUTER, 'ip', 'link', 'set', dev, 'up');
+  inNs(ROUTER, 'sysctl', '-qw', 'net.ipv4.ip_forward=1');
+  inNs(NS, 'ip', 'addr', 'add', `${NS_IP}/24`, 'dev', NS_IF);
+  inNs(NS, 'ip', 'link', 'set', NS_IF, 'up');
+  inNs(NS, 'ip', 'link', 'set', 'lo', 'up');
+  inNs(NS, 'ip', 'route', 'add', 'default', 'via', ROUTER_NS_IP);
   return { skip: null };
 }
 
 /**
- * Every packet dropped both ways, silently (no reset, no error the browser could see at once),
- * as when a network cable is pulled or Wi-Fi drops out: `netem loss 100%` on both ends of the
- * link, or where the kernel has no netem (sch_netem is missing on some machines), a FIFO queue
- * of length 0, which drops whatever is sent into it just the same. Returns which was used.
+ * Every packet dropped both ways, silently, on the router (as when a line between here and the
+ * server fails): `netem loss 100%` on both of its links, or where the kernel has no netem
+ * (sch_netem is missing on some machines) a FIFO queue of length 0, which drops whatever is
+ * forwarded into it just the same. Returns which was used.
  */
 function cut() {
   const drop = (...qdisc) => {
-    sh('tc', 'qdisc', 'add', 'dev', HOST_IF, 'root', ...qdisc);
-    sh('ip', 'netns', 'exec', NS, 'tc', 'qdisc', 'add', 'dev', NS_IF, 'root', ...qdisc);
+    for (const dev of [ROUTER_HOST_IF, ROUTER_NS_IF]) inNs(ROUTER, 'tc', 'qdisc', 'add', 'dev', dev, 'root', ...qdisc);
   };
   try {
     drop('netem', 'loss', '100%');
-    return 'netem loss 100%';
+    return 'netem loss 100% on the router';
   } catch {
     try { restore(); } catch { /* nothing was added */ }
     drop('pfifo', 'limit', '0');
-    return 'pfifo limit 0 (no netem in this kernel)';
+    return 'pfifo limit 0 on the router (no netem in this kernel)';
   }
 }
 
 function restore() {
-  sh('tc', 'qdisc', 'del', 'dev', HOST_IF, 'root');
-  sh('ip', 'netns', 'exec', NS, 'tc', 'qdisc', 'del', 'dev', NS_IF, 'root');
+  for (const dev of [ROUTER_HOST_IF, ROUTER_NS_IF]) inNs(ROUTER, 'tc', 'qdisc', 'del', 'dev', dev, 'root');
 }
 
 /** What `who` shows of the tile named `name`: null when there is none. */
