@@ -290,6 +290,16 @@ export async function recover({ artifacts, shots, results }) {
       const chairMedia = await backAt(chair, { from: restoredAt, of: guestId });
       await watch.stop();
       figures.short_cut = { guest_back_with_media_ms: guestBack, chair_sees_her_back_ms: chairBack, chair_media_flowing_ms: chairMedia };
+      // When each page's connections changed state, relative to the link's return: shows whose
+      // connections were rebuilt, and when.
+      for (const [who, key] of [[chair, 'chair_connections'], [guest, 'guest_connections']]) {
+        const kt = await who.page.evaluate(() => ({ origin: window.__kt.origin, marks: window.__kt.marks, pcs: window.__pcs.map((pc) => pc.connectionState) }));
+        figures.short_cut[key] = {
+          states_now: kt.pcs,
+          marks_ms_after_link_back: Object.fromEntries(Object.entries(kt.marks).filter(([k]) => k.startsWith('pc'))
+            .map(([k, v]) => [k, Math.round(kt.origin + v - restoredAt)]).filter(([, v]) => v > -10_000)),
+        };
+      }
       log(`recover: back ${guestBack} ms after the link returned (the chair saw her back at ${chairBack} ms, media at the chair at ${chairMedia} ms)`);
       assert(watch.seen.reconnecting, 'the chair saw the guest as reconnecting');
       assert([...watch.seen.alerts].every((a) => a === 'Verbinding herstellen…'), `the tile said "Verbinding herstellen…", got ${[...watch.seen.alerts]}`);
