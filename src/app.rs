@@ -218,6 +218,7 @@ pub async fn build(config: Config, listener: TcpListener, shutdown: Cancellation
             persister,
             events: cx.events.clone(),
             grace: std::time::Duration::from_secs(config.room_grace_seconds),
+            seat_grace: std::time::Duration::from_secs(config.seat_grace_seconds),
             stop: stop_rooms.clone(),
         },
         store,

@@ -121,8 +121,15 @@ pub struct Config {
     #[arg(long, env = "KETENTAFEL_ROOM_GRACE_SECONDS", default_value_t = 120)]
     pub room_grace_seconds: u64,
 
-    /// Milliseconds between WebSocket pings; a connection silent for three is closed.
-    #[arg(long, env = "KETENTAFEL_WS_PING_MS", default_value_t = 5000, hide = true)]
+    /// Seconds someone whose connection dropped keeps their seat in a conference (the others
+    /// see "reconnecting") before they are shown as left.
+    #[arg(long, env = "KETENTAFEL_SEAT_GRACE_SECONDS", default_value_t = 30)]
+    pub seat_grace_seconds: u64,
+
+    /// Milliseconds between WebSocket pings (and the `ping` message browsers watch); a
+    /// connection silent for three is closed. Short, so a dropped link is noticed within a few
+    /// seconds on both sides.
+    #[arg(long, env = "KETENTAFEL_WS_PING_MS", default_value_t = 1000, hide = true)]
     pub ws_ping_ms: u64,
     /// Days past its due date after which an action that is not done escalates (`overdue`).
     #[arg(long, env = "KETENTAFEL_OVERDUE_DAYS", default_value_t = 14)]

@@ -120,6 +120,11 @@ pub struct Participant {
     /// chair allows them to speak.
     #[serde(default)]
     pub audio_locked: bool,
+    /// The connection dropped: the seat is kept for the room's reconnect grace period, and
+    /// the others show "reconnecting" instead of "left" until the person is back or the period
+    /// is over (then `participant_left` with `connection_lost`).
+    #[serde(default)]
+    pub reconnecting: bool,
 }
 
 /// A STUN or TURN server for the browser's `RTCPeerConnection`.
@@ -167,7 +172,8 @@ pub enum ServerMessage {
     ParticipantJoined { participant: Participant },
     /// Someone's state changed (mute, hand, sent out).
     ParticipantUpdated { participant: Participant },
-    /// Someone left (`left`, `removed`, `connection_lost`, `sent_out`).
+    /// Someone left (`left`, `removed`, `connection_lost` after the reconnect grace period,
+    /// `sent_out`).
     ParticipantLeft { participant_id: Uuid, reason: String },
     /// The answer to your `publish_offer`.
     PublishAnswer { sdp: String },
@@ -200,6 +206,9 @@ pub enum ServerMessage {
     MeetingEnded { reason: String },
     /// The last message was refused; the connection and the room are unchanged.
     Error { code: String, message: String },
+    /// Sent every ping interval so the browser notices a dead link (a WebSocket has no timeout
+    /// of its own); needs no answer.
+    Ping,
 }
 
 /// Why a message from a participant was refused.

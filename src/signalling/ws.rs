@@ -123,7 +123,16 @@ async fn connection(state: Signalling, principal: Principal, socket: WebSocket) 
                         break;
                     }
                 },
-                _ = pinger.tick() => if sink.send(Message::Ping(Default::default())).await.is_err() { break },
+                _ = pinger.tick() => {
+                    // A protocol ping keeps the server's side alive (browsers answer it
+                    // themselves); the `ping` message is what a page can see and time out on.
+                    let text = serde_json::to_string(&ServerMessage::Ping).expect("server messages serialise");
+                    if sink.send(Message::Ping(Default::default())).await.is_err()
+                        || sink.send(Message::Text(text.into())).await.is_err()
+                    {
+                        break;
+                    }
+                }
             }
         }
     });
@@ -246,6 +255,10 @@ impl Session {
     async fn show_out(&mut self, why: &str) -> bool {
         tracing::info!(reason = why, "a participant lost access and leaves the conference");
         self.send(ServerMessage::Removed).await;
+        // Gone for good, not a dropped connection: no seat is held for them.
+        if let Some((_, link)) = &self.joined {
+            link.message(ClientMessage::Leave {});
+        }
         false
     }
 

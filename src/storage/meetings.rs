@@ -74,12 +74,17 @@ pub enum MinutesRefusal {
 }
 
 /// What a conference remembers across rooms (stored with the meeting): a room that ended and
-/// starts again keeps the debrief going and keeps out whom the chair sent away.
+/// starts again (also after a restart of the server) keeps the debrief going, keeps out whom
+/// the chair sent away and lets whoever was admitted straight back in.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RoomMemory {
     pub client_out: bool,
     pub barred_users: Vec<Uuid>,
     pub barred_invites: Vec<Uuid>,
+    /// Accounts that were in the conference (they have an attendance line).
+    pub admitted_users: Vec<Uuid>,
+    /// Invites whose holder was let in.
+    pub admitted_invites: Vec<Uuid>,
 }
 
 /// The stored final record of a conference.
@@ -445,11 +450,23 @@ impl Store {
         const DEBRIEF: &str = "SELECT debrief_active FROM meeting WHERE id = $1";
         const USERS: &str = "SELECT user_id FROM meeting_bar WHERE meeting_id = $1";
         const INVITES: &str = "SELECT id FROM invite WHERE meeting_id = $1 AND removed_at IS NOT NULL";
+        const ADMITTED_USERS: &str =
+            "SELECT DISTINCT user_id FROM meeting_attendance WHERE meeting_id = $1 AND user_id IS NOT NULL";
+        const ADMITTED_INVITES: &str = "SELECT id FROM invite WHERE meeting_id = $1 AND admitted_at IS NOT NULL \
+            UNION SELECT invite_id FROM meeting_attendance WHERE meeting_id = $1 AND invite_id IS NOT NULL";
         on_pool!(self, pool => {
             let client_out: Option<bool> = sqlx::query_scalar(DEBRIEF).bind(meeting_id).fetch_optional(pool).await?;
             let barred_users = sqlx::query_scalar(USERS).bind(meeting_id).fetch_all(pool).await?;
             let barred_invites = sqlx::query_scalar(INVITES).bind(meeting_id).fetch_all(pool).await?;
-            Ok(RoomMemory { client_out: client_out.unwrap_or(false), barred_users, barred_invites })
+            let admitted_users = sqlx::query_scalar(ADMITTED_USERS).bind(meeting_id).fetch_all(pool).await?;
+            let admitted_invites = sqlx::query_scalar(ADMITTED_INVITES).bind(meeting_id).fetch_all(pool).await?;
+            Ok(RoomMemory {
+                client_out: client_out.unwrap_or(false),
+                barred_users,
+                barred_invites,
+                admitted_users,
+                admitted_invites,
+            })
         })
     }
 

@@ -221,7 +221,9 @@ export async function roomControls({ browser, base, shots, results }) {
       .flatMap((pc) => pc.getSenders()).map((s) => s.replaceTrack(null))));
     await guest.page.waitForSelector('.room-hints [data-key=own-lost]', { timeout: 15_000 });
     await until('the chair sees the guest as lost', async () => (await tileQuality(chair, GUEST)).includes('lost'), 30_000);
-    await chair.page.waitForSelector('.tile.lost .tile-alert:has-text("Geen verbinding")');
+    // Media gone with the socket still open reads "Geen verbinding"; once the server notices the
+    // socket gone too, it holds her seat and the tile reads "Verbinding herstellen…".
+    await chair.page.waitForSelector('.tile.lost .tile-alert:text-matches("Geen verbinding|Verbinding herstellen…")');
     await shot(chair, 'room-chair-guest-lost');
     await scan(chair, 'room (chair) with a lost participant');
     await shot(guest, 'room-guest-own-connection-lost');

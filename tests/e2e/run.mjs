@@ -4,7 +4,8 @@
 //
 //   node tests/e2e/run.mjs            (after `cargo build`; see scripts/test)
 //   KETENTAFEL_BIN=…  CHROMIUM_PATH=…  E2E_ARTIFACTS=…   to override the defaults
-//   E2E_STORIES=steer                 to play only some stories (comma-separated: conference, steer, layouts, minutes, room, admin, turn, firefox)
+//   E2E_STORIES=steer                 to play only some stories (comma-separated: conference, steer, layouts, minutes, room, admin, turn, firefox, recover)
+//                                     (recover is not in the default list yet: it misses one bound, see docs/performance.md)
 //
 // The conference, steering, layouts, minutes and room stories share one server (the demo's one
 // case) and run in order: the conference first, then steering (whose decisions land on the
@@ -28,6 +29,7 @@ import { minutes } from './minutes.mjs';
 import { roomControls } from './room-controls.mjs';
 import { turn } from './turn.mjs';
 import { firefox } from './firefox.mjs';
+import { recover } from './recover.mjs';
 
 const stamp = new Date().toISOString().replace(/[:.]/g, '-');
 const artifacts = process.env.E2E_ARTIFACTS || join(repoRoot(), 'tests', 'e2e', 'artifacts', stamp);
@@ -50,6 +52,8 @@ try {
   if (wanted.includes('room')) await roomControls({ browser, base: server.base, shots, results });
   if (wanted.includes('admin')) await admin({ browser, artifacts, shots, results });
   if (wanted.includes('turn')) await turn({ artifacts, shots, results });
+  if (wanted.includes('firefox')) await firefox({ browser, artifacts, shots, results });
+  if (wanted.includes('recover')) await recover({ artifacts, shots, results });
 } catch (err) {
   failure = err;
   log(`✗ ${err.stack || err}`);
@@ -85,6 +89,7 @@ const joins = {
 writeFileSync(join(artifacts, 'join-times.json'), `${JSON.stringify(joins, null, 2)}\n`);
 if (results.turn) writeFileSync(join(artifacts, 'turn.json'), `${JSON.stringify(results.turn, null, 2)}\n`);
 writeFileSync(join(artifacts, 'axe.json'), `${JSON.stringify(results.axe, null, 2)}\n`);
+if (results.recover) writeFileSync(join(artifacts, 'recover.json'), `${JSON.stringify(results.recover, null, 2)}\n`);
 
 for (const who of results.people) await who.context.close().catch(() => {});
 if (browser) await browser.close().catch(() => {});

@@ -63,7 +63,7 @@ export async function turn({ artifacts, shots, results }) {
       env: { KETENTAFEL_TURN_SECRET: secret },
     });
     const base = server.base;
-    browser = await launch([`--ignore-certificate-errors-spki-list=${coturn.spki}`]);
+    browser = await launch({ args: [`--ignore-certificate-errors-spki-list=${coturn.spki}`] });
     const chair = await person(browser, 'turn chair (direct)', base, { width: 1366, height: 768 });
     const guest = await person(browser, 'turn guest (relay only)', base, { width: 1280, height: 720 });
     results.people.push(chair, guest);

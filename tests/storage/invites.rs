@@ -8,7 +8,7 @@ use ketentafel::domain::InviteKind;
 use ketentafel::storage::Store;
 use ketentafel::storage::invites::NewInvite;
 use ketentafel::storage::meetings::RoomMemory;
-use ketentafel::storage::models::Invite;
+use ketentafel::storage::models::{AttendanceLine, Invite};
 use uuid::Uuid;
 
 /// A guest invite to the world's meeting, valid for a day from [`t0`].
@@ -99,10 +99,40 @@ on_both_backends! {
         let remembered = store.room_memory(world.meeting.id).await.unwrap();
 
         assert_eq!(fresh, RoomMemory::default());
-        let expected = RoomMemory { client_out: true, barred_users: vec![world.partner.id], barred_invites: vec![removed.id] };
+        let expected = RoomMemory {
+            client_out: true,
+            barred_users: vec![world.partner.id],
+            barred_invites: vec![removed.id],
+            ..RoomMemory::default()
+        };
         assert_eq!(remembered, expected);
         assert_eq!(store.room_memory(Uuid::now_v7()).await.unwrap(), RoomMemory::default(), "an unknown meeting");
         store.set_debrief(world.meeting.id, false, &audit("meeting.debrief", None, None)).await.unwrap();
         assert!(!store.room_memory(world.meeting.id).await.unwrap().client_out);
+    }
+}
+
+on_both_backends! {
+    async fn a_meeting_remembers_who_was_admitted_so_a_restarted_room_lets_them_back_in(store: Store) {
+        let world = World::build(&store).await;
+        let admitted = invite_guest(&store, &world, b"admitted").await;
+        invite_guest(&store, &world, b"waited").await;
+        let line = AttendanceLine {
+            name: "Petra Partner".into(),
+            organisation: Some("Reclassering".into()),
+            role: "partner".into(),
+            joined_at: t0(),
+            left_at: None,
+        };
+
+        store.mark_invite_admitted(admitted.id, t0()).await.unwrap();
+        for _ in 0..2 {
+            store.record_join(Uuid::now_v7(), world.meeting.id, Some(world.partner.id), None, &line).await.unwrap();
+        }
+        store.record_join(Uuid::now_v7(), world.meeting.id, None, Some(admitted.id), &line).await.unwrap();
+        let remembered = store.room_memory(world.meeting.id).await.unwrap();
+
+        assert_eq!(remembered.admitted_users, vec![world.partner.id], "once, however often they joined");
+        assert_eq!(remembered.admitted_invites, vec![admitted.id], "not the invite of who only waited");
     }
 }

@@ -125,16 +125,16 @@ test('an enforced mute locks you until a chair allows you to speak', async () =>
   assert.ok(!s.speakAllowed, 'the hint goes once you speak');
 });
 
-test('someone whose connection dropped stays as a tile until the same person is back', async () => {
-  const { tilePeople } = await import('../../web/js/room/state.js');
+test('someone whose connection dropped keeps the tile, marked reconnecting, until back or gone', async () => {
+  const { tilePeople, reconnecting } = await import('../../web/js/room/state.js');
   let s = run(welcome(person('a', { person: 'pa' })), { type: 'admitted', participants: [person('a', { person: 'pa' }), person('b', { person: 'pb' })] });
+  s = reduce(s, { type: 'participant_updated', participant: person('b', { person: 'pb', reconnecting: true }) });
+  assert.deepEqual(tilePeople(s).map((p) => [p.id, Boolean(p.reconnecting)]), [['a', false], ['b', true]]);
+  assert.deepEqual(reconnecting(s).map((p) => p.id), ['b']);
+  s = reduce(s, { type: 'participant_updated', participant: person('b', { person: 'pb' }) });
+  assert.deepEqual(tilePeople(s).map((p) => [p.id, Boolean(p.reconnecting)]), [['a', false], ['b', false]], 'back in the same tile');
+  s = reduce(s, { type: 'participant_updated', participant: person('b', { person: 'pb', reconnecting: true }) });
   s = reduce(s, { type: 'participant_left', participant_id: 'b', reason: 'connection_lost' });
-  assert.deepEqual(tilePeople(s).map((p) => [p.id, Boolean(p.gone)]), [['a', false], ['b', true]]);
-  s = reduce(s, { type: 'participant_joined', participant: person('b2', { person: 'pb' }) });
-  assert.deepEqual(tilePeople(s).map((p) => p.id), ['a', 'b2']);
-  s = reduce(s, { type: 'participant_left', participant_id: 'b2', reason: 'left' });
-  assert.deepEqual(tilePeople(s).map((p) => p.id), ['a'], 'leaving on purpose leaves no tile');
-  s = reduce(reduce(s, { type: 'participant_joined', participant: person('c', { person: 'pc' }) }), { type: 'participant_left', participant_id: 'c', reason: 'connection_lost' });
-  s = reduce(s, { type: 'forget_lost', person: 'pc' });
-  assert.deepEqual(tilePeople(s).map((p) => p.id), ['a']);
+  assert.deepEqual(tilePeople(s).map((p) => p.id), ['a'], 'after the grace period the person has left');
+  assert.deepEqual(reconnecting(s), []);
 });

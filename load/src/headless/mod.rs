@@ -83,6 +83,8 @@ impl Participant {
                 .await
                 .map_err(|_| HeadlessError::Timeout("welcome"))?;
             match frame {
+                // The server's liveness message may come before the welcome.
+                Some(Ok(Message::Text(text))) if is_ping(text.as_str()) => continue,
                 Some(Ok(Message::Text(text))) => break text,
                 Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
                 _ => return Err(HeadlessError::Refused("the connection closed".into())),
@@ -187,6 +189,7 @@ impl Driver {
             tokio::select! {
                 frame = socket.next() => match frame {
                     Some(Ok(Message::Text(text))) => match serde_json::from_str::<ServerMessage>(text.as_str()) {
+                        Ok(ServerMessage::Ping) => {}
                         Ok(message) => self.handle(message).await,
                         Err(e) => tracing::warn!(error = %e, "headless: unreadable server message"),
                     },
@@ -263,4 +266,9 @@ impl Driver {
         }
         let _ = self.inbox.send(message);
     }
+}
+
+/// Whether a text frame is the server's liveness `ping` (it needs no answer).
+fn is_ping(text: &str) -> bool {
+    matches!(serde_json::from_str::<ServerMessage>(text), Ok(ServerMessage::Ping))
 }

@@ -69,6 +69,9 @@ pub(crate) struct RoomDeps {
     pub events: Events,
     /// How long an empty conference waits before it ends.
     pub grace: Duration,
+    /// How long someone whose connection dropped keeps their seat (shown as reconnecting)
+    /// before they are taken to have left.
+    pub seat_grace: Duration,
     /// Cancelled when the node stops: every room closes its connections and ends.
     pub stop: CancellationToken,
 }
@@ -94,6 +97,8 @@ pub(crate) struct RoomActor {
     attendance: HashMap<Uuid, Uuid>,
     media_tx: mpsc::UnboundedSender<MediaEvent>,
     empty_since: Option<Instant>,
+    /// Seats held for participants whose connection dropped, until when.
+    seats: HashMap<Uuid, Instant>,
     /// Who sent the message being handled, for the audit trail of what it causes.
     acting: Option<Actor>,
     /// The connection of that message, told if what it did could not be recorded.
@@ -127,6 +132,7 @@ impl RoomActor {
             attendance: HashMap::new(),
             media_tx,
             empty_since: Some(Instant::now()),
+            seats: HashMap::new(),
             acting: None,
             acting_conn: None,
             facts: Vec::new(),
@@ -258,6 +264,11 @@ impl RoomActor {
         if !levels.is_empty() {
             self.apply(Input::AudioLevels(levels.into_iter().collect())).await;
         }
+        let expired: Vec<Uuid> = self.seats.iter().filter(|(_, until)| now >= **until).map(|(id, _)| *id).collect();
+        for participant in expired {
+            self.seats.remove(&participant);
+            self.apply(Input::SeatExpired { participant }).await;
+        }
         match (self.state.is_empty(), self.empty_since) {
             (false, _) => self.empty_since = None,
             (true, None) => self.empty_since = Some(now),
@@ -357,6 +368,9 @@ impl RoomActor {
                 if let Some(conn) = self.bound.remove(&participant) {
                     self.connections.remove(&conn);
                 }
+            }
+            Effect::HoldSeat { participant } => {
+                self.seats.insert(participant, Instant::now() + self.deps.seat_grace);
             }
             Effect::RecordJoin { participant } => self.record_join(participant),
             Effect::RecordLeave { participant } => {

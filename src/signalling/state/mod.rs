@@ -16,6 +16,9 @@ pub use crate::media::TrackId;
 /// One connection of a participant; a rejoin gets a new one.
 pub type ConnId = u64;
 
+/// The connection of a participant whose connection dropped (real ids start at 1).
+const NO_CONN: ConnId = 0;
+
 /// Who someone is across connections: the account, or the invite of a guest or client.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum PrincipalKey {
@@ -47,6 +50,10 @@ pub enum Input {
     /// A connection closed or stopped answering.
     Disconnected {
         conn: ConnId,
+    },
+    /// The reconnect grace period of a participant whose connection dropped is over.
+    SeatExpired {
+        participant: Uuid,
     },
     /// A participant's media arrived at the SFU.
     TrackPublished {
@@ -81,6 +88,9 @@ pub enum Effect {
     StopForward { track: TrackId, to: Uuid },
     /// Tear down a participant's media.
     DropMedia { participant: Uuid },
+    /// A participant's connection dropped: keep the seat for the reconnect grace period, then
+    /// answer with [`Input::SeatExpired`].
+    HoldSeat { participant: Uuid },
     /// Record that a participant entered (for the minutes' attendance).
     RecordJoin { participant: Uuid },
     /// Record that a participant left.
@@ -156,11 +166,17 @@ impl RoomState {
             .map(PrincipalKey::User)
             .chain(memory.barred_invites.into_iter().map(PrincipalKey::Invite))
             .collect();
+        let admitted_before = memory
+            .admitted_users
+            .into_iter()
+            .map(PrincipalKey::User)
+            .chain(memory.admitted_invites.into_iter().map(PrincipalKey::Invite))
+            .collect();
         RoomState {
             meeting,
             members: Vec::new(),
             tracks: Vec::new(),
-            admitted_before: HashSet::new(),
+            admitted_before,
             barred,
             client_out: memory.client_out,
             silenced: HashMap::new(),
@@ -218,9 +234,10 @@ impl RoomState {
         match input {
             Input::Join(joining) => self.join(joining, &mut out),
             Input::Message { conn, message } => self.message(conn, message, &mut out),
-            Input::Disconnected { conn } => {
-                if let Some(id) = self.members.iter().find(|m| m.conn == conn).map(|m| m.participant.id) {
-                    self.depart(id, "connection_lost", &mut out);
+            Input::Disconnected { conn } => self.disconnected(conn, &mut out),
+            Input::SeatExpired { participant } => {
+                if self.member(participant).is_some_and(|m| m.participant.reconnecting) {
+                    self.depart(participant, "connection_lost", &mut out);
                 }
             }
             Input::TrackPublished { owner, track, kind } => {
@@ -265,8 +282,14 @@ impl RoomState {
         self.members.iter_mut().find(|m| m.participant.id == id)
     }
 
-    /// In the conference and receiving: admitted (the client only while not sent out).
+    /// In the conference and receiving: admitted (the client only while not sent out) and
+    /// connected.
     fn in_room(&self, p: &Participant) -> bool {
+        p.presence == Presence::Admitted && !p.reconnecting
+    }
+
+    /// Shown in the conference: in it, or holding a seat while reconnecting.
+    fn seated(p: &Participant) -> bool {
         p.presence == Presence::Admitted
     }
 

@@ -9,19 +9,20 @@ impl RoomState {
             out.push(Effect::Refuse { conn: joining.conn, message: ServerMessage::Removed });
             return;
         }
-        // The same person again (a reload, a dropped connection): the new connection replaces
-        // the old one and they continue where they were.
+        // The same person again (a reload, a dropped connection): someone who holds a seat in
+        // the room takes it again, with the same participant id, so the others keep their tile.
+        let previous = self.members.iter().find(|m| m.key == joining.key).map(|m| (m.participant.id, m.conn));
+        if let Some((previous, conn)) = previous
+            && self.member(previous).is_some_and(|m| Self::seated(&m.participant))
+        {
+            return self.resume(previous, conn, joining, out);
+        }
+        // Anyone else (waiting, or the client outside): the new connection replaces the old
+        // one and they continue where they were.
         let mut was_in = self.admitted_before.contains(&joining.key);
-        if let Some(previous) = self.members.iter().find(|m| m.key == joining.key).map(|m| m.participant.id) {
+        if let Some((previous, _)) = previous {
             was_in |= self.member(previous).is_some_and(|m| m.participant.presence != Presence::Lobby);
-            out.push(Effect::Send {
-                to: previous,
-                message: ServerMessage::Error {
-                    code: "replaced".into(),
-                    message: "you joined from another connection".into(),
-                },
-            });
-            out.push(Effect::Close { participant: previous });
+            self.replace(previous, out);
             self.depart(previous, "left", out);
         }
         let presence = if joining.kind == InviteKind::Client && self.client_out && was_in {
@@ -46,6 +47,7 @@ impl RoomState {
             video_muted: false,
             hand_raised: false,
             audio_locked: silence == Some(Silence::Locked),
+            reconnecting: false,
         };
         let id = participant.id;
         out.push(Effect::Bind { conn: joining.conn, participant: id });
@@ -84,10 +86,16 @@ impl RoomState {
             out.push(Effect::MeetingLive);
         }
         out.push(Effect::RecordJoin { participant: id });
-        let everyone: Vec<Participant> =
-            self.members.iter().filter(|m| self.in_room(&m.participant)).map(|m| m.participant.clone()).collect();
-        out.push(Effect::Send { to: id, message: ServerMessage::Admitted { participants: everyone } });
         self.broadcast(ServerMessage::ParticipantJoined { participant }, Some(id), out);
+        self.seat(id, out);
+    }
+
+    /// What someone entering (or back in their seat) is told, and their media both ways.
+    fn seat(&self, id: Uuid, out: &mut Vec<Effect>) {
+        // Those reconnecting are listed too (with their flag): they still have a tile.
+        let everyone: Vec<Participant> =
+            self.members.iter().filter(|m| Self::seated(&m.participant)).map(|m| m.participant.clone()).collect();
+        out.push(Effect::Send { to: id, message: ServerMessage::Admitted { participants: everyone } });
         if let Some(speaker) = self.speaker {
             out.push(Effect::Send { to: id, message: ServerMessage::ActiveSpeaker { participant_id: Some(speaker) } });
         }
@@ -97,6 +105,82 @@ impl RoomState {
         self.connect_media(id, out);
         // Chairs always get the lobby as it is now, also when this admission emptied it.
         self.lobby_changed(out);
+    }
+
+    /// The old connection of someone who joined again is told why and closed, its media torn
+    /// down.
+    fn replace(&mut self, previous: Uuid, out: &mut Vec<Effect>) {
+        out.push(Effect::Send {
+            to: previous,
+            message: ServerMessage::Error {
+                code: "replaced".into(),
+                message: "you joined from another connection".into(),
+            },
+        });
+        out.push(Effect::Close { participant: previous });
+    }
+
+    /// Someone with a seat in the room joined again (back after a dropped connection, or a
+    /// second connection while the first one is not yet known dead): the new connection takes
+    /// the seat — same participant id, presence, chair, hand and mutes — and media is set up
+    /// afresh. The others see the "reconnecting" flag go.
+    fn resume(&mut self, id: Uuid, old_conn: ConnId, joining: Joining, out: &mut Vec<Effect>) {
+        if old_conn != NO_CONN {
+            self.replace(id, out);
+            self.drop_media(id, out);
+        }
+        let Some(member) = self.member_mut(id) else { return };
+        member.conn = joining.conn;
+        let p = &mut member.participant;
+        p.reconnecting = false;
+        p.name = joining.name;
+        p.organisation = joining.organisation;
+        p.role = joining.role;
+        p.chair = joining.chair;
+        let participant = p.clone();
+        out.push(Effect::Bind { conn: joining.conn, participant: id });
+        out.push(Effect::Send {
+            to: id,
+            message: ServerMessage::Welcome {
+                v: crate::signalling::protocol::VERSION,
+                you: participant.clone(),
+                meeting: self.meeting.clone(),
+                ice_servers: Vec::new(),
+            },
+        });
+        self.broadcast(ServerMessage::ParticipantUpdated { participant }, Some(id), out);
+        self.seat(id, out);
+    }
+
+    /// A connection closed or stopped answering. Someone in the room keeps their seat for the
+    /// reconnect grace period (the others see "reconnecting"); anyone else leaves.
+    pub(super) fn disconnected(&mut self, conn: ConnId, out: &mut Vec<Effect>) {
+        let Some(member) = self.members.iter().find(|m| m.conn == conn) else { return };
+        let id = member.participant.id;
+        if !self.in_room(&member.participant) {
+            return self.depart(id, "connection_lost", out);
+        }
+        self.drop_media(id, out);
+        if self.speaker == Some(id) {
+            self.speaker = None;
+            self.broadcast(ServerMessage::ActiveSpeaker { participant_id: None }, Some(id), out);
+        }
+        let Some(member) = self.member_mut(id) else { return };
+        member.conn = NO_CONN;
+        member.participant.reconnecting = true;
+        let participant = member.participant.clone();
+        self.broadcast(ServerMessage::ParticipantUpdated { participant }, Some(id), out);
+        out.push(Effect::HoldSeat { participant: id });
+    }
+
+    /// Stops all media to and from a connected participant who stays a member, and tears
+    /// their media connections down.
+    fn drop_media(&mut self, id: Uuid, out: &mut Vec<Effect>) {
+        if self.member(id).is_some_and(|m| self.in_room(&m.participant)) {
+            self.disconnect_media(id, out);
+        }
+        self.tracks.retain(|t| t.owner != id);
+        out.push(Effect::DropMedia { participant: id });
     }
 
     /// Forwarding both ways between `id` and everyone else in the room.
@@ -138,10 +222,11 @@ impl RoomState {
         let Some(member) = self.member(id) else {
             return;
         };
-        let was_in = self.in_room(&member.participant);
+        let connected = self.in_room(&member.participant);
+        let was_in = Self::seated(&member.participant);
         let was_waiting = member.participant.presence == Presence::Lobby;
         let attended = member.participant.presence != Presence::Lobby;
-        if was_in {
+        if connected {
             self.disconnect_media(id, out);
         }
         let had_hand = self.hands.contains(&id);

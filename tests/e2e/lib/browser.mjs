@@ -9,12 +9,16 @@ const require = createRequire(import.meta.url);
 
 export const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 
-/** `args`: extra Chromium switches (e.g. trusting the TURN story's own certificate). */
-export function launch(args = []) {
+/**
+ * Starts Chromium. `executablePath` may be a wrapper (the recover story starts Chromium inside
+ * a network namespace of its own); `args` are added to the usual ones (the TURN story trusts
+ * coturn's certificate with one).
+ */
+export function launch({ executablePath = CHROMIUM, args = [] } = {}) {
   return chromium.launch({
-    executablePath: CHROMIUM,
+    executablePath,
     headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+    args: [...args, '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
       '--disable-background-networking', '--disable-component-update', '--disable-sync',
       '--disable-default-apps', '--disable-features=Translate,MediaRouter,OptimizationHints',
       '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream',

@@ -30,39 +30,51 @@ function freePort() {
 }
 
 /**
- * Starts the server; resolves with { base, dataDir, log, stop() } once /healthz answers. The
- * conference and steering stories play on the demo's one case (`history: false`, so what they
- * count stays theirs); the admin story starts its own server with the year of history. `args`
- * and `env`: extra command-line arguments and environment (the TURN story's ICE servers, the
- * Firefox story's media address).
+ * Starts the server; resolves with { base, dataDir, log, stop(), restart() } once /healthz
+ * answers. The conference and steering stories play on the demo's one case (`history: false`,
+ * so what they count stays theirs); the admin story starts its own server with the year of
+ * history. `host` is the address to listen on (the recover story listens on a veth of its own);
+ * `args` and `env` add command-line arguments and settings (the TURN story's ICE servers, the
+ * Firefox story's media address). `restart()` kills the server hard (SIGKILL, as a crash would)
+ * and starts it again on the same data and port; it resolves with the moment /healthz answered
+ * again.
  */
-export async function startServer(artifacts, { history = false, name = 'server', args = [], env = {} } = {}) {
+export async function startServer(artifacts, { history = false, name = 'server', host = '127.0.0.1', args = [], env = {} } = {}) {
   const bin = binaryPath();
   if (!existsSync(bin)) throw new Error(`${bin} does not exist: build it first (cargo build)`);
   const port = await freePort();
   const dataDir = mkdtempSync(join(tmpdir(), 'ketentafel-e2e-'));
   const log = join(artifacts, `${name}.log`);
   const out = createWriteStream(log);
-  const child = spawn(bin, ['--demo', '--demo-history', String(history), '--data-dir', dataDir, '--bind', `127.0.0.1:${port}`, ...args], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    // No background engine run: the steering story runs the rules itself and checks what opened.
-    env: { ...process.env, KETENTAFEL_LOG: process.env.KETENTAFEL_LOG || 'info', KETENTAFEL_ENGINE_INTERVAL_SECS: '0', ...env },
-  });
-  child.stdout.pipe(out);
-  child.stderr.pipe(out);
+  const base = `http://${host}:${port}`;
+  let child = null;
   let exited = null;
-  child.on('exit', (code) => { exited = code; });
-  const base = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    if (exited !== null) throw new Error(`the server exited with ${exited}; see ${log}`);
-    try {
-      const res = await fetch(`${base}/healthz`);
-      if (res.ok) break;
-    } catch { /* not up yet */ }
-    if (Date.now() > deadline) throw new Error(`the server did not answer within 60 s; see ${log}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
+  const spawnOne = () => {
+    exited = null;
+    child = spawn(bin, ['--demo', '--demo-history', String(history), '--data-dir', dataDir, '--bind', `${host}:${port}`, ...args], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      // No background engine run: the steering story runs the rules itself and checks what opened.
+      env: { ...process.env, KETENTAFEL_LOG: process.env.KETENTAFEL_LOG || 'info', KETENTAFEL_ENGINE_INTERVAL_SECS: '0', ...env },
+    });
+    child.stdout.pipe(out, { end: false });
+    child.stderr.pipe(out, { end: false });
+    const mine = child;
+    mine.on('exit', (code, signal) => { if (child === mine) exited = code ?? signal; });
+  };
+  const healthy = async () => {
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      if (exited !== null) throw new Error(`the server exited with ${exited}; see ${log}`);
+      try {
+        const res = await fetch(`${base}/healthz`);
+        if (res.ok) return Date.now();
+      } catch { /* not up yet */ }
+      if (Date.now() > deadline) throw new Error(`the server did not answer within 60 s; see ${log}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  };
+  spawnOne();
+  await healthy();
   return {
     base, dataDir, log,
     stop: () => new Promise((ok) => {
@@ -71,5 +83,12 @@ export async function startServer(artifacts, { history = false, name = 'server',
       child.kill('SIGTERM');
       setTimeout(() => { if (exited === null) child.kill('SIGKILL'); }, 5000);
     }),
+    restart: async () => {
+      const old = child;
+      await new Promise((ok) => { old.once('exit', ok); old.kill('SIGKILL'); });
+      const killedAt = Date.now();
+      spawnOne();
+      return { killedAt, healthyAt: await healthy() };
+    },
   };
 }

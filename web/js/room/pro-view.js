@@ -92,7 +92,8 @@ export function proView(session, info) {
   session.addEventListener('change', render);
   session.addEventListener('message', (e) => {
     const msg = e.detail;
-    if (msg.type === 'minutes_changed' && minutesLoaded) minutes.reload();
+    // Back after a dropped connection: what was written meanwhile was not announced to us.
+    if ((msg.type === 'minutes_changed' || msg.type === 'admitted') && minutesLoaded) minutes.reload();
     if (msg.type === 'error' && msg.code !== 'replaced') notices.replaceChildren(errorBox(t('room.refused')));
     if (msg.type === 'force_muted') announce(t('room.you_are_muted_by_chair'));
     if (msg.type === 'speak_allowed') announce(t('room.you_may_speak'));

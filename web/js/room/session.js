@@ -10,8 +10,6 @@ import { tracker, stepInbound, stepOutbound, combine, shouldRetry, readReport } 
 
 /** How often the connection figures are read. */
 const STATS_INTERVAL_MS = 1000;
-/** How long someone whose connection dropped stays shown as "no connection". */
-const FORGET_LOST_MS = 120000;
 
 export class RoomSession extends EventTarget {
   constructor(meetingId) {
@@ -35,6 +33,8 @@ export class RoomSession extends EventTarget {
       // A peer connection that failed for good is rebuilt by joining again: the server lets
       // an admitted participant straight back in and both connections start afresh.
       if (e.detail.state === 'failed' && !FINAL_PHASES.includes(this.state.phase)) this.signalling.reconnectNow();
+      // ICE lost the other side: if the signalling link is silent too, the network is gone.
+      if (e.detail.state === 'disconnected') this.signalling.suspect();
     });
     this.media.addEventListener('failed', () => {
       if (!FINAL_PHASES.includes(this.state.phase)) this.signalling.reconnectNow();
@@ -49,7 +49,6 @@ export class RoomSession extends EventTarget {
     this.ownTracker = tracker(Date.now());
     this.lostSince = null;
     this.retry = { attempt: 0, lastAt: null };
-    this.forgetTimers = new Set();
     this.statsTimer = setInterval(() => this.sampleStats().catch((err) => console.warn('stats', err)), STATS_INTERVAL_MS);
   }
 
@@ -75,17 +74,6 @@ export class RoomSession extends EventTarget {
     }
     if (msg.type === 'sent_out') this.remote = new Map();
     if (msg.type === 'force_muted') setMuted('audio', true);
-    if (msg.type === 'participant_left' && msg.reason === 'connection_lost') {
-      const left = before.participants.find((p) => p.id === msg.participant_id);
-      if (left && left.person) {
-        const timer = setTimeout(() => {
-          this.forgetTimers.delete(timer);
-          this.state = reduce(this.state, { type: 'forget_lost', person: left.person });
-          this.emit();
-        }, FORGET_LOST_MS);
-        this.forgetTimers.add(timer);
-      }
-    }
     if (FINAL_PHASES.includes(this.state.phase) && !FINAL_PHASES.includes(before.phase)) {
       this.signalling.close();
       this.media.close();
@@ -216,7 +204,6 @@ export class RoomSession extends EventTarget {
   close({ leave = false } = {}) {
     window.removeEventListener('offline', this.onOffline);
     clearInterval(this.statsTimer);
-    for (const timer of this.forgetTimers) clearTimeout(timer);
     this.signalling.close({ leave });
     this.media.close();
   }

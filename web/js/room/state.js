@@ -24,11 +24,6 @@ export function initialState() {
     hands: [],
     /** A chair allowed you to speak after muting you; you may unmute now. */
     speakAllowed: false,
-    /**
-     * People whose connection dropped (`participant_left` with `connection_lost`): still shown,
-     * as "no connection", until the same person (`person`) is back or they are forgotten.
-     */
-    gone: [],
   };
 }
 
@@ -81,7 +76,6 @@ export function reduce(state, msg) {
       return {
         ...state,
         participants: upsert(state.participants, msg.participant),
-        gone: state.gone.filter((p) => !msg.participant.person || p.person !== msg.participant.person),
         // The server sends no `lobby_changed` when the last person waiting is admitted.
         waiting: state.waiting.filter((p) => p.id !== msg.participant.id),
         clientOut: msg.participant.kind === 'client' ? false : state.clientOut,
@@ -101,11 +95,10 @@ export function reduce(state, msg) {
       };
     }
     case 'participant_left': {
-      const left = state.participants.find((p) => p.id === msg.participant_id);
-      const lost = msg.reason === 'connection_lost' && left && left.person;
+      // Someone whose connection dropped keeps a seat (`reconnecting`) for the room's grace
+      // period; `connection_lost` comes after it, and they are gone like anyone who left.
       return {
         ...state,
-        gone: lost ? [...state.gone.filter((p) => p.person !== left.person), { ...left, hand_raised: false }] : state.gone,
         hands: state.hands.filter((id) => id !== msg.participant_id),
         participants: state.participants.filter((p) => p.id !== msg.participant_id),
         waiting: state.waiting.filter((p) => p.id !== msg.participant_id),
@@ -114,9 +107,6 @@ export function reduce(state, msg) {
         clientOut: msg.reason === 'sent_out' ? true : state.clientOut,
       };
     }
-    case 'forget_lost':
-      // Local: someone who lost the connection did not come back in time.
-      return { ...state, gone: state.gone.filter((p) => p.person !== msg.person) };
     case 'hand_queue':
       return { ...state, hands: msg.queue };
     case 'force_muted':
@@ -129,7 +119,7 @@ export function reduce(state, msg) {
       return { ...state, speaker: msg.participant_id };
     case 'sent_out':
       // While out the client receives no media and sees nobody.
-      return { ...state, phase: 'out', participants: [], tracks: [], speaker: null, hands: [], gone: [] };
+      return { ...state, phase: 'out', participants: [], tracks: [], speaker: null, hands: [] };
     case 'brought_back':
       return { ...state, phase: 'in' };
     case 'mute_requested': {
@@ -185,9 +175,12 @@ export function isLockedOut(state) {
   return Boolean(state.you && state.you.audio_locked);
 }
 
-/** Everyone to show a tile for: those in the room, then those whose connection dropped. */
+/** Everyone to show a tile for: those in the room, those reconnecting included. */
 export function tilePeople(state) {
-  if (state.phase !== 'in') return [];
-  const here = new Set(state.participants.map((p) => p.person).filter(Boolean));
-  return [...state.participants, ...state.gone.filter((p) => !here.has(p.person)).map((p) => ({ ...p, gone: true }))];
+  return state.phase === 'in' ? state.participants : [];
+}
+
+/** Others whose connection dropped and who may still come back to their seat. */
+export function reconnecting(state) {
+  return others(state).filter((p) => p.reconnecting);
 }

@@ -38,11 +38,12 @@ export class Tile {
 
   /**
    * Shows the person's current state. `quality`: for others { level, audio, video }, for
-   * yourself { level } (your own sending); `gone`: their connection dropped.
+   * yourself { level } (your own sending). `p.reconnecting`: their connection dropped and the
+   * room holds their seat.
    */
   update(p, speaking, quality = null) {
     this.participant = p;
-    const level = p.gone ? 'lost' : quality ? quality.level : 'connecting';
+    const level = p.reconnecting ? 'lost' : quality ? quality.level : 'connecting';
     this.lost = level === 'lost';
     this.name.textContent = this.self ? t(this.youKey, { name: p.name }) : p.name;
     const role = roles.label(p.role);
@@ -62,7 +63,10 @@ export class Tile {
     this.quality.dataset.quality = level;
     this.quality.hidden = !qualityText;
     this.alert.hidden = !this.lost;
-    this.alert.textContent = this.lost ? t(this.self ? 'room.quality.own.lost' : 'room.no_connection') : '';
+    this.alert.textContent = !this.lost ? ''
+      : this.self ? t('room.quality.own.lost')
+        : t(p.reconnecting ? 'room.reconnect.other' : 'room.no_connection');
+    this.el.dataset.reconnecting = String(Boolean(p.reconnecting));
     this.el.classList.toggle('lost', this.lost);
     this.el.dataset.quality = level;
     // Which stream made the level (read by the e2e test when it fails).
@@ -122,7 +126,7 @@ export class TileGrid {
         this.el.append(tile.el);
       }
       tile.update(p, speaker === p.id, p.id === youId ? { level: own } : quality.get(p.id) || null);
-      if (p.gone) {
+      if (p.reconnecting) {
         tile.setTracks({});
       } else if (p.id === youId) {
         tile.setTracks({ video: localStream ? localStream.getVideoTracks()[0] || null : null });
