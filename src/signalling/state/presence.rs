@@ -146,6 +146,7 @@ impl RoomState {
                 you: participant.clone(),
                 meeting: self.meeting.clone(),
                 ice_servers: Vec::new(),
+                ice_relay_only: false,
             },
         });
         self.broadcast(ServerMessage::ParticipantUpdated { participant }, Some(id), out);
