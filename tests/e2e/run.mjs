@@ -5,7 +5,6 @@
 //   node tests/e2e/run.mjs            (after `cargo build`; see scripts/test)
 //   KETENTAFEL_BIN=…  CHROMIUM_PATH=…  E2E_ARTIFACTS=…   to override the defaults
 //   E2E_STORIES=steer                 to play only some stories (comma-separated: conference, steer, layouts, minutes, room, admin, turn, firefox, recover)
-//                                     (recover is not in the default list yet: it misses one bound, see docs/performance.md)
 //
 // The conference, steering, layouts, minutes and room stories share one server (the demo's one
 // case) and run in order: the conference first, then steering (whose decisions land on the
@@ -14,7 +13,8 @@
 // and the administrator's console) starts its own server with the demo's year of history; the
 // Firefox story (guests in Debian's Firefox ESR with a Chromium chair) starts its own server with
 // media on a non-loopback address (lib/firefox.mjs says why); the TURN story starts its own
-// server, coturn (TLS on 443) and a browser that trusts coturn's certificate.
+// server, coturn (TLS on 443) and a browser that trusts coturn's certificate; the recover story
+// starts its own server and puts one guest's Chromium in a network namespace of its own.
 
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -44,7 +44,7 @@ try {
   server = await startServer(artifacts);
   log(`server at ${server.base} (data in ${server.dataDir})`);
   browser = await launch();
-  const wanted = (process.env.E2E_STORIES || 'conference,steer,layouts,minutes,room,admin,turn,firefox').split(',').map((s) => s.trim());
+  const wanted = (process.env.E2E_STORIES || 'conference,steer,layouts,minutes,room,admin,turn,firefox,recover').split(',').map((s) => s.trim());
   if (wanted.includes('conference')) await story({ browser, base: server.base, shots, results });
   if (wanted.includes('steer')) await steer({ browser, base: server.base, shots, results });
   if (wanted.includes('layouts')) await layouts({ browser, base: server.base, shots, results });
