@@ -238,6 +238,8 @@ fn check(model: &mut Model, room: &RoomState, effects: &[Effect]) {
             Effect::UserBarred { user } => {
                 model.barred.insert(PrincipalKey::User(*user));
             }
+            // A dropped connection takes its tracks with it (the seat may stay, reconnecting).
+            Effect::DropMedia { participant } => model.tracks.retain(|_, owner| owner != participant),
             Effect::MeetingEnded => model.ended = true,
             _ => {}
         }
@@ -248,8 +250,12 @@ fn check(model: &mut Model, room: &RoomState, effects: &[Effect]) {
 
     let present: HashMap<Uuid, (Presence, InviteKind, bool)> =
         room.participants().map(|p| (p.id, (p.presence, p.kind, p.chair))).collect();
+    let reconnecting: HashSet<Uuid> = room.participants().filter(|p| p.reconnecting).map(|p| p.id).collect();
     model.tracks.retain(|_, owner| present.contains_key(owner));
-    let admitted = |id: &Uuid| present.get(id).is_some_and(|(presence, _, _)| *presence == Presence::Admitted);
+    // In the conference proper and connected: someone reconnecting holds a seat but no media.
+    let admitted = |id: &Uuid| {
+        present.get(id).is_some_and(|(presence, _, _)| *presence == Presence::Admitted) && !reconnecting.contains(id)
+    };
 
     if model.ended {
         assert!(present.is_empty(), "an ended room is empty");
