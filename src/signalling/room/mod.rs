@@ -324,11 +324,18 @@ impl RoomActor {
             }
             other => other,
         };
-        if connection.outgoing.try_send(Outgoing::Message(message)).is_err() {
+        match connection.outgoing.try_send(Outgoing::Message(message)) {
+            Ok(()) => {}
             // A connection that does not read its messages is as good as gone.
-            tracing::info!(%participant, "closing a connection that does not keep up");
-            let _ = connection.outgoing.try_send(Outgoing::Close);
-            self.follow_ups.push(Input::Disconnected { conn });
+            Err(mpsc::error::TrySendError::Full(_)) => {
+                tracing::info!(%participant, "closing a connection that does not keep up");
+                let _ = connection.outgoing.try_send(Outgoing::Close);
+                self.follow_ups.push(Input::Disconnected { conn });
+            }
+            // Already closed by its own side: what it sent last (a `leave`) and then its
+            // `Disconnected` are on their way in order. Taking it for dropped here would hold
+            // the seat of someone who left.
+            Err(mpsc::error::TrySendError::Closed(_)) => {}
         }
     }
 
