@@ -50,17 +50,7 @@ impl RoomState {
             reconnecting: false,
         };
         let id = participant.id;
-        out.push(Effect::Bind { conn: joining.conn, participant: id });
-        out.push(Effect::Send {
-            to: id,
-            message: ServerMessage::Welcome {
-                v: crate::signalling::protocol::VERSION,
-                you: participant.clone(),
-                meeting: self.meeting.clone(),
-                ice_servers: Vec::new(),
-                ice_relay_only: false,
-            },
-        });
+        self.welcome(joining.conn, &participant, out);
         self.members.push(Member { participant, key: joining.key, conn: joining.conn });
         match presence {
             Presence::Admitted => self.enter(id, out),
@@ -138,9 +128,17 @@ impl RoomState {
         p.role = joining.role;
         p.chair = joining.chair;
         let participant = p.clone();
-        out.push(Effect::Bind { conn: joining.conn, participant: id });
+        self.welcome(joining.conn, &participant, out);
+        self.broadcast(ServerMessage::ParticipantUpdated { participant }, Some(id), out);
+        self.seat(id, out);
+    }
+
+    /// Binds the connection to the participant and welcomes them (the room fills in the ICE
+    /// servers and the relay policy).
+    fn welcome(&self, conn: ConnId, participant: &Participant, out: &mut Vec<Effect>) {
+        out.push(Effect::Bind { conn, participant: participant.id });
         out.push(Effect::Send {
-            to: id,
+            to: participant.id,
             message: ServerMessage::Welcome {
                 v: crate::signalling::protocol::VERSION,
                 you: participant.clone(),
@@ -149,8 +147,6 @@ impl RoomState {
                 ice_relay_only: false,
             },
         });
-        self.broadcast(ServerMessage::ParticipantUpdated { participant }, Some(id), out);
-        self.seat(id, out);
     }
 
     /// A connection closed or stopped answering. Someone in the room keeps their seat for the
