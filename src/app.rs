@@ -52,6 +52,8 @@ pub enum StartError {
 /// A built service, ready to run.
 pub struct App {
     listener: TcpListener,
+    /// How long SIGTERM waits for the running conferences (`--drain-timeout`).
+    drain_timeout: Duration,
     tls: Option<RustlsConfig>,
     router: axum::Router,
     shutdown: CancellationToken,
@@ -75,6 +77,11 @@ impl App {
     /// The address the service listens on (useful with port 0).
     pub fn local_addr(&self) -> SocketAddr {
         self.listener.local_addr().expect("a bound listener has an address")
+    }
+
+    /// What stops the node gracefully: draining its conferences first (`--drain-timeout`).
+    pub fn drain(&self) -> Drain {
+        Drain { rooms: self.state.signalling.rooms.clone(), timeout: self.drain_timeout }
     }
 
     /// The shared state, for tests that look behind the API.
@@ -127,6 +134,29 @@ impl App {
         }
         state.cx.store.close().await;
         served
+    }
+}
+
+/// A graceful stop: no new conferences, the running ones until they end or the timeout.
+#[derive(Clone)]
+pub struct Drain {
+    rooms: crate::signalling::rooms::Rooms,
+    timeout: Duration,
+}
+
+impl Drain {
+    /// Drains; returns when no conference runs here any more or the timeout passed (at once
+    /// when the timeout is 0). The caller then stops the node.
+    pub async fn run(&self) {
+        if self.timeout.is_zero() {
+            return;
+        }
+        self.rooms.drain();
+        if self.rooms.drained(self.timeout).await {
+            tracing::info!("drained: no conference runs on this node");
+        } else {
+            tracing::warn!(conferences = self.rooms.active(), "drain timeout: stopping with conferences running");
+        }
     }
 }
 
@@ -226,6 +256,7 @@ pub async fn build(config: Config, listener: TcpListener, shutdown: Cancellation
             seat_grace: std::time::Duration::from_secs(config.seat_grace_seconds),
             stop: stop_rooms.clone(),
             fault_forward_to_sent_out: config.test_fault_forward_to_sent_out,
+            draining: Default::default(),
         },
         store,
         Arc::new(OneNode),
@@ -265,6 +296,7 @@ pub async fn build(config: Config, listener: TcpListener, shutdown: Cancellation
     }
     Ok(App {
         listener,
+        drain_timeout: Duration::from_secs(config.drain_timeout),
         tls,
         router,
         shutdown,

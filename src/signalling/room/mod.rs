@@ -76,6 +76,8 @@ pub(crate) struct RoomDeps {
     pub stop: CancellationToken,
     /// Test fault: media keeps flowing to the client while he is sent out (docs/e2ee.md).
     pub fault_forward_to_sent_out: bool,
+    /// The node drains (SIGTERM): an empty room ends without waiting for its grace period.
+    pub draining: Arc<std::sync::atomic::AtomicBool>,
 }
 
 struct Connection {
@@ -274,12 +276,17 @@ impl RoomActor {
         match (self.state.is_empty(), self.empty_since) {
             (false, _) => self.empty_since = None,
             (true, None) => self.empty_since = Some(now),
-            (true, Some(since)) if now.saturating_duration_since(since) >= self.deps.grace => {
+            (true, Some(since)) if now.saturating_duration_since(since) >= self.grace() => {
                 let effects = self.state.end_if_abandoned();
                 self.execute(effects).await;
             }
             (true, Some(_)) => {}
         }
+    }
+
+    /// How long an empty room waits for someone to come back: not at all while the node drains.
+    fn grace(&self) -> Duration {
+        if self.deps.draining.load(std::sync::atomic::Ordering::SeqCst) { Duration::ZERO } else { self.deps.grace }
     }
 
     async fn apply(&mut self, input: Input) {
