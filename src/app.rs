@@ -39,6 +39,8 @@ pub enum StartError {
     DataDir(String, std::io::Error),
     #[error("cannot use the listener: {0}")]
     Listener(std::io::Error),
+    #[error("cannot listen for metrics on {0}: {1}")]
+    Metrics(std::net::SocketAddr, std::io::Error),
     #[error("cannot load the TLS certificate or key: {0}")]
     Tls(std::io::Error),
     #[error(transparent)]
@@ -221,6 +223,7 @@ pub async fn build(config: Config, listener: TcpListener, shutdown: Cancellation
             interval: (config.engine_interval_secs > 0).then(|| Duration::from_secs(config.engine_interval_secs)),
         }),
         keys: Arc::new(Keys::from_secret(&secret)),
+        metrics: Arc::new(crate::metrics::Metrics::default()),
     };
     let sfu = Sfu::new(SfuConfig {
         media_ip: config.media_ip(),
@@ -257,6 +260,7 @@ pub async fn build(config: Config, listener: TcpListener, shutdown: Cancellation
             stop: stop_rooms.clone(),
             fault_forward_to_sent_out: config.test_fault_forward_to_sent_out,
             draining: Default::default(),
+            metrics: cx.metrics.clone(),
         },
         store,
         Arc::new(OneNode),
@@ -293,6 +297,18 @@ pub async fn build(config: Config, listener: TcpListener, shutdown: Cancellation
     }
     if cx.outbox.mails() {
         background.push(mail::spawn_outbox(cx.clone(), stop.clone()));
+    }
+    if let Some(address) = config.metrics_bind {
+        let exporter = http::metrics::Exporter::new(&cx.metrics, state.signalling.rooms.clone(), cx.store.clone());
+        let listener = TcpListener::bind(address).await.map_err(|e| StartError::Metrics(address, e))?;
+        tracing::info!(address = %listener.local_addr().unwrap_or(address), "metrics at /metrics");
+        let metrics = http::metrics::router(Arc::new(exporter));
+        let stop = stop.clone();
+        background.push(tokio::spawn(async move {
+            if let Err(e) = axum::serve(listener, metrics).with_graceful_shutdown(stop.cancelled_owned()).await {
+                tracing::error!(error = %e, "the metrics listener stopped");
+            }
+        }));
     }
     Ok(App {
         listener,

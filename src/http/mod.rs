@@ -14,6 +14,7 @@ mod figures;
 mod guard;
 mod invites;
 mod meetings;
+pub mod metrics;
 mod network_check;
 mod notifications;
 mod obstacles;
@@ -128,6 +129,7 @@ pub fn router(state: AppState) -> Router {
             header::HeaderName::from_static("cross-origin-opener-policy"),
             HeaderValue::from_static("same-origin"),
         ))
+        .layer(axum::middleware::from_fn_with_state(state.cx.metrics.clone(), metrics::track))
         .layer(CatchPanicLayer::custom(|_| Error::internal("a request handler panicked").into_response()))
         .layer(TraceLayer::new_for_http().make_span_with(|request: &Request| {
             // The matched route, never the raw path: invite tokens travel in paths.

@@ -394,3 +394,43 @@ on_both_databases! {
         }
     }
 }
+
+on_both_databases! {
+    async fn the_metrics_listener_counts_conferences_requests_and_refusals_and_names_nobody(db: TestDb) {
+        let port = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port").local_addr().unwrap().port();
+        let bind = format!("127.0.0.1:{port}");
+        let service = Process::start_with(&db, &["--metrics-bind", &bind]).await;
+        let refused = service.client().post("/api/session", json!({ "email": CASEMANAGER, "password": "wrong" })).await;
+        assert_eq!(refused.0, StatusCode::UNAUTHORIZED);
+        let Demo { chair_token, meeting, .. } = service.demo().await;
+        let mut chair = service.socket(&chair_token).await;
+        join(&mut chair, meeting).await;
+
+        let text = reqwest::get(format!("http://{bind}/metrics")).await.unwrap().text().await.unwrap();
+        let value = |name: &str| -> f64 {
+            text.lines()
+                .find(|l| l.starts_with(name) && l[name.len()..].starts_with([' ', '{']))
+                .and_then(|l| l.rsplit(' ').next())
+                .and_then(|v| v.parse().ok())
+                .unwrap_or_else(|| panic!("{name} in\n{text}"))
+        };
+        assert_eq!(value("ketentafel_conferences"), 1.0);
+        assert_eq!(value("ketentafel_participants"), 1.0);
+        assert_eq!(value("ketentafel_join_duration_seconds_count"), 1.0);
+        assert_eq!(value("ketentafel_draining"), 0.0);
+        assert!(value("ketentafel_db_pool_connections") >= 1.0);
+        assert!(text.contains(r#"ketentafel_login_refusals_total{code="unauthorized"} 1"#), "{text}");
+        assert!(text.contains(r#"route="/api/cases/{id}""#), "routes are templates: {text}");
+        assert!(text.contains("ketentafel_media_packets_forwarded_total"));
+        // Nobody is named: no id, no e-mail address, no conference.
+        let hex = |s: &str| s.chars().all(|c| c.is_ascii_hexdigit());
+        let has_uuid = text.split(|c: char| !(c.is_ascii_hexdigit() || c == '-')).any(|w| {
+            let parts: Vec<&str> = w.split('-').collect();
+            parts.len() == 5 && parts.iter().map(|p| p.len()).eq([8, 4, 4, 4, 12]) && parts.iter().all(|p| hex(p))
+        });
+        assert!(!has_uuid && !text.contains('@'), "metrics name somebody: {text}");
+        // The public port has no metrics.
+        let public = reqwest::get(format!("{}/metrics", service.base)).await.unwrap().text().await.unwrap();
+        assert!(!public.contains("ketentafel_conferences"));
+    }
+}

@@ -78,6 +78,8 @@ pub(crate) struct RoomDeps {
     pub fault_forward_to_sent_out: bool,
     /// The node drains (SIGTERM): an empty room ends without waiting for its grace period.
     pub draining: Arc<std::sync::atomic::AtomicBool>,
+    /// The node's metrics (connected participants).
+    pub metrics: Arc<crate::metrics::Metrics>,
 }
 
 struct Connection {
@@ -183,6 +185,8 @@ impl RoomActor {
         for (_, peer) in self.peers.drain() {
             peer.close().await;
         }
+        self.deps.metrics.participants.dec_by(self.bound.len() as i64);
+        self.bound.clear();
     }
 
     async fn command(&mut self, command: Command) {
@@ -382,6 +386,7 @@ impl RoomActor {
                     tokio::spawn(async move { peer.close().await });
                 }
                 if let Some(conn) = self.bound.remove(&participant) {
+                    self.deps.metrics.participants.dec();
                     self.connections.remove(&conn);
                 }
             }
@@ -413,7 +418,9 @@ impl RoomActor {
             return;
         };
         let peer = self.deps.sfu.peer(participant, connection.signals.clone(), self.media_tx.clone());
-        self.bound.insert(participant, conn);
+        if self.bound.insert(participant, conn).is_none() {
+            self.deps.metrics.participants.inc();
+        }
         self.peers.insert(participant, peer.clone());
         if let Some(reply) = connection.reply.take() {
             let _ = reply.send(Some(Joined { participant, peer }));
