@@ -94,15 +94,20 @@ export class E2ee extends EventTarget {
     }
     if (!this.supported) return;
     if (msg.type === 'welcome') this.restart();
-    if (msg.type === 'sent_out') {
+    // Also a page (re)loaded while outside: it starts out too.
+    if (msg.type === 'sent_out' || (state.phase === 'out' && !this.out)) {
       // Outside for the debrief: no key of anyone's is kept, so nothing that reaches this
       // browser meanwhile can be played.
       this.out = true;
       this.receiveKids = new Map();
       this.pending = [];
       this.post({ type: 'forget-keys' });
+      this.post({ type: 'receive', allowed: false });
     }
-    if (msg.type === 'brought_back' || msg.type === 'admitted') this.out = false;
+    if ((msg.type === 'brought_back' || msg.type === 'admitted') && this.out) {
+      this.out = false;
+      this.post({ type: 'receive', allowed: true });
+    }
     if (msg.type === 'media_key') this.receive(msg, state);
     if (state.phase === 'in') {
       this.distribute(state);

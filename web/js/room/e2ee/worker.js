@@ -5,11 +5,14 @@
 //   { type: 'add-key', kid, secret }    frames with this KID can be decrypted
 //   { type: 'forget-keys', kids }       (no `kids`: all receive keys)
 //   { type: 'mode', encrypted }         encrypted: never send or play a clear frame
+//   { type: 'receive', allowed }        false while sent out: no frame that cannot be decrypted
+//                                       is played, whatever the mode
 // and it posts { type: 'stats', … } about once a second while frames flow.
 
 import { deriveFrameKey, sealFrame, parseFrame, openFrame } from './frame.js';
 
 let encrypted = true;
+let receiveAllowed = true;
 let sendKey = null;
 let sendCtr = 0;
 /** KID → frame key (receive side). */
@@ -55,6 +58,9 @@ async function handle(msg) {
       break;
     case 'mode':
       encrypted = Boolean(msg.encrypted);
+      break;
+    case 'receive':
+      receiveAllowed = Boolean(msg.allowed);
       break;
     case 'stats':
       post(true);
@@ -106,7 +112,7 @@ async function decryptFrame(kind, frame, controller) {
     controller.enqueue(frame);
     return;
   }
-  if (!encrypted) {
+  if (!encrypted && receiveAllowed) {
     // The room is not encrypted: a frame we cannot open is taken for a clear one.
     stats.passed += 1;
     controller.enqueue(frame);
