@@ -34,6 +34,7 @@ export class E2ee extends EventTarget {
     this.mode = { encrypted: null, without: [] };
     this.code = null;
     this.codeSeq = 0;
+    this.codeInput = null;
     this.stats = null;
     this.youId = null;
     this.out = false;
@@ -190,8 +191,12 @@ export class E2ee extends EventTarget {
   }
 
   async refreshCode(state) {
+    const input = state.phase === 'in' && this.supported ? seatedKeys(state.participants) : '';
+    // Most messages (a speaker, a hand) change nobody's seat or key: nothing to hash again.
+    if (input === this.codeInput) return;
+    this.codeInput = input;
     const seq = ++this.codeSeq;
-    const code = state.phase === 'in' && this.supported ? await safetyCode(state.participants) : null;
+    const code = input ? await safetyCode(state.participants) : null;
     if (seq !== this.codeSeq || code === this.code) return;
     const before = this.code;
     this.code = code;
@@ -225,6 +230,10 @@ export function installDiagnostics(e2ee) {
     get counters() { return e2ee.stats ? { ...e2ee.stats, kids: { ...e2ee.stats.kids } } : null; },
   });
   Object.defineProperty(globalThis, '__ketentafelE2ee', { value: view, configurable: true, writable: false, enumerable: false });
+}
+
+function seatedKeys(participants) {
+  return participants.filter((p) => p.presence === 'admitted').map((p) => p.e2ee_key || '').sort().join('\n');
 }
 
 function names(list) {
