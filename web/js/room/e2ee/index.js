@@ -87,7 +87,9 @@ export class E2ee extends EventTarget {
   /** After every server message: `msg` and the state it produced. */
   update(msg, state) {
     this.youId = state.you ? state.you.id : null;
-    const mode = state.phase === 'in' ? roomMode(state.participants) : { encrypted: this.mode.encrypted, without: [] };
+    // Between a welcome and the list of who is in (admitted) the mode stays as it was.
+    const known = state.phase === 'in' && state.participants.length > 0;
+    const mode = known ? roomMode(state.participants) : { encrypted: this.mode.encrypted, without: this.mode.without };
     if (mode.encrypted !== this.mode.encrypted || names(mode.without) !== names(this.mode.without)) {
       this.mode = mode;
       this.post({ type: 'mode', encrypted: mode.encrypted || !this.supported });
