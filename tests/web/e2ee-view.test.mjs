@@ -44,6 +44,8 @@ test('the safety code is shown on request, with a button whose state a screen re
   const opened = find(view.el, 'safety-code-toggle');
   assert.equal(opened.getAttribute('aria-expanded'), 'true');
   assert.equal(text(find(view.el, 'safety-code')), '1234 5678 9012 3456 7890');
+  assert.doesNotMatch(text(view.el), /veranderd/);
+  assert.equal(button, opened, 'the same button: focus stays on it');
   s.e2ee.code = '0000 1111 2222 3333 4444';
   view.update();
   assert.match(text(view.el), /De veiligheidscode is veranderd/);

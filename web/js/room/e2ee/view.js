@@ -9,8 +9,16 @@ import { announce } from '../../ui/notice.js';
 /** The status box of the room; `update()` after every change of the session. */
 export function encryptionStatus(session, { plain = false } = {}) {
   const p = plain ? 'e2ee.client.' : 'e2ee.';
-  const el = h('div', { class: 'e2ee-status', dataset: { key: 'e2ee-status' } });
   const codeId = uid('safety-code');
+  const status = h('div', { class: 'e2ee-mode' });
+  // The button and the code stay the same elements, so focus stays on the button when pressed.
+  const button = h('button', { type: 'button', class: 'button secondary small', 'aria-expanded': 'false', 'aria-controls': codeId, dataset: { key: 'safety-code-toggle' }, onclick: toggle });
+  const changed = h('p', { class: 'safety-code-changed', dataset: { key: 'safety-code-changed' } });
+  const digits = h('p', { class: 'safety-code-digits', dataset: { key: 'safety-code' } });
+  const help = h('p', { class: 'safety-code-help' });
+  const box = h('div', { id: codeId, class: 'safety-code-box', hidden: true, 'aria-live': 'polite' }, changed, digits, help);
+  const codePart = h('div', { class: 'safety-code', hidden: true }, button, box);
+  const el = h('div', { class: 'e2ee-status', dataset: { key: 'e2ee-status' } }, status, codePart);
   let open = false;
   let lastKey = '';
   let lastCode = null;
@@ -19,51 +27,48 @@ export function encryptionStatus(session, { plain = false } = {}) {
   function toggle() {
     open = !open;
     changedNote = false;
-    lastKey = '';
     update();
   }
 
   function update() {
     const s = session.state;
     const e = session.e2ee;
-    const code = e.code;
+    const code = s.phase === 'in' ? e.code : null;
     if (lastCode && code && code !== lastCode) {
       changedNote = true;
-      // Said whether or not the code is shown: a new participant's key changed it.
+      // Said whether or not the code is shown: someone's key came in or went.
       announce(t(`${p}code_changed`));
     }
     lastCode = code || lastCode;
     const key = JSON.stringify([s.phase, e.supported, e.mode.encrypted, e.mode.without.map((x) => x.name), code, open, changedNote]);
     if (key === lastKey) return;
     lastKey = key;
-    el.replaceChildren(...render(s, e, code));
+    status.replaceChildren(...modeLines(s, e));
+    codePart.hidden = !code;
+    if (code) {
+      button.textContent = t(open ? `${p}code_hide` : `${p}code_show`);
+      button.setAttribute('aria-expanded', String(open));
+      box.hidden = !open;
+      changed.hidden = !changedNote;
+      changed.textContent = changedNote ? t(`${p}code_changed`) : '';
+      digits.textContent = code;
+      help.textContent = t(`${p}code_help`);
+    }
   }
 
-  function render(s, e, code) {
+  function modeLines(s, e) {
     if (s.phase === 'lobby' && !e.supported) {
       return [h('div', { class: 'warning-box', role: 'status', dataset: { key: 'e2ee-unsupported' } },
         h('p', {}, h('strong', { text: t(`${p}unsupported_title`) })), h('p', { text: t(`${p}unsupported_lobby`) }))];
     }
     if (s.phase !== 'in' || e.mode.encrypted === null) return [];
-    const out = [];
     if (e.mode.encrypted) {
-      out.push(h('p', { class: 'info-box e2ee-on', role: 'status', dataset: { key: 'e2ee-on', mode: 'encrypted' }, text: t(`${p}on`) }));
-    } else {
-      const names = e.mode.without.map((x) => x.name).join(', ');
-      out.push(h('div', { class: 'warning-box e2ee-off', role: 'status', dataset: { key: 'e2ee-off', mode: 'clear' } },
-        h('p', {}, h('strong', { text: t(`${p}off_title`) })),
-        h('p', { text: t(`${p}off_because`, { names }) })));
+      return [h('p', { class: 'info-box e2ee-on', role: 'status', dataset: { key: 'e2ee-on', mode: 'encrypted' }, text: t(`${p}on`) })];
     }
-    if (code) {
-      out.push(h('div', { class: 'safety-code' },
-        h('button', { type: 'button', class: 'button secondary small', 'aria-expanded': String(open), 'aria-controls': codeId, dataset: { key: 'safety-code-toggle' },
-          text: t(open ? `${p}code_hide` : `${p}code_show`), onclick: toggle }),
-        h('div', { id: codeId, class: 'safety-code-box', hidden: !open, 'aria-live': 'polite' },
-          changedNote ? h('p', { class: 'safety-code-changed', dataset: { key: 'safety-code-changed' }, text: t(`${p}code_changed`) }) : null,
-          h('p', { class: 'safety-code-digits', dataset: { key: 'safety-code' }, text: code }),
-          h('p', { class: 'safety-code-help', text: t(`${p}code_help`) }))));
-    }
-    return out;
+    const names = e.mode.without.map((x) => x.name).join(', ');
+    return [h('div', { class: 'warning-box e2ee-off', role: 'status', dataset: { key: 'e2ee-off', mode: 'clear' } },
+      h('p', {}, h('strong', { text: t(`${p}off_title`) })),
+      h('p', { text: t(`${p}off_because`, { names }) }))];
   }
 
   return { el, update, relabel: () => { lastKey = ''; } };
