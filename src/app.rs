@@ -206,6 +206,11 @@ pub async fn build(config: Config, listener: TcpListener, shutdown: Cancellation
         relay_only: config.ice_relay_only,
     };
     let ice = Arc::new(ice);
+    if config.test_fault_forward_to_sent_out {
+        tracing::warn!(
+            "TEST FAULT ON: media keeps flowing to the client while he is sent out; never run this in production"
+        );
+    }
     let check = crate::signalling::check::NetworkCheck::new(sfu.clone(), ice.clone());
     let stop_writer = CancellationToken::new();
     let (persister, writer) = Persister::spawn(store.clone(), stop_writer.clone());
@@ -220,6 +225,7 @@ pub async fn build(config: Config, listener: TcpListener, shutdown: Cancellation
             grace: std::time::Duration::from_secs(config.room_grace_seconds),
             seat_grace: std::time::Duration::from_secs(config.seat_grace_seconds),
             stop: stop_rooms.clone(),
+            fault_forward_to_sent_out: config.test_fault_forward_to_sent_out,
         },
         store,
         Arc::new(OneNode),

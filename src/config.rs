@@ -131,6 +131,12 @@ pub struct Config {
     /// seconds on both sides.
     #[arg(long, env = "KETENTAFEL_WS_PING_MS", default_value_t = 1000, hide = true)]
     pub ws_ping_ms: u64,
+
+    /// Test fault, never for production: media keeps flowing to the client while he is sent out
+    /// for the debrief, as a faulty SFU would do, so a test can show that end-to-end encryption
+    /// keeps it unreadable to him (docs/e2ee.md). Logged loudly at start.
+    #[arg(long, env = "KETENTAFEL_TEST_FAULT_FORWARD_TO_SENT_OUT", default_value_t = false, hide = true)]
+    pub test_fault_forward_to_sent_out: bool,
     /// Days past its due date after which an action that is not done escalates (`overdue`).
     #[arg(long, env = "KETENTAFEL_OVERDUE_DAYS", default_value_t = 14)]
     pub overdue_days: u32,

@@ -18,7 +18,7 @@ use chrono::{DateTime, Utc};
 use ketentafel::domain::{InviteKind, LifeDomain, MeetingStatus};
 use ketentafel::events::CaseEvent;
 use ketentafel::media::{MediaKind, Pc};
-use ketentafel::signalling::protocol::{ClientMessage, MeetingInfo, Presence, ServerMessage};
+use ketentafel::signalling::protocol::{ClientMessage, E2eeKey, MeetingInfo, Presence, ServerMessage, WrappedKey};
 use ketentafel::signalling::state::{ConnId, Effect, Input, Joining, PrincipalKey, RoomState, TrackId};
 use ketentafel::storage::meetings::RoomMemory;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
@@ -54,6 +54,8 @@ struct Model {
     /// Forwards that are on: (track, receiver).
     forwards: BTreeSet<(TrackId, Uuid)>,
     barred: HashSet<PrincipalKey>,
+    /// Participants a chair was asked to let in although their browser cannot encrypt.
+    unencrypted_ok: HashSet<Uuid>,
     ended: bool,
 }
 
@@ -96,12 +98,16 @@ pub fn room_state(data: &[u8]) {
                     role: "partner".into(),
                     kind,
                     chair,
+                    e2ee_key: (bytes.pick(4) != 0).then(E2eeKey::headless),
                 };
                 room.handle(Input::Join(joining))
             }
             2..=4 => {
                 let conn = pick_conn(&mut bytes, &model);
                 let message = client_message(&mut bytes, &model);
+                if let ClientMessage::Admit { participant_id, unencrypted: true } = message {
+                    model.unencrypted_ok.insert(participant_id);
+                }
                 room.handle(Input::Message { conn, message })
             }
             5 => {
@@ -159,14 +165,14 @@ fn pick_id(bytes: &mut Bytes<'_>, model: &Model) -> Uuid {
 
 fn client_message(bytes: &mut Bytes<'_>, model: &Model) -> ClientMessage {
     let kind = if bytes.bool() { MediaKind::Audio } else { MediaKind::Video };
-    match bytes.pick(18) {
-        0 => ClientMessage::Join { v: 1, meeting_id: MEETING },
+    match bytes.pick(19) {
+        0 => ClientMessage::Join { v: 1, meeting_id: MEETING, e2ee_key: None },
         1 => ClientMessage::PublishOffer { sdp: "v=0".into() },
         2 => ClientMessage::SubscribeAnswer { sdp: "v=0".into() },
         3 => ClientMessage::IceCandidate { pc: Pc::Publish, candidate: None },
         4 => ClientMessage::Mute { audio: bytes.bool(), video: bytes.bool() },
         5 => ClientMessage::RaiseHand { raised: bytes.bool() },
-        6 => ClientMessage::Admit { participant_id: pick_id(bytes, model) },
+        6 => ClientMessage::Admit { participant_id: pick_id(bytes, model), unencrypted: bytes.bool() },
         7 => ClientMessage::Deny { participant_id: pick_id(bytes, model) },
         8 => ClientMessage::RequestMute { participant_id: pick_id(bytes, model), kind },
         9 => ClientMessage::Remove { participant_id: pick_id(bytes, model) },
@@ -177,6 +183,9 @@ fn client_message(bytes: &mut Bytes<'_>, model: &Model) -> ClientMessage {
         14 => ClientMessage::MuteAll {},
         15 => ClientMessage::AllowSpeak { participant_id: pick_id(bytes, model) },
         16 => ClientMessage::LowerHand { participant_id: pick_id(bytes, model) },
+        17 => ClientMessage::MediaKeys {
+            keys: (0..bytes.pick(4)).map(|_| WrappedKey { to: pick_id(bytes, model), key: "AQID".into() }).collect(),
+        },
         _ => ClientMessage::Leave {},
     }
 }
@@ -211,6 +220,7 @@ fn is_conference_content(message: &ServerMessage) -> bool {
             | ServerMessage::SpeakAllowed
             | ServerMessage::HandQueue { .. }
             | ServerMessage::LobbyChanged { .. }
+            | ServerMessage::MediaKey { .. }
     )
 }
 
@@ -294,9 +304,22 @@ fn check(model: &mut Model, room: &RoomState, effects: &[Effect]) {
             if *kind == InviteKind::Client {
                 assert!(!matches!(message, ServerMessage::MinutesChanged { .. }), "the client was sent the minutes");
             }
+            // A media key reaches only someone in the conference and connected.
+            if let ServerMessage::MediaKey { from, .. } = message {
+                assert!(admitted(to), "a media key went to {to}, who is not in the conference");
+                assert_ne!(from, to, "a media key came back to its sender");
+            }
             if matches!(message, ServerMessage::LobbyChanged { .. }) {
                 assert!(*chair, "the lobby was shown to {to}, who is not a chair");
             }
+        }
+    }
+
+    // Nobody whose browser cannot encrypt is in without a chair's explicit word (a chair
+    // decides for himself).
+    for p in room.participants() {
+        if p.e2ee_key.is_none() && !p.chair && p.presence != Presence::Lobby {
+            assert!(model.unencrypted_ok.contains(&p.id), "{} is in unencrypted without a chair's word", p.id);
         }
     }
 

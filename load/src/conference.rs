@@ -59,7 +59,9 @@ impl Chair {
                     }) => waiting,
                 };
                 match waiting {
-                    Ok(ids) => ids.into_iter().for_each(|id| chair.send(ClientMessage::Admit { participant_id: id })),
+                    Ok(ids) => ids
+                        .into_iter()
+                        .for_each(|id| chair.send(ClientMessage::Admit { participant_id: id, unencrypted: false })),
                     Err(e) => {
                         tracing::warn!(error = %e, "load: the chair lost the room");
                         return;

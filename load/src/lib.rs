@@ -22,6 +22,7 @@ pub mod server;
 pub mod setup;
 pub mod soak;
 mod table;
+pub mod tap;
 
 use clap::Parser;
 use report::Report;

@@ -25,8 +25,20 @@ use webrtc::rtp_transceiver::{RTCRtpTransceiverDirection, RTCRtpTransceiverInit}
 
 /// Called with each local ICE candidate, to send it to the server.
 pub type CandidateSink = Box<dyn Fn(Candidate) + Send + Sync>;
-/// Called with each received RTP payload.
-pub type PayloadSink = Arc<dyn Fn(&[u8]) + Send + Sync>;
+/// Called with each received RTP packet.
+pub type PayloadSink = Arc<dyn Fn(&Received<'_>) + Send + Sync>;
+
+/// One received RTP packet, as a headless participant sees it.
+#[derive(Debug, Clone, Copy)]
+pub struct Received<'a> {
+    pub kind: MediaKind,
+    pub ssrc: u32,
+    pub sequence: u16,
+    pub timestamp: u32,
+    /// The last packet of a video frame.
+    pub marker: bool,
+    pub payload: &'a [u8],
+}
 
 /// Candidates that arrive before the remote description wait here.
 struct Remote {
@@ -72,9 +84,20 @@ fn pump(
                 PcEvent::Track(remote) => {
                     if let Some(sink) = on_track.clone() {
                         tokio::spawn(async move {
+                            let kind = match remote.kind().await {
+                                RtpCodecKind::Audio => MediaKind::Audio,
+                                _ => MediaKind::Video,
+                            };
                             while let Some(event) = remote.poll().await {
                                 match event {
-                                    TrackRemoteEvent::OnRtpPacket(packet) => sink(&packet.payload),
+                                    TrackRemoteEvent::OnRtpPacket(packet) => sink(&Received {
+                                        kind,
+                                        ssrc: packet.header.ssrc,
+                                        sequence: packet.header.sequence_number,
+                                        timestamp: packet.header.timestamp,
+                                        marker: packet.header.marker,
+                                        payload: &packet.payload,
+                                    }),
                                     TrackRemoteEvent::OnEnded => break,
                                     _ => {}
                                 }

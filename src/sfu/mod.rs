@@ -26,7 +26,7 @@ mod runtime;
 pub mod simulcast;
 mod subscribe;
 
-pub use client::{CandidateSink, ClientPublisher, ClientSubscriber, PayloadSink};
+pub use client::{CandidateSink, ClientPublisher, ClientSubscriber, PayloadSink, Received as ReceivedRtp};
 pub use engine::live_peer_connections;
 pub use peer::{ClientSignal, MediaEvent, Peer};
 pub use publish::{PublishedTrack, TrackCounters};

@@ -20,8 +20,15 @@ pub const MAX_MESSAGE_BYTES: usize = 64 * 1024;
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub enum ClientMessage {
-    /// The first message: which conference, in which protocol version.
-    Join { v: u32, meeting_id: Uuid },
+    /// The first message: which conference, in which protocol version. `e2ee_key`: the
+    /// browser's public key for end-to-end encryption (docs/e2ee.md); absent when the browser
+    /// cannot encrypt, and then a chair must let the person in knowingly.
+    Join {
+        v: u32,
+        meeting_id: Uuid,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        e2ee_key: Option<E2eeKey>,
+    },
     /// The offer of the publish connection (the participant's camera and microphone).
     PublishOffer { sdp: String },
     /// The answer to the server's latest `subscribe_offer`.
@@ -32,8 +39,13 @@ pub enum ClientMessage {
     Mute { audio: bool, video: bool },
     /// Hand up or down.
     RaiseHand { raised: bool },
-    /// Chair: let someone in from the lobby.
-    Admit { participant_id: Uuid },
+    /// Chair: let someone in from the lobby. Someone whose browser cannot encrypt end to end
+    /// is let in only with `unencrypted: true` (the conference is then not encrypted).
+    Admit {
+        participant_id: Uuid,
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        unencrypted: bool,
+    },
     /// Chair: turn someone away from the lobby.
     Deny { participant_id: Uuid },
     /// Chair: ask someone to mute.
@@ -57,6 +69,73 @@ pub enum ClientMessage {
     EndMeeting {},
     /// Leaving on purpose (closing the tab works too).
     Leave {},
+    /// The sender's media key, wrapped in the browser for each recipient (opaque to the
+    /// server, which relays each entry to its recipient if that person is in the room).
+    MediaKeys { keys: Vec<WrappedKey> },
+}
+
+/// A browser's public key for end-to-end encryption: base64url without padding of the raw
+/// uncompressed P-256 point (65 bytes, `0x04` first). The server only checks its form.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub struct E2eeKey(String);
+
+impl E2eeKey {
+    /// The encoded length of 65 bytes in base64url without padding.
+    const ENCODED_LEN: usize = 87;
+
+    pub fn parse(text: &str) -> Option<Self> {
+        use base64::Engine;
+        if text.len() != Self::ENCODED_LEN {
+            return None;
+        }
+        let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(text).ok()?;
+        (bytes.len() == 65 && bytes[0] == 0x04).then(|| E2eeKey(text.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The key headless participants (tests, the load harness, the SFU tap) announce: the
+    /// P-256 base point, whose private key is 1. It is well formed, so browsers wrap keys for
+    /// it; anybody could unwrap those, which is why only test tools use it. They never encrypt.
+    pub fn headless() -> Self {
+        E2eeKey(HEADLESS_KEY.to_owned())
+    }
+}
+
+const HEADLESS_KEY: &str = "BGsX0fLhLEJH-Lzm5WOkQPJ3A32BLeszoPShOUXYmMKWT-NC4v4af5uO5-tKfA-eFivOM1drMV7Oy7ZAaDe_UfU";
+
+impl<'de> Deserialize<'de> for E2eeKey {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        E2eeKey::parse(&text).ok_or_else(|| {
+            serde::de::Error::custom("`e2ee_key` is base64url of a raw uncompressed P-256 public key (65 bytes)")
+        })
+    }
+}
+
+/// The most recipients one `media_keys` message may name (more than any conference seats).
+pub const MAX_KEY_RECIPIENTS: usize = 64;
+/// The longest wrapped key (base64url); a wrapped 16-byte secret with its header is ~80.
+pub const MAX_WRAPPED_KEY_CHARS: usize = 1024;
+
+/// One wrapped media key, for one recipient.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct WrappedKey {
+    pub to: Uuid,
+    pub key: String,
+}
+
+impl WrappedKey {
+    /// base64url characters only, and not longer than [`MAX_WRAPPED_KEY_CHARS`].
+    pub fn is_well_formed(&self) -> bool {
+        !self.key.is_empty()
+            && self.key.len() <= MAX_WRAPPED_KEY_CHARS
+            && self.key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    }
 }
 
 impl ClientMessage {
@@ -81,6 +160,7 @@ impl ClientMessage {
             ClientMessage::BringBackClient {} => "bring_back_client",
             ClientMessage::EndMeeting {} => "end_meeting",
             ClientMessage::Leave {} => "leave",
+            ClientMessage::MediaKeys { .. } => "media_keys",
         }
     }
 }
@@ -125,6 +205,10 @@ pub struct Participant {
     /// is over (then `participant_left` with `connection_lost`).
     #[serde(default)]
     pub reconnecting: bool,
+    /// The public key of the person's browser for end-to-end encryption; `None`: the browser
+    /// cannot encrypt (a chair let them in knowingly, and the conference is not encrypted).
+    #[serde(default)]
+    pub e2ee_key: Option<E2eeKey>,
 }
 
 /// A STUN or TURN server for the browser's `RTCPeerConnection`.
@@ -154,7 +238,8 @@ pub enum ServerMessage {
     /// `ice_relay_only`: use TURN relay candidates only (`iceTransportPolicy: "relay"`).
     Welcome {
         v: u32,
-        you: Participant,
+        /// Boxed: the largest message, and sent once per connection.
+        you: Box<Participant>,
         meeting: MeetingInfo,
         ice_servers: Vec<IceServer>,
         #[serde(default)]
@@ -209,6 +294,8 @@ pub enum ServerMessage {
     /// Sent every ping interval so the browser notices a dead link (a WebSocket has no timeout
     /// of its own); needs no answer.
     Ping,
+    /// A media key another participant wrapped for you (opaque to the server).
+    MediaKey { from: Uuid, key: String },
 }
 
 /// Why a message from a participant was refused.
@@ -269,6 +356,7 @@ pub fn parse(text: &str) -> Result<ClientMessage, Refusal> {
         "bring_back_client",
         "end_meeting",
         "leave",
+        "media_keys",
     ];
     if !KNOWN.contains(&kind.as_str()) {
         return Err(Refusal::new(
@@ -300,7 +388,41 @@ mod tests {
     fn a_join_message_parses() {
         let id = Uuid::new_v4();
         let text = format!(r#"{{"type":"join","v":1,"meeting_id":"{id}"}}"#);
-        assert_eq!(parse(&text).unwrap(), ClientMessage::Join { v: 1, meeting_id: id });
+        assert_eq!(parse(&text).unwrap(), ClientMessage::Join { v: 1, meeting_id: id, e2ee_key: None });
+    }
+
+    fn test_key() -> E2eeKey {
+        E2eeKey::headless()
+    }
+
+    #[test]
+    fn a_public_key_must_be_a_raw_uncompressed_p256_point() {
+        assert!(E2eeKey::parse(HEADLESS_KEY).is_some());
+        // Right length, but compressed-point prefix 0x02.
+        let mut compressed = HEADLESS_KEY.to_owned();
+        compressed.replace_range(0..2, "Am");
+        assert!(E2eeKey::parse(&compressed).is_none());
+        assert!(E2eeKey::parse(&HEADLESS_KEY[..86]).is_none(), "too short");
+        assert!(E2eeKey::parse(&format!("{HEADLESS_KEY}A")).is_none(), "too long");
+        assert!(E2eeKey::parse(&HEADLESS_KEY.replace('-', "+")).is_none(), "base64, not base64url");
+        let id = Uuid::new_v4();
+        let text = format!(r#"{{"type":"join","v":1,"meeting_id":"{id}","e2ee_key":"{HEADLESS_KEY}"}}"#);
+        assert_eq!(parse(&text).unwrap(), ClientMessage::Join { v: 1, meeting_id: id, e2ee_key: Some(test_key()) });
+        let text = format!(r#"{{"type":"join","v":1,"meeting_id":"{id}","e2ee_key":"bm90IGEga2V5"}}"#);
+        assert_eq!(parse(&text).unwrap_err().code, "malformed");
+    }
+
+    #[test]
+    fn a_wrapped_key_is_bounded_base64url() {
+        let to = Uuid::new_v4();
+        let key = |k: &str| WrappedKey { to, key: k.to_owned() };
+        assert!(key("AQID-_az").is_well_formed());
+        assert!(!key("").is_well_formed());
+        assert!(!key("AQ+/").is_well_formed());
+        assert!(!key("AQ==").is_well_formed());
+        assert!(!key(&"A".repeat(MAX_WRAPPED_KEY_CHARS + 1)).is_well_formed());
+        let text = format!(r#"{{"type":"media_keys","keys":[{{"to":"{to}","key":"AQID","extra":1}}]}}"#);
+        assert_eq!(parse(&text).unwrap_err().code, "malformed");
     }
 
     #[test]
@@ -340,13 +462,15 @@ mod tests {
     fn every_known_type_round_trips() {
         let id = Uuid::new_v4();
         let messages = vec![
-            ClientMessage::Join { v: 1, meeting_id: id },
+            ClientMessage::Join { v: 1, meeting_id: id, e2ee_key: None },
+            ClientMessage::Join { v: 1, meeting_id: id, e2ee_key: Some(test_key()) },
             ClientMessage::PublishOffer { sdp: "v=0".into() },
             ClientMessage::SubscribeAnswer { sdp: "v=0".into() },
             ClientMessage::IceCandidate { pc: Pc::Subscribe, candidate: None },
             ClientMessage::Mute { audio: true, video: false },
             ClientMessage::RaiseHand { raised: true },
-            ClientMessage::Admit { participant_id: id },
+            ClientMessage::Admit { participant_id: id, unencrypted: false },
+            ClientMessage::Admit { participant_id: id, unencrypted: true },
             ClientMessage::Deny { participant_id: id },
             ClientMessage::RequestMute { participant_id: id, kind: MediaKind::Audio },
             ClientMessage::ForceMute { participant_id: id },
@@ -358,6 +482,7 @@ mod tests {
             ClientMessage::BringBackClient {},
             ClientMessage::EndMeeting {},
             ClientMessage::Leave {},
+            ClientMessage::MediaKeys { keys: vec![WrappedKey { to: id, key: "AQID-_".into() }] },
         ];
         for message in messages {
             let text = serde_json::to_string(&message).unwrap();

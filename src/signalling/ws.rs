@@ -282,7 +282,9 @@ impl Session {
         };
         let Some((joined, link)) = &self.joined else {
             return match message {
-                ClientMessage::Join { v, meeting_id } if v == protocol::VERSION => self.join(meeting_id).await,
+                ClientMessage::Join { v, meeting_id, e2ee_key } if v == protocol::VERSION => {
+                    self.join(meeting_id, e2ee_key).await
+                }
                 ClientMessage::Join { v, .. } => {
                     self.refuse(Refusal::new(
                         "unsupported_version",
@@ -318,7 +320,7 @@ impl Session {
         std::ops::ControlFlow::Continue(())
     }
 
-    async fn join(&mut self, meeting_id: uuid::Uuid) -> std::ops::ControlFlow<()> {
+    async fn join(&mut self, meeting_id: uuid::Uuid, e2ee_key: Option<protocol::E2eeKey>) -> std::ops::ControlFlow<()> {
         let state = self.state.clone();
         let (meeting, case, viewer) = match meetings::load(&state.cx, &self.principal, meeting_id).await {
             Ok(loaded) => loaded,
@@ -346,7 +348,7 @@ impl Session {
             *self.client_purpose.lock().unwrap_or_else(|e| e.into_inner()) =
                 Some(meetings::purpose_for(&meeting, InviteKind::Client));
         }
-        let joining = joining(&viewer, &meeting, state.rooms.next_conn());
+        let joining = Joining { e2ee_key, ..joining(&viewer, &meeting, state.rooms.next_conn()) };
         let info = MeetingInfo {
             id: meeting.id,
             purpose: meeting.purpose.clone(),
@@ -384,6 +386,7 @@ fn joining(viewer: &Viewer, meeting: &crate::storage::models::Meeting, conn: u64
             role: user.user.role.to_string(),
             kind: InviteKind::Member,
             chair,
+            e2ee_key: None,
         },
         Viewer::Invitee(invitee) => Joining {
             key: PrincipalKey::Invite(invitee.invite.id),
@@ -393,6 +396,7 @@ fn joining(viewer: &Viewer, meeting: &crate::storage::models::Meeting, conn: u64
             role: invitee.invite.kind.to_string(),
             kind: invitee.invite.kind,
             chair,
+            e2ee_key: None,
         },
     }
 }

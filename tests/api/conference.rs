@@ -65,7 +65,7 @@ pub async fn admit(chair: &mut Participant, who: Uuid) {
         })
         .await
         .expect("the chair sees the participant waiting");
-    chair.send(ClientMessage::Admit { participant_id: who });
+    chair.send(ClientMessage::Admit { participant_id: who, unencrypted: false });
 }
 
 on_both_backends! {

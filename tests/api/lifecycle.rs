@@ -142,7 +142,8 @@ async fn until<T>(socket: &mut Socket, mut wanted: impl FnMut(&ServerMessage) ->
 }
 
 async fn join(socket: &mut Socket, meeting: Uuid) -> Uuid {
-    send(socket, json!({ "type": "join", "v": 1, "meeting_id": meeting })).await;
+    let key = ketentafel::signalling::protocol::E2eeKey::headless();
+    send(socket, json!({ "type": "join", "v": 1, "meeting_id": meeting, "e2ee_key": key })).await;
     until(socket, |m| match m {
         ServerMessage::Welcome { you, .. } => Some(you.id),
         _ => None,

@@ -5,7 +5,7 @@ use crate::conference::{admit, guest_token, join, token};
 use crate::helpers::*;
 use crate::on_both_backends;
 use futures_util::{SinkExt, StreamExt};
-use ketentafel::signalling::protocol::{ClientMessage, Presence, ServerMessage};
+use ketentafel::signalling::protocol::{ClientMessage, E2eeKey, Presence, ServerMessage};
 use serde_json::{Value, json};
 use std::time::Duration;
 use tokio_tungstenite::tungstenite::Message;
@@ -96,8 +96,10 @@ impl Raw {
         }
     }
 
+    /// Joins as a browser that can encrypt end to end (the headless key, docs/e2ee.md).
     async fn join(&mut self, meeting: Uuid) -> ServerMessage {
-        self.send(json!({ "type": "join", "v": 1, "meeting_id": meeting })).await;
+        let key = E2eeKey::headless();
+        self.send(json!({ "type": "join", "v": 1, "meeting_id": meeting, "e2ee_key": key })).await;
         self.next().await
     }
 }
@@ -593,5 +595,62 @@ on_both_backends! {
         eventually("the chair hears the guest again", || packets(&chair, third).1 > audio + 20).await;
         guest.leave().await;
         chair.leave().await;
+    }
+}
+
+on_both_backends! {
+    async fn a_browser_that_cannot_encrypt_waits_for_the_chairs_explicit_word_and_keys_reach_only_those_in_the_room(app: TestApp) {
+        let demo = app.demo_case().await;
+        let meeting = demo.meeting_id;
+        let mut chair = Raw::connect(&app, &token(&app, CASEMANAGER).await).await;
+        let chair_id = you(&chair.join(meeting).await);
+        let mut partner = Raw::connect(&app, &token(&app, PROBATION).await).await;
+        let partner_id = you(&partner.join(meeting).await);
+        chair.until(|m| matches!(m, ServerMessage::LobbyChanged { waiting } if !waiting.is_empty()).then_some(())).await;
+        chair.send(json!({ "type": "admit", "participant_id": partner_id })).await;
+        partner.until(|m| matches!(m, ServerMessage::Admitted { .. }).then_some(())).await;
+
+        // Housing joins from a browser without encoded transforms: no key.
+        let mut housing = Raw::connect(&app, &token(&app, HOUSING).await).await;
+        housing.send(json!({ "type": "join", "v": 1, "meeting_id": meeting })).await;
+        let ServerMessage::Welcome { you: housing_me, .. } = housing.next().await else { panic!("a welcome") };
+        assert_eq!(housing_me.e2ee_key, None);
+        assert!(matches!(housing.next().await, ServerMessage::Lobby));
+        let waiting = chair.until(|m| match m { ServerMessage::LobbyChanged { waiting } if !waiting.is_empty() => Some(waiting.clone()), _ => None }).await;
+        assert_eq!(waiting[0].id, housing_me.id);
+        assert_eq!(waiting[0].e2ee_key, None, "the chair sees who cannot encrypt");
+
+        // Not by a plain admit: the chair must say so.
+        assert_eq!(chair.refused(json!({ "type": "admit", "participant_id": housing_me.id })).await, "e2ee_required");
+
+        // Keys: relayed to the partner in the room, not to housing in the lobby, not back to the chair.
+        chair.send(json!({ "type": "media_keys", "keys": [
+            { "to": partner_id, "key": "a2V5LWZvci1wYXJ0bmVy" },
+            { "to": housing_me.id, "key": "a2V5LWZvci1ob3VzaW5n" },
+            { "to": chair_id, "key": "a2V5LWZvci1tZQ" },
+            { "to": Uuid::now_v7(), "key": "a2V5LWZvci1ub2JvZHk" },
+        ] })).await;
+        let got = partner.until(|m| match m { ServerMessage::MediaKey { from, key } => Some((*from, key.clone())), _ => None }).await;
+        assert_eq!(got, (chair_id, "a2V5LWZvci1wYXJ0bmVy".to_owned()));
+
+        // Bad key messages are refused and relay nothing.
+        assert_eq!(chair.refused(json!({ "type": "media_keys", "keys": [{ "to": partner_id, "key": "not base64url!" }] })).await, "malformed");
+        let many: Vec<Value> = (0..65).map(|_| json!({ "to": partner_id, "key": "AQID" })).collect();
+        assert_eq!(chair.refused(json!({ "type": "media_keys", "keys": many })).await, "too_large");
+        assert_eq!(housing.refused(json!({ "type": "media_keys", "keys": [{ "to": chair_id, "key": "AQID" }] })).await, "out_of_order");
+
+        // In, knowingly; nothing wrapped while he waited reached him.
+        chair.send(json!({ "type": "admit", "participant_id": housing_me.id, "unencrypted": true })).await;
+        let participants = housing.until(|m| match m {
+            ServerMessage::Admitted { participants } => Some(participants.clone()),
+            ServerMessage::MediaKey { .. } => panic!("a key reached someone in the lobby"),
+            _ => None,
+        }).await;
+        assert_eq!(participants.iter().filter(|p| p.e2ee_key.is_none()).count(), 1, "everyone sees who is in unencrypted");
+        partner.until(|m| match m {
+            ServerMessage::ParticipantJoined { participant } if participant.id == housing_me.id => Some(()),
+            ServerMessage::MediaKey { .. } => panic!("the partner got a key meant for someone else"),
+            _ => None,
+        }).await;
     }
 }

@@ -83,7 +83,7 @@ async fn cycle(
             })
             .await
             .expect("the chair sees him waiting");
-        chair.send(ClientMessage::Admit { participant_id: id });
+        chair.send(ClientMessage::Admit { participant_id: id, unencrypted: false });
         partner.admitted(PATIENCE).await.expect("admitted");
     }
     let deadline = tokio::time::Instant::now() + PATIENCE;

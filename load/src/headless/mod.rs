@@ -12,8 +12,10 @@ mod sender;
 pub mod stats;
 
 use futures_util::{SinkExt, StreamExt};
-use ketentafel::sfu::{ClientSubscriber, Sfu, SfuConfig};
-use ketentafel::signalling::protocol::{Candidate, ClientMessage, Participant as Member, Pc, ServerMessage, VERSION};
+use ketentafel::sfu::{ClientSubscriber, PayloadSink, ReceivedRtp, Sfu, SfuConfig};
+use ketentafel::signalling::protocol::{
+    Candidate, ClientMessage, E2eeKey, Participant as Member, Pc, ServerMessage, VERSION,
+};
 use sender::Publisher;
 use stats::Received;
 use std::sync::Arc;
@@ -68,6 +70,16 @@ pub struct Participant {
 impl Participant {
     /// Connects, joins and (with a media plan) starts publishing at once, also from the lobby.
     pub async fn join(config: JoinConfig) -> Result<Participant, HeadlessError> {
+        Self::join_with(config, None).await
+    }
+
+    /// Joins, and hands every received packet to `tap` instead of the stamped-payload
+    /// statistics (the SFU tap of docs/e2ee.md records what the server forwards).
+    pub async fn join_tapped(config: JoinConfig, tap: PayloadSink) -> Result<Participant, HeadlessError> {
+        Self::join_with(config, Some(tap)).await
+    }
+
+    async fn join_with(config: JoinConfig, tap: Option<PayloadSink>) -> Result<Participant, HeadlessError> {
         let url = format!("{}/ws", config.server.replacen("http", "ws", 1));
         let mut request = url.into_client_request()?;
         let bearer = format!("Bearer {}", config.token)
@@ -76,7 +88,9 @@ impl Participant {
         request.headers_mut().insert("authorization", bearer);
         let (mut socket, _) = tokio_tungstenite::connect_async(request).await?;
         let connected_at = Instant::now();
-        let join = ClientMessage::Join { v: VERSION, meeting_id: config.meeting_id };
+        // Headless participants announce the well-known headless key (they do not encrypt).
+        let join =
+            ClientMessage::Join { v: VERSION, meeting_id: config.meeting_id, e2ee_key: Some(E2eeKey::headless()) };
         socket.send(Message::Text(serde_json::to_string(&join).expect("messages serialise").into())).await?;
         let text = loop {
             let frame = tokio::time::timeout(Duration::from_secs(10), socket.next())
@@ -118,6 +132,7 @@ impl Participant {
             received: received.clone(),
             publisher,
             subscriber: None,
+            tap,
         };
         let task = tokio::spawn(driver.run(socket, outbox));
         Ok(Participant { id: you.id, connected_at, inbox, outgoing, received, sent, task })
@@ -177,6 +192,7 @@ struct Driver {
     received: Arc<Received>,
     publisher: Option<Publisher>,
     subscriber: Option<ClientSubscriber>,
+    tap: Option<PayloadSink>,
 }
 
 impl Driver {
@@ -231,7 +247,11 @@ impl Driver {
                             .send(ClientMessage::IceCandidate { pc: Pc::Subscribe, candidate: Some(candidate) });
                     });
                     let received = self.received.clone();
-                    let on_payload = Arc::new(move |payload: &[u8]| received.record(payload));
+                    let tap = self.tap.clone();
+                    let on_payload = Arc::new(move |packet: &ReceivedRtp<'_>| match &tap {
+                        Some(tap) => tap(packet),
+                        None => received.record(packet.payload),
+                    });
                     match self.sfu.client_subscriber(on_candidate, on_payload).await {
                         Ok(subscriber) => self.subscriber = Some(subscriber),
                         Err(e) => {

@@ -74,6 +74,8 @@ pub(crate) struct RoomDeps {
     pub seat_grace: Duration,
     /// Cancelled when the node stops: every room closes its connections and ends.
     pub stop: CancellationToken,
+    /// Test fault: media keeps flowing to the client while he is sent out (docs/e2ee.md).
+    pub fault_forward_to_sent_out: bool,
 }
 
 struct Connection {
@@ -122,7 +124,7 @@ impl RoomActor {
         let (media_tx, media_rx) = mpsc::unbounded_channel();
         let actor = RoomActor {
             meeting_id: meeting.id,
-            state: RoomState::new(meeting, memory),
+            state: RoomState::new(meeting, memory).with_fault_forward_to_sent_out(deps.fault_forward_to_sent_out),
             case_id,
             deps,
             connections: HashMap::new(),

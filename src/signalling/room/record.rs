@@ -70,7 +70,13 @@ impl RoomActor {
 /// recorded with their own effects.
 pub(super) fn chair_action(message: &ClientMessage) -> Option<(&'static str, Option<Uuid>)> {
     match message {
-        ClientMessage::Admit { participant_id } => Some(("conference.admit", Some(*participant_id))),
+        ClientMessage::Admit { participant_id, unencrypted: false } => {
+            Some(("conference.admit", Some(*participant_id)))
+        }
+        // Letting someone in whose browser cannot encrypt makes the conference unencrypted.
+        ClientMessage::Admit { participant_id, unencrypted: true } => {
+            Some(("conference.admit_unencrypted", Some(*participant_id)))
+        }
         ClientMessage::Deny { participant_id } => Some(("conference.deny", Some(*participant_id))),
         ClientMessage::RequestMute { participant_id, .. } => Some(("conference.request_mute", Some(*participant_id))),
         ClientMessage::ForceMute { participant_id } => Some(("conference.force_mute", Some(*participant_id))),

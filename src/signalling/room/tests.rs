@@ -41,6 +41,7 @@ async fn room() -> TestRoom {
         events: Events::default(),
         grace: GRACE,
         seat_grace: SEAT_GRACE,
+        fault_forward_to_sent_out: false,
         stop: stop.clone(),
     };
     let meeting = MeetingInfo {
@@ -68,6 +69,7 @@ async fn chair_joins(room: &TestRoom, conn: ConnId) -> mpsc::Receiver<Outgoing> 
         role: "casemanager".into(),
         kind: InviteKind::Member,
         chair: true,
+        e2ee_key: None,
     };
     room.commands.send(Command::Join { joining, outgoing, signals, reply }).expect("the room runs");
     assert!(joined.await.expect("the room answers").is_some(), "the chair is let in");

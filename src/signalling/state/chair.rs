@@ -3,6 +3,7 @@
 //! messages (mute, hand, leave).
 
 use super::*;
+use crate::signalling::protocol::{MAX_KEY_RECIPIENTS, WrappedKey};
 
 impl RoomState {
     pub(super) fn message(&mut self, conn: ConnId, message: ClientMessage, out: &mut Vec<Effect>) {
@@ -59,7 +60,19 @@ impl RoomState {
                     _ => self.refuse(conn, "unknown_participant", "nobody with that id is in the conference", out),
                 }
             }
-            ClientMessage::Admit { participant_id } => match self.member(participant_id) {
+            ClientMessage::Admit { participant_id, unencrypted } => match self.member(participant_id) {
+                Some(m)
+                    if m.participant.presence == Presence::Lobby
+                        && m.participant.e2ee_key.is_none()
+                        && !unencrypted =>
+                {
+                    self.refuse(
+                        conn,
+                        "e2ee_required",
+                        "this browser cannot encrypt end to end; admit with `unencrypted: true` to let them in anyway",
+                        out,
+                    )
+                }
                 Some(m) if m.participant.presence == Presence::Lobby => {
                     if m.participant.kind == InviteKind::Client && self.client_out {
                         self.admit_outside(participant_id, out);
@@ -99,6 +112,7 @@ impl RoomState {
                     None => self.refuse(conn, "unknown_participant", "nobody with that id is here", out),
                 }
             }
+            ClientMessage::MediaKeys { keys } => self.relay_keys(conn, &me, keys, out),
             ClientMessage::SendOutClient {} => self.send_out_client(conn, out),
             ClientMessage::BringBackClient {} => self.bring_back_client(conn, out),
             ClientMessage::EndMeeting {} => self.end("ended_by_chair", out),
@@ -107,6 +121,29 @@ impl RoomState {
             | ClientMessage::SubscribeAnswer { .. }
             | ClientMessage::IceCandidate { .. } => {
                 self.refuse(conn, "internal", "media negotiation is not handled by the room", out)
+            }
+        }
+    }
+
+    /// Relays media keys wrapped in a browser to their recipients, each only if that person is
+    /// in the conference (not waiting, not the client while he is out, not reconnecting). The
+    /// keys are opaque here; a refused message relays nothing.
+    fn relay_keys(&self, conn: ConnId, me: &Participant, keys: Vec<WrappedKey>, out: &mut Vec<Effect>) {
+        if !self.in_room(me) {
+            return self.refuse(conn, "out_of_order", "you are not in the conference", out);
+        }
+        if keys.len() > MAX_KEY_RECIPIENTS {
+            return self.refuse(conn, "too_large", "at most 64 keys in one message", out);
+        }
+        if !keys.iter().all(WrappedKey::is_well_formed) {
+            return self.refuse(conn, "malformed", "a wrapped key is base64url of at most 1024 characters", out);
+        }
+        for WrappedKey { to, key } in keys {
+            match self.member(to) {
+                Some(m) if to != me.id && self.in_room(&m.participant) => {
+                    out.push(Effect::Send { to, message: ServerMessage::MediaKey { from: me.id, key } })
+                }
+                _ => tracing::debug!("a media key for someone not in the conference is not relayed"),
             }
         }
     }
@@ -213,7 +250,12 @@ impl RoomState {
 
     /// Puts a client in the room outside it for the debrief: no media either way.
     pub(super) fn move_out(&mut self, client: Uuid, out: &mut Vec<Effect>) {
-        self.disconnect_media(client, out);
+        if self.fault_forward_to_sent_out {
+            tracing::warn!("test fault: media keeps flowing to the client while he is out");
+            self.disconnect_outbound(client, out);
+        } else {
+            self.disconnect_media(client, out);
+        }
         if self.hands.contains(&client) {
             self.hands.retain(|&h| h != client);
             if let Some(member) = self.member_mut(client) {
@@ -269,6 +311,10 @@ impl RoomState {
             .map(|m| m.participant.id)
             .collect();
         for client in waiting {
+            if self.fault_forward_to_sent_out {
+                // What the fault kept flowing stops first; entering starts it again.
+                self.disconnect_inbound(client, out);
+            }
             out.push(Effect::Send { to: client, message: ServerMessage::BroughtBack });
             self.enter(client, out);
         }

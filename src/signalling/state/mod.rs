@@ -4,7 +4,7 @@
 //! every rule of the room is tested without a network (`tests.rs`). The chair's powers are in
 //! `chair.rs`, what case events and audio levels do in `events.rs`.
 
-use super::protocol::{ClientMessage, MediaKind, MeetingInfo, Participant, Presence, ServerMessage};
+use super::protocol::{ClientMessage, E2eeKey, MediaKind, MeetingInfo, Participant, Presence, ServerMessage};
 use crate::domain::InviteKind;
 use crate::events::CaseEvent;
 use crate::storage::meetings::RoomMemory;
@@ -36,6 +36,8 @@ pub struct Joining {
     pub role: String,
     pub kind: InviteKind,
     pub chair: bool,
+    /// The browser's public key for end-to-end encryption; `None`: it cannot encrypt.
+    pub e2ee_key: Option<E2eeKey>,
 }
 
 /// What the room reacts to.
@@ -156,6 +158,9 @@ pub struct RoomState {
     speaker_candidate: (Option<Uuid>, u8),
     live: bool,
     ended: bool,
+    /// Test fault (docs/e2ee.md): media keeps flowing to the client while he is sent out, as
+    /// a faulty SFU would do; end-to-end encryption must keep it unreadable to him.
+    fault_forward_to_sent_out: bool,
 }
 
 impl RoomState {
@@ -186,7 +191,14 @@ impl RoomState {
             speaker_candidate: (None, 0),
             live: false,
             ended: false,
+            fault_forward_to_sent_out: false,
         }
+    }
+
+    /// Turns on the test fault that keeps forwarding media to the client while he is out.
+    pub fn with_fault_forward_to_sent_out(mut self, on: bool) -> Self {
+        self.fault_forward_to_sent_out = on;
+        self
     }
 
     /// Nobody is connected.

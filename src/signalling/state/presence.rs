@@ -12,8 +12,13 @@ impl RoomState {
         // The same person again (a reload, a dropped connection): someone who holds a seat in
         // the room takes it again, with the same participant id, so the others keep their tile.
         let previous = self.members.iter().find(|m| m.key == joining.key).map(|m| (m.participant.id, m.conn));
+        // Someone who was in encrypted and comes back with a browser that cannot encrypt
+        // waits in the lobby: a chair decides again.
         if let Some((previous, conn)) = previous
-            && self.member(previous).is_some_and(|m| Self::seated(&m.participant))
+            && self.member(previous).is_some_and(|m| {
+                Self::seated(&m.participant)
+                    && (joining.e2ee_key.is_some() || joining.chair || m.participant.e2ee_key.is_none())
+            })
         {
             return self.resume(previous, conn, joining, out);
         }
@@ -25,6 +30,9 @@ impl RoomState {
             self.replace(previous, out);
             self.depart(previous, "left", out);
         }
+        // Back in without a chair's word only with a browser that encrypts: letting someone in
+        // unencrypted is a chair's decision each time (docs/e2ee.md).
+        was_in &= joining.e2ee_key.is_some();
         let presence = if joining.kind == InviteKind::Client && self.client_out && was_in {
             Presence::Out
         } else if joining.chair || was_in {
@@ -48,6 +56,7 @@ impl RoomState {
             hand_raised: false,
             audio_locked: silence == Some(Silence::Locked),
             reconnecting: false,
+            e2ee_key: joining.e2ee_key,
         };
         let id = participant.id;
         self.welcome(joining.conn, &participant, out);
@@ -127,6 +136,8 @@ impl RoomState {
         p.organisation = joining.organisation;
         p.role = joining.role;
         p.chair = joining.chair;
+        // A reloaded page has a new key pair: the others wrap their keys for the new one.
+        p.e2ee_key = joining.e2ee_key;
         let participant = p.clone();
         self.welcome(joining.conn, &participant, out);
         self.broadcast(ServerMessage::ParticipantUpdated { participant }, Some(id), out);
@@ -141,7 +152,7 @@ impl RoomState {
             to: participant.id,
             message: ServerMessage::Welcome {
                 v: crate::signalling::protocol::VERSION,
-                you: participant.clone(),
+                you: Box::new(participant.clone()),
                 meeting: self.meeting.clone(),
                 ice_servers: Vec::new(),
                 ice_relay_only: false,
@@ -199,6 +210,12 @@ impl RoomState {
 
     /// The reverse of [`connect_media`], computed while `id` is still in the room.
     pub(super) fn disconnect_media(&self, id: Uuid, out: &mut Vec<Effect>) {
+        self.disconnect_inbound(id, out);
+        self.disconnect_outbound(id, out);
+    }
+
+    /// Stops the media of everyone else in the room to `id`.
+    pub(super) fn disconnect_inbound(&self, id: Uuid, out: &mut Vec<Effect>) {
         for track in &self.tracks {
             if track.owner != id
                 && self.flows(track)
@@ -207,6 +224,10 @@ impl RoomState {
                 out.push(Effect::StopForward { track: track.id, to: id });
             }
         }
+    }
+
+    /// Stops the media of `id` to everyone else in the room.
+    pub(super) fn disconnect_outbound(&self, id: Uuid, out: &mut Vec<Effect>) {
         for track in self.tracks.iter().filter(|t| t.owner == id && self.flows(t)) {
             for to in self.receivers_of(id) {
                 out.push(Effect::StopForward { track: track.id, to });

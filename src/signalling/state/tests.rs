@@ -25,6 +25,7 @@ pub(super) fn joining(conn: ConnId, kind: InviteKind, chair: bool) -> Joining {
         role: if chair { "casemanager" } else { "partner" }.into(),
         kind,
         chair,
+        e2ee_key: Some(E2eeKey::headless()),
     }
 }
 
@@ -84,7 +85,7 @@ pub(super) fn two_in_the_room() -> (RoomState, Uuid, Uuid) {
     let mut room = room();
     let (chair, _) = join(&mut room, joining(1, InviteKind::Member, true));
     let (partner, _) = join(&mut room, joining(2, InviteKind::Member, false));
-    room.handle(msg(1, ClientMessage::Admit { participant_id: partner }));
+    room.handle(msg(1, ClientMessage::Admit { participant_id: partner, unencrypted: false }));
     room.handle(Input::TrackPublished { owner: chair, track: 10, kind: MediaKind::Audio });
     room.handle(Input::TrackPublished { owner: chair, track: 11, kind: MediaKind::Video });
     room.handle(Input::TrackPublished { owner: partner, track: 20, kind: MediaKind::Audio });
@@ -92,6 +93,7 @@ pub(super) fn two_in_the_room() -> (RoomState, Uuid, Uuid) {
     (room, chair, partner)
 }
 
+mod e2ee;
 mod reconnect;
 
 #[test]
@@ -129,7 +131,7 @@ fn admitting_starts_media_both_ways_including_tracks_published_earlier() {
     room.handle(Input::TrackPublished { owner: chair, track: 10, kind: MediaKind::Video });
     let (guest, _) = join(&mut room, joining(2, InviteKind::Guest, false));
     room.handle(Input::TrackPublished { owner: guest, track: 20, kind: MediaKind::Video });
-    let effects = room.handle(msg(1, ClientMessage::Admit { participant_id: guest }));
+    let effects = room.handle(msg(1, ClientMessage::Admit { participant_id: guest, unencrypted: false }));
     assert_eq!(forwards(&effects), {
         let mut v = vec![(10, guest), (20, chair)];
         v.sort();
@@ -148,9 +150,9 @@ fn only_a_chair_admits() {
     let mut room = room();
     join(&mut room, joining(1, InviteKind::Member, true));
     let (partner, _) = join(&mut room, joining(2, InviteKind::Member, false));
-    room.handle(msg(1, ClientMessage::Admit { participant_id: partner }));
+    room.handle(msg(1, ClientMessage::Admit { participant_id: partner, unencrypted: false }));
     let (guest, _) = join(&mut room, joining(3, InviteKind::Guest, false));
-    let effects = room.handle(msg(2, ClientMessage::Admit { participant_id: guest }));
+    let effects = room.handle(msg(2, ClientMessage::Admit { participant_id: guest, unencrypted: false }));
     assert!(matches!(sent(&effects, partner)[..], [ServerMessage::Error { code, .. }] if code == "forbidden"));
     assert!(room.participants().any(|p| p.id == guest && p.presence == Presence::Lobby));
 }
@@ -159,7 +161,7 @@ fn only_a_chair_admits() {
 fn a_later_track_goes_to_everyone_in_the_room_but_its_owner() {
     let (mut room, chair, partner) = two_in_the_room();
     let (third, _) = join(&mut room, joining(3, InviteKind::Member, false));
-    room.handle(msg(1, ClientMessage::Admit { participant_id: third }));
+    room.handle(msg(1, ClientMessage::Admit { participant_id: third, unencrypted: false }));
     let effects = room.handle(Input::TrackPublished { owner: partner, track: 22, kind: MediaKind::Video });
     let mut expected = vec![(22, chair), (22, third)];
     expected.sort();
@@ -196,7 +198,7 @@ fn a_removed_guest_cannot_come_back_with_the_same_invite() {
     let invite = Uuid::new_v4();
     let guest_joining = Joining { key: PrincipalKey::Invite(invite), ..joining(2, InviteKind::Guest, false) };
     let (guest, _) = join(&mut room, guest_joining.clone());
-    room.handle(msg(1, ClientMessage::Admit { participant_id: guest }));
+    room.handle(msg(1, ClientMessage::Admit { participant_id: guest, unencrypted: false }));
     let effects = room.handle(msg(1, ClientMessage::Remove { participant_id: guest }));
     assert!(effects.contains(&Effect::InviteRemoved { invite }));
     assert!(sent(&effects, guest).contains(&&ServerMessage::Removed));
@@ -208,7 +210,7 @@ fn a_removed_guest_cannot_come_back_with_the_same_invite() {
 fn the_client_sent_out_receives_and_sends_nothing_until_brought_back() {
     let (mut room, chair, partner) = two_in_the_room();
     let (client, _) = join(&mut room, joining(3, InviteKind::Client, false));
-    room.handle(msg(1, ClientMessage::Admit { participant_id: client }));
+    room.handle(msg(1, ClientMessage::Admit { participant_id: client, unencrypted: false }));
     room.handle(Input::TrackPublished { owner: client, track: 30, kind: MediaKind::Video });
 
     let effects = room.handle(msg(1, ClientMessage::SendOutClient {}));
@@ -231,7 +233,7 @@ fn a_client_who_reconnects_during_the_debrief_stays_out() {
     let (mut room, _, _) = two_in_the_room();
     let client_joining = joining(3, InviteKind::Client, false);
     let (client, _) = join(&mut room, client_joining.clone());
-    room.handle(msg(1, ClientMessage::Admit { participant_id: client }));
+    room.handle(msg(1, ClientMessage::Admit { participant_id: client, unencrypted: false }));
     room.handle(msg(1, ClientMessage::SendOutClient {}));
     room.handle(Input::Disconnected { conn: 3 });
     let (again, effects) = join(&mut room, Joining { conn: 8, ..client_joining });
@@ -244,7 +246,7 @@ fn chairs_see_the_lobby_empty_after_admitting_the_last_one_waiting() {
     let mut room = room();
     let (chair, _) = join(&mut room, joining(1, InviteKind::Member, true));
     let (guest, _) = join(&mut room, joining(2, InviteKind::Guest, false));
-    let effects = room.handle(msg(1, ClientMessage::Admit { participant_id: guest }));
+    let effects = room.handle(msg(1, ClientMessage::Admit { participant_id: guest, unencrypted: false }));
     assert!(sent(&effects, chair).contains(&&ServerMessage::LobbyChanged { waiting: vec![] }));
 }
 
@@ -252,7 +254,7 @@ fn chairs_see_the_lobby_empty_after_admitting_the_last_one_waiting() {
 fn the_client_in_the_room_hears_that_his_plan_changed_but_not_how() {
     let (mut room, _, _) = two_in_the_room();
     let (client, _) = join(&mut room, joining(3, InviteKind::Client, false));
-    room.handle(msg(1, ClientMessage::Admit { participant_id: client }));
+    room.handle(msg(1, ClientMessage::Admit { participant_id: client, unencrypted: false }));
     let effects = room.handle(Input::Case(CaseEvent::ActionChanged { action_id: Uuid::new_v4() }));
     assert_eq!(sent(&effects, client), vec![&ServerMessage::PlanChanged]);
 }
@@ -261,7 +263,7 @@ fn the_client_in_the_room_hears_that_his_plan_changed_but_not_how() {
 fn minutes_changes_reach_professionals_in_the_room_but_not_the_client_or_the_lobby() {
     let (mut room, chair, partner) = two_in_the_room();
     let (client, _) = join(&mut room, joining(3, InviteKind::Client, false));
-    room.handle(msg(1, ClientMessage::Admit { participant_id: client }));
+    room.handle(msg(1, ClientMessage::Admit { participant_id: client, unencrypted: false }));
     let (waiting, _) = join(&mut room, joining(4, InviteKind::Guest, false));
     let effects = room.handle(Input::Case(CaseEvent::ActionChanged { action_id: Uuid::new_v4() }));
     assert!(matches!(sent(&effects, chair)[..], [ServerMessage::MinutesChanged { .. }]));
@@ -355,8 +357,8 @@ fn every_connection_of_the_client_goes_out_and_a_client_admitted_during_the_debr
         join(&mut room, Joining { key: PrincipalKey::Invite(Uuid::new_v4()), ..joining(3, InviteKind::Client, false) });
     let (second, _) =
         join(&mut room, Joining { key: PrincipalKey::Invite(Uuid::new_v4()), ..joining(4, InviteKind::Client, false) });
-    room.handle(msg(1, ClientMessage::Admit { participant_id: first }));
-    room.handle(msg(1, ClientMessage::Admit { participant_id: second }));
+    room.handle(msg(1, ClientMessage::Admit { participant_id: first, unencrypted: false }));
+    room.handle(msg(1, ClientMessage::Admit { participant_id: second, unencrypted: false }));
     let effects = room.handle(msg(1, ClientMessage::SendOutClient {}));
     assert!(sent(&effects, first).contains(&&ServerMessage::SentOut));
     assert!(sent(&effects, second).contains(&&ServerMessage::SentOut), "his second connection goes out too");
@@ -364,7 +366,7 @@ fn every_connection_of_the_client_goes_out_and_a_client_admitted_during_the_debr
 
     let (third, _) =
         join(&mut room, Joining { key: PrincipalKey::Invite(Uuid::new_v4()), ..joining(5, InviteKind::Client, false) });
-    let effects = room.handle(msg(1, ClientMessage::Admit { participant_id: third }));
+    let effects = room.handle(msg(1, ClientMessage::Admit { participant_id: third, unencrypted: false }));
     assert!(sent(&effects, third).contains(&&ServerMessage::SentOut), "admitted into the debrief, he waits outside");
     assert!(!effects.iter().any(|e| matches!(e, Effect::Forward { to, .. } if *to == third)), "and receives nothing");
     let _ = chair;
@@ -410,7 +412,7 @@ fn queue(effects: &[Effect], to: Uuid) -> Option<Vec<Uuid>> {
 fn hands_queue_up_first_raised_first_and_a_chair_lowers_one() {
     let (mut room, chair, partner) = two_in_the_room();
     let (third, _) = join(&mut room, joining(3, InviteKind::Member, false));
-    room.handle(msg(1, ClientMessage::Admit { participant_id: third }));
+    room.handle(msg(1, ClientMessage::Admit { participant_id: third, unencrypted: false }));
     let effects = room.handle(msg(3, ClientMessage::RaiseHand { raised: true }));
     assert_eq!(queue(&effects, chair), Some(vec![third]));
     let effects = room.handle(msg(2, ClientMessage::RaiseHand { raised: true }));
@@ -442,7 +444,7 @@ fn someone_entering_hears_the_hand_queue_as_it_is() {
     let (mut room, _, partner) = two_in_the_room();
     room.handle(msg(2, ClientMessage::RaiseHand { raised: true }));
     let (late, _) = join(&mut room, joining(3, InviteKind::Member, false));
-    let effects = room.handle(msg(1, ClientMessage::Admit { participant_id: late }));
+    let effects = room.handle(msg(1, ClientMessage::Admit { participant_id: late, unencrypted: false }));
     assert_eq!(queue(&effects, late), Some(vec![partner]));
 }
 
@@ -523,7 +525,7 @@ fn an_enforced_mute_belongs_to_the_person_and_holds_on_the_tracks_of_a_rejoin() 
 fn mute_all_mutes_everyone_but_the_chair_who_asked() {
     let (mut room, chair, partner) = two_in_the_room();
     let (third, _) = join(&mut room, joining(3, InviteKind::Member, false));
-    room.handle(msg(1, ClientMessage::Admit { participant_id: third }));
+    room.handle(msg(1, ClientMessage::Admit { participant_id: third, unencrypted: false }));
     room.handle(Input::TrackPublished { owner: third, track: 30, kind: MediaKind::Audio });
     let effects = room.handle(msg(1, ClientMessage::MuteAll {}));
     let mut expected = vec![(20, chair), (20, third), (30, chair), (30, partner)];

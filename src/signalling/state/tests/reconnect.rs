@@ -98,7 +98,7 @@ fn a_chair_who_drops_is_still_chair_when_back() {
             .iter()
             .any(|m| matches!(m, ServerMessage::LobbyChanged { waiting } if waiting.len() == 1))
     );
-    let effects = room.handle(msg(5, ClientMessage::Admit { participant_id: guest }));
+    let effects = room.handle(msg(5, ClientMessage::Admit { participant_id: guest, unencrypted: false }));
     assert!(sent(&effects, guest).iter().any(|m| matches!(m, ServerMessage::Admitted { .. })));
 }
 
