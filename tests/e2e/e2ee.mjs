@@ -3,7 +3,7 @@
 // decodes the others' video and hears their audio while its worker decrypts the frames; the
 // safety code is the same everywhere. The partner leaves → every sender's KID changes and the
 // rest still decode. The chair sends the client out while the server keeps forwarding media to
-// him (KETENTAFEL_TEST_FAULT_FORWARD_TO_SENT_OUT=1, a simulated SFU fault) → his browser
+// him (KETENTAFEL_TEST_FAULT_FORWARD_TO_SENT_OUT=true, a simulated SFU fault) → his browser
 // receives packets but decodes no frame, and his worker counts the drops; brought back, he
 // decodes again. A guest whose browser cannot encrypt is told so before joining, marked in the
 // lobby, admitted only after the chair confirms, and the room says whom it is unencrypted for.
@@ -51,7 +51,8 @@ export async function e2eeStory({ browser, artifacts, shots, results }) {
   const media = mediaAddress();
   const server = await startServer(artifacts, { name: 'server-e2ee', env: {
     KETENTAFEL_MEDIA_IP: media,
-    KETENTAFEL_TEST_FAULT_FORWARD_TO_SENT_OUT: '1',
+    // The server's flag takes true/false (clap), not 1.
+    KETENTAFEL_TEST_FAULT_FORWARD_TO_SENT_OUT: 'true',
   } });
   log(`e2ee story: server at ${server.base}, media on ${media}, forwarding to the client while he is out (test fault)`);
   let ff = null;

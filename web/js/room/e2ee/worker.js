@@ -20,6 +20,8 @@ const receiveKeys = new Map();
 const stats = {
   encrypted: 0, decrypted: 0, passed: 0,
   droppedUnknownKey: 0, droppedBadTag: 0, droppedNoSendKey: 0, failed: 0,
+  /** Keyframes asked for after frames were dropped for want of a key. */
+  keyframeRequests: 0,
   encryptMicros: 0, decryptMicros: 0,
   /** KIDs of frames decrypted, with how many (rotation shows up here). */
   kids: {},
@@ -93,7 +95,28 @@ async function encryptFrame(kind, frame, controller) {
   controller.enqueue(frame);
 }
 
-async function decryptFrame(kind, frame, controller) {
+/** Least time between two keyframe requests of one receiver. */
+const KEYFRAME_REQUEST_MS = 500;
+
+/**
+ * A receiver that dropped video frames (no key yet: the keyframe before the key arrived) and now
+ * decrypts a delta frame asks the sender for a keyframe at once, instead of waiting for the
+ * decoder to give up (seconds in Chromium).
+ */
+function askForKeyframe(link, frame, decryptedData) {
+  const key = frame.type ? frame.type === 'key' : (decryptedData[0] & 0x01) === 0;
+  link.waiting = false;
+  if (key || !link.transformer.sendKeyFrameRequest) return;
+  const now = performance.now();
+  if (now - link.requestedAt < KEYFRAME_REQUEST_MS) return;
+  link.requestedAt = now;
+  stats.keyframeRequests += 1;
+  try {
+    link.transformer.sendKeyFrameRequest().catch(() => { /* the sender sends one in time anyway */ });
+  } catch { /* idem */ }
+}
+
+async function decryptFrame(kind, frame, controller, link) {
   const data = new Uint8Array(frame.data);
   const started = performance.now();
   let knownKid = false;
@@ -109,6 +132,7 @@ async function decryptFrame(kind, frame, controller) {
     stats.decryptMicros += (performance.now() - started) * 1000;
     stats.decrypted += 1;
     stats.kids[candidate.header.kid] = (stats.kids[candidate.header.kid] || 0) + 1;
+    if (kind === 'video' && link.waiting) askForKeyframe(link, frame, new Uint8Array(frame.data));
     controller.enqueue(frame);
     return;
   }
@@ -120,16 +144,18 @@ async function decryptFrame(kind, frame, controller) {
   }
   if (knownKid) stats.droppedBadTag += 1;
   else stats.droppedUnknownKey += 1;
+  link.waiting = true;
 }
 
 self.onrtctransform = (event) => {
   const { readable, writable, options } = event.transformer;
   const kind = options.kind === 'audio' ? 'audio' : 'video';
   const step = options.role === 'send' ? encryptFrame : decryptFrame;
+  const link = { transformer: event.transformer, waiting: false, requestedAt: -Infinity };
   readable.pipeThrough(new TransformStream({
     async transform(frame, controller) {
       try {
-        await step(kind, frame, controller);
+        await step(kind, frame, controller, link);
       } catch {
         // A frame that cannot be handled is dropped, never passed on as it came.
         stats.failed += 1;
