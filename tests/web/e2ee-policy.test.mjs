@@ -2,7 +2,7 @@
 // the participant list (web/js/room/e2ee/policy.js).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { roomMode, safetyCode, keyPlan, keepReceiveKeys, KEYS_KEPT_PER_SENDER } from '../../web/js/room/e2ee/policy.js';
+import { roomMode, safetyCode, keyPlan, keepReceiveKeys, KEYS_KEPT_PER_SENDER, WELL_KNOWN_KEYS } from '../../web/js/room/e2ee/policy.js';
 
 const person = (id, extra = {}) => ({ id, name: `Naam ${id}`, presence: 'admitted', reconnecting: false, e2ee_key: `key-${id}`, ...extra });
 const ids = (list) => list.map((p) => p.id).sort();
@@ -64,6 +64,15 @@ for (const [why, change] of [
     assert.ok(!plan.holders.has('b'));
   });
 }
+
+test('a participant announcing a key whose private half is public (the P-256 base point) gets no key', () => {
+  const [tapKey] = WELL_KNOWN_KEYS;
+  // The base point's x coordinate, as the server's headless participants announce it.
+  assert.equal(Buffer.from(tapKey, 'base64url').subarray(1, 33).toString('hex'), '6b17d1f2e12c4247f8bce6e563a440f277037d812deb33a0f4a13945d898c296');
+  const plan = keyPlan(new Map(), [person('me'), person('a'), person('tap', { e2ee_key: tapKey })], 'me');
+  assert.deepEqual(ids(plan.wrapFor), ['a']);
+  assert.equal(roomMode([person('me'), person('tap', { e2ee_key: tapKey })]).encrypted, true, 'it still counts as able to encrypt: it sees ciphertext only');
+});
 
 test('someone reconnecting keeps his place without a rotation and gets the key again when back', () => {
   const room = [person('me'), person('a'), person('b')];

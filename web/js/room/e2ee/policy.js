@@ -7,6 +7,14 @@ export const ROTATION_GRACE_MS = 700;
 /** Receive keys kept per sender, the current one included (frames in flight after a rotation). */
 export const KEYS_KEPT_PER_SENDER = 3;
 
+/**
+ * Public keys whose private key everybody knows: the P-256 base point (private key 1), which the
+ * server's headless test participants announce (the SFU tap, the load harness). A key wrapped
+ * for it could be opened by anyone, so none is: such a participant stays in the room and in
+ * the safety code, and receives ciphertext only.
+ */
+export const WELL_KNOWN_KEYS = new Set(['BGsX0fLhLEJH-Lzm5WOkQPJ3A32BLeszoPShOUXYmMKWT-NC4v4af5uO5-tKfA-eFivOM1drMV7Oy7ZAaDe_UfU']);
+
 /** Those seated in the room: presence `admitted` (someone reconnecting keeps his seat). */
 export function seated(participants) {
   return participants.filter((p) => p.presence === 'admitted');
@@ -47,7 +55,8 @@ export async function safetyCode(participants, subtle = globalThis.crypto.subtle
  * Anyone who held our key and is no longer seated (left, removed, sent out, seat lost) →
  * `rotate`: a new key for everyone seated who can receive it. Otherwise only those who are new,
  * back from reconnecting or whose key changed get the current key. Someone reconnecting gets
- * nothing until he is back; nobody in the lobby or outside ever does.
+ * nothing until he is back; nobody in the lobby or outside, and nobody with a well-known key,
+ * ever does.
  * Returns { rotate, wrapFor (participants), holders (the next Map) }.
  */
 export function keyPlan(holders, participants, youId) {
@@ -58,7 +67,7 @@ export function keyPlan(holders, participants, youId) {
   const wrapFor = [];
   for (const p of room) {
     const had = holders.has(p.id) ? holders.get(p.id) : undefined;
-    if (p.reconnecting || !p.e2ee_key) {
+    if (p.reconnecting || !p.e2ee_key || WELL_KNOWN_KEYS.has(p.e2ee_key)) {
       // Keeps his place among the holders (no rotation while he may come back), but he must be
       // given the key again when he is back: his page may be a new one.
       if (had !== undefined && !rotate) next.set(p.id, null);
