@@ -165,11 +165,16 @@ export async function e2eeStory({ browser, artifacts, shots, results }) {
       log(`the chair's page: total audio energy received ${energy.toFixed(4)}`);
       assert(energy > 0, 'the chair hears decrypted audio (audio energy above zero)');
       const joins = {};
+      const steps = {};
       for (const who of [partner, guest, client]) {
         const tm = await timings(who.page);
         if (tm.admitted !== null && tm.firstFrame !== null) joins[who.name] = Math.round(tm.firstFrame - tm.admitted);
+        // Where the time went: keys (media_keys sent, the first media_key received) beside the
+        // media connections and the first frame, ms after the page opened.
+        steps[who.name] = Object.fromEntries(Object.entries(tm.marks).filter(([k]) => /admitted|media_key|subscribe|connected|first frame/.test(k)));
       }
       figures.admitted_to_first_decrypted_frame_ms = joins;
+      figures.join_steps_ms = steps;
       log(`admitted → first decrypted frame: ${Object.entries(joins).map(([n, ms]) => `${n}: ${ms} ms`).join('; ')}`);
       await client.page.waitForSelector('[data-key=e2ee-on]');
       const words = await client.page.textContent('[data-key=e2ee-on]');
