@@ -26,8 +26,9 @@ export class E2ee extends EventTarget {
     this.current = null;
     this.holders = new Map();
     this.rotationTimer = 0;
-    /** Receive KIDs per sender, oldest first. */
+    /** Receive KIDs per sender, oldest first, and the sender of each KID. */
     this.receiveKids = new Map();
+    this.kidOwner = new Map();
     /** Wrapped keys from someone we do not know yet (their participant_joined comes later). */
     this.pending = [];
     /** encrypted: null until the room is known (the worker starts encrypted: nothing leaks). */
@@ -103,6 +104,7 @@ export class E2ee extends EventTarget {
       // browser meanwhile can be played.
       this.out = true;
       this.receiveKids = new Map();
+      this.kidOwner = new Map();
       this.pending = [];
       this.post({ type: 'forget-keys' });
       this.post({ type: 'receive', allowed: false });
@@ -182,9 +184,17 @@ export class E2ee extends EventTarget {
       const me = { keys: this.keys, id: this.youId };
       const key = await unwrapSecret(msg.key, { id: sender.id, publicRaw: fromBase64url(sender.e2ee_key) }, me);
       if (this.out) return;
+      // Keys are found by KID alone: one participant cannot replace another's key.
+      const owner = this.kidOwner.get(key.kid);
+      if (owner && owner !== sender.id) {
+        console.warn('e2ee: a key from', sender.id, 'names the KID of another sender; ignored');
+        return;
+      }
+      this.kidOwner.set(key.kid, sender.id);
       this.post({ type: 'add-key', kid: key.kid, secret: key.secret });
       const kept = keepReceiveKeys(this.receiveKids, sender.id, key.kid);
       this.receiveKids = kept.bySender;
+      for (const kid of kept.forget) this.kidOwner.delete(kid);
       if (kept.forget.length) this.post({ type: 'forget-keys', kids: kept.forget });
     } catch (err) {
       // Not for us, altered, or from a key that changed meanwhile: nothing to use.
