@@ -39,6 +39,8 @@ pub enum StartError {
     DataDir(String, std::io::Error),
     #[error("cannot use the listener: {0}")]
     Listener(std::io::Error),
+    #[error("cannot listen for metrics on {0}: {1}")]
+    Metrics(std::net::SocketAddr, std::io::Error),
     #[error("cannot load the TLS certificate or key: {0}")]
     Tls(std::io::Error),
     #[error(transparent)]
@@ -52,6 +54,8 @@ pub enum StartError {
 /// A built service, ready to run.
 pub struct App {
     listener: TcpListener,
+    /// How long SIGTERM waits for the running conferences (`--drain-timeout`).
+    drain_timeout: Duration,
     tls: Option<RustlsConfig>,
     router: axum::Router,
     shutdown: CancellationToken,
@@ -75,6 +79,11 @@ impl App {
     /// The address the service listens on (useful with port 0).
     pub fn local_addr(&self) -> SocketAddr {
         self.listener.local_addr().expect("a bound listener has an address")
+    }
+
+    /// What stops the node gracefully: draining its conferences first (`--drain-timeout`).
+    pub fn drain(&self) -> Drain {
+        Drain { rooms: self.state.signalling.rooms.clone(), timeout: self.drain_timeout }
     }
 
     /// The shared state, for tests that look behind the API.
@@ -127,6 +136,29 @@ impl App {
         }
         state.cx.store.close().await;
         served
+    }
+}
+
+/// A graceful stop: no new conferences, the running ones until they end or the timeout.
+#[derive(Clone)]
+pub struct Drain {
+    rooms: crate::signalling::rooms::Rooms,
+    timeout: Duration,
+}
+
+impl Drain {
+    /// Drains; returns when no conference runs here any more or the timeout passed (at once
+    /// when the timeout is 0). The caller then stops the node.
+    pub async fn run(&self) {
+        if self.timeout.is_zero() {
+            return;
+        }
+        self.rooms.drain();
+        if self.rooms.drained(self.timeout).await {
+            tracing::info!("drained: no conference runs on this node");
+        } else {
+            tracing::warn!(conferences = self.rooms.active(), "drain timeout: stopping with conferences running");
+        }
     }
 }
 
@@ -191,6 +223,7 @@ pub async fn build(config: Config, listener: TcpListener, shutdown: Cancellation
             interval: (config.engine_interval_secs > 0).then(|| Duration::from_secs(config.engine_interval_secs)),
         }),
         keys: Arc::new(Keys::from_secret(&secret)),
+        metrics: Arc::new(crate::metrics::Metrics::default()),
     };
     let sfu = Sfu::new(SfuConfig {
         media_ip: config.media_ip(),
@@ -226,6 +259,8 @@ pub async fn build(config: Config, listener: TcpListener, shutdown: Cancellation
             seat_grace: std::time::Duration::from_secs(config.seat_grace_seconds),
             stop: stop_rooms.clone(),
             fault_forward_to_sent_out: config.test_fault_forward_to_sent_out,
+            draining: Default::default(),
+            metrics: cx.metrics.clone(),
         },
         store,
         Arc::new(OneNode),
@@ -263,8 +298,21 @@ pub async fn build(config: Config, listener: TcpListener, shutdown: Cancellation
     if cx.outbox.mails() {
         background.push(mail::spawn_outbox(cx.clone(), stop.clone()));
     }
+    if let Some(address) = config.metrics_bind {
+        let exporter = http::metrics::Exporter::new(&cx.metrics, state.signalling.rooms.clone(), cx.store.clone());
+        let listener = TcpListener::bind(address).await.map_err(|e| StartError::Metrics(address, e))?;
+        tracing::info!(address = %listener.local_addr().unwrap_or(address), "metrics at /metrics");
+        let metrics = http::metrics::router(Arc::new(exporter));
+        let stop = stop.clone();
+        background.push(tokio::spawn(async move {
+            if let Err(e) = axum::serve(listener, metrics).with_graceful_shutdown(stop.cancelled_owned()).await {
+                tracing::error!(error = %e, "the metrics listener stopped");
+            }
+        }));
+    }
     Ok(App {
         listener,
+        drain_timeout: Duration::from_secs(config.drain_timeout),
         tls,
         router,
         shutdown,

@@ -132,6 +132,18 @@ pub struct Config {
     #[arg(long, env = "KETENTAFEL_WS_PING_MS", default_value_t = 1000, hide = true)]
     pub ws_ping_ms: u64,
 
+    /// Seconds a node that got SIGTERM keeps its running conferences before it stops (drain):
+    /// meanwhile `/readyz` says "draining" and no new conference starts on it; a second signal
+    /// stops it at once. 0 (the default) stops at once, as one node on its own should; several
+    /// nodes behind a load balancer drain (infra/, with the matching grace period).
+    #[arg(long, env = "KETENTAFEL_DRAIN_TIMEOUT", default_value_t = 0)]
+    pub drain_timeout: u64,
+
+    /// Serve Prometheus metrics on this address (`GET /metrics`), e.g. `0.0.0.0:9464` inside a
+    /// cluster; none by default. Counts and timings only: no person, case or conference.
+    #[arg(long, env = "KETENTAFEL_METRICS_BIND")]
+    pub metrics_bind: Option<std::net::SocketAddr>,
+
     /// Test fault, never for production: media keeps flowing to the client while he is sent out
     /// for the debrief, as a faulty SFU would do, so a test can show that end-to-end encryption
     /// keeps it unreadable to him (docs/e2ee.md). Logged loudly at start.

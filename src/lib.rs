@@ -45,6 +45,7 @@ pub mod http;
 pub mod i18n;
 pub mod media;
 pub mod meetings;
+pub mod metrics;
 pub mod notifications;
 pub mod obstacles;
 pub mod retention;

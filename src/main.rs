@@ -32,9 +32,15 @@ async fn main() -> std::process::ExitCode {
         println!("{line}");
     }
     tracing::info!(address = %app.local_addr(), "listening");
+    let drain = app.drain();
     tokio::spawn(async move {
         wait_for_signal().await;
         tracing::info!("shutting down");
+        // A second signal stops at once, also in the middle of a drain.
+        tokio::select! {
+            () = drain.run() => {}
+            () = wait_for_signal() => tracing::info!("second signal: stopping now"),
+        }
         shutdown.cancel();
     });
     match app.run().await {

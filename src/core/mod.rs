@@ -31,6 +31,8 @@ pub struct Context {
     pub escalation: Arc<EscalationSettings>,
     /// Signs and checks session tokens.
     pub keys: Arc<Keys>,
+    /// The node's counters and timings (`--metrics-bind`).
+    pub metrics: Arc<crate::metrics::Metrics>,
 }
 
 /// Settings the request handlers read.

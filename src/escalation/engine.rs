@@ -110,7 +110,10 @@ pub fn spawn(cx: Context, interval: StdDuration, stop: CancellationToken) -> Joi
             tokio::select! {
                 _ = stop.cancelled() => break,
                 _ = ticks.tick() => {
-                    match run_once(&cx).await {
+                    let outcome = run_once(&cx).await;
+                    let label = if outcome.is_ok() { "ok" } else { "failed" };
+                    cx.metrics.escalation_runs.get_or_create(&crate::metrics::RunLabels { outcome: label.into() }).inc();
+                    match outcome {
                         Ok(report) if !report.opened.is_empty() || report.reminders > 0 => {
                             tracing::info!(opened = report.opened.len(), reminders = report.reminders,
                                 mailed = report.mailed, "escalation engine ran");

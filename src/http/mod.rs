@@ -14,6 +14,7 @@ mod figures;
 mod guard;
 mod invites;
 mod meetings;
+pub mod metrics;
 mod network_check;
 mod notifications;
 mod obstacles;
@@ -24,7 +25,6 @@ mod web;
 pub use state::AppState;
 
 use crate::auth;
-use crate::core::Context;
 use crate::error::Error;
 use crate::http::error::ErrorBody;
 use axum::Router;
@@ -104,6 +104,7 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/api/{*rest}", any(|| async { Error::NotFound }))
         .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
         .route("/ws", get(crate::signalling::ws::upgrade))
         .fallback(web::serve)
         .layer(axum::middleware::from_fn_with_state(state.cx.clone(), auth::session::resolve))
@@ -128,6 +129,7 @@ pub fn router(state: AppState) -> Router {
             header::HeaderName::from_static("cross-origin-opener-policy"),
             HeaderValue::from_static("same-origin"),
         ))
+        .layer(axum::middleware::from_fn_with_state(state.cx.metrics.clone(), metrics::track))
         .layer(CatchPanicLayer::custom(|_| Error::internal("a request handler panicked").into_response()))
         .layer(TraceLayer::new_for_http().make_span_with(|request: &Request| {
             // The matched route, never the raw path: invite tokens travel in paths.
@@ -137,12 +139,23 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// Liveness and database reachability.
-async fn healthz(State(cx): State<Context>) -> impl IntoResponse {
-    match cx.store.ping().await {
-        Ok(()) => (StatusCode::OK, axum::Json(serde_json::json!({ "status": "ok" }))),
+/// Liveness only: the process serves requests. A database outage must not make every node
+/// fail its liveness probe at once (and be restarted, dropping every conference); that is what
+/// `/readyz` reports.
+async fn healthz() -> impl IntoResponse {
+    (StatusCode::OK, axum::Json(serde_json::json!({ "status": "ok" })))
+}
+
+/// Readiness: whether this node should get new work. Not while it drains (SIGTERM), nor while
+/// the database is unreachable.
+async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
+    if state.signalling.rooms.is_draining() {
+        return (StatusCode::SERVICE_UNAVAILABLE, axum::Json(serde_json::json!({ "status": "draining" })));
+    }
+    match state.cx.store.ping().await {
+        Ok(()) => (StatusCode::OK, axum::Json(serde_json::json!({ "status": "ready" }))),
         Err(e) => {
-            tracing::error!(error = %e, "health check: database unreachable");
+            tracing::error!(error = %e, "readiness: database unreachable");
             (StatusCode::SERVICE_UNAVAILABLE, axum::Json(serde_json::json!({ "status": "database unreachable" })))
         }
     }

@@ -43,7 +43,11 @@ async fn login(
     let cx = &state.cx;
     let secure = cx.settings.secure_cookies;
     let origin = LoginOrigin { address: peer.ip(), device_cookie: device::from_headers(&headers, secure) };
-    let (body, issued, known_device) = accounts::login(cx, &state.login_limits, origin, input).await?;
+    let (body, issued, known_device) =
+        accounts::login(cx, &state.login_limits, origin, input).await.inspect_err(|e| {
+            let labels = crate::metrics::RefusalLabels { code: e.code().to_owned() };
+            cx.metrics.login_refusals.get_or_create(&labels).inc();
+        })?;
     let cookie = session::cookie(&issued, cx.clock.now(), secure);
     Ok((AppendHeaders([(SET_COOKIE, cookie), (SET_COOKIE, device::cookie(&known_device, secure))]), Json(body)))
 }

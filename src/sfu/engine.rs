@@ -18,7 +18,7 @@ use rtc::rtp_transceiver::rtp_sender::{
 };
 use std::net::{IpAddr, UdpSocket};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use tokio::sync::{mpsc, watch};
 use webrtc::media_stream::track_remote::TrackRemote;
 use webrtc::peer_connection::{
@@ -101,6 +101,30 @@ const NACK_HISTORY: u16 = 512;
 /// How many peer-connection handlers are alive: one per open connection. A closed connection
 /// that is not freed shows up here (the leak tests read it).
 static LIVE_CONNECTIONS: AtomicUsize = AtomicUsize::new(0);
+
+/// What the SFU of this process forwarded since it started (Prometheus counters).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct MediaTotals {
+    pub received: u64,
+    pub forwarded: u64,
+    pub bytes_forwarded: u64,
+    pub dropped: u64,
+}
+
+pub(crate) static RECEIVED: AtomicU64 = AtomicU64::new(0);
+pub(crate) static FORWARDED: AtomicU64 = AtomicU64::new(0);
+pub(crate) static BYTES_FORWARDED: AtomicU64 = AtomicU64::new(0);
+pub(crate) static DROPPED: AtomicU64 = AtomicU64::new(0);
+
+/// The media totals of this process.
+pub fn media_totals() -> MediaTotals {
+    MediaTotals {
+        received: RECEIVED.load(Ordering::Relaxed),
+        forwarded: FORWARDED.load(Ordering::Relaxed),
+        bytes_forwarded: BYTES_FORWARDED.load(Ordering::Relaxed),
+        dropped: DROPPED.load(Ordering::Relaxed),
+    }
+}
 
 /// Open peer connections in this process.
 pub fn live_peer_connections() -> usize {

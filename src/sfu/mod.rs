@@ -27,7 +27,7 @@ pub mod simulcast;
 mod subscribe;
 
 pub use client::{CandidateSink, ClientPublisher, ClientSubscriber, PayloadSink, Received as ReceivedRtp};
-pub use engine::live_peer_connections;
+pub use engine::{MediaTotals, live_peer_connections, media_totals};
 pub use peer::{ClientSignal, MediaEvent, Peer};
 pub use publish::{PublishedTrack, TrackCounters};
 

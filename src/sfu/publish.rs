@@ -237,6 +237,7 @@ impl PublishedTrack {
             }
             let (seq, ts) = (packet.header.sequence_number, packet.header.timestamp);
             let forwards = self.fanout.load();
+            let (mut forwarded, mut dropped) = (0u64, 0u64);
             for forward in forwards.iter() {
                 // Header fields are plain values and the payload is shared: no allocation here.
                 let mut copy = packet.clone();
@@ -244,9 +245,20 @@ impl PublishedTrack {
                 copy.header.payload_type = forward.payload_type;
                 (copy.header.sequence_number, copy.header.timestamp) = forward.continuity.map(seq, ts, ts_step);
                 match forward.out.write_rtp(copy).now_or_never() {
-                    Some(Ok(())) => self.counters.forwarded.fetch_add(1, Ordering::Relaxed),
-                    _ => self.counters.dropped.fetch_add(1, Ordering::Relaxed),
+                    Some(Ok(())) => forwarded += 1,
+                    _ => dropped += 1,
                 };
+            }
+            // Once per packet, not per copy: the node's totals for its metrics.
+            self.counters.forwarded.fetch_add(forwarded, Ordering::Relaxed);
+            self.counters.dropped.fetch_add(dropped, Ordering::Relaxed);
+            super::engine::RECEIVED.fetch_add(1, Ordering::Relaxed);
+            if forwarded > 0 {
+                super::engine::FORWARDED.fetch_add(forwarded, Ordering::Relaxed);
+                super::engine::BYTES_FORWARDED.fetch_add(forwarded * packet.payload.len() as u64, Ordering::Relaxed);
+            }
+            if dropped > 0 {
+                super::engine::DROPPED.fetch_add(dropped, Ordering::Relaxed);
             }
         }
     }

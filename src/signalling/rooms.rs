@@ -98,6 +98,31 @@ impl Rooms {
         }
     }
 
+    /// Stops taking new conferences (SIGTERM): the running ones go on until they end. A join for
+    /// a conference that does not run here is refused with `draining`; the browser tries again,
+    /// and a load balancer that reads `/readyz` sends it to another node.
+    pub fn drain(&self) {
+        if !self.deps.draining.swap(true, Ordering::SeqCst) {
+            tracing::info!(conferences = self.active(), "draining: no new conferences on this node");
+        }
+    }
+
+    pub fn is_draining(&self) -> bool {
+        self.deps.draining.load(Ordering::SeqCst)
+    }
+
+    /// Waits until no conference runs here any more, or `limit` passed; true when none runs.
+    pub async fn drained(&self, limit: std::time::Duration) -> bool {
+        let deadline = tokio::time::Instant::now() + limit;
+        while self.active() > 0 {
+            if tokio::time::Instant::now() >= deadline {
+                return false;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+        }
+        true
+    }
+
     /// A fresh connection id.
     pub fn next_conn(&self) -> ConnId {
         self.counter.fetch_add(1, Ordering::Relaxed)
@@ -178,6 +203,13 @@ impl Rooms {
         }
         let commands = match self.running(meeting.id) {
             Some(commands) => commands,
+            None if self.is_draining() => {
+                tracing::info!(meeting = %meeting.id, "a new conference refused while draining");
+                let refusal = super::protocol::Refusal::new("draining", "this node is stopping; try again in a moment");
+                let _ = outgoing.try_send(Outgoing::Message(refusal.to_message()));
+                let _ = outgoing.try_send(Outgoing::Close);
+                return None;
+            }
             None => {
                 // A new room starts from what the conference remembers (debrief, removals).
                 let memory = match self.store.room_memory(meeting.id).await {

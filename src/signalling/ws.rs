@@ -362,7 +362,10 @@ impl Session {
             self.refuse(Refusal::new("internal", "try again")).await;
             return std::ops::ControlFlow::Continue(());
         }
-        match state.rooms.join(&info, case.id, joining, self.outgoing.clone(), self.signals.clone()).await {
+        let started = std::time::Instant::now();
+        let joined = state.rooms.join(&info, case.id, joining, self.outgoing.clone(), self.signals.clone()).await;
+        state.cx.metrics.joins.observe(started.elapsed().as_secs_f64());
+        match joined {
             Some(joined) => {
                 self.joined = Some(joined);
                 self.place = Some((meeting.id, case.id, viewer.chairs(&meeting)));

@@ -31,6 +31,13 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePo
 use std::str::FromStr;
 use std::time::Duration;
 
+/// The pool's connections now.
+#[derive(Debug, Clone, Copy)]
+pub struct PoolState {
+    pub size: u32,
+    pub idle: usize,
+}
+
 /// A connection pool of one of the two backends.
 #[derive(Debug, Clone)]
 pub(crate) enum Pool {
@@ -124,6 +131,11 @@ impl Store {
     /// Waits for open connections to finish and closes the pool.
     pub async fn close(&self) {
         on_pool!(self, pool => pool.close().await)
+    }
+
+    /// How many connections the pool holds, and how many of them are idle (for metrics).
+    pub fn pool_state(&self) -> PoolState {
+        on_pool!(self, pool => PoolState { size: pool.size(), idle: pool.num_idle() })
     }
 
     /// A cheap round trip, for health checks.

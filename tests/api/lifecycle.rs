@@ -33,6 +33,10 @@ struct Process {
 
 impl Process {
     async fn start(db: &TestDb) -> Process {
+        Self::start_with(db, &[]).await
+    }
+
+    async fn start_with(db: &TestDb, extra: &[&str]) -> Process {
         let port = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port").local_addr().unwrap().port();
         let data = tempfile::tempdir().expect("a temp dir");
         let child = Command::new(env!("CARGO_BIN_EXE_ketentafel"))
@@ -45,6 +49,7 @@ impl Process {
                 "--engine-interval-secs",
                 "0",
             ])
+            .args(extra)
             .arg("--data-dir")
             .arg(data.path())
             .env("DATABASE_URL", &db.url)
@@ -95,6 +100,13 @@ impl Process {
     fn kill(&mut self) {
         self.child.kill().expect("the child can be killed");
         self.child.wait().expect("the child can be reaped");
+    }
+
+    /// Sends SIGTERM and returns at once.
+    fn signal_term(&self) {
+        let pid = i32::try_from(self.child.id()).expect("pids fit");
+        // SAFETY: kill only sends a signal to our own child.
+        assert_eq!(unsafe { libc::kill(pid, libc::SIGTERM) }, 0, "the signal is sent");
     }
 
     /// Sends SIGTERM and waits for the exit; how long it took.
@@ -330,5 +342,95 @@ on_both_databases! {
         for invite in &acked.removed {
             assert_eq!(scalar(&db, &format!("SELECT COUNT(*) FROM invite WHERE {} AND removed_at IS NOT NULL", id_is(&db, "id", *invite))).await, 1, "removal of {invite}");
         }
+    }
+}
+
+on_both_databases! {
+    async fn sigterm_drains_the_running_conference_refuses_new_ones_and_stops_when_it_ends(db: TestDb) {
+        let mut service = Process::start_with(&db, &["--drain-timeout", "60"]).await;
+        let Demo { cm, chair_token, case_id, meeting, .. } = service.demo().await;
+        let when = (chrono::Utc::now() + chrono::Duration::days(12)).to_rfc3339();
+        let (status, other) = cm.post(&format!("/api/cases/{case_id}/meetings"),
+            json!({ "scheduled_at": when, "purpose": "Tweede beraad" })).await;
+        assert_eq!(status, StatusCode::CREATED, "{other}");
+        let other = id(&other);
+        let mut chair = service.socket(&chair_token).await;
+        join(&mut chair, meeting).await;
+
+        service.signal_term();
+        let http = reqwest::Client::new();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let ready = http.get(format!("{}/readyz", service.base)).send().await.expect("still serving");
+            if ready.status() == StatusCode::SERVICE_UNAVAILABLE {
+                assert_eq!(ready.json::<Value>().await.unwrap()["status"], "draining");
+                break;
+            }
+            assert!(Instant::now() < deadline, "/readyz says draining within 10 s");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let live = http.get(format!("{}/healthz", service.base)).send().await.unwrap();
+        assert_eq!(live.status(), StatusCode::OK, "liveness is not readiness");
+
+        // The running conference goes on; a new one does not start here.
+        send(&mut chair, json!({ "type": "raise_hand", "raised": true })).await;
+        until(&mut chair, |m| matches!(m, ServerMessage::HandQueue { queue } if !queue.is_empty()).then_some(())).await;
+        let mut late = service.socket(&chair_token).await;
+        let key = ketentafel::signalling::protocol::E2eeKey::headless();
+        send(&mut late, json!({ "type": "join", "v": 1, "meeting_id": other, "e2ee_key": key })).await;
+        let refused = until(&mut late, |m| match m { ServerMessage::Error { code, .. } => Some(code.clone()), _ => None }).await;
+        assert_eq!(refused, "draining");
+
+        // The last one leaves: the conference ends and the node stops, long before the timeout.
+        let left = Instant::now();
+        send(&mut chair, json!({ "type": "leave" })).await;
+        loop {
+            if let Some(status) = service.child.try_wait().expect("the child can be waited for") {
+                assert!(status.success(), "a clean exit: {status}");
+                break;
+            }
+            assert!(left.elapsed() < Duration::from_secs(20), "the node stops once its conference ended");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+}
+
+on_both_databases! {
+    async fn the_metrics_listener_counts_conferences_requests_and_refusals_and_names_nobody(db: TestDb) {
+        let port = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port").local_addr().unwrap().port();
+        let bind = format!("127.0.0.1:{port}");
+        let service = Process::start_with(&db, &["--metrics-bind", &bind]).await;
+        let refused = service.client().post("/api/session", json!({ "email": CASEMANAGER, "password": "wrong" })).await;
+        assert_eq!(refused.0, StatusCode::UNAUTHORIZED);
+        let Demo { chair_token, meeting, .. } = service.demo().await;
+        let mut chair = service.socket(&chair_token).await;
+        join(&mut chair, meeting).await;
+
+        let text = reqwest::get(format!("http://{bind}/metrics")).await.unwrap().text().await.unwrap();
+        let value = |name: &str| -> f64 {
+            text.lines()
+                .find(|l| l.starts_with(name) && l[name.len()..].starts_with([' ', '{']))
+                .and_then(|l| l.rsplit(' ').next())
+                .and_then(|v| v.parse().ok())
+                .unwrap_or_else(|| panic!("{name} in\n{text}"))
+        };
+        assert_eq!(value("ketentafel_conferences"), 1.0);
+        assert_eq!(value("ketentafel_participants"), 1.0);
+        assert_eq!(value("ketentafel_join_duration_seconds_count"), 1.0);
+        assert_eq!(value("ketentafel_draining"), 0.0);
+        assert!(value("ketentafel_db_pool_connections") >= 1.0);
+        assert!(text.contains(r#"ketentafel_login_refusals_total{code="unauthorized"} 1"#), "{text}");
+        assert!(text.contains(r#"route="/api/cases/{id}""#), "routes are templates: {text}");
+        assert!(text.contains("ketentafel_media_packets_forwarded_total"));
+        // Nobody is named: no id, no e-mail address, no conference.
+        let hex = |s: &str| s.chars().all(|c| c.is_ascii_hexdigit());
+        let has_uuid = text.split(|c: char| !(c.is_ascii_hexdigit() || c == '-')).any(|w| {
+            let parts: Vec<&str> = w.split('-').collect();
+            parts.len() == 5 && parts.iter().map(|p| p.len()).eq([8, 4, 4, 4, 12]) && parts.iter().all(|p| hex(p))
+        });
+        assert!(!has_uuid && !text.contains('@'), "metrics name somebody: {text}");
+        // The public port has no metrics.
+        let public = reqwest::get(format!("{}/metrics", service.base)).await.unwrap().text().await.unwrap();
+        assert!(!public.contains("ketentafel_conferences"));
     }
 }

@@ -76,6 +76,10 @@ pub(crate) struct RoomDeps {
     pub stop: CancellationToken,
     /// Test fault: media keeps flowing to the client while he is sent out (docs/e2ee.md).
     pub fault_forward_to_sent_out: bool,
+    /// The node drains (SIGTERM): an empty room ends without waiting for its grace period.
+    pub draining: Arc<std::sync::atomic::AtomicBool>,
+    /// The node's metrics (connected participants).
+    pub metrics: Arc<crate::metrics::Metrics>,
 }
 
 struct Connection {
@@ -181,6 +185,8 @@ impl RoomActor {
         for (_, peer) in self.peers.drain() {
             peer.close().await;
         }
+        self.deps.metrics.participants.dec_by(self.bound.len() as i64);
+        self.bound.clear();
     }
 
     async fn command(&mut self, command: Command) {
@@ -274,12 +280,17 @@ impl RoomActor {
         match (self.state.is_empty(), self.empty_since) {
             (false, _) => self.empty_since = None,
             (true, None) => self.empty_since = Some(now),
-            (true, Some(since)) if now.saturating_duration_since(since) >= self.deps.grace => {
+            (true, Some(since)) if now.saturating_duration_since(since) >= self.grace() => {
                 let effects = self.state.end_if_abandoned();
                 self.execute(effects).await;
             }
             (true, Some(_)) => {}
         }
+    }
+
+    /// How long an empty room waits for someone to come back: not at all while the node drains.
+    fn grace(&self) -> Duration {
+        if self.deps.draining.load(std::sync::atomic::Ordering::SeqCst) { Duration::ZERO } else { self.deps.grace }
     }
 
     async fn apply(&mut self, input: Input) {
@@ -375,6 +386,7 @@ impl RoomActor {
                     tokio::spawn(async move { peer.close().await });
                 }
                 if let Some(conn) = self.bound.remove(&participant) {
+                    self.deps.metrics.participants.dec();
                     self.connections.remove(&conn);
                 }
             }
@@ -406,7 +418,9 @@ impl RoomActor {
             return;
         };
         let peer = self.deps.sfu.peer(participant, connection.signals.clone(), self.media_tx.clone());
-        self.bound.insert(participant, conn);
+        if self.bound.insert(participant, conn).is_none() {
+            self.deps.metrics.participants.inc();
+        }
         self.peers.insert(participant, peer.clone());
         if let Some(reply) = connection.reply.take() {
             let _ = reply.send(Some(Joined { participant, peer }));

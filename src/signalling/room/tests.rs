@@ -42,6 +42,8 @@ async fn room() -> TestRoom {
         grace: GRACE,
         seat_grace: SEAT_GRACE,
         fault_forward_to_sent_out: false,
+        draining: Default::default(),
+        metrics: Default::default(),
         stop: stop.clone(),
     };
     let meeting = MeetingInfo {
