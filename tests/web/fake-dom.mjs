@@ -11,6 +11,7 @@ class FakeElement extends FakeNode {
   setAttribute(name, value) { this.attributes[name] = String(value); }
   getAttribute(name) { return this.attributes[name] ?? null; }
   append(...children) { this.children.push(...children); }
+  replaceChildren(...children) { this.children = [...children]; }
   addEventListener(type, listener) { (this.listeners[type] ||= []).push(listener); }
 }
 
@@ -18,6 +19,8 @@ globalThis.Node = FakeNode;
 globalThis.document = {
   createElement: (tag) => new FakeElement(tag),
   createTextNode: (text) => Object.assign(new FakeNode(), { textContent: text }),
+  // No live region in Node: announcements go nowhere.
+  getElementById: () => null,
 };
 
 /** All the text of an element and its children, as a reader would get it. */

@@ -9,6 +9,7 @@ import { get, del } from '../api.js';
 import { TileGrid } from './tiles.js';
 import { ownControls } from './controls.js';
 import { showConnection } from './banner.js';
+import { encryptionStatus } from './e2ee/view.js';
 import { localMedia } from './devices.js';
 import { tilePeople } from './state.js';
 import { roomHints, hintsKey } from './pro-view.js';
@@ -24,13 +25,14 @@ export function clientView(session, info) {
   const grid = new TileGrid(t('client.room.people'), { youKey: 'client.room.you' });
   const phaseBox = h('div', { class: 'phase-box' });
   const hints = h('div', { class: 'room-hints' });
+  const encryption = encryptionStatus(session, { plain: true });
   const controls = h('div', { class: 'controls-holder' });
   const heading = h('h1', { class: 'room-title', tabindex: -1, text: t('client.room.title') });
   const planBox = h('div', { class: 'plan' });
   const el = h('div', { class: 'room client-room', dataset: { phase: 'connecting' } },
     h('div', { class: 'room-main' },
       heading,
-      phaseBox, hints,
+      phaseBox, encryption.el, hints,
       h('div', { class: 'stage', tabindex: 0, role: 'region', 'aria-label': t('client.room.people') }, grid.el),
       controls),
     // Focusable: the plan scrolls, and keyboard users must be able to scroll it.
@@ -54,6 +56,7 @@ export function clientView(session, info) {
     el.dataset.phase = s.phase;
     showConnection(session.connection, true);
     grid.sync(tilePeople(s), s.you && s.you.id, s.speaker, session.remote, localMedia().stream, session.quality, session.ownQuality);
+    encryption.update();
     const hintKey = hintsKey(session);
     if (hintKey !== lastHints) {
       lastHints = hintKey;
@@ -102,7 +105,7 @@ export function clientView(session, info) {
   render();
   return {
     el,
-    relabel: () => { lastPhase = null; lastHints = ''; render(); rerender(planBox, planView(plan)); },
+    relabel: () => { lastPhase = null; lastHints = ''; encryption.relabel(); render(); rerender(planBox, planView(plan)); },
     dispose: () => grid.clear(),
   };
 }

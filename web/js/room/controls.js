@@ -77,6 +77,17 @@ function muteButtons(p, send) {
   ];
 }
 
+/**
+ * Admits someone from the lobby. Someone whose browser cannot encrypt is let in only when the
+ * chair confirms it: the whole conference is then sent unencrypted (docs/e2ee.md).
+ */
+async function admit(p, send) {
+  if (p.e2ee_key) return send({ type: 'admit', participant_id: p.id });
+  const sure = await confirmDialog({ title: t('e2ee.admit_title', { name: p.name }), text: t('e2ee.admit_text'), confirm: t('e2ee.admit_confirm'), danger: true });
+  if (sure) send({ type: 'admit', participant_id: p.id, unencrypted: true });
+  return sure;
+}
+
 // Whether the chair opened the list of people in the room; kept across re-renders.
 let peopleOpen = false;
 
@@ -93,7 +104,8 @@ export function chairPanel(session) {
     s.waiting.length ? h('ul', { class: 'people-list', 'aria-labelledby': 'lobby-title' }, s.waiting.map((p) => h('li', { class: 'waiting', dataset: { participantId: p.id } },
       h('span', {}, h('strong', { text: p.name }), ` — ${p.kind === 'client' ? inviteKinds.label('client') : `${p.organisation || roles.label(p.role)} (${inviteKinds.label(p.kind)})`}`),
       h('span', { class: 'inline' },
-        h('button', { type: 'button', class: 'button primary small', 'aria-label': t('room.admit_who', { name: p.name }), text: t('room.admit'), onclick: () => send({ type: 'admit', participant_id: p.id }) }),
+        p.e2ee_key ? null : h('span', { class: 'badge badge-danger', dataset: { key: 'e2ee-cannot' }, text: t('e2ee.lobby_cannot') }),
+        h('button', { type: 'button', class: 'button primary small', 'aria-label': t('room.admit_who', { name: p.name }), text: t('room.admit'), onclick: () => admit(p, send) }),
         h('button', { type: 'button', class: 'button secondary small', 'aria-label': t('room.deny_who', { name: p.name }), text: t('room.deny'), onclick: () => send({ type: 'deny', participant_id: p.id }) }))))) : h('p', { class: 'empty', text: t('room.lobby_empty') }),
     h('details', { class: 'disclosure people', open: peopleOpen, ontoggle: (e) => { peopleOpen = e.target.open; } },
       h('summary', { id: 'in-room-title', dataset: { key: 'people' }, text: t('room.in_room_count', { count: others(s).length }) }),

@@ -7,10 +7,11 @@
 import { transportPolicy, browserRelayForced } from './relay.js';
 
 export class Media extends EventTarget {
-  /** `send(msg)` sends a signalling message. */
-  constructor(send) {
+  /** `send(msg)` sends a signalling message; `e2ee` (e2ee/index.js) encrypts every frame. */
+  constructor(send, e2ee = null) {
     super();
     this.send = send;
+    this.e2ee = e2ee;
     this.publish = null;
     this.subscribe = null;
     this.iceServers = [];
@@ -56,11 +57,15 @@ export class Media extends EventTarget {
     const pc = this.newPc('publish');
     this.publish = pc;
     for (const track of stream.getTracks()) {
-      pc.addTransceiver(track, { direction: 'sendonly', streams: [stream] });
+      const tr = pc.addTransceiver(track, { direction: 'sendonly', streams: [stream] });
+      if (this.e2ee) this.e2ee.attachSender(tr.sender, track.kind);
     }
     // A camera that is off sends nothing, but its transceiver is there for when it comes on
-    // (`replaceTrack`, no renegotiation).
-    if (cameraOff && !stream.getVideoTracks().length) pc.addTransceiver('video', { direction: 'sendonly', streams: [stream] });
+    // (`replaceTrack`, no renegotiation); its frames are encrypted like any other.
+    if (cameraOff && !stream.getVideoTracks().length) {
+      const tr = pc.addTransceiver('video', { direction: 'sendonly', streams: [stream] });
+      if (this.e2ee) this.e2ee.attachSender(tr.sender, 'video');
+    }
     const offer = await pc.createOffer();
     await pc.setLocalDescription(offer);
     this.send({ type: 'publish_offer', sdp: pc.localDescription.sdp });
@@ -95,6 +100,8 @@ export class Media extends EventTarget {
     if (!this.subscribe) {
       this.subscribe = this.newPc('subscribe');
       this.subscribe.addEventListener('track', (event) => {
+        // Before the first frame: every received frame goes through the decrypting worker.
+        if (this.e2ee) this.e2ee.attachReceiver(event.receiver, event.track.kind);
         if (event.streams[0]) this.streamOf.set(event.track.id, event.streams[0].id);
         this.emitRemote();
       });

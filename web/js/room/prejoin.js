@@ -11,6 +11,8 @@ import { localMedia, acquire, listDevices, switchDevice, setMuted, hasTrack, set
 import { levelMeter } from './level.js';
 import { browserRelayForced } from './relay.js';
 import { runCheck, resultKeys } from './netcheck.js';
+import { unsupportedNotice } from './e2ee/view.js';
+import { e2eeSupported } from './e2ee/index.js';
 
 /**
  * `opts`: heading, name, organisation, purpose, scheduledAt, confidentiality (guests),
@@ -167,6 +169,8 @@ export function prejoin(opts) {
       h('dt', { text: t(`${p}you_are`) }), h('dd', { text: opts.organisation ? `${opts.name} — ${opts.organisation}` : opts.name }),
       opts.scheduledAt ? [h('dt', { text: t(`${p}when`) }), h('dd', { text: formatDateTime(opts.scheduledAt) })] : null,
       opts.purpose ? [h('dt', { text: t(`${p}purpose`) }), h('dd', { class: 'prewrap', text: opts.purpose })] : null),
+    // Said before joining: without encryption the chair decides whether he may come in.
+    unsupportedNotice(e2eeSupported(), opts.plain),
     selects, consent, status, h('div', { class: 'form-buttons' }, join));
   formEl.addEventListener('submit', async (event) => {
     event.preventDefault();

@@ -7,6 +7,7 @@ import { TileGrid } from './tiles.js';
 import { ownControls, chairPanel } from './controls.js';
 import { MinutesPanel } from './minutes-panel.js';
 import { showConnection } from './banner.js';
+import { encryptionStatus } from './e2ee/view.js';
 import { localMedia } from './devices.js';
 import { tilePeople, isLockedOut } from './state.js';
 import { announce, errorBox } from '../ui/notice.js';
@@ -17,6 +18,7 @@ export function proView(session, info) {
   const phaseBox = h('div', { class: 'phase-box' });
   const notices = h('div', { class: 'room-notices' });
   const hints = h('div', { class: 'room-hints' });
+  const encryption = encryptionStatus(session);
   const controls = h('div', { class: 'controls-holder' });
   const chair = h('div', {});
   const minutes = new MinutesPanel(session.meetingId);
@@ -25,7 +27,7 @@ export function proView(session, info) {
   const el = h('div', { class: 'room', dataset: { phase: 'connecting' } },
     h('div', { class: 'room-main' },
       h('div', { class: 'room-head' }, heading),
-      phaseBox, hints, notices,
+      phaseBox, encryption.el, hints, notices,
       // Focusable so keyboard users can scroll it when many tiles overflow.
       h('div', { class: 'stage', tabindex: 0, role: 'region', 'aria-label': t('room.participants') }, grid.el),
       controls),
@@ -44,6 +46,7 @@ export function proView(session, info) {
     const local = localMedia();
     grid.sync(tilePeople(s), s.you && s.you.id, s.speaker, session.remote, local.stream, session.quality, session.ownQuality);
     rerender(phaseBox, phaseMessage(s));
+    encryption.update();
     const hintKey = hintsKey(session);
     if (hintKey !== lastHints) {
       lastHints = hintKey;
@@ -94,7 +97,7 @@ export function proView(session, info) {
     const msg = e.detail;
     // Back after a dropped connection: what was written meanwhile was not announced to us.
     if ((msg.type === 'minutes_changed' || msg.type === 'admitted') && minutesLoaded) minutes.reload();
-    if (msg.type === 'error' && msg.code !== 'replaced') notices.replaceChildren(errorBox(t('room.refused')));
+    if (msg.type === 'error' && msg.code !== 'replaced') notices.replaceChildren(errorBox(t(msg.code === 'e2ee_required' ? 'e2ee.error_required' : 'room.refused')));
     if (msg.type === 'force_muted') announce(t('room.you_are_muted_by_chair'));
     if (msg.type === 'speak_allowed') announce(t('room.you_may_speak'));
     if (msg.type === 'participant_joined') announce(t('room.joined', { name: msg.participant.name }));
@@ -105,7 +108,7 @@ export function proView(session, info) {
     minutes.lock();
   });
   render();
-  return { el, relabel: () => { lastHints = ''; render(); }, dispose: () => grid.clear() };
+  return { el, relabel: () => { lastHints = ''; encryption.relabel(); render(); }, dispose: () => grid.clear() };
 }
 
 /**

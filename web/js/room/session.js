@@ -7,6 +7,7 @@ import { Media } from './media.js';
 import { initialState, reduce, FINAL_PHASES, others, isLockedOut } from './state.js';
 import { localMedia, setMuted, hasTrack, setCamera } from './devices.js';
 import { tracker, stepInbound, stepOutbound, combine, shouldRetry, readReport } from './quality.js';
+import { E2ee, installDiagnostics } from './e2ee/index.js';
 
 /** How often the connection figures are read. */
 const STATS_INTERVAL_MS = 1000;
@@ -19,7 +20,11 @@ export class RoomSession extends EventTarget {
     this.connection = 'connecting';
     this.remote = new Map();
     this.signalling = new Signalling(meetingId);
-    this.media = new Media((msg) => this.signalling.send(msg));
+    this.e2ee = new E2ee((msg) => this.signalling.send(msg));
+    this.e2ee.addEventListener('change', () => this.emit());
+    installDiagnostics(this.e2ee);
+    this.signalling.joinFields = () => this.e2ee.joinFields();
+    this.media = new Media((msg) => this.signalling.send(msg), this.e2ee);
     this.signalling.addEventListener('message', (e) => this.onMessage(e.detail));
     this.signalling.addEventListener('status', (e) => {
       this.connection = e.detail;
@@ -52,13 +57,17 @@ export class RoomSession extends EventTarget {
     this.statsTimer = setInterval(() => this.sampleStats().catch((err) => console.warn('stats', err)), STATS_INTERVAL_MS);
   }
 
+  /** Connects once the page's encryption key is made (it goes with `join`). */
   start() {
-    this.signalling.connect();
+    this.e2ee.ready.then(() => {
+      if (!this.closed) this.signalling.connect();
+    });
   }
 
   onMessage(msg) {
     const before = this.state;
     this.state = reduce(this.state, msg);
+    this.e2ee.update(msg, this.state);
     if (msg.type === 'welcome') {
       const local = localMedia();
       // A chair's mute holds across rejoins: the microphone stays off until allowed.
@@ -202,6 +211,8 @@ export class RoomSession extends EventTarget {
   }
 
   close({ leave = false } = {}) {
+    this.closed = true;
+    this.e2ee.close();
     window.removeEventListener('offline', this.onOffline);
     clearInterval(this.statsTimer);
     this.signalling.close({ leave });

@@ -34,6 +34,8 @@ export class Signalling extends EventTarget {
     this.heardAt = 0;
     this.deadAfter = DEAD_AFTER_MS;
     this.everOpen = false;
+    /** Extra fields of `join` (the end-to-end encryption key, see e2ee/index.js). */
+    this.joinFields = () => ({});
     this.watch = setInterval(() => this.checkLink(), WATCH_MS);
   }
 
@@ -58,7 +60,7 @@ export class Signalling extends EventTarget {
       clearTimeout(this.connectTimer);
       this.heard();
       this.setStatus('open');
-      this.send({ type: 'join', v: 1, meeting_id: this.meetingId });
+      this.send({ type: 'join', v: 1, meeting_id: this.meetingId, ...this.joinFields() });
       this.dispatchEvent(new CustomEvent('open'));
     });
     ws.addEventListener('message', (event) => {
