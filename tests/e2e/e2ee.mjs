@@ -13,16 +13,23 @@
 
 import { person, timings, mediaStats } from './lib/browser.mjs';
 import { launchFirefox, firefoxPerson, mediaAddress } from './lib/firefox.mjs';
-import { startServer } from './lib/server.mjs';
+import { startServer, binaryPath } from './lib/server.mjs';
 import { screens } from './lib/screens.mjs';
 import { step, until, assert, log } from './lib/check.mjs';
 import { expectMediaFlowing } from './lib/media.mjs';
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 
 const CHAIR = 'Inge de Wit';
 const PARTNER = 'Wouter Hendriks';
 const GUEST = 'Sanne Postma';
 const CLIENT = 'Daan V. (fictief)';
 const PLAIN_GUEST = 'Joost Kramer';
+const TAP = 'SFU-tap (test)';
+
+/** The SFU tap built beside the server (`cargo build -p ketentafel-load --bin ketentafel-tap`). */
+const tapBinary = () => join(dirname(binaryPath()), 'ketentafel-tap');
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
@@ -210,12 +217,44 @@ export async function e2eeStory({ browser, artifacts, shots, results }) {
       await scan(chair, 'safety code shown (chair)');
     });
 
-    // ── Place for the lead's SFU tap (do not build it here) ────────────────────────────────
-    // `target/debug/ketentafel-load tap …` records the frames the SFU forwards in this
-    // conference and shows they do not decode as VP8/Opus (docs/e2ee.md, frame format), while
-    // the four browsers above decode each other. Insert that step here, with `server`,
-    // `meetingId` and the pages in scope.
-    // ───────────────────────────────────────────────────────────────────────────────────────
+    await step('an SFU tap let in as a guest records what the SFU forwards: ciphertext, no picture, no key', async () => {
+      // The tap (load/src/bin/ketentafel-tap.rs) is a headless participant with the well-known
+      // headless key: the browsers never wrap a key for it, so it sees exactly what the SFU (or
+      // whoever runs it) could: SFrame chains, and VP8 keyframes that decode to no picture.
+      const link = await chair.page.evaluate(async ([id, name]) => {
+        const res = await fetch(`/api/meetings/${id}/invites`, { method: 'POST', headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ kind: 'guest', name, organisation: 'Testopstelling' }) });
+        const body = await res.json();
+        if (!res.ok) throw new Error(JSON.stringify(body));
+        return body.url;
+      }, [meetingId, TAP]);
+      const out = `${artifacts}/sfu-tap.json`;
+      const tap = spawn(tapBinary(), ['--server', server.base, '--invite', link, '--out', out, '--seconds', '6', '--dump', `${artifacts}/sfu-tap-keyframes`],
+        { stdio: ['ignore', 'pipe', 'pipe'] });
+      let said = '';
+      tap.stdout.on('data', (d) => { said += d; });
+      tap.stderr.on('data', (d) => { said += d; });
+      const exited = new Promise((resolve) => tap.on('exit', resolve));
+      await chair.page.click(`button[aria-label="${TAP} toelaten"]`, { timeout: 20_000 });
+      const code = await exited;
+      log(`SFU tap: ${said.trim()}`);
+      assert(code === 0, `the tap ran (exit ${code}): ${said}`);
+      const report = JSON.parse(readFileSync(out, 'utf8'));
+      figures.sfu_tap = report;
+      const { video, audio } = report;
+      const sframe = (k) => (k.chained + k.chain_starts) / Math.max(1, k.frames);
+      log(`SFU tap: video ${video.frames} frames from ${video.streams} streams, ${(100 * sframe(video)).toFixed(1)} % in SFrame chains, ${video.keyframes} keyframes, ${video.pictures} decoded to a picture (${video.refused} refused by the decoder); audio ${audio.frames} packets from ${audio.streams} streams, ${(100 * sframe(audio)).toFixed(1)} % in SFrame chains`);
+      assert(video.streams >= 3 && audio.streams >= 3, `the tap received every sender's video and audio (${video.streams} video, ${audio.streams} audio)`);
+      assert(video.frames >= 30 && audio.frames >= 100, `enough to judge (${video.frames} video frames, ${audio.frames} audio packets)`);
+      assert(video.keyframes >= 1, 'at least one keyframe reached the tap, so the picture test means something');
+      assert(video.pictures === 0, `no forwarded keyframe decodes to a picture (${video.pictures} of ${video.keyframes} did)`);
+      assert(sframe(video) >= 0.95 && sframe(audio) >= 0.95,
+        `every forwarded frame carries an SFrame header of a running key (video ${(100 * sframe(video)).toFixed(1)} %, audio ${(100 * sframe(audio)).toFixed(1)} %)`);
+      await until('the others no longer see the tap', () => chair.page.evaluate((n) => ![...document.querySelectorAll('.tile-name')].some((t) => t.textContent === n), TAP), 15_000);
+      // The tap's leaving rotated every sender's key; let the new keys settle before the next step.
+      await sleep(2000);
+    });
+
 
     await step('the partner leaves: every other sender\'s KID changes and the rest still decode', async () => {
       const before = Object.fromEntries(await Promise.all([chair, guest, client].map(async (who) => [who.name, (await e2ee(who)).sendKid])));
