@@ -104,6 +104,12 @@ export async function roomControls({ browser, base, shots, results }) {
   });
 
   await step('the guest and the client (on a phone) join; the chair admits them; focus is never left on <body>', async () => {
+    // The client's phone takes 2.5 s to give its camera and microphone, and he presses "join"
+    // before it has: he must still be seen and heard once it does.
+    await client.context.addInitScript(() => {
+      const gum = navigator.mediaDevices.getUserMedia.bind(navigator.mediaDevices);
+      navigator.mediaDevices.getUserMedia = (c) => new Promise((ok) => setTimeout(ok, 2500)).then(() => gum(c));
+    });
     await guest.page.goto(links.guest);
     await guest.page.check('input[name=confidentiality]');
     await guest.page.click('.prejoin-form button[type=submit]');
@@ -111,6 +117,8 @@ export async function roomControls({ browser, base, shots, results }) {
     await client.page.goto(links.client);
     await client.page.click('.prejoin-form button[type=submit]');
     await client.page.waitForSelector('.client-room[data-phase="lobby"]');
+    assert(await client.page.evaluate(() => !(window.__pcs || []).some((pc) => pc.getSenders().some((s) => s.track))),
+      'the client pressed "join" before his camera and microphone were there');
     await chair.page.click(`button[aria-label="${GUEST} toelaten"]`);
     await chair.page.click(`.chair-panel li.waiting button[aria-label$="toelaten"]:not([aria-label^="${GUEST}"])`);
     await guest.page.waitForSelector('.room[data-phase="in"]');

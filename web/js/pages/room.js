@@ -46,7 +46,9 @@ export default async function roomPage({ params, onLeave, onLang }) {
     hideConnection();
   });
 
-  if (localMedia().ready && localMedia().stream) {
+  // Passed the pre-join screen (the invite's, or this one before a reload): straight in, also
+  // while the browser is still giving the camera and microphone (they are sent once it has).
+  if (localMedia().ready && (localMedia().stream || localMedia().acquiring)) {
     enter();
   } else {
     const pre = prejoin({

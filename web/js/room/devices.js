@@ -14,6 +14,8 @@ const local = {
   ready: false,
   /** The camera was switched off: its track is stopped (light off) and re-acquired when on. */
   cameraStopped: false,
+  /** Asking for the devices now: resolves when they are there (or refused). */
+  acquiring: null,
 };
 
 export function localMedia() {
@@ -45,7 +47,15 @@ function constraints(kind) {
  * Asks for microphone and camera; each kind is tried on its own when both together fail, so
  * a missing camera still lets the microphone through (and the other way round).
  */
-export async function acquire() {
+export function acquire() {
+  const asking = acquireNow().finally(() => {
+    if (local.acquiring === asking) local.acquiring = null;
+  });
+  local.acquiring = asking;
+  return asking;
+}
+
+async function acquireNow() {
   const cameraWasOff = local.cameraStopped;
   stopLocal();
   local.problem = { audio: null, video: null };

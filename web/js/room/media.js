@@ -34,6 +34,17 @@ export class Media extends EventTarget {
     if (stream && (stream.getTracks().length || cameraOff)) this.enqueue('publish', () => this.startPublish(stream, cameraOff));
   }
 
+  /**
+   * Publishes once the camera and microphone are there, when they were not at `start` (someone
+   * pressed "join" before the browser had given them): without this he would send nothing.
+   */
+  publishLate(stream, cameraOff = false) {
+    if (!stream || !(stream.getTracks().length || cameraOff)) return;
+    this.enqueue('publish', async () => {
+      if (!this.publish) await this.startPublish(stream, cameraOff);
+    });
+  }
+
   enqueue(pc, job) {
     this.queues[pc] = this.queues[pc].then(job).catch((err) => {
       console.error('media', err);

@@ -74,6 +74,17 @@ export class RoomSession extends EventTarget {
       if (isLockedOut(this.state)) setMuted('audio', true);
       this.media.start(this.state.iceServers, local.stream, { cameraOff: local.cameraStopped, relayOnly: this.state.relayOnly });
       this.sendMute();
+      // "Join" pressed before the browser gave the camera and microphone: publish when it does.
+      this.welcomed = msg;
+      if (local.acquiring) {
+        local.acquiring.then(() => {
+          if (this.welcomed !== msg || FINAL_PHASES.includes(this.state.phase)) return;
+          const now = localMedia();
+          this.media.publishLate(now.stream, now.cameraStopped);
+          this.sendMute();
+          this.emit();
+        });
+      }
       this.trackers.clear();
       this.quality = new Map();
       this.ownTracker = tracker(Date.now());
