@@ -17,6 +17,7 @@ import { startServer, binaryPath } from './lib/server.mjs';
 import { screens } from './lib/screens.mjs';
 import { step, until, assert, log } from './lib/check.mjs';
 import { expectMediaFlowing } from './lib/media.mjs';
+import { scheduleConference } from './lib/schedule.mjs';
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -81,25 +82,12 @@ export async function e2eeStory({ browser, artifacts, shots, results }) {
       await p.waitForSelector('input[name=email]');
       await login(chair, 'casemanager@pi-dordrecht.example');
       await p.waitForSelector('.cases-table');
-      return p.evaluate(async ([guestName, plainName, partnerName]) => {
-        const json = async (res) => { const body = await res.json(); if (!res.ok) throw new Error(JSON.stringify(body)); return body; };
-        const cases = await json(await fetch('/api/cases'));
-        const list = Array.isArray(cases) ? cases : cases.cases || cases.items;
-        const when = new Date(Date.now() + 9 * 24 * 3600_000).toISOString();
-        const created = await json(await fetch(`/api/cases/${list[0].id}/meetings`, { method: 'POST', headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({ scheduled_at: when, purpose: 'Versleuteld beraad' }) }));
-        const meetingId = created.id || created.meeting?.id;
-        const invite = async (body) => (await json(await fetch(`/api/meetings/${meetingId}/invites`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }))).url;
-        const detail = await json(await fetch(`/api/cases/${list[0].id}`));
-        const member = detail.members.find((m) => m.user_name === partnerName);
-        if (!member) throw new Error(`${partnerName} is not on the demo case`);
-        return { meetingId, links: {
-          partner: await invite({ kind: 'member', user_id: member.user_id }),
-          guest: await invite({ kind: 'guest', name: guestName, organisation: 'Leger des Heils' }),
-          plain: await invite({ kind: 'guest', name: plainName, organisation: 'Gemeente Dordrecht' }),
-          client: await invite({ kind: 'client' }),
-        } };
-      }, [GUEST, PLAIN_GUEST, PARTNER]);
+      return scheduleConference(p, { purpose: 'Versleuteld beraad', invites: {
+        partner: { kind: 'member', userName: PARTNER },
+        guest: { kind: 'guest', name: GUEST, organisation: 'Leger des Heils' },
+        plain: { kind: 'guest', name: PLAIN_GUEST, organisation: 'Gemeente Dordrecht' },
+        client: { kind: 'client' },
+      } });
     });
 
     await step('the chair enters the room: it is end-to-end encrypted', async () => {

@@ -18,6 +18,7 @@ import { startServer } from './lib/server.mjs';
 import { screens } from './lib/screens.mjs';
 import { step, until, assert, log } from './lib/check.mjs';
 import { expectMediaFlowing } from './lib/media.mjs';
+import { scheduleConference } from './lib/schedule.mjs';
 
 const NS = 'ktrecover';
 /** A router between the guest's namespace and this machine: the link is cut on it, so neither
@@ -221,17 +222,10 @@ export async function recover({ artifacts, shots, results }) {
       await chair.page.waitForSelector('input[name=email]');
       await login(chair, 'casemanager@pi-dordrecht.example');
       await chair.page.waitForSelector('.cases-table');
-      return chair.page.evaluate(async (guestName) => {
-        const json = async (res) => { const body = await res.json(); if (!res.ok) throw new Error(JSON.stringify(body)); return body; };
-        const cases = await json(await fetch('/api/cases'));
-        const list = Array.isArray(cases) ? cases : cases.cases || cases.items;
-        const when = new Date(Date.now() + (9 * 24 * 60 + Math.floor(Math.random() * 600)) * 60000).toISOString();
-        const created = await json(await fetch(`/api/cases/${list[0].id}/meetings`, { method: 'POST', headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({ scheduled_at: when, purpose: 'Beraad op een wankel netwerk' }) }));
-        const meetingId = created.id || created.meeting?.id;
-        const invite = async (body) => (await json(await fetch(`/api/meetings/${meetingId}/invites`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }))).url;
-        return { meetingId, links: { guest: await invite({ kind: 'guest', name: guestName, organisation: 'Humanitas' }), client: await invite({ kind: 'client' }) } };
-      }, GUEST);
+      return scheduleConference(chair.page, { purpose: 'Beraad op een wankel netwerk', jitterMinutes: 600, invites: {
+        guest: { kind: 'guest', name: GUEST, organisation: 'Humanitas' },
+        client: { kind: 'client' },
+      } });
     });
 
     /** Saves a text as the housing situation, through the API as the chair's page does. */

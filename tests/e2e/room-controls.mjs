@@ -9,6 +9,7 @@ import { person } from './lib/browser.mjs';
 import { screens } from './lib/screens.mjs';
 import { step, until, assert, log } from './lib/check.mjs';
 import { expectMediaFlowing } from './lib/media.mjs';
+import { scheduleConference } from './lib/schedule.mjs';
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const GUEST = 'Fenna Feenstra';
@@ -76,18 +77,10 @@ export async function roomControls({ browser, base, shots, results }) {
     await p.waitForSelector('input[name=email]');
     await login(chair, 'casemanager@pi-dordrecht.example');
     await p.waitForSelector('.cases-table');
-    return p.evaluate(async (guestName) => {
-      const json = async (res) => { const body = await res.json(); if (!res.ok) throw new Error(JSON.stringify(body)); return body; };
-      const cases = await json(await fetch('/api/cases'));
-      const list = Array.isArray(cases) ? cases : cases.cases || cases.items;
-      const caseId = list[0].id;
-      const when = new Date(Date.now() + (8 * 24 * 60 + Math.floor(Math.random() * 600)) * 60000).toISOString();
-      const created = await json(await fetch(`/api/cases/${caseId}/meetings`, { method: 'POST', headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ scheduled_at: when, purpose: 'Beraad over de bediening van de vergaderruimte' }) }));
-      const meetingId = created.id || created.meeting?.id;
-      const invite = async (body) => (await json(await fetch(`/api/meetings/${meetingId}/invites`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }))).url;
-      return { meetingId, links: { guest: await invite({ kind: 'guest', name: guestName, organisation: 'Leger des Heils' }), client: await invite({ kind: 'client' }) } };
-    }, GUEST);
+    return scheduleConference(p, { purpose: 'Beraad over de bediening van de vergaderruimte', daysAhead: 8, jitterMinutes: 600, invites: {
+      guest: { kind: 'guest', name: GUEST, organisation: 'Leger des Heils' },
+      client: { kind: 'client' },
+    } });
   });
 
   await step('before joining, the chair tests his speaker: a tone plays and he is asked whether he heard it', async () => {

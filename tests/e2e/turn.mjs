@@ -18,6 +18,7 @@ import { screens } from './lib/screens.mjs';
 import { step, assert, log, until } from './lib/check.mjs';
 import { expectMediaFlowing } from './lib/media.mjs';
 import { randomBytes } from 'node:crypto';
+import { scheduleConference } from './lib/schedule.mjs';
 
 const GUEST = 'Tamar Tuinstra';
 
@@ -74,18 +75,10 @@ export async function turn({ artifacts, shots, results }) {
       await p.waitForSelector('input[name=email]');
       await login(chair, 'casemanager@pi-dordrecht.example');
       await p.waitForSelector('.cases-table');
-      return p.evaluate(async (guestName) => {
-        const json = async (res) => { const body = await res.json(); if (!res.ok) throw new Error(JSON.stringify(body)); return body; };
-        const cases = await json(await fetch('/api/cases'));
-        const list = Array.isArray(cases) ? cases : cases.cases || cases.items;
-        const when = new Date(Date.now() + (9 * 24 * 60 + Math.floor(Math.random() * 600)) * 60000).toISOString();
-        const created = await json(await fetch(`/api/cases/${list[0].id}/meetings`, { method: 'POST', headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({ scheduled_at: when, purpose: 'Beraad via een streng afgeschermd netwerk' }) }));
-        const id = created.id || created.meeting?.id;
-        const invite = await json(await fetch(`/api/meetings/${id}/invites`, { method: 'POST', headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({ kind: 'guest', name: guestName, organisation: 'Reclassering' }) }));
-        return { meetingId: id, link: invite.url };
-      }, GUEST);
+      const { meetingId, links } = await scheduleConference(p, { purpose: 'Beraad via een streng afgeschermd netwerk', jitterMinutes: 600, invites: {
+        guest: { kind: 'guest', name: GUEST, organisation: 'Reclassering' },
+      } });
+      return { meetingId, link: links.guest };
     });
 
     const checks = await step('before entering, the connection test says "direct" to the chair and "via relay" to the relay-only guest', async () => {

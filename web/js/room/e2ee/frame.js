@@ -86,7 +86,8 @@ export function decodeHeader(bytes, offset = 0) {
   return { kid, ctr, length };
 }
 
-function concat(...parts) {
+/** The byte arrays one after another. */
+export function concat(...parts) {
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
   let at = 0;
   for (const p of parts) {

@@ -4,7 +4,7 @@
 // ECDH between the two key pairs → HKDF-SHA256 (info binds both public keys, both participant
 // ids and the KID) → AES-128-GCM. The server relays the blob and can open none of it.
 
-import { bigEndian } from './frame.js';
+import { bigEndian, concat } from './frame.js';
 
 /** Version byte of a wrapped key blob. */
 export const WRAP_VERSION = 1;
@@ -56,15 +56,6 @@ export function freshSecret(random = globalThis.crypto) {
   return { secret, kid };
 }
 
-function concat(...parts) {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
 
 /** What the wrapping key is bound to: who sends, who receives, and which key it is. */
 function wrapInfo({ senderPublic, senderId, recipientPublic, recipientId, kid }) {
