@@ -7,7 +7,7 @@
 //! reverse. The tap has no key: it announces the well-known headless key and never unwraps.
 
 use ketentafel::media::MediaKind;
-use ketentafel::sfu::ReceivedRtp;
+use ketentafel::sfu::{ReceivedRtp, vp8_descriptor};
 use serde::Serialize;
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Mutex;
@@ -71,28 +71,6 @@ pub fn frame_header(kind: MediaKind, frame: &[u8]) -> Option<SframeHeader> {
     let prefix = clear_prefix(kind, frame);
     let header = parse_header(&frame[prefix..])?;
     (frame.len() >= prefix + header.len + TAG_LEN).then_some(header)
-}
-
-/// Where the VP8 payload starts in an RTP payload, and whether it starts a frame
-/// (RFC 7741 §4.2: S set and partition index 0).
-fn vp8_descriptor(payload: &[u8]) -> Option<(usize, bool)> {
-    let first = *payload.first()?;
-    let start = first & 0x10 != 0 && first & 0x07 == 0;
-    let mut at = 1;
-    if first & 0x80 != 0 {
-        let ext = *payload.get(1)?;
-        at = 2;
-        if ext & 0x80 != 0 {
-            at += if payload.get(at)? & 0x80 != 0 { 2 } else { 1 };
-        }
-        if ext & 0x40 != 0 {
-            at += 1;
-        }
-        if ext & 0x30 != 0 {
-            at += 1;
-        }
-    }
-    (at <= payload.len()).then_some((at, start))
 }
 
 /// Decodes a VP8 keyframe as the still picture a lossy WebP is, and says whether it shows a
@@ -206,6 +184,11 @@ impl Recorder {
         {
             stream.frames.push(frame);
         }
+    }
+
+    /// Packets received so far, of every stream.
+    pub fn packets(&self) -> u64 {
+        self.streams.lock().expect("the tap's lock is never held across a panic").values().map(|s| s.packets).sum()
     }
 
     /// The judgement over everything recorded so far.

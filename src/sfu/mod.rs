@@ -29,7 +29,7 @@ mod subscribe;
 pub use client::{CandidateSink, ClientPublisher, ClientSubscriber, PayloadSink, Received as ReceivedRtp};
 pub use engine::{MediaTotals, live_peer_connections, media_totals};
 pub use peer::{ClientSignal, MediaEvent, Peer};
-pub use publish::{PublishedTrack, TrackCounters};
+pub use publish::{PublishedTrack, TrackCounters, vp8_descriptor};
 
 use crate::media::TrackId;
 use std::net::IpAddr;

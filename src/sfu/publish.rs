@@ -283,24 +283,20 @@ pub(crate) fn strip_extensions(header: &mut Header) {
     header.extensions_padding = 0;
 }
 
-/// Whether a VP8 RTP payload (RFC 7741) starts a keyframe: the first packet of partition 0
-/// (S = 1, PID = 0) whose frame header has P = 0.
-pub(crate) fn vp8_keyframe_start(payload: &[u8]) -> bool {
-    let Some(&first) = payload.first() else {
-        return false;
-    };
-    if first & 0x10 == 0 || first & 0x07 != 0 {
-        return false;
-    }
+/// Where the VP8 payload (the frame's bytes) starts in an RTP payload, past the RFC 7741
+/// payload descriptor, and whether the packet starts partition 0 of a frame (S = 1, PID = 0).
+/// `None` when the descriptor is cut short.
+#[inline]
+pub fn vp8_descriptor(payload: &[u8]) -> Option<(usize, bool)> {
+    let first = *payload.first()?;
+    let start = first & 0x10 != 0 && first & 0x07 == 0;
     let mut at = 1;
     if first & 0x80 != 0 {
-        let Some(&ext) = payload.get(1) else {
-            return false;
-        };
+        let ext = *payload.get(1)?;
         at = 2;
         if ext & 0x80 != 0 {
             // PictureID: 7 bits, or 15 when its M bit is set.
-            at += if payload.get(at).is_some_and(|b| b & 0x80 != 0) { 2 } else { 1 };
+            at += if payload.get(at)? & 0x80 != 0 { 2 } else { 1 };
         }
         if ext & 0x40 != 0 {
             at += 1; // TL0PICIDX
@@ -309,7 +305,13 @@ pub(crate) fn vp8_keyframe_start(payload: &[u8]) -> bool {
             at += 1; // TID / KEYIDX
         }
     }
-    payload.get(at).is_some_and(|header| header & 0x01 == 0)
+    (at <= payload.len()).then_some((at, start))
+}
+
+/// Whether a VP8 RTP payload (RFC 7741) starts a keyframe: the first packet of partition 0
+/// (S = 1, PID = 0) whose frame header has P = 0.
+pub(crate) fn vp8_keyframe_start(payload: &[u8]) -> bool {
+    matches!(vp8_descriptor(payload), Some((at, true)) if payload.get(at).is_some_and(|header| header & 0x01 == 0))
 }
 
 #[cfg(test)]

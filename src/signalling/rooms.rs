@@ -6,7 +6,7 @@
 //! the database (a lease per conference) answers, and a join for a conference hosted elsewhere
 //! is handed to that node instead of starting a second room here.
 
-use super::protocol::{ClientMessage, MeetingInfo};
+use super::protocol::{ClientMessage, MeetingInfo, Refusal};
 use super::room::{Command, Joined, Outgoing, RoomActor, RoomDeps};
 use super::state::{ConnId, Joining};
 use crate::sfu::ClientSignal;
@@ -196,18 +196,14 @@ impl Rooms {
             // Nothing hands a join to another node yet (one node per deployment); refusing is
             // better than a second room for the same conference.
             tracing::error!(meeting = %meeting.id, node, "a join for a conference hosted on another node");
-            let refusal = super::protocol::Refusal::new("elsewhere", "this conference runs on another node; try again");
-            let _ = outgoing.try_send(Outgoing::Message(refusal.to_message()));
-            let _ = outgoing.try_send(Outgoing::Close);
+            refuse(&outgoing, Refusal::new("elsewhere", "this conference runs on another node; try again"));
             return None;
         }
         let commands = match self.running(meeting.id) {
             Some(commands) => commands,
             None if self.is_draining() => {
                 tracing::info!(meeting = %meeting.id, "a new conference refused while draining");
-                let refusal = super::protocol::Refusal::new("draining", "this node is stopping; try again in a moment");
-                let _ = outgoing.try_send(Outgoing::Message(refusal.to_message()));
-                let _ = outgoing.try_send(Outgoing::Close);
+                refuse(&outgoing, Refusal::new("draining", "this node is stopping; try again in a moment"));
                 return None;
             }
             None => {
@@ -227,4 +223,10 @@ impl Rooms {
         let joined = answer.await.ok().flatten()?;
         Some((joined, RoomLink { commands, conn }))
     }
+}
+
+/// Tells a connection the node will not take its join, and closes it.
+fn refuse(outgoing: &mpsc::Sender<Outgoing>, refusal: Refusal) {
+    let _ = outgoing.try_send(Outgoing::Message(refusal.to_message()));
+    let _ = outgoing.try_send(Outgoing::Close);
 }

@@ -348,7 +348,7 @@ impl Session {
             *self.client_purpose.lock().unwrap_or_else(|e| e.into_inner()) =
                 Some(meetings::purpose_for(&meeting, InviteKind::Client));
         }
-        let joining = Joining { e2ee_key, ..joining(&viewer, &meeting, state.rooms.next_conn()) };
+        let joining = joining(&viewer, &meeting, state.rooms.next_conn(), e2ee_key);
         let info = MeetingInfo {
             id: meeting.id,
             purpose: meeting.purpose.clone(),
@@ -378,7 +378,12 @@ impl Session {
 }
 
 /// Who someone is in the room.
-fn joining(viewer: &Viewer, meeting: &crate::storage::models::Meeting, conn: u64) -> Joining {
+fn joining(
+    viewer: &Viewer,
+    meeting: &crate::storage::models::Meeting,
+    conn: u64,
+    e2ee_key: Option<protocol::E2eeKey>,
+) -> Joining {
     let chair = viewer.chairs(meeting);
     match viewer {
         Viewer::Staff { user, .. } => Joining {
@@ -389,7 +394,7 @@ fn joining(viewer: &Viewer, meeting: &crate::storage::models::Meeting, conn: u64
             role: user.user.role.to_string(),
             kind: InviteKind::Member,
             chair,
-            e2ee_key: None,
+            e2ee_key,
         },
         Viewer::Invitee(invitee) => Joining {
             key: PrincipalKey::Invite(invitee.invite.id),
@@ -399,7 +404,7 @@ fn joining(viewer: &Viewer, meeting: &crate::storage::models::Meeting, conn: u64
             role: invitee.invite.kind.to_string(),
             kind: invitee.invite.kind,
             chair,
-            e2ee_key: None,
+            e2ee_key,
         },
     }
 }

@@ -14,7 +14,7 @@
 import { person, timings, mediaStats } from './lib/browser.mjs';
 import { launchFirefox, firefoxPerson, mediaAddress } from './lib/firefox.mjs';
 import { startServer, binaryPath } from './lib/server.mjs';
-import { screens } from './lib/screens.mjs';
+import { screens, failureShots } from './lib/screens.mjs';
 import { step, until, assert, log } from './lib/check.mjs';
 import { expectMediaFlowing } from './lib/media.mjs';
 import { scheduleConference } from './lib/schedule.mjs';
@@ -364,9 +364,7 @@ export async function e2eeStory({ browser, artifacts, shots, results }) {
     });
     results.e2ee = figures;
   } catch (err) {
-    for (const who of people) {
-      await who.page.screenshot({ path: `${shots}/failure-${who.name.replace(/\W+/g, '-')}.png`, fullPage: true }).catch(() => {});
-    }
+    await failureShots(people, shots);
     throw err;
   } finally {
     for (const who of people) await who.context.close().catch(() => {});

@@ -14,7 +14,7 @@ import { readFileSync } from 'node:fs';
 import { person, timings } from './lib/browser.mjs';
 import { launchFirefox, firefoxPerson, mediaAddress } from './lib/firefox.mjs';
 import { startServer } from './lib/server.mjs';
-import { screens } from './lib/screens.mjs';
+import { screens, failureShots } from './lib/screens.mjs';
 import { step, until, assert, log } from './lib/check.mjs';
 import { expectMediaFlowing } from './lib/media.mjs';
 import { scheduleConference } from './lib/schedule.mjs';
@@ -211,9 +211,7 @@ export async function firefox({ browser, artifacts, shots, results }) {
       assert(firefoxQuiet.length === 0, `no Firefox connection went disconnected on a good network, but ${firefoxQuiet.length} did: ${firefoxQuiet.slice(0, 3).join(' | ')}`);
     });
   } catch (err) {
-    for (const who of people) {
-      await who.page.screenshot({ path: `${shots}/failure-${who.name.replace(/\W+/g, '-')}.png`, fullPage: true }).catch(() => {});
-    }
+    await failureShots(people, shots);
     throw err;
   } finally {
     // The people stay in results.people: run.mjs reports their page errors.

@@ -15,7 +15,7 @@ import { writeFileSync, chmodSync } from 'node:fs';
 import { join } from 'node:path';
 import { launch, person, CHROMIUM } from './lib/browser.mjs';
 import { startServer } from './lib/server.mjs';
-import { screens } from './lib/screens.mjs';
+import { screens, failureShots } from './lib/screens.mjs';
 import { step, until, assert, log } from './lib/check.mjs';
 import { expectMediaFlowing } from './lib/media.mjs';
 import { scheduleConference } from './lib/schedule.mjs';
@@ -355,9 +355,7 @@ export async function recover({ artifacts, shots, results }) {
     log(figures.missed.length ? `⚠ recover: 3 s bounds missed in this run: ${figures.missed.join('; ')}` : 'recover: every 3 s bound of the issue held');
   } catch (err) {
     // The browsers close below, before the runner could take its failure screenshots.
-    for (const who of results.people.filter((w) => w.name.startsWith('recover'))) {
-      await who.page.screenshot({ path: join(shots, `failure-${who.name.replace(/\W+/g, '-')}.png`), fullPage: true }).catch(() => {});
-    }
+    await failureShots(results.people.filter((w) => w.name.startsWith('recover')), shots);
     throw err;
   } finally {
     await nsBrowser?.close().catch(() => {});

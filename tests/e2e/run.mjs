@@ -33,6 +33,7 @@ import { turn } from './turn.mjs';
 import { firefox } from './firefox.mjs';
 import { recover } from './recover.mjs';
 import { e2eeStory } from './e2ee.mjs';
+import { failureShots } from './lib/screens.mjs';
 
 const stamp = new Date().toISOString().replace(/[:.]/g, '-');
 const artifacts = process.env.E2E_ARTIFACTS || join(repoRoot(), 'tests', 'e2e', 'artifacts', stamp);
@@ -61,9 +62,7 @@ try {
 } catch (err) {
   failure = err;
   log(`✗ ${err.stack || err}`);
-  for (const who of results.people) {
-    await who.page.screenshot({ path: join(shots, `failure-${who.name.replace(/\W+/g, '-')}.png`), fullPage: true }).catch(() => {});
-  }
+  await failureShots(results.people, shots);
 }
 
 const problems = results.people.flatMap((who) => who.problems.map((p) => `${who.name}: ${p}`));

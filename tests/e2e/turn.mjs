@@ -14,7 +14,7 @@ import { startServer } from './lib/server.mjs';
 import { launch, person, timings } from './lib/browser.mjs';
 import { startCoturn, machineAddress } from './lib/coturn.mjs';
 import { turnSession, restCredential } from './lib/turn-client.mjs';
-import { screens } from './lib/screens.mjs';
+import { screens, failureShots } from './lib/screens.mjs';
 import { step, assert, log, until } from './lib/check.mjs';
 import { expectMediaFlowing } from './lib/media.mjs';
 import { randomBytes } from 'node:crypto';
@@ -182,9 +182,7 @@ export async function turn({ artifacts, shots, results }) {
     results.people = results.people.filter((who) => who !== chair && who !== guest);
   } catch (err) {
     // This story's browser closes below, before run.mjs would photograph its pages.
-    for (const who of results.people) {
-      await who.page.screenshot({ path: `${shots}/failure-${who.name.replace(/\W+/g, '-')}.png`, fullPage: true }).catch(() => {});
-    }
+    await failureShots(results.people, shots);
     throw err;
   } finally {
     if (browser) await browser.close().catch(() => {});

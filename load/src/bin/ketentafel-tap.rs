@@ -76,7 +76,7 @@ async fn run(options: Options) -> Result<(), String> {
     eprintln!("ketentafel-tap: let in; waiting for media");
 
     let started = Instant::now();
-    while recorder.report().video.packets + recorder.report().audio.packets == 0 {
+    while recorder.packets() == 0 {
         if started.elapsed() > Duration::from_secs(30) {
             tap.leave().await;
             return Err("no media reached the tap within 30 s".into());

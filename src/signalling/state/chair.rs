@@ -61,20 +61,15 @@ impl RoomState {
                 }
             }
             ClientMessage::Admit { participant_id, unencrypted } => match self.member(participant_id) {
-                Some(m)
-                    if m.participant.presence == Presence::Lobby
-                        && m.participant.e2ee_key.is_none()
-                        && !unencrypted =>
-                {
-                    self.refuse(
-                        conn,
-                        "e2ee_required",
-                        "this browser cannot encrypt end to end; admit with `unencrypted: true` to let them in anyway",
-                        out,
-                    )
-                }
                 Some(m) if m.participant.presence == Presence::Lobby => {
-                    if m.participant.kind == InviteKind::Client && self.client_out {
+                    if m.participant.e2ee_key.is_none() && !unencrypted {
+                        self.refuse(
+                            conn,
+                            "e2ee_required",
+                            "this browser cannot encrypt end to end; admit with `unencrypted: true` to let them in anyway",
+                            out,
+                        );
+                    } else if m.participant.kind == InviteKind::Client && self.client_out {
                         self.admit_outside(participant_id, out);
                     } else {
                         self.enter(participant_id, out);
@@ -133,7 +128,8 @@ impl RoomState {
             return self.refuse(conn, "out_of_order", "you are not in the conference", out);
         }
         if keys.len() > MAX_KEY_RECIPIENTS {
-            return self.refuse(conn, "too_large", "at most 64 keys in one message", out);
+            let limit = format!("at most {MAX_KEY_RECIPIENTS} keys in one message");
+            return self.refuse(conn, "too_large", &limit, out);
         }
         if !keys.iter().all(WrappedKey::is_well_formed) {
             return self.refuse(conn, "malformed", "a wrapped key is base64url of at most 1024 characters", out);

@@ -22,3 +22,10 @@ export function screens({ results, shots }) {
   };
   return { scan, shot, login };
 }
+
+/** A full-page screenshot of each person's page, named after the person, when a story fails. */
+export async function failureShots(people, shots) {
+  for (const who of people) {
+    await who.page.screenshot({ path: `${shots}/failure-${who.name.replace(/\W+/g, '-')}.png`, fullPage: true }).catch(() => {});
+  }
+}
