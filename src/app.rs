@@ -18,7 +18,7 @@ use crate::signalling::Signalling;
 use crate::signalling::ice::IceConfig;
 use crate::signalling::persist::Persister;
 use crate::signalling::room::RoomDeps;
-use crate::signalling::rooms::{OneNode, Rooms};
+use crate::signalling::rooms::{OneNode, Rooms, Routing};
 use crate::storage::{OpenError, Store};
 use axum_server::tls_rustls::RustlsConfig;
 use std::net::SocketAddr;
@@ -49,6 +49,8 @@ pub enum StartError {
     WeakSecret(&'static str),
     #[error(transparent)]
     Mail(#[from] MailConfigError),
+    #[error(transparent)]
+    Cluster(#[from] crate::cluster::ClusterError),
 }
 
 /// A built service, ready to run.
@@ -71,6 +73,9 @@ pub struct App {
     /// The conference writer; it drains its queue once `stop_writer` is dropped.
     writer: JoinHandle<()>,
     stop_writer: DropGuard,
+    /// With several nodes: the task that renews this node's conference leases, and its stop;
+    /// stopped after the rooms, when it lets every lease go.
+    leases: Option<(CancellationToken, JoinHandle<()>)>,
     /// The accounts printed at start-up (demo) or the bootstrap admin's one-time password.
     pub banner: Vec<String>,
 }
@@ -105,6 +110,7 @@ impl App {
             stop_rooms,
             writer,
             stop_writer,
+            leases,
             ..
         } = self;
         let service = router.into_make_service_with_connect_info::<SocketAddr>();
@@ -124,6 +130,11 @@ impl App {
         drop(stop_background);
         stop_rooms.cancel();
         state.signalling.rooms.stopped(ROOMS_STOP_LIMIT).await;
+        // The rooms are closed: their conferences go to the other nodes at once.
+        if let Some((stop, keeper)) = leases {
+            stop.cancel();
+            let _ = keeper.await;
+        }
         for task in background {
             if let Err(e) = task.await {
                 tracing::error!(error = %e, "a background task ended abnormally");
@@ -208,10 +219,26 @@ pub async fn build(config: Config, listener: TcpListener, shutdown: Cancellation
         }
         _ => None,
     };
+    // Several nodes: NATS for what they tell each other, PostgreSQL for who hosts what.
+    let node = match &config.nats_url {
+        Some(url) => {
+            if !store.is_postgres() {
+                return Err(crate::cluster::ClusterError::NotPostgres.into());
+            }
+            let node = crate::cluster::Node::connect(url, config.node_id.clone(), &config.nats_prefix).await?;
+            tracing::info!(node = node.id, "joining the other nodes over NATS");
+            Some(node)
+        }
+        None => None,
+    };
+    let events = match &node {
+        Some(node) => Events::on(crate::cluster::bus::NatsBus::start(node).await?),
+        None => Events::default(),
+    };
     let cx = Context {
         store: store.clone(),
         clock: config.clock.clone(),
-        events: Events::default(),
+        events,
         outbox: Outbox::new(match &config.smtp_url {
             Some(url) => Some(Mailer::new(url, &config.smtp_from)?),
             None => None,
@@ -248,6 +275,15 @@ pub async fn build(config: Config, listener: TcpListener, shutdown: Cancellation
     let stop_writer = CancellationToken::new();
     let (persister, writer) = Persister::spawn(store.clone(), stop_writer.clone());
     let stop_rooms = shutdown.child_token();
+    let draining = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let leases = node.as_ref().map(|node| {
+        let ttl = Duration::from_secs(config.lease_seconds);
+        crate::cluster::lease::Leases::new(store.clone(), node.clone(), ttl, draining.clone())
+    });
+    let routing: Arc<dyn Routing> = match &leases {
+        Some(leases) => leases.clone(),
+        None => Arc::new(OneNode),
+    };
     let rooms = Rooms::new(
         RoomDeps {
             sfu,
@@ -259,16 +295,21 @@ pub async fn build(config: Config, listener: TcpListener, shutdown: Cancellation
             seat_grace: std::time::Duration::from_secs(config.seat_grace_seconds),
             stop: stop_rooms.clone(),
             fault_forward_to_sent_out: config.test_fault_forward_to_sent_out,
-            draining: Default::default(),
+            draining,
             metrics: cx.metrics.clone(),
         },
         store,
-        Arc::new(OneNode),
+        routing,
     );
+    let relay = node.as_ref().map(|node| {
+        Arc::new(crate::cluster::relay::Carrier::new(node.clone(), cx.settings.ws_ping))
+            as Arc<dyn crate::signalling::ws::Relay>
+    });
     let state = AppState {
-        signalling: Signalling { cx: cx.clone(), rooms, check },
+        signalling: Signalling { cx: cx.clone(), rooms, check, relay },
         login_limits: Arc::new(LoginLimits::new(&secret)),
         invite_limiter: Arc::new(Limiter::new(60, chrono::Duration::minutes(1))),
+        node: node.clone(),
         cx,
     };
     let cx = &state.cx;
@@ -298,8 +339,16 @@ pub async fn build(config: Config, listener: TcpListener, shutdown: Cancellation
     if cx.outbox.mails() {
         background.push(mail::spawn_outbox(cx.clone(), stop.clone()));
     }
+    let mut leases_keeper = None;
+    if let (Some(node), Some(leases)) = (&node, leases) {
+        background.push(crate::cluster::relay::accept(node, state.signalling.clone()).await?);
+        background.push(node.answer_alive().await?);
+        let stop_leases = CancellationToken::new();
+        leases_keeper = Some((stop_leases.clone(), tokio::spawn(leases.keep(stop_leases))));
+    }
     if let Some(address) = config.metrics_bind {
-        let exporter = http::metrics::Exporter::new(&cx.metrics, state.signalling.rooms.clone(), cx.store.clone());
+        let exporter =
+            http::metrics::Exporter::new(&cx.metrics, state.signalling.rooms.clone(), cx.store.clone(), node.clone());
         let listener = TcpListener::bind(address).await.map_err(|e| StartError::Metrics(address, e))?;
         tracing::info!(address = %listener.local_addr().unwrap_or(address), "metrics at /metrics");
         let metrics = http::metrics::router(Arc::new(exporter));
@@ -322,6 +371,7 @@ pub async fn build(config: Config, listener: TcpListener, shutdown: Cancellation
         stop_rooms,
         writer,
         stop_writer: stop_writer.drop_guard(),
+        leases: leases_keeper,
         banner,
     })
 }

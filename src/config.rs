@@ -144,6 +144,28 @@ pub struct Config {
     #[arg(long, env = "KETENTAFEL_METRICS_BIND")]
     pub metrics_bind: Option<std::net::SocketAddr>,
 
+    /// Join other nodes through this NATS server, e.g. `nats://nats:4222`. With a PostgreSQL
+    /// `DATABASE_URL` this is all several nodes need to serve one region together: conferences
+    /// are leased per node in PostgreSQL, and events and the signalling of participants who
+    /// reached another node travel over NATS (docs/operations.md, "Several nodes").
+    #[arg(long, env = "KETENTAFEL_NATS_URL")]
+    pub nats_url: Option<Secret>,
+
+    /// This node's name among the others (unique per running process); the host name and a
+    /// random suffix when not given. In Kubernetes, the pod's name.
+    #[arg(long, env = "KETENTAFEL_NODE_ID")]
+    pub node_id: Option<String>,
+
+    /// The first part of every NATS subject the nodes use: one per deployment, so that several
+    /// regions (or test runs) can share a NATS server without hearing each other.
+    #[arg(long, env = "KETENTAFEL_NATS_PREFIX", default_value = "ketentafel")]
+    pub nats_prefix: String,
+
+    /// Seconds a conference's lease runs without renewal (the node renews it every second).
+    /// When a node dies, another takes its conferences at most this long after.
+    #[arg(long, env = "KETENTAFEL_LEASE_SECONDS", default_value_t = 4, value_parser = clap::value_parser!(u64).range(2..=60))]
+    pub lease_seconds: u64,
+
     /// Test fault, never for production: media keeps flowing to the client while he is sent out
     /// for the debrief, as a faulty SFU would do, so a test can show that end-to-end encryption
     /// keeps it unreadable to him (docs/e2ee.md). Logged loudly at start.

@@ -26,7 +26,8 @@ pub enum CaseEvent {
 
 /// A change of who may be where. Long-lived connections (the conference room) hear it and
 /// check again whether their caller may still be there.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "what", content = "id", rename_all = "snake_case")]
 pub enum AccessChange {
     /// A session ended (logout).
     Session(Uuid),

@@ -19,7 +19,8 @@
 //!   [`escalation`] (the engine and the steering group's queue), [`figures`], [`accounts`],
 //!   [`demo`] (the fictional demo workspace).
 //! - [`sfu`]: the media engine behind `Sfu` and `Peer`; [`signalling`]: the WebSocket protocol,
-//!   the conference rooms and what they record.
+//!   the conference rooms and what they record; [`cluster`]: several nodes on one PostgreSQL
+//!   and one NATS (a lease per conference, the events bus and relayed signalling between nodes).
 //! - [`config`] (flags and environment), [`http`] (the JSON API and `AppState`, its OpenAPI
 //!   document and the browser client's files), [`app`] (building and running the service:
 //!   `app::build(config, listener, shutdown)`).
@@ -33,6 +34,7 @@ pub mod app;
 pub mod auth;
 pub mod cases;
 pub mod clock;
+pub mod cluster;
 pub mod config;
 pub mod core;
 pub mod demo;

@@ -2,6 +2,7 @@
 //! is read at each scrape (conferences, media connections and packets, the database pool). The
 //! operator keeps this listener inside the cluster; the public port has no `/metrics`.
 
+use crate::cluster::Node;
 use crate::metrics::{Metrics, RequestLabels};
 use crate::signalling::rooms::Rooms;
 use crate::storage::Store;
@@ -22,7 +23,7 @@ pub struct Exporter {
 }
 
 impl Exporter {
-    pub fn new(metrics: &Arc<Metrics>, rooms: Rooms, store: Store) -> Self {
+    pub fn new(metrics: &Arc<Metrics>, rooms: Rooms, store: Store, node: Option<Node>) -> Self {
         let mut registry = Registry::with_prefix("ketentafel");
         registry.register(
             "api_request_duration_seconds",
@@ -37,7 +38,7 @@ impl Exporter {
             "Participants connected to a conference on this node",
             metrics.participants.clone(),
         );
-        registry.register_collector(Box::new(Live { rooms, store }));
+        registry.register_collector(Box::new(Live { rooms, store, node }));
         Exporter { registry: Mutex::new(registry) }
     }
 
@@ -55,6 +56,7 @@ impl Exporter {
 struct Live {
     rooms: Rooms,
     store: Store,
+    node: Option<Node>,
 }
 
 impl Collector for Live {
@@ -68,7 +70,10 @@ impl Collector for Live {
             ("db_pool_connections", "Database connections open", i64::from(pool.size)),
             ("db_pool_idle_connections", "Database connections idle", pool.idle as i64),
         ];
-        for (name, help, value) in gauges {
+        let nats = self.node.as_ref().map(|node| {
+            ("nats_connected", "1 while the NATS connection to the other nodes is up", i64::from(node.connected()))
+        });
+        for (name, help, value) in gauges.into_iter().chain(nats) {
             let gauge = ConstGauge::new(value);
             gauge.encode(encoder.encode_descriptor(name, help, None, gauge.metric_type())?)?;
         }

@@ -147,10 +147,13 @@ async fn healthz() -> impl IntoResponse {
 }
 
 /// Readiness: whether this node should get new work. Not while it drains (SIGTERM), nor while
-/// the database is unreachable.
+/// the database is unreachable, nor (with several nodes) NATS.
 async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
     if state.signalling.rooms.is_draining() {
         return (StatusCode::SERVICE_UNAVAILABLE, axum::Json(serde_json::json!({ "status": "draining" })));
+    }
+    if state.node.as_ref().is_some_and(|node| !node.connected()) {
+        return (StatusCode::SERVICE_UNAVAILABLE, axum::Json(serde_json::json!({ "status": "nats unreachable" })));
     }
     match state.cx.store.ping().await {
         Ok(()) => (StatusCode::OK, axum::Json(serde_json::json!({ "status": "ready" }))),

@@ -19,6 +19,8 @@ pub struct AppState {
     pub login_limits: Arc<LoginLimits>,
     /// Limits invite-link look-ups per address (guessing is hopeless, but cheap to stop).
     pub invite_limiter: Arc<Limiter>,
+    /// With several nodes: this node among the others (its NATS connection, for readiness).
+    pub node: Option<crate::cluster::Node>,
 }
 
 impl FromRef<AppState> for Context {

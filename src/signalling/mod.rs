@@ -24,4 +24,6 @@ pub struct Signalling {
     pub rooms: Rooms,
     /// The pre-join network check's SFU, ICE servers and limits.
     pub check: check::NetworkCheck,
+    /// With several nodes: the way to the node that hosts a conference (`ws::route`).
+    pub relay: Option<std::sync::Arc<dyn ws::Relay>>,
 }

@@ -12,10 +12,12 @@ use super::state::{ConnId, Joining};
 use crate::sfu::ClientSignal;
 use crate::storage::Store;
 use crate::storage::meetings::RoomMemory;
+use futures_util::future::BoxFuture;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use tokio::sync::{mpsc, oneshot};
+use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use uuid::Uuid;
 
@@ -29,14 +31,25 @@ struct Entry {
 pub enum Host {
     /// On this node: join its room here.
     Here,
-    /// On another node, known by its id.
+    /// On another node, known by its id: that node runs the room, and a connection that wants
+    /// in is relayed there.
     Elsewhere(String),
+    /// Cannot be told now (the database or the node holding the conference does not answer):
+    /// try again in a moment.
+    Unknown,
 }
 
 /// Which node hosts which conference.
 pub trait Routing: Send + Sync + std::fmt::Debug {
-    /// The node that hosts (or will host, if it starts now) conference `meeting`.
-    fn host(&self, meeting: Uuid) -> Host;
+    /// The node that hosts conference `meeting`; when none does, this node takes it (and
+    /// answers [`Host::Here`]).
+    fn host(&self, meeting: Uuid) -> BoxFuture<'_, Host>;
+    /// The room of `meeting` starts here (after [`Routing::host`] said [`Host::Here`]); `stop`
+    /// is cancelled if this node loses the conference, and the room then closes its
+    /// connections so that its participants reconnect to the new host.
+    fn hosting(&self, meeting: Uuid, stop: CancellationToken);
+    /// The room of `meeting` ended here: another node may take it at once.
+    fn ended(&self, meeting: Uuid);
 }
 
 /// The embedded default: this node hosts every conference.
@@ -44,9 +57,13 @@ pub trait Routing: Send + Sync + std::fmt::Debug {
 pub struct OneNode;
 
 impl Routing for OneNode {
-    fn host(&self, _meeting: Uuid) -> Host {
-        Host::Here
+    fn host(&self, _meeting: Uuid) -> BoxFuture<'_, Host> {
+        Box::pin(std::future::ready(Host::Here))
     }
+
+    fn hosting(&self, _meeting: Uuid, _stop: CancellationToken) {}
+
+    fn ended(&self, _meeting: Uuid) {}
 }
 
 /// The registry of rooms. Its lock is taken only to find or create a room at join time.
@@ -155,17 +172,32 @@ impl Rooms {
         let (commands, inbox) = mpsc::unbounded_channel();
         let instance = self.counter.fetch_add(1, Ordering::Relaxed);
         rooms.insert(meeting.id, Entry { instance, commands: commands.clone() });
-        let (actor, media) = RoomActor::new(meeting.clone(), memory, case_id, self.deps.clone());
+        // The room stops when the node stops, or when this node loses the conference.
+        let mut deps = self.deps.clone();
+        deps.stop = self.deps.stop.child_token();
+        self.routing.hosting(meeting.id, deps.stop.clone());
+        let (actor, media) = RoomActor::new(meeting.clone(), memory, case_id, deps);
         let registry = self.rooms.clone();
+        let routing = self.routing.clone();
         let meeting_id = meeting.id;
         self.tasks.spawn(async move {
             actor.run(inbox, media).await;
             let mut rooms = registry.lock().expect("the rooms lock is never held across a panic");
             if rooms.get(&meeting_id).is_some_and(|e| e.instance == instance) {
                 rooms.remove(&meeting_id);
+                routing.ended(meeting_id);
             }
         });
         commands
+    }
+
+    /// Who hosts conference `meeting`: this node when its room runs here; otherwise the
+    /// routing answers (and may take it for this node).
+    pub async fn host(&self, meeting: Uuid) -> Host {
+        if self.running(meeting).is_some() {
+            return Host::Here;
+        }
+        self.routing.host(meeting).await
     }
 
     /// Where everyone connected to a conference is now (lobby, in the room, sent out), by
@@ -192,13 +224,10 @@ impl Rooms {
         signals: mpsc::UnboundedSender<ClientSignal>,
     ) -> Option<(Joined, RoomLink)> {
         let conn = joining.conn;
-        if let Host::Elsewhere(node) = self.routing.host(meeting.id) {
-            // Nothing hands a join to another node yet (one node per deployment); refusing is
-            // better than a second room for the same conference.
-            tracing::error!(meeting = %meeting.id, node, "a join for a conference hosted on another node");
-            refuse(&outgoing, Refusal::new("elsewhere", "this conference runs on another node; try again"));
-            return None;
-        }
+        // A running room is this node's (its lease is renewed, or the room stops); otherwise
+        // ask who hosts the conference, taking it when nobody does. A connection is relayed to
+        // the host before it joins (`ws::route`); one that joins a second conference on the
+        // same connection, hosted elsewhere, is asked to reconnect.
         let commands = match self.running(meeting.id) {
             Some(commands) => commands,
             None if self.is_draining() => {
@@ -207,6 +236,21 @@ impl Rooms {
                 return None;
             }
             None => {
+                match self.host(meeting.id).await {
+                    Host::Here => {}
+                    Host::Elsewhere(node) => {
+                        tracing::info!(meeting = %meeting.id, node, "a join on a connection for a conference hosted elsewhere");
+                        refuse(&outgoing, Refusal::new("elsewhere", "this conference runs on another node; reconnect"));
+                        return None;
+                    }
+                    Host::Unknown => {
+                        refuse(
+                            &outgoing,
+                            Refusal::new("unavailable", "the conference cannot be reached now; try again"),
+                        );
+                        return None;
+                    }
+                }
                 // A new room starts from what the conference remembers (debrief, removals).
                 let memory = match self.store.room_memory(meeting.id).await {
                     Ok(memory) => memory,

@@ -7,18 +7,20 @@ use super::Signalling;
 use super::frames::{FLOOD_LIMIT, MAX_FRAME_BYTES, RateLimit, unreadable};
 use super::protocol::{self, ClientMessage, MeetingInfo, Refusal, ServerMessage};
 use super::room::{Joined, Outgoing};
-use super::rooms::RoomLink;
+use super::rooms::{Host, RoomLink};
 use super::state::{Joining, PrincipalKey};
 use crate::auth::{Principal, session};
 use crate::domain::InviteKind;
 use crate::error::Error;
 use crate::events::AccessChange;
 use crate::meetings::{self, Viewer, invites};
+use crate::secret::Secret;
 use crate::sfu::ClientSignal;
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
+use futures_util::future::BoxFuture;
 use futures_util::{SinkExt, StreamExt};
 use serde::Deserialize;
 use std::time::Instant;
@@ -42,7 +44,7 @@ pub async fn upgrade(
     if !same_origin(&headers) {
         return Error::Forbidden("WebSocket from another origin").into_response();
     }
-    let principal = match (extensions.get::<Principal>(), query.access_token) {
+    let principal = match (extensions.get::<Principal>(), query.access_token.clone()) {
         (Some(principal), _) => principal.clone(),
         (None, Some(token)) => match session::authenticate(&state.cx, &token).await {
             Ok(Some((principal, _))) => principal,
@@ -58,7 +60,58 @@ pub async fn upgrade(
     if let Err(e) = principal.ready() {
         return e.into_response();
     }
-    ws.max_message_size(MAX_FRAME_BYTES).on_upgrade(move |socket| connection(state, principal, socket))
+    // What a relay hands to the node that hosts the conference, which authenticates it again.
+    let credential = query
+        .access_token
+        .or_else(|| session::token_from_headers(&headers, state.cx.settings.secure_cookies))
+        .map(crate::secret::Secret::new);
+    ws.max_message_size(MAX_FRAME_BYTES).on_upgrade(move |socket| route(state, principal, credential, socket))
+}
+
+/// Another node, reached over the nodes' bus: it takes a connection whose conference it hosts.
+pub trait Relay: Send + Sync + std::fmt::Debug {
+    /// Carries `socket` to node `node` until either side closes. `first` is the connection's
+    /// first message (its `join`), `credential` the session token it was authenticated with.
+    fn carry(&self, node: String, credential: Secret, first: String, socket: WebSocket) -> BoxFuture<'static, ()>;
+}
+
+/// With several nodes, the first message (the `join`) says which conference the connection is
+/// for; when another node hosts it, the connection is relayed there whole (that node runs the
+/// room and the media). Otherwise, and with one node, the connection is served here.
+async fn route(state: Signalling, principal: Principal, credential: Option<Secret>, socket: WebSocket) {
+    let (Some(relay), Some(credential)) = (state.relay.clone(), credential) else {
+        let (sink, stream) = socket.split();
+        return serve(state, principal, sink, stream).await;
+    };
+    let mut socket = socket;
+    let first = match tokio::time::timeout(state.cx.settings.ws_ping * 3, socket.recv()).await {
+        Ok(Some(Ok(Message::Text(text)))) => text,
+        Ok(Some(Ok(other))) => {
+            // Not a join: served here, which answers it as it deserves.
+            let (sink, stream) = socket.split();
+            return serve(state, principal, sink, futures_util::stream::iter([Ok(other)]).chain(stream)).await;
+        }
+        Ok(Some(Err(_)) | None) | Err(_) => return,
+    };
+    if let Some(node) = hosted_elsewhere(&state, &principal, first.as_str()).await {
+        return relay.carry(node, credential, first.as_str().to_owned(), socket).await;
+    }
+    let (sink, stream) = socket.split();
+    serve(state, principal, sink, futures_util::stream::iter([Ok(Message::Text(first))]).chain(stream)).await;
+}
+
+/// The node that hosts the conference a `join` names, when it is another node and the caller
+/// may enter it (nobody makes a node take a conference he may not see).
+async fn hosted_elsewhere(state: &Signalling, principal: &Principal, first: &str) -> Option<String> {
+    let Ok(ClientMessage::Join { meeting_id, .. }) = protocol::parse(first) else { return None };
+    match meetings::load(&state.cx, principal, meeting_id).await {
+        Ok((_, _, viewer)) if invites::may_enter(&viewer).is_ok() => {}
+        _ => return None,
+    }
+    match state.rooms.host(meeting_id).await {
+        Host::Elsewhere(node) => Some(node),
+        Host::Here | Host::Unknown => None,
+    }
 }
 
 /// Browsers send `Origin`; it must name the host the request was sent to.
@@ -99,8 +152,13 @@ fn for_reader(mut message: ServerMessage, client_purpose: &ClientPurpose) -> Ser
     message
 }
 
-async fn connection(state: Signalling, principal: Principal, socket: WebSocket) {
-    let (mut sink, mut stream) = socket.split();
+/// Serves a participant's connection on this node: `sink` and `stream` are the two halves of
+/// the browser's WebSocket, or of a connection relayed from another node.
+pub async fn serve<Si, St>(state: Signalling, principal: Principal, mut sink: Si, mut stream: St)
+where
+    Si: futures_util::Sink<Message, Error = axum::Error> + Unpin + Send + 'static,
+    St: futures_util::Stream<Item = Result<Message, axum::Error>> + Unpin + Send,
+{
     let (outgoing, mut outbox) = mpsc::channel::<Outgoing>(256);
     let (signals, mut signal_inbox) = mpsc::unbounded_channel::<ClientSignal>();
     let ping = state.cx.settings.ws_ping;

@@ -16,6 +16,7 @@ pub mod cases;
 pub mod escalations;
 pub mod facts;
 pub mod figures;
+pub mod hosts;
 pub mod invites;
 pub mod meetings;
 pub mod models;
@@ -139,6 +140,11 @@ impl Store {
     }
 
     /// A cheap round trip, for health checks.
+    /// Whether this store is PostgreSQL (several nodes need it).
+    pub fn is_postgres(&self) -> bool {
+        matches!(self.pool, Pool::Postgres(_))
+    }
+
     pub async fn ping(&self) -> Result<(), sqlx::Error> {
         on_pool!(self, pool => sqlx::query("SELECT 1").execute(pool).await.map(drop))
     }

@@ -1,0 +1,193 @@
+//! Several nodes (docs/operations.md, "Several nodes"): real `ketentafel` processes on one
+//! PostgreSQL database and this machine's NATS, each test under its own NATS subject prefix.
+//! Participants reach the conference through different nodes and see and hear each other; a
+//! minutes write through one node reaches the room on another; the hosting node is killed and
+//! the conference goes on on another, with nobody passing the lobby again.
+
+use crate::conference::{PATIENCE, admit, eventually, packets};
+use crate::helpers::*;
+use crate::process::*;
+use ketentafel::signalling::protocol::{Participant as Member, ServerMessage};
+use ketentafel_load::headless::{JoinConfig, MediaPlan, Participant};
+use serde_json::json;
+use std::time::{Duration, Instant};
+use uuid::Uuid;
+
+/// The NATS server of this machine (and of CI).
+fn nats_url() -> String {
+    std::env::var("KETENTAFEL_TEST_NATS").unwrap_or_else(|_| "nats://127.0.0.1:4222".into())
+}
+
+/// `count` nodes on one fresh PostgreSQL database, started one after the other (the first
+/// seeds the demo workspace).
+async fn nodes(count: usize) -> (TestDb, Vec<Process>) {
+    let db = TestDb::create(Backend::Postgres).await;
+    let prefix = format!("kt-test-{}", Uuid::new_v4().simple());
+    let mut nodes = Vec::new();
+    for n in 0..count {
+        let id = format!("node{n}");
+        let nats = nats_url();
+        let node = Process::start_with(&db, &["--nats-url", &nats, "--nats-prefix", &prefix, "--node-id", &id]).await;
+        nodes.push(node);
+    }
+    (db, nodes)
+}
+
+fn plan() -> MediaPlan {
+    MediaPlan { video_bitrate_bps: 300_000, keyframe_interval: Duration::from_secs(3600), ..MediaPlan::default() }
+}
+
+async fn join(node: &Process, token: &str, meeting: Uuid) -> Result<Participant, String> {
+    let config =
+        JoinConfig { server: node.base.clone(), token: token.to_owned(), meeting_id: meeting, media: Some(plan()) };
+    Participant::join(config).await.map_err(|e| e.to_string())
+}
+
+/// Which node holds the conference's lease, and at which epoch.
+async fn host(db: &TestDb, meeting: Uuid) -> Option<(String, i64)> {
+    use sqlx::Connection;
+    let mut conn = sqlx::PgConnection::connect(&db.url).await.unwrap();
+    sqlx::query_as("SELECT node, epoch FROM conference_host WHERE meeting_id = $1 AND expires_at > clock_timestamp()")
+        .bind(meeting)
+        .fetch_optional(&mut conn)
+        .await
+        .unwrap()
+}
+
+/// Every pair of `everyone` receives the other's video and audio.
+async fn all_receive_each_other(everyone: &[&Participant]) {
+    for receiver in everyone {
+        for sender in everyone.iter().filter(|s| s.id != receiver.id) {
+            let before = packets(receiver, sender.id);
+            eventually("every participant receives fresh video and audio from every other", || {
+                let (video, audio) = packets(receiver, sender.id);
+                video >= before.0 + 30 && audio >= before.1 + 30
+            })
+            .await;
+        }
+    }
+}
+
+async fn minutes_changed(participant: &mut Participant) {
+    participant
+        .expect(PATIENCE, |m| matches!(m, ServerMessage::MinutesChanged { .. }).then_some(()))
+        .await
+        .expect("the minutes panel hears of the write");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn participants_on_different_nodes_share_one_conference_its_media_and_its_minutes() {
+    let (db, nodes) = nodes(2).await;
+    let (a, b) = (&nodes[0], &nodes[1]);
+    let demo = a.demo().await;
+    let meeting = demo.meeting;
+
+    let mut chair = join(a, &demo.chair_token, meeting).await.expect("the chair joins through node 0");
+    chair.admitted(PATIENCE).await.expect("the chair enters directly");
+    assert_eq!(host(&db, meeting).await.map(|h| h.0).as_deref(), Some("node0"), "the first join's node hosts it");
+
+    // The partner's WebSocket lands on node 1, which relays it to node 0.
+    let (_, probation_token) = b.login(PROBATION).await;
+    let mut probation = join(b, &probation_token, meeting).await.expect("the partner joins through node 1");
+    admit(&mut chair, probation.id).await;
+    probation.admitted(PATIENCE).await.expect("admitted by the chair on the other node");
+    all_receive_each_other(&[&chair, &probation]).await;
+    assert_eq!(host(&db, meeting).await.map(|h| h.0).as_deref(), Some("node0"), "one node hosts it, never two");
+
+    // A minutes write through node 1 reaches the room on node 0 (and so both participants).
+    let (cm_on_b, _) = b.login(CASEMANAGER).await;
+    let (status, body) = cm_on_b
+        .put(&format!("/api/meetings/{meeting}/domains/housing"), json!({ "situation": "Kamer bij zus, tijdelijk" }))
+        .await;
+    assert_eq!(status, reqwest::StatusCode::OK, "{body}");
+    minutes_changed(&mut chair).await;
+    minutes_changed(&mut probation).await;
+
+    // A chair action through the relay: the partner, on node 1, is muted by the room on node 0.
+    chair.send(ketentafel::signalling::protocol::ClientMessage::ForceMute { participant_id: probation.id });
+    probation
+        .expect(PATIENCE, |m| matches!(m, ServerMessage::ForceMuted).then_some(()))
+        .await
+        .expect("the muted partner hears of it through the relay");
+    probation.leave().await;
+    chair.leave().await;
+    drop(nodes);
+    drop(db);
+}
+
+/// The seated members as `who` sees them once it is in.
+async fn seated(who: &mut Participant) -> Vec<Member> {
+    who.admitted(PATIENCE).await.expect("in the room without passing the lobby")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_hosting_node_is_killed_and_another_takes_the_conference_without_the_lobby() {
+    let (db, mut nodes) = nodes(3).await;
+    let demo = nodes[0].demo().await;
+    let meeting = demo.meeting;
+    let (_, probation_token) = nodes[1].login(PROBATION).await;
+    let (_, housing_token) = nodes[2].login(HOUSING).await;
+
+    let mut chair = join(&nodes[0], &demo.chair_token, meeting).await.expect("the chair joins through node 0");
+    chair.admitted(PATIENCE).await.expect("the chair enters directly");
+    let mut probation = join(&nodes[1], &probation_token, meeting).await.expect("through node 1");
+    admit(&mut chair, probation.id).await;
+    probation.admitted(PATIENCE).await.expect("admitted");
+    let mut housing = join(&nodes[2], &housing_token, meeting).await.expect("through node 2");
+    admit(&mut chair, housing.id).await;
+    housing.admitted(PATIENCE).await.expect("admitted");
+    all_receive_each_other(&[&chair, &probation, &housing]).await;
+    let (_, first_epoch) = host(&db, meeting).await.expect("a lease");
+
+    // Written and acknowledged before the kill.
+    let (status, _) = demo
+        .cm
+        .put(
+            &format!("/api/meetings/{meeting}/domains/debts"),
+            json!({ "situation": "Schulden in kaart, 3 schuldeisers" }),
+        )
+        .await;
+    assert_eq!(status, reqwest::StatusCode::OK);
+
+    nodes[0].kill();
+    let killed = Instant::now();
+    // Everyone reconnects as a browser does: to whichever node answers (here: the two left),
+    // again until it is in.
+    let mut back = Vec::new();
+    for (token, node) in [(&demo.chair_token, 1), (&probation_token, 1), (&housing_token, 2)] {
+        let participant = loop {
+            match join(&nodes[node], token, meeting).await {
+                Ok(participant) => break participant,
+                Err(why) => {
+                    assert!(killed.elapsed() < Duration::from_secs(30), "back in the conference: {why}");
+                    tokio::time::sleep(Duration::from_millis(250)).await;
+                }
+            }
+        };
+        back.push(participant);
+    }
+    let [mut chair_again, mut probation_again, mut housing_again] = back.try_into().ok().expect("three");
+    let members = seated(&mut chair_again).await;
+    seated(&mut probation_again).await;
+    seated(&mut housing_again).await;
+    let in_again = killed.elapsed();
+    let (new_host, epoch) = host(&db, meeting).await.expect("a lease");
+    assert_ne!(new_host, "node0", "another node hosts the conference");
+    assert!(epoch > first_epoch, "taking over raised the epoch ({first_epoch} → {epoch})");
+    assert!(members.iter().any(|m| m.id == chair_again.id && m.chair), "the chair is still chair: {members:?}");
+    println!("killed the host; all three back in the room on {new_host} after {} ms", in_again.as_millis());
+    assert!(in_again < Duration::from_secs(10), "back within 10 s of the kill, took {in_again:?}");
+    all_receive_each_other(&[&chair_again, &probation_again, &housing_again]).await;
+
+    let (_, page) = nodes[1].login(CASEMANAGER).await.0.get(&format!("/api/meetings/{meeting}")).await;
+    let debts = page["minutes"]["domains"].as_array().unwrap().iter().find(|d| d["domain"] == "debts").unwrap();
+    assert_eq!(debts["situation"], "Schulden in kaart, 3 schuldeisers", "nothing acknowledged is lost");
+    for participant in [chair, probation, housing] {
+        participant.vanish();
+    }
+    for participant in [chair_again, probation_again, housing_again] {
+        participant.leave().await;
+    }
+    drop(nodes);
+    drop(db);
+}
