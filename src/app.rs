@@ -341,8 +341,8 @@ pub async fn build(config: Config, listener: TcpListener, shutdown: Cancellation
     }
     let mut leases_keeper = None;
     if let (Some(node), Some(leases)) = (&node, leases) {
-        background.push(crate::cluster::relay::accept(node, state.signalling.clone()).await?);
-        background.push(node.answer_alive().await?);
+        background.push(crate::cluster::relay::accept(node, state.signalling.clone(), stop.clone()).await?);
+        background.push(node.answer_alive(stop.clone()).await?);
         let stop_leases = CancellationToken::new();
         leases_keeper = Some((stop_leases.clone(), tokio::spawn(leases.keep(stop_leases))));
     }

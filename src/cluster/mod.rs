@@ -17,6 +17,7 @@ pub mod relay;
 
 use crate::secret::Secret;
 use std::time::Duration;
+use tokio_util::sync::CancellationToken;
 
 /// This node among the others.
 #[derive(Debug, Clone)]
@@ -38,6 +39,8 @@ pub enum ClusterError {
     Subscribe(#[from] async_nats::SubscribeError),
     #[error("--node-id: letters, digits, - and _ only, 1 to 63 of them (it names NATS subjects)")]
     NodeId,
+    #[error("--nats-url is not a URL")]
+    Url,
     #[error("--nats-prefix: words of letters, digits, - and _, joined by dots")]
     Prefix,
 }
@@ -52,7 +55,12 @@ impl Node {
         if !prefix.split('.').all(token) {
             return Err(ClusterError::Prefix);
         }
-        let nats = async_nats::ConnectOptions::new()
+        let (url, login) = split_login(url.expose())?;
+        let mut options = async_nats::ConnectOptions::new();
+        if let Some((user, password)) = login {
+            options = options.user_and_password(user, password);
+        }
+        let nats = options
             .name(format!("ketentafel {id}"))
             .connection_timeout(Duration::from_secs(5))
             // Keep trying for ever: a node without NATS is not ready (/readyz) and gives up its
@@ -65,7 +73,7 @@ impl Node {
                     other => tracing::info!(event = %other, "NATS"),
                 }
             })
-            .connect(url.expose())
+            .connect(url.as_str())
             .await?;
         Ok(Node { id, nats, prefix: prefix.to_owned() })
     }
@@ -75,13 +83,13 @@ impl Node {
         self.nats.connection_state() == async_nats::connection::State::Connected
     }
 
-    /// Answers other nodes' "are you there?" while this node runs.
-    pub async fn answer_alive(&self) -> Result<tokio::task::JoinHandle<()>, ClusterError> {
+    /// Answers other nodes' "are you there?" until `stop`.
+    pub async fn answer_alive(&self, stop: CancellationToken) -> Result<tokio::task::JoinHandle<()>, ClusterError> {
         use futures_util::StreamExt;
         let mut asks = self.nats.subscribe(self.alive_subject(&self.id)).await?;
         let nats = self.nats.clone();
         Ok(tokio::spawn(async move {
-            while let Some(ask) = asks.next().await {
+            while let Some(Some(ask)) = stop.run_until_cancelled(asks.next()).await {
                 if let Some(reply) = ask.reply {
                     let _ = nats.publish(reply, "yes".into()).await;
                 }
@@ -94,6 +102,20 @@ impl Node {
         let ask = self.nats.request(self.alive_subject(id), "".into());
         matches!(tokio::time::timeout(Duration::from_millis(500), ask).await, Ok(Ok(_)))
     }
+}
+
+/// The URL without its user and password, and those (percent-decoded): the client takes them
+/// only as options, and they must not travel in logs with the URL.
+fn split_login(url: &str) -> Result<(url::Url, Option<(String, String)>), ClusterError> {
+    let mut url = url::Url::parse(url).map_err(|_| ClusterError::Url)?;
+    if url.username().is_empty() {
+        return Ok((url, None));
+    }
+    let decode = |part: &str| percent_encoding::percent_decode_str(part).decode_utf8_lossy().into_owned();
+    let login = (decode(url.username()), decode(url.password().unwrap_or("")));
+    url.set_username("").map_err(|()| ClusterError::Url)?;
+    url.set_password(None).map_err(|()| ClusterError::Url)?;
+    Ok((url, Some(login)))
 }
 
 /// Whether `word` may be one part of a NATS subject here.
@@ -133,5 +155,28 @@ impl Node {
 
     pub(crate) fn down_subject(&self, conn: uuid::Uuid) -> String {
         format!("{}.conn.{conn}.down", self.prefix)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_login_leaves_the_url_and_is_decoded() {
+        let (url, login) = split_login("nats://ketentafel:p%40ss%2Fw0rd@nats:4222").unwrap();
+        assert_eq!(url.as_str(), "nats://nats:4222");
+        assert_eq!(login, Some(("ketentafel".into(), "p@ss/w0rd".into())));
+        let (url, login) = split_login("nats://127.0.0.1:4222").unwrap();
+        assert_eq!((url.as_str(), login), ("nats://127.0.0.1:4222", None));
+        assert!(split_login("not a url").is_err());
+    }
+
+    #[test]
+    fn node_ids_and_prefixes_are_subject_words() {
+        assert!(token("node-1_a"));
+        for bad in ["", "a.b", "a b", "a*", ">", &"x".repeat(64)] {
+            assert!(!token(bad), "{bad:?}");
+        }
     }
 }

@@ -25,6 +25,7 @@ use futures_util::{SinkExt, StreamExt};
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
 use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
 /// B's request to A: take this connection.
@@ -149,12 +150,17 @@ impl Relay for Carrier {
     }
 }
 
-/// A's side: takes the connections other nodes relay to this one, and serves them.
-pub async fn accept(node: &Node, state: Signalling) -> Result<tokio::task::JoinHandle<()>, super::ClusterError> {
+/// A's side: takes the connections other nodes relay to this one, and serves them, until
+/// `stop` (the connections it serves close with the rooms).
+pub async fn accept(
+    node: &Node,
+    state: Signalling,
+    stop: CancellationToken,
+) -> Result<tokio::task::JoinHandle<()>, super::ClusterError> {
     let mut opens = node.nats.subscribe(node.open_subject(&node.id)).await?;
     let (nats, node) = (node.nats.clone(), node.clone());
     Ok(tokio::spawn(async move {
-        while let Some(request) = opens.next().await {
+        while let Some(Some(request)) = stop.run_until_cancelled(opens.next()).await {
             let (nats, state, node) = (nats.clone(), state.clone(), node.clone());
             tokio::spawn(async move {
                 let Some(reply) = request.reply else { return };

@@ -191,3 +191,128 @@ async fn the_hosting_node_is_killed_and_another_takes_the_conference_without_the
     drop(nodes);
     drop(db);
 }
+
+/// Joins through `node` again and again, as a browser reconnects, until the room lets it in.
+async fn rejoin(node: &Process, token: &str, meeting: Uuid, since: Instant) -> Participant {
+    loop {
+        match join(node, token, meeting).await {
+            Ok(participant) => return participant,
+            Err(why) => {
+                assert!(since.elapsed() < Duration::from_secs(30), "back in the conference: {why}");
+                tokio::time::sleep(Duration::from_millis(250)).await;
+            }
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_draining_node_keeps_its_conference_until_the_deadline_then_hands_it_over() {
+    let db = TestDb::create(Backend::Postgres).await;
+    let prefix = format!("kt-test-{}", Uuid::new_v4().simple());
+    let nats = nats_url();
+    let common = ["--nats-url", &nats, "--nats-prefix", &prefix];
+    let mut a =
+        Process::start_with(&db, &[&common[..], &["--node-id", "node0", "--drain-timeout", "3"]].concat()).await;
+    let b = Process::start_with(&db, &[&common[..], &["--node-id", "node1"]].concat()).await;
+    let demo = a.demo().await;
+    let meeting = demo.meeting;
+    let (_, probation_token) = b.login(PROBATION).await;
+    let mut chair = join(&a, &demo.chair_token, meeting).await.expect("through node 0");
+    chair.admitted(PATIENCE).await.expect("in");
+    let mut probation = join(&b, &probation_token, meeting).await.expect("through node 1");
+    admit(&mut chair, probation.id).await;
+    probation.admitted(PATIENCE).await.expect("admitted");
+    all_receive_each_other(&[&chair, &probation]).await;
+
+    a.signal_term();
+    // Draining: not ready for new work, but the running conference goes on.
+    eventually_async(|| async {
+        reqwest::get(format!("{}/readyz", a.base))
+            .await
+            .is_ok_and(|r| r.status() == reqwest::StatusCode::SERVICE_UNAVAILABLE)
+    })
+    .await;
+    all_receive_each_other(&[&chair, &probation]).await;
+    assert_eq!(host(&db, meeting).await.map(|h| h.0).as_deref(), Some("node0"), "still hosted by the draining node");
+
+    // At the deadline the node stops and lets the lease go: node 1 takes the conference at once
+    // (no lease to wait out), and both are back without the lobby.
+    let started = Instant::now();
+    while a.child.try_wait().expect("the child can be waited for").is_none() {
+        assert!(started.elapsed() < Duration::from_secs(20), "the draining node stops after its deadline");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let stopped = Instant::now();
+    assert_eq!(host(&db, meeting).await, None, "the stopped node let its lease go");
+    let mut chair_again = rejoin(&b, &demo.chair_token, meeting, stopped).await;
+    let mut probation_again = rejoin(&b, &probation_token, meeting, stopped).await;
+    let members = seated(&mut chair_again).await;
+    seated(&mut probation_again).await;
+    println!("drained node stopped; both back on node1 after {} ms", stopped.elapsed().as_millis());
+    assert!(members.iter().any(|m| m.id == chair_again.id && m.chair), "the chair is still chair");
+    assert_eq!(host(&db, meeting).await.map(|h| h.0).as_deref(), Some("node1"));
+    all_receive_each_other(&[&chair_again, &probation_again]).await;
+    chair.vanish();
+    probation.vanish();
+    chair_again.leave().await;
+    probation_again.leave().await;
+}
+
+async fn eventually_async<F: std::future::Future<Output = bool>>(mut condition: impl FnMut() -> F) {
+    let deadline = Instant::now() + PATIENCE;
+    while !condition().await {
+        assert!(Instant::now() < deadline, "timed out waiting");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// The lease alone, in this process: two nodes on the real database and NATS. A node that
+/// answers keeps its conference even when it falls silent on NATS, as long as it renews; once
+/// its renewals stop, the other waits the lease out, takes the conference with a higher epoch,
+/// and the old host's next renewal stops its room.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_taken_over_lease_fences_the_old_host() {
+    use ketentafel::cluster::{Node, lease::Leases};
+    use ketentafel::signalling::rooms::{Host, Routing};
+    use std::sync::Arc;
+    use std::sync::atomic::AtomicBool;
+    use tokio_util::sync::CancellationToken;
+
+    let app = TestApp::spawn(Backend::Postgres).await;
+    let meeting = app.demo_case().await.meeting_id;
+    let store = ketentafel::storage::Store::open(&ketentafel::secret::Secret::new(app.db.url.clone())).await.unwrap();
+    let prefix = format!("kt-test-{}", Uuid::new_v4().simple());
+    let url = ketentafel::secret::Secret::new(nats_url());
+    let a = Node::connect(&url, Some("a".into()), &prefix).await.expect("NATS");
+    let b = Node::connect(&url, Some("b".into()), &prefix).await.expect("NATS");
+    let a_answers = a.answer_alive(CancellationToken::new()).await.unwrap();
+    let ttl = Duration::from_secs(2);
+    let leases_a = Leases::new(store.clone(), a, ttl, Arc::new(AtomicBool::new(false)));
+    let leases_b = Leases::new(store.clone(), b, ttl, Arc::new(AtomicBool::new(false)));
+    let keeper = tokio::spawn(leases_a.clone().keep(CancellationToken::new()));
+
+    assert_eq!(leases_a.host(meeting).await, Host::Here, "nobody hosts it: a takes it");
+    let room_a = CancellationToken::new();
+    leases_a.hosting(meeting, room_a.clone());
+    assert_eq!(leases_b.host(meeting).await, Host::Elsewhere("a".into()), "a answers: relay there");
+
+    a_answers.abort();
+    let asked = Instant::now();
+    assert_eq!(leases_b.host(meeting).await, Host::Unknown, "a renewed lease is never taken, even from a silent node");
+    assert!(asked.elapsed() >= ttl / 2, "b waited for the lease to run out before giving up");
+    assert!(!room_a.is_cancelled(), "a still hosts it");
+
+    // a's renewals stop (frozen, as a stalled process): b takes the conference once the lease runs out.
+    keeper.abort();
+    let frozen = Instant::now();
+    assert_eq!(leases_b.host(meeting).await, Host::Here, "b takes the conference");
+    assert!(frozen.elapsed() <= ttl + Duration::from_millis(500), "within a lease time: {:?}", frozen.elapsed());
+    let lease = store.lease(meeting).await.unwrap().expect("a lease");
+    assert_eq!((lease.node.as_str(), lease.epoch), ("b", 2), "the epoch rose with the new holder");
+
+    // a wakes up: its first renewal finds the lease taken, and its room stops.
+    let _keeper = tokio::spawn(leases_a.clone().keep(CancellationToken::new()));
+    tokio::time::timeout(ttl, room_a.cancelled()).await.expect("the old host's room stops");
+    assert_eq!(leases_a.hosted(), 0);
+    assert_eq!(store.lease(meeting).await.unwrap().map(|l| l.node).as_deref(), Some("b"), "b keeps it");
+}
