@@ -245,6 +245,19 @@ impl Routing for Leases {
         self.wake.notify_one();
     }
 
+    fn holder(&self, meeting: Uuid) -> BoxFuture<'_, Option<String>> {
+        Box::pin(async move {
+            match self.store.lease(meeting).await {
+                Ok(Some(lease)) if lease.node != self.node.id && !lease.left.is_zero() => Some(lease.node),
+                Ok(_) => None,
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot tell which node hosts a conference");
+                    None
+                }
+            }
+        })
+    }
+
     fn ended(&self, meeting: Uuid) {
         let mut held = self.held();
         if let Some(room) = held.hosted.remove(&meeting) {

@@ -9,6 +9,8 @@
 //! - `events.case`, `events.access`: every node publishes and every node listens;
 //! - `node.<id>.alive`: a node answers it while it runs (the others ask before relaying to it);
 //! - `node.<id>.open`: a relayed connection asks the host to take it;
+//! - `node.<id>.presence`: who is where in a conference the node hosts (the chair's invite list
+//!   asks, whichever node serves it);
 //! - `conn.<uuid>.up`, `conn.<uuid>.down`: a relayed connection's frames, each way.
 
 pub mod bus;
@@ -147,6 +149,10 @@ impl Node {
 
     pub(crate) fn open_subject(&self, node: &str) -> String {
         format!("{}.node.{node}.open", self.prefix)
+    }
+
+    pub(crate) fn presence_subject(&self, node: &str) -> String {
+        format!("{}.node.{node}.presence", self.prefix)
     }
 
     pub(crate) fn up_subject(&self, conn: uuid::Uuid) -> String {

@@ -16,7 +16,8 @@ use crate::auth::session;
 use crate::secret::Secret;
 use crate::signalling::Signalling;
 use crate::signalling::frames::unreadable;
-use crate::signalling::protocol::Refusal;
+use crate::signalling::protocol::{Presence, Refusal};
+use crate::signalling::state::PrincipalKey;
 use crate::signalling::ws::{self, Relay};
 use axum::extract::ws::{Message, WebSocket};
 use bytes::Bytes;
@@ -148,6 +149,23 @@ impl Relay for Carrier {
     fn carry(&self, node: String, credential: Secret, first: String, socket: WebSocket) -> BoxFuture<'static, ()> {
         Box::pin(self.clone().run(node, credential, first, socket))
     }
+
+    fn presence(&self, host: String, meeting: Uuid) -> BoxFuture<'static, Vec<(PrincipalKey, Presence)>> {
+        let node = self.node.clone();
+        Box::pin(async move {
+            let ask = node.nats.request(node.presence_subject(&host), meeting.to_string().into());
+            match tokio::time::timeout(OPEN_TIMEOUT, ask).await {
+                Ok(Ok(answer)) => serde_json::from_slice(&answer.payload).unwrap_or_else(|e| {
+                    tracing::warn!(error = %e, "an unreadable presence answer from another node");
+                    Vec::new()
+                }),
+                _ => {
+                    tracing::warn!(node = host, "the node that hosts a conference did not say who is where");
+                    Vec::new()
+                }
+            }
+        })
+    }
 }
 
 /// A's side: takes the connections other nodes relay to this one, and serves them, until
@@ -157,11 +175,20 @@ pub async fn accept(
     state: Signalling,
     stop: CancellationToken,
 ) -> Result<tokio::task::JoinHandle<()>, super::ClusterError> {
-    let mut opens = node.nats.subscribe(node.open_subject(&node.id)).await?;
+    let opens = node.nats.subscribe(node.open_subject(&node.id)).await?.map(Ask::Open);
+    let presence = node.nats.subscribe(node.presence_subject(&node.id)).await?.map(Ask::Presence);
+    let mut asks = futures_util::stream::select(opens, presence);
     let (nats, node) = (node.nats.clone(), node.clone());
     Ok(tokio::spawn(async move {
-        while let Some(Some(request)) = stop.run_until_cancelled(opens.next()).await {
+        while let Some(Some(ask)) = stop.run_until_cancelled(asks.next()).await {
             let (nats, state, node) = (nats.clone(), state.clone(), node.clone());
+            let request = match ask {
+                Ask::Open(request) => request,
+                Ask::Presence(request) => {
+                    tokio::spawn(answer_presence(nats, state, request));
+                    continue;
+                }
+            };
             tokio::spawn(async move {
                 let Some(reply) = request.reply else { return };
                 let Ok(open) = serde_json::from_slice::<Open>(&request.payload) else {
@@ -197,6 +224,23 @@ pub async fn accept(
             });
         }
     }))
+}
+
+enum Ask {
+    Open(async_nats::Message),
+    Presence(async_nats::Message),
+}
+
+/// Says who is where in a conference hosted here (nobody, when it does not run here).
+async fn answer_presence(nats: async_nats::Client, state: Signalling, request: async_nats::Message) {
+    let Some(reply) = request.reply else { return };
+    let meeting = std::str::from_utf8(&request.payload).ok().and_then(|id| id.parse::<Uuid>().ok());
+    let presence = match meeting {
+        Some(meeting) => state.rooms.presence(meeting).await,
+        None => Vec::new(),
+    };
+    let answer = serde_json::to_vec(&presence).expect("presence serialises");
+    let _ = nats.publish(reply, answer.into()).await;
 }
 
 #[cfg(test)]

@@ -184,7 +184,6 @@ async fn list_invites(
     Path(id): Path<Uuid>,
 ) -> ApiResult<Json<Vec<InviteEntry>>> {
     let present: Vec<Present> = signalling
-        .rooms
         .presence(id)
         .await
         .into_iter()

@@ -27,3 +27,16 @@ pub struct Signalling {
     /// With several nodes: the way to the node that hosts a conference (`ws::route`).
     pub relay: Option<std::sync::Arc<dyn ws::Relay>>,
 }
+
+impl Signalling {
+    /// Where everyone connected to conference `meeting` is now, by account or invite, asked
+    /// of the node that hosts it; empty when it runs nowhere (or its host does not answer).
+    pub async fn presence(&self, meeting: uuid::Uuid) -> Vec<(state::PrincipalKey, protocol::Presence)> {
+        if let Some(relay) = &self.relay
+            && let Some(node) = self.rooms.holder(meeting).await
+        {
+            return relay.presence(node, meeting).await;
+        }
+        self.rooms.presence(meeting).await
+    }
+}

@@ -50,6 +50,8 @@ pub trait Routing: Send + Sync + std::fmt::Debug {
     fn hosting(&self, meeting: Uuid, stop: CancellationToken);
     /// The room of `meeting` ended here: another node may take it at once.
     fn ended(&self, meeting: Uuid);
+    /// The other node that hosts `meeting` now, if one does (never takes it).
+    fn holder(&self, meeting: Uuid) -> BoxFuture<'_, Option<String>>;
 }
 
 /// The embedded default: this node hosts every conference.
@@ -64,6 +66,10 @@ impl Routing for OneNode {
     fn hosting(&self, _meeting: Uuid, _stop: CancellationToken) {}
 
     fn ended(&self, _meeting: Uuid) {}
+
+    fn holder(&self, _meeting: Uuid) -> BoxFuture<'_, Option<String>> {
+        Box::pin(std::future::ready(None))
+    }
 }
 
 /// The registry of rooms. Its lock is taken only to find or create a room at join time.
@@ -198,6 +204,14 @@ impl Rooms {
             return Host::Here;
         }
         self.routing.host(meeting).await
+    }
+
+    /// The other node that hosts `meeting`, if its room runs elsewhere.
+    pub async fn holder(&self, meeting: Uuid) -> Option<String> {
+        if self.running(meeting).is_some() {
+            return None;
+        }
+        self.routing.holder(meeting).await
     }
 
     /// Where everyone connected to a conference is now (lobby, in the room, sent out), by

@@ -68,11 +68,19 @@ pub async fn upgrade(
     ws.max_message_size(MAX_FRAME_BYTES).on_upgrade(move |socket| route(state, principal, credential, socket))
 }
 
-/// Another node, reached over the nodes' bus: it takes a connection whose conference it hosts.
+/// The other nodes, reached over the nodes' bus: the one that hosts a conference takes its
+/// connections and says who is where in it.
 pub trait Relay: Send + Sync + std::fmt::Debug {
     /// Carries `socket` to node `node` until either side closes. `first` is the connection's
     /// first message (its `join`), `credential` the session token it was authenticated with.
     fn carry(&self, node: String, credential: Secret, first: String, socket: WebSocket) -> BoxFuture<'static, ()>;
+    /// Where everyone connected to conference `meeting` is, asked of node `node` that hosts
+    /// it; empty when it does not answer.
+    fn presence(
+        &self,
+        node: String,
+        meeting: uuid::Uuid,
+    ) -> BoxFuture<'static, Vec<(PrincipalKey, protocol::Presence)>>;
 }
 
 /// With several nodes, the first message (the `join`) says which conference the connection is

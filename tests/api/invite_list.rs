@@ -22,7 +22,7 @@ async fn state_of(chair: &Client, meeting: Uuid, id: Uuid) -> Value {
 }
 
 /// Polls the list until invite `id` is in `state`.
-async fn until_state(chair: &Client, meeting: Uuid, id: Uuid, state: &str) -> Value {
+pub async fn until_state(chair: &Client, meeting: Uuid, id: Uuid, state: &str) -> Value {
     let deadline = tokio::time::Instant::now() + PATIENCE;
     loop {
         let entry = state_of(chair, meeting, id).await;

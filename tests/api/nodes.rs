@@ -6,6 +6,7 @@
 
 use crate::conference::{PATIENCE, admit, eventually, packets};
 use crate::helpers::*;
+use crate::invite_list::until_state;
 use crate::process::*;
 use ketentafel::signalling::protocol::{Participant as Member, ServerMessage};
 use ketentafel_load::headless::{JoinConfig, MediaPlan, Participant};
@@ -102,6 +103,26 @@ async fn participants_on_different_nodes_share_one_conference_its_media_and_its_
     assert_eq!(status, reqwest::StatusCode::OK, "{body}");
     minutes_changed(&mut chair).await;
     minutes_changed(&mut probation).await;
+
+    // A guest's WebSocket lands on node 1 too; the chair's list of invites, read through
+    // either node, shows where she is in the room on node 0.
+    let (status, created) = cm_on_b
+        .post(
+            &format!("/api/meetings/{meeting}/invites"),
+            json!({ "kind": "guest", "name": "Gerda Gast", "organisation": "Woonbron" }),
+        )
+        .await;
+    assert_eq!(status, reqwest::StatusCode::CREATED, "{created}");
+    let invite = id(&created["invite"]);
+    let link = created["url"].as_str().expect("a link").rsplit('/').next().unwrap().to_owned();
+    let (_, accepted) =
+        b.client().post(&format!("/api/invites/{link}/accept"), json!({ "accept_confidentiality": true })).await;
+    let guest = join(b, accepted["token"].as_str().expect("a guest token"), meeting).await.expect("the guest joins");
+    until_state(&cm_on_b, meeting, invite, "lobby").await;
+    until_state(&demo.cm, meeting, invite, "lobby").await;
+    admit(&mut chair, guest.id).await;
+    until_state(&cm_on_b, meeting, invite, "room").await;
+    guest.leave().await;
 
     // A chair action through the relay: the partner, on node 1, is muted by the room on node 0.
     chair.send(ketentafel::signalling::protocol::ClientMessage::ForceMute { participant_id: probation.id });

@@ -20,7 +20,8 @@ pub type ConnId = u64;
 const NO_CONN: ConnId = 0;
 
 /// Who someone is across connections: the account, or the invite of a guest or client.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "kind", content = "id", rename_all = "snake_case")]
 pub enum PrincipalKey {
     User(Uuid),
     Invite(Uuid),
