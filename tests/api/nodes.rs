@@ -337,3 +337,48 @@ async fn a_taken_over_lease_fences_the_old_host() {
     assert_eq!(leases_a.hosted(), 0);
     assert_eq!(store.lease(meeting).await.unwrap().map(|l| l.node).as_deref(), Some("b"), "b keeps it");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_without_nats_is_alive_but_not_ready_and_says_so_in_its_metrics() {
+    let db = TestDb::create(Backend::Postgres).await;
+    let metrics = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+    // Nothing listens on port 9 of loopback: the node keeps trying to reach NATS.
+    let node = Process::start_with(
+        &db,
+        &["--nats-url", "nats://127.0.0.1:9", "--node-id", "lonely", "--metrics-bind", &metrics.to_string()],
+    )
+    .await;
+    let ready = reqwest::get(format!("{}/readyz", node.base)).await.unwrap();
+    assert_eq!(ready.status(), reqwest::StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(ready.json::<serde_json::Value>().await.unwrap()["status"], "nats unreachable");
+    let alive = reqwest::get(format!("{}/healthz", node.base)).await.unwrap();
+    assert_eq!(alive.status(), reqwest::StatusCode::OK, "liveness does not depend on NATS");
+    let text = reqwest::get(format!("http://{metrics}/metrics")).await.unwrap().text().await.unwrap();
+    assert!(text.contains("ketentafel_nats_connected 0"), "{text}");
+
+    // With NATS the same node is ready, and its metric says connected.
+    let mut node = node;
+    node.kill();
+    let nats = nats_url();
+    let node = Process::start_with(&db, &["--nats-url", &nats, "--metrics-bind", &metrics.to_string()]).await;
+    eventually_async(|| async {
+        reqwest::get(format!("{}/readyz", node.base)).await.is_ok_and(|r| r.status() == reqwest::StatusCode::OK)
+    })
+    .await;
+    let text = reqwest::get(format!("http://{metrics}/metrics")).await.unwrap().text().await.unwrap();
+    assert!(text.contains("ketentafel_nats_connected 1"), "{text}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn several_nodes_need_postgresql() {
+    let db = TestDb::create(Backend::Sqlite).await;
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_ketentafel"))
+        .args(["--bind", "127.0.0.1:0", "--nats-url", &nats_url()])
+        .env("DATABASE_URL", &db.url)
+        .env("KETENTAFEL_LOG", "warn")
+        .output()
+        .expect("the binary runs");
+    assert!(!output.status.success(), "a node on SQLite refuses to join others");
+    let said = String::from_utf8_lossy(&output.stderr).to_string() + &String::from_utf8_lossy(&output.stdout);
+    assert!(said.contains("several nodes need PostgreSQL"), "{said}");
+}
