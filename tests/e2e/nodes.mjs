@@ -259,7 +259,11 @@ export async function nodesStory({ browser, artifacts, shots, results }) {
       await Promise.all([chair, partner].map((who) => expectMediaFlowing(who, { videos: 1, audios: 1 })));
 
       const after = host(url, meetingId);
-      figures.after_kill = { killed: victim, host: after?.node ?? null, epoch: after?.epoch ?? null, ws: openSockets(balancer).map((c) => c.node), relays_logged: relaysLogged(nodes) };
+      figures.after_kill = {
+        killed: victim, host: after?.node ?? null, epoch: after?.epoch ?? null, ws: openSockets(balancer).map((c) => c.node), relays_logged: relaysLogged(nodes),
+        // Every WebSocket the browsers opened since the kill: where to and when, to read the way back.
+        ws_since_kill: balancer.connections.filter((c) => c.at >= killedAt && c.line?.startsWith('GET /ws')).map((c) => ({ node: c.node, after_ms: c.at - killedAt, open: c.open })),
+      };
       log(`nodes: ${after?.node} hosts the conference now (epoch ${after?.epoch}); the WebSockets reach ${figures.after_kill.ws.join(' and ')}`);
       log(`nodes: WebSockets relayed to the host so far, from the nodes' logs: ${figures.after_kill.relays_logged}`);
       const phases = Object.fromEntries(await Promise.all([chair, partner].map(async (who) => [who.name, await who.page.evaluate(() => window.__nodesStory.phases)])));
