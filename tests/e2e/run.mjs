@@ -4,7 +4,7 @@
 //
 //   node tests/e2e/run.mjs            (after `cargo build`; see scripts/test)
 //   KETENTAFEL_BIN=…  CHROMIUM_PATH=…  E2E_ARTIFACTS=…   to override the defaults
-//   E2E_STORIES=steer                 to play only some stories (comma-separated: conference, steer, layouts, minutes, room, admin, turn, firefox, recover, e2ee)
+//   E2E_STORIES=steer                 to play only some stories (comma-separated: conference, steer, layouts, minutes, room, admin, turn, firefox, recover, e2ee, nodes)
 //
 // The conference, steering, layouts, minutes and room stories share one server (the demo's one
 // case) and run in order: the conference first, then steering (whose decisions land on the
@@ -16,7 +16,9 @@
 // server, coturn (TLS on 443) and a browser that trusts coturn's certificate; the recover story
 // starts its own server and puts one guest's Chromium in a network namespace of its own; the
 // e2ee story (end-to-end encryption, Chromium and Firefox) starts its own server with media on a
-// non-loopback address and the test fault that forwards media to the client while he is out.
+// non-loopback address and the test fault that forwards media to the client while he is out; the
+// nodes story starts three servers on a PostgreSQL database of its own and NATS, behind a
+// round-robin balancer, and kills the one hosting the conference.
 
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -33,6 +35,7 @@ import { turn } from './turn.mjs';
 import { firefox } from './firefox.mjs';
 import { recover } from './recover.mjs';
 import { e2eeStory } from './e2ee.mjs';
+import { nodesStory } from './nodes.mjs';
 import { failureShots } from './lib/screens.mjs';
 
 const stamp = new Date().toISOString().replace(/[:.]/g, '-');
@@ -48,7 +51,7 @@ try {
   server = await startServer(artifacts);
   log(`server at ${server.base} (data in ${server.dataDir})`);
   browser = await launch();
-  const wanted = (process.env.E2E_STORIES || 'conference,steer,layouts,minutes,room,admin,turn,firefox,recover,e2ee').split(',').map((s) => s.trim());
+  const wanted = (process.env.E2E_STORIES || 'conference,steer,layouts,minutes,room,admin,turn,firefox,recover,e2ee,nodes').split(',').map((s) => s.trim());
   if (wanted.includes('conference')) await story({ browser, base: server.base, shots, results });
   if (wanted.includes('steer')) await steer({ browser, base: server.base, shots, results });
   if (wanted.includes('layouts')) await layouts({ browser, base: server.base, shots, results });
@@ -59,6 +62,7 @@ try {
   if (wanted.includes('firefox')) await firefox({ browser, artifacts, shots, results });
   if (wanted.includes('recover')) await recover({ artifacts, shots, results });
   if (wanted.includes('e2ee')) await e2eeStory({ browser, artifacts, shots, results });
+  if (wanted.includes('nodes')) await nodesStory({ browser, artifacts, shots, results });
 } catch (err) {
   failure = err;
   log(`✗ ${err.stack || err}`);
@@ -94,6 +98,7 @@ if (results.turn) writeFileSync(join(artifacts, 'turn.json'), `${JSON.stringify(
 writeFileSync(join(artifacts, 'axe.json'), `${JSON.stringify(results.axe, null, 2)}\n`);
 if (results.recover) writeFileSync(join(artifacts, 'recover.json'), `${JSON.stringify(results.recover, null, 2)}\n`);
 if (results.e2ee) writeFileSync(join(artifacts, 'e2ee.json'), `${JSON.stringify(results.e2ee, null, 2)}\n`);
+if (results.nodes) writeFileSync(join(artifacts, 'nodes.json'), `${JSON.stringify(results.nodes, null, 2)}\n`);
 
 for (const who of results.people) await who.context.close().catch(() => {});
 if (browser) await browser.close().catch(() => {});

@@ -37,7 +37,8 @@ export function probe() {
   window.__sockets = [];
   // The first time each step of a join happened, on the page's clock: where a slow join loses
   // its time (socket, welcome, each connection's ICE and DTLS, the first frame).
-  window.__kt = { origin: performance.timeOrigin, firstFrame: null, admitted: null, joinClicked: null, marks: {} };
+  // `welcomes`: when (ms since the epoch) each `welcome` came, every time: a rejoin shows as one more.
+  window.__kt = { origin: performance.timeOrigin, firstFrame: null, admitted: null, joinClicked: null, marks: {}, welcomes: [] };
   const mark = (what) => { if (!(what in window.__kt.marks)) window.__kt.marks[what] = Math.round(performance.now()); };
   window.WebSocket = class extends OriginalSocket {
     constructor(...args) {
@@ -45,7 +46,10 @@ export function probe() {
       window.__sockets.push(this);
       this.addEventListener('open', () => mark('ws open'));
       this.addEventListener('message', (event) => {
-        try { mark(`ws ${JSON.parse(event.data).type}`); } catch { /* not ours to judge */ }
+        let type;
+        try { type = JSON.parse(event.data).type; } catch { return; /* not ours to judge */ }
+        mark(`ws ${type}`);
+        if (type === 'welcome') window.__kt.welcomes.push(Date.now());
       });
     }
     send(data) {

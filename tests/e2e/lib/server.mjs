@@ -37,7 +37,8 @@ function freePort() {
  * `args` and `env` add command-line arguments and settings (the TURN story's ICE servers, the
  * Firefox story's media address). `restart()` kills the server hard (SIGKILL, as a crash would)
  * and starts it again on the same data and port; it resolves with the moment /healthz answered
- * again.
+ * again. `kill()` kills it hard and leaves it dead (the nodes story: another node takes over);
+ * it resolves once the process is gone.
  */
 export async function startServer(artifacts, { history = false, name = 'server', host = '127.0.0.1', args = [], env = {} } = {}) {
   const bin = binaryPath();
@@ -82,6 +83,11 @@ export async function startServer(artifacts, { history = false, name = 'server',
       child.once('exit', ok);
       child.kill('SIGTERM');
       setTimeout(() => { if (exited === null) child.kill('SIGKILL'); }, 5000);
+    }),
+    kill: () => new Promise((ok) => {
+      if (exited !== null) return ok();
+      child.once('exit', () => ok());
+      child.kill('SIGKILL');
     }),
     restart: async () => {
       const old = child;
