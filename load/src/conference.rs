@@ -1,14 +1,16 @@
 //! A run of conferences with full media: per room a chair who admits everyone from the lobby
 //! and guests who join one at a time, each timed until the media of everyone already there
-//! arrives; then a window of full media measured from both ends; then everyone leaves.
+//! arrives; then a window of full media measured from both ends; then everyone leaves. With
+//! several nodes, each conference's participants reach them in turn (see [`node_for`]).
 
 use crate::Options;
+use crate::cluster::Shared;
 use crate::floor;
 use crate::headless::stats::Received;
 use crate::headless::{JoinConfig, MediaPlan, Participant, SentCounters};
-use crate::report::{ConferenceResult, Distribution, Report, Sent, ServerLoad, Streams, Throughput};
+use crate::report::{ConferenceResult, Distribution, NodeLoad, Report, Sent, ServerLoad, Streams, Throughput};
 use crate::server::{ProcessFigures, Server};
-use crate::setup::Api;
+use crate::setup::{Api, Runtime};
 use ketentafel::signalling::protocol::{ClientMessage, ServerMessage};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -150,9 +152,23 @@ fn sent_totals(rooms: &[Room]) -> Sent {
     sent
 }
 
+/// The node that seat `seat` of conference `room` reaches (the chair has seat 0): each
+/// conference's participants in turn, as a load balancer without sticky sessions spreads them,
+/// starting one node further for each conference. The chair's node hosts the conference, so the
+/// conferences are hosted evenly and a share (n − 1)/n of the others is relayed to the host.
+pub fn node_for(room: usize, seat: usize, nodes: usize) -> usize {
+    (room + seat) % nodes
+}
+
+fn figures(servers: &[Server]) -> Vec<Option<ProcessFigures>> {
+    servers.iter().map(Server::figures).collect()
+}
+
 /// Sets up, joins, measures and leaves; fills in `report.conference`.
-pub async fn run(options: &Options, server: &Server, api: &Api, report: &mut Report) -> Result<(), String> {
+pub async fn run(options: &Options, servers: &[Server], api: &Api, report: &mut Report) -> Result<(), String> {
     let mut seeded = super::Seeded::new(options.seed);
+    let mut shared = Shared::connect(options).await?;
+    let at_start = shared.counts().await?;
     let mut invitations = Vec::new();
     for r in 1..=options.rooms {
         let meeting = api.conference(&format!("Belastingtest {r} (ketentafel-load)")).await?;
@@ -162,20 +178,21 @@ pub async fn run(options: &Options, server: &Server, api: &Api, report: &mut Rep
         }
         invitations.push((meeting, guests));
     }
-    let before_anyone = server.figures();
+    let before_anyone = figures(servers);
 
     // Rooms fill one after another and each joiner waits for the room's media, so later joins
     // happen on a node that already carries the earlier conferences.
     let mut rooms = Vec::new();
     let (mut join_ms, mut failed_joins) = (Vec::new(), 0);
-    for (meeting, guests) in invitations {
+    for (room, (meeting, guests)) in invitations.into_iter().enumerate() {
         let media = plan(options, seeded.phase());
-        let (chair, chair_member) = Chair::enter(server.url(), &api.chair_token, meeting, Some(media)).await?;
+        let chair_node = servers[node_for(room, 0, servers.len())].url();
+        let (chair, chair_member) = Chair::enter(chair_node, &api.chair_token, meeting, Some(media)).await?;
         let mut members = vec![chair_member];
-        for token in guests {
+        for (seat, token) in (1..).zip(guests) {
             let earlier: Vec<Uuid> = members.iter().map(|m| m.id).collect();
-            let (member, took) =
-                Member::join(server.url(), &token, meeting, plan(options, seeded.phase()), &earlier).await?;
+            let node = servers[node_for(room, seat, servers.len())].url();
+            let (member, took) = Member::join(node, &token, meeting, plan(options, seeded.phase()), &earlier).await?;
             match took {
                 Some(took) => join_ms.push(took.as_secs_f64() * 1_000.0),
                 None => failed_joins += 1,
@@ -190,18 +207,20 @@ pub async fn run(options: &Options, server: &Server, api: &Api, report: &mut Rep
         member.received.reset();
     }
     let sent_before = sent_totals(&rooms);
-    let (server_before, harness_before) = (server.figures(), ProcessFigures::read("/proc/self"));
+    let shared_before = shared.counts().await?;
+    let (server_before, harness_before) = (figures(servers), ProcessFigures::read("/proc/self"));
     let started = Instant::now();
     tokio::time::sleep(Duration::from_secs_f64(options.duration)).await;
-    let (server_after, harness_after) = (server.figures(), ProcessFigures::read("/proc/self"));
+    let (server_after, harness_after) = (figures(servers), ProcessFigures::read("/proc/self"));
     let elapsed = started.elapsed().as_secs_f64();
+    let shared_after = shared.counts().await?;
     let (packets, bytes) = rooms
         .iter()
         .flat_map(|r| &r.members)
         .map(|m| m.received.totals())
         .fold((0, 0), |(p, b), (mp, mb)| (p + mp, b + mb));
     let sent_after = sent_totals(&rooms);
-    let runtime = api.runtime().await;
+    let runtimes = futures_util::future::join_all(servers.iter().map(|s| api.runtime_on(s.url()))).await;
 
     // Every member should have every other member's audio and video.
     let mut streams = Streams::default();
@@ -229,29 +248,50 @@ pub async fn run(options: &Options, server: &Server, api: &Api, report: &mut Rep
         futures_util::future::join_all(room.members.into_iter().map(Member::leave)).await;
     }
 
+    let (nats, postgres) = shared.traffic(&at_start, &shared_before, &shared_after, elapsed);
+    drop(shared);
     let mean_payload_bytes = bytes as f64 / packets.max(1) as f64;
     let floor = tokio::task::spawn_blocking(move || floor::measure(mean_payload_bytes.round() as usize))
         .await
         .map_err(|e| format!("the floor measurement failed: {e}"))??;
     let participants = f64::from(options.rooms * options.participants);
-    let server_load = match (before_anyone, server_before, server_after) {
-        (Some(baseline), Some(before), Some(after)) => {
+    let nodes: Option<Vec<NodeLoad>> = servers
+        .iter()
+        .enumerate()
+        .map(|(n, server)| {
+            let (baseline, before, after) = (before_anyone[n]?, server_before[n]?, server_after[n]?);
             let cpu_seconds = after.cpu_seconds - before.cpu_seconds;
-            Some(ServerLoad {
+            Some(NodeLoad {
+                url: server.url().to_owned(),
+                pid: server.pid(),
                 cpu_seconds,
                 cores: cpu_seconds / elapsed,
-                us_per_forwarded_packet: cpu_seconds * 1e6 / packets.max(1) as f64,
-                ms_per_participant_minute: cpu_seconds * 1e3 / (participants * elapsed / 60.0),
                 rss_before_kib: baseline.rss_kib,
                 rss_kib: after.rss_kib,
-                rss_per_participant_kib: after.rss_kib.saturating_sub(baseline.rss_kib) as f64 / participants,
                 open_fds: after.open_fds,
                 threads: after.threads,
-                runtime,
+                runtime: runtimes[n],
             })
+        })
+        .collect();
+    let server_load = nodes.map(|nodes| {
+        let cpu_seconds: f64 = nodes.iter().map(|n| n.cpu_seconds).sum();
+        let rss_before_kib: u64 = nodes.iter().map(|n| n.rss_before_kib).sum();
+        let rss_kib: u64 = nodes.iter().map(|n| n.rss_kib).sum();
+        ServerLoad {
+            cpu_seconds,
+            cores: cpu_seconds / elapsed,
+            us_per_forwarded_packet: cpu_seconds * 1e6 / packets.max(1) as f64,
+            ms_per_participant_minute: cpu_seconds * 1e3 / (participants * elapsed / 60.0),
+            rss_before_kib,
+            rss_kib,
+            rss_per_participant_kib: rss_kib.saturating_sub(rss_before_kib) as f64 / participants,
+            open_fds: nodes.iter().map(|n| n.open_fds).sum(),
+            threads: nodes.iter().map(|n| n.threads).sum(),
+            runtime: Runtime::total(&runtimes),
+            nodes: if nodes.len() > 1 { nodes } else { Vec::new() },
         }
-        _ => None,
-    };
+    });
     let ratio_to_floor = server_load.as_ref().map(|s| s.us_per_forwarded_packet / floor.per_packet_us);
     let harness_cores = match (harness_before, harness_after) {
         (Some(before), Some(after)) => (after.cpu_seconds - before.cpu_seconds) / elapsed,
@@ -282,6 +322,32 @@ pub async fn run(options: &Options, server: &Server, api: &Api, report: &mut Rep
         harness_cores,
         floor,
         ratio_to_floor,
+        nats,
+        postgres,
     });
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn conferences_are_hosted_evenly_and_most_participants_reach_another_node() {
+        let (nodes, seats) = (3, 6);
+        let hosts: Vec<usize> = (0..3).map(|room| node_for(room, 0, nodes)).collect();
+        assert_eq!(hosts, [0, 1, 2], "each chair, and so each host, on a node of its own");
+        let mut per_node = [0; 3];
+        let mut relayed = 0;
+        for (room, host) in hosts.iter().enumerate() {
+            for seat in 0..seats {
+                let node = node_for(room, seat, nodes);
+                per_node[node] += 1;
+                relayed += usize::from(node != *host);
+            }
+        }
+        assert_eq!(per_node, [6, 6, 6], "the WebSockets are spread evenly");
+        assert_eq!(relayed, 12, "two in three participants reach another node than the host");
+        assert!((0..10).all(|seat| node_for(4, seat, 1) == 0), "one node takes everyone");
+    }
 }

@@ -6,14 +6,16 @@
 //!
 //! - [`headless`]: one participant, speaking the signalling protocol and sending and receiving
 //!   real media; the server's integration tests use it too.
-//! - [`server`]: the server under test (started here or already running) and its process
-//!   figures from `/proc`.
+//! - [`server`]: the server under test (started here, or one or several nodes already running)
+//!   and their process figures from `/proc`.
+//! - [`cluster`]: what several nodes share, NATS and PostgreSQL, counted during the run.
 //! - [`setup`]: conferences and guest invitations through the HTTP API.
 //! - [`conference`]: joining, measuring a window of full media, leaving.
 //! - [`soak`]: join/leave cycles and what they leave behind.
 //! - [`floor`]: the cheapest possible forward on this machine, measured in the same run.
 //! - [`report`]: the figures, as JSON and as a table.
 
+pub mod cluster;
 pub mod conference;
 pub mod floor;
 pub mod headless;
@@ -45,6 +47,8 @@ pub struct Options {
     #[arg(long)]
     pub server_bin: Option<PathBuf>,
     /// DATABASE_URL for the server started with --spawn (default: SQLite in its data directory).
+    /// When it is PostgreSQL, with --spawn or --server, the report gives that database's
+    /// activity during the window (`pg_stat_database`).
     #[arg(long)]
     #[serde(skip)]
     pub database_url: Option<String>,
@@ -53,12 +57,25 @@ pub struct Options {
     /// `taskset -c 1 ketentafel-load …`; the report gives both CPU sets.
     #[arg(long, requires = "spawn", value_parser = parse_cpu_list)]
     pub server_cpus: Option<String>,
-    /// A running Ketentafel with the demo workspace, on this machine (e.g. http://127.0.0.1:8080).
-    #[arg(long)]
-    pub server: Option<String>,
-    /// The process id of that server, for its CPU time, memory and descriptors.
-    #[arg(long, requires = "server")]
-    pub server_pid: Option<u32>,
+    /// A running Ketentafel with the demo workspace, on this machine (e.g. http://127.0.0.1:8080);
+    /// or several nodes of one region, comma-separated: each conference's participants are
+    /// spread over them in turn, as a load balancer without sticky sessions would.
+    #[arg(long, value_delimiter = ',')]
+    #[serde(serialize_with = "one_or_many")]
+    pub server: Vec<String>,
+    /// The process id of that server (of each, comma-separated, in the order of --server), for
+    /// its CPU time, memory and descriptors.
+    #[arg(long, requires = "server", value_delimiter = ',')]
+    #[serde(serialize_with = "one_or_many")]
+    pub server_pid: Vec<u32>,
+    /// The NATS server of those nodes (needs --nats-prefix): the report counts what the nodes
+    /// publish under their prefix during the window.
+    #[arg(long, requires = "nats_prefix")]
+    #[serde(skip)]
+    pub nats_url: Option<String>,
+    /// The nodes' --nats-prefix.
+    #[arg(long, requires = "nats_url")]
+    pub nats_prefix: Option<String>,
     /// Password of the demo accounts.
     #[arg(long, env = "KETENTAFEL_LOAD_PASSWORD", default_value = "demo", hide_env_values = true)]
     #[serde(skip)]
@@ -106,6 +123,17 @@ pub struct Options {
     pub timeout: u64,
 }
 
+/// A list option as it was written before it took lists: nothing as `null`, one value as that
+/// value, several as a list; so a one-server report reads as it always did.
+fn one_or_many<T: serde::Serialize, S: serde::Serializer>(values: &[T], serializer: S) -> Result<S::Ok, S::Error> {
+    use serde::Serialize;
+    match values {
+        [] => serializer.serialize_none(),
+        [one] => one.serialize(serializer),
+        many => many.serialize(serializer),
+    }
+}
+
 /// A CPU list as `taskset -c` takes it: numbers and ranges, comma-separated.
 fn parse_cpu_list(list: &str) -> Result<String, String> {
     let valid = !list.is_empty()
@@ -131,11 +159,21 @@ impl Options {
         if !(self.warmup.is_finite() && self.warmup >= 0.0) {
             return Err("--warmup must be zero or more".into());
         }
-        if !self.spawn && self.server.is_none() {
+        if !self.spawn && self.server.is_empty() {
             return Err("say which server: --spawn, or --server URL of a running one".into());
         }
-        if let Some(url) = &self.server {
+        for url in &self.server {
             server::require_loopback(url)?;
+        }
+        if !self.server_pid.is_empty() && self.server_pid.len() != self.server.len() {
+            return Err(format!(
+                "--server-pid names {} processes for {} servers: one per server, in the same order",
+                self.server_pid.len(),
+                self.server.len()
+            ));
+        }
+        if self.soak.is_some() && self.server.len() > 1 {
+            return Err("the soak measures what one node keeps: give it one --server".into());
         }
         Ok(())
     }
@@ -146,22 +184,25 @@ impl Options {
 pub async fn run(options: Options) -> Result<Report, String> {
     options.validate()?;
     let budget = Duration::from_secs(options.timeout);
-    let server = server::Server::start(&options).await?;
-    let outcome = tokio::time::timeout(budget, run_against(&options, &server)).await;
-    server.stop().await;
+    let servers = server::Server::start_all(&options).await?;
+    let outcome = tokio::time::timeout(budget, run_against(&options, &servers)).await;
+    for server in servers {
+        server.stop().await;
+    }
     match outcome {
         Ok(result) => result,
         Err(_) => Err(format!("the run did not finish within --timeout {} s", options.timeout)),
     }
 }
 
-async fn run_against(options: &Options, server: &server::Server) -> Result<Report, String> {
-    let mut report = Report::new(options, server);
-    let api = setup::Api::login(server.url(), &options.password).await?;
+async fn run_against(options: &Options, servers: &[server::Server]) -> Result<Report, String> {
+    let mut report = Report::new(options, servers);
+    // The conferences and invitations are made on the first node; every node shares them.
+    let api = setup::Api::login(servers[0].url(), &options.password).await?;
     if let Some(cycles) = options.soak {
-        report.soak = Some(soak::run(options, server, &api, cycles).await?);
+        report.soak = Some(soak::run(options, &servers[0], &api, cycles).await?);
     } else {
-        conference::run(options, server, &api, &mut report).await?;
+        conference::run(options, servers, &api, &mut report).await?;
     }
     report.finish();
     Ok(report)
@@ -213,5 +254,38 @@ mod tests {
         assert!(options.validate().is_ok());
         let options = Options::try_parse_from(["ketentafel-load"]).unwrap();
         assert!(options.validate().is_err(), "a server must be named");
+    }
+
+    #[test]
+    fn several_nodes_and_their_pids_are_given_as_lists_in_one_order() {
+        let parse = |args: &[&str]| Options::try_parse_from([&["ketentafel-load"], args].concat()).unwrap();
+        let nodes = "http://127.0.0.1:8081,http://127.0.0.1:8082,http://[::1]:8083";
+        let options = parse(&["--server", nodes, "--server-pid", "11,12,13"]);
+        assert_eq!(options.server.len(), 3);
+        assert_eq!(options.server_pid, [11, 12, 13]);
+        assert!(options.validate().is_ok());
+        let short = parse(&["--server", nodes, "--server-pid", "11,12"]).validate().unwrap_err();
+        assert!(short.contains("one per server"), "{short}");
+        let remote = parse(&["--server", "http://127.0.0.1:8081,http://192.0.2.1:8082"]).validate().unwrap_err();
+        assert!(remote.contains("loopback"), "{remote}");
+        let soak = parse(&["--server", nodes, "--soak", "10"]).validate().unwrap_err();
+        assert!(soak.contains("one --server"), "{soak}");
+    }
+
+    #[test]
+    fn a_report_of_one_server_names_it_as_before_and_several_as_a_list() {
+        let json = |args: &[&str]| {
+            serde_json::to_value(Options::try_parse_from([&["ketentafel-load"], args].concat()).unwrap()).unwrap()
+        };
+        let one = json(&["--server", "http://127.0.0.1:8080", "--server-pid", "42"]);
+        assert_eq!(
+            (&one["server"], &one["server_pid"]),
+            (&serde_json::json!("http://127.0.0.1:8080"), &serde_json::json!(42))
+        );
+        let spawned = json(&["--spawn"]);
+        assert!(spawned["server"].is_null() && spawned["server_pid"].is_null(), "{spawned}");
+        let two = json(&["--server", "http://127.0.0.1:8081,http://127.0.0.1:8082", "--server-pid", "11,12"]);
+        assert_eq!(two["server_pid"], serde_json::json!([11, 12]));
+        assert!(two.get("nats_url").is_none(), "the NATS URL may hold a password: {two}");
     }
 }

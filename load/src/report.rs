@@ -2,6 +2,7 @@
 //! readable table, each figure next to the target it is held to.
 
 use crate::Options;
+use crate::cluster::{NatsTraffic, PostgresActivity};
 use crate::floor::Floor;
 use crate::server::{ProcessFigures, Server};
 use crate::setup::Runtime;
@@ -43,6 +44,27 @@ pub struct ServerInfo {
     pub cpus: Option<String>,
     /// The CPUs this harness may run on.
     pub harness_cpus: Option<String>,
+    /// Every node, when the run drove several (the fields above are then the first node's).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub nodes: Vec<NodeInfo>,
+}
+
+/// One of several nodes the run drove.
+#[derive(Debug, Serialize)]
+pub struct NodeInfo {
+    pub url: String,
+    pub pid: Option<u32>,
+    pub cpus: Option<String>,
+}
+
+impl NodeInfo {
+    fn of(server: &Server) -> NodeInfo {
+        NodeInfo {
+            url: server.url().to_owned(),
+            pid: server.pid(),
+            cpus: server.pid().and_then(|pid| crate::server::allowed_cpus(&format!("/proc/{pid}"))),
+        }
+    }
 }
 
 /// A distribution's summary (nearest-rank percentiles).
@@ -87,6 +109,12 @@ pub struct ConferenceResult {
     pub floor: Floor,
     /// Server CPU per forwarded packet ÷ the floor.
     pub ratio_to_floor: Option<f64>,
+    /// What the nodes published on NATS, when the run was told where (`--nats-url`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub nats: Option<NatsTraffic>,
+    /// What their PostgreSQL database did, when the run was told which (`--database-url`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub postgres: Option<PostgresActivity>,
 }
 
 /// Streams in the window: each participant receives the audio and video of every other one.
@@ -133,6 +161,26 @@ pub struct ServerLoad {
     pub rss_per_participant_kib: f64,
     pub open_fds: usize,
     pub threads: u64,
+    pub runtime: Option<Runtime>,
+    /// Each node's share, when the run drove several (the figures above are then their sums;
+    /// CPU and memory per packet and participant are the whole region's).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub nodes: Vec<NodeLoad>,
+}
+
+/// One node's share of the window.
+#[derive(Debug, Serialize)]
+pub struct NodeLoad {
+    pub url: String,
+    pub pid: Option<u32>,
+    pub cpu_seconds: f64,
+    pub cores: f64,
+    /// Before anyone joined.
+    pub rss_before_kib: u64,
+    pub rss_kib: u64,
+    pub open_fds: usize,
+    pub threads: u64,
+    /// The node's own counts: the conferences it hosts, their peer connections, its tasks.
     pub runtime: Option<Runtime>,
 }
 
@@ -183,7 +231,8 @@ pub struct Target {
 }
 
 impl Report {
-    pub fn new(options: &Options, server: &Server) -> Report {
+    pub fn new(options: &Options, servers: &[Server]) -> Report {
+        let server = &servers[0];
         Report {
             harness: format!("ketentafel-load {}", env!("CARGO_PKG_VERSION")),
             date: chrono::Utc::now().format("%Y-%m-%d %H:%M UTC").to_string(),
@@ -196,6 +245,7 @@ impl Report {
                 pid: server.pid(),
                 cpus: server.pid().and_then(|pid| crate::server::allowed_cpus(&format!("/proc/{pid}"))),
                 harness_cpus: crate::server::allowed_cpus("/proc/self"),
+                nodes: if servers.len() > 1 { servers.iter().map(NodeInfo::of).collect() } else { Vec::new() },
             },
             conference: None,
             soak: None,

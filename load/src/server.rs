@@ -1,5 +1,5 @@
-//! The server under test: one started for the run (`--spawn`) or one already running on this
-//! machine (`--server`), and its process figures read from `/proc/<pid>`.
+//! The server under test: one started for the run (`--spawn`), or one or several nodes already
+//! running on this machine (`--server`), and their process figures read from `/proc/<pid>`.
 
 use crate::Options;
 use std::collections::HashSet;
@@ -35,18 +35,27 @@ pub fn require_loopback(url: &str) -> Result<(), String> {
 }
 
 impl Server {
-    /// Starts a server for the run, or checks that the named one answers.
-    pub async fn start(options: &Options) -> Result<Server, String> {
-        if let Some(url) = &options.server {
+    /// The servers of the run: the named ones, each checked to answer, or one started for it.
+    pub async fn start_all(options: &Options) -> Result<Vec<Server>, String> {
+        if options.server.is_empty() {
+            return Ok(vec![Server::start(options).await?]);
+        }
+        let mut servers = Vec::new();
+        for (n, url) in options.server.iter().enumerate() {
             let server = Server {
                 url: url.trim_end_matches('/').to_owned(),
-                pid: options.server_pid,
+                pid: options.server_pid.get(n).copied(),
                 child: None,
                 data_dir: None,
             };
             server.wait_healthy(Duration::from_secs(5), None).await?;
-            return Ok(server);
+            servers.push(server);
         }
+        Ok(servers)
+    }
+
+    /// Starts a server for the run.
+    async fn start(options: &Options) -> Result<Server, String> {
         let program = match &options.server_bin {
             Some(path) => path.clone(),
             None => std::env::current_exe()

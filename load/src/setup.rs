@@ -35,6 +35,20 @@ pub struct Runtime {
     pub tasks: usize,
 }
 
+impl Runtime {
+    /// The sum of several nodes' figures; `None` when one of them is unknown.
+    pub fn total(nodes: &[Option<Runtime>]) -> Option<Runtime> {
+        nodes.iter().try_fold(Runtime { conferences: 0, peer_connections: 0, tasks: 0 }, |sum, node| {
+            let node = (*node)?;
+            Some(Runtime {
+                conferences: sum.conferences + node.conferences,
+                peer_connections: sum.peer_connections + node.peer_connections,
+                tasks: sum.tasks + node.tasks,
+            })
+        })
+    }
+}
+
 impl Api {
     /// Logs in as the demo chair and administrator and finds the demo case.
     pub async fn login(base: &str, password: &str) -> Result<Api, String> {
@@ -163,8 +177,14 @@ impl Api {
 
     /// The server's own figures, when the administrator could log in.
     pub async fn runtime(&self) -> Option<Runtime> {
+        self.runtime_on(&self.base).await
+    }
+
+    /// The own figures of the node at `base` (another node of the same region takes the same
+    /// session), when the administrator could log in.
+    pub async fn runtime_on(&self, base: &str) -> Option<Runtime> {
         let token = self.admin_token.as_deref()?;
-        let value = self.call(reqwest::Method::GET, "/api/admin/runtime", None, token).await.ok()?;
-        serde_json::from_value(value).ok()
+        let response = self.http.get(format!("{base}/api/admin/runtime")).bearer_auth(token).send().await.ok()?;
+        response.error_for_status().ok()?.json().await.ok()
     }
 }

@@ -12,18 +12,37 @@ impl Report {
             "{} — {} — {} CPUs ({}), {}",
             self.harness, self.date, self.machine.cpus, self.machine.cpu_model, self.machine.kernel
         );
-        let _ = writeln!(
-            out,
-            "server {} ({})",
-            self.server.url,
-            if self.server.spawned { "started for this run" } else { "already running" }
-        );
-        let _ = writeln!(
-            out,
-            "  CPUs: server {}, harness {}",
-            self.server.cpus.as_deref().unwrap_or("?"),
-            self.server.harness_cpus.as_deref().unwrap_or("?")
-        );
+        if self.server.nodes.is_empty() {
+            let _ = writeln!(
+                out,
+                "server {} ({})",
+                self.server.url,
+                if self.server.spawned { "started for this run" } else { "already running" }
+            );
+            let _ = writeln!(
+                out,
+                "  CPUs: server {}, harness {}",
+                self.server.cpus.as_deref().unwrap_or("?"),
+                self.server.harness_cpus.as_deref().unwrap_or("?")
+            );
+        } else {
+            let _ = writeln!(
+                out,
+                "{} nodes (already running), each conference's participants spread over them in turn",
+                self.server.nodes.len()
+            );
+            for (n, node) in self.server.nodes.iter().enumerate() {
+                let pid = node.pid.map_or("?".into(), |pid| pid.to_string());
+                let _ = writeln!(
+                    out,
+                    "  node {} {} (pid {pid}, CPUs {})",
+                    n + 1,
+                    node.url,
+                    node.cpus.as_deref().unwrap_or("?")
+                );
+            }
+            let _ = writeln!(out, "  CPUs: harness {}", self.server.harness_cpus.as_deref().unwrap_or("?"));
+        }
         let row = |out: &mut String, name: &str, value: String| {
             let _ = writeln!(out, "  {name:<38} {value}");
         };
@@ -81,6 +100,79 @@ impl Report {
                     ),
                 );
                 row(&mut out, "server fds / threads", format!("{} / {}", s.open_fds, s.threads));
+                for (n, node) in s.nodes.iter().enumerate() {
+                    let hosts = node.runtime.map_or(String::new(), |r| {
+                        format!(", {} conference(s), {} peer connections", r.conferences, r.peer_connections)
+                    });
+                    row(
+                        &mut out,
+                        &format!("  node {}", n + 1),
+                        format!("{:.2} cores, {} → {} KiB{hosts}", node.cores, node.rss_before_kib, node.rss_kib),
+                    );
+                }
+            }
+            let per_conference = f64::from(c.rooms);
+            if let Some(nats) = &c.nats {
+                row(
+                    &mut out,
+                    &format!("NATS under {}", nats.prefix),
+                    format!(
+                        "{:.0} messages/s, {:.1} KB/s ({:.1} and {:.2} per conference)",
+                        nats.messages_per_second,
+                        nats.bytes_per_second / 1e3,
+                        nats.messages_per_second / per_conference,
+                        nats.bytes_per_second / 1e3 / per_conference
+                    ),
+                );
+                for subject in &nats.subjects {
+                    row(
+                        &mut out,
+                        &format!("  {}", subject.subject),
+                        format!(
+                            "{:.1} messages/s, {:.2} KB/s",
+                            subject.messages_per_second,
+                            subject.bytes_per_second / 1e3
+                        ),
+                    );
+                }
+                row(
+                    &mut out,
+                    "  setup and joins, in all",
+                    format!("{} messages, {:.1} KB", nats.setup_messages, nats.setup_bytes as f64 / 1e3),
+                );
+            }
+            if let Some(pg) = &c.postgres {
+                row(
+                    &mut out,
+                    "PostgreSQL commits / rollbacks",
+                    format!(
+                        "{:.1} / {:.1} per s ({:.2} commits per conference)",
+                        pg.commits_per_second,
+                        pg.rollbacks_per_second,
+                        pg.commits_per_second / per_conference
+                    ),
+                );
+                row(
+                    &mut out,
+                    "  rows inserted / updated / deleted",
+                    format!(
+                        "{:.1} / {:.1} / {:.1} per s",
+                        pg.inserted_per_second, pg.updated_per_second, pg.deleted_per_second
+                    ),
+                );
+                row(
+                    &mut out,
+                    "  rows fetched / returned",
+                    format!("{:.0} / {:.0} per s", pg.fetched_per_second, pg.returned_per_second),
+                );
+                row(
+                    &mut out,
+                    "  setup and joins, in all",
+                    format!(
+                        "{} commits, {} inserted, {} updated, {} deleted",
+                        pg.setup.commits, pg.setup.inserted, pg.setup.updated, pg.setup.deleted
+                    ),
+                );
             }
             row(&mut out, "harness CPU (the participants)", format!("{:.2} cores", c.harness_cores));
             row(
