@@ -44,17 +44,21 @@ impl RoomState {
             ClientMessage::ForceMute { participant_id } if participant_id == me.id => {
                 self.refuse(conn, "invalid", "mute your own microphone instead", out)
             }
+            // Someone reconnecting holds a seat, and comes back with the mute (it belongs to the
+            // person): a chair can mute the one whose line keeps dropping.
             ClientMessage::ForceMute { participant_id } => match self.member(participant_id) {
-                Some(m) if self.in_room(&m.participant) => self.force_mute(participant_id, out),
+                Some(m) if Self::seated(&m.participant) => self.force_mute(participant_id, out),
                 _ => self.refuse(conn, "unknown_participant", "nobody with that id is in the conference", out),
             },
             ClientMessage::MuteAll {} => {
-                for id in self.in_room_ids().into_iter().filter(|&id| id != me.id) {
+                let seated: Vec<Uuid> =
+                    self.members.iter().filter(|m| Self::seated(&m.participant)).map(|m| m.participant.id).collect();
+                for id in seated.into_iter().filter(|&id| id != me.id) {
                     self.force_mute(id, out);
                 }
             }
             ClientMessage::AllowSpeak { participant_id } => {
-                match self.member(participant_id).map(|m| (self.in_room(&m.participant), self.silenced.get(&m.key))) {
+                match self.member(participant_id).map(|m| (Self::seated(&m.participant), self.silenced.get(&m.key))) {
                     Some((true, Some(Silence::Locked))) => self.allow_speak(participant_id, out),
                     Some((true, _)) => self.refuse(conn, "out_of_order", "a chair did not mute this person", out),
                     _ => self.refuse(conn, "unknown_participant", "nobody with that id is in the conference", out),

@@ -156,3 +156,35 @@ fn a_restarted_room_lets_whoever_was_admitted_back_in_and_keeps_the_client_outsi
     let (g, effects) = join(&mut room, joining(3, InviteKind::Guest, false));
     assert_eq!(sent(&effects, g)[1], &ServerMessage::Lobby, "who was never admitted still waits");
 }
+
+#[test]
+fn a_chair_may_mute_someone_who_is_reconnecting_and_the_mute_holds_when_he_is_back() {
+    let (mut room, chair, partner) = two_in_the_room();
+    room.handle(Input::Disconnected { conn: 2 });
+
+    let effects = room.handle(msg(1, ClientMessage::ForceMute { participant_id: partner }));
+    assert!(
+        sent(&effects, chair).iter().any(|m| matches!(m, ServerMessage::ParticipantUpdated { participant }
+            if participant.id == partner && participant.reconnecting && participant.audio_locked)),
+        "the chair sees the reconnecting partner muted: {effects:?}"
+    );
+    let (again, effects) = join(&mut room, Joining { conn: 8, ..joining(2, InviteKind::Member, false) });
+    assert_eq!(again, partner);
+    assert!(
+        matches!(sent(&effects, partner)[0], ServerMessage::Welcome { you, .. } if you.audio_muted && you.audio_locked),
+        "back in his seat, he is told he is muted"
+    );
+    let effects = room.handle(Input::TrackPublished { owner: partner, track: 22, kind: MediaKind::Audio });
+    assert!(forwards(&effects).is_empty(), "his new audio is not forwarded");
+    let effects = room.handle(msg(1, ClientMessage::AllowSpeak { participant_id: partner }));
+    assert!(sent(&effects, partner).contains(&&ServerMessage::SpeakAllowed));
+}
+
+#[test]
+fn mute_all_reaches_whoever_is_reconnecting() {
+    let (mut room, chair, partner) = two_in_the_room();
+    room.handle(Input::Disconnected { conn: 2 });
+    room.handle(msg(1, ClientMessage::MuteAll {}));
+    assert!(room.participants().any(|p| p.id == partner && p.reconnecting && p.audio_locked));
+    assert!(room.participants().any(|p| p.id == chair && !p.audio_locked), "not the chair who asked");
+}
