@@ -19,6 +19,19 @@ const MAX_BACKOFF_MS = 16000;
 const RECONNECT_MS = 500;
 /** How often the link is checked. */
 const WATCH_MS = 250;
+/** A check this much later than planned finds a page that stood still, not a silent link. */
+const STALL_MS = 1000;
+
+/**
+ * Whether an open link is dead, judged at a check at `now`: silent longer than `deadAfter`, as
+ * seen by a check that came on time. A check that comes late finds a page that stood still (a
+ * long task, a busy or suspended machine): the messages of that time are still queued behind
+ * it, so its silence means nothing yet; the next check, after they had their turn, judges.
+ */
+export function linkDead({ heardAt, checkedAt, deadAfter }, now) {
+  if (now - checkedAt - WATCH_MS > STALL_MS) return false;
+  return now - heardAt > deadAfter;
+}
 
 export class Signalling extends EventTarget {
   constructor(meetingId) {
@@ -33,6 +46,7 @@ export class Signalling extends EventTarget {
     this.status = 'connecting';
     this.heardAt = 0;
     this.deadAfter = DEAD_AFTER_MS;
+    this.checkedAt = Date.now();
     this.everOpen = false;
     /** Extra fields of `join` (the end-to-end encryption key, see e2ee/index.js). */
     this.joinFields = () => ({});
@@ -96,9 +110,12 @@ export class Signalling extends EventTarget {
 
   /** An open connection that has been silent too long is dead: drop it and connect again. */
   checkLink() {
+    const now = Date.now();
+    const dead = linkDead(this, now);
+    this.checkedAt = now;
     const ws = this.ws;
     if (this.closed || !ws || ws.readyState !== WebSocket.OPEN) return;
-    if (Date.now() - this.heardAt > this.deadAfter) this.drop(ws, 0);
+    if (dead) this.drop(ws, 0);
   }
 
   /** The media says the network is gone: take the link for dead sooner unless it speaks. */
