@@ -93,7 +93,7 @@ impl Carrier {
         };
         let Some(mut down) = opened.await else {
             tracing::warn!(node = host, "the node that hosts a conference did not take a relayed connection");
-            let refusal = Refusal::new("unavailable", "the conference cannot be reached now; try again");
+            let refusal = Refusal::unavailable();
             let text = serde_json::to_string(&refusal.to_message()).expect("server messages serialise");
             let _ = sink.send(Message::Text(text.into())).await;
             let _ = sink.send(Message::Close(None)).await;

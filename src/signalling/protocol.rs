@@ -310,6 +310,12 @@ impl Refusal {
         Refusal { code, message: message.into() }
     }
 
+    /// The conference's room cannot be reached now (its host is unknown or did not answer): the
+    /// page tries again by itself.
+    pub fn unavailable() -> Self {
+        Refusal::new("unavailable", "the conference cannot be reached now; try again")
+    }
+
     pub fn to_message(&self) -> ServerMessage {
         ServerMessage::Error { code: self.code.to_owned(), message: self.message.clone() }
     }

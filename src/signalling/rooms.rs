@@ -250,7 +250,7 @@ impl Rooms {
                 return None;
             }
             None => {
-                match self.host(meeting.id).await {
+                match self.routing.host(meeting.id).await {
                     Host::Here => {}
                     Host::Elsewhere(node) => {
                         tracing::info!(meeting = %meeting.id, node, "a join on a connection for a conference hosted elsewhere");
@@ -258,10 +258,7 @@ impl Rooms {
                         return None;
                     }
                     Host::Unknown => {
-                        refuse(
-                            &outgoing,
-                            Refusal::new("unavailable", "the conference cannot be reached now; try again"),
-                        );
+                        refuse(&outgoing, Refusal::unavailable());
                         return None;
                     }
                 }
