@@ -52,17 +52,25 @@ try {
   log(`server at ${server.base} (data in ${server.dataDir})`);
   browser = await launch();
   const wanted = (process.env.E2E_STORIES || 'conference,steer,layouts,minutes,room,admin,turn,firefox,recover,e2ee,nodes').split(',').map((s) => s.trim());
-  if (wanted.includes('conference')) await story({ browser, base: server.base, shots, results });
-  if (wanted.includes('steer')) await steer({ browser, base: server.base, shots, results });
-  if (wanted.includes('layouts')) await layouts({ browser, base: server.base, shots, results });
-  if (wanted.includes('minutes')) await minutes({ browser, base: server.base, shots, results });
-  if (wanted.includes('room')) await roomControls({ browser, base: server.base, shots, results });
-  if (wanted.includes('admin')) await admin({ browser, artifacts, shots, results });
-  if (wanted.includes('turn')) await turn({ artifacts, shots, results });
-  if (wanted.includes('firefox')) await firefox({ browser, artifacts, shots, results });
-  if (wanted.includes('recover')) await recover({ artifacts, shots, results });
-  if (wanted.includes('e2ee')) await e2eeStory({ browser, artifacts, shots, results });
-  if (wanted.includes('nodes')) await nodesStory({ browser, artifacts, shots, results });
+  // After each story its pages are closed (their problems stay in results.people): a
+  // conference left running would keep encoding and decoding video on this machine's two cores
+  // under every story after it.
+  const play = async (name, run) => {
+    if (!wanted.includes(name)) return;
+    await run();
+    for (const who of results.people) await who.context.close().catch(() => {});
+  };
+  await play('conference', () => story({ browser, base: server.base, shots, results }));
+  await play('steer', () => steer({ browser, base: server.base, shots, results }));
+  await play('layouts', () => layouts({ browser, base: server.base, shots, results }));
+  await play('minutes', () => minutes({ browser, base: server.base, shots, results }));
+  await play('room', () => roomControls({ browser, base: server.base, shots, results }));
+  await play('admin', () => admin({ browser, artifacts, shots, results }));
+  await play('turn', () => turn({ artifacts, shots, results }));
+  await play('firefox', () => firefox({ browser, artifacts, shots, results }));
+  await play('recover', () => recover({ artifacts, shots, results }));
+  await play('e2ee', () => e2eeStory({ browser, artifacts, shots, results }));
+  await play('nodes', () => nodesStory({ browser, artifacts, shots, results }));
 } catch (err) {
   failure = err;
   log(`✗ ${err.stack || err}`);
