@@ -10,6 +10,7 @@
 
 import { screens } from './lib/screens.mjs';
 import { step, assert, log } from './lib/check.mjs';
+import { SAVED } from './lib/browser.mjs';
 
 const SIZES = [
   { name: '1280x720', viewport: { width: 1280, height: 720 } },
@@ -121,7 +122,7 @@ export async function layouts({ browser, base, shots, results }) {
     const purpose = (await purposeEditor.locator('button.suggestion').first().textContent()).trim();
     await purposeEditor.locator('button.suggestion').first().click();
     await purposeEditor.locator('button:has-text("Tekst opslaan")').click();
-    await purposeEditor.locator('.save-status:has-text("opgeslagen")').waitFor();
+    await purposeEditor.locator('.save-status', { hasText: SAVED }).waitFor();
     const item = p.locator('.client-words-list > li', { hasText: facts.overdue.description });
     const editor = item.locator('.client-words');
     const before = await item.locator('.client-words-read').textContent();
@@ -130,8 +131,10 @@ export async function layouts({ browser, base, shots, results }) {
     await editor.locator('button.suggestion').nth(1).click();
     assert((await editor.locator('textarea').inputValue()) === action, 'a suggestion fills the field');
     await editor.locator('button:has-text("Tekst opslaan")').click();
-    await editor.locator('.save-status:has-text("opgeslagen")').waitFor();
-    assert((await item.locator('.client-words-read').textContent()) === action && before !== action, 'the list shows what the client reads now');
+    await editor.locator('.save-status', { hasText: SAVED }).waitFor();
+    assert(before !== action, `the overdue action's text for the client was another one (${before})`);
+    const reads = await item.locator('.client-words-read').textContent();
+    assert(reads === action, `the list shows what the client reads now (${reads}, picked: ${action})`);
     const stored = (await api(p, 'GET', `/api/actions/${facts.overdue.id}`)).body;
     assert(stored.client_text === action, `the text is stored: ${stored.client_text}`);
     await shot(setup, 'client-words-editor', true);

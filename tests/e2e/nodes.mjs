@@ -15,7 +15,7 @@ import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { connect } from 'node:net';
-import { person } from './lib/browser.mjs';
+import { person, SAVED } from './lib/browser.mjs';
 import { startServer } from './lib/server.mjs';
 import { startBalancer } from './lib/balancer.mjs';
 import { screens, failureShots } from './lib/screens.mjs';
@@ -217,7 +217,7 @@ export async function nodesStory({ browser, artifacts, shots, results }) {
       if (!(await housing.evaluate((el) => el.open))) await housing.locator(':scope > summary').click();
       await housing.locator('textarea[name=situation]').fill(SITUATION);
       await housing.locator('button:has-text("Opslaan")').first().click();
-      await housing.locator('.save-status', { hasText: /opgeslagen/i }).waitFor();
+      await housing.locator('.save-status', { hasText: SAVED }).waitFor();
       await until('the partner sees the saved situation', () => partner.page.evaluate((t) => (document.querySelector('details.domain-editor[data-domain="housing"]')?.textContent || '').includes(t), SITUATION), 15_000, 100);
     });
 

@@ -3,7 +3,7 @@
 // sent out and back, finalising and printing; plus need-to-know, accessibility and
 // screenshots of every main screen.
 
-import { person, timings, sendingVideo } from './lib/browser.mjs';
+import { person, timings, sendingVideo, SAVED } from './lib/browser.mjs';
 import { screens } from './lib/screens.mjs';
 import { step, until, assert, log, dutchDate } from './lib/check.mjs';
 import { expectMediaFlowing, receivedBytes } from './lib/media.mjs';
@@ -231,7 +231,7 @@ export async function story({ browser, base, shots, results }) {
     await housing.locator('textarea[name=situation]').fill(HOUSING_SITUATION);
     await housing.locator('button:has-text("Opslaan")').first().click();
     // "Opgeslagen" at once, then "Laatst opgeslagen door …" when the live reload arrives.
-    await housing.locator('.save-status', { hasText: /opgeslagen/i }).waitFor();
+    await housing.locator('.save-status', { hasText: SAVED }).waitFor();
     await housing.locator('summary:has-text("Afspraak toevoegen")').click();
     await housing.locator('textarea[name=description]').fill(ACTION);
     const woonbron = await housing.locator('select[name=owner]').evaluate((s) => [...s.options].find((o) => o.text === 'Woonbron').value);
@@ -288,7 +288,7 @@ export async function story({ browser, base, shots, results }) {
     await row.locator('summary').click();
     await row.locator('textarea[name=client_text]').fill(CLIENT_ACTION);
     await row.locator('button:has-text("Tekst opslaan")').click();
-    await row.locator('.save-status', { hasText: 'opgeslagen' }).waitFor();
+    await row.locator('.save-status', { hasText: SAVED }).waitFor();
     await shot(chair, 'room-chair-client-text');
   });
 

@@ -92,6 +92,12 @@ export function probe() {
 }
 
 /** A person: their own browser context and page, with errors collected. */
+/**
+ * A save status that says the save went through: "Opgeslagen; …", "De tekst … is opgeslagen.",
+ * "Laatst opgeslagen door …", but not "Nog niet opgeslagen.", which an edit shows before it.
+ */
+export const SAVED = /^(?!Nog niet).*opgeslagen/i;
+
 export async function person(browser, name, base, viewport = { width: 1366, height: 860 }) {
   const context = await browser.newContext({ viewport, locale: 'nl-NL', timezoneId: 'Europe/Amsterdam' });
   await context.addInitScript(probe);
