@@ -261,6 +261,27 @@ export async function recover({ artifacts, shots, results }) {
       await Promise.all([chair, guest, client].map((who) => expectMediaFlowing(who, { ms: 90_000 })));
     });
 
+    await step('recover: the guest\'s page stands still for 8 s (one long task); it keeps its link and the chair never sees her reconnect', async () => {
+      // A busy laptop or a long script holds the page's main thread; the browser's network and
+      // media threads run on, and so does the link. The page must not take its own stall for a
+      // dead network: a rejoin would cost everyone new connections (and, encrypted, new keys).
+      const sockets = () => guest.page.evaluate(() => window.__sockets.length);
+      const socketsBefore = await sockets();
+      const watch = watchTile(chair, GUEST);
+      await guest.page.evaluate(() => {
+        const end = Date.now() + 8000;
+        while (Date.now() < end) { /* one long task */ }
+      });
+      // The link's checks after the stall have had their turn (one every 250 ms).
+      await sleep(2000);
+      await watch.stop();
+      const socketsNew = (await sockets()) - socketsBefore;
+      log(`recover: after an 8 s stall of her page, ${socketsNew} new WebSocket(s); the chair saw her reconnecting: ${watch.seen.reconnecting}`);
+      assert(socketsNew === 0, `her page kept its WebSocket (${socketsNew} new)`);
+      assert(!watch.seen.reconnecting && watch.seen.missing === 0, 'the chair never saw her reconnecting or gone');
+      await expectMediaFlowing(guest);
+    });
+
     const before = await tileNames(guest);
     const SHORT_CUT = 'Tijdens de onderbreking: woning bij Woonbron toegezegd.';
     await step('recover: the guest\'s link is cut for 5 s; the chair sees "Verbinding herstellen…", never her leaving', async () => {

@@ -107,6 +107,9 @@ writeFileSync(join(artifacts, 'axe.json'), `${JSON.stringify(results.axe, null, 
 if (results.recover) writeFileSync(join(artifacts, 'recover.json'), `${JSON.stringify(results.recover, null, 2)}\n`);
 if (results.e2ee) writeFileSync(join(artifacts, 'e2ee.json'), `${JSON.stringify(results.e2ee, null, 2)}\n`);
 if (results.nodes) writeFileSync(join(artifacts, 'nodes.json'), `${JSON.stringify(results.nodes, null, 2)}\n`);
+// Each page's console errors and warnings (lib/browser.mjs noteConsole), for diagnosis.
+const consoleLogs = Object.fromEntries(results.people.filter((who) => who.consoleLog && who.consoleLog.length).map((who) => [who.name, who.consoleLog]));
+writeFileSync(join(artifacts, 'console.json'), `${JSON.stringify(consoleLogs, null, 2)}\n`);
 
 for (const who of results.people) await who.context.close().catch(() => {});
 if (browser) await browser.close().catch(() => {});

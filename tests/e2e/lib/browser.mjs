@@ -93,6 +93,16 @@ export function probe() {
 
 /** A person: their own browser context and page, with errors collected. */
 /**
+ * Keeps a page's console errors and warnings, with the time (UTC), for `console.json` in the
+ * artifacts: what a page said when it rejoined or a negotiation failed. At most 500 per page.
+ */
+export function noteConsole(log, type, text) {
+  if ((type === 'error' || type === 'warning' || type === 'warn') && log.length < 500) {
+    log.push(`${new Date().toISOString().slice(11, 23)} ${type}: ${text}`);
+  }
+}
+
+/**
  * A save status that says the save went through: "Opgeslagen; …", "De tekst … is opgeslagen.",
  * "Laatst opgeslagen door …", but not "Nog niet opgeslagen.", which an edit shows before it.
  */
@@ -103,13 +113,15 @@ export async function person(browser, name, base, viewport = { width: 1366, heig
   await context.addInitScript(probe);
   const page = await context.newPage();
   const problems = [];
+  const consoleLog = [];
   page.on('pageerror', (err) => problems.push(`pageerror: ${err.message}`));
   page.on('console', (msg) => {
     const text = msg.text();
     if (/Content Security Policy/i.test(text)) problems.push(`CSP: ${text}`);
+    noteConsole(consoleLog, msg.type(), text);
   });
   page.setDefaultTimeout(20_000);
-  return { name, context, page, problems, base };
+  return { name, context, page, problems, base, consoleLog };
 }
 
 /** Media facts from all peer connections of a page: remote video and audio, per stream. */

@@ -10,7 +10,7 @@
 
 import puppeteer from 'puppeteer-core';
 import { networkInterfaces } from 'node:os';
-import { probe } from './browser.mjs';
+import { probe, noteConsole } from './browser.mjs';
 
 export const FIREFOX = process.env.FIREFOX_PATH || '/usr/bin/firefox-esr';
 
@@ -70,13 +70,15 @@ export async function firefoxPerson(browser, name, base, viewport = { width: 136
   await page.setViewport(viewport);
   await page.evaluateOnNewDocument(probe);
   const problems = [];
+  const consoleLog = [];
   page.on('pageerror', (err) => problems.push(`pageerror: ${err.message}`));
   page.on('console', (msg) => {
     const text = msg.text();
     // Firefox reports a CSP violation as a page error ("Content-Security-Policy: The page’s
     // settings blocked …", caught above); a console message of that kind counts too.
     if (/Content[- ]Security[- ]Policy/i.test(text)) problems.push(`CSP: ${text}`);
+    noteConsole(consoleLog, msg.type(), text);
   });
   page.setDefaultTimeout(20_000);
-  return { name, context, page, problems, base, firefox: true };
+  return { name, context, page, problems, base, consoleLog, firefox: true };
 }
