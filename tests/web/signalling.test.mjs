@@ -56,6 +56,14 @@ afterEach(() => {
   Date.now = realNow;
 });
 
+/** One check on time, then the page stands still `ms` and the next check comes that late. */
+function standStill(link, ms) {
+  clock += 250;
+  link.checkLink();
+  clock += ms;
+  link.checkLink();
+}
+
 function openLink() {
   const link = new Signalling('m-1');
   link.connect();
@@ -66,10 +74,7 @@ function openLink() {
 
 test('the page stands still 12 s: no reconnect, the queued ping keeps the link', () => {
   const { link, ws } = openLink();
-  clock += 250;
-  link.checkLink();
-  clock += 12_000;
-  link.checkLink();
+  standStill(link, 12_000);
   assert.equal(ws.closedByPage, false, 'the late check did not drop the link');
   ws.fire('message', { data: JSON.stringify({ type: 'ping' }) });
   clock += 250;
@@ -95,10 +100,7 @@ test('a link silent for 4.5 s while the page runs is dropped and joined again', 
 
 test('after a stall, a link that stays silent is dropped at the first check on time', () => {
   const { link, ws } = openLink();
-  clock += 250;
-  link.checkLink();
-  clock += 12_000;
-  link.checkLink();
+  standStill(link, 12_000);
   assert.equal(ws.closedByPage, false);
   clock += 250;
   link.checkLink();

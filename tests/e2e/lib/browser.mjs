@@ -91,7 +91,6 @@ export function probe() {
   }).observe(document, { subtree: true, attributes: true, attributeFilter: ['data-phase'], childList: true });
 }
 
-/** A person: their own browser context and page, with errors collected. */
 /**
  * Keeps a page's console errors and warnings, with the time (UTC), for `console.json` in the
  * artifacts: what a page said when it rejoined or a negotiation failed. At most 500 per page.
@@ -108,6 +107,7 @@ export function noteConsole(log, type, text) {
  */
 export const SAVED = /^(?!Nog niet).*opgeslagen/i;
 
+/** A person: their own browser context and page, with errors collected. */
 export async function person(browser, name, base, viewport = { width: 1366, height: 860 }) {
   const context = await browser.newContext({ viewport, locale: 'nl-NL', timezoneId: 'Europe/Amsterdam' });
   await context.addInitScript(probe);
