@@ -5,6 +5,7 @@
 // (which is the participant id too) as a fallback.
 
 import { transportPolicy, browserRelayForced } from './relay.js';
+import { addVideoTransceiver, loneLayerParameters } from './layers.js';
 
 export class Media extends EventTarget {
   /** `send(msg)` sends a signalling message; `e2ee` (e2ee/index.js) encrypts every frame. */
@@ -67,14 +68,17 @@ export class Media extends EventTarget {
   async startPublish(stream, cameraOff) {
     const pc = this.newPc('publish');
     this.publish = pc;
+    // The camera in simulcast layers (layers.js); one encoded transform per sender takes the
+    // frames of every layer, each with its own frame counter.
+    const init = { direction: 'sendonly', streams: [stream] };
     for (const track of stream.getTracks()) {
-      const tr = pc.addTransceiver(track, { direction: 'sendonly', streams: [stream] });
+      const tr = track.kind === 'video' ? addVideoTransceiver(pc, track, init) : pc.addTransceiver(track, init);
       if (this.e2ee) this.e2ee.attachSender(tr.sender, track.kind);
     }
     // A camera that is off sends nothing, but its transceiver is there for when it comes on
     // (`replaceTrack`, no renegotiation); its frames are encrypted like any other.
     if (cameraOff && !stream.getVideoTracks().length) {
-      const tr = pc.addTransceiver('video', { direction: 'sendonly', streams: [stream] });
+      const tr = addVideoTransceiver(pc, 'video', init);
       if (this.e2ee) this.e2ee.attachSender(tr.sender, 'video');
     }
     const offer = await pc.createOffer();
@@ -82,12 +86,23 @@ export class Media extends EventTarget {
     this.send({ type: 'publish_offer', sdp: pc.localDescription.sdp });
   }
 
+  /** An answer without simulcast left the camera its smallest layer: send the full picture. */
+  async widenLoneLayer(pc) {
+    for (const tr of pc.getTransceivers()) {
+      if (tr.receiver.track.kind !== 'video') continue;
+      const next = loneLayerParameters(tr.sender.getParameters());
+      if (next) await tr.sender.setParameters(next).catch((err) => console.warn('video layer', err));
+    }
+  }
+
   /** Feeds a server message that concerns media; returns true when it did. */
   handle(msg) {
     switch (msg.type) {
       case 'publish_answer':
         this.enqueue('publish', async () => {
-          if (this.publish) await this.publish.setRemoteDescription({ type: 'answer', sdp: msg.sdp });
+          if (!this.publish) return;
+          await this.publish.setRemoteDescription({ type: 'answer', sdp: msg.sdp });
+          await this.widenLoneLayer(this.publish);
         });
         return true;
       case 'subscribe_offer':
