@@ -13,6 +13,20 @@ class FakeElement extends FakeNode {
   append(...children) { this.children.push(...children); }
   replaceChildren(...children) { this.children = [...children]; }
   addEventListener(type, listener) { (this.listeners[type] ||= []).push(listener); }
+  remove() {}
+  get classList() {
+    const names = () => new Set((this.className || '').split(' ').filter(Boolean));
+    const write = (set) => { this.className = [...set].join(' '); };
+    return {
+      contains: (name) => names().has(name),
+      toggle: (name, force = !names().has(name)) => {
+        const set = names();
+        if (force) set.add(name); else set.delete(name);
+        write(set);
+        return force;
+      },
+    };
+  }
 }
 
 globalThis.Node = FakeNode;
@@ -21,6 +35,9 @@ globalThis.document = {
   createTextNode: (text) => Object.assign(new FakeNode(), { textContent: text }),
   // No live region in Node: announcements go nowhere.
   getElementById: () => null,
+  visibilityState: 'visible',
+  addEventListener() {},
+  removeEventListener() {},
 };
 
 /** All the text of an element and its children, as a reader would get it. */

@@ -58,7 +58,8 @@ test('the families of keys built from codes are complete', () => {
     'room.mute_requested': ['audio', 'video'],
   };
   for (const prefix of ['room', 'client.room']) {
-    families[prefix] = ['mic_turn_on', 'mic_turn_off', 'camera_turn_on', 'camera_turn_off', 'raise_hand', 'leave', 'leave_title'];
+    families[prefix] = ['mic_turn_on', 'mic_turn_off', 'camera_turn_on', 'camera_turn_off', 'raise_hand', 'leave', 'leave_title',
+      'video_paused', 'video_paused_many', 'video_resumed', 'video_resumed_many'];
   }
   for (const prefix of ['prejoin', 'client.prejoin']) {
     families[prefix] = ['title', 'you_are', 'when', 'purpose', 'mic', 'camera', 'mic_level', 'no_camera_preview', 'join',

@@ -7,11 +7,12 @@ import { h, icon, rerender } from '../dom.js';
 import { t, formatDate } from '../i18n.js';
 import { get, del } from '../api.js';
 import { TileGrid } from './tiles.js';
+import { PauseAnnouncer } from './paused.js';
 import { ownControls } from './controls.js';
 import { showConnection } from './banner.js';
 import { encryptionStatus } from './e2ee/view.js';
 import { localMedia } from './devices.js';
-import { tilePeople } from './state.js';
+import { tilePeople, nameOf } from './state.js';
 import { roomHints, hintsKey } from './pro-view.js';
 import { announce } from '../ui/notice.js';
 import { clientDomains } from '../vocabulary.js';
@@ -22,7 +23,9 @@ import { navigate } from '../router.js';
 // plan changed (`plan_changed`), and fetches it again then and when he comes back in.
 
 export function clientView(session, info) {
-  const grid = new TileGrid(t('client.room.people'), { youKey: 'client.room.you' });
+  const grid = new TileGrid(t('client.room.people'), { youKey: 'client.room.you', plain: true, onViewChange: () => session.videoViews.changed() });
+  session.videoViews.read = () => grid.views();
+  const pauses = new PauseAnnouncer(announce, { plain: true });
   const phaseBox = h('div', { class: 'phase-box' });
   const hints = h('div', { class: 'room-hints' });
   const encryption = encryptionStatus(session, { plain: true });
@@ -55,7 +58,8 @@ export function clientView(session, info) {
     const s = session.state;
     el.dataset.phase = s.phase;
     showConnection(session.connection, true);
-    grid.sync(tilePeople(s), s.you && s.you.id, s.speaker, session.remote, localMedia().stream, session.quality, session.ownQuality);
+    grid.sync(tilePeople(s), s.you && s.you.id, s.speaker, session.remote, localMedia().stream, session.quality, session.ownQuality, s.videoPaused);
+    pauses.update(s.videoPaused, (id) => nameOf(s, id));
     encryption.update();
     const hintKey = hintsKey(session);
     if (hintKey !== lastHints) {
@@ -106,7 +110,7 @@ export function clientView(session, info) {
   return {
     el,
     relabel: () => { lastPhase = null; lastHints = ''; encryption.relabel(); render(); rerender(planBox, planView(plan)); },
-    dispose: () => grid.clear(),
+    dispose: () => { pauses.dispose(); grid.dispose(); },
   };
 }
 

@@ -4,17 +4,20 @@
 import { h, rerender } from '../dom.js';
 import { t } from '../i18n.js';
 import { TileGrid } from './tiles.js';
+import { PauseAnnouncer } from './paused.js';
 import { ownControls, chairPanel } from './controls.js';
 import { MinutesPanel } from './minutes-panel.js';
 import { showConnection } from './banner.js';
 import { encryptionStatus } from './e2ee/view.js';
 import { localMedia } from './devices.js';
-import { tilePeople, isLockedOut } from './state.js';
+import { tilePeople, isLockedOut, nameOf } from './state.js';
 import { announce, errorBox } from '../ui/notice.js';
 import { navigate } from '../router.js';
 
 export function proView(session, info) {
-  const grid = new TileGrid(t('room.participants'));
+  const grid = new TileGrid(t('room.participants'), { onViewChange: () => session.videoViews.changed() });
+  session.videoViews.read = () => grid.views();
+  const pauses = new PauseAnnouncer(announce);
   const phaseBox = h('div', { class: 'phase-box' });
   const notices = h('div', { class: 'room-notices' });
   const hints = h('div', { class: 'room-hints' });
@@ -44,7 +47,8 @@ export function proView(session, info) {
     heading.textContent = info.client ? t('room.title', { client: info.client }) : t('room.title_plain');
     showConnection(session.connection);
     const local = localMedia();
-    grid.sync(tilePeople(s), s.you && s.you.id, s.speaker, session.remote, local.stream, session.quality, session.ownQuality);
+    grid.sync(tilePeople(s), s.you && s.you.id, s.speaker, session.remote, local.stream, session.quality, session.ownQuality, s.videoPaused);
+    pauses.update(s.videoPaused, (id) => nameOf(s, id));
     rerender(phaseBox, phaseMessage(s));
     encryption.update();
     const hintKey = hintsKey(session);
@@ -108,7 +112,7 @@ export function proView(session, info) {
     minutes.lock();
   });
   render();
-  return { el, relabel: () => { lastHints = ''; encryption.relabel(); render(); }, dispose: () => grid.clear() };
+  return { el, relabel: () => { lastHints = ''; encryption.relabel(); render(); }, dispose: () => { pauses.dispose(); grid.dispose(); } };
 }
 
 /**

@@ -8,6 +8,7 @@ import { initialState, reduce, FINAL_PHASES, others, isLockedOut } from './state
 import { localMedia, setMuted, hasTrack, setCamera } from './devices.js';
 import { tracker, stepInbound, stepOutbound, combine, shouldRetry, readReport } from './quality.js';
 import { E2ee, installDiagnostics } from './e2ee/index.js';
+import { ViewReporter } from './video-view.js';
 
 /** How often the connection figures are read. */
 const STATS_INTERVAL_MS = 1000;
@@ -25,6 +26,8 @@ export class RoomSession extends EventTarget {
     installDiagnostics(this.e2ee);
     this.signalling.joinFields = () => this.e2ee.joinFields();
     this.media = new Media((msg) => this.signalling.send(msg), this.e2ee);
+    /** How big we show the others' videos, for the server (`video_view`); the view reads the tiles. */
+    this.videoViews = new ViewReporter({ send: (msg) => this.signalling.send(msg), ready: () => this.state.phase === 'in' });
     this.signalling.addEventListener('message', (e) => this.onMessage(e.detail));
     this.signalling.addEventListener('status', (e) => {
       this.connection = e.detail;
@@ -85,6 +88,8 @@ export class RoomSession extends EventTarget {
           this.emit();
         });
       }
+      // The server forgot what we told it: the next views go out even when they are the same.
+      this.videoViews.reset();
       this.trackers.clear();
       this.quality = new Map();
       this.ownTracker = tracker(Date.now());
@@ -93,6 +98,7 @@ export class RoomSession extends EventTarget {
       this.media.handle(msg);
     }
     if (msg.type === 'sent_out') this.remote = new Map();
+    if (msg.type === 'admitted' || msg.type === 'brought_back') this.videoViews.changed();
     if (msg.type === 'force_muted') setMuted('audio', true);
     if (FINAL_PHASES.includes(this.state.phase) && !FINAL_PHASES.includes(before.phase)) {
       this.signalling.close();
@@ -226,6 +232,7 @@ export class RoomSession extends EventTarget {
     this.e2ee.close();
     window.removeEventListener('offline', this.onOffline);
     clearInterval(this.statsTimer);
+    this.videoViews.dispose();
     this.signalling.close({ leave });
     this.media.close();
   }

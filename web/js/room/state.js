@@ -24,6 +24,8 @@ export function initialState() {
     hands: [],
     /** A chair allowed you to speak after muting you; you may unmute now. */
     speakAllowed: false,
+    /** Whose video the server stopped sending us because our link is too weak (`video_state`). */
+    videoPaused: [],
   };
 }
 
@@ -56,6 +58,8 @@ export function reduce(state, msg) {
         phase: msg.you.presence === 'out' ? 'out' : msg.you.presence === 'admitted' ? 'in' : 'lobby',
         participants: [],
         tracks: [],
+        // A new session: the server starts forwarding everything afresh.
+        videoPaused: [],
         lastError: null,
       };
     case 'lobby':
@@ -104,6 +108,7 @@ export function reduce(state, msg) {
         waiting: state.waiting.filter((p) => p.id !== msg.participant_id),
         speaker: state.speaker === msg.participant_id ? null : state.speaker,
         tracks: state.tracks.filter((tr) => tr.participant_id !== msg.participant_id),
+        videoPaused: state.videoPaused.filter((id) => id !== msg.participant_id),
         clientOut: msg.reason === 'sent_out' ? true : state.clientOut,
       };
     }
@@ -115,11 +120,15 @@ export function reduce(state, msg) {
       return { ...state, speakAllowed: true };
     case 'subscribe_offer':
       return { ...state, tracks: msg.tracks };
+    case 'video_state': {
+      const rest = state.videoPaused.filter((id) => id !== msg.participant_id);
+      return { ...state, videoPaused: msg.paused ? [...rest, msg.participant_id] : rest };
+    }
     case 'active_speaker':
       return { ...state, speaker: msg.participant_id };
     case 'sent_out':
       // While out the client receives no media and sees nobody.
-      return { ...state, phase: 'out', participants: [], tracks: [], speaker: null, hands: [] };
+      return { ...state, phase: 'out', participants: [], tracks: [], speaker: null, hands: [], videoPaused: [] };
     case 'brought_back':
       return { ...state, phase: 'in' };
     case 'mute_requested': {
@@ -142,6 +151,12 @@ export function reduce(state, msg) {
 export function ownerOfMid(state, mid) {
   const entry = state.tracks.find((tr) => tr.mid === mid);
   return entry ? entry.participant_id : null;
+}
+
+/** The name of someone in the room, or null when they are not (any more). */
+export function nameOf(state, id) {
+  const p = state.participants.find((x) => x.id === id);
+  return p ? p.name : null;
 }
 
 /** Whether you may use the chair's controls. */
