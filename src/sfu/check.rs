@@ -26,7 +26,7 @@ pub(crate) async fn answer(engine: &Engine, offer: String, patience: Duration) -
     }
     let (events, mut inbox) = mpsc::unbounded_channel();
     let built = engine.build(Pc::Publish, Side::Server, events).await;
-    let Built { pc, gathered } = match built {
+    let Built { pc, gathered, .. } = match built {
         Ok(built) => built,
         Err(e) => {
             OPEN_CHECKS.fetch_sub(1, Ordering::SeqCst);

@@ -1,6 +1,7 @@
 //! Building peer connections: codecs (Opus, VP8), interceptors (NACK, reports, keyframe
 //! requests), the media sockets (port range, large buffers), no mDNS, AES-GCM first.
 
+use super::estimate::{EstimateHandle, SubscriberEstimate};
 use super::keyframe::KeyframeRequestsToApp;
 use super::publish::PublishedTrack;
 use super::runtime::MediaRuntime;
@@ -8,7 +9,9 @@ use super::{SfuConfig, SfuError};
 use crate::media::{Candidate, Pc, TrackId};
 use rtc::dtls::cipher_suite::CipherSuiteId;
 use rtc::ice::mdns::MulticastDnsMode;
-use rtc::interceptor::{NackGeneratorBuilder, NackResponderBuilder, Registry, Slot};
+use rtc::interceptor::{
+    CongestionControlBuilder, NackGeneratorBuilder, NackResponderBuilder, Registry, Slot, TwccSenderBuilder,
+};
 use rtc::peer_connection::configuration::interceptor_registry::{
     configure_rtcp_reports, configure_simulcast_extension_headers, configure_twcc_receiver_only,
 };
@@ -68,7 +71,9 @@ pub(crate) fn vp8() -> RTCRtpCodec {
     }
 }
 
-pub(crate) fn media_engine_and_interceptors() -> Result<(MediaEngine, Registry), SfuError> {
+/// The codecs and interceptors of one connection, and (on the server's side) the handle of its
+/// bandwidth estimate.
+pub(crate) fn media_engine_and_interceptors(side: Side) -> Result<(MediaEngine, Registry, EstimateHandle), SfuError> {
     let mut engine = MediaEngine::default();
     // Codecs first: registering the default interceptors adds feedback to registered codecs only.
     engine.register_codec(RTCRtpCodecParameters { rtp_codec: opus(), payload_type: 111 }, RtpCodecKind::Audio)?;
@@ -88,7 +93,20 @@ pub(crate) fn media_engine_and_interceptors() -> Result<(MediaEngine, Registry),
     let registry = configure_rtcp_reports(configure_twcc_receiver_only(registry, &mut engine)?);
     // Closest to the application, so it sees what the others left.
     let registry = registry.with(Slot::from(14_000), KeyframeRequestsToApp::default());
-    Ok((engine, registry))
+    // The server numbers what it sends for transport-wide feedback and estimates each
+    // subscriber's link from it (`estimate`): what the layer allocation shares out. Browsers
+    // send the feedback because the transport-cc extension and feedback are negotiated above.
+    let (registry, estimate) = match side {
+        Side::Server => {
+            let (estimator, handle) = SubscriberEstimate::new();
+            let registry = registry
+                .with(Slot::TwccSender, TwccSenderBuilder::new().build())
+                .with(Slot::CongestionControl, CongestionControlBuilder::new(estimator).build());
+            (registry, handle)
+        }
+        Side::Client => (registry, EstimateHandle::default()),
+    };
+    Ok((engine, registry, estimate))
 }
 
 /// Packets of each outgoing video stream kept for retransmission on a NACK (a power of two).
@@ -151,6 +169,8 @@ struct Handler {
 pub(crate) struct Built {
     pub pc: Arc<dyn PeerConnection>,
     pub gathered: watch::Receiver<bool>,
+    /// What the link to the other side carries, as its feedback shows (server side only).
+    pub estimate: EstimateHandle,
 }
 
 /// Waits (briefly) until all local candidates are known, so the description we send carries
@@ -264,7 +284,7 @@ impl Engine {
     /// A new connection whose events go to `events`: the server's side of a participant's
     /// connection, or (`Side::Client`) a headless participant's.
     pub async fn build(&self, pc: Pc, side: Side, events: mpsc::UnboundedSender<PcEvent>) -> Result<Built, SfuError> {
-        let (media, interceptors) = media_engine_and_interceptors()?;
+        let (media, interceptors, estimate) = media_engine_and_interceptors(side)?;
         let settings = self.settings(side);
         let ip = self.config.media_ip;
         let port = self.pick_port(ip)?;
@@ -281,7 +301,7 @@ impl Engine {
             .with_udp_addrs(vec![format!("{ip}:{port}")])
             .build()
             .await?;
-        Ok(Built { pc: Arc::new(connection), gathered })
+        Ok(Built { pc: Arc::new(connection), gathered, estimate })
     }
 
     /// The connection settings of one side (the server's, or a headless participant's).

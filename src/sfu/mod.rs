@@ -12,10 +12,12 @@
 //!   across layer switches.
 //! - `fuzzing` (hidden): entry points for the fuzz targets in `fuzz/` (docs/fuzzing.md).
 
+mod allocate;
 pub mod check;
 mod client;
 pub mod congestion;
 mod engine;
+mod estimate;
 pub mod floor;
 #[doc(hidden)]
 pub mod fuzzing;

@@ -8,11 +8,13 @@
 
 use super::SfuError;
 use super::engine::{AUDIO_LEVEL_URI, Built, Engine, PcEvent, Side, add_remote_candidate, candidates_gathered};
+use super::estimate::EstimateHandle;
 use super::publish::PublishedTrack;
 use super::subscribe::Slot;
 use crate::media::TrackId;
 use crate::media::{Candidate, MediaKind, Pc, TrackInfo};
 use rtc::rtp_transceiver::rtp_sender::RtpCodecKind;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot, watch};
 use uuid::Uuid;
@@ -34,6 +36,12 @@ pub enum ClientSignal {
     MediaFailed {
         pc: Pc,
     },
+    /// The participant's link cannot carry even the lowest layer of `owner`'s video, which is
+    /// therefore not sent (`paused`), or can again.
+    VideoState {
+        owner: Uuid,
+        paused: bool,
+    },
 }
 
 /// What the room must know about a participant's media.
@@ -49,6 +57,7 @@ enum Command {
     Candidate(Pc, Candidate),
     Forward(TrackId),
     StopForward(TrackId),
+    VideoView(Vec<(Uuid, u32)>),
     Close(oneshot::Sender<()>),
 }
 
@@ -86,6 +95,10 @@ impl Peer {
             offer_wanted: false,
             subscribe_connected: false,
             awaiting_connection: Vec::new(),
+            views: HashMap::new(),
+            estimate: EstimateHandle::default(),
+            paused: HashSet::new(),
+            climb: super::allocate::Climb::new(std::time::Instant::now()),
         };
         tokio::spawn(task.run(inbox, pc_inbox));
         Peer { participant, commands }
@@ -122,6 +135,13 @@ impl Peer {
         let _ = self.commands.send(Command::StopForward(track));
     }
 
+    /// How big this participant's page shows each other participant's video: the rendered
+    /// height in device pixels, 0 when not visible. Replaces what it said before; someone not
+    /// named gets the top layer their link carries.
+    pub fn video_view(&self, views: Vec<(Uuid, u32)>) {
+        let _ = self.commands.send(Command::VideoView(views));
+    }
+
     /// Closes both connections and waits until they are down.
     pub async fn close(&self) {
         let (done, closed) = oneshot::channel();
@@ -156,6 +176,14 @@ pub(super) struct PeerTask {
     pub(super) subscribe_connected: bool,
     /// Negotiated (slot, track) assignments that start forwarding once the connection is up.
     pub(super) awaiting_connection: Vec<(usize, TrackId)>,
+    /// How big the participant's page shows each publisher's video (`video_view`).
+    pub(super) views: HashMap<Uuid, u32>,
+    /// What the subscribe connection carries, from the browser's transport-wide feedback.
+    pub(super) estimate: EstimateHandle,
+    /// Publishers whose video the participant was told is paused.
+    pub(super) paused: HashSet<Uuid>,
+    /// Climbing back to higher layers after a drop.
+    pub(super) climb: super::allocate::Climb,
 }
 
 pub(super) fn index(pc: Pc) -> usize {
@@ -178,8 +206,11 @@ impl PeerTask {
         mut inbox: mpsc::UnboundedReceiver<Command>,
         mut pc_inbox: mpsc::UnboundedReceiver<PcEvent>,
     ) {
+        let mut reallocate = tokio::time::interval(super::allocate::INTERVAL);
+        reallocate.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let done = 'run: loop {
             tokio::select! {
+                _ = reallocate.tick() => self.allocate(),
                 command = inbox.recv() => {
                     // Commands that queued up meanwhile are applied before the subscribe
                     // connection is offered again: someone who joins gets every track in one
@@ -219,6 +250,10 @@ impl PeerTask {
             Command::Candidate(pc, candidate) => self.candidate(pc, candidate).await,
             Command::Forward(track) => self.forward(track).await,
             Command::StopForward(track) => self.stop_forward(track).await,
+            Command::VideoView(views) => {
+                self.views = views.into_iter().collect();
+                self.allocate();
+            }
             Command::Close(_) => unreachable!("handled by the loop"),
         }
     }
@@ -252,7 +287,7 @@ impl PeerTask {
                     // After a reconnection, whatever flowed while it was down missed its keyframe.
                     for slot in &self.slots {
                         if let Some((track, true)) = &slot.carries {
-                            track.request_keyframe();
+                            track.request_keyframe(slot.keyframe_layers());
                         }
                     }
                     for (i, track_id) in std::mem::take(&mut self.awaiting_connection) {
@@ -273,8 +308,12 @@ impl PeerTask {
         if let Some(connection) = existing {
             return Ok(connection.clone());
         }
-        let Built { pc: connection, gathered } = self.engine.build(pc, Side::Server, self.pc_events.clone()).await?;
+        let Built { pc: connection, gathered, estimate } =
+            self.engine.build(pc, Side::Server, self.pc_events.clone()).await?;
         self.gathered[index(pc)] = Some(gathered);
+        if pc == Pc::Subscribe {
+            self.estimate = estimate;
+        }
         match pc {
             Pc::Publish => self.publish = Some(connection.clone()),
             Pc::Subscribe => self.subscribe = Some(connection.clone()),

@@ -8,8 +8,10 @@
 //! A subscriber whose connection cannot take a packet right now misses that packet (the
 //! others do not wait for it); NACK retransmission covers such gaps.
 
+use super::simulcast::{LAYERS, LayerRates, VideoForward};
 use crate::media::MediaKind;
 use crate::media::TrackId;
+use crate::sfu::congestion::Bitrate;
 use arc_swap::ArcSwap;
 use futures_util::FutureExt;
 use rtc::rtcp::payload_feedbacks::picture_loss_indication::PictureLossIndication;
@@ -56,6 +58,12 @@ pub struct PublishedTrack {
     keyframe_request_deferred: AtomicBool,
     /// When the last request went out (`keyframe_clock`), until its keyframe arrives; 0: none.
     keyframe_awaited_since: AtomicU64,
+    /// The layers (bit per layer) whose keyframe the next request asks for.
+    keyframe_layers: AtomicU8,
+    /// The SSRC of each simulcast layer, once its first packet came (0: not yet).
+    layer_ssrcs: [AtomicU32; LAYERS],
+    /// Each layer's bitrate over the last half second, in bit/s (0: not arriving).
+    layer_rates: [AtomicU64; LAYERS],
     epoch: Instant,
     pub counters: TrackCounters,
 }
@@ -113,7 +121,88 @@ pub(crate) struct Forward {
     pub ssrc: u32,
     pub payload_type: u8,
     pub continuity: Arc<Continuity>,
+    /// For video: which layer this subscriber gets, and the switching between layers.
+    pub video: Option<Arc<VideoSlot>>,
 }
+
+/// A layer value meaning none.
+const NO_LAYER: u8 = u8::MAX;
+
+fn encode_layer(layer: Option<u8>) -> u8 {
+    layer.unwrap_or(NO_LAYER)
+}
+
+fn decode_layer(value: u8) -> Option<u8> {
+    (value != NO_LAYER).then_some(value)
+}
+
+/// The keyframe-request mask of every layer.
+pub(crate) const ALL_LAYERS: u8 = (1 << LAYERS) - 1;
+
+/// One subscriber's video slot: the layer it should get (set by the allocation in the
+/// subscriber's media task), the layer it gets (set by the forwarding loop), and the
+/// switching state. The state lives with the slot, not with the published track, so that the
+/// slot's numbering continues when it passes to another publisher. Its lock is only ever
+/// taken by the forwarding loop of the one track the slot carries (and when the slot passes
+/// on), so it is never contended.
+#[derive(Debug)]
+pub(crate) struct VideoSlot {
+    target: AtomicU8,
+    current: AtomicU8,
+    forward: std::sync::Mutex<VideoForward>,
+}
+
+impl Default for VideoSlot {
+    fn default() -> Self {
+        VideoSlot {
+            target: AtomicU8::new(NO_LAYER),
+            current: AtomicU8::new(NO_LAYER),
+            forward: std::sync::Mutex::new(VideoForward::default()),
+        }
+    }
+}
+
+impl VideoSlot {
+    /// The layer the subscriber should get (`None`: none, paused).
+    pub fn set_target(&self, layer: Option<u8>) {
+        self.target.store(encode_layer(layer), Ordering::Relaxed);
+    }
+
+    pub fn target(&self) -> Option<u8> {
+        decode_layer(self.target.load(Ordering::Relaxed))
+    }
+
+    /// The layer the subscriber receives now.
+    pub fn current(&self) -> Option<u8> {
+        decode_layer(self.current.load(Ordering::Relaxed))
+    }
+
+    /// The keyframe-request mask for this slot: its target layer, or every layer.
+    pub fn keyframe_layers(&self) -> u8 {
+        self.target().map_or(ALL_LAYERS, |layer| 1 << layer)
+    }
+
+    /// The slot passes to another published video: it starts again at that video's keyframe.
+    pub fn restart(&self) {
+        if let Ok(mut forward) = self.forward.lock() {
+            forward.restart();
+        }
+        self.current.store(NO_LAYER, Ordering::Relaxed);
+    }
+}
+
+/// The simulcast layer a `rid` names: the browser publishes `l`, `m` and `h` (low to high);
+/// a video without simulcast is one layer, the lowest.
+fn layer_of_rid(rid: Option<&str>) -> u8 {
+    match rid {
+        Some("m") => 1,
+        Some("h") => 2,
+        _ => 0,
+    }
+}
+
+/// How often a track's layer rates are measured.
+const RATE_WINDOW: Duration = Duration::from_millis(500);
 
 impl PublishedTrack {
     pub(crate) fn new(
@@ -136,6 +225,9 @@ impl PublishedTrack {
             last_keyframe_request: AtomicU64::new(0),
             keyframe_request_deferred: AtomicBool::new(false),
             keyframe_awaited_since: AtomicU64::new(0),
+            keyframe_layers: AtomicU8::new(0),
+            layer_ssrcs: Default::default(),
+            layer_rates: Default::default(),
             epoch: Instant::now(),
             counters: TrackCounters::default(),
         })
@@ -163,12 +255,27 @@ impl PublishedTrack {
         self.fanout.rcu(|current| current.iter().filter(|f| !Arc::ptr_eq(&f.out, out)).cloned().collect::<Vec<_>>());
     }
 
-    /// Asks the publisher for a keyframe (a new subscriber, or a subscriber that lost one): now,
-    /// or when the interval since the last request ends, never more often.
-    pub fn request_keyframe(self: &Arc<Self>) {
+    /// The measured bitrate of each layer (`None`: not arriving).
+    pub fn layer_rates(&self) -> LayerRates {
+        LayerRates(std::array::from_fn(|l| match self.layer_rates[l].load(Ordering::Relaxed) {
+            0 => None,
+            bps => Some(Bitrate(bps)),
+        }))
+    }
+
+    /// Which layers have sent anything (bit per layer).
+    pub fn open_layers(&self) -> u8 {
+        (0..LAYERS).filter(|&l| self.layer_ssrcs[l].load(Ordering::Relaxed) != 0).fold(0, |mask, l| mask | 1 << l)
+    }
+
+    /// Asks the publisher for a keyframe of `layers` (a bit per layer; a new subscriber, a
+    /// layer switch, or a subscriber that lost one): now, or when the interval since the last
+    /// request ends, never more often. Requests inside one interval are sent together.
+    pub fn request_keyframe(self: &Arc<Self>, layers: u8) {
         if self.kind != MediaKind::Video {
             return;
         }
+        self.keyframe_layers.fetch_or(layers, Ordering::Relaxed);
         let interval = KEYFRAME_REQUEST_INTERVAL.as_millis() as u64;
         let now = self.keyframe_clock();
         let last = self.last_keyframe_request.load(Ordering::Relaxed);
@@ -197,9 +304,19 @@ impl PublishedTrack {
     }
 
     async fn send_keyframe_request(&self) {
-        let pli = PictureLossIndication { sender_ssrc: 0, media_ssrc: self.media_ssrc };
+        let layers = self.keyframe_layers.swap(0, Ordering::Relaxed);
+        let mut requests: Vec<Box<dyn rtc::rtcp::Packet>> = (0..LAYERS)
+            .filter(|&l| layers & (1 << l) != 0)
+            .filter_map(|l| match self.layer_ssrcs[l].load(Ordering::Relaxed) {
+                0 => None,
+                ssrc => Some(Box::new(PictureLossIndication { sender_ssrc: 0, media_ssrc: ssrc }) as _),
+            })
+            .collect();
+        if requests.is_empty() {
+            requests.push(Box::new(PictureLossIndication { sender_ssrc: 0, media_ssrc: self.media_ssrc }));
+        }
         self.keyframe_awaited_since.store(self.keyframe_clock(), Ordering::Relaxed);
-        match self.remote.write_rtcp(vec![Box::new(pli)]).await {
+        match self.remote.write_rtcp(requests).await {
             Ok(()) => tracing::debug!(track = self.id, "keyframe requested"),
             Err(e) => tracing::debug!(error = %e, track = self.id, "keyframe request not sent"),
         }
@@ -219,9 +336,21 @@ impl PublishedTrack {
     /// Forwards every packet until the publisher's connection closes.
     pub(crate) async fn run(self: Arc<Self>) {
         let ts_step = if self.kind == MediaKind::Video { 3_000 } else { 960 };
+        // This loop's own view of the layers: which SSRC is which, and the bytes of each in the
+        // current rate window.
+        let mut layers: Vec<(u32, u8)> = Vec::with_capacity(LAYERS);
+        let mut window = (Instant::now(), [0u64; LAYERS]);
         while let Some(event) = self.remote.poll().await {
             let mut packet = match event {
                 TrackRemoteEvent::OnRtpPacket(packet) => packet,
+                TrackRemoteEvent::OnOpen(init) => {
+                    let layer = layer_of_rid(init.rid.as_deref());
+                    tracing::debug!(track = self.id, rid = ?init.rid, ssrc = init.ssrc, layer, "a layer opens");
+                    layers.retain(|&(ssrc, l)| ssrc != init.ssrc && l != layer);
+                    layers.push((init.ssrc, layer));
+                    self.layer_ssrcs[usize::from(layer)].store(init.ssrc, Ordering::Relaxed);
+                    continue;
+                }
                 TrackRemoteEvent::OnEnded => break,
                 _ => continue,
             };
@@ -232,6 +361,9 @@ impl PublishedTrack {
                 self.level.fetch_max(level, Ordering::Relaxed);
             }
             strip_extensions(&mut packet.header);
+            let now = Instant::now();
+            let layer = layers.iter().find(|(ssrc, _)| *ssrc == packet.header.ssrc).map_or(0, |&(_, l)| l);
+            self.measure(&mut window, layer, packet.payload.len(), now);
             if self.kind == MediaKind::Video {
                 self.note_keyframe(&packet.payload);
             }
@@ -239,11 +371,25 @@ impl PublishedTrack {
             let forwards = self.fanout.load();
             let (mut forwarded, mut dropped) = (0u64, 0u64);
             for forward in forwards.iter() {
-                // Header fields are plain values and the payload is shared: no allocation here.
+                // Header fields are plain values and the payload is shared: no allocation here
+                // (but for a video whose picture numbering a layer switch moved).
                 let mut copy = packet.clone();
                 copy.header.ssrc = forward.ssrc;
                 copy.header.payload_type = forward.payload_type;
-                (copy.header.sequence_number, copy.header.timestamp) = forward.continuity.map(seq, ts, ts_step);
+                match &forward.video {
+                    None => {
+                        (copy.header.sequence_number, copy.header.timestamp) = forward.continuity.map(seq, ts, ts_step)
+                    }
+                    Some(video) => match self.video_copy(video, layer, seq, ts, &packet.payload, now) {
+                        Some((numbers, payload)) => {
+                            (copy.header.sequence_number, copy.header.timestamp) =
+                                (numbers.sequence, numbers.timestamp);
+                            copy.payload = payload;
+                        }
+                        // Another layer than this subscriber gets, or before its keyframe.
+                        None => continue,
+                    },
+                }
                 match forward.out.write_rtp(copy).now_or_never() {
                     Some(Ok(())) => forwarded += 1,
                     _ => dropped += 1,
@@ -261,6 +407,46 @@ impl PublishedTrack {
                 super::engine::DROPPED.fetch_add(dropped, Ordering::Relaxed);
             }
         }
+    }
+
+    /// One subscriber's copy of a video packet: its numbering and payload, if the subscriber
+    /// gets this layer now. Asks for the keyframe a waiting layer switch needs.
+    fn video_copy(
+        self: &Arc<Self>,
+        video: &VideoSlot,
+        layer: u8,
+        seq: u16,
+        ts: u32,
+        payload: &bytes::Bytes,
+        now: Instant,
+    ) -> Option<(super::simulcast::rewrite::Rewritten, bytes::Bytes)> {
+        let mut forward = video.forward.lock().ok()?;
+        let target = video.target();
+        if forward.target() != target {
+            forward.set_target(target);
+        }
+        if let Some(wanted) = forward.keyframe_request(now) {
+            self.request_keyframe(1 << wanted);
+        }
+        let copy = forward.forward(layer, seq, ts, payload, now);
+        video.current.store(encode_layer(forward.current()), Ordering::Relaxed);
+        copy
+    }
+
+    /// Counts a packet into its layer's rate; every half second, publishes the rates.
+    fn measure(&self, window: &mut (Instant, [u64; LAYERS]), layer: u8, payload: usize, now: Instant) {
+        // The RTP header (12 bytes) and the SRTP tag (16) travel too.
+        window.1[usize::from(layer)] += payload as u64 + 28;
+        let elapsed = now.saturating_duration_since(window.0);
+        if elapsed < RATE_WINDOW {
+            return;
+        }
+        for (l, bytes) in window.1.iter_mut().enumerate() {
+            let rate = Bitrate::from_bytes(*bytes, elapsed).unwrap_or_default();
+            self.layer_rates[l].store(rate.bps(), Ordering::Relaxed);
+            *bytes = 0;
+        }
+        window.0 = now;
     }
 }
 

@@ -6,7 +6,7 @@
 use super::SfuError;
 use super::engine::{opus, vp8};
 use super::peer::{ClientSignal, PeerTask, codec_kind, index};
-use super::publish::{Continuity, Forward, PublishedTrack};
+use super::publish::{ALL_LAYERS, Continuity, Forward, PublishedTrack, VideoSlot};
 use crate::media::TrackId;
 use crate::media::{MediaKind, Pc, TrackInfo};
 use arc_swap::ArcSwapOption;
@@ -32,6 +32,15 @@ pub(super) struct Slot {
     pub(super) current: Arc<ArcSwapOption<PublishedTrack>>,
     pub(super) payload_type: Option<u8>,
     pub(super) feedback: JoinHandle<()>,
+    /// For a video slot: the layer the subscriber gets, and the switching between layers.
+    pub(super) video: Option<Arc<VideoSlot>>,
+}
+
+impl Slot {
+    /// The layers a keyframe request for this slot asks for.
+    pub(super) fn keyframe_layers(&self) -> u8 {
+        self.video.as_ref().map_or(ALL_LAYERS, |v| v.keyframe_layers())
+    }
 }
 
 impl PeerTask {
@@ -83,7 +92,8 @@ impl PeerTask {
         let init = RTCRtpTransceiverInit { direction: RTCRtpTransceiverDirection::Sendonly, ..Default::default() };
         let transceiver = pc.add_transceiver_from_track(out.clone(), Some(init)).await?;
         let current: Arc<ArcSwapOption<PublishedTrack>> = Arc::new(ArcSwapOption::empty());
-        let feedback = tokio::spawn(relay_keyframe_requests(out.clone(), current.clone()));
+        let video = (track.kind == MediaKind::Video).then(|| Arc::new(VideoSlot::default()));
+        let feedback = tokio::spawn(relay_keyframe_requests(out.clone(), current.clone(), video.clone()));
         self.slots.push(Slot {
             kind: track.kind,
             transceiver,
@@ -94,6 +104,7 @@ impl PeerTask {
             current,
             payload_type: None,
             feedback,
+            video,
         });
         Ok(())
     }
@@ -216,30 +227,42 @@ impl PeerTask {
             }
         };
         slot.continuity.restart();
+        if let Some(video) = &slot.video {
+            video.restart();
+        }
         track.add_forward(Arc::new(Forward {
             subscriber: self.participant,
             out: slot.out.clone(),
             ssrc: slot.ssrc,
             payload_type,
             continuity: slot.continuity.clone(),
+            video: slot.video.clone(),
         }));
         slot.current.store(Some(track.clone()));
         slot.carries = Some((track.clone(), true));
         tracing::debug!(participant = %self.participant, track = track.id, "forwarding starts");
-        // The new subscriber sees nothing until the next keyframe.
-        track.request_keyframe();
+        // Which layer this subscriber gets; then it sees nothing until that layer's keyframe.
+        self.allocate();
+        let layers = self.slots[index].keyframe_layers();
+        track.request_keyframe(layers);
         Ok(())
     }
 }
 
-/// Relays a subscriber's keyframe requests for a slot to the publisher it currently carries.
-async fn relay_keyframe_requests(out: Arc<TrackLocalStaticRTP>, current: Arc<ArcSwapOption<PublishedTrack>>) {
+/// Relays a subscriber's keyframe requests for a slot to the publisher it currently carries
+/// (for the layer the subscriber gets).
+async fn relay_keyframe_requests(
+    out: Arc<TrackLocalStaticRTP>,
+    current: Arc<ArcSwapOption<PublishedTrack>>,
+    video: Option<Arc<VideoSlot>>,
+) {
     while let Some(event) = out.poll().await {
         if let TrackLocalEvent::OnRtcpPacket(packets) = event
             && packets.iter().any(|p| super::keyframe::is_keyframe_request(p.as_ref()))
             && let Some(track) = current.load_full()
         {
-            track.request_keyframe();
+            let layers = video.as_ref().map_or(ALL_LAYERS, |v| v.keyframe_layers());
+            track.request_keyframe(layers);
         }
     }
 }

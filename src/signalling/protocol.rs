@@ -72,7 +72,22 @@ pub enum ClientMessage {
     /// The sender's media key, wrapped in the browser for each recipient (opaque to the
     /// server, which relays each entry to its recipient if that person is in the room).
     MediaKeys { keys: Vec<WrappedKey> },
+    /// How big this page shows each other participant's video, so that the server sends each
+    /// in the simulcast layer that size can use (docs/media.md). At most [`MAX_VIDEO_VIEWS`].
+    VideoView { views: Vec<VideoView> },
 }
+
+/// One other participant's video as this page shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct VideoView {
+    pub participant_id: Uuid,
+    /// The rendered height in device pixels; 0 when not visible.
+    pub height: u32,
+}
+
+/// The most entries one `video_view` may carry (a conference has far fewer people).
+pub const MAX_VIDEO_VIEWS: usize = 64;
 
 /// A browser's public key for end-to-end encryption: base64url without padding of the raw
 /// uncompressed P-256 point (65 bytes, `0x04` first). The server only checks its form.
@@ -161,6 +176,7 @@ impl ClientMessage {
             ClientMessage::EndMeeting {} => "end_meeting",
             ClientMessage::Leave {} => "leave",
             ClientMessage::MediaKeys { .. } => "media_keys",
+            ClientMessage::VideoView { .. } => "video_view",
         }
     }
 }
@@ -266,6 +282,9 @@ pub enum ServerMessage {
     SubscribeOffer { sdp: String, tracks: Vec<TrackInfo> },
     /// A trickled ICE candidate of the server.
     IceCandidate { pc: Pc, candidate: Option<Candidate> },
+    /// Your connection cannot carry even the lowest layer of this participant's video, so the
+    /// server does not send it (`paused`; their audio keeps coming), or it can again.
+    VideoState { participant_id: Uuid, paused: bool },
     /// The chair asks you to mute.
     MuteRequested { kind: MediaKind },
     /// A chair muted you: your audio reaches nobody until a chair allows you to speak.
@@ -363,6 +382,7 @@ pub fn parse(text: &str) -> Result<ClientMessage, Refusal> {
         "end_meeting",
         "leave",
         "media_keys",
+        "video_view",
     ];
     if !KNOWN.contains(&kind.as_str()) {
         return Err(Refusal::new(

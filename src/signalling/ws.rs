@@ -263,6 +263,7 @@ where
                     code: "media_failed".into(),
                     message: format!("the {pc:?} media connection failed; rejoin to recover").to_lowercase(),
                 },
+                ClientSignal::VideoState { owner, paused } => ServerMessage::VideoState { participant_id: owner, paused },
             }).await,
             _ = liveness.tick() => if last_seen.elapsed() > ping * 3 {
                 tracing::info!("closing a WebSocket that stopped answering");
@@ -377,6 +378,13 @@ impl Session {
             }
             ClientMessage::IceCandidate { pc, candidate: Some(candidate) } => joined.peer.add_candidate(pc, candidate),
             ClientMessage::IceCandidate { candidate: None, .. } => {}
+            ClientMessage::VideoView { views } if views.len() > protocol::MAX_VIDEO_VIEWS => {
+                let said = format!("at most {} videos per video_view", protocol::MAX_VIDEO_VIEWS);
+                self.refuse(Refusal::new("malformed", said)).await;
+            }
+            ClientMessage::VideoView { views } => {
+                joined.peer.video_view(views.into_iter().map(|v| (v.participant_id, v.height)).collect())
+            }
             ClientMessage::Leave {} => {
                 link.message(ClientMessage::Leave {});
                 return std::ops::ControlFlow::Break(());

@@ -50,6 +50,39 @@ function tileId(who, name) {
   return who.page.evaluate((n) => [...document.querySelectorAll('.tile')].find((t) => t.querySelector('.tile-name').textContent === n && !t.classList.contains('lost'))?.dataset.participantId, name);
 }
 
+/** The video layers `who`'s page sends (outbound-rtp per rid): rid → frame height and bytes. */
+function sentLayers(who) {
+  return who.page.evaluate(async () => {
+    const layers = {};
+    for (const pc of window.__pcs || []) {
+      if (pc.connectionState === 'closed') continue;
+      for (const s of (await pc.getStats()).values()) {
+        if (s.type === 'outbound-rtp' && s.kind === 'video') layers[s.rid || '-'] = { height: s.frameHeight || 0, bytes: s.bytesSent || 0 };
+      }
+    }
+    return layers;
+  });
+}
+
+/** The frame heights of the videos `who`'s page decodes now (framesDecoded grows over 1.5 s). */
+function decodedHeights(who) {
+  return who.page.evaluate(async () => {
+    const read = async () => {
+      const out = new Map();
+      for (const pc of window.__pcs || []) {
+        if (pc.connectionState === 'closed') continue;
+        for (const s of (await pc.getStats()).values()) {
+          if (s.type === 'inbound-rtp' && s.kind === 'video') out.set(s.id, { frames: s.framesDecoded || 0, height: s.frameHeight || 0 });
+        }
+      }
+      return out;
+    };
+    const before = await read();
+    await new Promise((r) => setTimeout(r, 1500));
+    return [...(await read()).entries()].filter(([id, now]) => now.frames > (before.get(id)?.frames ?? 0)).map(([, now]) => now.height).sort();
+  });
+}
+
 function tileQuality(who, name) {
   return who.page.evaluate((n) => [...document.querySelectorAll('.tile')].filter((t) => t.querySelector('.tile-name').textContent === n).map((t) => t.dataset.quality), name);
 }
@@ -126,6 +159,33 @@ export async function roomControls({ browser, base, shots, results }) {
     await until('the chair sees the guest\'s connection as good', async () => (await tileQuality(chair, GUEST)).includes('good'), 20_000);
     await until('the chair\'s own tile tells his own network', () => chair.page.evaluate(() => document.querySelector('.tile .tile-quality[data-quality="good"]')?.textContent.startsWith('Uw netwerk')), 20_000);
     await chair.page.waitForSelector('.tile[data-quality="good"] .tile-quality:has-text("Verbinding goed")');
+  });
+
+  await step('simulcast: each page sends its camera in two layers; big tiles get the full picture, small ones the low layer, and a window that shrinks and grows again follows', async () => {
+    const first = await sentLayers(chair);
+    await sleep(1500);
+    const then = await sentLayers(chair);
+    log(`the chair sends: ${JSON.stringify(then)}`);
+    for (const rid of ['l', 'h']) assert(then[rid] && then[rid].bytes > (first[rid]?.bytes ?? 0), `the chair's layer ${rid} is sent (${JSON.stringify(then)})`);
+    assert(then.l.height * 2 === then.h.height, `the low layer is half the full picture (${then.l.height} and ${then.h.height} lines)`);
+    const full = then.h.height;
+    // The chair's tiles, at 1366×768 with two others, are over 240 pixels high.
+    await until('the chair decodes both others at the full picture', async () => {
+      const heights = await decodedHeights(chair);
+      log(`the chair decodes ${JSON.stringify(heights)}`);
+      return heights.length === 2 && heights.every((h) => h === full);
+    }, 20_000, 0);
+    await chair.page.setViewportSize({ width: 320, height: 1400 });
+    await until('the chair\'s shrunk window gets the low layer', async () => {
+      const heights = await decodedHeights(chair);
+      log(`the chair, shrunk, decodes ${JSON.stringify(heights)} (tiles ${JSON.stringify(await chair.page.$$eval('.tile video', (vs) => vs.map((v) => v.clientHeight)))})`);
+      return heights.length === 2 && heights.every((h) => h === full / 2);
+    }, 20_000, 0);
+    await chair.page.setViewportSize({ width: 1366, height: 768 });
+    await until('the chair\'s window grown back gets the full picture again', async () => {
+      const heights = await decodedHeights(chair);
+      return heights.length === 2 && heights.every((h) => h === full);
+    }, 20_000, 0);
   });
 
   await step('hands: each sees their own hand up and can lower it; the chair sees them in order and lowers one', async () => {

@@ -17,13 +17,14 @@ function fakePc({ refuse = false } = {}) {
   };
 }
 
-test('the camera is published in three layers, low to high, each half the size of the next', () => {
+test('the camera is published in two layers, low to high, the low one half the size of the full picture', () => {
   const encodings = simulcastEncodings();
-  assert.deepEqual(encodings.map((e) => e.rid), ['l', 'm', 'h']);
-  assert.deepEqual(encodings.map((e) => e.scaleResolutionDownBy), [4, 2, 1]);
+  assert.deepEqual(encodings.map((e) => e.rid), ['l', 'h']);
+  assert.deepEqual(encodings.map((e) => e.scaleResolutionDownBy), [2, 1]);
   for (let i = 1; i < encodings.length; i += 1) assert.ok(encodings[i].maxBitrate > encodings[i - 1].maxBitrate, 'a bigger layer may use more');
-  // A 640×480 camera gives 120, 240 and 480 lines: the low layer fits a link of 200 kbit/s with the audio.
-  assert.ok(encodings[0].maxBitrate <= 160_000);
+  // A 640×480 camera gives 240 and 480 lines: three low layers and their audio fit 800 kbit/s.
+  assert.ok(encodings[0].maxBitrate <= 200_000);
+  assert.ok(encodings[0].maxFramerate <= 15, 'the low layer at a lower frame rate');
 });
 
 test('each transceiver gets its own encodings, so a browser changing one changes no other', () => {
@@ -38,7 +39,7 @@ test('a camera transceiver is made with the layers and the caller\'s direction a
   assert.equal(pc.made.length, 1);
   assert.equal(tr.init.direction, 'sendonly');
   assert.deepEqual(tr.init.streams, ['s']);
-  assert.deepEqual(tr.init.sendEncodings.map((e) => e.rid), ['l', 'm', 'h']);
+  assert.deepEqual(tr.init.sendEncodings.map((e) => e.rid), ['l', 'h']);
 });
 
 test('a browser that refuses simulcast encodings still publishes its camera, in one encoding', (t) => {
@@ -52,7 +53,7 @@ test('a browser that refuses simulcast encodings still publishes its camera, in 
 });
 
 test('an answer without simulcast leaves the smallest layer, which then sends the full picture', () => {
-  const params = { transactionId: 'x', encodings: [{ rid: 'l', active: true, scaleResolutionDownBy: 4, maxBitrate: 150_000 }] };
+  const params = { transactionId: 'x', encodings: [{ rid: 'l', active: true, scaleResolutionDownBy: 2, maxBitrate: 200_000, maxFramerate: 15 }] };
   const next = loneLayerParameters(params);
   assert.equal(next.transactionId, 'x', 'the same transaction, or setParameters refuses');
   assert.deepEqual(next.encodings, [{ rid: 'l', active: true, scaleResolutionDownBy: 1, maxBitrate: 1_000_000 }]);

@@ -47,7 +47,7 @@ test('a paused tile says why instead of showing a frozen picture, and still asks
   assert.equal(t.alert.dataset.kind, 'paused');
   assert.equal(text(t.alert), 'Video gepauzeerd: uw verbinding is nu te zwak. U hoort Bram de Vries nog wel.');
   assert.match(t.el.getAttribute('aria-label'), /Video gepauzeerd/);
-  t.video.getBoundingClientRect = () => ({ height: 300 });
+  t.media.getBoundingClientRect = () => ({ height: 300 });
   assert.ok(g.views()[0].height > 0, 'the server must know the tile still wants the video, or it never comes back');
 
   sync(person('b'), []);

@@ -91,6 +91,21 @@ impl Rewriter {
         payload: &mut [u8],
         now: Instant,
     ) -> Option<Rewritten> {
+        let (out, ids) = self.number(sequence, timestamp, descriptor, now)?;
+        ids.write(descriptor, payload);
+        Some(out)
+    }
+
+    /// The subscriber's numbering for a packet of the current layer and the picture numbering
+    /// its descriptor must carry; `None` for a packet from before the switch. The payload is
+    /// not touched: [`PictureIds::write`] does that, where they differ from the packet's own.
+    pub fn number(
+        &mut self,
+        sequence: u16,
+        timestamp: u32,
+        descriptor: &Descriptor,
+        now: Instant,
+    ) -> Option<(Rewritten, PictureIds)> {
         let start = self.start?;
         if sequence != start && !sequence_after(sequence, start) {
             return None;
@@ -103,7 +118,6 @@ impl Rewriter {
             % PICTURE_ID_MODULUS;
         let tl0_pic_idx = descriptor.tl0_pic_idx.unwrap_or(0).wrapping_add(self.offsets.tl0_pic_idx);
         let key_idx = descriptor.key_idx.unwrap_or(0).wrapping_add(self.offsets.key_idx) & 0x1f;
-        descriptor.rewrite(payload, picture_id, tl0_pic_idx, key_idx);
         // A retransmission or a late packet keeps the numbering of its place; only the newest
         // packet moves "last" on.
         if self.last.is_none_or(|l| sequence_after(out.sequence, l.sequence)) {
@@ -116,7 +130,31 @@ impl Rewriter {
                 at: now,
             });
         }
-        Some(out)
+        Some((out, PictureIds { picture_id, tl0_pic_idx, key_idx }))
+    }
+}
+
+/// The picture numbering one packet's descriptor carries for the subscriber.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PictureIds {
+    pub picture_id: u16,
+    pub tl0_pic_idx: u8,
+    pub key_idx: u8,
+}
+
+impl PictureIds {
+    /// Whether the packet's descriptor already says this (no switch moved the numbering): then
+    /// its payload can be forwarded as it is, shared with the other subscribers.
+    pub fn unchanged(&self, descriptor: &Descriptor) -> bool {
+        let same_picture = descriptor.picture_id.is_none_or(|p| p.value % p.modulus() == self.picture_id % p.modulus());
+        let same_tl0 = descriptor.tl0_pic_idx.is_none_or(|t| t == self.tl0_pic_idx);
+        let same_key = descriptor.key_idx.is_none_or(|k| k == self.key_idx);
+        same_picture && same_tl0 && same_key
+    }
+
+    /// Writes the numbering into `payload`, the payload `descriptor` was parsed from.
+    pub fn write(&self, descriptor: &Descriptor, payload: &mut [u8]) {
+        descriptor.rewrite(payload, self.picture_id, self.tl0_pic_idx, self.key_idx);
     }
 }
 

@@ -13,9 +13,10 @@
 //! asks the publisher for that keyframe, and rewrites the numbering so the subscriber sees one
 //! stream ([`super::rewrite`]).
 
-use super::rewrite::{Rewriter, Rewritten};
+use super::rewrite::{PictureIds, Rewriter, Rewritten};
 use super::vp8::Descriptor;
 use crate::sfu::congestion::Bitrate;
+use bytes::Bytes;
 use std::time::{Duration, Instant};
 
 /// Simulcast layers per video: low, medium, high (for example 180p, 360p, 720p).
@@ -150,6 +151,17 @@ impl VideoForward {
         self.current
     }
 
+    pub fn target(&self) -> Option<u8> {
+        self.target
+    }
+
+    /// The copy passes to another published video (a slot reused): it starts again at that
+    /// video's next keyframe, numbered on from where this one stopped.
+    pub fn restart(&mut self) {
+        self.current = None;
+        self.last_keyframe_request = None;
+    }
+
     pub fn state(&self) -> VideoState {
         match (self.target, self.current) {
             (None, _) => VideoState::Paused,
@@ -182,18 +194,54 @@ impl VideoForward {
         payload: &mut [u8],
         now: Instant,
     ) -> Option<Rewritten> {
+        let descriptor = Descriptor::parse(payload).ok()?;
+        let (out, ids) = self.admit(layer, sequence, timestamp, &descriptor, now)?;
+        ids.write(&descriptor, payload);
+        Some(out)
+    }
+
+    /// As [`VideoForward::on_packet`], for a payload shared between subscribers: the same
+    /// payload when its descriptor stays as it is, a rewritten copy when a switch moved the
+    /// picture numbering.
+    pub fn forward(
+        &mut self,
+        layer: u8,
+        sequence: u16,
+        timestamp: u32,
+        payload: &Bytes,
+        now: Instant,
+    ) -> Option<(Rewritten, Bytes)> {
+        let descriptor = Descriptor::parse(payload).ok()?;
+        let (out, ids) = self.admit(layer, sequence, timestamp, &descriptor, now)?;
+        if ids.unchanged(&descriptor) {
+            return Some((out, payload.clone()));
+        }
+        let mut copy = payload.to_vec();
+        ids.write(&descriptor, &mut copy);
+        Some((out, Bytes::from(copy)))
+    }
+
+    /// Whether this subscriber gets the packet (switching layers at a keyframe of the target),
+    /// and its numbering if so.
+    fn admit(
+        &mut self,
+        layer: u8,
+        sequence: u16,
+        timestamp: u32,
+        descriptor: &Descriptor,
+        now: Instant,
+    ) -> Option<(Rewritten, PictureIds)> {
         let target = self.target?;
         if self.current != Some(layer) && target != layer {
             return None;
         }
-        let descriptor = Descriptor::parse(payload).ok()?;
         if self.current != Some(target) && layer == target && descriptor.keyframe {
-            self.rewriter.switch(sequence, timestamp, &descriptor, now);
+            self.rewriter.switch(sequence, timestamp, descriptor, now);
             self.current = Some(layer);
         }
         if self.current != Some(layer) {
             return None;
         }
-        self.rewriter.rewrite(sequence, timestamp, &descriptor, payload, now)
+        self.rewriter.number(sequence, timestamp, descriptor, now)
     }
 }

@@ -118,7 +118,8 @@ impl RoomState {
             ClientMessage::Join { .. } => self.refuse(conn, "out_of_order", "already joined", out),
             ClientMessage::PublishOffer { .. }
             | ClientMessage::SubscribeAnswer { .. }
-            | ClientMessage::IceCandidate { .. } => {
+            | ClientMessage::IceCandidate { .. }
+            | ClientMessage::VideoView { .. } => {
                 self.refuse(conn, "internal", "media negotiation is not handled by the room", out)
             }
         }

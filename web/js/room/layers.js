@@ -4,20 +4,19 @@
 // table and the fallbacks are unit-tested in Node (tests/web/layers.test.mjs).
 
 /**
- * Low to high, in the order the SFU expects the rids. Sized for the camera devices.js asks for
- * (640×480 at 24 fps): 160×120, 320×240 and 640×480. The bit rates are what VP8 needs for a
- * steady talking head at each size and 24 fps: 150 kbit/s keeps the smallest picture clear
- * and, with the audio, still fits a link of 200 kbit/s; 400 kbit/s is a sharp
- * 320×240; 1 Mbit/s is a full 640×480 without blocks on movement, more buys little. All three
- * together ask about 1.6 Mbit/s of the sender's uplink.
+ * Low to high, in the order the SFU expects the rids (`l` is its layer 0, `h` its layer 2).
+ * Sized for the camera devices.js asks for (640×480 at 24 fps): 320×240 at 15 frames a second
+ * and the full 640×480. The low layer is what a weak link gets: 200 kbit/s keeps a talking head
+ * clear at that size and, with the audio, three of them fit a link of 800 kbit/s; 1 Mbit/s is
+ * a full 640×480 without blocks on movement, more buys little. Together they ask 1.2 Mbit/s of
+ * the sender's uplink.
  *
- * Chromium sends only as many layers as it deems the camera's size worth (libwebrtc's
- * `LimitSimulcastLayerCount`): below 960×540 that is two, the first two of this table. The SFU
- * must take a layer that never arrives for one it cannot forward.
+ * Two layers, not three: Chromium sends only as many layers as it deems the camera's size
+ * worth (libwebrtc's `LimitSimulcastLayerCount`), two below 960×540, and it keeps the first
+ * of the table. A third, smaller layer first would have cost every viewer the full picture.
  */
 export const LAYERS = Object.freeze([
-  Object.freeze({ rid: 'l', scaleResolutionDownBy: 4, maxBitrate: 150_000 }),
-  Object.freeze({ rid: 'm', scaleResolutionDownBy: 2, maxBitrate: 400_000 }),
+  Object.freeze({ rid: 'l', scaleResolutionDownBy: 2, maxBitrate: 200_000, maxFramerate: 15 }),
   Object.freeze({ rid: 'h', scaleResolutionDownBy: 1, maxBitrate: 1_000_000 }),
 ]);
 
@@ -44,13 +43,14 @@ export function addVideoTransceiver(pc, trackOrKind, init) {
  * The sender parameters to set after the answer, or null when nothing is to change. An answer
  * that does not take simulcast leaves the sender only its first encoding (JSEP), which is the
  * smallest layer: that one then sends the full picture at the top layer's rate, so a server
- * without simulcast still gets a sharp video rather than 160×120.
+ * without simulcast still gets a sharp video rather than 320×240.
  */
 export function loneLayerParameters(params) {
   const encodings = params && params.encodings;
   if (!encodings || encodings.length !== 1) return null;
   const [only] = encodings;
   if (!(only.scaleResolutionDownBy > 1)) return null;
+  const { maxFramerate: _lowLayersRate, ...rest } = only;
   const top = LAYERS[LAYERS.length - 1];
-  return { ...params, encodings: [{ ...only, scaleResolutionDownBy: top.scaleResolutionDownBy, maxBitrate: top.maxBitrate }] };
+  return { ...params, encodings: [{ ...rest, scaleResolutionDownBy: top.scaleResolutionDownBy, maxBitrate: top.maxBitrate }] };
 }

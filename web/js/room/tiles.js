@@ -33,7 +33,7 @@ export class Tile {
     this.quality = h('span', { class: 'tile-quality', dataset: { quality: 'connecting' } });
     this.alert = h('span', { class: 'tile-alert', hidden: true });
     this.el = h('li', { class: 'tile', dataset: { participantId: participant.id } },
-      h('div', { class: 'tile-media' }, this.video, this.avatar, this.alert, this.audio),
+      this.media = h('div', { class: 'tile-media' }, this.video, this.avatar, this.alert, this.audio),
       h('div', { class: 'tile-label' }, this.name, this.meta, this.flags, this.quality));
     this.videoTrack = null;
     this.audioTrack = null;
@@ -146,7 +146,7 @@ export class TileGrid {
         this.tiles.set(p.id, tile);
         // Only new tiles are appended: moving a playing <video> around the DOM could pause it.
         this.el.append(tile.el);
-        if (!tile.self) this.watch?.observe(tile.video);
+        if (!tile.self) this.watch?.observe(tile.media);
       }
       tile.update(p, speaker === p.id, p.id === youId ? { level: own } : quality.get(p.id) || null, paused.includes(p.id));
       if (p.reconnecting) {
@@ -159,7 +159,7 @@ export class TileGrid {
     }
     for (const [id, tile] of this.tiles) {
       if (!seen.has(id)) {
-        this.watch?.unobserve(tile.video);
+        this.watch?.unobserve(tile.media);
         tile.remove();
         this.tiles.delete(id);
       }
@@ -180,13 +180,16 @@ export class TileGrid {
   /** The `views` of a `video_view` message: how big each other's video is shown now. */
   views() {
     if (!this.watch) return [];
-    const tiles = this.others().map((tile) => ({ id: tile.id, shows: tile.showsVideo, ...this.watch.seen(tile.video) }));
+    // The tile's picture box, not the video element: a tile that shows initials because no
+    // video arrives (a connection that came back, a layer not yet there) must still ask for
+    // its video, or it would never get any.
+    const tiles = this.others().map((tile) => ({ id: tile.id, ...this.watch.seen(tile.media) }));
     return videoViews(tiles, { pageHidden: this.watch.pageHidden(), dpr: globalThis.devicePixelRatio || 1 });
   }
 
   clear() {
     for (const tile of this.tiles.values()) {
-      this.watch?.unobserve(tile.video);
+      this.watch?.unobserve(tile.media);
       tile.remove();
     }
     this.tiles.clear();

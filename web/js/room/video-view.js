@@ -13,13 +13,14 @@ export const MIN_INTERVAL_MS = 500;
 
 /**
  * The `views` of a `video_view` message. `tiles`: the others' tiles in the grid's order,
- * `{ id, shows, cssHeight, inView }` (`shows`: the tile shows their video, not initials;
- * `inView`: some of it is on screen). The height is in device pixels, 0 for a video that is not
- * seen; visible tiles come first, so a cut at 64 never drops one that is seen.
+ * `{ id, cssHeight, inView }` (the tile's picture box; `inView`: some of it is on screen). The
+ * height is in device pixels, 0 for a video that is not seen; visible tiles come first, so a
+ * cut at 64 never drops one that is seen. A tile showing initials is seen: it shows the video as
+ * soon as it arrives, and it only arrives when asked for.
  */
 export function videoViews(tiles, { pageHidden = false, dpr = 1 } = {}) {
   const views = tiles.map((tile) => {
-    const seen = !pageHidden && tile.shows && tile.inView;
+    const seen = !pageHidden && tile.inView;
     const height = seen ? Math.round(tile.cssHeight * dpr) : 0;
     return { participant_id: tile.id, height: Number.isFinite(height) && height > 0 ? height : 0 };
   });
