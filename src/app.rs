@@ -256,6 +256,7 @@ pub async fn build(config: Config, listener: TcpListener, shutdown: Cancellation
         media_ip: config.media_ip(),
         port_range: config.media_ports,
         announce_ip: config.public_ip,
+        adapt_to_link: config.adapt_to_link,
         ..SfuConfig::default()
     });
     let ice = IceConfig {

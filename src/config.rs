@@ -117,6 +117,13 @@ pub struct Config {
     #[arg(long, env = "KETENTAFEL_ICE_RELAY_ONLY", default_value_t = false, requires = "turn")]
     pub ice_relay_only: bool,
 
+    /// Let each participant's bandwidth estimate (from the browser's transport-wide feedback)
+    /// choose the video layers they get, pausing video their link cannot carry. Off by default:
+    /// the layers follow the tile sizes only, until the estimate is proven behind a shaped link
+    /// (docs/media.md, "Simulcast").
+    #[arg(long, env = "KETENTAFEL_ADAPT_TO_LINK", default_value_t = false)]
+    pub adapt_to_link: bool,
+
     /// Seconds an empty conference waits for someone to come back before it ends.
     #[arg(long, env = "KETENTAFEL_ROOM_GRACE_SECONDS", default_value_t = 120)]
     pub room_grace_seconds: u64,

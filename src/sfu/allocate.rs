@@ -33,6 +33,11 @@ const CALM: Duration = Duration::from_secs(2);
 /// At most one step up per this interval, so each step's feedback is in before the next.
 const STEP: Duration = Duration::from_millis(1500);
 
+/// After a video was cut (a lower layer, or paused), nothing goes up for this long. A link
+/// near its limit makes the estimate swing by half within a second; following every swing
+/// would switch layers, and so ask for keyframes, which on such a link cost the most of all.
+const HOLD: Duration = Duration::from_secs(4);
+
 /// Above a cap an upgrade costs this much more than the layer's measured rate (as in
 /// [`simulcast::allocate`]).
 const UPGRADE_MARGIN: f64 = 1.15;
@@ -52,11 +57,40 @@ pub(super) struct Climb {
     calm_since: Instant,
     last_step: Instant,
     overuses: u64,
+    /// When a video was last cut.
+    last_cut: Option<Instant>,
 }
 
 impl Climb {
     pub fn new(now: Instant) -> Climb {
-        Climb { trial: None, calm_since: now, last_step: now, overuses: 0 }
+        Climb { trial: None, calm_since: now, last_step: now, overuses: 0, last_cut: None }
+    }
+
+    /// Holds the share-out's `layers` against the slots' current `targets`: a cut for the link
+    /// (below what the tile `wanted`) is taken at once, and then for [`HOLD`] no video goes up
+    /// (a video not yet started, `held` false, starts all the same: `held[i]` says video i has
+    /// a target of the share-out's making).
+    fn hold(
+        &mut self,
+        layers: &mut [Option<u8>],
+        targets: &[Option<u8>],
+        wanted: &[Option<u8>],
+        held: &[bool],
+        now: Instant,
+    ) {
+        let cut = (0..layers.len()).any(|i| held[i] && layers[i] < targets[i] && layers[i] < wanted[i]);
+        if cut {
+            self.last_cut = Some(now);
+            self.calm_since = self.calm_since.max(now);
+            self.trial = None;
+        }
+        if self.last_cut.is_some_and(|at| now.saturating_duration_since(at) < HOLD) {
+            for ((new, old), &held) in layers.iter_mut().zip(targets).zip(held) {
+                if held && *new > *old {
+                    *new = *old;
+                }
+            }
+        }
     }
 
     /// What the allocation may share out now: the estimate, or the trial's budget above it.
@@ -125,13 +159,15 @@ fn fit(wanted: u8, rates: &LayerRates) -> u8 {
 impl PeerTask {
     /// Shares the subscriber's estimate out over the videos it receives, and sets their targets.
     pub(super) fn allocate(&mut self) {
-        let mut audio = Bitrate::ZERO;
+        // What is sent whatever the link: audio (never dropped to make room for video), and
+        // videos without layers.
+        let mut fixed = Bitrate::ZERO;
         let mut videos = Vec::new();
         for slot in &self.slots {
             let Some((track, true)) = &slot.carries else { continue };
+            let view = self.views.get(&track.owner).copied();
             match (&slot.video, track.kind) {
-                (Some(video), MediaKind::Video) => {
-                    let view = self.views.get(&track.owner).copied();
+                (Some(video), MediaKind::Video) if track.simulcast() => {
                     let rates = rates(track.layer_rates(), track.open_layers());
                     let demand = Demand {
                         wanted: match view {
@@ -145,23 +181,44 @@ impl PeerTask {
                     };
                     videos.push((track.owner, video.clone(), demand));
                 }
-                _ => audio = audio + track.layer_rates().0[0].unwrap_or(NOMINAL_AUDIO),
+                // A video without layers (a headless participant, a browser that refused
+                // simulcast) has nothing to choose from: it is sent whole while its tile is
+                // seen, and costs what it costs, like audio.
+                (Some(video), MediaKind::Video) => {
+                    let seen = view != Some(0);
+                    video.set_target(seen.then_some(0));
+                    if seen {
+                        fixed = fixed + track.layer_rates().0[0].unwrap_or(NOMINAL[LAYERS - 1]);
+                    }
+                }
+                _ => fixed = fixed + track.layer_rates().0[0].unwrap_or(NOMINAL_AUDIO),
             }
         }
         if videos.is_empty() {
             return;
         }
         let demands: Vec<Demand> = videos.iter().map(|(_, _, d)| *d).collect();
-        let estimate = self.estimate.get().unwrap_or(UNLIMITED);
+        // Without `adapt_to_link` the estimate is measured (and logged) but the tiles alone
+        // choose.
+        let measured = self.estimate.get();
+        let estimate = measured.filter(|_| self.engine.config.adapt_to_link).unwrap_or(UNLIMITED);
         let now = Instant::now();
         let budget = self.climb.budget(estimate, self.estimate.overuses(), now);
-        let allocation = simulcast::allocate(budget, audio, &demands);
-        if let Some(next) = one_step_up(budget, &demands, &allocation.layers) {
+        let mut layers = simulcast::allocate(budget, fixed, &demands).layers;
+        let targets: Vec<Option<u8>> = videos.iter().map(|(_, video, _)| video.target()).collect();
+        let held: Vec<bool> = videos
+            .iter()
+            .zip(&targets)
+            .map(|((owner, _, _), target)| target.is_some() || self.paused.contains(owner))
+            .collect();
+        let wanted: Vec<Option<u8>> = demands.iter().map(|d| d.wanted).collect();
+        self.climb.hold(&mut layers, &targets, &wanted, &held, now);
+        if let Some(next) = one_step_up(budget, &demands, &layers) {
             self.climb.step(next, now);
         }
-        for ((owner, video, demand), layer) in videos.iter().zip(allocation.layers) {
+        for ((owner, video, demand), layer) in videos.iter().zip(layers) {
             if video.target() != layer {
-                tracing::debug!(participant = %self.participant, publisher = %owner, ?layer, %estimate, %budget, "video layer");
+                tracing::debug!(participant = %self.participant, publisher = %owner, ?layer, ?measured, %budget, "video layer");
             }
             video.set_target(layer);
             // Paused for the link, not because the tile is hidden or the camera is off.
@@ -248,6 +305,31 @@ mod tests {
         // The estimate caught up with the trial: the trial is over.
         assert_eq!(climb.budget(Bitrate::kbps(1_800), 1, at(6_500)), Bitrate::kbps(1_800));
         assert_eq!(climb.budget(Bitrate::kbps(900), 1, at(6_600)), Bitrate::kbps(900));
+    }
+
+    #[test]
+    fn after_a_cut_nothing_goes_up_for_a_while_but_a_new_video_starts() {
+        let t0 = Instant::now();
+        let at = |ms: u64| t0 + Duration::from_millis(ms);
+        let mut climb = Climb::new(t0);
+        // Video 0 cut from the full picture to the low layer, video 1 paused: taken at once.
+        let wanted = [Some(2); 3];
+        // A tile scrolled out of view is no cut for the link: nothing is held.
+        let mut layers = [None, Some(2), Some(2)];
+        climb.hold(&mut layers, &[Some(2), Some(0), Some(0)], &[None, Some(2), Some(2)], &[true; 3], at(500));
+        assert_eq!(layers, [None, Some(2), Some(2)]);
+        // Video 0 cut from the full picture to the low layer, video 1 paused: taken at once.
+        let mut layers = [Some(0), None, Some(2)];
+        climb.hold(&mut layers, &[Some(2), Some(0), None], &wanted, &[true, true, false], at(1_000));
+        assert_eq!(layers, [Some(0), None, Some(2)], "the cuts at once; the new video starts");
+        // Half a second later the estimate swings up: held.
+        let mut layers = [Some(2), Some(0), Some(2)];
+        climb.hold(&mut layers, &[Some(0), None, Some(2)], &wanted, &[true; 3], at(1_500));
+        assert_eq!(layers, [Some(0), None, Some(2)]);
+        // Four seconds after the cut: up it goes.
+        let mut layers = [Some(2), Some(0), Some(2)];
+        climb.hold(&mut layers, &[Some(0), None, Some(2)], &wanted, &[true; 3], at(5_000));
+        assert_eq!(layers, [Some(2), Some(0), Some(2)]);
     }
 
     #[test]

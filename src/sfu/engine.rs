@@ -1,7 +1,7 @@
 //! Building peer connections: codecs (Opus, VP8), interceptors (NACK, reports, keyframe
 //! requests), the media sockets (port range, large buffers), no mDNS, AES-GCM first.
 
-use super::estimate::{EstimateHandle, SubscriberEstimate};
+use super::estimate::{EstimateHandle, SubscriberLink};
 use super::keyframe::KeyframeRequestsToApp;
 use super::publish::PublishedTrack;
 use super::runtime::MediaRuntime;
@@ -9,9 +9,7 @@ use super::{SfuConfig, SfuError};
 use crate::media::{Candidate, Pc, TrackId};
 use rtc::dtls::cipher_suite::CipherSuiteId;
 use rtc::ice::mdns::MulticastDnsMode;
-use rtc::interceptor::{
-    CongestionControlBuilder, NackGeneratorBuilder, NackResponderBuilder, Registry, Slot, TwccSenderBuilder,
-};
+use rtc::interceptor::{NackGeneratorBuilder, NackResponderBuilder, Registry, Slot, TwccSenderBuilder};
 use rtc::peer_connection::configuration::interceptor_registry::{
     configure_rtcp_reports, configure_simulcast_extension_headers, configure_twcc_receiver_only,
 };
@@ -98,10 +96,9 @@ pub(crate) fn media_engine_and_interceptors(side: Side) -> Result<(MediaEngine, 
     // send the feedback because the transport-cc extension and feedback are negotiated above.
     let (registry, estimate) = match side {
         Side::Server => {
-            let (estimator, handle) = SubscriberEstimate::new();
-            let registry = registry
-                .with(Slot::TwccSender, TwccSenderBuilder::new().build())
-                .with(Slot::CongestionControl, CongestionControlBuilder::new(estimator).build());
+            let (link, handle) = SubscriberLink::new();
+            let registry =
+                registry.with(Slot::TwccSender, TwccSenderBuilder::new().build()).with(Slot::CongestionControl, link);
             (registry, handle)
         }
         Side::Client => (registry, EstimateHandle::default()),

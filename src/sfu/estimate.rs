@@ -1,16 +1,25 @@
 //! Each subscriber's bandwidth estimate, inside the media library's interceptor chain.
 //!
 //! The server's side of every connection numbers each RTP packet it sends with a
-//! transport-wide sequence number (the library's TWCC sender) and keeps a send history (the
-//! library's congestion-control interceptor, which sits wire-most, so it records the moment a
-//! packet leaves). The browser reports when each packet arrived (TWCC feedback), the
-//! interceptor matches the reports to the history, and hands them to [`SubscriberEstimate`]:
-//! Ketentafel's own estimator ([`super::congestion`]) behind the library's estimator trait.
-//! The estimate is published to the participant's media task through an atomic
-//! ([`EstimateHandle`]), which the layer allocation reads twice a second.
+//! transport-wide sequence number (the library's TWCC sender). [`SubscriberLink`], the
+//! wire-most interceptor, records each packet as it leaves (its number, size and the moment)
+//! and reads the browser's TWCC feedback, which says when each packet arrived or that it did
+//! not; both go to Ketentafel's own estimator ([`super::congestion`]). Only what a feedback
+//! names counts: a feedback that was itself lost on the way says nothing (the library's own
+//! congestion-control interceptor counts every packet it never heard of as lost, which on a
+//! link that loses 5 % each way doubled the loss and starved the subscriber). The estimate is
+//! published to the participant's media task through atomics ([`EstimateHandle`]), which the
+//! layer allocation reads twice a second.
 
-use super::congestion::{BandwidthEstimator, Bitrate, SentPacket, Usage};
-use rtc::interceptor::PacketReport;
+use super::congestion::twcc::{self, unwrap_near};
+use super::congestion::{BandwidthEstimator, Bitrate, PacketReport, SentPacket, Usage};
+use rtc::interceptor::{Interceptor, Packet, StreamInfo, TaggedPacket};
+use rtc::rtcp::transport_feedbacks::transport_layer_cc::TransportLayerCc;
+use rtc::rtp::extension::transport_cc_extension::TransportCcExtension;
+use rtc::sansio::Protocol;
+use rtc::shared::error::Error;
+use rtc::shared::marshal::{MarshalSize, Unmarshal};
+use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
@@ -49,44 +58,111 @@ impl EstimateHandle {
     }
 }
 
-/// The estimator the library's congestion-control interceptor drives.
-pub(crate) struct SubscriberEstimate {
+/// The interceptor: a send record and the feedback, into one estimator per connection.
+pub(crate) struct SubscriberLink {
     estimator: BandwidthEstimator,
     handle: EstimateHandle,
+    /// The transport-cc extension id of each local stream that negotiated it.
+    streams: HashMap<u32, u8>,
+    /// The 64-bit number of the newest packet sent; `None` before the first.
+    last_sent: Option<u64>,
+    reports: Vec<PacketReport>,
+    reads: VecDeque<TaggedPacket>,
+    writes: VecDeque<TaggedPacket>,
 }
 
-impl SubscriberEstimate {
-    pub fn new() -> (SubscriberEstimate, EstimateHandle) {
+impl SubscriberLink {
+    pub fn new() -> (SubscriberLink, EstimateHandle) {
         let handle = EstimateHandle::default();
-        (SubscriberEstimate { estimator: BandwidthEstimator::new(INITIAL), handle: handle.clone() }, handle)
+        let link = SubscriberLink {
+            estimator: BandwidthEstimator::new(INITIAL),
+            handle: handle.clone(),
+            streams: HashMap::new(),
+            last_sent: None,
+            reports: Vec::new(),
+            reads: VecDeque::new(),
+            writes: VecDeque::new(),
+        };
+        (link, handle)
     }
-}
 
-impl rtc::interceptor::BandwidthEstimator for SubscriberEstimate {
-    fn on_reports(&mut self, now: Instant, reports: &[PacketReport]) {
-        if reports.is_empty() {
-            return;
-        }
-        let acknowledged = reports.iter().map(|r| {
-            let sent = SentPacket {
-                sequence: r.id,
-                size: u16::try_from(r.size).unwrap_or(u16::MAX),
-                at: r.departure,
-                probe: None,
-            };
-            (sent, r.arrival.filter(|_| r.arrived))
-        });
-        self.estimator.on_acknowledged(acknowledged, now);
+    fn sent(&mut self, packet: &rtc::rtp::Packet, now: Instant) {
+        let Some(&id) = self.streams.get(&packet.header.ssrc) else { return };
+        let Some(mut raw) = packet.header.get_extension(id) else { return };
+        let Ok(extension) = TransportCcExtension::unmarshal(&mut raw) else { return };
+        let sequence = match self.last_sent {
+            None => u64::from(extension.transport_sequence),
+            Some(last) => unwrap_near(extension.transport_sequence, last),
+        };
+        self.last_sent = Some(sequence);
+        let size = u16::try_from(packet.marshal_size()).unwrap_or(u16::MAX);
+        self.estimator.on_sent(SentPacket { sequence, size, at: now, probe: None });
+    }
+
+    fn feedback(&mut self, feedback: &TransportLayerCc, now: Instant) {
+        let Some(last_sent) = self.last_sent else { return };
+        self.reports.clear();
+        twcc::reports(feedback, last_sent, &mut self.reports);
+        self.estimator.on_feedback(&self.reports, now);
         let estimate = self.estimator.estimate();
         if self.estimator.usage() == Usage::Over {
             self.handle.0.overuses.fetch_add(1, Ordering::Relaxed);
         }
         if self.handle.0.bps.swap(estimate.bps().max(1), Ordering::Relaxed) == 0 {
-            tracing::debug!(%estimate, reports = reports.len(), "first transport-wide feedback");
+            tracing::debug!(%estimate, "first transport-wide feedback");
+        }
+    }
+}
+
+impl Protocol<TaggedPacket, TaggedPacket, ()> for SubscriberLink {
+    type Rout = TaggedPacket;
+    type Wout = TaggedPacket;
+    type Eout = ();
+    type Error = Error;
+    type Time = Instant;
+
+    fn handle_read(&mut self, message: TaggedPacket) -> Result<(), Error> {
+        if let Packet::Rtcp(packets) = &message.message.packet {
+            for packet in packets {
+                if let Some(feedback) = packet.as_any().downcast_ref::<TransportLayerCc>() {
+                    self.feedback(feedback, message.now);
+                }
+            }
+        }
+        self.reads.push_back(message);
+        Ok(())
+    }
+
+    fn poll_read(&mut self) -> Option<TaggedPacket> {
+        self.reads.pop_front()
+    }
+
+    fn handle_write(&mut self, message: TaggedPacket) -> Result<(), Error> {
+        if let Packet::Rtp(packet) = &message.message.packet {
+            self.sent(packet, message.now);
+        }
+        self.writes.push_back(message);
+        Ok(())
+    }
+
+    fn poll_write(&mut self) -> Option<TaggedPacket> {
+        self.writes.pop_front()
+    }
+}
+
+impl Interceptor for SubscriberLink {
+    fn bind_local_stream(&mut self, info: &StreamInfo) {
+        if let Some(ext) = info.rtp_header_extensions.iter().find(|e| e.uri == rtc::sdp::extmap::TRANSPORT_CC_URI)
+            && ext.id != 0
+        {
+            self.streams.insert(info.ssrc, ext.id as u8);
         }
     }
 
-    fn target_bitrate(&self) -> f64 {
-        self.estimator.estimate().bps() as f64
+    fn unbind_local_stream(&mut self, info: &StreamInfo) {
+        self.streams.remove(&info.ssrc);
     }
+
+    fn bind_remote_stream(&mut self, _: &StreamInfo) {}
+    fn unbind_remote_stream(&mut self, _: &StreamInfo) {}
 }

@@ -54,6 +54,9 @@ pub struct SfuConfig {
     /// Interval of a headless client's ICE connectivity checks (the server runs ICE Lite and
     /// sends none).
     pub ice_check_interval: Duration,
+    /// Whether each subscriber's bandwidth estimate limits the video layers it gets (else the
+    /// tile sizes alone choose).
+    pub adapt_to_link: bool,
 }
 
 impl Default for SfuConfig {
@@ -64,6 +67,7 @@ impl Default for SfuConfig {
             announce_ip: None,
             socket_buffer: 4 << 20,
             ice_check_interval: Duration::from_millis(10),
+            adapt_to_link: false,
         }
     }
 }

@@ -64,6 +64,8 @@ pub struct PublishedTrack {
     layer_ssrcs: [AtomicU32; LAYERS],
     /// Each layer's bitrate over the last half second, in bit/s (0: not arriving).
     layer_rates: [AtomicU64; LAYERS],
+    /// Whether the publisher sends layers (rids).
+    simulcast: AtomicBool,
     epoch: Instant,
     pub counters: TrackCounters,
 }
@@ -182,6 +184,14 @@ impl VideoSlot {
         self.target().map_or(ALL_LAYERS, |layer| 1 << layer)
     }
 
+    /// For a video without simulcast (one stream, forwarded as it comes): whether this
+    /// subscriber gets it now (the share-out may pause it); notes it as layer 0.
+    fn takes_whole(&self) -> bool {
+        let takes = self.target().is_some();
+        self.current.store(encode_layer(takes.then_some(0)), Ordering::Relaxed);
+        takes
+    }
+
     /// The slot passes to another published video: it starts again at that video's keyframe.
     pub fn restart(&self) {
         if let Ok(mut forward) = self.forward.lock() {
@@ -228,6 +238,7 @@ impl PublishedTrack {
             keyframe_layers: AtomicU8::new(0),
             layer_ssrcs: Default::default(),
             layer_rates: Default::default(),
+            simulcast: AtomicBool::new(false),
             epoch: Instant::now(),
             counters: TrackCounters::default(),
         })
@@ -261,6 +272,11 @@ impl PublishedTrack {
             0 => None,
             bps => Some(Bitrate(bps)),
         }))
+    }
+
+    /// Whether the publisher sends this video in layers.
+    pub fn simulcast(&self) -> bool {
+        self.simulcast.load(Ordering::Relaxed)
     }
 
     /// Which layers have sent anything (bit per layer).
@@ -339,11 +355,19 @@ impl PublishedTrack {
         // This loop's own view of the layers: which SSRC is which, and the bytes of each in the
         // current rate window.
         let mut layers: Vec<(u32, u8)> = Vec::with_capacity(LAYERS);
+        // Whether the publisher sends layers (rids). A video without them is forwarded as it
+        // comes (headless participants send payloads that are not VP8), or not at all when
+        // the share-out pauses it.
+        let mut simulcast = false;
         let mut window = (Instant::now(), [0u64; LAYERS]);
         while let Some(event) = self.remote.poll().await {
             let mut packet = match event {
                 TrackRemoteEvent::OnRtpPacket(packet) => packet,
                 TrackRemoteEvent::OnOpen(init) => {
+                    if init.rid.is_some() {
+                        simulcast = true;
+                        self.simulcast.store(true, Ordering::Relaxed);
+                    }
                     let layer = layer_of_rid(init.rid.as_deref());
                     tracing::debug!(track = self.id, rid = ?init.rid, ssrc = init.ssrc, layer, "a layer opens");
                     layers.retain(|&(ssrc, l)| ssrc != init.ssrc && l != layer);
@@ -376,10 +400,7 @@ impl PublishedTrack {
                 let mut copy = packet.clone();
                 copy.header.ssrc = forward.ssrc;
                 copy.header.payload_type = forward.payload_type;
-                match &forward.video {
-                    None => {
-                        (copy.header.sequence_number, copy.header.timestamp) = forward.continuity.map(seq, ts, ts_step)
-                    }
+                match forward.video.as_ref().filter(|_| simulcast) {
                     Some(video) => match self.video_copy(video, layer, seq, ts, &packet.payload, now) {
                         Some((numbers, payload)) => {
                             (copy.header.sequence_number, copy.header.timestamp) =
@@ -389,6 +410,12 @@ impl PublishedTrack {
                         // Another layer than this subscriber gets, or before its keyframe.
                         None => continue,
                     },
+                    None => {
+                        if forward.video.as_ref().is_some_and(|video| !video.takes_whole()) {
+                            continue;
+                        }
+                        (copy.header.sequence_number, copy.header.timestamp) = forward.continuity.map(seq, ts, ts_step)
+                    }
                 }
                 match forward.out.write_rtp(copy).now_or_never() {
                     Some(Ok(())) => forwarded += 1,

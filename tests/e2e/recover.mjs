@@ -10,7 +10,6 @@
 //
 // Needs root (network namespaces); without it the story says why and skips.
 
-import { execFileSync } from 'node:child_process';
 import { writeFileSync, chmodSync } from 'node:fs';
 import { join } from 'node:path';
 import { launch, person, CHROMIUM } from './lib/browser.mjs';
@@ -19,6 +18,7 @@ import { screens, failureShots } from './lib/screens.mjs';
 import { step, until, assert, log } from './lib/check.mjs';
 import { expectMediaFlowing } from './lib/media.mjs';
 import { scheduleConference } from './lib/schedule.mjs';
+import { sh, inNs } from './lib/netns.mjs';
 
 const NS = 'ktrecover';
 /** A router between the guest's namespace and this machine: the link is cut on it, so neither
@@ -36,12 +36,6 @@ const GUEST = 'Sanne Smit';
 /** The seat grace period of this story's server: short, so the long cut fits in the story. */
 const SEAT_GRACE_S = 6;
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-function sh(...args) {
-  return execFileSync(args[0], args.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] }).toString();
-}
-
-const inNs = (ns, ...args) => sh('ip', 'netns', 'exec', ns, ...args);
 
 function teardown() {
   try { sh('ip', 'link', 'del', HOST_IF); } catch { /* not there */ }

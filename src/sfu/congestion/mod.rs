@@ -181,19 +181,11 @@ impl BandwidthEstimator {
 
     /// Takes one feedback report (its packets in sequence order) received at `now`.
     pub fn on_feedback(&mut self, reports: &[PacketReport], now: Instant) {
-        let found: Vec<(SentPacket, Option<Duration>)> =
-            reports.iter().filter_map(|r| self.lookup(r.sequence).map(|sent| (*sent, r.arrived))).collect();
-        self.on_acknowledged(found, now);
-    }
-
-    /// Takes what one feedback report says of packets whose sending the caller recorded itself
-    /// (the media library keeps its own send history): each packet as sent, with when it
-    /// arrived on the subscriber's clock, or `None` if it did not. In send order.
-    pub fn on_acknowledged(&mut self, packets: impl IntoIterator<Item = (SentPacket, Option<Duration>)>, now: Instant) {
         let (mut lost, mut total, mut newest_sent) = (0u32, 0u32, None::<Instant>);
-        for (sent, arrived) in packets {
+        for report in reports {
+            let Some(sent) = self.lookup(report.sequence).copied() else { continue };
             total += 1;
-            match arrived {
+            match report.arrived {
                 None => {
                     lost += 1;
                     self.prober.on_lost(&sent);

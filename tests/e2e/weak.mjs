@@ -1,0 +1,291 @@
+// A weak link (issue 13): one guest's Chromium in a network namespace of its own, behind a
+// bottleneck of 500 kbit/s with 5 % loss and 75 ms each way (150 ms round trip), in a
+// conference of four. This machine's kernel has no netem or tbf, so the bottleneck is made in
+// user space: `lib/shaper.py` bridges the router namespace's two interfaces and shapes what
+// crosses (docs/testing.md). What must hold:
+// - her incoming video keeps moving at the lower layer (the SFU's estimate of her link) and
+//   her audio arrives (the concealed share of her audio is measured and reported);
+// - the three others still receive each other at the full layer;
+// - when the shaping is lifted she is back at the full layer within 15 s;
+// - with only her uplink weak, the others still receive her audio.
+// Figures (concealment, frame rates, layers, times) go to weak.json and docs/performance.md.
+//
+// Needs root (network namespaces) and ethtool; without root the story says why and skips.
+// Not in the default list of run.mjs yet: on this machine the estimate still falls to its floor
+// behind this link, so the story fails (docs/media.md, "Simulcast"). Run it with
+// E2E_STORIES=weak node tests/e2e/run.mjs.
+
+import { spawn } from 'node:child_process';
+import { writeFileSync, chmodSync } from 'node:fs';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { launch, person, CHROMIUM } from './lib/browser.mjs';
+import { startServer } from './lib/server.mjs';
+import { step, until, assert, log } from './lib/check.mjs';
+import { expectMediaFlowing } from './lib/media.mjs';
+import { scheduleConference } from './lib/schedule.mjs';
+import { sh, inNs } from './lib/netns.mjs';
+
+const NS = 'ktweak';
+const ROUTER = 'ktweakrouter';
+const HOST_IF = 'ktweak-h';
+const ROUTER_HOST_IF = 'ktweak-rh';
+const ROUTER_NS_IF = 'ktweak-rn';
+const NS_IF = 'ktweak-n';
+/** One Ethernet segment across the router (bridged by the shaper): no routes to set. */
+const HOST_IP = '10.77.38.1';
+const NS_IP = '10.77.38.2';
+const WEAK = 'Wim Wouters';
+const OTHER = 'Olga Oostra';
+/** The issue's weak link; WEAK_LOSS and WEAK_KBIT change it to look into what the estimate reads. */
+const LINK = { rate_kbit: Number(process.env.WEAK_KBIT || 500), loss: Number(process.env.WEAK_LOSS ?? 5), delay_ms: 75 };
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+function teardown() {
+  try { sh('ip', 'link', 'del', HOST_IF); } catch { /* not there */ }
+  for (const ns of [NS, ROUTER]) {
+    try { sh('ip', 'netns', 'del', ns); } catch { /* not there */ }
+  }
+}
+
+/** The guest's namespace behind a router namespace whose two ports the shaper bridges. */
+function network() {
+  teardown();
+  try {
+    sh('ip', 'netns', 'add', NS);
+  } catch (err) {
+    return { skip: `no network namespace can be made here (${String(err.stderr || err.message).trim()}); this story needs root` };
+  }
+  sh('ip', 'netns', 'add', ROUTER);
+  sh('ip', 'link', 'add', HOST_IF, 'type', 'veth', 'peer', 'name', ROUTER_HOST_IF);
+  sh('ip', 'link', 'set', ROUTER_HOST_IF, 'netns', ROUTER);
+  sh('ip', 'addr', 'add', `${HOST_IP}/24`, 'dev', HOST_IF);
+  sh('ip', 'link', 'set', HOST_IF, 'up');
+  inNs(ROUTER, 'ip', 'link', 'add', ROUTER_NS_IF, 'type', 'veth', 'peer', 'name', NS_IF);
+  inNs(ROUTER, 'ip', 'link', 'set', NS_IF, 'netns', NS);
+  // No addresses and no forwarding on the router: frames cross only through the shaper, which
+  // sees every frame on both ports (promiscuous).
+  for (const dev of [ROUTER_HOST_IF, ROUTER_NS_IF]) {
+    inNs(ROUTER, 'ip', 'link', 'set', dev, 'promisc', 'on');
+    inNs(ROUTER, 'ip', 'link', 'set', dev, 'up');
+  }
+  inNs(NS, 'ip', 'addr', 'add', `${NS_IP}/24`, 'dev', NS_IF);
+  inNs(NS, 'ip', 'link', 'set', NS_IF, 'up');
+  inNs(NS, 'ip', 'link', 'set', 'lo', 'up');
+  // Frames as a real link carries them: at most the MTU, their checksums filled in. A veth's
+  // offloads would hand the shaper 64 KB frames it cannot send on (lib/shaper.py).
+  const offloads = ['tx', 'off', 'tso', 'off', 'gso', 'off', 'gro', 'off'];
+  sh('ethtool', '-K', HOST_IF, ...offloads);
+  inNs(NS, 'ethtool', '-K', NS_IF, ...offloads);
+  for (const dev of [ROUTER_HOST_IF, ROUTER_NS_IF]) inNs(ROUTER, 'ethtool', '-K', dev, ...offloads);
+  return { skip: null };
+}
+
+/** The shaper between the two router ports; `set(setting)` changes the shaping. */
+async function startShaper(artifacts) {
+  const script = join(dirname(fileURLToPath(import.meta.url)), 'lib', 'shaper.py');
+  const child = spawn('ip', ['netns', 'exec', ROUTER, 'python3', script, ROUTER_NS_IF, ROUTER_HOST_IF], { stdio: ['pipe', 'pipe', 'pipe'] });
+  let said = '';
+  const waiters = [];
+  let stats = null;
+  child.stdout.on('data', (d) => {
+    said += d;
+    const lines = said.split('\n');
+    said = lines.pop();
+    for (const line of lines) {
+      if (line.startsWith('stats ')) stats = JSON.parse(line.slice(6));
+      else if (line === 'ok' || line === 'ready') waiters.shift()?.(line);
+    }
+  });
+  let errors = '';
+  child.stderr.on('data', (d) => { errors += d; });
+  const next = () => new Promise((resolve, reject) => {
+    waiters.push(resolve);
+    setTimeout(() => reject(new Error(`the shaper did not answer: ${errors}`)), 5000);
+  });
+  await next();
+  writeFileSync(join(artifacts, 'shaper.pid'), String(child.pid));
+  return {
+    async set(setting) {
+      const answered = next();
+      child.stdin.write(`${JSON.stringify(setting)}\n`);
+      await answered;
+    },
+    stats: () => stats,
+    stop: () => child.kill(),
+  };
+}
+
+/**
+ * What `who`'s page receives over `ms`: per remote stream, decoded frames per second and frame
+ * height (video), and the concealed share of the audio samples (audio), from getStats deltas.
+ */
+function receiving(who, ms) {
+  return who.page.evaluate(async (window_ms) => {
+    const read = async () => {
+      const out = new Map();
+      for (const pc of window.__pcs || []) {
+        if (pc.connectionState === 'closed') continue;
+        for (const s of (await pc.getStats()).values()) {
+          if (s.type === 'inbound-rtp') out.set(s.id, { ...s });
+        }
+      }
+      return out;
+    };
+    const before = await read();
+    const t0 = performance.now();
+    await new Promise((r) => setTimeout(r, window_ms));
+    const after = await read();
+    const seconds = (performance.now() - t0) / 1000;
+    const video = [];
+    const audio = [];
+    for (const [id, s] of after) {
+      const b = before.get(id);
+      if (!b) continue;
+      if (s.kind === 'video' && (s.framesDecoded || 0) > (b.framesDecoded || 0)) {
+        video.push({ fps: ((s.framesDecoded || 0) - (b.framesDecoded || 0)) / seconds, height: s.frameHeight || 0 });
+      }
+      const samples = (s.totalSamplesReceived || 0) - (b.totalSamplesReceived || 0);
+      if (s.kind === 'audio' && samples > 0) {
+        audio.push({ concealed: ((s.concealedSamples || 0) - (b.concealedSamples || 0)) / samples, packetsLost: (s.packetsLost || 0) - (b.packetsLost || 0) });
+      }
+    }
+    return { video, audio };
+  }, ms);
+}
+
+const round = (x, digits = 1) => Math.round(x * 10 ** digits) / 10 ** digits;
+const summary = (r) => `video ${r.video.map((v) => `${v.height}p@${round(v.fps)}`).join(', ') || 'none'}; audio concealed ${r.audio.map((a) => `${round(100 * a.concealed)} %`).join(', ') || 'none'}`;
+
+export async function weakStory({ artifacts, shots, results }) {
+  const net = network();
+  if (net.skip) {
+    log(`⚠ weak-link story skipped: ${net.skip}`);
+    results.weak = { skipped: net.skip };
+    return;
+  }
+  const figures = { measured_at: new Date().toISOString(), link: LINK };
+  results.weak = figures;
+  let server;
+  let shaper;
+  let hostBrowser;
+  let nsBrowser;
+  try {
+    shaper = await startShaper(artifacts);
+    // The estimate chooses the layers only with --adapt-to-link (docs/media.md, "Simulcast").
+    server = await startServer(artifacts, { name: 'weak-server', host: HOST_IP, env: { KETENTAFEL_ADAPT_TO_LINK: 'true' } });
+    const base = server.base;
+    log(`weak: server at ${base}; ${WEAK}'s browser in namespace ${NS} (${NS_IP}) behind the shaper`);
+    const secure = [`--unsafely-treat-insecure-origin-as-secure=${base}`];
+    const wrapper = join(artifacts, 'chromium-in-weak-netns.sh');
+    writeFileSync(wrapper, `#!/bin/sh\nexec ip netns exec ${NS} ${CHROMIUM} "$@"\n`);
+    chmodSync(wrapper, 0o755);
+    hostBrowser = await launch({ args: secure });
+    nsBrowser = await launch({ executablePath: wrapper, args: secure });
+    const chair = await person(hostBrowser, 'weak chair', base);
+    const weak = await person(nsBrowser, 'weak guest (shaped link)', base);
+    const other = await person(hostBrowser, 'weak second guest', base);
+    const client = await person(hostBrowser, 'weak client', base);
+    results.people.push(chair, weak, other, client);
+    const { login } = (await import('./lib/screens.mjs')).screens({ results, shots });
+
+    await step('weak: four join a conference, one of them behind a link of her own; media flows', async () => {
+      await chair.page.goto(`${base}/`);
+      await chair.page.waitForSelector('input[name=email]');
+      await login(chair, 'casemanager@pi-dordrecht.example');
+      await chair.page.waitForSelector('.cases-table');
+      const { meetingId, links } = await scheduleConference(chair.page, { purpose: 'Beraad over een zwakke verbinding', jitterMinutes: 600, invites: {
+        weak: { kind: 'guest', name: WEAK, organisation: 'Humanitas' },
+        other: { kind: 'guest', name: OTHER, organisation: 'Leger des Heils' },
+        client: { kind: 'client' },
+      } });
+      const cameraReady = (who) => who.page.waitForFunction(() => document.querySelector('.preview-video')?.videoWidth > 0, null, { timeout: 30_000 });
+      await chair.page.goto(`${base}/meetings/${meetingId}/room`);
+      await cameraReady(chair);
+      await chair.page.click('.prejoin-form button[type=submit]');
+      await chair.page.waitForSelector('.room[data-phase="in"]');
+      for (const [who, link] of [[weak, links.weak], [other, links.other]]) {
+        await who.page.goto(link);
+        await who.page.check('input[name=confidentiality]');
+        await cameraReady(who);
+        await who.page.click('.prejoin-form button[type=submit]');
+        await who.page.waitForSelector('.room[data-phase="lobby"]');
+      }
+      await client.page.goto(links.client);
+      await cameraReady(client);
+      await client.page.click('.prejoin-form button[type=submit]');
+      await client.page.waitForSelector('.client-room[data-phase="lobby"]');
+      for (const name of [WEAK, OTHER]) await chair.page.click(`button[aria-label="${name} toelaten"]`);
+      await chair.page.click('.chair-panel li.waiting button[aria-label$="toelaten"]');
+      for (const who of [weak, other]) await who.page.waitForSelector('.room[data-phase="in"]');
+      await client.page.waitForSelector('.client-room[data-phase="in"]');
+      await Promise.all([chair, weak, other, client].map((who) => expectMediaFlowing(who, { videos: 3, audios: 3, ms: 90_000 })));
+    });
+
+    const full = await step('weak: on an unshaped link she decodes the three others at the full picture', async () => {
+      const heights = await until('three videos at one height, the highest', async () => {
+        const r = await receiving(weak, 1500);
+        log(`weak: unshaped, she receives ${summary(r)}`);
+        const h = r.video.map((v) => v.height);
+        return h.length === 3 && h.every((x) => x === 480) ? h : null;
+      }, 30_000, 0);
+      return heights[0];
+    });
+
+    await step(`weak: her link down to ${LINK.rate_kbit} kbit/s, ${LINK.loss} % loss, ${2 * LINK.delay_ms} ms round trip: her video keeps moving at a lower layer, her audio arrives, the others keep the full picture`, async () => {
+      await shaper.set({ down: LINK, up: LINK });
+      const shapedAt = Date.now();
+      // Her estimate falls, the allocation drops layers, the layers switch at keyframes.
+      const lower = await until('she receives a lower layer or fewer videos', async () => {
+        const r = await receiving(weak, 2000);
+        log(`weak: shaped ${Math.round((Date.now() - shapedAt) / 1000)} s, she receives ${summary(r)}`);
+        return r.video.length && r.video.every((v) => v.height < full) ? r : null;
+      }, 30_000, 0);
+      figures.lower_layer_after_ms = Date.now() - shapedAt;
+      await sleep(5000);
+      const settled = await receiving(weak, 10_000);
+      log(`weak: settled, over 10 s she receives ${summary(settled)}`);
+      figures.shaped = settled;
+      figures.shaper = shaper.stats();
+      assert(lower.video.length > 0, 'she still receives video');
+      assert(settled.video.some((v) => v.fps >= 10), `some participant's video keeps moving for her at 10 frames a second or more (${summary(settled)})`);
+      assert(settled.audio.length >= 3, `she receives the others' audio (${settled.audio.length} streams)`);
+      for (const who of [chair, other]) {
+        const r = await receiving(who, 3000);
+        log(`weak: meanwhile ${who.name} receives ${summary(r)}`);
+        const others = r.video.filter((v) => v.height === full);
+        assert(others.length >= 2, `${who.name} still receives the two others on good links at the full picture (${summary(r)})`);
+      }
+    });
+
+    await step('weak: the shaping is lifted: she is back at the full picture within 15 s', async () => {
+      await shaper.set({});
+      const liftedAt = Date.now();
+      await until('she decodes the three others at the full picture again', async () => {
+        const r = await receiving(weak, 1500);
+        log(`weak: lifted ${Math.round((Date.now() - liftedAt) / 1000)} s, she receives ${summary(r)}`);
+        return r.video.length === 3 && r.video.every((v) => v.height === full);
+      }, 15_000, 0);
+      figures.full_again_after_ms = Date.now() - liftedAt;
+      log(`weak: back at the full picture after ${figures.full_again_after_ms} ms`);
+    });
+
+    await step('weak: only her uplink weak: the others still receive her audio', async () => {
+      await shaper.set({ up: LINK });
+      await sleep(8000);
+      const weakId = await chair.page.evaluate((n) => [...document.querySelectorAll('.tile')].find((t) => t.querySelector('.tile-name')?.textContent === n)?.dataset.participantId, WEAK);
+      const r = await receiving(chair, 10_000);
+      log(`weak: uplink shaped, the chair receives ${summary(r)} (her id ${weakId})`);
+      figures.uplink_shaped_chair = r;
+      assert(r.audio.length >= 3, `the chair receives three audio streams, hers among them (${r.audio.length})`);
+      await shaper.set({});
+    });
+  } finally {
+    writeFileSync(join(artifacts, 'weak.json'), JSON.stringify(figures, null, 2));
+    await nsBrowser?.close().catch(() => {});
+    await hostBrowser?.close().catch(() => {});
+    await server?.stop();
+    shaper?.stop();
+    teardown();
+  }
+}
