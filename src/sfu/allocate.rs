@@ -33,6 +33,10 @@ const CALM: Duration = Duration::from_secs(2);
 /// At most one step up per this interval, so each step's feedback is in before the next.
 const STEP: Duration = Duration::from_millis(1500);
 
+/// A trial's first second is shielded from over-use: the layer it adds starts with a keyframe,
+/// whose burst queues on a link near its limit however well the layer fits once it runs.
+const TRIAL_SHIELD: Duration = Duration::from_secs(1);
+
 /// After a video was cut (a lower layer, or paused), nothing goes up for this long. A link
 /// near its limit makes the estimate swing by half within a second; following every swing
 /// would switch layers, and so ask for keyframes, which on such a link cost the most of all.
@@ -48,7 +52,8 @@ const UPGRADE_MARGIN: f64 = 1.15;
 /// probes: once the path has been calm for [`CALM`], the allocation allows one more layer
 /// than the estimate carries, and one more every [`STEP`] while it stays calm. What the
 /// subscriber then receives raises the estimate if the link carries it; the first sign of a
-/// queue (over-use) ends the trial, and the estimate, which fell with it, decides again.
+/// queue (over-use) after the first second ends the trial, and the estimate, which fell with it,
+/// decides again.
 #[derive(Debug)]
 pub(super) struct Climb {
     /// The budget of the trial in flight, above the estimate.
@@ -97,9 +102,12 @@ impl Climb {
     fn budget(&mut self, estimate: Bitrate, overuses: u64, now: Instant) -> Bitrate {
         if overuses != self.overuses {
             self.overuses = overuses;
-            self.calm_since = now;
-            if self.trial.take().is_some() {
-                tracing::debug!(%estimate, "a trial layer over-used the link: back to the estimate");
+            let shielded = self.trial.is_some() && now.saturating_duration_since(self.last_step) < TRIAL_SHIELD;
+            if !shielded {
+                self.calm_since = now;
+                if self.trial.take().is_some() {
+                    tracing::debug!(%estimate, "a trial layer over-used the link: back to the estimate");
+                }
             }
         }
         match self.trial {
@@ -278,7 +286,7 @@ mod tests {
     }
 
     #[test]
-    fn a_trial_waits_for_calm_climbs_a_step_at_a_time_and_ends_at_the_first_overuse() {
+    fn a_trial_waits_for_calm_climbs_a_step_at_a_time_and_ends_at_an_overuse_past_its_keyframe() {
         let t0 = Instant::now();
         let at = |ms: u64| t0 + Duration::from_millis(ms);
         let estimate = Bitrate::kbps(600);
@@ -296,15 +304,17 @@ mod tests {
         );
         climb.step(Bitrate::kbps(2_500), at(3_600));
         assert_eq!(climb.budget(estimate, 0, at(3_700)), Bitrate::kbps(2_500));
-        // A queue builds up: straight back to the estimate, and calm must come again.
-        assert_eq!(climb.budget(estimate, 1, at(3_800)), estimate);
-        climb.step(Bitrate::kbps(1_500), at(5_000));
-        assert_eq!(climb.budget(estimate, 1, at(5_100)), estimate);
+        // The step's keyframe queues for a moment: its first second is shielded.
+        assert_eq!(climb.budget(estimate, 1, at(3_800)), Bitrate::kbps(2_500));
+        // A queue that lasts: straight back to the estimate, and calm must come again.
+        assert_eq!(climb.budget(estimate, 2, at(4_700)), estimate);
         climb.step(Bitrate::kbps(1_500), at(5_900));
-        assert_eq!(climb.budget(estimate, 1, at(6_000)), Bitrate::kbps(1_500));
+        assert_eq!(climb.budget(estimate, 2, at(6_000)), estimate);
+        climb.step(Bitrate::kbps(1_500), at(6_800));
+        assert_eq!(climb.budget(estimate, 2, at(6_900)), Bitrate::kbps(1_500));
         // The estimate caught up with the trial: the trial is over.
-        assert_eq!(climb.budget(Bitrate::kbps(1_800), 1, at(6_500)), Bitrate::kbps(1_800));
-        assert_eq!(climb.budget(Bitrate::kbps(900), 1, at(6_600)), Bitrate::kbps(900));
+        assert_eq!(climb.budget(Bitrate::kbps(1_800), 2, at(7_500)), Bitrate::kbps(1_800));
+        assert_eq!(climb.budget(Bitrate::kbps(900), 2, at(7_600)), Bitrate::kbps(900));
     }
 
     #[test]
