@@ -18,7 +18,7 @@ import { screens, failureShots } from './lib/screens.mjs';
 import { step, until, assert, log } from './lib/check.mjs';
 import { expectMediaFlowing } from './lib/media.mjs';
 import { scheduleConference } from './lib/schedule.mjs';
-import { sh, inNs } from './lib/netns.mjs';
+import { sh, inNs, guestBehindRouter, removeGuestNetwork } from './lib/netns.mjs';
 
 const NS = 'ktrecover';
 /** A router between the guest's namespace and this machine: the link is cut on it, so neither
@@ -37,29 +37,16 @@ const GUEST = 'Sanne Smit';
 const SEAT_GRACE_S = 6;
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-function teardown() {
-  try { sh('ip', 'link', 'del', HOST_IF); } catch { /* not there */ }
-  for (const ns of [NS, ROUTER]) {
-    try { sh('ip', 'netns', 'del', ns); } catch { /* not there */ }
-  }
-}
+const LINKS = { ns: NS, router: ROUTER, hostIf: HOST_IF, routerHostIf: ROUTER_HOST_IF, routerNsIf: ROUTER_NS_IF, nsIf: NS_IF };
+const teardown = () => removeGuestNetwork(LINKS);
 
 /** The guest's namespace behind a router namespace, or why they cannot be made here. */
 function network() {
-  teardown();
-  try {
-    sh('ip', 'netns', 'add', NS);
-  } catch (err) {
-    return { skip: `no network namespace can be made here (${String(err.stderr || err.message).trim()}); this story needs root` };
-  }
-  sh('ip', 'netns', 'add', ROUTER);
-  sh('ip', 'link', 'add', HOST_IF, 'type', 'veth', 'peer', 'name', ROUTER_HOST_IF);
-  sh('ip', 'link', 'set', ROUTER_HOST_IF, 'netns', ROUTER);
+  const skip = guestBehindRouter(LINKS);
+  if (skip) return { skip };
   sh('ip', 'addr', 'add', `${HOST_IP}/24`, 'dev', HOST_IF);
   sh('ip', 'link', 'set', HOST_IF, 'up');
   sh('ip', 'route', 'add', `${NS_IP}/32`, 'via', ROUTER_HOST_IP);
-  inNs(ROUTER, 'ip', 'link', 'add', ROUTER_NS_IF, 'type', 'veth', 'peer', 'name', NS_IF);
-  inNs(ROUTER, 'ip', 'link', 'set', NS_IF, 'netns', NS);
   inNs(ROUTER, 'ip', 'addr', 'add', `${ROUTER_HOST_IP}/24`, 'dev', ROUTER_HOST_IF);
   inNs(ROUTER, 'ip', 'addr', 'add', `${ROUTER_NS_IP}/24`, 'dev', ROUTER_NS_IF);
   for (const dev of [ROUTER_HOST_IF, ROUTER_NS_IF, 'lo']) inNs(ROUTER, 'ip', 'link', 'set', dev, 'up');

@@ -21,10 +21,11 @@ import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { launch, person, CHROMIUM } from './lib/browser.mjs';
 import { startServer } from './lib/server.mjs';
+import { screens } from './lib/screens.mjs';
 import { step, until, assert, log } from './lib/check.mjs';
 import { expectMediaFlowing } from './lib/media.mjs';
 import { scheduleConference } from './lib/schedule.mjs';
-import { sh, inNs } from './lib/netns.mjs';
+import { sh, inNs, guestBehindRouter, removeGuestNetwork } from './lib/netns.mjs';
 
 const NS = 'ktweak';
 const ROUTER = 'ktweakrouter';
@@ -41,28 +42,15 @@ const OTHER = 'Olga Oostra';
 const LINK = { rate_kbit: Number(process.env.WEAK_KBIT || 500), loss: Number(process.env.WEAK_LOSS ?? 5), delay_ms: 75 };
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-function teardown() {
-  try { sh('ip', 'link', 'del', HOST_IF); } catch { /* not there */ }
-  for (const ns of [NS, ROUTER]) {
-    try { sh('ip', 'netns', 'del', ns); } catch { /* not there */ }
-  }
-}
+const LINKS = { ns: NS, router: ROUTER, hostIf: HOST_IF, routerHostIf: ROUTER_HOST_IF, routerNsIf: ROUTER_NS_IF, nsIf: NS_IF };
+const teardown = () => removeGuestNetwork(LINKS);
 
 /** The guest's namespace behind a router namespace whose two ports the shaper bridges. */
 function network() {
-  teardown();
-  try {
-    sh('ip', 'netns', 'add', NS);
-  } catch (err) {
-    return { skip: `no network namespace can be made here (${String(err.stderr || err.message).trim()}); this story needs root` };
-  }
-  sh('ip', 'netns', 'add', ROUTER);
-  sh('ip', 'link', 'add', HOST_IF, 'type', 'veth', 'peer', 'name', ROUTER_HOST_IF);
-  sh('ip', 'link', 'set', ROUTER_HOST_IF, 'netns', ROUTER);
+  const skip = guestBehindRouter(LINKS);
+  if (skip) return { skip };
   sh('ip', 'addr', 'add', `${HOST_IP}/24`, 'dev', HOST_IF);
   sh('ip', 'link', 'set', HOST_IF, 'up');
-  inNs(ROUTER, 'ip', 'link', 'add', ROUTER_NS_IF, 'type', 'veth', 'peer', 'name', NS_IF);
-  inNs(ROUTER, 'ip', 'link', 'set', NS_IF, 'netns', NS);
   // No addresses and no forwarding on the router: frames cross only through the shaper, which
   // sees every frame on both ports (promiscuous).
   for (const dev of [ROUTER_HOST_IF, ROUTER_NS_IF]) {
@@ -82,7 +70,7 @@ function network() {
 }
 
 /** The shaper between the two router ports; `set(setting)` changes the shaping. */
-async function startShaper(artifacts) {
+async function startShaper() {
   const script = join(dirname(fileURLToPath(import.meta.url)), 'lib', 'shaper.py');
   const child = spawn('ip', ['netns', 'exec', ROUTER, 'python3', script, ROUTER_NS_IF, ROUTER_HOST_IF], { stdio: ['pipe', 'pipe', 'pipe'] });
   let said = '';
@@ -104,7 +92,6 @@ async function startShaper(artifacts) {
     setTimeout(() => reject(new Error(`the shaper did not answer: ${errors}`)), 5000);
   });
   await next();
-  writeFileSync(join(artifacts, 'shaper.pid'), String(child.pid));
   return {
     async set(setting) {
       const answered = next();
@@ -171,7 +158,7 @@ export async function weakStory({ artifacts, shots, results }) {
   let hostBrowser;
   let nsBrowser;
   try {
-    shaper = await startShaper(artifacts);
+    shaper = await startShaper();
     // The estimate chooses the layers only with --adapt-to-link (docs/media.md, "Simulcast").
     server = await startServer(artifacts, { name: 'weak-server', host: HOST_IP, env: { KETENTAFEL_ADAPT_TO_LINK: 'true' } });
     const base = server.base;
@@ -187,7 +174,7 @@ export async function weakStory({ artifacts, shots, results }) {
     const other = await person(hostBrowser, 'weak second guest', base);
     const client = await person(hostBrowser, 'weak client', base);
     results.people.push(chair, weak, other, client);
-    const { login } = (await import('./lib/screens.mjs')).screens({ results, shots });
+    const { login } = screens({ results, shots });
 
     await step('weak: four join a conference, one of them behind a link of her own; media flows', async () => {
       await chair.page.goto(`${base}/`);

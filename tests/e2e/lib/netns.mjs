@@ -10,3 +10,31 @@ export function sh(...args) {
 
 /** Runs a command inside network namespace `ns`. */
 export const inNs = (ns, ...args) => sh('ip', 'netns', 'exec', ns, ...args);
+
+/**
+ * A guest's namespace `ns` behind a router namespace `router`: veth `hostIf` (this machine) to
+ * `routerHostIf`, and `routerNsIf` to `nsIf` (in `ns`), all without addresses yet, anything of
+ * an earlier run removed first. Returns why it cannot be made here (not root), or null.
+ */
+export function guestBehindRouter({ ns, router, hostIf, routerHostIf, routerNsIf, nsIf }) {
+  removeGuestNetwork({ ns, router, hostIf });
+  try {
+    sh('ip', 'netns', 'add', ns);
+  } catch (err) {
+    return `no network namespace can be made here (${String(err.stderr || err.message).trim()}); this story needs root`;
+  }
+  sh('ip', 'netns', 'add', router);
+  sh('ip', 'link', 'add', hostIf, 'type', 'veth', 'peer', 'name', routerHostIf);
+  sh('ip', 'link', 'set', routerHostIf, 'netns', router);
+  inNs(router, 'ip', 'link', 'add', routerNsIf, 'type', 'veth', 'peer', 'name', nsIf);
+  inNs(router, 'ip', 'link', 'set', nsIf, 'netns', ns);
+  return null;
+}
+
+/** Removes what `guestBehindRouter` made (what is not there is skipped). */
+export function removeGuestNetwork({ ns, router, hostIf }) {
+  try { sh('ip', 'link', 'del', hostIf); } catch { /* not there */ }
+  for (const name of [ns, router]) {
+    try { sh('ip', 'netns', 'del', name); } catch { /* not there */ }
+  }
+}
