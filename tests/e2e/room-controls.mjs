@@ -79,7 +79,7 @@ function decodedHeights(who) {
     };
     const before = await read();
     await new Promise((r) => setTimeout(r, 1500));
-    return [...(await read()).entries()].filter(([id, now]) => now.frames > (before.get(id)?.frames ?? 0)).map(([, now]) => now.height).sort();
+    return [...(await read()).entries()].filter(([id, now]) => now.frames > (before.get(id)?.frames ?? 0)).map(([, now]) => now.height).sort((a, b) => a - b);
   });
 }
 
@@ -167,25 +167,21 @@ export async function roomControls({ browser, base, shots, results }) {
     const then = await sentLayers(chair);
     log(`the chair sends: ${JSON.stringify(then)}`);
     for (const rid of ['l', 'h']) assert(then[rid] && then[rid].bytes > (first[rid]?.bytes ?? 0), `the chair's layer ${rid} is sent (${JSON.stringify(then)})`);
-    assert(then.l.height * 2 === then.h.height, `the low layer is half the full picture (${then.l.height} and ${then.h.height} lines)`);
-    const full = then.h.height;
+    assert(then.l.height < then.h.height, `the low layer is the smaller picture (${then.l.height} and ${then.h.height} lines)`);
+    // What the chair decodes is compared with what the other two send in that layer at that
+    // moment: a browser short of CPU may send a smaller picture than its camera's.
+    const receives = (rid) => async () => {
+      const [heights, sent] = await Promise.all([decodedHeights(chair), Promise.all([guest, client].map(sentLayers))]);
+      const want = sent.map((layers) => layers[rid]?.height ?? 0).sort((a, b) => a - b);
+      log(`the chair decodes ${JSON.stringify(heights)}; layer ${rid} of the others is ${JSON.stringify(want)} (tiles ${JSON.stringify(await chair.page.$$eval('.tile .tile-media', (els) => els.map((e) => Math.round(e.getBoundingClientRect().height))))})`);
+      return JSON.stringify(heights) === JSON.stringify(want);
+    };
     // The chair's tiles, at 1366×768 with two others, are over 240 pixels high.
-    await until('the chair decodes both others at the full picture', async () => {
-      const heights = await decodedHeights(chair);
-      log(`the chair decodes ${JSON.stringify(heights)}`);
-      return heights.length === 2 && heights.every((h) => h === full);
-    }, 20_000, 0);
+    await until('the chair decodes both others at the full picture', receives('h'), 20_000, 0);
     await chair.page.setViewportSize({ width: 320, height: 1400 });
-    await until('the chair\'s shrunk window gets the low layer', async () => {
-      const heights = await decodedHeights(chair);
-      log(`the chair, shrunk, decodes ${JSON.stringify(heights)} (tiles ${JSON.stringify(await chair.page.$$eval('.tile video', (vs) => vs.map((v) => v.clientHeight)))})`);
-      return heights.length === 2 && heights.every((h) => h === full / 2);
-    }, 20_000, 0);
+    await until('the chair\'s shrunk window gets the low layer', receives('l'), 20_000, 0);
     await chair.page.setViewportSize({ width: 1366, height: 768 });
-    await until('the chair\'s window grown back gets the full picture again', async () => {
-      const heights = await decodedHeights(chair);
-      return heights.length === 2 && heights.every((h) => h === full);
-    }, 20_000, 0);
+    await until('the chair\'s window grown back gets the full picture again', receives('h'), 20_000, 0);
   });
 
   await step('hands: each sees their own hand up and can lower it; the chair sees them in order and lowers one', async () => {
