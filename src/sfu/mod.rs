@@ -7,9 +7,10 @@
 //!   `subscribe`: the subscribe connection's slots and offers.
 //! - [`publish`]: a published track and its forwarding loop (the hot path).
 //! - [`floor`]: the SRTP half of the per-packet floor the load harness compares against.
-//! - [`congestion`]: a subscriber's bandwidth estimate from its transport-wide feedback.
+//! - [`congestion`]: a subscriber's bandwidth estimate from its transport-wide feedback;
+//!   `estimate`: the interceptor that feeds it on each of the server's connections.
 //! - [`simulcast`]: which layer of each video a subscriber gets, and one continuous stream
-//!   across layer switches.
+//!   across layer switches; `allocate`: the share-out in each subscriber's media task.
 //! - `fuzzing` (hidden): entry points for the fuzz targets in `fuzz/` (docs/fuzzing.md).
 
 mod allocate;

@@ -3,8 +3,11 @@
 //! Each track a participant publishes gets one task that takes its packets from the media
 //! library and writes them straight to the outgoing tracks of its subscribers. The subscriber
 //! list is an `ArcSwap`: the loop reads it without a lock, the control plane replaces it when
-//! someone subscribes or leaves. Per packet there is no lock of ours, no channel of ours and no
-//! allocation of ours; the payload is shared (reference-counted) between all subscribers.
+//! someone subscribes or leaves. Per packet there is no channel of ours; the payload is shared
+//! (reference-counted) between all subscribers. A simulcast video takes, per subscriber, the
+//! uncontended lock of that subscriber's slot (its layer-switching state, which only this loop
+//! uses), and copies the payload only for a subscriber whose picture numbering a layer switch
+//! moved; audio and videos without layers take neither.
 //! A subscriber whose connection cannot take a packet right now misses that packet (the
 //! others do not wait for it); NACK retransmission covers such gaps.
 
@@ -185,7 +188,7 @@ impl VideoSlot {
     }
 
     /// For a video without simulcast (one stream, forwarded as it comes): whether this
-    /// subscriber gets it now (the share-out may pause it); notes it as layer 0.
+    /// subscriber gets it now (not while its tile is hidden); notes it as layer 0.
     fn takes_whole(&self) -> bool {
         let takes = self.target().is_some();
         self.current.store(encode_layer(takes.then_some(0)), Ordering::Relaxed);
