@@ -4,6 +4,7 @@
 // up and down is not a stream of announcements (tests/web/paused.test.mjs).
 
 import { t } from '../i18n.js';
+import { systemClock } from './clock.js';
 
 /** Changes are said after they have stood this long. */
 export const SETTLE_MS = 1500;
@@ -27,12 +28,6 @@ export function pauseMessage(before, after, nameOf, plain = false) {
   if (resumed.length > 1) parts.push(t(`${p}video_resumed_many`, { count: resumed.length }));
   return parts.length ? parts.join(' ') : null;
 }
-
-const systemClock = {
-  now: () => Date.now(),
-  setTimeout: (fn, ms) => setTimeout(fn, ms),
-  clearTimeout: (id) => clearTimeout(id),
-};
 
 /** Calls `say(text)` (ui/notice.js `announce`: a polite live region) as described above. */
 export class PauseAnnouncer {

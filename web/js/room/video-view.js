@@ -4,6 +4,8 @@
 // the clock passed in (tests/web/video-view.test.mjs); `ViewWatch` is the part that needs a
 // browser: it notices sizes, scrolling and a hidden page.
 
+import { systemClock } from './clock.js';
+
 /** Most entries the server takes in one `video_view`. */
 export const MAX_VIEWS = 64;
 /** Changes are collected this long before they are sent (a drag of the window is one change). */
@@ -31,12 +33,6 @@ export function videoViews(tiles, { pageHidden = false, dpr = 1 } = {}) {
 export function sameViews(a, b) {
   return a.length === b.length && a.every((v, i) => v.participant_id === b[i].participant_id && v.height === b[i].height);
 }
-
-const systemClock = {
-  now: () => Date.now(),
-  setTimeout: (fn, ms) => setTimeout(fn, ms),
-  clearTimeout: (id) => clearTimeout(id),
-};
 
 /**
  * Sends `video_view` when what the page shows changed: `changed()` after anything that may have
@@ -90,7 +86,7 @@ export class ViewReporter {
 }
 
 /**
- * Watches the others' <video> elements: a change of size (ResizeObserver), of being scrolled
+ * Watches the others' picture boxes (`.tile-media`): a change of size (ResizeObserver), of being scrolled
  * into or out of view (IntersectionObserver; it also sees the stage's own scrolling) and the
  * page being hidden or shown call `onChange`. Heights are read when asked, not cached, so a
  * message never carries a size from before the last layout.
