@@ -130,3 +130,17 @@ fn a_probe_into_a_full_link_fails_and_the_next_waits_longer() {
     // A second apart they would be 20; backing off to 8 s leaves far fewer.
     assert!(sender.probes <= 8, "{} probes in 20 s", sender.probes);
 }
+
+#[test]
+fn an_overload_at_the_start_of_a_lossy_link_does_not_leave_the_estimate_at_its_floor() {
+    // The `weak` e2e story's link: 500 kbit/s, 5 % loss, 75 ms each way, a 200 ms queue; the
+    // subscriber starts at 3 Mbit/s, so the first second loses most of what is sent.
+    let mut weak = Link::new(Bitrate::kbps(500), Duration::from_millis(75));
+    weak.loss = 0.05;
+    weak.queue_limit = Duration::from_millis(200);
+    let mut sender = Sender::new(weak, Bitrate::kbps(3000));
+    let samples = sender.run(Duration::from_secs(30), Bitrate::kbps(3000), Bitrate::ZERO);
+    let last_ten_seconds = &samples[samples.len() - 100..];
+    let low = last_ten_seconds.iter().min().unwrap();
+    assert!(low.bps() >= 300_000, "the estimate fell to {low} on a 500 kbit/s link that loses 5 %");
+}
