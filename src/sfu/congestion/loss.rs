@@ -1,8 +1,10 @@
 //! The loss cap (GCC's loss-based controller, draft-ietf-rmcat-gcc-02 §6): more than 10 %
 //! loss cuts the cap by half the loss fraction, at most once per round trip and a bit; under
-//! 2 % lets it climb 8 % a second; in between it holds. A link that loses a few percent by
-//! nature (a radio link, a prison's Wi-Fi) is not mistaken for congestion: 2–10 % holds, and
-//! the delay signal decides.
+//! 2 % lets it climb 8 % a second; in between it holds while the delay signal shows a queue,
+//! and climbs like under 2 % while it does not. A link that loses a few percent by nature (a
+//! radio link, a prison's Wi-Fi) is not mistaken for congestion: there the delay signal
+//! decides. (Holding in that band whatever the delay said left a subscriber whose cap was cut
+//! by an overload at its floor for good, on a link that loses 5 %: the `weak` e2e story.)
 
 use super::Bitrate;
 use std::time::{Duration, Instant};
@@ -30,7 +32,16 @@ pub(super) struct LossCap {
 
 impl LossCap {
     /// Takes a report's counts; returns the cap to apply to `estimate`.
-    pub(super) fn update(&mut self, lost: u32, total: u32, estimate: Bitrate, rtt: Duration, now: Instant) -> Bitrate {
+    /// `queue`: the delay signal shows a queue building up (over-use).
+    pub(super) fn update(
+        &mut self,
+        lost: u32,
+        total: u32,
+        estimate: Bitrate,
+        queue: bool,
+        rtt: Duration,
+        now: Instant,
+    ) -> Bitrate {
         self.lost += lost;
         self.total += total;
         let start = *self.window_start.get_or_insert(now);
@@ -48,11 +59,50 @@ impl LossCap {
                 self.cap = Some(current.min(estimate).scaled(1.0 - fraction / 2.0));
                 self.last_decrease = Some(now);
             }
-        } else if fraction < LOW_LOSS {
+        } else if fraction < LOW_LOSS || !queue {
             let climbed = current.scaled(CLIMB_PER_SECOND.powf(elapsed.as_secs_f64().min(1.0))) + Bitrate::kbps(1);
             // Once the cap has climbed past the delay-based estimate it no longer limits anything.
             self.cap = (climbed < estimate).then_some(climbed);
         }
         self.cap.unwrap_or(estimate)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Feeds `seconds` of reports, each 100 ms with `lost` of 20 packets lost; the cap after.
+    fn feed(cap: &mut LossCap, lost: u32, queue: bool, at: &mut Instant, seconds: u64) -> Bitrate {
+        let estimate = Bitrate::kbps(3_000);
+        let mut out = estimate;
+        for _ in 0..seconds * 10 {
+            *at += Duration::from_millis(100);
+            out = cap.update(lost, 20, estimate, queue, Duration::from_millis(150), *at);
+        }
+        out
+    }
+
+    #[test]
+    fn heavy_loss_cuts_and_a_few_percent_holds_while_a_queue_shows() {
+        let mut at = Instant::now();
+        let mut cap = LossCap::default();
+        feed(&mut cap, 12, true, &mut at, 3);
+        // The window the heavy loss ended in is judged first.
+        let cut = feed(&mut cap, 1, true, &mut at, 2);
+        assert!(cut.bps() <= 1_500_000, "60 % loss for 3 s cuts the cap: {cut}");
+        let held = feed(&mut cap, 1, true, &mut at, 10);
+        assert_eq!(held, cut, "5 % loss with a queue holds the cap");
+    }
+
+    #[test]
+    fn a_few_percent_of_loss_without_a_queue_lets_the_cap_climb_again() {
+        let mut at = Instant::now();
+        let mut cap = LossCap::default();
+        feed(&mut cap, 12, true, &mut at, 3);
+        let cut = feed(&mut cap, 1, true, &mut at, 2);
+        // 5 % loss by nature, no queue (the link is not full): the cap climbs 8 % a second.
+        let climbed = feed(&mut cap, 1, false, &mut at, 10);
+        assert!(climbed >= cut.scaled(1.8), "ten seconds of 5 % loss on a link without a queue: {cut} → {climbed}");
     }
 }

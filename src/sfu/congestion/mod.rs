@@ -222,7 +222,7 @@ impl BandwidthEstimator {
             Some(probe::Found::Saturated(capacity)) => delay_based = self.rate.set(capacity, now),
             None => {}
         }
-        let capped = self.loss.update(lost, total, delay_based, rtt, now);
+        let capped = self.loss.update(lost, total, delay_based, usage == Usage::Over, rtt, now);
         // No climb far above what is delivered without a probe, whichever signal lets go: when
         // the loss cap lifts while the subscriber receives little, the delay-based rate behind
         // it is stale.
