@@ -8,6 +8,7 @@
 
 use super::congestion::Bitrate;
 use super::peer::{ClientSignal, PeerTask};
+use super::simulcast::select::UPGRADE_MARGIN;
 use super::simulcast::{self, Demand, LAYERS, LayerRates, layer_for_height};
 use crate::media::MediaKind;
 use std::time::{Duration, Instant};
@@ -41,10 +42,6 @@ const TRIAL_SHIELD: Duration = Duration::from_secs(1);
 /// near its limit makes the estimate swing by half within a second; following every swing
 /// would switch layers, and so ask for keyframes, which on such a link cost the most of all.
 const HOLD: Duration = Duration::from_secs(4);
-
-/// Above a cap an upgrade costs this much more than the layer's measured rate (as in
-/// [`simulcast::allocate`]).
-const UPGRADE_MARGIN: f64 = 1.15;
 
 /// Climbing back up after a drop. The estimator does not let its estimate run far above what
 /// the subscriber actually receives (a link is only proven by what crosses it), so a
@@ -239,7 +236,7 @@ impl PeerTask {
                 } else {
                     self.paused.remove(owner);
                 }
-                tracing::info!(participant = %self.participant, publisher = %owner, paused, %estimate, "video paused for the link");
+                tracing::info!(participant = %self.participant, publisher = %owner, paused, %budget, "video paused for the link");
                 let _ = self.client.send(ClientSignal::VideoState { owner: *owner, paused });
             }
         }
@@ -322,7 +319,6 @@ mod tests {
         let t0 = Instant::now();
         let at = |ms: u64| t0 + Duration::from_millis(ms);
         let mut climb = Climb::new(t0);
-        // Video 0 cut from the full picture to the low layer, video 1 paused: taken at once.
         let wanted = [Some(2); 3];
         // A tile scrolled out of view is no cut for the link: nothing is held.
         let mut layers = [None, Some(2), Some(2)];

@@ -11,6 +11,7 @@
 //! A subscriber whose connection cannot take a packet right now misses that packet (the
 //! others do not wait for it); NACK retransmission covers such gaps.
 
+use super::simulcast::vp8::Descriptor;
 use super::simulcast::{LAYERS, LayerRates, VideoForward};
 use crate::media::MediaKind;
 use crate::media::TrackId;
@@ -142,7 +143,7 @@ fn decode_layer(value: u8) -> Option<u8> {
 }
 
 /// The keyframe-request mask of every layer.
-pub(crate) const ALL_LAYERS: u8 = (1 << LAYERS) - 1;
+const ALL_LAYERS: u8 = (1 << LAYERS) - 1;
 
 /// One subscriber's video slot: the layer it should get (set by the allocation in the
 /// subscriber's media task), the layer it gets (set by the forwarding loop), and the
@@ -182,9 +183,10 @@ impl VideoSlot {
         decode_layer(self.current.load(Ordering::Relaxed))
     }
 
-    /// The keyframe-request mask for this slot: its target layer, or every layer.
-    pub fn keyframe_layers(&self) -> u8 {
-        self.target().map_or(ALL_LAYERS, |layer| 1 << layer)
+    /// The keyframe-request mask of a slot: its video's target layer, or every layer (audio, or
+    /// a video with no target yet).
+    pub fn keyframe_layers(video: Option<&VideoSlot>) -> u8 {
+        video.and_then(VideoSlot::target).map_or(ALL_LAYERS, |layer| 1 << layer)
     }
 
     /// For a video without simulcast (one stream, forwarded as it comes): whether this
@@ -395,6 +397,9 @@ impl PublishedTrack {
                 self.note_keyframe(&packet.payload);
             }
             let (seq, ts) = (packet.header.sequence_number, packet.header.timestamp);
+            // Read once for every subscriber's layer switching; a payload that is not VP8
+            // reaches none of them.
+            let descriptor = if simulcast { Descriptor::parse(&packet.payload).ok() } else { None };
             let forwards = self.fanout.load();
             let (mut forwarded, mut dropped) = (0u64, 0u64);
             for forward in forwards.iter() {
@@ -404,15 +409,17 @@ impl PublishedTrack {
                 copy.header.ssrc = forward.ssrc;
                 copy.header.payload_type = forward.payload_type;
                 match forward.video.as_ref().filter(|_| simulcast) {
-                    Some(video) => match self.video_copy(video, layer, seq, ts, &packet.payload, now) {
-                        Some((numbers, payload)) => {
-                            (copy.header.sequence_number, copy.header.timestamp) =
-                                (numbers.sequence, numbers.timestamp);
-                            copy.payload = payload;
+                    Some(video) => {
+                        match descriptor.as_ref().and_then(|d| self.video_copy(video, layer, &packet, d, now)) {
+                            Some((numbers, payload)) => {
+                                (copy.header.sequence_number, copy.header.timestamp) =
+                                    (numbers.sequence, numbers.timestamp);
+                                copy.payload = payload;
+                            }
+                            // Another layer than this subscriber gets, or before its keyframe.
+                            None => continue,
                         }
-                        // Another layer than this subscriber gets, or before its keyframe.
-                        None => continue,
-                    },
+                    }
                     None => {
                         if forward.video.as_ref().is_some_and(|video| !video.takes_whole()) {
                             continue;
@@ -439,15 +446,15 @@ impl PublishedTrack {
         }
     }
 
-    /// One subscriber's copy of a video packet: its numbering and payload, if the subscriber
-    /// gets this layer now. Asks for the keyframe a waiting layer switch needs.
+    /// One subscriber's copy of a video packet (of layer `layer`, its VP8 `descriptor` read):
+    /// its numbering and payload, if the subscriber gets this layer now. Asks for the keyframe
+    /// a waiting layer switch needs.
     fn video_copy(
         self: &Arc<Self>,
         video: &VideoSlot,
         layer: u8,
-        seq: u16,
-        ts: u32,
-        payload: &bytes::Bytes,
+        packet: &rtc::rtp::Packet,
+        descriptor: &Descriptor,
         now: Instant,
     ) -> Option<(super::simulcast::rewrite::Rewritten, bytes::Bytes)> {
         let mut forward = video.forward.lock().ok()?;
@@ -458,7 +465,8 @@ impl PublishedTrack {
         if let Some(wanted) = forward.keyframe_request(now) {
             self.request_keyframe(1 << wanted);
         }
-        let copy = forward.forward(layer, seq, ts, payload, now);
+        let (seq, ts) = (packet.header.sequence_number, packet.header.timestamp);
+        let copy = forward.forward(layer, seq, ts, &packet.payload, descriptor, now);
         video.current.store(encode_layer(forward.current()), Ordering::Relaxed);
         copy
     }

@@ -6,7 +6,7 @@
 use super::SfuError;
 use super::engine::{opus, vp8};
 use super::peer::{ClientSignal, PeerTask, codec_kind, index};
-use super::publish::{ALL_LAYERS, Continuity, Forward, PublishedTrack, VideoSlot};
+use super::publish::{Continuity, Forward, PublishedTrack, VideoSlot};
 use crate::media::TrackId;
 use crate::media::{MediaKind, Pc, TrackInfo};
 use arc_swap::ArcSwapOption;
@@ -39,7 +39,7 @@ pub(super) struct Slot {
 impl Slot {
     /// The layers a keyframe request for this slot asks for.
     pub(super) fn keyframe_layers(&self) -> u8 {
-        self.video.as_ref().map_or(ALL_LAYERS, |v| v.keyframe_layers())
+        VideoSlot::keyframe_layers(self.video.as_deref())
     }
 }
 
@@ -261,8 +261,7 @@ async fn relay_keyframe_requests(
             && packets.iter().any(|p| super::keyframe::is_keyframe_request(p.as_ref()))
             && let Some(track) = current.load_full()
         {
-            let layers = video.as_ref().map_or(ALL_LAYERS, |v| v.keyframe_layers());
-            track.request_keyframe(layers);
+            track.request_keyframe(VideoSlot::keyframe_layers(video.as_deref()));
         }
     }
 }

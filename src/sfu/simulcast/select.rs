@@ -69,7 +69,7 @@ pub struct Allocation {
 }
 
 /// Upgrades above the current layer cost this much more than their measured rate.
-const UPGRADE_MARGIN: f64 = 1.15;
+pub(crate) const UPGRADE_MARGIN: f64 = 1.15;
 
 /// Shares `estimate` out: `audio` first, then the videos.
 pub fn allocate(estimate: Bitrate, audio: Bitrate, demands: &[Demand]) -> Allocation {
@@ -200,24 +200,24 @@ impl VideoForward {
         Some(out)
     }
 
-    /// As [`VideoForward::on_packet`], for a payload shared between subscribers: the same
-    /// payload when its descriptor stays as it is, a rewritten copy when a switch moved the
-    /// picture numbering.
+    /// As [`VideoForward::on_packet`], for a payload shared between subscribers, whose
+    /// `descriptor` the caller parsed once for all of them: the same payload when its
+    /// descriptor stays as it is, a rewritten copy when a switch moved the picture numbering.
     pub fn forward(
         &mut self,
         layer: u8,
         sequence: u16,
         timestamp: u32,
         payload: &Bytes,
+        descriptor: &Descriptor,
         now: Instant,
     ) -> Option<(Rewritten, Bytes)> {
-        let descriptor = Descriptor::parse(payload).ok()?;
-        let (out, ids) = self.admit(layer, sequence, timestamp, &descriptor, now)?;
-        if ids.unchanged(&descriptor) {
+        let (out, ids) = self.admit(layer, sequence, timestamp, descriptor, now)?;
+        if ids.unchanged(descriptor) {
             return Some((out, payload.clone()));
         }
         let mut copy = payload.to_vec();
-        ids.write(&descriptor, &mut copy);
+        ids.write(descriptor, &mut copy);
         Some((out, Bytes::from(copy)))
     }
 
