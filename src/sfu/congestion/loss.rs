@@ -1,5 +1,7 @@
 //! The loss cap (GCC's loss-based controller, draft-ietf-rmcat-gcc-02 §6): more than 10 %
-//! loss cuts the cap by half the loss fraction, at most once per round trip and a bit; under
+//! loss cuts the cap by half the loss fraction, at most once per round trip and a bit, and not
+//! below 85 % of what the path delivered meanwhile (the sender of an SFU cannot follow a cut
+//! at once, and cutting again for the overload it is still sending drove the cap to its floor); under
 //! 2 % lets it climb 8 % a second; in between it holds while the delay signal shows a queue,
 //! and climbs like under 2 % while it does not. A link that loses a few percent by nature (a
 //! radio link, a prison's Wi-Fi) is not mistaken for congestion: there the delay signal
@@ -18,6 +20,8 @@ const MIN_WINDOW: Duration = Duration::from_secs(1);
 const HIGH_LOSS: f64 = 0.10;
 const LOW_LOSS: f64 = 0.02;
 const CLIMB_PER_SECOND: f64 = 1.08;
+/// A cut for heavy loss goes no lower than this share of what the path delivered.
+const DELIVERED_SHARE: f64 = 0.85;
 
 #[derive(Debug, Default)]
 pub(super) struct LossCap {
@@ -31,13 +35,28 @@ pub(super) struct LossCap {
 }
 
 impl LossCap {
+    /// When the cap was last cut.
+    pub(super) fn last_decrease(&self) -> Option<Instant> {
+        self.last_decrease
+    }
+
+    /// A probe proved the path carries `proven`: a cap below it is lifted to it.
+    pub(super) fn lift_to(&mut self, proven: Bitrate) {
+        if let Some(cap) = self.cap.as_mut() {
+            *cap = (*cap).max(proven);
+        }
+    }
+
     /// Takes a report's counts; returns the cap to apply to `estimate`.
     /// `queue`: the delay signal shows a queue building up (over-use).
+    /// `delivered`: what the path delivered lately, when known.
+    #[allow(clippy::too_many_arguments)]
     pub(super) fn update(
         &mut self,
         lost: u32,
         total: u32,
         estimate: Bitrate,
+        delivered: Option<Bitrate>,
         queue: bool,
         rtt: Duration,
         now: Instant,
@@ -56,7 +75,13 @@ impl LossCap {
             let due =
                 self.last_decrease.is_none_or(|d| now.saturating_duration_since(d) >= rtt + Duration::from_millis(300));
             if due {
-                self.cap = Some(current.min(estimate).scaled(1.0 - fraction / 2.0));
+                // Not below what the path carried while it lost: loss from sending far more
+                // than a full link carries says the link is full, and what arrived says how
+                // much it carries. Random loss (a lossy radio link) keeps cutting by half the
+                // loss while it stays heavy.
+                let carried = delivered.map_or(Bitrate::ZERO, |d| d.scaled(DELIVERED_SHARE));
+                let from = current.min(estimate);
+                self.cap = Some(from.scaled(1.0 - fraction / 2.0).max(carried.min(from)));
                 self.last_decrease = Some(now);
             }
         } else if fraction < LOW_LOSS || !queue {
@@ -78,7 +103,7 @@ mod tests {
         let mut out = estimate;
         for _ in 0..seconds * 10 {
             *at += Duration::from_millis(100);
-            out = cap.update(lost, 20, estimate, queue, Duration::from_millis(150), *at);
+            out = cap.update(lost, 20, estimate, None, queue, Duration::from_millis(150), *at);
         }
         out
     }
@@ -104,5 +129,28 @@ mod tests {
         // 5 % loss by nature, no queue (the link is not full): the cap climbs 8 % a second.
         let climbed = feed(&mut cap, 1, false, &mut at, 10);
         assert!(climbed >= cut.scaled(1.8), "ten seconds of 5 % loss on a link without a queue: {cut} → {climbed}");
+    }
+
+    #[test]
+    fn an_overload_is_cut_to_what_the_link_delivered_not_below() {
+        let mut at = Instant::now();
+        let mut cap = LossCap::default();
+        let (estimate, delivered) = (Bitrate::kbps(3_000), Some(Bitrate::kbps(475)));
+        // Sending 3 Mbit/s into a link that delivers 475 kbit/s: 84 % lost, for six seconds
+        // (a sender that does not follow at all).
+        let mut out = estimate;
+        for _ in 0..60 {
+            at += Duration::from_millis(100);
+            out = cap.update(17, 20, estimate, delivered, true, Duration::from_millis(150), at);
+        }
+        assert!(out.bps() >= 400_000 && out.bps() <= 410_000, "85 % of what arrived: {out}");
+        // Random loss of 20 % on a link that carries everything still cuts by half the loss.
+        let mut cap = LossCap::default();
+        let mut out = Bitrate::kbps(2_000);
+        for _ in 0..30 {
+            at += Duration::from_millis(100);
+            out = cap.update(4, 20, Bitrate::kbps(2_000), Some(out.scaled(0.8)), true, Duration::from_millis(150), at);
+        }
+        assert!(out.bps() < 1_700_000, "20 % random loss for 3 s: {out}");
     }
 }

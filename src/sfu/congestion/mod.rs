@@ -109,6 +109,11 @@ pub struct PacketReport {
 const MIN_ESTIMATE: Bitrate = Bitrate::kbps(50);
 const MAX_ESTIMATE: Bitrate = Bitrate::kbps(20_000);
 
+/// How long after a cut of the estimate the sender may still send at the rate before it: an SFU
+/// follows a cut at the allocation after it (twice a second) and, for a lower layer, at that
+/// layer's next keyframe. Loss of packets sent before then does not cut again.
+const REACTION: Duration = Duration::from_millis(500);
+
 /// Sent packets kept for matching feedback: far more than a second's worth, which is more
 /// than any feedback is late.
 const HISTORY: usize = 8192;
@@ -124,6 +129,8 @@ pub struct BandwidthEstimator {
     prober: probe::Prober,
     rtt: Option<Duration>,
     estimate: Bitrate,
+    /// Until when over-use is the sender's media probe ([`BandwidthEstimator::shield`]).
+    shield: Option<Instant>,
 }
 
 impl BandwidthEstimator {
@@ -140,6 +147,7 @@ impl BandwidthEstimator {
             prober: probe::Prober::default(),
             rtt: None,
             estimate: initial,
+            shield: None,
         }
     }
 
@@ -151,6 +159,21 @@ impl BandwidthEstimator {
     /// The delay signal's current hypothesis.
     pub fn usage(&self) -> Usage {
         self.delay.usage()
+    }
+
+    /// Over-use until `until` is a probe's doing that the sender runs with media (a layer it
+    /// tries) rather than padding: the estimate holds meanwhile, and the sender judges the probe.
+    pub fn shield(&mut self, until: Instant) {
+        self.shield = Some(until);
+    }
+
+    /// The sender's media probe passed: what the path delivers now is proven, and the estimate
+    /// (with the loss cap) rises to just under it if it is below.
+    pub fn accept_delivered(&mut self, now: Instant) {
+        let Some(delivered) = self.acked.rate() else { return };
+        let raised = self.rate.raise_to(delivered, now);
+        self.loss.lift_to(raised);
+        self.estimate = self.estimate.max(raised).clamp(MIN_ESTIMATE, MAX_ESTIMATE);
     }
 
     /// The round trip as the feedback shows it (send → feedback back), once known.
@@ -181,13 +204,17 @@ impl BandwidthEstimator {
 
     /// Takes one feedback report (its packets in sequence order) received at `now`.
     pub fn on_feedback(&mut self, reports: &[PacketReport], now: Instant) {
-        let (mut lost, mut total, mut newest_sent) = (0u32, 0u32, None::<Instant>);
+        let (mut lost, mut total, mut reported, mut newest_sent) = (0u32, 0u32, 0u32, None::<Instant>);
+        // The loss of packets sent before the last cut took effect speaks of the rate before it.
+        let judged_from = self.rate.last_decrease().max(self.loss.last_decrease()).map(|cut| cut + REACTION);
         for report in reports {
             let Some(sent) = self.lookup(report.sequence).copied() else { continue };
-            total += 1;
+            reported += 1;
+            let judged = judged_from.is_none_or(|from| sent.at >= from);
+            total += u32::from(judged);
             match report.arrived {
                 None => {
-                    lost += 1;
+                    lost += u32::from(judged);
                     self.prober.on_lost(&sent);
                 }
                 Some(arrived) => {
@@ -198,7 +225,7 @@ impl BandwidthEstimator {
                 }
             }
         }
-        if total == 0 {
+        if reported == 0 {
             return;
         }
         if let Some(sent_at) = newest_sent {
@@ -208,7 +235,7 @@ impl BandwidthEstimator {
         let rtt = self.rtt.unwrap_or(Duration::from_millis(100));
         let acked = self.acked.rate();
         let mut usage = self.delay.usage();
-        if usage == Usage::Over && self.prober.shields(now) {
+        if usage == Usage::Over && (self.prober.shields(now) || self.shield.is_some_and(|until| now < until)) {
             // The probe's own queue: the probe fails (below), the estimate holds.
             usage = Usage::Under;
         }
@@ -222,12 +249,13 @@ impl BandwidthEstimator {
             Some(probe::Found::Saturated(capacity)) => delay_based = self.rate.set(capacity, now),
             None => {}
         }
-        let capped = self.loss.update(lost, total, delay_based, usage == Usage::Over, rtt, now);
+        let capped = self.loss.update(lost, total, delay_based, acked, usage == Usage::Over, rtt, now);
         // No climb far above what is delivered without a probe, whichever signal lets go: when
         // the loss cap lifts while the subscriber receives little, the delay-based rate behind
         // it is stale.
         let estimate = delay_based.min(capped).min(ceiling);
         self.estimate = estimate.clamp(MIN_ESTIMATE, MAX_ESTIMATE);
+        tracing::trace!(lost, total, ?usage, ?acked, %delay_based, %capped, %ceiling, estimate = %self.estimate, rtt = ?self.rtt, "feedback");
         if self.delay.usage() == Usage::Over {
             self.prober.on_overuse(now);
         }

@@ -1,5 +1,6 @@
 //! The rate controller behind the delay signal (GCC's AIMD, draft-ietf-rmcat-gcc-02 §5.5):
-//! on over-use, back off to 85 % of what the path delivered; while normal, climb — by 8 % a
+//! on over-use, back off to 85 % of what the path delivered (not further: another round trip
+//! of the same queue does not cut again); while normal, climb — by 8 % a
 //! second when far from the link's known capacity, by about a packet per round trip when
 //! close to it; never climb more than half again above what is being delivered, because a rate
 //! nobody sends at proves nothing (probes do that: [`AimdRate::raise_to`]).
@@ -62,6 +63,11 @@ impl AimdRate {
         self.last_decrease.is_none_or(|d| now.saturating_duration_since(d) >= calm)
     }
 
+    /// When the estimate was last cut.
+    pub(super) fn last_decrease(&self) -> Option<Instant> {
+        self.last_decrease
+    }
+
     /// A probe proved the path carries `proved`: take it (a little under, as GCC does) if it
     /// is more than the estimate.
     pub(super) fn raise_to(&mut self, proved: Bitrate, now: Instant) -> Bitrate {
@@ -98,8 +104,15 @@ impl AimdRate {
                     .last_decrease
                     .is_none_or(|d| now.saturating_duration_since(d) >= rtt.max(Duration::from_millis(100)))
                 {
-                    let base = delivered.unwrap_or(self.estimate).min(self.estimate);
-                    self.estimate = base.scaled(BETA);
+                    // To just under what the path delivers, never below it again for the
+                    // same queue: a sender that follows the estimate late (an SFU switches
+                    // layers at keyframes) keeps the queue up for a while, and cutting from the
+                    // last cut each round trip took a 500 kbit/s link's estimate to its floor
+                    // (libwebrtc's `AimdRateControl` does the same).
+                    let decreased = delivered.unwrap_or(self.estimate).scaled(BETA);
+                    if decreased < self.estimate {
+                        self.estimate = decreased;
+                    }
                     self.last_decrease = Some(now);
                     if let Some(delivered) = delivered {
                         self.learn_capacity(delivered);

@@ -2,6 +2,7 @@
 
 use super::sim::{Link, Path};
 use super::*;
+use std::collections::VecDeque;
 
 const PACKET: u16 = 1200;
 const STEP: Duration = Duration::from_millis(1);
@@ -15,6 +16,13 @@ struct Sender {
     credit: f64,
     probe: Option<(ProbeCluster, Instant)>,
     probes: u32,
+    /// How late the sender follows the estimate: an SFU changes a subscriber's layers only at
+    /// the next keyframe of the new layer, a round trip to the publisher and more away.
+    lag: Duration,
+    /// What is sent whatever the estimate says (audio, which is never dropped).
+    floor: Bitrate,
+    /// The estimates of the last `lag`, oldest first.
+    history: VecDeque<(Instant, Bitrate)>,
 }
 
 impl Sender {
@@ -27,7 +35,19 @@ impl Sender {
             credit: 0.0,
             probe: None,
             probes: 0,
+            lag: Duration::ZERO,
+            floor: Bitrate::ZERO,
+            history: VecDeque::new(),
         }
+    }
+
+    /// The estimate the sender acts on now: the one of `lag` ago.
+    fn followed(&mut self) -> Bitrate {
+        self.history.push_back((self.now, self.bwe.estimate()));
+        while self.history.len() > 1 && self.history[1].0 + self.lag <= self.now {
+            self.history.pop_front();
+        }
+        self.history[0].1
     }
 
     /// Runs for `duration`; returns the estimate at every 100 ms.
@@ -47,7 +67,7 @@ impl Sender {
             }
             let (rate, probe) = match self.probe {
                 Some((cluster, _)) => (cluster.target, Some(cluster.id)),
-                None => (self.bwe.estimate().min(demand), None),
+                None => (self.followed().min(demand).max(self.floor), None),
             };
             self.credit = (self.credit + rate.bps() as f64 / 8.0 * STEP.as_secs_f64()).min(f64::from(PACKET) * 4.0);
             while self.credit >= f64::from(PACKET) {
@@ -143,4 +163,24 @@ fn an_overload_at_the_start_of_a_lossy_link_does_not_leave_the_estimate_at_its_f
     let last_ten_seconds = &samples[samples.len() - 100..];
     let low = last_ten_seconds.iter().min().unwrap();
     assert!(low.bps() >= 300_000, "the estimate fell to {low} on a 500 kbit/s link that loses 5 %");
+}
+
+#[test]
+fn a_sender_that_follows_a_second_late_is_not_cut_to_the_floor() {
+    // The same link with a sender that can only change what it sends a second after the
+    // estimate moved (an SFU switches layers at keyframes) and sends 120 kbit/s of audio
+    // whatever the estimate: the overload lasts a second longer than the estimate needs to see
+    // it, and the estimate must not be cut again and again for the same queue.
+    let mut weak = Link::new(Bitrate::kbps(500), Duration::from_millis(75));
+    weak.loss = 0.05;
+    weak.queue_limit = Duration::from_millis(200);
+    let mut sender = Sender::new(weak, Bitrate::kbps(3000));
+    sender.lag = Duration::from_secs(1);
+    sender.floor = Bitrate::kbps(120);
+    let samples = sender.run(Duration::from_secs(20), Bitrate::kbps(3000), Bitrate::ZERO);
+    let lowest = samples.iter().min().unwrap();
+    assert!(lowest.bps() >= 250_000, "the estimate fell to {lowest} on a 500 kbit/s link");
+    let last_ten_seconds = &samples[samples.len() - 100..];
+    let low = last_ten_seconds.iter().min().unwrap();
+    assert!(low.bps() >= 300_000, "the estimate fell to {low} on a 500 kbit/s link after the overload");
 }
