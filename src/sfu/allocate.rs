@@ -18,7 +18,7 @@ pub(super) const INTERVAL: Duration = Duration::from_millis(500);
 
 /// A layer's rate until it is measured (just opened): what the browser's encodings are capped
 /// at (`web/js/room/layers.js`; browsers publish layers 0 and 2 of a 640×480 camera).
-const NOMINAL: [Bitrate; LAYERS] = [Bitrate::kbps(200), Bitrate::kbps(400), Bitrate::kbps(1_000)];
+const NOMINAL: [Bitrate; LAYERS] = [Bitrate::kbps(150), Bitrate::kbps(400), Bitrate::kbps(1_000)];
 
 /// An audio track's rate until it is measured: Opus at a browser's default, with headers.
 const NOMINAL_AUDIO: Bitrate = Bitrate::kbps(50);
@@ -31,8 +31,15 @@ const UNLIMITED: Bitrate = Bitrate::kbps(1_000_000);
 /// a layer above what the estimate carries.
 const CALM: Duration = Duration::from_secs(2);
 
+/// After a trial that failed, the calm the next one waits for doubles, up to this: on a link
+/// that carries what it gets and no more, each trial costs a burst of loss (audio included).
+const MAX_PATIENCE: Duration = Duration::from_secs(8);
+
 /// At most one step up per this interval, so each step's feedback is in before the next.
 const STEP: Duration = Duration::from_millis(1500);
+
+/// A trial that ran this long without over-use past its shield has proven the link carries it.
+const PROOF: Duration = Duration::from_millis(2500);
 
 /// A trial's first second is shielded from over-use: the layer it adds starts with a keyframe,
 /// whose burst queues on a link near its limit however well the layer fits once it runs.
@@ -50,7 +57,8 @@ const HOLD: Duration = Duration::from_secs(4);
 /// than the estimate carries, and one more every [`STEP`] while it stays calm. What the
 /// subscriber then receives raises the estimate if the link carries it; the first sign of a
 /// queue (over-use) after the first second ends the trial, and the estimate, which fell with it,
-/// decides again.
+/// decides again. Each failed trial doubles the calm the next one waits for (up to
+/// [`MAX_PATIENCE`]); a trial the estimate caught up with sets it back to [`CALM`].
 #[derive(Debug)]
 pub(super) struct Climb {
     /// The budget of the trial in flight, above the estimate.
@@ -61,11 +69,31 @@ pub(super) struct Climb {
     overuses: u64,
     /// When a video was last cut.
     last_cut: Option<Instant>,
+    /// The calm the next trial waits for: [`CALM`], doubled by each failed trial.
+    patience: Duration,
+    /// What was shared out before the trial in flight.
+    base: Bitrate,
+    /// After a failed trial, until when what was shared out before it still is: the trial's
+    /// own overflow cuts the estimate below what the link carried before it, and following that
+    /// would take away the layers that worked along with the one that did not.
+    fallback: Option<(Bitrate, Instant)>,
+    /// A trial passed: the estimate is to take what the link delivered as proven.
+    proved: bool,
 }
 
 impl Climb {
     pub fn new(now: Instant) -> Climb {
-        Climb { trial: None, calm_since: now, last_step: now, overuses: 0, last_cut: None }
+        Climb {
+            trial: None,
+            calm_since: now,
+            last_step: now,
+            overuses: 0,
+            last_cut: None,
+            patience: CALM,
+            base: Bitrate::ZERO,
+            fallback: None,
+            proved: false,
+        }
     }
 
     /// Holds the share-out's `layers` against the slots' current `targets`: a cut for the link
@@ -103,34 +131,72 @@ impl Climb {
             if !shielded {
                 self.calm_since = now;
                 if self.trial.take().is_some() {
-                    tracing::debug!(%estimate, "a trial layer over-used the link: back to the estimate");
+                    self.patience = (self.patience * 2).min(MAX_PATIENCE);
+                    self.fallback = Some((self.base, now + HOLD));
+                    tracing::debug!(%estimate, base = %self.base, patience = ?self.patience, "a trial layer over-used the link: back to what was shared out before it");
                 }
             }
         }
-        match self.trial {
-            Some(trial) if trial > estimate => trial,
-            _ => {
+        let budget = match self.trial {
+            Some(trial) if now.saturating_duration_since(self.last_step) >= PROOF => {
+                // No over-use past its keyframe for a while: the link carries the trial. The
+                // estimate, which climbs only 8 % a second, is told to take what arrived as
+                // proven (a probe's result), and the next trial may follow.
                 self.trial = None;
+                self.patience = CALM;
+                self.proved = true;
+                trial.max(estimate)
+            }
+            Some(trial) if trial > estimate => trial,
+            Some(_) => {
+                // The estimate caught up with the trial: the link carries it.
+                self.trial = None;
+                self.patience = CALM;
                 estimate
+            }
+            None => estimate,
+        };
+        match self.fallback {
+            Some((base, until)) if now < until => budget.max(base),
+            _ => {
+                self.fallback = None;
+                budget
             }
         }
     }
 
-    /// After an allocation that left something out: tries `next` (one more layer) when the
-    /// path has been calm long enough.
-    fn step(&mut self, next: Bitrate, now: Instant) {
-        let calm = now.saturating_duration_since(self.calm_since) >= CALM;
-        if calm && now.saturating_duration_since(self.last_step) >= STEP {
+    /// Whether a trial passed since the last look (the estimate should take it as proven).
+    fn take_proved(&mut self) -> bool {
+        std::mem::take(&mut self.proved)
+    }
+
+    /// After an allocation of `budget` that left something out: tries `next` (one more layer)
+    /// when the path has been calm long enough. Whether a trial started.
+    fn step(&mut self, budget: Bitrate, next: Bitrate, now: Instant) -> bool {
+        let calm = now.saturating_duration_since(self.calm_since) >= self.patience;
+        // Nothing goes up while a cut holds, so a trial then would change nothing, and the
+        // next one, reckoned from the same layers, would take two steps at once.
+        let held = self.last_cut.is_some_and(|at| now.saturating_duration_since(at) < HOLD);
+        // One trial at a time: a second on top of one not yet proven is two keyframes into a
+        // link that may carry one.
+        let due = calm && !held && self.trial.is_none() && now.saturating_duration_since(self.last_step) >= STEP;
+        if due {
+            self.base = budget;
             self.trial = Some(next);
             self.last_step = now;
         }
+        due
     }
 }
 
-/// The budget that lets one more video one layer higher than `layers` gives it: `budget`
-/// plus the cheapest such step; `None` when every video has what it wants.
-fn one_step_up(budget: Bitrate, demands: &[Demand], layers: &[Option<u8>]) -> Option<Bitrate> {
+/// The budget that lets one more video one layer higher than `layers` gives it: what `layers`
+/// cost with the `fixed` rate (audio) plus the cheapest such step; `None` when every video has
+/// what it wants. From the cost, not from the estimate: an estimate with room to spare below
+/// the next step would otherwise let a trial take two steps at once, two keyframes into a link
+/// that may carry one.
+fn one_step_up(fixed: Bitrate, demands: &[Demand], layers: &[Option<u8>]) -> Option<Bitrate> {
     let cost = |d: &Demand, layer: u8| d.rates.0[usize::from(layer)].unwrap_or_default();
+    let spent = demands.iter().zip(layers).filter_map(|(d, &l)| l.map(|l| cost(d, l))).fold(fixed, |sum, r| sum + r);
     demands
         .iter()
         .zip(layers)
@@ -142,7 +208,7 @@ fn one_step_up(budget: Bitrate, demands: &[Demand], layers: &[Option<u8>]) -> Op
             Some(cost(d, next).scaled(UPGRADE_MARGIN).saturating_sub(held))
         })
         .min()
-        .map(|step| budget + step)
+        .map(|step| spent + step)
 }
 
 /// The rates a video's layers are shared out by: measured, or nominal for a layer that has
@@ -206,10 +272,11 @@ impl PeerTask {
         // Without `adapt_to_link` the estimate is measured (and logged) but the tiles alone
         // choose.
         let measured = self.estimate.get();
+        if let Some(measured) = measured {
+            self.engine.remember_estimate(self.participant, measured);
+        }
         let estimate = measured.filter(|_| self.engine.config.adapt_to_link).unwrap_or(UNLIMITED);
         let now = Instant::now();
-        let budget = self.climb.budget(estimate, self.estimate.overuses(), now);
-        let mut layers = simulcast::allocate(budget, fixed, &demands).layers;
         let targets: Vec<Option<u8>> = videos.iter().map(|(_, video, _)| video.target()).collect();
         let held: Vec<bool> = videos
             .iter()
@@ -217,10 +284,25 @@ impl PeerTask {
             .map(|((owner, _, _), target)| target.is_some() || self.paused.contains(owner))
             .collect();
         let wanted: Vec<Option<u8>> = demands.iter().map(|d| d.wanted).collect();
-        self.climb.hold(&mut layers, &targets, &wanted, &held, now);
-        if let Some(next) = one_step_up(budget, &demands, &layers) {
-            self.climb.step(next, now);
+        let mut budget = self.climb.budget(estimate, self.estimate.overuses(), now);
+        if self.climb.take_proved() {
+            self.estimate.prove();
         }
+        let mut layers = simulcast::allocate(budget, fixed, &demands).layers;
+        self.climb.hold(&mut layers, &targets, &wanted, &held, now);
+        if let Some(next) = one_step_up(fixed, &demands, &layers).filter(|&next| next > budget)
+            && self.climb.step(budget, next, now)
+        {
+            // A trial starts now, not half a second later: its shield counts from here. The
+            // estimate is told too, so that the keyframe the trial's layer starts with is not
+            // read as the link over-flowing (it is, when the trial fails: after the shield).
+            tracing::debug!(participant = %self.participant, %fixed, trial = %next, %budget, "a trial of one more layer");
+            budget = self.climb.budget(estimate, self.estimate.overuses(), now);
+            layers = simulcast::allocate(budget, fixed, &demands).layers;
+            self.climb.hold(&mut layers, &targets, &wanted, &held, now);
+            self.estimate.shield(now + TRIAL_SHIELD);
+        }
+        self.estimate.set_allowance(measured.filter(|_| self.engine.config.adapt_to_link).map(|_| budget));
         for ((owner, video, demand), layer) in videos.iter().zip(layers) {
             if video.target() != layer {
                 tracing::debug!(participant = %self.participant, publisher = %owner, ?layer, ?measured, %budget, "video layer");
@@ -269,49 +351,53 @@ mod tests {
     #[test]
     fn one_step_up_is_the_cheapest_next_layer_of_any_video() {
         let demands = [video(Some(2)), video(Some(2)), video(None)];
-        // Both visible videos at the low layer: the next step is one of them at the full
-        // picture (1,150 with the margin, less the 200 it has).
+        // Both visible videos at the low layer, with 100 of audio (500 in all): the next step
+        // is one of them at the full picture (1,150 with the margin, less the 200 it has).
         // (The margin is a float: a bit per second either way.)
         let near = |up: Option<Bitrate>, kbps: u64| up.is_some_and(|b| b.bps().abs_diff(kbps * 1000) <= 1);
-        let up = one_step_up(Bitrate::kbps(600), &demands, &[Some(0), Some(0), None]);
-        assert!(near(up, 1_550), "{up:?}");
-        // One paused: its low layer is the cheapest step.
-        let up = one_step_up(Bitrate::kbps(600), &demands, &[Some(2), None, None]);
-        assert!(near(up, 830), "{up:?}");
+        let audio = Bitrate::kbps(100);
+        let up = one_step_up(audio, &demands, &[Some(0), Some(0), None]);
+        assert!(near(up, 1_450), "{up:?}");
+        // One paused: its low layer is the cheapest step (1,100 spent, 230 with the margin).
+        let up = one_step_up(audio, &demands, &[Some(2), None, None]);
+        assert!(near(up, 1_330), "{up:?}");
         // Everything it wants (the hidden one wants nothing).
-        assert_eq!(one_step_up(Bitrate::kbps(3_000), &demands, &[Some(2), Some(2), None]), None);
+        assert_eq!(one_step_up(audio, &demands, &[Some(2), Some(2), None]), None);
     }
 
     #[test]
-    fn a_trial_waits_for_calm_climbs_a_step_at_a_time_and_ends_at_an_overuse_past_its_keyframe() {
+    fn a_trial_waits_for_calm_runs_alone_is_proven_or_ends_at_an_overuse_past_its_keyframe() {
         let t0 = Instant::now();
         let at = |ms: u64| t0 + Duration::from_millis(ms);
         let estimate = Bitrate::kbps(600);
         let mut climb = Climb::new(t0);
         assert_eq!(climb.budget(estimate, 0, at(500)), estimate);
-        climb.step(Bitrate::kbps(1_500), at(500));
-        assert_eq!(climb.budget(estimate, 0, at(1_000)), estimate, "not calm for long enough yet");
-        climb.step(Bitrate::kbps(1_500), at(2_000));
-        assert_eq!(climb.budget(estimate, 0, at(2_100)), Bitrate::kbps(1_500), "calm for 2 s: one step");
-        climb.step(Bitrate::kbps(2_500), at(2_600));
-        assert_eq!(
-            climb.budget(estimate, 0, at(2_700)),
-            Bitrate::kbps(1_500),
-            "the next step waits for this one's feedback"
-        );
-        climb.step(Bitrate::kbps(2_500), at(3_600));
-        assert_eq!(climb.budget(estimate, 0, at(3_700)), Bitrate::kbps(2_500));
+        assert!(!climb.step(estimate, Bitrate::kbps(1_000), at(500)), "not calm for long enough yet");
+        assert!(climb.step(estimate, Bitrate::kbps(1_000), at(2_000)), "calm for 2 s: one step");
+        assert_eq!(climb.budget(estimate, 0, at(2_000)), Bitrate::kbps(1_000));
+        assert!(!climb.step(Bitrate::kbps(1_000), Bitrate::kbps(1_500), at(3_600)), "one trial at a time");
         // The step's keyframe queues for a moment: its first second is shielded.
-        assert_eq!(climb.budget(estimate, 1, at(3_800)), Bitrate::kbps(2_500));
-        // A queue that lasts: straight back to the estimate, and calm must come again.
-        assert_eq!(climb.budget(estimate, 2, at(4_700)), estimate);
-        climb.step(Bitrate::kbps(1_500), at(5_900));
-        assert_eq!(climb.budget(estimate, 2, at(6_000)), estimate);
-        climb.step(Bitrate::kbps(1_500), at(6_800));
-        assert_eq!(climb.budget(estimate, 2, at(6_900)), Bitrate::kbps(1_500));
-        // The estimate caught up with the trial: the trial is over.
-        assert_eq!(climb.budget(Bitrate::kbps(1_800), 2, at(7_500)), Bitrate::kbps(1_800));
-        assert_eq!(climb.budget(Bitrate::kbps(900), 2, at(7_600)), Bitrate::kbps(900));
+        assert_eq!(climb.budget(estimate, 1, at(2_800)), Bitrate::kbps(1_000));
+        // A queue that lasts: back to what was shared out before the trial, for a while, even
+        // though the trial's own overflow cut the estimate.
+        assert_eq!(climb.budget(Bitrate::kbps(400), 2, at(3_300)), estimate);
+        assert_eq!(climb.budget(Bitrate::kbps(400), 2, at(7_200)), estimate);
+        assert_eq!(climb.budget(Bitrate::kbps(400), 2, at(7_400)), Bitrate::kbps(400), "4 s on, the estimate again");
+        assert!(!climb.take_proved());
+        // Calm must come again, for twice as long after a failed trial.
+        assert!(!climb.step(estimate, Bitrate::kbps(1_000), at(5_400)), "calm for 2 s is not enough after a failure");
+        assert!(climb.step(estimate, Bitrate::kbps(1_000), at(7_400)), "calm for 4 s");
+        // No over-use for 2.5 s: the link carries it. The estimate is to take it as proven, the
+        // trial is over, and the next may follow at once.
+        assert_eq!(climb.budget(estimate, 2, at(9_000)), Bitrate::kbps(1_000));
+        assert!(!climb.take_proved());
+        assert_eq!(climb.budget(estimate, 2, at(9_900)), Bitrate::kbps(1_000));
+        assert!(climb.take_proved());
+        assert_eq!(climb.budget(Bitrate::kbps(950), 2, at(10_000)), Bitrate::kbps(950));
+        assert!(
+            climb.step(Bitrate::kbps(950), Bitrate::kbps(1_500), at(10_000)),
+            "calm, and the patience is back at 2 s"
+        );
     }
 
     #[test]

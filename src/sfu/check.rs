@@ -25,7 +25,7 @@ pub(crate) async fn answer(engine: &Engine, offer: String, patience: Duration) -
         return Ok(None);
     }
     let (events, mut inbox) = mpsc::unbounded_channel();
-    let built = engine.build(Pc::Publish, Side::Server, events).await;
+    let built = engine.build(Pc::Publish, Side::Server, events, None).await;
     let Built { pc, gathered, .. } = match built {
         Ok(built) => built,
         Err(e) => {

@@ -150,7 +150,7 @@ impl ClientPublisher {
         on_candidate: CandidateSink,
     ) -> Result<(Self, String), SfuError> {
         let (events, inbox) = mpsc::unbounded_channel();
-        let Built { pc, gathered, .. } = engine.build(Pc::Publish, Side::Client, events).await?;
+        let Built { pc, gathered, .. } = engine.build(Pc::Publish, Side::Client, events, None).await?;
         let (audio_ssrc, video_ssrc) = (rand::random::<u32>() | 1, rand::random::<u32>() | 1);
         let audio = local_track(MediaKind::Audio, audio_ssrc, stream);
         let video = local_track(MediaKind::Video, video_ssrc, stream);
@@ -272,7 +272,7 @@ impl ClientSubscriber {
         on_payload: PayloadSink,
     ) -> Result<Self, SfuError> {
         let (events, inbox) = mpsc::unbounded_channel();
-        let Built { pc, gathered, .. } = engine.build(Pc::Subscribe, Side::Client, events).await?;
+        let Built { pc, gathered, .. } = engine.build(Pc::Subscribe, Side::Client, events, None).await?;
         let (connected, _) = watch::channel(false);
         let task = pump(inbox, on_candidate, connected, Some(on_payload));
         Ok(ClientSubscriber { pc, gathered, remote: Mutex::new(Remote { described: false, queued: Vec::new() }), task })

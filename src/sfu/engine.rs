@@ -1,8 +1,10 @@
 //! Building peer connections: codecs (Opus, VP8), interceptors (NACK, reports, keyframe
 //! requests), the media sockets (port range, large buffers), no mDNS, AES-GCM first.
 
+use super::congestion::Bitrate;
 use super::estimate::{EstimateHandle, SubscriberLink};
 use super::keyframe::KeyframeRequestsToApp;
+use super::pacer::SubscriberPacer;
 use super::publish::PublishedTrack;
 use super::runtime::MediaRuntime;
 use super::{SfuConfig, SfuError};
@@ -71,7 +73,12 @@ pub(crate) fn vp8() -> RTCRtpCodec {
 
 /// The codecs and interceptors of one connection, and (on the server's side) the handle of its
 /// bandwidth estimate.
-pub(crate) fn media_engine_and_interceptors(side: Side) -> Result<(MediaEngine, Registry, EstimateHandle), SfuError> {
+/// `initial`: where the server's estimate of the link starts (what it was on the participant's
+/// last connection; `None` for the default).
+pub(crate) fn media_engine_and_interceptors(
+    side: Side,
+    initial: Option<Bitrate>,
+) -> Result<(MediaEngine, Registry, EstimateHandle), SfuError> {
     let mut engine = MediaEngine::default();
     // Codecs first: registering the default interceptors adds feedback to registered codecs only.
     engine.register_codec(RTCRtpCodecParameters { rtp_codec: opus(), payload_type: 111 }, RtpCodecKind::Audio)?;
@@ -92,13 +99,16 @@ pub(crate) fn media_engine_and_interceptors(side: Side) -> Result<(MediaEngine, 
     // Closest to the application, so it sees what the others left.
     let registry = registry.with(Slot::from(14_000), KeyframeRequestsToApp::default());
     // The server numbers what it sends for transport-wide feedback and estimates each
-    // subscriber's link from it (`estimate`): what the layer allocation shares out. Browsers
+    // subscriber's link from it (`estimate`): what the layer allocation shares out, and what the
+    // video is paced at when the allocation follows the link (`pacer`). Browsers
     // send the feedback because the transport-cc extension and feedback are negotiated above.
     let (registry, estimate) = match side {
         Side::Server => {
-            let (link, handle) = SubscriberLink::new();
-            let registry =
-                registry.with(Slot::TwccSender, TwccSenderBuilder::new().build()).with(Slot::CongestionControl, link);
+            let (link, handle) = SubscriberLink::new(initial);
+            let registry = registry
+                .with(Slot::Pacer, SubscriberPacer::new(handle.clone()))
+                .with(Slot::TwccSender, TwccSenderBuilder::new().build())
+                .with(Slot::CongestionControl, link);
             (registry, handle)
         }
         Side::Client => (registry, EstimateHandle::default()),
@@ -237,12 +247,42 @@ pub(crate) struct Engine {
     /// The tracks published on this node, by id: rooms name tracks by id only, the engine
     /// holds them. Locked when a track comes, goes or is bound to a subscriber, never per packet.
     tracks: std::sync::Mutex<std::collections::HashMap<TrackId, Arc<PublishedTrack>>>,
+    /// Each participant's latest link estimate, so that a connection made again (a rejoin after
+    /// a drop, on the same weak link) starts from what the link carried instead of from the
+    /// default, which on a link of a few hundred kilobits floods it for the first seconds.
+    estimates: std::sync::Mutex<std::collections::HashMap<uuid::Uuid, (Bitrate, std::time::Instant)>>,
 }
+
+/// How long a participant's estimate is remembered after it was last seen.
+const RECALL: std::time::Duration = std::time::Duration::from_secs(60);
 
 impl Engine {
     pub fn new(config: SfuConfig) -> Self {
         let runtime = Arc::new(MediaRuntime { socket_buffer: config.socket_buffer });
-        Engine { config, runtime, next_port: AtomicUsize::new(0), tracks: Default::default() }
+        Engine {
+            config,
+            runtime,
+            next_port: AtomicUsize::new(0),
+            tracks: Default::default(),
+            estimates: Default::default(),
+        }
+    }
+
+    /// Notes `participant`'s current link estimate (twice a second, from the allocation).
+    pub fn remember_estimate(&self, participant: uuid::Uuid, estimate: Bitrate) {
+        let now = std::time::Instant::now();
+        let mut estimates = self.estimates.lock().expect("the estimate lock is never held across a panic");
+        if estimates.len() >= 1024 {
+            estimates.retain(|_, (_, at)| now.saturating_duration_since(*at) < RECALL);
+        }
+        estimates.insert(participant, (estimate, now));
+    }
+
+    /// `participant`'s estimate, if one was noted lately.
+    pub fn recall_estimate(&self, participant: uuid::Uuid) -> Option<Bitrate> {
+        let estimates = self.estimates.lock().expect("the estimate lock is never held across a panic");
+        let &(estimate, at) = estimates.get(&participant)?;
+        (at.elapsed() < RECALL).then_some(estimate)
     }
 
     /// Keeps a newly published track until [`Engine::forget`].
@@ -280,8 +320,14 @@ impl Engine {
 
     /// A new connection whose events go to `events`: the server's side of a participant's
     /// connection, or (`Side::Client`) a headless participant's.
-    pub async fn build(&self, pc: Pc, side: Side, events: mpsc::UnboundedSender<PcEvent>) -> Result<Built, SfuError> {
-        let (media, interceptors, estimate) = media_engine_and_interceptors(side)?;
+    pub async fn build(
+        &self,
+        pc: Pc,
+        side: Side,
+        events: mpsc::UnboundedSender<PcEvent>,
+        initial: Option<Bitrate>,
+    ) -> Result<Built, SfuError> {
+        let (media, interceptors, estimate) = media_engine_and_interceptors(side, initial)?;
         let settings = self.settings(side);
         let ip = self.config.media_ip;
         let port = self.pick_port(ip)?;

@@ -29,6 +29,9 @@ use std::time::Instant;
 /// two on a link that cannot take it.
 const INITIAL: Bitrate = Bitrate::kbps(3_000);
 
+/// An estimate below this share of the last one told is told at once ([`EstimateHandle::fell`]).
+const FELL: f64 = 0.8;
+
 /// The latest estimate of one connection.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct EstimateHandle(Arc<Shared>);
@@ -39,6 +42,24 @@ struct Shared {
     bps: AtomicU64,
     /// Feedback reports after which the path read as over-used.
     overuses: AtomicU64,
+    /// bit/s the allocation shares out (the pacer's measure); 0 while it does not follow the
+    /// link.
+    allowance: AtomicU64,
+    /// Until when over-use is the allocation's trial's own doing (nanoseconds after
+    /// [`epoch`]); 0 for never.
+    shield_until: AtomicU64,
+    /// Set when the allocation's trial passed: the next feedback takes what the link delivered
+    /// as proven.
+    proven: std::sync::atomic::AtomicBool,
+    /// Told when the estimate falls by a fifth or more: the allocation follows at once instead
+    /// of at its next round, half a second on, while a link that just got worse overflows.
+    fell: tokio::sync::Notify,
+}
+
+/// The instant the shields are counted from (atomics hold numbers, not instants).
+fn epoch() -> Instant {
+    static EPOCH: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
+    *EPOCH.get_or_init(Instant::now)
 }
 
 impl EstimateHandle {
@@ -56,6 +77,45 @@ impl EstimateHandle {
     pub fn overuses(&self) -> u64 {
         self.0.overuses.load(Ordering::Relaxed)
     }
+
+    /// What the layer allocation shares out over the subscriber's media, when it follows the
+    /// link: the pacer ([`super::pacer`]) releases video at a multiple of it.
+    pub fn set_allowance(&self, allowance: Option<Bitrate>) {
+        self.0.allowance.store(allowance.map_or(0, |a| a.bps().max(1)), Ordering::Relaxed);
+    }
+
+    /// The allocation's trial (one more layer, media as the probe) ran without over-use: what
+    /// the link delivers meanwhile is proven, as a padding probe's result would be.
+    pub fn prove(&self) {
+        self.0.proven.store(true, Ordering::Relaxed);
+    }
+
+    /// Returns when the estimate fell by a fifth or more since the last time this returned.
+    pub async fn fell(&self) {
+        self.0.fell.notified().await;
+    }
+
+    /// Over-use until `until` is a trial's doing: the layer it added starts with a keyframe,
+    /// whose burst queues on a link near its limit however well the layer fits once it runs.
+    /// The estimate holds meanwhile, as it does for its own probes.
+    pub fn shield(&self, until: Instant) {
+        let nanos = u64::try_from(until.saturating_duration_since(epoch()).as_nanos()).unwrap_or(u64::MAX);
+        self.0.shield_until.store(nanos.max(1), Ordering::Relaxed);
+    }
+
+    fn shielded_until(&self) -> Option<Instant> {
+        match self.0.shield_until.load(Ordering::Relaxed) {
+            0 => None,
+            nanos => Some(epoch() + std::time::Duration::from_nanos(nanos)),
+        }
+    }
+
+    pub fn allowance(&self) -> Option<Bitrate> {
+        match self.0.allowance.load(Ordering::Relaxed) {
+            0 => None,
+            bps => Some(Bitrate(bps)),
+        }
+    }
 }
 
 /// The interceptor: a send record and the feedback, into one estimator per connection.
@@ -66,19 +126,23 @@ pub(crate) struct SubscriberLink {
     streams: HashMap<u32, u8>,
     /// The 64-bit number of the newest packet sent; `None` before the first.
     last_sent: Option<u64>,
+    /// The estimate the allocation was last told of a fall from (the highest since).
+    told: Option<Bitrate>,
     reports: Vec<PacketReport>,
     reads: VecDeque<TaggedPacket>,
     writes: VecDeque<TaggedPacket>,
 }
 
 impl SubscriberLink {
-    pub fn new() -> (SubscriberLink, EstimateHandle) {
+    /// A link whose estimate starts at `initial`, or at [`INITIAL`].
+    pub fn new(initial: Option<Bitrate>) -> (SubscriberLink, EstimateHandle) {
         let handle = EstimateHandle::default();
         let link = SubscriberLink {
-            estimator: BandwidthEstimator::new(INITIAL),
+            estimator: BandwidthEstimator::new(initial.unwrap_or(INITIAL)),
             handle: handle.clone(),
             streams: HashMap::new(),
             last_sent: None,
+            told: None,
             reports: Vec::new(),
             reads: VecDeque::new(),
             writes: VecDeque::new(),
@@ -103,13 +167,31 @@ impl SubscriberLink {
         let Some(last_sent) = self.last_sent else { return };
         self.reports.clear();
         twcc::reports(feedback, last_sent, &mut self.reports);
+        if self.handle.0.proven.swap(false, Ordering::Relaxed) {
+            self.estimator.accept_delivered(now);
+        }
+        let shield = self.handle.shielded_until();
+        if let Some(until) = shield {
+            self.estimator.shield(until);
+        }
         self.estimator.on_feedback(&self.reports, now);
         let estimate = self.estimator.estimate();
-        if self.estimator.usage() == Usage::Over {
+        // Over-use while a trial is shielded is the trial's keyframe: the allocation judges the
+        // trial by what comes after.
+        if self.estimator.usage() == Usage::Over && shield.is_none_or(|until| now >= until) {
             self.handle.0.overuses.fetch_add(1, Ordering::Relaxed);
         }
         if self.handle.0.bps.swap(estimate.bps().max(1), Ordering::Relaxed) == 0 {
             tracing::debug!(%estimate, "first transport-wide feedback");
+        }
+        match self.told {
+            Some(told) if estimate.bps() as f64 > told.bps() as f64 * FELL => {
+                self.told = Some(told.max(estimate));
+            }
+            _ => {
+                self.told = Some(estimate);
+                self.handle.0.fell.notify_one();
+            }
         }
     }
 }

@@ -23,6 +23,7 @@ pub mod floor;
 #[doc(hidden)]
 pub mod fuzzing;
 mod keyframe;
+mod pacer;
 mod peer;
 mod publish;
 mod runtime;

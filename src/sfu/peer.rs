@@ -209,8 +209,10 @@ impl PeerTask {
         let mut reallocate = tokio::time::interval(super::allocate::INTERVAL);
         reallocate.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let done = 'run: loop {
+            let estimate = self.estimate.clone();
             tokio::select! {
                 _ = reallocate.tick() => self.allocate(),
+                () = estimate.fell() => self.allocate(),
                 command = inbox.recv() => {
                     // Commands that queued up meanwhile are applied before the subscribe
                     // connection is offered again: someone who joins gets every track in one
@@ -308,8 +310,10 @@ impl PeerTask {
         if let Some(connection) = existing {
             return Ok(connection.clone());
         }
-        let Built { pc: connection, gathered, estimate } =
-            self.engine.build(pc, Side::Server, self.pc_events.clone()).await?;
+        let Built { pc: connection, gathered, estimate } = self
+            .engine
+            .build(pc, Side::Server, self.pc_events.clone(), self.engine.recall_estimate(self.participant))
+            .await?;
         self.gathered[index(pc)] = Some(gathered);
         if pc == Pc::Subscribe {
             self.estimate = estimate;

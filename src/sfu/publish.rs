@@ -218,6 +218,8 @@ fn layer_of_rid(rid: Option<&str>) -> u8 {
 
 /// How often a track's layer rates are measured.
 const RATE_WINDOW: Duration = Duration::from_millis(500);
+/// The weight of each window's rate in the smoothed one.
+const RATE_SMOOTHING: f64 = 0.25;
 
 impl PublishedTrack {
     pub(crate) fn new(
@@ -480,8 +482,17 @@ impl PublishedTrack {
             return;
         }
         for (l, bytes) in window.1.iter_mut().enumerate() {
-            let rate = Bitrate::from_bytes(*bytes, elapsed).unwrap_or_default();
-            self.layer_rates[l].store(rate.bps(), Ordering::Relaxed);
+            let rate = Bitrate::from_bytes(*bytes, elapsed).unwrap_or_default().bps();
+            // Smoothed over about two seconds: a keyframe (which a subscriber's switch asks
+            // for) doubles a window's bytes, and a layer priced at that would be paused again
+            // at the allocation after it started. A layer that went silent is gone at once.
+            let before = self.layer_rates[l].load(Ordering::Relaxed);
+            let smoothed = match (before, rate) {
+                (_, 0) => 0,
+                (0, rate) => rate,
+                (before, rate) => (before as f64 * (1.0 - RATE_SMOOTHING) + rate as f64 * RATE_SMOOTHING) as u64,
+            };
+            self.layer_rates[l].store(smoothed.max(u64::from(rate != 0)), Ordering::Relaxed);
             *bytes = 0;
         }
         window.0 = now;

@@ -11,8 +11,9 @@
 // Figures (concealment, frame rates, layers, times) go to weak.json and docs/performance.md.
 //
 // Needs root (network namespaces) and ethtool; without root the story says why and skips.
-// Not in the default list of run.mjs yet: on this machine the estimate still falls to its floor
-// behind this link, so the story fails (docs/media.md, "Simulcast"). Run it with
+// Not in the default list of run.mjs yet: behind this link her picture still stops for seconds
+// in about two runs of three (her audio holds), so the story fails then (docs/media.md,
+// "Simulcast"; docs/performance.md, "Simulcast and a weak link"). Run it with
 // E2E_STORIES=weak node tests/e2e/run.mjs.
 
 import { spawn } from 'node:child_process';

@@ -6,17 +6,19 @@
 /**
  * Low to high, in the order the SFU expects the rids (`l` is its layer 0, `h` its layer 2).
  * Sized for the camera devices.js asks for (640×480 at 24 fps): 320×240 at 15 frames a second
- * and the full 640×480. The low layer is what a weak link gets: 200 kbit/s keeps a talking head
- * clear at that size and, with the audio, three of them fit a link of 800 kbit/s; 1 Mbit/s is
- * a full 640×480 without blocks on movement, more buys little. Together they ask 1.2 Mbit/s of
- * the sender's uplink.
+ * and the full 640×480. The low layer is what a weak link gets: 150 kbit/s keeps a talking head
+ * clear at that size, and it is what decides whether a link of 500 kbit/s carries a picture at
+ * all: three others' audio take about 190 kbit/s of it with their packets' headers, a 200 kbit/s
+ * layer with its own headers and the retransmissions of a lossy link then no longer fit (the
+ * `weak` e2e story). 1 Mbit/s is a full 640×480 without blocks on movement, more buys little.
+ * Together they ask 1.15 Mbit/s of the sender's uplink.
  *
  * Two layers, not three: Chromium sends only as many layers as it deems the camera's size
  * worth (libwebrtc's `LimitSimulcastLayerCount`), two below 960×540, and it keeps the first
  * of the table. A third, smaller layer first would have cost every viewer the full picture.
  */
 export const LAYERS = Object.freeze([
-  Object.freeze({ rid: 'l', scaleResolutionDownBy: 2, maxBitrate: 200_000, maxFramerate: 15 }),
+  Object.freeze({ rid: 'l', scaleResolutionDownBy: 2, maxBitrate: 150_000, maxFramerate: 15 }),
   Object.freeze({ rid: 'h', scaleResolutionDownBy: 1, maxBitrate: 1_000_000 }),
 ]);
 

@@ -1,0 +1,372 @@
+//! Pacing what the server sends a subscriber whose layers follow its link.
+//!
+//! A video frame's packets reach the server together and, unpaced, leave together: a keyframe
+//! of a few dozen packets crosses a 500 kbit/s link as a burst that queues for a couple of
+//! hundred milliseconds. The subscriber's estimate reads that queue as over-use and falls, and
+//! a link's buffer that is smaller than the burst drops its tail. So each subscriber's video
+//! leaves through a leaky bucket at one and a half times what the allocation shares out (the
+//! estimate, or a trial's budget above it; [`EstimateHandle::set_allowance`]): a keyframe is
+//! spread over a few frames' time. Audio is never held (it is sent first and small), but it
+//! spends from the same bucket, so the video behind it waits. Video that waited half a second
+//! is dropped rather than sent late: it is late for the receiver's jitter buffer anyway, and
+//! sending it faster to catch up would flood the link the pacing is there to spare (the
+//! receiver asks again, or for a keyframe). Retransmissions get a share of their own and leave
+//! at once or not at all ([`REPAIR_SHARE`]).
+//!
+//! A subscriber whose allocation does not follow its link (the default; `--adapt-to-link`) has
+//! no allowance, and nothing is held. The pacer sits on the application's side of the
+//! transport-wide numbering ([`Slot::Pacer`](rtc::interceptor::Slot)), so packets are numbered
+//! in the order they leave and the estimate's send record sees the moment they left.
+
+use super::estimate::EstimateHandle;
+use rtc::interceptor::{Interceptor, Packet, StreamInfo, TaggedPacket};
+use rtc::sansio::Protocol;
+use rtc::shared::error::Error;
+use rtc::shared::marshal::MarshalSize;
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::time::{Duration, Instant};
+
+/// The bucket's rate over what the allocation shares out: room for a keyframe's excess without
+/// a queue on a link the estimate is just under.
+const PACING_FACTOR: f64 = 1.5;
+/// What the bucket holds when full: this long at its rate, so a few packets leave back to back.
+const BURST: Duration = Duration::from_millis(40);
+/// ... and at least one full packet, whatever the rate.
+const MIN_BURST_BITS: f64 = 1_500.0 * 8.0;
+/// Video that waited this long is dropped.
+const MAX_QUEUE: Duration = Duration::from_millis(500);
+/// Retransmissions (answers to the receiver's NACKs) may use this share of what the allocation
+/// shares out, and leave at once or not at all: after a link got worse, the receiver asks again
+/// for everything the overflow lost, and resending all of it kept a 500 kbit/s link full for
+/// six seconds with video the subscriber no longer even received (the `weak` e2e story).
+const REPAIR_SHARE: f64 = 0.1;
+/// What the repair bucket holds when full.
+const REPAIR_BURST: Duration = Duration::from_millis(100);
+
+/// The interceptor: a leaky bucket per connection.
+pub(crate) struct SubscriberPacer {
+    handle: EstimateHandle,
+    audio: HashSet<u32>,
+    /// The newest sequence number sent on each video stream: an older one is a retransmission.
+    newest: HashMap<u32, u16>,
+    /// Bits retransmissions may use now.
+    repair: f64,
+    /// Retransmissions not sent for want of room.
+    repairs_dropped: u64,
+    queue: VecDeque<TaggedPacket>,
+    /// Bits that may leave now (negative after audio went past an empty bucket).
+    bucket: f64,
+    refilled: Option<Instant>,
+    /// Video packets dropped for waiting too long.
+    dropped: u64,
+    reads: VecDeque<TaggedPacket>,
+    writes: VecDeque<TaggedPacket>,
+}
+
+impl SubscriberPacer {
+    pub fn new(handle: EstimateHandle) -> SubscriberPacer {
+        SubscriberPacer {
+            handle,
+            audio: HashSet::new(),
+            newest: HashMap::new(),
+            repair: 0.0,
+            repairs_dropped: 0,
+            queue: VecDeque::new(),
+            bucket: MIN_BURST_BITS,
+            refilled: None,
+            dropped: 0,
+            reads: VecDeque::new(),
+            writes: VecDeque::new(),
+        }
+    }
+
+    /// The bucket's rate in bit/s, `None` while nothing is paced.
+    fn rate(&self) -> Option<f64> {
+        let allowance = self.handle.allowance()?;
+        let shared = allowance.max(self.handle.get().unwrap_or_default());
+        Some(shared.bps() as f64 * PACING_FACTOR)
+    }
+
+    fn refill(&mut self, rate: f64, now: Instant) {
+        let elapsed = self.refilled.map_or(Duration::ZERO, |at| now.saturating_duration_since(at));
+        self.refilled = Some(now);
+        let full = (rate * BURST.as_secs_f64()).max(MIN_BURST_BITS);
+        self.bucket = (self.bucket + rate * elapsed.as_secs_f64()).min(full);
+        let repair_rate = rate / PACING_FACTOR * REPAIR_SHARE;
+        let repair_full = (repair_rate * REPAIR_BURST.as_secs_f64()).max(MIN_BURST_BITS);
+        self.repair = (self.repair + repair_rate * elapsed.as_secs_f64()).min(repair_full);
+    }
+
+    /// Whether `rtp`, a video packet, repeats one sent before (a NACK's answer); notes it as the
+    /// newest if not.
+    fn resent(&mut self, rtp: &rtc::rtp::Packet) -> bool {
+        let sequence = rtp.header.sequence_number;
+        match self.newest.get_mut(&rtp.header.ssrc) {
+            Some(newest) if (sequence.wrapping_sub(*newest) as i16) <= 0 => true,
+            Some(newest) => {
+                *newest = sequence;
+                false
+            }
+            None => {
+                self.newest.insert(rtp.header.ssrc, sequence);
+                false
+            }
+        }
+    }
+
+    /// Lets queued packets go while the bucket allows, as leaving at `now`.
+    fn release(&mut self, now: Instant) {
+        let Some(rate) = self.rate() else {
+            // Pacing was switched off: everything goes.
+            self.writes.extend(self.queue.drain(..).map(|mut p| {
+                p.now = now;
+                p
+            }));
+            return;
+        };
+        self.refill(rate, now);
+        while let Some(head) = self.queue.front() {
+            let bits = bits_of(head);
+            if now.saturating_duration_since(head.now) > MAX_QUEUE {
+                self.queue.pop_front();
+                self.dropped += 1;
+                if self.dropped.is_power_of_two() {
+                    tracing::debug!(dropped = self.dropped, "video held too long by the pacer, dropped");
+                }
+                continue;
+            }
+            if self.bucket < bits {
+                break;
+            }
+            self.bucket -= bits;
+            let mut packet = self.queue.pop_front().expect("the head was just looked at");
+            packet.now = now;
+            self.writes.push_back(packet);
+        }
+    }
+}
+
+fn bits_of(packet: &TaggedPacket) -> f64 {
+    match &packet.message.packet {
+        Packet::Rtp(rtp) => (rtp.marshal_size() * 8) as f64,
+        _ => 0.0,
+    }
+}
+
+impl Protocol<TaggedPacket, TaggedPacket, ()> for SubscriberPacer {
+    type Rout = TaggedPacket;
+    type Wout = TaggedPacket;
+    type Eout = ();
+    type Error = Error;
+    type Time = Instant;
+
+    fn handle_read(&mut self, message: TaggedPacket) -> Result<(), Error> {
+        self.reads.push_back(message);
+        Ok(())
+    }
+
+    fn poll_read(&mut self) -> Option<TaggedPacket> {
+        self.reads.pop_front()
+    }
+
+    fn handle_write(&mut self, message: TaggedPacket) -> Result<(), Error> {
+        let Some(rate) = self.rate() else {
+            self.writes.push_back(message);
+            return Ok(());
+        };
+        let (audio, resent) = match &message.message.packet {
+            Packet::Rtp(rtp) if self.audio.contains(&rtp.header.ssrc) => (true, false),
+            Packet::Rtp(rtp) => (false, self.resent(rtp)),
+            // Control traffic is only useful fresh.
+            _ => {
+                self.writes.push_back(message);
+                return Ok(());
+            }
+        };
+        self.refill(rate, message.now);
+        let bits = bits_of(&message);
+        if resent {
+            if self.repair >= bits && self.bucket >= bits {
+                self.repair -= bits;
+                self.bucket -= bits;
+                self.writes.push_back(message);
+            } else {
+                self.repairs_dropped += 1;
+                if self.repairs_dropped.is_power_of_two() {
+                    tracing::debug!(dropped = self.repairs_dropped, "no room for a retransmission, dropped");
+                }
+            }
+            return Ok(());
+        }
+        if audio || (self.queue.is_empty() && self.bucket >= bits) {
+            // Audio goes at once and is paid for by the video behind it.
+            self.bucket -= bits;
+            self.writes.push_back(message);
+        } else {
+            self.queue.push_back(message);
+        }
+        Ok(())
+    }
+
+    fn poll_write(&mut self) -> Option<TaggedPacket> {
+        self.writes.pop_front()
+    }
+
+    fn handle_timeout(&mut self, now: Instant) -> Result<(), Error> {
+        if !self.queue.is_empty() {
+            self.release(now);
+        }
+        Ok(())
+    }
+
+    fn poll_timeout(&mut self) -> Option<Instant> {
+        let head = self.queue.front()?;
+        let (Some(rate), Some(refilled)) = (self.rate(), self.refilled) else { return Some(head.now) };
+        let missing = (bits_of(head) - self.bucket).max(0.0);
+        // A millisecond at least: a deadline at the instant just handled would spin.
+        Some(refilled + Duration::from_secs_f64(missing / rate).max(Duration::from_millis(1)))
+    }
+}
+
+impl Interceptor for SubscriberPacer {
+    fn bind_local_stream(&mut self, info: &StreamInfo) {
+        if info.mime_type.to_ascii_lowercase().starts_with("audio/") {
+            self.audio.insert(info.ssrc);
+        }
+    }
+
+    fn unbind_local_stream(&mut self, info: &StreamInfo) {
+        self.audio.remove(&info.ssrc);
+        self.newest.remove(&info.ssrc);
+    }
+
+    fn bind_remote_stream(&mut self, _: &StreamInfo) {}
+    fn unbind_remote_stream(&mut self, _: &StreamInfo) {}
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sfu::congestion::Bitrate;
+    use rtc::interceptor::AttributedPacket;
+    use rtc::shared::{TransportContext, TransportMessage};
+
+    const AUDIO: u32 = 1;
+    const VIDEO: u32 = 2;
+
+    fn packet(ssrc: u32, sequence: u16, payload: usize, now: Instant) -> TaggedPacket {
+        let mut rtp = rtc::rtp::Packet::default();
+        rtp.header.version = 2;
+        rtp.header.ssrc = ssrc;
+        rtp.header.sequence_number = sequence;
+        rtp.payload = vec![0u8; payload].into();
+        TransportMessage {
+            now,
+            transport: TransportContext::default(),
+            message: AttributedPacket::new(Packet::Rtp(rtp)),
+        }
+    }
+
+    fn pacer(allowance: Option<Bitrate>) -> SubscriberPacer {
+        let handle = EstimateHandle::default();
+        handle.set_allowance(allowance);
+        let mut pacer = SubscriberPacer::new(handle);
+        let audio = StreamInfo { ssrc: AUDIO, mime_type: "audio/opus".into(), ..Default::default() };
+        pacer.bind_local_stream(&audio);
+        pacer
+    }
+
+    /// Everything the pacer lets go until `until`, driven by its own timeouts; (ssrc, sequence,
+    /// when) of each.
+    fn drain(pacer: &mut SubscriberPacer, until: Instant) -> Vec<(u32, u16, Instant)> {
+        let mut out = Vec::new();
+        loop {
+            while let Some(p) = pacer.poll_write() {
+                let Packet::Rtp(rtp) = &p.message.packet else { continue };
+                out.push((rtp.header.ssrc, rtp.header.sequence_number, p.now));
+            }
+            match pacer.poll_timeout() {
+                Some(at) if at <= until => pacer.handle_timeout(at).unwrap(),
+                _ => return out,
+            }
+        }
+    }
+
+    #[test]
+    fn without_an_allowance_nothing_is_held() {
+        let t0 = Instant::now();
+        let mut pacer = pacer(None);
+        for sequence in 0..50 {
+            pacer.handle_write(packet(VIDEO, sequence, 1_200, t0)).unwrap();
+        }
+        assert_eq!(drain(&mut pacer, t0).len(), 50, "a burst passes whole at once");
+    }
+
+    #[test]
+    fn a_keyframe_burst_leaves_at_the_paced_rate_and_audio_is_never_held() {
+        let t0 = Instant::now();
+        // 400 kbit/s shared out: paced at 600.
+        let mut pacer = pacer(Some(Bitrate::kbps(400)));
+        for sequence in 0..20 {
+            pacer.handle_write(packet(VIDEO, sequence, 1_200, t0)).unwrap();
+        }
+        pacer.handle_write(packet(AUDIO, 0, 100, t0)).unwrap();
+        let sent = drain(&mut pacer, t0 + Duration::from_secs(1));
+        assert_eq!(sent.len(), 21);
+        let audio = sent.iter().find(|(ssrc, ..)| *ssrc == AUDIO).unwrap();
+        assert_eq!(audio.2, t0, "audio goes at once, past the queued video");
+        let last = sent.iter().filter(|(ssrc, ..)| *ssrc == VIDEO).map(|s| s.2).max().unwrap();
+        // 20 packets of 1,212 bytes (and the audio's 112) at 600 kbit/s: about 325 ms, less
+        // the first bucketful.
+        let spread = last.duration_since(t0);
+        assert!(
+            spread >= Duration::from_millis(250) && spread <= Duration::from_millis(350),
+            "the burst took {spread:?}"
+        );
+        let in_order: Vec<u16> = sent.iter().filter(|(ssrc, ..)| *ssrc == VIDEO).map(|s| s.1).collect();
+        assert_eq!(in_order, (0..20).collect::<Vec<_>>(), "in the order they came");
+    }
+
+    #[test]
+    fn video_held_past_half_a_second_is_dropped() {
+        let t0 = Instant::now();
+        // 40 kbit/s shared out (60 paced): 60 packets of 1,212 bytes would take 10 s.
+        let mut pacer = pacer(Some(Bitrate::kbps(40)));
+        for sequence in 0..60 {
+            pacer.handle_write(packet(VIDEO, sequence, 1_200, t0)).unwrap();
+        }
+        let sent = drain(&mut pacer, t0 + Duration::from_secs(2));
+        assert!(sent.len() <= 5, "{} sent", sent.len());
+        assert!(sent.iter().all(|s| s.2.duration_since(t0) <= MAX_QUEUE + Duration::from_millis(5)));
+        assert!(pacer.queue.is_empty(), "the rest was dropped, not kept");
+    }
+
+    #[test]
+    fn retransmissions_get_a_share_and_never_wait() {
+        let t0 = Instant::now();
+        let mut pacer = pacer(Some(Bitrate::kbps(1_000)));
+        let mut at = t0;
+        // A second of fresh video at 500 kbit/s (a packet every 20 ms), and after each a
+        // receiver asking for two old packets again.
+        let (mut fresh, mut resent) = (0u16, 0);
+        for sequence in 0..50u16 {
+            pacer.handle_write(packet(VIDEO, 100 + sequence, 1_200, at)).unwrap();
+            for old in [98, 99] {
+                pacer.handle_write(packet(VIDEO, old + sequence, 1_200, at)).unwrap();
+            }
+            for (_, sent, _) in drain(&mut pacer, at) {
+                if sent == 100 + fresh {
+                    fresh += 1;
+                } else {
+                    resent += 1;
+                }
+            }
+            at += Duration::from_millis(20);
+        }
+        assert_eq!(fresh, 50, "fresh video all went");
+        // 100 kbit/s of repairs (a tenth of the allowance), plus the first bucketful: about 11
+        // or 12 packets of 1,212 bytes, not the 100 asked for.
+        assert!((8..=16).contains(&resent), "{resent} retransmissions went");
+        assert!(pacer.queue.is_empty(), "none waited");
+    }
+}
