@@ -151,14 +151,18 @@ fn a_probe_into_a_full_link_fails_and_the_next_waits_longer() {
     assert!(sender.probes <= 8, "{} probes in 20 s", sender.probes);
 }
 
-#[test]
-fn an_overload_at_the_start_of_a_lossy_link_does_not_leave_the_estimate_at_its_floor() {
-    // The `weak` e2e story's link: 500 kbit/s, 5 % loss, 75 ms each way, a 200 ms queue; the
-    // subscriber starts at 3 Mbit/s, so the first second loses most of what is sent.
+/// The `weak` e2e story's link: 500 kbit/s, 5 % loss, 75 ms each way, a 200 ms queue.
+fn weak_link() -> Link {
     let mut weak = Link::new(Bitrate::kbps(500), Duration::from_millis(75));
     weak.loss = 0.05;
     weak.queue_limit = Duration::from_millis(200);
-    let mut sender = Sender::new(weak, Bitrate::kbps(3000));
+    weak
+}
+
+#[test]
+fn an_overload_at_the_start_of_a_lossy_link_does_not_leave_the_estimate_at_its_floor() {
+    // The subscriber starts at 3 Mbit/s, so the first second loses most of what is sent.
+    let mut sender = Sender::new(weak_link(), Bitrate::kbps(3000));
     let samples = sender.run(Duration::from_secs(30), Bitrate::kbps(3000), Bitrate::ZERO);
     let last_ten_seconds = &samples[samples.len() - 100..];
     let low = last_ten_seconds.iter().min().unwrap();
@@ -171,10 +175,7 @@ fn a_sender_that_follows_a_second_late_is_not_cut_to_the_floor() {
     // estimate moved (an SFU switches layers at keyframes) and sends 120 kbit/s of audio
     // whatever the estimate: the overload lasts a second longer than the estimate needs to see
     // it, and the estimate must not be cut again and again for the same queue.
-    let mut weak = Link::new(Bitrate::kbps(500), Duration::from_millis(75));
-    weak.loss = 0.05;
-    weak.queue_limit = Duration::from_millis(200);
-    let mut sender = Sender::new(weak, Bitrate::kbps(3000));
+    let mut sender = Sender::new(weak_link(), Bitrate::kbps(3000));
     sender.lag = Duration::from_secs(1);
     sender.floor = Bitrate::kbps(120);
     let samples = sender.run(Duration::from_secs(20), Bitrate::kbps(3000), Bitrate::ZERO);
