@@ -28,6 +28,19 @@ export function guestBehindRouter({ ns, router, hostIf, routerHostIf, routerNsIf
   sh('ip', 'link', 'set', routerHostIf, 'netns', router);
   inNs(router, 'ip', 'link', 'add', routerNsIf, 'type', 'veth', 'peer', 'name', nsIf);
   inNs(router, 'ip', 'link', 'set', nsIf, 'netns', ns);
+  // IPv4 only on these links. With IPv6 an interface brought up gets a link-local address that
+  // becomes usable a second or so later (duplicate address detection), and a browser started
+  // meanwhile takes that for a network change and aborts what it was loading
+  // (net::ERR_NETWORK_CHANGED: a CI run's chair got a blank page).
+  const noIpv6 = (dev) => `net.ipv6.conf.${dev}.disable_ipv6=1`;
+  for (const run of [
+    () => sh('sysctl', '-qw', noIpv6(hostIf)),
+    () => inNs(router, 'sysctl', '-qw', noIpv6(routerHostIf)),
+    () => inNs(router, 'sysctl', '-qw', noIpv6(routerNsIf)),
+    () => inNs(ns, 'sysctl', '-qw', noIpv6(nsIf)),
+  ]) {
+    try { run(); } catch { /* a kernel without IPv6 has nothing to disable */ }
+  }
   return null;
 }
 
