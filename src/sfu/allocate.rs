@@ -275,7 +275,8 @@ impl PeerTask {
         if let Some(measured) = measured {
             self.engine.remember_estimate(self.participant, measured);
         }
-        let estimate = measured.filter(|_| self.engine.config.adapt_to_link).unwrap_or(UNLIMITED);
+        let followed = measured.filter(|_| self.engine.config.adapt_to_link);
+        let estimate = followed.unwrap_or(UNLIMITED);
         let now = Instant::now();
         let targets: Vec<Option<u8>> = videos.iter().map(|(_, video, _)| video.target()).collect();
         let held: Vec<bool> = videos
@@ -302,7 +303,7 @@ impl PeerTask {
             self.climb.hold(&mut layers, &targets, &wanted, &held, now);
             self.estimate.shield(now + TRIAL_SHIELD);
         }
-        self.estimate.set_allowance(measured.filter(|_| self.engine.config.adapt_to_link).map(|_| budget));
+        self.estimate.set_allowance(followed.map(|_| budget));
         for ((owner, video, demand), layer) in videos.iter().zip(layers) {
             if video.target() != layer {
                 tracing::debug!(participant = %self.participant, publisher = %owner, ?layer, ?measured, %budget, "video layer");

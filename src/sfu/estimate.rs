@@ -56,6 +56,14 @@ struct Shared {
     fell: tokio::sync::Notify,
 }
 
+/// A rate kept in an atomic, 0 standing for none.
+fn rate_of(bps: &AtomicU64) -> Option<Bitrate> {
+    match bps.load(Ordering::Relaxed) {
+        0 => None,
+        bps => Some(Bitrate(bps)),
+    }
+}
+
 /// The instant the shields are counted from (atomics hold numbers, not instants).
 fn epoch() -> Instant {
     static EPOCH: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
@@ -66,10 +74,7 @@ impl EstimateHandle {
     /// The estimate, or `None` while no feedback arrived (a peer that sends none is not held
     /// back by a guess).
     pub fn get(&self) -> Option<Bitrate> {
-        match self.0.bps.load(Ordering::Relaxed) {
-            0 => None,
-            bps => Some(Bitrate(bps)),
-        }
+        rate_of(&self.0.bps)
     }
 
     /// How many feedback reports so far showed a queue building up on the path: a change
@@ -111,10 +116,7 @@ impl EstimateHandle {
     }
 
     pub fn allowance(&self) -> Option<Bitrate> {
-        match self.0.allowance.load(Ordering::Relaxed) {
-            0 => None,
-            bps => Some(Bitrate(bps)),
-        }
+        rate_of(&self.0.allowance)
     }
 }
 
