@@ -100,12 +100,13 @@ impl EstimateHandle {
         self.0.fell.notified().await;
     }
 
-    /// Over-use until `until` is a trial's doing: the layer it added starts with a keyframe,
-    /// whose burst queues on a link near its limit however well the layer fits once it runs.
-    /// The estimate holds meanwhile, as it does for its own probes.
+    /// Over-use until `until` is a keyframe's doing (a trial's layer starts with one; the
+    /// pacer lets others pass): its burst queues on a link near its limit however well the
+    /// video fits once it runs. The estimate holds meanwhile, as it does for its own probes. A
+    /// shield already set for longer stays.
     pub fn shield(&self, until: Instant) {
         let nanos = u64::try_from(until.saturating_duration_since(epoch()).as_nanos()).unwrap_or(u64::MAX);
-        self.0.shield_until.store(nanos.max(1), Ordering::Relaxed);
+        self.0.shield_until.fetch_max(nanos.max(1), Ordering::Relaxed);
     }
 
     fn shielded_until(&self) -> Option<Instant> {
@@ -178,8 +179,8 @@ impl SubscriberLink {
         }
         self.estimator.on_feedback(&self.reports, now);
         let estimate = self.estimator.estimate();
-        // Over-use while a trial is shielded is the trial's keyframe: the allocation judges the
-        // trial by what comes after.
+        // Over-use while shielded is a keyframe's (a trial's, or one the pacer let pass): the
+        // allocation judges a trial by what comes after.
         if self.estimator.usage() == Usage::Over && shield.is_none_or(|until| now >= until) {
             self.handle.0.overuses.fetch_add(1, Ordering::Relaxed);
         }

@@ -394,7 +394,14 @@ impl PublishedTrack {
             strip_extensions(&mut packet.header);
             let now = Instant::now();
             let layer = layers.iter().find(|(ssrc, _)| *ssrc == packet.header.ssrc).map_or(0, |&(_, l)| l);
-            self.measure(&mut window, layer, packet.payload.len(), now);
+            // A packet without payload is padding (the publisher's browser probing its own
+            // uplink, on the highest layer's stream even while that layer is switched off): it
+            // says nothing about whether a layer's pictures arrive. Counted, it made a layer the
+            // browser had dropped look alive, and every subscriber asked for its keyframe every
+            // 300 ms for as long as the publisher's uplink was weak (the `weak` e2e story).
+            if !packet.payload.is_empty() {
+                self.measure(&mut window, layer, packet.payload.len(), now);
+            }
             if self.kind == MediaKind::Video {
                 self.note_keyframe(&packet.payload);
             }

@@ -114,6 +114,16 @@ const MAX_ESTIMATE: Bitrate = Bitrate::kbps(20_000);
 /// layer's next keyframe. Loss of packets sent before then does not cut again.
 const REACTION: Duration = Duration::from_millis(500);
 
+/// A rate the path delivered this long without a sign of a queue (no over-use, no cut for
+/// loss) is one it carries: an estimate below it rises to just under the least it delivered
+/// meanwhile. A sender that follows a cut slowly (an SFU switches layers at keyframes; one
+/// that keeps the only picture running keeps sending it) shows within seconds whether the cut
+/// was the link or a moment's queue: one keyframe's, or a receiver's hiccup. Without this, a cut
+/// for such a moment on a 500 kbit/s link took the estimate below the one low layer it carried
+/// well, and it climbed back at 8 % a second, a cut every few seconds kept it there, and the
+/// picture was paused more than it ran (the `weak` e2e story).
+const SUSTAINED: Duration = Duration::from_secs(2);
+
 /// Sent packets kept for matching feedback: far more than a second's worth, which is more
 /// than any feedback is late.
 const HISTORY: usize = 8192;
@@ -131,6 +141,8 @@ pub struct BandwidthEstimator {
     estimate: Bitrate,
     /// Until when over-use is the sender's media probe ([`BandwidthEstimator::shield`]).
     shield: Option<Instant>,
+    /// Since when the path showed no queue, and the least it delivered since ([`SUSTAINED`]).
+    calm: Option<(Instant, Option<Bitrate>)>,
 }
 
 impl BandwidthEstimator {
@@ -148,6 +160,7 @@ impl BandwidthEstimator {
             rtt: None,
             estimate: initial,
             shield: None,
+            calm: None,
         }
     }
 
@@ -174,6 +187,43 @@ impl BandwidthEstimator {
         let raised = self.rate.raise_to(delivered, now);
         self.loss.lift_to(raised);
         self.estimate = self.estimate.max(raised).clamp(MIN_ESTIMATE, MAX_ESTIMATE);
+    }
+
+    /// Follows what the path keeps delivering ([`SUSTAINED`]): the delay-based rate and the
+    /// loss cap, raised to just under the least delivered over a calm stretch that long.
+    fn sustained(
+        &mut self,
+        acked: Option<Bitrate>,
+        delay_based: Bitrate,
+        capped: Bitrate,
+        now: Instant,
+    ) -> (Bitrate, Bitrate) {
+        // Over-use breaks the stretch even while shielded: a trial's keyframe is judged by the
+        // allocation, but what was delivered meanwhile proves nothing.
+        let queue = self.delay.usage() == Usage::Over;
+        let cut = [self.rate.last_decrease(), self.loss.last_decrease()]
+            .into_iter()
+            .flatten()
+            .any(|at| self.calm.is_none_or(|(since, _)| at > since));
+        if queue || cut {
+            self.calm = Some((now, None)).filter(|_| !queue);
+            return (delay_based, capped);
+        }
+        let (since, least) = self.calm.get_or_insert((now, None));
+        if let Some(acked) = acked {
+            *least = Some(least.map_or(acked, |l| l.min(acked)));
+        }
+        let (Some(least), true) = (*least, now.saturating_duration_since(*since) >= SUSTAINED) else {
+            return (delay_based, capped);
+        };
+        self.calm = Some((now, None));
+        if least.scaled(0.95) <= delay_based.min(capped) {
+            return (delay_based, capped);
+        }
+        let raised = self.rate.raise_to(least, now);
+        self.loss.lift_to(raised);
+        tracing::debug!(delivered = %least, estimate = %raised, "the path kept delivering more than the estimate: raised to it");
+        (raised.max(delay_based), capped.max(raised))
     }
 
     /// The round trip as the feedback shows it (send → feedback back), once known.
@@ -250,6 +300,7 @@ impl BandwidthEstimator {
             None => {}
         }
         let capped = self.loss.update(lost, total, delay_based, acked, usage == Usage::Over, rtt, now);
+        let (delay_based, capped) = self.sustained(acked, delay_based, capped, now);
         // No climb far above what is delivered without a probe, whichever signal lets go: when
         // the loss cap lifts while the subscriber receives little, the delay-based rate behind
         // it is stale.

@@ -28,7 +28,8 @@ pub const LAYERS: usize = 3;
 pub struct LayerRates(pub [Option<Bitrate>; LAYERS]);
 
 impl LayerRates {
-    fn lowest(&self, up_to: u8) -> Option<u8> {
+    /// The lowest layer that arrives, up to `up_to`.
+    pub fn lowest(&self, up_to: u8) -> Option<u8> {
         (0..=up_to).find(|&l| self.0[usize::from(l)].is_some())
     }
 
