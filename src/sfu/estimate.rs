@@ -65,7 +65,7 @@ fn rate_of(bps: &AtomicU64) -> Option<Bitrate> {
 }
 
 /// The instant the shields are counted from (atomics hold numbers, not instants).
-fn epoch() -> Instant {
+pub(super) fn epoch() -> Instant {
     static EPOCH: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
     *EPOCH.get_or_init(Instant::now)
 }

@@ -8,7 +8,7 @@
 
 use super::SfuError;
 use super::engine::{AUDIO_LEVEL_URI, Built, Engine, PcEvent, Side, add_remote_candidate, candidates_gathered};
-use super::estimate::EstimateHandle;
+use super::estimate::{EstimateHandle, epoch};
 use super::publish::PublishedTrack;
 use super::subscribe::Slot;
 use crate::media::TrackId;
@@ -16,6 +16,8 @@ use crate::media::{Candidate, MediaKind, Pc, TrackInfo};
 use rtc::rtp_transceiver::rtp_sender::RtpCodecKind;
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, oneshot, watch};
 use uuid::Uuid;
 use webrtc::media_stream::track_remote::TrackRemote;
@@ -66,6 +68,27 @@ enum Command {
 pub struct Peer {
     pub participant: Uuid,
     commands: mpsc::UnboundedSender<Command>,
+    heard: Arc<Heard>,
+}
+
+/// When media last arrived from a participant: any packet of any track they publish.
+#[derive(Debug, Default)]
+pub(crate) struct Heard(AtomicU64);
+
+impl Heard {
+    /// A packet arrived at `now`.
+    pub(crate) fn note(&self, now: Instant) {
+        let millis = u64::try_from(now.saturating_duration_since(epoch()).as_millis()).unwrap_or(u64::MAX);
+        self.0.store(millis.max(1), Ordering::Relaxed);
+    }
+
+    /// Whether a packet arrived in the last `window`.
+    fn within(&self, window: Duration) -> bool {
+        match self.0.load(Ordering::Relaxed) {
+            0 => false,
+            millis => (epoch() + Duration::from_millis(millis)).elapsed() <= window,
+        }
+    }
 }
 
 impl Peer {
@@ -78,9 +101,11 @@ impl Peer {
     ) -> Peer {
         let (commands, inbox) = mpsc::unbounded_channel();
         let (pc_events, pc_inbox) = mpsc::unbounded_channel();
+        let heard = Arc::new(Heard::default());
         let task = PeerTask {
             engine,
             participant,
+            heard: heard.clone(),
             client,
             room,
             pc_events,
@@ -101,7 +126,13 @@ impl Peer {
             climb: super::allocate::Climb::new(std::time::Instant::now()),
         };
         tokio::spawn(task.run(inbox, pc_inbox));
-        Peer { participant, commands }
+        Peer { participant, commands, heard }
+    }
+
+    /// Whether the participant's media arrived in the last `window`: a participant whose
+    /// WebSocket is silent while their media still arrives is on a weak link, not gone.
+    pub fn media_heard_within(&self, window: Duration) -> bool {
+        self.heard.within(window)
     }
 
     async fn ask<T>(&self, make: impl FnOnce(oneshot::Sender<Result<T, SfuError>>) -> Command) -> Result<T, SfuError> {
@@ -154,6 +185,7 @@ impl Peer {
 pub(super) struct PeerTask {
     pub(super) engine: Arc<Engine>,
     pub(super) participant: Uuid,
+    heard: Arc<Heard>,
     pub(super) client: mpsc::UnboundedSender<ClientSignal>,
     pub(super) room: mpsc::UnboundedSender<MediaEvent>,
     pub(super) pc_events: mpsc::UnboundedSender<PcEvent>,
@@ -382,7 +414,7 @@ impl PeerTask {
             (MediaKind::Audio, Some(pc)) => audio_level_id(pc, &remote).await,
             _ => None,
         };
-        let track = PublishedTrack::new(self.participant, kind, remote, ssrc, level_extension);
+        let track = PublishedTrack::new(self.participant, kind, remote, ssrc, level_extension, self.heard.clone());
         let (room, owner, id, engine) = (self.room.clone(), self.participant, track.id, self.engine.clone());
         self.engine.register(track.clone());
         tokio::spawn(async move {

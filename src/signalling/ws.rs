@@ -23,7 +23,7 @@ use axum::response::{IntoResponse, Response};
 use futures_util::future::BoxFuture;
 use futures_util::{SinkExt, StreamExt};
 use serde::Deserialize;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 
 #[derive(Debug, Deserialize)]
@@ -160,6 +160,21 @@ fn for_reader(mut message: ServerMessage, client_purpose: &ClientPurpose) -> Ser
     message
 }
 
+/// How many pings a WebSocket may stay silent while the participant's media still arrives.
+/// On a weak link that just got worse (the `weak` e2e story: 3 Mbit/s of video meeting a
+/// 500 kbit/s link) the queue drops most of what crosses it for a second or two, and TCP's
+/// retransmission timer backs off (0.2, 0.4, 0.8, 1.6 s): the WebSocket went silent for over
+/// three seconds while the participant's audio kept coming, and closing it sent them through
+/// a rejoin. Without media (the network gone), three pings still close it, so the others see
+/// "reconnecting" as soon as before.
+const SILENT_PINGS_WITH_MEDIA: u32 = 10;
+
+/// Whether a WebSocket silent for `silent` is taken for dead: after three pings, or after
+/// [`SILENT_PINGS_WITH_MEDIA`] while the participant's `media` still arrives.
+fn stopped_answering(silent: Duration, media: bool, ping: Duration) -> bool {
+    silent > ping * if media { SILENT_PINGS_WITH_MEDIA } else { 3 }
+}
+
 /// Serves a participant's connection on this node: `sink` and `stream` are the two halves of
 /// the browser's WebSocket, or of a connection relayed from another node.
 pub async fn serve<Si, St>(state: Signalling, principal: Principal, mut sink: Si, mut stream: St)
@@ -265,9 +280,12 @@ where
                 },
                 ClientSignal::VideoState { owner, paused } => ServerMessage::VideoState { participant_id: owner, paused },
             }).await,
-            _ = liveness.tick() => if last_seen.elapsed() > ping * 3 {
-                tracing::info!("closing a WebSocket that stopped answering");
-                break;
+            _ = liveness.tick() => {
+                let media = session.joined.as_ref().is_some_and(|(joined, _)| joined.peer.media_heard_within(ping * 3));
+                if stopped_answering(last_seen.elapsed(), media, ping) {
+                    tracing::info!(media, "closing a WebSocket that stopped answering");
+                    break;
+                }
             },
         }
     }
@@ -281,7 +299,7 @@ where
 
 /// How often a connection checks that its caller may still be in the conference (a session
 /// can also simply expire).
-const RECHECK: std::time::Duration = std::time::Duration::from_secs(60);
+const RECHECK: Duration = Duration::from_secs(60);
 
 impl Session {
     /// Whether an access change may affect this connection.
@@ -480,5 +498,20 @@ fn joining(
             chair,
             e2ee_key,
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_silent_websocket_is_dead_after_three_pings_or_ten_while_media_arrives() {
+        let ping = Duration::from_secs(1);
+        assert!(!stopped_answering(Duration::from_millis(2_900), false, ping));
+        assert!(stopped_answering(Duration::from_millis(3_100), false, ping), "the network gone");
+        assert!(!stopped_answering(Duration::from_millis(3_100), true, ping), "a weak link: the media still arrives");
+        assert!(!stopped_answering(Duration::from_millis(9_900), true, ping));
+        assert!(stopped_answering(Duration::from_millis(10_100), true, ping), "but not for ever");
     }
 }
