@@ -98,8 +98,10 @@ pub fn allocate(estimate: Bitrate, audio: Bitrate, demands: &[Demand]) -> Alloca
     // lowest layer is kept down to this share of its rate. One over-use of the delay signal
     // cuts the estimate to 85 % of what arrived, which on a link that carries the audio and one
     // low layer with little to spare paused the only picture the subscriber had (the `weak`
-    // e2e story); an overload that lasts cuts again, and then it goes. Any further video is
-    // priced as usual: keeping two on a link that carries one starves the audio.
+    // e2e story); an overload that lasts cuts again, and then it goes. The discount only
+    // decides whether it is kept: what it leaves for the others is reckoned at its usual cost,
+    // or a second low layer fitted beside one kept cheap on a link that carries one, and the
+    // two together starved the audio.
     let mut spared = false;
     let mut left = estimate.saturating_sub(audio);
     for &i in &order {
@@ -112,7 +114,7 @@ pub fn allocate(estimate: Bitrate, audio: Bitrate, demands: &[Demand]) -> Alloca
             cost(d, lowest)
         };
         if price <= left {
-            left = left.saturating_sub(price);
+            left = left.saturating_sub(cost(d, lowest));
             layers[i] = Some(lowest);
         }
     }

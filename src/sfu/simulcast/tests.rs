@@ -292,3 +292,14 @@ fn an_upgrade_needs_headroom_but_keeping_a_layer_does_not() {
     assert_eq!(allocate(budget, AUDIO, &[demand(Some(2), Some(1), 1)]).layers, vec![Some(1)]);
     assert_eq!(allocate(budget, AUDIO, &[demand(Some(2), Some(0), 1)]).layers, vec![Some(0)]);
 }
+
+#[test]
+fn the_picture_kept_cheap_leaves_no_room_for_a_second() {
+    // Low layers at 150: one running, one paused. 40 + 150 × 0.6 = 130 keeps the running one
+    // on the discount.
+    let demands = [demand(Some(2), Some(0), 2), demand(Some(2), None, 1)];
+    assert_eq!(allocate(Bitrate::kbps(140), AUDIO, &demands).layers, vec![Some(0), None]);
+    // The second starts only when both fit at their usual prices (130 kept, 172.5 to start).
+    assert_eq!(allocate(Bitrate::kbps(320), AUDIO, &demands).layers, vec![Some(0), None], "a discount is no room");
+    assert_eq!(allocate(Bitrate::kbps(345), AUDIO, &demands).layers, vec![Some(0), Some(0)]);
+}
