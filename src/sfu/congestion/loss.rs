@@ -40,6 +40,11 @@ impl LossCap {
         self.last_decrease
     }
 
+    /// The cap, if loss set one.
+    pub(super) fn cap(&self) -> Option<Bitrate> {
+        self.cap
+    }
+
     /// A probe proved the path carries `proven`: a cap below it is lifted to it.
     pub(super) fn lift_to(&mut self, proven: Bitrate) {
         if let Some(cap) = self.cap.as_mut() {

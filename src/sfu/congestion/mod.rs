@@ -124,6 +124,9 @@ const REACTION: Duration = Duration::from_millis(500);
 /// picture was paused more than it ran (the `weak` e2e story).
 const SUSTAINED: Duration = Duration::from_secs(2);
 
+/// What an estimate takes of a rate the path proved it carries (as GCC takes of a probe's).
+const PROVEN_SHARE: f64 = 0.95;
+
 /// Sent packets kept for matching feedback: far more than a second's worth, which is more
 /// than any feedback is late.
 const HISTORY: usize = 8192;
@@ -185,8 +188,10 @@ impl BandwidthEstimator {
     pub fn accept_delivered(&mut self, now: Instant) {
         let Some(delivered) = self.acked.rate() else { return };
         let raised = self.rate.raise_to(delivered, now);
-        self.loss.lift_to(raised);
-        self.estimate = self.estimate.max(raised).clamp(MIN_ESTIMATE, MAX_ESTIMATE);
+        // To what was proven, not to the delay-based rate, which may be far above it.
+        self.loss.lift_to(delivered.scaled(PROVEN_SHARE));
+        self.estimate =
+            self.estimate.max(raised.min(self.loss.cap().unwrap_or(MAX_ESTIMATE))).clamp(MIN_ESTIMATE, MAX_ESTIMATE);
     }
 
     /// Follows what the path keeps delivering ([`SUSTAINED`]): the delay-based rate and the
@@ -217,13 +222,14 @@ impl BandwidthEstimator {
             return (delay_based, capped);
         };
         self.calm = Some((now, None));
-        if least.scaled(0.95) <= delay_based.min(capped) {
+        if least.scaled(PROVEN_SHARE) <= delay_based.min(capped) {
             return (delay_based, capped);
         }
         let raised = self.rate.raise_to(least, now);
-        self.loss.lift_to(raised);
-        tracing::debug!(delivered = %least, estimate = %raised, "the path kept delivering more than the estimate: raised to it");
-        (raised.max(delay_based), capped.max(raised))
+        let proven = least.scaled(PROVEN_SHARE);
+        self.loss.lift_to(proven);
+        tracing::debug!(delivered = %least, estimate = %raised.min(capped.max(proven)), "the path kept delivering more than the estimate: raised to it");
+        (raised.max(delay_based), capped.max(proven))
     }
 
     /// The round trip as the feedback shows it (send → feedback back), once known.
