@@ -53,6 +53,12 @@ const TRIAL_SHIELD: Duration = Duration::from_secs(1);
 /// what the link cannot take meanwhile rather than let it queue in front of the audio.
 const PAUSE_GRACE: Duration = Duration::from_secs(2);
 
+/// A level a trial failed at is not tried again for this long, unless the path changed (its
+/// round trip halved: a queue that drained, a link that got better). On a link that carries
+/// the audio and one low layer, a second low layer fails every time, and each try costs a burst
+/// of loss, the audio's included; with the calm doubling to 8 s it was tried every 10 s or so.
+const FAILED_MEMORY: Duration = Duration::from_secs(30);
+
 /// A trial during which the estimate fell below this share of what was shared out before it
 /// failed, over-use or not.
 const TRIAL_FALL: f64 = 0.9;
@@ -93,6 +99,10 @@ pub(super) struct Climb {
     proved: bool,
     /// Since when the share-out would pause the last picture ([`PAUSE_GRACE`]).
     short_since: Option<Instant>,
+    /// The path's round trip, as last seen.
+    rtt: Option<Duration>,
+    /// The last failed trial: its budget, when, and the round trip then ([`FAILED_MEMORY`]).
+    failed: Option<(Bitrate, Instant, Option<Duration>)>,
 }
 
 impl Climb {
@@ -108,6 +118,8 @@ impl Climb {
             fallback: None,
             proved: false,
             short_since: None,
+            rtt: None,
+            failed: None,
         }
     }
 
@@ -135,6 +147,19 @@ impl Climb {
                     *new = *old;
                 }
             }
+        }
+    }
+
+    /// Takes the path's round trip as the feedback shows it now: one that halved since a trial
+    /// failed says the path changed, and what failed on it may be tried again at once.
+    fn path(&mut self, rtt: Option<Duration>) {
+        self.rtt = rtt;
+        if let (Some(now), Some((_, _, Some(then)))) = (rtt, self.failed)
+            && now < then / 2
+        {
+            tracing::debug!(rtt = ?now, before = ?then, "the path changed: failed trials forgotten");
+            self.failed = None;
+            self.patience = CALM;
         }
     }
 
@@ -172,7 +197,8 @@ impl Climb {
             self.overuses = overuses;
             if !shielded {
                 self.calm_since = now;
-                if self.trial.take().is_some() {
+                if let Some(trial) = self.trial.take() {
+                    self.failed = Some((trial, now, self.rtt));
                     self.patience = (self.patience * 2).min(MAX_PATIENCE);
                     self.fallback = Some((self.base, now + HOLD));
                     tracing::debug!(%estimate, base = %self.base, patience = ?self.patience, "a trial layer overflowed the link (over-use, or an estimate that fell): back to what was shared out before it");
@@ -221,7 +247,12 @@ impl Climb {
         let held = self.last_cut.is_some_and(|at| now.saturating_duration_since(at) < HOLD);
         // One trial at a time: a second on top of one not yet proven is two keyframes into a
         // link that may carry one.
-        let due = calm && !held && self.trial.is_none() && now.saturating_duration_since(self.last_step) >= STEP;
+        // Not what failed a moment ago (or more) on the same path.
+        let failed = self.failed.is_some_and(|(level, at, _)| {
+            now.saturating_duration_since(at) < FAILED_MEMORY && next >= level.scaled(0.95)
+        });
+        let due =
+            calm && !held && !failed && self.trial.is_none() && now.saturating_duration_since(self.last_step) >= STEP;
         if due {
             self.base = budget;
             self.trial = Some(next);
@@ -231,27 +262,29 @@ impl Climb {
     }
 }
 
-/// The least budget above `budget` with which the share-out gives one video more than it gives
-/// with `budget` (a layer up, or a paused video its lowest), to a kilobit a second; `None` when
-/// every video has what it wants. Found by bisecting the share-out itself, so the step is
-/// priced as the share-out prices it (the running picture kept cheap, the bands around a
-/// layer's rate). A step priced from the layers' rates alone was too generous once: with the
-/// running picture kept at its keep price, a trial meant to add one low layer added two, two
-/// keyframes into a link that carried one (the `weak` e2e story).
-fn one_step_up(budget: Bitrate, fixed: Bitrate, demands: &[Demand]) -> Option<Bitrate> {
-    let layers = |b: Bitrate| simulcast::allocate(b, fixed, demands).layers;
-    let now = layers(budget);
-    let mut high = UNLIMITED;
-    if layers(high) == now {
+/// The least budget with which the share-out gives more than `layers` (what the videos get
+/// now, after the last picture was spared and cuts held): a layer up, or a paused video its
+/// lowest, to a kilobit a second; `None` when every video has what it wants, or when the
+/// share-out of `budget` itself already gives more (a hold keeps it down; a trial would add
+/// nothing). Found by bisecting the share-out itself, so the step is priced as the share-out
+/// prices it (the running picture's discount, the bands around a layer's rate). A step priced
+/// from the layers' rates alone was too generous once, and one compared with the share-out of
+/// `budget` rather than with what is sent gave two videos at once when the last picture had
+/// been spared: two keyframes into a link that carried one (the `weak` e2e story).
+fn one_step_up(budget: Bitrate, fixed: Bitrate, demands: &[Demand], layers: &[Option<u8>]) -> Option<Bitrate> {
+    let steps = |layers: &[Option<u8>]| layers.iter().map(|l| l.map_or(0, |l| u32::from(l) + 1)).sum::<u32>();
+    let wanted = steps(layers) + 1;
+    let more = |b: Bitrate| steps(&simulcast::allocate(b, fixed, demands).layers) >= wanted;
+    if more(budget) || !more(UNLIMITED) {
         return None;
     }
-    let mut low = budget;
+    let (mut low, mut high) = (budget, UNLIMITED);
     while high.bps() - low.bps() > 1_000 {
         let middle = Bitrate((low.bps() + high.bps()) / 2);
-        if layers(middle) == now {
-            low = middle;
-        } else {
+        if more(middle) {
             high = middle;
+        } else {
+            low = middle;
         }
     }
     Some(high)
@@ -331,6 +364,7 @@ impl PeerTask {
             .map(|((owner, _, _), target)| target.is_some() || self.paused.contains(owner))
             .collect();
         let wanted: Vec<Option<u8>> = demands.iter().map(|d| d.wanted).collect();
+        self.climb.path(self.estimate.rtt());
         let mut budget = self.climb.budget(estimate, self.estimate.overuses(), now);
         if self.climb.take_proved() {
             self.estimate.prove();
@@ -339,7 +373,7 @@ impl PeerTask {
         let mut layers = simulcast::allocate(budget, fixed, &demands).layers;
         self.climb.spare_last_picture(&mut layers, &targets, &wanted, &lowest, now);
         self.climb.hold(&mut layers, &targets, &wanted, &held, now);
-        if let Some(next) = one_step_up(budget, fixed, &demands)
+        if let Some(next) = one_step_up(budget, fixed, &demands, &layers)
             && self.climb.step(budget, next, now)
         {
             // A trial starts now, not half a second later: its shield counts from here. The
@@ -413,13 +447,23 @@ mod tests {
         let budget = Bitrate::kbps(400);
         let before = simulcast::allocate(budget, audio, &demands).layers;
         assert_eq!(before, vec![Some(0), None, None, None]);
-        let up = one_step_up(budget, audio, &demands).expect("the paused ones want more");
+        let up = one_step_up(budget, audio, &demands, &before).expect("the paused ones want more");
         let after = simulcast::allocate(up, audio, &demands).layers;
         assert_eq!(steps(&after), steps(&before) + 1, "one step: {after:?}");
         let below = simulcast::allocate(Bitrate(up.bps() - 1_000), audio, &demands).layers;
         assert_eq!(below, before, "and no less would do");
+        // The budget is too small even for the running picture, which is spared for now (the
+        // share-out of the budget pauses it): the step is reckoned from what is sent, one video
+        // more than that, not from the share-out that paused it.
+        let low = Bitrate::kbps(200);
+        assert_eq!(simulcast::allocate(low, audio, &demands).layers, vec![None; 4]);
+        let up = one_step_up(low, audio, &demands, &before).expect("the paused ones want more");
+        assert_eq!(steps(&simulcast::allocate(up, audio, &demands).layers), steps(&before) + 1);
+        // A hold keeps what is sent below the share-out of the budget: no trial.
+        assert_eq!(one_step_up(Bitrate::kbps(700), audio, &demands, &before), None);
         // Everything it wants (the hidden one wants nothing).
-        assert_eq!(one_step_up(Bitrate::kbps(10_000), audio, &demands), None);
+        let all = simulcast::allocate(Bitrate::kbps(10_000), audio, &demands).layers;
+        assert_eq!(one_step_up(Bitrate::kbps(10_000), audio, &demands, &all), None);
     }
 
     #[test]
@@ -441,18 +485,19 @@ mod tests {
         assert_eq!(climb.budget(Bitrate::kbps(400), 2, at(7_200)), estimate);
         assert_eq!(climb.budget(Bitrate::kbps(400), 2, at(7_400)), Bitrate::kbps(400), "4 s on, the estimate again");
         assert!(!climb.take_proved());
-        // Calm must come again, for twice as long after a failed trial.
-        assert!(!climb.step(estimate, Bitrate::kbps(1_000), at(5_400)), "calm for 2 s is not enough after a failure");
-        assert!(climb.step(estimate, Bitrate::kbps(1_000), at(7_400)), "calm for 4 s");
+        // Calm must come again, for twice as long after a failed trial (for a smaller step:
+        // the failed one is not tried again soon, see the next test).
+        assert!(!climb.step(estimate, Bitrate::kbps(900), at(5_400)), "calm for 2 s is not enough after a failure");
+        assert!(climb.step(estimate, Bitrate::kbps(900), at(7_400)), "calm for 4 s");
         // No over-use for 2.5 s: the link carries it. The estimate is to take it as proven, the
         // trial is over, and the next may follow at once.
-        assert_eq!(climb.budget(estimate, 2, at(9_000)), Bitrate::kbps(1_000));
+        assert_eq!(climb.budget(estimate, 2, at(9_000)), Bitrate::kbps(900));
         assert!(!climb.take_proved());
-        assert_eq!(climb.budget(estimate, 2, at(9_900)), Bitrate::kbps(1_000));
+        assert_eq!(climb.budget(estimate, 2, at(9_900)), Bitrate::kbps(900));
         assert!(climb.take_proved());
-        assert_eq!(climb.budget(Bitrate::kbps(950), 2, at(10_000)), Bitrate::kbps(950));
+        assert_eq!(climb.budget(Bitrate::kbps(850), 2, at(10_000)), Bitrate::kbps(850));
         assert!(
-            climb.step(Bitrate::kbps(950), Bitrate::kbps(1_500), at(10_000)),
+            climb.step(Bitrate::kbps(850), Bitrate::kbps(940), at(10_000)),
             "calm, and the patience is back at 2 s"
         );
     }
@@ -471,6 +516,27 @@ mod tests {
         assert_eq!(climb.budget(Bitrate::kbps(330), 0, at(5_000)), estimate, "held for a while");
         assert!(!climb.take_proved(), "not proven");
         assert!(!climb.step(Bitrate::kbps(330), Bitrate::kbps(520), at(6_000)), "and the next waits longer");
+    }
+
+    #[test]
+    fn a_level_that_failed_is_not_tried_again_on_the_same_path() {
+        let t0 = Instant::now();
+        let at = |ms: u64| t0 + Duration::from_millis(ms);
+        let mut climb = Climb::new(t0);
+        let estimate = Bitrate::kbps(400);
+        climb.path(Some(Duration::from_millis(180)));
+        assert!(climb.step(estimate, Bitrate::kbps(460), at(2_000)));
+        assert_eq!(climb.budget(estimate, 1, at(3_500)), estimate, "over-use past the shield: failed");
+        // Calm again for long enough, but 460 failed on this path: not before 30 s.
+        assert!(!climb.step(estimate, Bitrate::kbps(460), at(12_000)));
+        assert!(!climb.step(estimate, Bitrate::kbps(450), at(20_000)), "nor just under it");
+        assert!(climb.step(estimate, Bitrate::kbps(460), at(33_600)), "30 s on, again");
+        assert_eq!(climb.budget(estimate, 2, at(35_000)), estimate, "failed again");
+        // The round trip halves (the link got better): tried again at once.
+        climb.path(Some(Duration::from_millis(170)));
+        assert!(!climb.step(estimate, Bitrate::kbps(460), at(44_000)));
+        climb.path(Some(Duration::from_millis(20)));
+        assert!(climb.step(estimate, Bitrate::kbps(460), at(44_000)));
     }
 
     #[test]

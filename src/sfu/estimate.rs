@@ -54,6 +54,8 @@ struct Shared {
     /// Told when the estimate falls by a fifth or more: the allocation follows at once instead
     /// of at its next round, half a second on, while a link that just got worse overflows.
     fell: tokio::sync::Notify,
+    /// The round trip the feedback shows, in microseconds; 0 until known.
+    rtt_micros: AtomicU64,
 }
 
 /// A rate kept in an atomic, 0 standing for none.
@@ -79,6 +81,14 @@ impl EstimateHandle {
 
     /// How many feedback reports so far showed a queue building up on the path: a change
     /// means the link was over-used since the last look.
+    /// The round trip the feedback shows (send → feedback back), once known.
+    pub fn rtt(&self) -> Option<std::time::Duration> {
+        match self.0.rtt_micros.load(Ordering::Relaxed) {
+            0 => None,
+            micros => Some(std::time::Duration::from_micros(micros)),
+        }
+    }
+
     pub fn overuses(&self) -> u64 {
         self.0.overuses.load(Ordering::Relaxed)
     }
@@ -178,6 +188,10 @@ impl SubscriberLink {
             self.estimator.shield(until);
         }
         self.estimator.on_feedback(&self.reports, now);
+        if let Some(rtt) = self.estimator.rtt() {
+            let micros = u64::try_from(rtt.as_micros()).unwrap_or(u64::MAX);
+            self.handle.0.rtt_micros.store(micros.max(1), Ordering::Relaxed);
+        }
         let estimate = self.estimator.estimate();
         // Over-use while shielded is a keyframe's (a trial's, or one the pacer let pass): the
         // allocation judges a trial by what comes after.

@@ -12,9 +12,9 @@
 //
 // Needs root (network namespaces) and ethtool; without root the story says why and skips.
 // Not in the default list of run.mjs yet: behind this link her picture still stops for seconds
-// in about two runs of three (her audio holds), so the story fails then (docs/media.md,
-// "Simulcast"; docs/performance.md, "Simulcast and a weak link"). Run it with
-// E2E_STORIES=weak node tests/e2e/run.mjs.
+// in about one run of three, or comes back to the full picture a little after the 15 s (her
+// audio holds), so the story fails then (docs/media.md, "Simulcast"; docs/performance.md,
+// "Behind the weak link"). Run it with E2E_STORIES=weak node tests/e2e/run.mjs.
 
 import { spawn } from 'node:child_process';
 import { writeFileSync, chmodSync } from 'node:fs';
