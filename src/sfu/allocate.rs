@@ -379,7 +379,7 @@ impl PeerTask {
             // A trial starts now, not half a second later: its shield counts from here. The
             // estimate is told too, so that the keyframe the trial's layer starts with is not
             // read as the link over-flowing (it is, when the trial fails: after the shield).
-            tracing::debug!(participant = %self.participant, %fixed, trial = %next, %budget, "a trial of one more layer");
+            tracing::debug!(participant = %self.participant, %fixed, trial = %next, %budget, before = ?layers, rates = ?demands.iter().map(|d| d.rates).collect::<Vec<_>>(), "a trial of one more layer");
             budget = self.climb.budget(estimate, self.estimate.overuses(), now);
             layers = simulcast::allocate(budget, fixed, &demands).layers;
             self.climb.spare_last_picture(&mut layers, &targets, &wanted, &lowest, now);

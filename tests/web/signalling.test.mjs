@@ -22,6 +22,18 @@ test('a check that comes seconds late judges nothing; the next one on time does'
   assert.equal(linkDead({ heardAt: 10_000, checkedAt: 22_000, deadAfter: 4500 }, 22_250), true);
 });
 
+test('while media arrives, a silent link gets ten seconds; once it stops, the usual limit', () => {
+  // Silent since 10 s, media seen at 14.5 s (the figures are read every second).
+  const link = { heardAt: 10_000, checkedAt: 15_000, deadAfter: 4500, mediaAt: 14_500 };
+  assert.equal(linkDead(link, 15_250), false, 'a weak link, not a gone one');
+  assert.equal(linkDead({ ...link, checkedAt: 19_750, mediaAt: 19_500 }, 19_900), false);
+  assert.equal(linkDead({ ...link, checkedAt: 20_000, mediaAt: 19_500 }, 20_250), true, 'ten seconds at most');
+  // The media stopped at 12 s too: the network is gone.
+  assert.equal(linkDead({ ...link, mediaAt: 12_000 }, 15_250), true);
+  // ICE said disconnected (2 s) while media still arrives: the media wins.
+  assert.equal(linkDead({ ...link, deadAfter: 2000 }, 15_250), false);
+});
+
 test('a background tab checked once a second still judges', () => {
   assert.equal(linkDead({ heardAt: 10_000, checkedAt: 14_000, deadAfter: 4500 }, 15_000), true);
 });

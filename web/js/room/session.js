@@ -175,6 +175,12 @@ export class RoomSession extends EventTarget {
       sub ? sub.getStats().catch(() => null) : null,
       pub ? pub.getStats().catch(() => null) : null]);
     const inbound = subReport ? readReport(subReport) : { inbound: new Map(), rttMs: null };
+    // Media still arriving keeps a silent signalling link from being taken for dead.
+    let packets = 0;
+    for (const sample of inbound.inbound.values()) packets += sample.packets;
+    // (A new connection counts from zero again: any change is an arrival.)
+    if (packets > 0 && packets !== this.inboundPackets) this.signalling.mediaArrived(now);
+    this.inboundPackets = packets;
     const quality = new Map();
     for (const p of others(s)) {
       const prev = this.trackers.get(p.id) || { audio: tracker(now), video: tracker(now) };

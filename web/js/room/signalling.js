@@ -9,6 +9,17 @@
 const DEAD_AFTER_MS = 4500;
 /** The same when the media connection already reports the network gone (ICE `disconnected`). */
 const SUSPECT_DEAD_AFTER_MS = 2000;
+/**
+ * The same while media still arrives (packets received within `MEDIA_FRESH_MS`): a link that
+ * just got worse, not one that is gone. On a 500 kbit/s link that 3 Mbit/s of video suddenly
+ * met, the queue dropped most of what crossed it for a second or two and TCP's retransmission
+ * timer backed off: the WebSocket went silent for over 4.5 s while the audio kept coming, and
+ * taking it for dead sent the participant through a rejoin (the `weak` e2e story). The server
+ * waits as long (docs/signalling.md).
+ */
+const DEAD_WITH_MEDIA_MS = 10000;
+/** Media received this recently counts as arriving (the figures are read every second). */
+const MEDIA_FRESH_MS = 3000;
 /** A connection attempt that is not open by then is given up and made again. */
 const CONNECT_TIMEOUT_MS = 1500;
 /** Pause between attempts while nothing answers (network down, server restarting). */
@@ -23,14 +34,16 @@ const WATCH_MS = 250;
 const STALL_MS = 1000;
 
 /**
- * Whether an open link is dead, judged at a check at `now`: silent longer than `deadAfter`, as
- * seen by a check that came on time. A check that comes late finds a page that stood still (a
- * long task, a busy or suspended machine): the messages of that time are still queued behind
- * it, so its silence means nothing yet; the next check, after they had their turn, judges.
+ * Whether an open link is dead, judged at a check at `now`: silent longer than `deadAfter` (or
+ * `DEAD_WITH_MEDIA_MS` while media arrived at `mediaAt` or later), as seen by a check that came
+ * on time. A check that comes late finds a page that stood still (a long task, a busy or
+ * suspended machine): the messages of that time are still queued behind it, so its silence
+ * means nothing yet; the next check, after they had their turn, judges.
  */
-export function linkDead({ heardAt, checkedAt, deadAfter }, now) {
+export function linkDead({ heardAt, checkedAt, deadAfter, mediaAt = null }, now) {
   if (now - checkedAt - WATCH_MS > STALL_MS) return false;
-  return now - heardAt > deadAfter;
+  const mediaArrives = mediaAt != null && now - mediaAt <= MEDIA_FRESH_MS;
+  return now - heardAt > (mediaArrives ? Math.max(deadAfter, DEAD_WITH_MEDIA_MS) : deadAfter);
 }
 
 export class Signalling extends EventTarget {
@@ -46,6 +59,8 @@ export class Signalling extends EventTarget {
     this.status = 'connecting';
     this.heardAt = 0;
     this.deadAfter = DEAD_AFTER_MS;
+    /** When media was last seen arriving (`mediaArrived`), or null. */
+    this.mediaAt = null;
     this.checkedAt = Date.now();
     this.everOpen = false;
     /** Extra fields of `join` (the end-to-end encryption key, see e2ee/index.js). */
@@ -116,6 +131,11 @@ export class Signalling extends EventTarget {
     const ws = this.ws;
     if (this.closed || !ws || ws.readyState !== WebSocket.OPEN) return;
     if (dead) this.drop(ws, 0);
+  }
+
+  /** Media arrived (packets received since the last look): the network is there. */
+  mediaArrived(at = Date.now()) {
+    this.mediaAt = at;
   }
 
   /** The media says the network is gone: take the link for dead sooner unless it speaks. */
