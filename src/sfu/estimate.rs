@@ -79,8 +79,6 @@ impl EstimateHandle {
         rate_of(&self.0.bps)
     }
 
-    /// How many feedback reports so far showed a queue building up on the path: a change
-    /// means the link was over-used since the last look.
     /// The round trip the feedback shows (send → feedback back), once known.
     pub fn rtt(&self) -> Option<std::time::Duration> {
         match self.0.rtt_micros.load(Ordering::Relaxed) {
@@ -89,6 +87,8 @@ impl EstimateHandle {
         }
     }
 
+    /// How many feedback reports so far showed a queue building up on the path: a change
+    /// means the link was over-used since the last look.
     pub fn overuses(&self) -> u64 {
         self.0.overuses.load(Ordering::Relaxed)
     }
@@ -119,7 +119,7 @@ impl EstimateHandle {
         self.0.shield_until.fetch_max(nanos.max(1), Ordering::Relaxed);
     }
 
-    fn shielded_until(&self) -> Option<Instant> {
+    pub(super) fn shielded_until(&self) -> Option<Instant> {
         match self.0.shield_until.load(Ordering::Relaxed) {
             0 => None,
             nanos => Some(epoch() + std::time::Duration::from_nanos(nanos)),

@@ -400,4 +400,37 @@ mod tests {
         assert!((8..=16).contains(&resent), "{resent} retransmissions went");
         assert!(pacer.queue.is_empty(), "none waited");
     }
+
+    #[test]
+    fn a_keyframe_that_leaves_shields_the_estimate_once_in_a_while() {
+        let t0 = Instant::now();
+        let mut pacer = pacer(Some(Bitrate::kbps(400)));
+        let keyframe = |sequence: u16, now: Instant| {
+            let mut p = packet(VIDEO, sequence, 1_000, now);
+            if let Packet::Rtp(rtp) = &mut p.message.packet {
+                // VP8 descriptor with S = 1, then a payload header with P = 0: a keyframe starts.
+                let mut payload = vec![0u8; 1_000];
+                payload[0] = 0x10;
+                rtp.payload = payload.into();
+            }
+            p
+        };
+        pacer.handle_write(packet(VIDEO, 0, 1_000, t0)).unwrap();
+        drain(&mut pacer, t0 + Duration::from_millis(100));
+        assert_eq!(pacer.handle.shielded_until(), None, "a delta frame shields nothing");
+        let at = t0 + Duration::from_millis(100);
+        pacer.handle_write(keyframe(1, at)).unwrap();
+        drain(&mut pacer, at);
+        assert_eq!(pacer.handle.shielded_until(), Some(at + KEYFRAME_SHIELD));
+        // Another a second later: not shielded again (at most one in 3 s)...
+        let later = at + Duration::from_secs(1);
+        pacer.handle_write(keyframe(2, later)).unwrap();
+        drain(&mut pacer, later);
+        assert_eq!(pacer.handle.shielded_until(), Some(at + KEYFRAME_SHIELD));
+        // ... one 3 s after the first is.
+        let again = at + KEYFRAME_SHIELD_GAP;
+        pacer.handle_write(keyframe(3, again)).unwrap();
+        drain(&mut pacer, again);
+        assert_eq!(pacer.handle.shielded_until(), Some(again + KEYFRAME_SHIELD));
+    }
 }
