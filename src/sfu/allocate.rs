@@ -19,8 +19,9 @@ pub(super) const INTERVAL: Duration = Duration::from_millis(500);
 /// at (`web/js/room/layers.js`; browsers publish layers 0 and 2 of a 640×480 camera).
 const NOMINAL: [Bitrate; LAYERS] = [Bitrate::kbps(150), Bitrate::kbps(400), Bitrate::kbps(1_000)];
 
-/// An audio track's rate until it is measured: Opus at a browser's default, with headers.
-const NOMINAL_AUDIO: Bitrate = Bitrate::kbps(50);
+/// An audio track's rate until it is measured: Opus at a browser's default, with its headers
+/// on the wire (50 packets a second).
+const NOMINAL_AUDIO: Bitrate = Bitrate::kbps(60);
 
 /// What a subscriber without any feedback (a peer that sends none) is assumed to carry:
 /// everything.

@@ -12,7 +12,7 @@
 //! layer allocation reads twice a second.
 
 use super::congestion::twcc::{self, unwrap_near};
-use super::congestion::{BandwidthEstimator, Bitrate, PacketReport, SentPacket, Usage};
+use super::congestion::{BandwidthEstimator, Bitrate, PacketReport, SentPacket, Usage, WIRE_OVERHEAD};
 use rtc::interceptor::{Interceptor, Packet, StreamInfo, TaggedPacket};
 use rtc::rtcp::transport_feedbacks::transport_layer_cc::TransportLayerCc;
 use rtc::rtp::extension::transport_cc_extension::TransportCcExtension;
@@ -172,7 +172,7 @@ impl SubscriberLink {
             Some(last) => unwrap_near(extension.transport_sequence, last),
         };
         self.last_sent = Some(sequence);
-        let size = u16::try_from(packet.marshal_size()).unwrap_or(u16::MAX);
+        let size = u16::try_from(packet.marshal_size() + WIRE_OVERHEAD).unwrap_or(u16::MAX);
         self.estimator.on_sent(SentPacket { sequence, size, at: now, probe: None });
     }
 

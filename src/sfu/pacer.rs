@@ -18,6 +18,7 @@
 //! transport-wide numbering ([`Slot::Pacer`](rtc::interceptor::Slot)), so packets are numbered
 //! in the order they leave and the estimate's send record sees the moment they left.
 
+use super::congestion::WIRE_OVERHEAD;
 use super::estimate::EstimateHandle;
 use super::publish::vp8_keyframe_start;
 use rtc::interceptor::{Interceptor, Packet, StreamInfo, TaggedPacket};
@@ -176,7 +177,7 @@ impl SubscriberPacer {
 
 fn bits_of(packet: &TaggedPacket) -> f64 {
     match &packet.message.packet {
-        Packet::Rtp(rtp) => (rtp.marshal_size() * 8) as f64,
+        Packet::Rtp(rtp) => ((rtp.marshal_size() + WIRE_OVERHEAD) * 8) as f64,
         _ => 0.0,
     }
 }

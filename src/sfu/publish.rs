@@ -16,7 +16,7 @@ use super::simulcast::vp8::Descriptor;
 use super::simulcast::{LAYERS, LayerRates, VideoForward};
 use crate::media::MediaKind;
 use crate::media::TrackId;
-use crate::sfu::congestion::Bitrate;
+use crate::sfu::congestion::{Bitrate, WIRE_OVERHEAD};
 use arc_swap::ArcSwap;
 use futures_util::FutureExt;
 use rtc::rtcp::payload_feedbacks::picture_loss_indication::PictureLossIndication;
@@ -488,8 +488,10 @@ impl PublishedTrack {
 
     /// Counts a packet into its layer's rate; every half second, publishes the rates.
     fn measure(&self, window: &mut (Instant, [u64; LAYERS]), layer: u8, payload: usize, now: Instant) {
-        // The RTP header (12 bytes) and the SRTP tag (16) travel too.
-        window.1[usize::from(layer)] += payload as u64 + 28;
+        // What the packet costs on the way to a subscriber: the RTP header (12 bytes), the
+        // transport-wide sequence number the server adds (8, with the extension header), and
+        // what every packet carries on the wire (IP, UDP, the SRTP tag).
+        window.1[usize::from(layer)] += (payload + 12 + 8 + WIRE_OVERHEAD) as u64;
         let elapsed = now.saturating_duration_since(window.0);
         if elapsed < RATE_WINDOW {
             return;
