@@ -348,8 +348,8 @@ mod tests {
         let audio = sent.iter().find(|(ssrc, ..)| *ssrc == AUDIO).unwrap();
         assert_eq!(audio.2, t0, "audio goes at once, past the queued video");
         let last = sent.iter().filter(|(ssrc, ..)| *ssrc == VIDEO).map(|s| s.2).max().unwrap();
-        // 20 packets of 1,212 bytes (and the audio's 112) at 600 kbit/s: about 325 ms, less
-        // the first bucketful.
+        // 20 packets of 1,256 bytes on the wire (and the audio's 156) at 600 kbit/s: about
+        // 335 ms, less the first bucketful.
         let spread = last.duration_since(t0);
         assert!(
             spread >= Duration::from_millis(250) && spread <= Duration::from_millis(350),
@@ -362,7 +362,7 @@ mod tests {
     #[test]
     fn video_held_past_half_a_second_is_dropped() {
         let t0 = Instant::now();
-        // 40 kbit/s shared out (60 paced): 60 packets of 1,212 bytes would take 10 s.
+        // 40 kbit/s shared out (60 paced): 60 packets of 1,256 bytes on the wire would take 10 s.
         let mut pacer = pacer(Some(Bitrate::kbps(40)));
         for sequence in 0..60 {
             pacer.handle_write(packet(VIDEO, sequence, 1_200, t0)).unwrap();
@@ -397,7 +397,7 @@ mod tests {
         }
         assert_eq!(fresh, 50, "fresh video all went");
         // 100 kbit/s of repairs (a tenth of the allowance), plus the first bucketful: about 11
-        // or 12 packets of 1,212 bytes, not the 100 asked for.
+        // or 12 packets of 1,256 bytes on the wire, not the 100 asked for.
         assert!((8..=16).contains(&resent), "{resent} retransmissions went");
         assert!(pacer.queue.is_empty(), "none waited");
     }

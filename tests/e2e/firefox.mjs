@@ -30,10 +30,21 @@ const present = (who, selector, timeout = 20_000) => who.page.waitForSelector(se
 /**
  * A click in a Firefox page (a real pointer event over WebDriver BiDi). Notes a click that took
  * long: in a hidden (throttled) page they took up to a minute, so a slow one is worth seeing.
+ * The room renders its controls again when its state changes (a participant's connection
+ * level, a message), so the button found may be replaced before the click lands ("Node is
+ * detached from document", once in a CI run): the person would click the new one, and so does
+ * this, as Playwright's clicks do in the Chromium stories.
  */
 async function click(who, selector) {
   const started = Date.now();
-  await who.page.click(selector);
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      await who.page.click(selector);
+      break;
+    } catch (e) {
+      if (attempt >= 5 || !/detached/i.test(String(e?.message))) throw e;
+    }
+  }
   const ms = Date.now() - started;
   if (ms > 2000) log(`${who.name}: the click on ${selector} took ${ms} ms`);
 }
