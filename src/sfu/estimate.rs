@@ -45,9 +45,8 @@ struct Shared {
     /// bit/s the allocation shares out (the pacer's measure); 0 while it does not follow the
     /// link.
     allowance: AtomicU64,
-    /// Until when over-use is the allocation's trial's own doing (nanoseconds after
-    /// [`epoch`]); 0 for never.
-    shield_until: AtomicU64,
+    /// Until when over-use is a keyframe's own doing; none for never.
+    shield_until: AtomicInstant,
     /// Set when the allocation's trial passed: the next feedback takes what the link delivered
     /// as proven.
     proven: std::sync::atomic::AtomicBool,
@@ -66,10 +65,36 @@ fn rate_of(bps: &AtomicU64) -> Option<Bitrate> {
     }
 }
 
-/// The instant the shields are counted from (atomics hold numbers, not instants).
-pub(super) fn epoch() -> Instant {
-    static EPOCH: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
-    *EPOCH.get_or_init(Instant::now)
+/// An instant kept in an atomic (atomics hold numbers, not instants): nanoseconds after the
+/// process's first use of one, 0 standing for none.
+#[derive(Debug, Default)]
+pub(crate) struct AtomicInstant(AtomicU64);
+
+impl AtomicInstant {
+    fn epoch() -> Instant {
+        static EPOCH: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
+        *EPOCH.get_or_init(Instant::now)
+    }
+
+    fn nanos(at: Instant) -> u64 {
+        u64::try_from(at.saturating_duration_since(Self::epoch()).as_nanos()).unwrap_or(u64::MAX).max(1)
+    }
+
+    pub(crate) fn store(&self, at: Instant) {
+        self.0.store(Self::nanos(at), Ordering::Relaxed);
+    }
+
+    /// Keeps `at` unless a later instant is kept already.
+    pub(crate) fn store_max(&self, at: Instant) {
+        self.0.fetch_max(Self::nanos(at), Ordering::Relaxed);
+    }
+
+    pub(crate) fn load(&self) -> Option<Instant> {
+        match self.0.load(Ordering::Relaxed) {
+            0 => None,
+            nanos => Some(Self::epoch() + std::time::Duration::from_nanos(nanos)),
+        }
+    }
 }
 
 impl EstimateHandle {
@@ -115,15 +140,11 @@ impl EstimateHandle {
     /// video fits once it runs. The estimate holds meanwhile, as it does for its own probes. A
     /// shield already set for longer stays.
     pub fn shield(&self, until: Instant) {
-        let nanos = u64::try_from(until.saturating_duration_since(epoch()).as_nanos()).unwrap_or(u64::MAX);
-        self.0.shield_until.fetch_max(nanos.max(1), Ordering::Relaxed);
+        self.0.shield_until.store_max(until);
     }
 
     pub(super) fn shielded_until(&self) -> Option<Instant> {
-        match self.0.shield_until.load(Ordering::Relaxed) {
-            0 => None,
-            nanos => Some(epoch() + std::time::Duration::from_nanos(nanos)),
-        }
+        self.0.shield_until.load()
     }
 
     pub fn allowance(&self) -> Option<Bitrate> {

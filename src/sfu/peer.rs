@@ -8,7 +8,7 @@
 
 use super::SfuError;
 use super::engine::{AUDIO_LEVEL_URI, Built, Engine, PcEvent, Side, add_remote_candidate, candidates_gathered};
-use super::estimate::{EstimateHandle, epoch};
+use super::estimate::{AtomicInstant, EstimateHandle};
 use super::publish::PublishedTrack;
 use super::subscribe::Slot;
 use crate::media::TrackId;
@@ -16,8 +16,7 @@ use crate::media::{Candidate, MediaKind, Pc, TrackInfo};
 use rtc::rtp_transceiver::rtp_sender::RtpCodecKind;
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use tokio::sync::{mpsc, oneshot, watch};
 use uuid::Uuid;
 use webrtc::media_stream::track_remote::TrackRemote;
@@ -68,27 +67,8 @@ enum Command {
 pub struct Peer {
     pub participant: Uuid,
     commands: mpsc::UnboundedSender<Command>,
-    heard: Arc<Heard>,
-}
-
-/// When media last arrived from a participant: any packet of any track they publish.
-#[derive(Debug, Default)]
-pub(crate) struct Heard(AtomicU64);
-
-impl Heard {
-    /// A packet arrived at `now`.
-    pub(crate) fn note(&self, now: Instant) {
-        let millis = u64::try_from(now.saturating_duration_since(epoch()).as_millis()).unwrap_or(u64::MAX);
-        self.0.store(millis.max(1), Ordering::Relaxed);
-    }
-
-    /// Whether a packet arrived in the last `window`.
-    fn within(&self, window: Duration) -> bool {
-        match self.0.load(Ordering::Relaxed) {
-            0 => false,
-            millis => (epoch() + Duration::from_millis(millis)).elapsed() <= window,
-        }
-    }
+    /// When media last arrived from the participant: any packet of any track they publish.
+    heard: Arc<AtomicInstant>,
 }
 
 impl Peer {
@@ -101,7 +81,7 @@ impl Peer {
     ) -> Peer {
         let (commands, inbox) = mpsc::unbounded_channel();
         let (pc_events, pc_inbox) = mpsc::unbounded_channel();
-        let heard = Arc::new(Heard::default());
+        let heard = Arc::new(AtomicInstant::default());
         let task = PeerTask {
             engine,
             participant,
@@ -132,7 +112,7 @@ impl Peer {
     /// Whether the participant's media arrived in the last `window`: a participant whose
     /// WebSocket is silent while their media still arrives is on a weak link, not gone.
     pub fn media_heard_within(&self, window: Duration) -> bool {
-        self.heard.within(window)
+        self.heard.load().is_some_and(|at| at.elapsed() <= window)
     }
 
     async fn ask<T>(&self, make: impl FnOnce(oneshot::Sender<Result<T, SfuError>>) -> Command) -> Result<T, SfuError> {
@@ -185,7 +165,7 @@ impl Peer {
 pub(super) struct PeerTask {
     pub(super) engine: Arc<Engine>,
     pub(super) participant: Uuid,
-    heard: Arc<Heard>,
+    heard: Arc<AtomicInstant>,
     pub(super) client: mpsc::UnboundedSender<ClientSignal>,
     pub(super) room: mpsc::UnboundedSender<MediaEvent>,
     pub(super) pc_events: mpsc::UnboundedSender<PcEvent>,

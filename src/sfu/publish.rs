@@ -11,7 +11,7 @@
 //! A subscriber whose connection cannot take a packet right now misses that packet (the
 //! others do not wait for it); NACK retransmission covers such gaps.
 
-use super::peer::Heard;
+use super::estimate::AtomicInstant;
 use super::simulcast::vp8::Descriptor;
 use super::simulcast::{LAYERS, LayerRates, VideoForward};
 use crate::media::MediaKind;
@@ -74,7 +74,7 @@ pub struct PublishedTrack {
     epoch: Instant,
     pub counters: TrackCounters,
     /// When anything last arrived from the publisher (on this track or another).
-    heard: Arc<Heard>,
+    heard: Arc<AtomicInstant>,
 }
 
 impl std::fmt::Debug for PublishedTrack {
@@ -231,7 +231,7 @@ impl PublishedTrack {
         remote: Arc<dyn TrackRemote>,
         media_ssrc: u32,
         level_extension: Option<u8>,
-        heard: Arc<Heard>,
+        heard: Arc<AtomicInstant>,
     ) -> Arc<Self> {
         static NEXT_ID: AtomicU64 = AtomicU64::new(1);
         Arc::new(PublishedTrack {
@@ -398,7 +398,7 @@ impl PublishedTrack {
             }
             strip_extensions(&mut packet.header);
             let now = Instant::now();
-            self.heard.note(now);
+            self.heard.store(now);
             let layer = layers.iter().find(|(ssrc, _)| *ssrc == packet.header.ssrc).map_or(0, |&(_, l)| l);
             // A packet without payload is padding (the publisher's browser probing its own
             // uplink, on the highest layer's stream even while that layer is switched off): it
