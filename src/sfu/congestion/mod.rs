@@ -195,11 +195,19 @@ impl BandwidthEstimator {
     /// (with the loss cap) rises to just under it if it is below.
     pub fn accept_delivered(&mut self, now: Instant) {
         let Some(delivered) = self.acked.rate() else { return };
-        let raised = self.rate.raise_to(delivered, now);
-        // To what was proven, not to the delay-based rate, which may be far above it.
-        self.loss.lift_to(delivered.scaled(PROVEN_SHARE));
+        let (raised, _) = self.take_as_proven(delivered, now);
         self.estimate =
             self.estimate.max(raised.min(self.loss.cap().unwrap_or(MAX_ESTIMATE))).clamp(MIN_ESTIMATE, MAX_ESTIMATE);
+    }
+
+    /// The path proved it carries `delivered`: the delay-based rate rises to just under it
+    /// ([`PROVEN_SHARE`]), and a loss cap below that to that, not to the delay-based rate,
+    /// which may be far above what was proven. Returns the delay-based rate and what was proven.
+    fn take_as_proven(&mut self, delivered: Bitrate, now: Instant) -> (Bitrate, Bitrate) {
+        let raised = self.rate.raise_to(delivered, now);
+        let proven = delivered.scaled(PROVEN_SHARE);
+        self.loss.lift_to(proven);
+        (raised, proven)
     }
 
     /// Follows what the path keeps delivering ([`SUSTAINED`]): the delay-based rate and the
@@ -233,9 +241,7 @@ impl BandwidthEstimator {
         if least.scaled(PROVEN_SHARE) <= delay_based.min(capped) {
             return (delay_based, capped);
         }
-        let raised = self.rate.raise_to(least, now);
-        let proven = least.scaled(PROVEN_SHARE);
-        self.loss.lift_to(proven);
+        let (raised, proven) = self.take_as_proven(least, now);
         tracing::debug!(delivered = %least, estimate = %raised.min(capped.max(proven)), "the path kept delivering more than the estimate: raised to it");
         (raised.max(delay_based), capped.max(proven))
     }

@@ -71,7 +71,7 @@ impl AimdRate {
     /// A probe proved the path carries `proved`: take it (a little under, as GCC does) if it
     /// is more than the estimate.
     pub(super) fn raise_to(&mut self, proved: Bitrate, now: Instant) -> Bitrate {
-        let proved = proved.scaled(0.95);
+        let proved = proved.scaled(super::PROVEN_SHARE);
         if proved > self.estimate {
             self.estimate = proved;
             // The old capacity was measured below this; it no longer bounds the climb.
