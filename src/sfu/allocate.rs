@@ -273,7 +273,6 @@ impl Climb {
 /// `budget` rather than with what is sent gave two videos at once when the last picture had
 /// been spared: two keyframes into a link that carried one (the `weak` e2e story).
 fn one_step_up(budget: Bitrate, fixed: Bitrate, demands: &[Demand], layers: &[Option<u8>]) -> Option<Bitrate> {
-    let steps = |layers: &[Option<u8>]| layers.iter().map(|l| l.map_or(0, |l| u32::from(l) + 1)).sum::<u32>();
     let wanted = steps(layers) + 1;
     let more = |b: Bitrate| steps(&simulcast::allocate(b, fixed, demands).layers) >= wanted;
     if more(budget) || !more(UNLIMITED) {
@@ -289,6 +288,11 @@ fn one_step_up(budget: Bitrate, fixed: Bitrate, demands: &[Demand], layers: &[Op
         }
     }
     Some(high)
+}
+
+/// How much `layers` give: a layer for a paused video's lowest, one more for each above it.
+fn steps(layers: &[Option<u8>]) -> u32 {
+    layers.iter().map(|l| l.map_or(0, |l| u32::from(l) + 1)).sum()
 }
 
 /// The rates a video's layers are shared out by: measured, or nominal for a layer that has
@@ -371,9 +375,14 @@ impl PeerTask {
             self.estimate.prove();
         }
         let lowest: Vec<Option<u8>> = demands.iter().map(|d| d.wanted.and_then(|w| d.rates.lowest(w))).collect();
-        let mut layers = simulcast::allocate(budget, fixed, &demands).layers;
-        self.climb.spare_last_picture(&mut layers, &targets, &wanted, &lowest, now);
-        self.climb.hold(&mut layers, &targets, &wanted, &held, now);
+        // What each video gets of `budget`: the share-out, the last picture spared, cuts held.
+        let share_out = |climb: &mut Climb, budget: Bitrate| {
+            let mut layers = simulcast::allocate(budget, fixed, &demands).layers;
+            climb.spare_last_picture(&mut layers, &targets, &wanted, &lowest, now);
+            climb.hold(&mut layers, &targets, &wanted, &held, now);
+            layers
+        };
+        let mut layers = share_out(&mut self.climb, budget);
         if let Some(next) = one_step_up(budget, fixed, &demands, &layers)
             && self.climb.step(budget, next, now)
         {
@@ -382,9 +391,7 @@ impl PeerTask {
             // read as the link over-flowing (it is, when the trial fails: after the shield).
             tracing::debug!(participant = %self.participant, %fixed, trial = %next, %budget, before = ?layers, rates = ?demands.iter().map(|d| d.rates).collect::<Vec<_>>(), "a trial of one more layer");
             budget = self.climb.budget(estimate, self.estimate.overuses(), now);
-            layers = simulcast::allocate(budget, fixed, &demands).layers;
-            self.climb.spare_last_picture(&mut layers, &targets, &wanted, &lowest, now);
-            self.climb.hold(&mut layers, &targets, &wanted, &held, now);
+            layers = share_out(&mut self.climb, budget);
             self.estimate.shield(now + TRIAL_SHIELD);
         }
         self.estimate.set_allowance(followed.map(|_| budget));
@@ -436,7 +443,6 @@ mod tests {
     #[test]
     fn one_step_up_adds_one_step_as_the_share_out_prices_it() {
         let audio = Bitrate::kbps(140);
-        let steps = |layers: &[Option<u8>]| layers.iter().map(|l| l.map_or(0, |l| u32::from(l) + 1)).sum::<u32>();
         // One picture running at its low layer (its rate swollen by keyframes, and kept
         // cheap), two paused that send less, one hidden.
         let mut running = video(Some(2));
