@@ -41,6 +41,23 @@ const STEP: Duration = Duration::from_millis(1500);
 /// A trial that ran this long without over-use past its shield has proven the link carries it.
 const PROOF: Duration = Duration::from_millis(2500);
 
+/// On a path that loses nothing (below [`CLEAN`]), a trial is proven sooner, and one that
+/// passed there lets the next try twice what is shared out ([`BOLD`]). Loss is what makes a
+/// trial slow to judge: on a lossy link, each over-use may be loss read as a queue, and a
+/// layer too many shows late. A link whose trouble ended (the round trip back to a few
+/// milliseconds, no loss) otherwise took five trials of 2.5 s back from one low picture to
+/// three full ones (the `weak` e2e story); libwebrtc probes such a path at twice the estimate
+/// and more.
+const PROOF_CLEAN: Duration = Duration::from_millis(1800);
+
+/// The loss (a report's fraction lost, in 256ths: about 1 %) under which a path counts as
+/// losing nothing ([`PROOF_CLEAN`]).
+const CLEAN: u8 = 3;
+
+/// What a trial after one that passed on a clean path tries, as a multiple of what is shared
+/// out: GCC's probes after a good one go to twice the estimate.
+const BOLD: f64 = 2.0;
+
 /// A trial's first second is shielded from over-use: the layer it adds starts with a keyframe,
 /// whose burst queues on a link near its limit however well the layer fits once it runs.
 const TRIAL_SHIELD: Duration = Duration::from_secs(1);
@@ -104,6 +121,10 @@ pub(super) struct Climb {
     rtt: Option<Duration>,
     /// The last failed trial: its budget, when, and the round trip then ([`FAILED_MEMORY`]).
     failed: Option<(Bitrate, Instant, Option<Duration>)>,
+    /// The share of packets the path lost lately (a report's fraction lost, in 256ths).
+    loss: u8,
+    /// The last trial passed on a clean path: the next may be bold ([`BOLD`]).
+    bold: bool,
 }
 
 impl Climb {
@@ -121,6 +142,8 @@ impl Climb {
             short_since: None,
             rtt: None,
             failed: None,
+            loss: 0,
+            bold: false,
         }
     }
 
@@ -151,10 +174,12 @@ impl Climb {
         }
     }
 
-    /// Takes the path's round trip as the feedback shows it now: one that halved since a trial
-    /// failed says the path changed, and what failed on it may be tried again at once.
-    fn path(&mut self, rtt: Option<Duration>) {
+    /// Takes the path's round trip and loss (in 256ths) as the feedback shows them now: a round
+    /// trip that halved since a trial failed says the path changed, and what failed on it may
+    /// be tried again at once.
+    fn path(&mut self, rtt: Option<Duration>, loss: u8) {
         self.rtt = rtt;
+        self.loss = loss;
         if let (Some(now), Some((_, _, Some(then)))) = (rtt, self.failed)
             && now < then / 2
         {
@@ -199,6 +224,7 @@ impl Climb {
             if !shielded {
                 self.calm_since = now;
                 if let Some(trial) = self.trial.take() {
+                    self.bold = false;
                     self.failed = Some((trial, now, self.rtt));
                     self.patience = (self.patience * 2).min(MAX_PATIENCE);
                     self.fallback = Some((self.base, now + HOLD));
@@ -206,14 +232,17 @@ impl Climb {
                 }
             }
         }
+        let clean = self.loss < CLEAN;
+        let proof = if clean { PROOF_CLEAN } else { PROOF };
         let budget = match self.trial {
-            Some(trial) if now.saturating_duration_since(self.last_step) >= PROOF => {
+            Some(trial) if now.saturating_duration_since(self.last_step) >= proof => {
                 // No over-use past its keyframe for a while: the link carries the trial. The
                 // estimate, which climbs only 8 % a second, is told to take what arrived as
                 // proven (a probe's result), and the next trial may follow.
                 self.trial = None;
                 self.patience = CALM;
                 self.proved = true;
+                self.bold = clean;
                 trial.max(estimate)
             }
             Some(trial) if trial > estimate => trial,
@@ -221,6 +250,7 @@ impl Climb {
                 // The estimate caught up with the trial: the link carries it.
                 self.trial = None;
                 self.patience = CALM;
+                self.bold = clean;
                 estimate
             }
             None => estimate,
@@ -239,8 +269,9 @@ impl Climb {
         std::mem::take(&mut self.proved)
     }
 
-    /// After an allocation of `budget` that left something out: tries `next` (one more layer)
-    /// when the path has been calm long enough. Whether a trial started.
+    /// After an allocation of `budget` that left something out: tries `next` (one more layer),
+    /// or after a trial that passed on a clean path twice `budget` if that is more, when the
+    /// path has been calm long enough. Whether a trial started.
     fn step(&mut self, budget: Bitrate, next: Bitrate, now: Instant) -> bool {
         let calm = now.saturating_duration_since(self.calm_since) >= self.patience;
         // Nothing goes up while a cut holds, so a trial then would change nothing, and the
@@ -249,9 +280,14 @@ impl Climb {
         // One trial at a time: a second on top of one not yet proven is two keyframes into a
         // link that may carry one.
         // Not what failed a moment ago (or more) on the same path.
-        let failed = self.failed.is_some_and(|(level, at, _)| {
-            now.saturating_duration_since(at) < FAILED_MEMORY && next >= level.scaled(0.95)
-        });
+        let failed = |next: Bitrate| {
+            self.failed.is_some_and(|(level, at, _)| {
+                now.saturating_duration_since(at) < FAILED_MEMORY && next >= level.scaled(0.95)
+            })
+        };
+        let bold = budget.scaled(BOLD);
+        let next = if self.bold && bold > next && !failed(bold) { bold } else { next };
+        let failed = failed(next);
         let due =
             calm && !held && !failed && self.trial.is_none() && now.saturating_duration_since(self.last_step) >= STEP;
         if due {
@@ -314,6 +350,16 @@ fn fit(wanted: u8, rates: &LayerRates) -> u8 {
 impl PeerTask {
     /// Shares the subscriber's estimate out over the videos it receives, and sets their targets.
     pub(super) fn allocate(&mut self) {
+        // The publishers of the audio this subscriber receives hear what its link loses, so
+        // that their encoders add redundancy for it ([`super::report`]).
+        if self.estimate.get().is_some() {
+            let (loss, now) = (self.estimate.loss(), Instant::now());
+            for slot in &self.slots {
+                if let Some((track, true)) = &slot.carries {
+                    track.note_listener_loss(self.participant, loss, now);
+                }
+            }
+        }
         // What is sent whatever the link: audio (never dropped to make room for video), and
         // videos without layers.
         let mut fixed = Bitrate::ZERO;
@@ -369,7 +415,7 @@ impl PeerTask {
             .map(|((owner, _, _), target)| target.is_some() || self.paused.contains(owner))
             .collect();
         let wanted: Vec<Option<u8>> = demands.iter().map(|d| d.wanted).collect();
-        self.climb.path(self.estimate.rtt());
+        self.climb.path(self.estimate.rtt(), self.estimate.loss());
         let mut budget = self.climb.budget(estimate, self.estimate.overuses(), now);
         if self.climb.take_proved() {
             self.estimate.prove();
@@ -389,8 +435,9 @@ impl PeerTask {
             // A trial starts now, not half a second later: its shield counts from here. The
             // estimate is told too, so that the keyframe the trial's layer starts with is not
             // read as the link over-flowing (it is, when the trial fails: after the shield).
-            tracing::debug!(participant = %self.participant, %fixed, trial = %next, %budget, before = ?layers, rates = ?demands.iter().map(|d| d.rates).collect::<Vec<_>>(), "a trial of one more layer");
+            let before = budget;
             budget = self.climb.budget(estimate, self.estimate.overuses(), now);
+            tracing::debug!(participant = %self.participant, %fixed, trial = %budget, %before, one_step = %next, layers = ?layers, rates = ?demands.iter().map(|d| d.rates).collect::<Vec<_>>(), "a trial of one more layer");
             layers = share_out(&mut self.climb, budget);
             self.estimate.shield(now + TRIAL_SHIELD);
         }
@@ -430,6 +477,9 @@ mod tests {
         let low_only = LayerRates([Some(Bitrate::kbps(200)), None, None]);
         assert_eq!(fit(2, &low_only), 0, "nothing bigger arrives: the biggest there is");
     }
+
+    /// 5 % loss, as a report's fraction lost.
+    const LOSSY: u8 = 13;
 
     fn video(wanted: Option<u8>) -> Demand {
         Demand {
@@ -479,6 +529,8 @@ mod tests {
         let at = |ms: u64| t0 + Duration::from_millis(ms);
         let estimate = Bitrate::kbps(600);
         let mut climb = Climb::new(t0);
+        // A path that loses 5 % (a clean one proves sooner: the next test).
+        climb.path(None, LOSSY);
         assert_eq!(climb.budget(estimate, 0, at(500)), estimate);
         assert!(!climb.step(estimate, Bitrate::kbps(1_000), at(500)), "not calm for long enough yet");
         assert!(climb.step(estimate, Bitrate::kbps(1_000), at(2_000)), "calm for 2 s: one step");
@@ -510,10 +562,51 @@ mod tests {
     }
 
     #[test]
+    fn on_a_clean_path_a_trial_is_proven_sooner_and_the_next_one_doubles() {
+        let t0 = Instant::now();
+        let at = |ms: u64| t0 + Duration::from_millis(ms);
+        let mut climb = Climb::new(t0);
+        climb.path(Some(Duration::from_millis(5)), 0);
+        let estimate = Bitrate::kbps(400);
+        assert!(climb.step(estimate, Bitrate::kbps(550), at(2_000)), "the first trial is one step");
+        assert_eq!(climb.budget(estimate, 0, at(2_000)), Bitrate::kbps(550));
+        assert_eq!(climb.budget(estimate, 0, at(3_700)), Bitrate::kbps(550));
+        assert!(!climb.take_proved());
+        assert_eq!(climb.budget(estimate, 0, at(3_800)), Bitrate::kbps(550), "1.8 s without over-use: passed");
+        assert!(climb.take_proved());
+        // The next tries twice what is shared out, not one step. (The estimate took the
+        // trial's rate as proven.)
+        let estimate = Bitrate::kbps(550);
+        assert!(climb.step(estimate, Bitrate::kbps(700), at(3_800)));
+        assert_eq!(climb.budget(estimate, 0, at(3_800)), Bitrate::kbps(1_100));
+        // It overflows: back to one step at a time, and the doubled level is remembered.
+        assert_eq!(climb.budget(estimate, 1, at(5_000)), estimate);
+        assert!(climb.step(estimate, Bitrate::kbps(700), at(9_000)));
+        assert_eq!(climb.budget(estimate, 1, at(9_000)), Bitrate::kbps(700));
+        // Passed again, clean: bold again, but not up to the level that failed.
+        assert_eq!(climb.budget(estimate, 1, at(10_800)), Bitrate::kbps(700));
+        let estimate = Bitrate::kbps(700);
+        assert!(climb.step(estimate, Bitrate::kbps(900), at(10_800)));
+        assert_eq!(climb.budget(estimate, 1, at(10_800)), Bitrate::kbps(900), "1,400 ≥ 95 % of the 1,100 that failed");
+        // On a path that loses, no trial is bold and each takes 2.5 s.
+        let estimate = Bitrate::kbps(400);
+        let mut lossy = Climb::new(t0);
+        lossy.path(Some(Duration::from_millis(5)), LOSSY);
+        assert!(lossy.step(estimate, Bitrate::kbps(550), at(2_000)));
+        assert_eq!(lossy.budget(estimate, 0, at(3_800)), Bitrate::kbps(550));
+        assert!(!lossy.take_proved());
+        assert_eq!(lossy.budget(estimate, 0, at(4_500)), Bitrate::kbps(550));
+        assert!(lossy.take_proved());
+        assert!(lossy.step(Bitrate::kbps(550), Bitrate::kbps(700), at(4_500)));
+        assert_eq!(lossy.budget(estimate, 0, at(4_500)), Bitrate::kbps(700));
+    }
+
+    #[test]
     fn a_trial_whose_link_fills_up_and_drops_fails_without_overuse() {
         let t0 = Instant::now();
         let at = |ms: u64| t0 + Duration::from_millis(ms);
         let mut climb = Climb::new(t0);
+        climb.path(None, LOSSY);
         let estimate = Bitrate::kbps(400);
         assert!(climb.step(estimate, Bitrate::kbps(520), at(2_000)));
         // Its keyframe's loss in the first second is shielded.
@@ -531,7 +624,7 @@ mod tests {
         let at = |ms: u64| t0 + Duration::from_millis(ms);
         let mut climb = Climb::new(t0);
         let estimate = Bitrate::kbps(400);
-        climb.path(Some(Duration::from_millis(180)));
+        climb.path(Some(Duration::from_millis(180)), LOSSY);
         assert!(climb.step(estimate, Bitrate::kbps(460), at(2_000)));
         assert_eq!(climb.budget(estimate, 1, at(3_500)), estimate, "over-use past the shield: failed");
         // Calm again for long enough, but 460 failed on this path: not before 30 s.
@@ -540,9 +633,9 @@ mod tests {
         assert!(climb.step(estimate, Bitrate::kbps(460), at(33_600)), "30 s on, again");
         assert_eq!(climb.budget(estimate, 2, at(35_000)), estimate, "failed again");
         // The round trip halves (the link got better): tried again at once.
-        climb.path(Some(Duration::from_millis(170)));
+        climb.path(Some(Duration::from_millis(170)), LOSSY);
         assert!(!climb.step(estimate, Bitrate::kbps(460), at(44_000)));
-        climb.path(Some(Duration::from_millis(20)));
+        climb.path(Some(Duration::from_millis(20)), 0);
         assert!(climb.step(estimate, Bitrate::kbps(460), at(44_000)));
     }
 

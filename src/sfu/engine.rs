@@ -6,6 +6,7 @@ use super::estimate::{EstimateHandle, SubscriberLink};
 use super::keyframe::KeyframeRequestsToApp;
 use super::pacer::SubscriberPacer;
 use super::publish::PublishedTrack;
+use super::report::{ListenerLoss, ListenerLossReports};
 use super::runtime::MediaRuntime;
 use super::{SfuConfig, SfuError};
 use crate::media::{Candidate, Pc, TrackId};
@@ -72,13 +73,13 @@ pub(crate) fn vp8() -> RTCRtpCodec {
 }
 
 /// The codecs and interceptors of one connection, and (on the server's side) the handle of its
-/// bandwidth estimate.
+/// bandwidth estimate and what the listeners of the audio it receives lose.
 /// `initial`: where the server's estimate of the link starts (what it was on the participant's
 /// last connection; `None` for the default).
 pub(crate) fn media_engine_and_interceptors(
     side: Side,
     initial: Option<Bitrate>,
-) -> Result<(MediaEngine, Registry, EstimateHandle), SfuError> {
+) -> Result<(MediaEngine, Registry, EstimateHandle, Arc<ListenerLoss>), SfuError> {
     let mut engine = MediaEngine::default();
     // Codecs first: registering the default interceptors adds feedback to registered codecs only.
     engine.register_codec(RTCRtpCodecParameters { rtp_codec: opus(), payload_type: 111 }, RtpCodecKind::Audio)?;
@@ -102,18 +103,21 @@ pub(crate) fn media_engine_and_interceptors(
     // subscriber's link from it (`estimate`): what the layer allocation shares out, and what the
     // video is paced at when the allocation follows the link (`pacer`). Browsers
     // send the feedback because the transport-cc extension and feedback are negotiated above.
+    let listener_loss = Arc::new(ListenerLoss::default());
     let (registry, estimate) = match side {
         Side::Server => {
             let (link, handle) = SubscriberLink::new(initial);
             let registry = registry
                 .with(Slot::Pacer, SubscriberPacer::new(handle.clone()))
                 .with(Slot::TwccSender, TwccSenderBuilder::new().build())
-                .with(Slot::CongestionControl, link);
+                .with(Slot::CongestionControl, link)
+                // Wire-ward of the receiver reports' generator, so it sees each report it makes.
+                .with(Slot::from(Slot::ReceiverReport.slot() - 500), ListenerLossReports::new(listener_loss.clone()));
             (registry, handle)
         }
         Side::Client => (registry, EstimateHandle::default()),
     };
-    Ok((engine, registry, estimate))
+    Ok((engine, registry, estimate, listener_loss))
 }
 
 /// Packets of each outgoing video stream kept for retransmission on a NACK (a power of two).
@@ -178,6 +182,9 @@ pub(crate) struct Built {
     pub gathered: watch::Receiver<bool>,
     /// What the link to the other side carries, as its feedback shows (server side only).
     pub estimate: EstimateHandle,
+    /// What the listeners of the audio this connection receives lose, for the reports to its
+    /// publisher (server side only; [`super::report`]).
+    pub listener_loss: Arc<ListenerLoss>,
 }
 
 /// Waits (briefly) until all local candidates are known, so the description we send carries
@@ -327,7 +334,7 @@ impl Engine {
         events: mpsc::UnboundedSender<PcEvent>,
         initial: Option<Bitrate>,
     ) -> Result<Built, SfuError> {
-        let (media, interceptors, estimate) = media_engine_and_interceptors(side, initial)?;
+        let (media, interceptors, estimate, listener_loss) = media_engine_and_interceptors(side, initial)?;
         let settings = self.settings(side);
         let ip = self.config.media_ip;
         let port = self.pick_port(ip)?;
@@ -344,7 +351,7 @@ impl Engine {
             .with_udp_addrs(vec![format!("{ip}:{port}")])
             .build()
             .await?;
-        Ok(Built { pc: Arc::new(connection), gathered, estimate })
+        Ok(Built { pc: Arc::new(connection), gathered, estimate, listener_loss })
     }
 
     /// The connection settings of one side (the server's, or a headless participant's).

@@ -12,6 +12,7 @@
 //! layer allocation reads twice a second.
 
 use super::congestion::twcc::{self, unwrap_near};
+use super::report::fraction_of;
 use super::congestion::{BandwidthEstimator, Bitrate, PacketReport, SentPacket, Usage, WIRE_OVERHEAD};
 use rtc::interceptor::{Interceptor, Packet, StreamInfo, TaggedPacket};
 use rtc::rtcp::transport_feedbacks::transport_layer_cc::TransportLayerCc;
@@ -21,7 +22,7 @@ use rtc::shared::error::Error;
 use rtc::shared::marshal::{MarshalSize, Unmarshal};
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
 use std::time::Instant;
 
 /// What a new subscriber is assumed to carry from its first feedback on, until the feedback
@@ -55,6 +56,8 @@ struct Shared {
     fell: tokio::sync::Notify,
     /// The round trip the feedback shows, in microseconds; 0 until known.
     rtt_micros: AtomicU64,
+    /// The share of packets the link lost lately, as a report's fraction lost (256ths).
+    loss: AtomicU8,
 }
 
 /// A rate kept in an atomic, 0 standing for none.
@@ -110,6 +113,11 @@ impl EstimateHandle {
             0 => None,
             micros => Some(std::time::Duration::from_micros(micros)),
         }
+    }
+
+    /// The share of packets the link lost lately, as a report's fraction lost (256ths).
+    pub fn loss(&self) -> u8 {
+        self.0.loss.load(Ordering::Relaxed)
     }
 
     /// How many feedback reports so far showed a queue building up on the path: a change
@@ -213,6 +221,7 @@ impl SubscriberLink {
             let micros = u64::try_from(rtt.as_micros()).unwrap_or(u64::MAX);
             self.handle.0.rtt_micros.store(micros.max(1), Ordering::Relaxed);
         }
+        self.handle.0.loss.store(fraction_of(self.estimator.loss()), Ordering::Relaxed);
         let estimate = self.estimator.estimate();
         // Over-use while shielded is a keyframe's (a trial's, or one the pacer let pass): the
         // allocation judges a trial by what comes after.

@@ -30,7 +30,7 @@ pub fn publish_offer(sdp: &str) -> bool {
         return false;
     };
     let engine = Engine::new(super::SfuConfig::default());
-    let Ok((media, interceptors, _)) = media_engine_and_interceptors(Side::Server, None) else {
+    let Ok((media, interceptors, _, _)) = media_engine_and_interceptors(Side::Server, None) else {
         return false;
     };
     let now = Instant::now();

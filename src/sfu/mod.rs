@@ -26,6 +26,7 @@ mod keyframe;
 mod pacer;
 mod peer;
 mod publish;
+mod report;
 mod runtime;
 pub mod simulcast;
 mod subscribe;

@@ -10,6 +10,7 @@ use super::SfuError;
 use super::engine::{AUDIO_LEVEL_URI, Built, Engine, PcEvent, Side, add_remote_candidate, candidates_gathered};
 use super::estimate::{AtomicInstant, EstimateHandle};
 use super::publish::PublishedTrack;
+use super::report::ListenerLoss;
 use super::subscribe::Slot;
 use crate::media::TrackId;
 use crate::media::{Candidate, MediaKind, Pc, TrackInfo};
@@ -102,6 +103,7 @@ impl Peer {
             awaiting_connection: Vec::new(),
             views: HashMap::new(),
             estimate: EstimateHandle::default(),
+            listener_loss: Arc::default(),
             paused: HashSet::new(),
             climb: super::allocate::Climb::new(std::time::Instant::now()),
         };
@@ -192,6 +194,8 @@ pub(super) struct PeerTask {
     pub(super) views: HashMap<Uuid, u32>,
     /// What the subscribe connection carries, from the browser's transport-wide feedback.
     pub(super) estimate: EstimateHandle,
+    /// What the listeners of the participant's audio lose, for the publish connection's reports.
+    listener_loss: Arc<ListenerLoss>,
     /// Publishers whose video the participant was told is paused.
     pub(super) paused: HashSet<Uuid>,
     /// Climbing back to higher layers after a drop.
@@ -322,13 +326,14 @@ impl PeerTask {
         if let Some(connection) = existing {
             return Ok(connection.clone());
         }
-        let Built { pc: connection, gathered, estimate } = self
+        let Built { pc: connection, gathered, estimate, listener_loss } = self
             .engine
             .build(pc, Side::Server, self.pc_events.clone(), self.engine.recall_estimate(self.participant))
             .await?;
         self.gathered[index(pc)] = Some(gathered);
-        if pc == Pc::Subscribe {
-            self.estimate = estimate;
+        match pc {
+            Pc::Subscribe => self.estimate = estimate,
+            Pc::Publish => self.listener_loss = listener_loss,
         }
         match pc {
             Pc::Publish => self.publish = Some(connection.clone()),
@@ -394,7 +399,15 @@ impl PeerTask {
             (MediaKind::Audio, Some(pc)) => audio_level_id(pc, &remote).await,
             _ => None,
         };
-        let track = PublishedTrack::new(self.participant, kind, remote, ssrc, level_extension, self.heard.clone());
+        let track = PublishedTrack::new(
+            self.participant,
+            kind,
+            remote,
+            ssrc,
+            level_extension,
+            self.heard.clone(),
+            self.listener_loss.clone(),
+        );
         let (room, owner, id, engine) = (self.room.clone(), self.participant, track.id, self.engine.clone());
         self.engine.register(track.clone());
         tokio::spawn(async move {

@@ -12,6 +12,7 @@
 //! others do not wait for it); NACK retransmission covers such gaps.
 
 use super::estimate::AtomicInstant;
+use super::report::ListenerLoss;
 use super::simulcast::vp8::Descriptor;
 use super::simulcast::{LAYERS, LayerRates, VideoForward};
 use crate::media::MediaKind;
@@ -75,6 +76,8 @@ pub struct PublishedTrack {
     pub counters: TrackCounters,
     /// When anything last arrived from the publisher (on this track or another).
     heard: Arc<AtomicInstant>,
+    /// What the listeners of this audio lose, told to the publisher (none for video).
+    listener_loss: Option<Arc<ListenerLoss>>,
 }
 
 impl std::fmt::Debug for PublishedTrack {
@@ -232,6 +235,7 @@ impl PublishedTrack {
         media_ssrc: u32,
         level_extension: Option<u8>,
         heard: Arc<AtomicInstant>,
+        listener_loss: Arc<ListenerLoss>,
     ) -> Arc<Self> {
         static NEXT_ID: AtomicU64 = AtomicU64::new(1);
         Arc::new(PublishedTrack {
@@ -253,7 +257,17 @@ impl PublishedTrack {
             epoch: Instant::now(),
             counters: TrackCounters::default(),
             heard,
+            listener_loss: (kind == MediaKind::Audio).then_some(listener_loss),
         })
+    }
+
+    /// `listener`'s link loses `fraction` (a report's fraction lost, in 256ths) of what it
+    /// receives: the publisher of this audio is told the worst of its listeners' loss, so that
+    /// its encoder adds redundancy ([`super::report`]). Nothing for video.
+    pub fn note_listener_loss(&self, listener: Uuid, fraction: u8, now: Instant) {
+        if let Some(loss) = &self.listener_loss {
+            loss.note(listener, fraction, now);
+        }
     }
 
     /// The loudest audio level since the last call (0 for video or silence).

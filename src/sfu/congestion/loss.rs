@@ -98,6 +98,37 @@ impl LossCap {
     }
 }
 
+/// The share of packets the path loses, as a receiver report would say it: every packet a
+/// feedback names, pooled like [`LossCap`]'s windows (at least [`MIN_PACKETS`] and
+/// [`MIN_WINDOW`]), whatever the rate did meanwhile. What a subscriber loses is told to the
+/// publishers of the audio it receives, so that their encoders add Opus's in-band redundancy
+/// (`super::super::report`).
+#[derive(Debug, Default)]
+pub(super) struct LossRatio {
+    lost: u32,
+    total: u32,
+    window_start: Option<Instant>,
+    last: f64,
+}
+
+impl LossRatio {
+    /// Takes one feedback's counts.
+    pub(super) fn update(&mut self, lost: u32, total: u32, now: Instant) {
+        self.lost += lost;
+        self.total += total;
+        let start = *self.window_start.get_or_insert(now);
+        if self.total >= MIN_PACKETS && now.saturating_duration_since(start) >= MIN_WINDOW {
+            self.last = f64::from(self.lost) / f64::from(self.total);
+            (self.lost, self.total, self.window_start) = (0, 0, Some(now));
+        }
+    }
+
+    /// The share lost over the last full window (0 before the first).
+    pub(super) fn get(&self) -> f64 {
+        self.last
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -157,5 +188,28 @@ mod tests {
             out = cap.update(4, 20, Bitrate::kbps(2_000), Some(out.scaled(0.8)), true, Duration::from_millis(150), at);
         }
         assert!(out.bps() < 1_700_000, "20 % random loss for 3 s: {out}");
+    }
+
+    #[test]
+    fn the_share_lost_is_pooled_over_a_second_and_kept_until_the_next() {
+        let mut at = Instant::now();
+        let mut ratio = LossRatio::default();
+        assert_eq!(ratio.get(), 0.0);
+        // 1 of 20 lost every 100 ms: known after a second, not before.
+        for _ in 0..10 {
+            at += Duration::from_millis(100);
+            ratio.update(1, 20, at);
+        }
+        assert_eq!(ratio.get(), 0.0, "not a second yet");
+        at += Duration::from_millis(100);
+        ratio.update(1, 20, at);
+        assert!((ratio.get() - 0.05).abs() < 1e-9, "{}", ratio.get());
+        // A few packets over a long while are pooled until there are enough.
+        at += Duration::from_secs(2);
+        ratio.update(5, 10, at);
+        assert!((ratio.get() - 0.05).abs() < 1e-9, "10 packets are too few to say");
+        at += Duration::from_millis(100);
+        ratio.update(0, 10, at);
+        assert!((ratio.get() - 0.25).abs() < 1e-9, "{}", ratio.get());
     }
 }

@@ -146,6 +146,8 @@ pub struct BandwidthEstimator {
     delay: delay::DelayDetector,
     rate: rate::AimdRate,
     loss: loss::LossCap,
+    /// The share of packets lost, for the publishers' audio encoders.
+    lost: loss::LossRatio,
     acked: acked::AckedRate,
     prober: probe::Prober,
     rtt: Option<Duration>,
@@ -166,6 +168,7 @@ impl BandwidthEstimator {
             delay: delay::DelayDetector::default(),
             rate: rate::AimdRate::new(initial),
             loss: loss::LossCap::default(),
+            lost: loss::LossRatio::default(),
             acked: acked::AckedRate::default(),
             prober: probe::Prober::default(),
             rtt: None,
@@ -246,6 +249,12 @@ impl BandwidthEstimator {
         (raised.max(delay_based), capped.max(proven))
     }
 
+    /// The share of packets the path lost over the last second or so, every packet counted
+    /// (also those sent before a cut, which the loss cap leaves out).
+    pub fn loss(&self) -> f64 {
+        self.lost.get()
+    }
+
     /// The round trip as the feedback shows it (send → feedback back), once known.
     pub fn rtt(&self) -> Option<Duration> {
         self.rtt
@@ -274,7 +283,7 @@ impl BandwidthEstimator {
 
     /// Takes one feedback report (its packets in sequence order) received at `now`.
     pub fn on_feedback(&mut self, reports: &[PacketReport], now: Instant) {
-        let (mut lost, mut total, mut reported, mut newest_sent) = (0u32, 0u32, 0u32, None::<Instant>);
+        let (mut lost, mut total, mut reported, mut missing, mut newest_sent) = (0u32, 0u32, 0u32, 0u32, None::<Instant>);
         // The loss of packets sent before the last cut took effect speaks of the rate before it.
         let judged_from = self.rate.last_decrease().max(self.loss.last_decrease()).map(|cut| cut + REACTION);
         for report in reports {
@@ -284,6 +293,7 @@ impl BandwidthEstimator {
             total += u32::from(judged);
             match report.arrived {
                 None => {
+                    missing += 1;
                     lost += u32::from(judged);
                     self.prober.on_lost(&sent);
                 }
@@ -298,6 +308,7 @@ impl BandwidthEstimator {
         if reported == 0 {
             return;
         }
+        self.lost.update(missing, reported, now);
         if let Some(sent_at) = newest_sent {
             let sample = now.saturating_duration_since(sent_at);
             self.rtt = Some(self.rtt.map_or(sample, |rtt| (rtt * 7 + sample) / 8));
