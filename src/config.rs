@@ -118,10 +118,10 @@ pub struct Config {
     pub ice_relay_only: bool,
 
     /// Let each participant's bandwidth estimate (from the browser's transport-wide feedback)
-    /// choose the video layers they get, pausing video their link cannot carry. Off by default:
-    /// the layers follow the tile sizes only, until the estimate is proven behind a shaped link
-    /// (docs/media.md, "Simulcast").
-    #[arg(long, env = "KETENTAFEL_ADAPT_TO_LINK", default_value_t = false)]
+    /// choose the video layers they get, pace their video and pause video their link cannot
+    /// carry (docs/media.md, "Simulcast"). On by default; `--adapt-to-link false` leaves the
+    /// choice to the tile sizes alone.
+    #[arg(long, env = "KETENTAFEL_ADAPT_TO_LINK", default_value_t = true, action = clap::ArgAction::Set, num_args = 0..=1, default_missing_value = "true")]
     pub adapt_to_link: bool,
 
     /// Seconds an empty conference waits for someone to come back before it ends.

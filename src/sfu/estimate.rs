@@ -12,8 +12,8 @@
 //! layer allocation reads twice a second.
 
 use super::congestion::twcc::{self, unwrap_near};
-use super::report::fraction_of;
 use super::congestion::{BandwidthEstimator, Bitrate, PacketReport, SentPacket, Usage, WIRE_OVERHEAD};
+use super::report::fraction_of;
 use rtc::interceptor::{Interceptor, Packet, StreamInfo, TaggedPacket};
 use rtc::rtcp::transport_feedbacks::transport_layer_cc::TransportLayerCc;
 use rtc::rtp::extension::transport_cc_extension::TransportCcExtension;

@@ -58,7 +58,7 @@ pub struct SfuConfig {
     /// sends none).
     pub ice_check_interval: Duration,
     /// Whether each subscriber's bandwidth estimate limits the video layers it gets (else the
-    /// tile sizes alone choose).
+    /// tile sizes alone choose). On by default.
     pub adapt_to_link: bool,
 }
 
@@ -70,7 +70,7 @@ impl Default for SfuConfig {
             announce_ip: None,
             socket_buffer: 4 << 20,
             ice_check_interval: Duration::from_millis(10),
-            adapt_to_link: false,
+            adapt_to_link: true,
         }
     }
 }

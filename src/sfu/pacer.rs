@@ -13,8 +13,8 @@
 //! receiver asks again, or for a keyframe). Retransmissions get a share of their own and leave
 //! at once or not at all ([`REPAIR_SHARE`]).
 //!
-//! A subscriber whose allocation does not follow its link (the default; `--adapt-to-link`) has
-//! no allowance, and nothing is held. The pacer sits on the application's side of the
+//! A subscriber whose allocation does not follow its link (`--adapt-to-link false`) has no
+//! allowance, and nothing is held. The pacer sits on the application's side of the
 //! transport-wide numbering ([`Slot::Pacer`](rtc::interceptor::Slot)), so packets are numbered
 //! in the order they leave and the estimate's send record sees the moment they left.
 
@@ -234,7 +234,10 @@ impl Protocol<TaggedPacket, TaggedPacket, ()> for SubscriberPacer {
             if self.resent_at.get(&key).is_some_and(|&at| now.saturating_duration_since(at) < gap) {
                 self.repeats_skipped += 1;
                 if self.repeats_skipped.is_power_of_two() {
-                    tracing::debug!(skipped = self.repeats_skipped, "a packet asked for again within a round trip of its resending: not resent");
+                    tracing::debug!(
+                        skipped = self.repeats_skipped,
+                        "a packet asked for again within a round trip of its resending: not resent"
+                    );
                 }
             } else if self.repair >= bits && self.bucket >= bits {
                 self.repair -= bits;
@@ -441,7 +444,9 @@ mod tests {
         let mut resent = Vec::new();
         for (ms, sequence) in [(0, 3), (30, 3), (60, 4), (90, 3), (130, 3), (140, 4)] {
             pacer.handle_write(packet(VIDEO, sequence, 1_200, at(ms))).unwrap();
-            resent.extend(drain(&mut pacer, at(ms)).into_iter().map(|(_, s, t)| (s, t.duration_since(at(0)).as_millis())));
+            resent.extend(
+                drain(&mut pacer, at(ms)).into_iter().map(|(_, s, t)| (s, t.duration_since(at(0)).as_millis())),
+            );
         }
         assert_eq!(resent, vec![(3, 0), (4, 60), (3, 130)], "once per round trip, each");
         assert_eq!(pacer.repeats_skipped, 3);

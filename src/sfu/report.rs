@@ -77,7 +77,8 @@ impl ListenerLossReports {
 
     /// `report` with each audio block's fraction lost raised to `worst`, if any was lower.
     fn raised(&self, report: &ReceiverReport, worst: u8) -> Option<ReceiverReport> {
-        let low = |b: &rtc::rtcp::reception_report::ReceptionReport| self.audio.contains(&b.ssrc) && b.fraction_lost < worst;
+        let low =
+            |b: &rtc::rtcp::reception_report::ReceptionReport| self.audio.contains(&b.ssrc) && b.fraction_lost < worst;
         if !report.reports.iter().any(low) {
             return None;
         }
@@ -106,16 +107,15 @@ impl Protocol<TaggedPacket, TaggedPacket, ()> for ListenerLossReports {
     }
 
     fn handle_write(&mut self, mut message: TaggedPacket) -> Result<(), Error> {
+        // Most of what leaves here is other feedback (transport-wide, NACKs): the listeners'
+        // loss is looked up only for a receiver report about audio.
         if !self.audio.is_empty()
             && let Packet::Rtcp(packets) = &mut message.message.packet
         {
-            let worst = self.loss.worst(message.now);
-            if worst > 0 {
-                for packet in packets.iter_mut() {
-                    let raised = packet.as_any().downcast_ref::<ReceiverReport>().and_then(|r| self.raised(r, worst));
-                    if let Some(raised) = raised {
-                        *packet = Box::new(raised);
-                    }
+            for packet in packets.iter_mut() {
+                let Some(report) = packet.as_any().downcast_ref::<ReceiverReport>() else { continue };
+                if let Some(raised) = self.raised(report, self.loss.worst(message.now)) {
+                    *packet = Box::new(raised);
                 }
             }
         }

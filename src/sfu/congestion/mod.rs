@@ -283,7 +283,8 @@ impl BandwidthEstimator {
 
     /// Takes one feedback report (its packets in sequence order) received at `now`.
     pub fn on_feedback(&mut self, reports: &[PacketReport], now: Instant) {
-        let (mut lost, mut total, mut reported, mut missing, mut newest_sent) = (0u32, 0u32, 0u32, 0u32, None::<Instant>);
+        let (mut lost, mut total, mut reported, mut missing, mut newest_sent) =
+            (0u32, 0u32, 0u32, 0u32, None::<Instant>);
         // The loss of packets sent before the last cut took effect speaks of the rate before it.
         let judged_from = self.rate.last_decrease().max(self.loss.last_decrease()).map(|cut| cut + REACTION);
         for report in reports {
