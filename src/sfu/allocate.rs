@@ -123,7 +123,8 @@ pub(super) struct Climb {
     failed: Option<(Bitrate, Instant, Option<Duration>)>,
     /// The share of packets the path lost lately (a report's fraction lost, in 256ths).
     loss: u8,
-    /// The last trial passed on a clean path: the next may be bold ([`BOLD`]).
+    /// The last trial passed on a clean path, and nothing was cut since: the next may be bold
+    /// ([`BOLD`]) while the path stays clean.
     bold: bool,
 }
 
@@ -164,6 +165,8 @@ impl Climb {
             self.last_cut = Some(now);
             self.calm_since = self.calm_since.max(now);
             self.trial = None;
+            // The climb after a cut starts with one step again.
+            self.bold = false;
         }
         if self.last_cut.is_some_and(|at| now.saturating_duration_since(at) < HOLD) {
             for ((new, old), &held) in layers.iter_mut().zip(targets).zip(held) {
@@ -286,7 +289,7 @@ impl Climb {
             })
         };
         let bold = budget.scaled(BOLD);
-        let next = if self.bold && bold > next && !failed(bold) { bold } else { next };
+        let next = if self.bold && self.loss < CLEAN && bold > next && !failed(bold) { bold } else { next };
         let failed = failed(next);
         let due =
             calm && !held && !failed && self.trial.is_none() && now.saturating_duration_since(self.last_step) >= STEP;
@@ -599,6 +602,15 @@ mod tests {
         assert!(lossy.take_proved());
         assert!(lossy.step(Bitrate::kbps(550), Bitrate::kbps(700), at(4_500)));
         assert_eq!(lossy.budget(estimate, 0, at(4_500)), Bitrate::kbps(700));
+        // A pass on a clean path that starts to lose: the next is one step.
+        let mut turning = Climb::new(t0);
+        turning.path(Some(Duration::from_millis(5)), 0);
+        assert!(turning.step(estimate, Bitrate::kbps(550), at(2_000)));
+        assert_eq!(turning.budget(estimate, 0, at(3_800)), Bitrate::kbps(550));
+        turning.path(Some(Duration::from_millis(5)), LOSSY);
+        let estimate = Bitrate::kbps(550);
+        assert!(turning.step(estimate, Bitrate::kbps(700), at(3_800)));
+        assert_eq!(turning.budget(estimate, 0, at(3_800)), Bitrate::kbps(700));
     }
 
     #[test]

@@ -77,6 +77,7 @@ pub(crate) fn vp8() -> RTCRtpCodec {
 /// `initial`: where the server's estimate of the link starts (what it was on the participant's
 /// last connection; `None` for the default).
 pub(crate) fn media_engine_and_interceptors(
+    pc: Pc,
     side: Side,
     initial: Option<Bitrate>,
 ) -> Result<(MediaEngine, Registry, EstimateHandle, Arc<ListenerLoss>), SfuError> {
@@ -110,12 +111,18 @@ pub(crate) fn media_engine_and_interceptors(
             let registry = registry
                 .with(Slot::Pacer, SubscriberPacer::new(handle.clone()))
                 .with(Slot::TwccSender, TwccSenderBuilder::new().build())
-                .with(Slot::CongestionControl, link)
-                // Wire-ward of the receiver reports' generator, so it sees each report it makes.
-                .with(Slot::from(Slot::ReceiverReport.slot() - 500), ListenerLossReports::new(listener_loss.clone()));
+                .with(Slot::CongestionControl, link);
             (registry, handle)
         }
         Side::Client => (registry, EstimateHandle::default()),
+    };
+    // On the server's publishing connections only, which carry no media from the server (an
+    // interceptor more on a subscribe connection is one more move of every forwarded packet).
+    // Wire-ward of the receiver reports' generator, so it sees each report it makes.
+    let registry = match (side, pc) {
+        (Side::Server, Pc::Publish) => registry
+            .with(Slot::from(Slot::ReceiverReport.slot() - 500), ListenerLossReports::new(listener_loss.clone())),
+        _ => registry,
     };
     Ok((engine, registry, estimate, listener_loss))
 }
@@ -334,7 +341,7 @@ impl Engine {
         events: mpsc::UnboundedSender<PcEvent>,
         initial: Option<Bitrate>,
     ) -> Result<Built, SfuError> {
-        let (media, interceptors, estimate, listener_loss) = media_engine_and_interceptors(side, initial)?;
+        let (media, interceptors, estimate, listener_loss) = media_engine_and_interceptors(pc, side, initial)?;
         let settings = self.settings(side);
         let ip = self.config.media_ip;
         let port = self.pick_port(ip)?;

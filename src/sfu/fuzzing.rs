@@ -12,6 +12,7 @@
 use super::engine::{Engine, Side, media_engine_and_interceptors};
 use super::keyframe::{KeyframeRequestsToApp, is_keyframe_request};
 use super::publish::{Continuity, audio_level, strip_extensions, vp8_keyframe_start};
+use crate::media::Pc;
 use rtc::interceptor::{AttributedPacket, Packet, TaggedPacket};
 use rtc::peer_connection::RTCPeerConnectionBuilder;
 use rtc::peer_connection::sdp::RTCSessionDescription;
@@ -30,7 +31,7 @@ pub fn publish_offer(sdp: &str) -> bool {
         return false;
     };
     let engine = Engine::new(super::SfuConfig::default());
-    let Ok((media, interceptors, _, _)) = media_engine_and_interceptors(Side::Server, None) else {
+    let Ok((media, interceptors, _, _)) = media_engine_and_interceptors(Pc::Publish, Side::Server, None) else {
         return false;
     };
     let now = Instant::now();
