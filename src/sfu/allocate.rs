@@ -109,6 +109,14 @@ pub(super) struct Climb {
     patience: Duration,
     /// What was shared out before the trial in flight.
     base: Bitrate,
+    /// What was sent before the trial in flight (audio and the layers sent, at their rates): on
+    /// a clean path, an estimate that falls below [`TRIAL_FALL`] of it fails the trial. Less
+    /// than what was shared out when the share-out had room to spare: a bold trial's budget is
+    /// twice the last, and judged by the budget, the estimate that followed what the path then
+    /// delivered failed the next trial on a path that carried it (the `weak` story, after the
+    /// lift). On a lossy path the budget stays the measure: judged by what was sent, trials
+    /// that overflowed a weak link ran on for longer and froze the picture that ran.
+    sent: Bitrate,
     /// After a failed trial, until when what was shared out before it still is: the trial's
     /// own overflow cuts the estimate below what the link carried before it, and following that
     /// would take away the layers that worked along with the one that did not.
@@ -138,6 +146,7 @@ impl Climb {
             last_cut: None,
             patience: CALM,
             base: Bitrate::ZERO,
+            sent: Bitrate::ZERO,
             fallback: None,
             proved: false,
             short_since: None,
@@ -221,7 +230,8 @@ impl Climb {
         let shielded = self.trial.is_some() && now.saturating_duration_since(self.last_step) < TRIAL_SHIELD;
         // A full queue shows in loss, not in the delay's growth: a trial whose link fills up
         // and drops cuts the estimate without any over-use. Such a trial failed too.
-        let fell = self.trial.is_some() && !shielded && estimate < self.base.scaled(TRIAL_FALL);
+        let floor = if self.loss < CLEAN { self.sent } else { self.base };
+        let fell = self.trial.is_some() && !shielded && estimate < floor.scaled(TRIAL_FALL);
         if overuses != self.overuses || fell {
             self.overuses = overuses;
             if !shielded {
@@ -272,10 +282,10 @@ impl Climb {
         std::mem::take(&mut self.proved)
     }
 
-    /// After an allocation of `budget` that left something out: tries `next` (one more layer),
-    /// or after a trial that passed on a clean path twice `budget` if that is more, when the
-    /// path has been calm long enough. Whether a trial started.
-    fn step(&mut self, budget: Bitrate, next: Bitrate, now: Instant) -> bool {
+    /// After an allocation of `budget` that left something out, and sends `sent`: tries `next`
+    /// (one more layer), or after a trial that passed on a clean path twice `budget` if that is
+    /// more, when the path has been calm long enough. Whether a trial started.
+    fn step(&mut self, budget: Bitrate, sent: Bitrate, next: Bitrate, now: Instant) -> bool {
         let calm = now.saturating_duration_since(self.calm_since) >= self.patience;
         // Nothing goes up while a cut holds, so a trial then would change nothing, and the
         // next one, reckoned from the same layers, would take two steps at once.
@@ -295,6 +305,7 @@ impl Climb {
             calm && !held && !failed && self.trial.is_none() && now.saturating_duration_since(self.last_step) >= STEP;
         if due {
             self.base = budget;
+            self.sent = sent;
             self.trial = Some(next);
             self.last_step = now;
         }
@@ -432,8 +443,14 @@ impl PeerTask {
             layers
         };
         let mut layers = share_out(&mut self.climb, budget);
+        // What `layers` send, with the audio: each video's layer at its rate.
+        let sent = |layers: &[Option<u8>]| {
+            demands.iter().zip(layers).fold(fixed, |sum, (d, layer)| {
+                sum + layer.and_then(|l| d.rates.0[usize::from(l)]).unwrap_or(Bitrate::ZERO)
+            })
+        };
         if let Some(next) = one_step_up(budget, fixed, &demands, &layers)
-            && self.climb.step(budget, next, now)
+            && self.climb.step(budget, sent(&layers), next, now)
         {
             // A trial starts now, not half a second later: its shield counts from here. The
             // estimate is told too, so that the keyframe the trial's layer starts with is not
@@ -535,10 +552,13 @@ mod tests {
         // A path that loses 5 % (a clean one proves sooner: the next test).
         climb.path(None, LOSSY);
         assert_eq!(climb.budget(estimate, 0, at(500)), estimate);
-        assert!(!climb.step(estimate, Bitrate::kbps(1_000), at(500)), "not calm for long enough yet");
-        assert!(climb.step(estimate, Bitrate::kbps(1_000), at(2_000)), "calm for 2 s: one step");
+        assert!(!climb.step(estimate, estimate, Bitrate::kbps(1_000), at(500)), "not calm for long enough yet");
+        assert!(climb.step(estimate, estimate, Bitrate::kbps(1_000), at(2_000)), "calm for 2 s: one step");
         assert_eq!(climb.budget(estimate, 0, at(2_000)), Bitrate::kbps(1_000));
-        assert!(!climb.step(Bitrate::kbps(1_000), Bitrate::kbps(1_500), at(3_600)), "one trial at a time");
+        assert!(
+            !climb.step(Bitrate::kbps(1_000), Bitrate::kbps(1_000), Bitrate::kbps(1_500), at(3_600)),
+            "one trial at a time"
+        );
         // The step's keyframe queues for a moment: its first second is shielded.
         assert_eq!(climb.budget(estimate, 1, at(2_800)), Bitrate::kbps(1_000));
         // A queue that lasts: back to what was shared out before the trial, for a while, even
@@ -549,8 +569,11 @@ mod tests {
         assert!(!climb.take_proved());
         // Calm must come again, for twice as long after a failed trial (for a smaller step:
         // the failed one is not tried again soon, see the next test).
-        assert!(!climb.step(estimate, Bitrate::kbps(900), at(5_400)), "calm for 2 s is not enough after a failure");
-        assert!(climb.step(estimate, Bitrate::kbps(900), at(7_400)), "calm for 4 s");
+        assert!(
+            !climb.step(estimate, estimate, Bitrate::kbps(900), at(5_400)),
+            "calm for 2 s is not enough after a failure"
+        );
+        assert!(climb.step(estimate, estimate, Bitrate::kbps(900), at(7_400)), "calm for 4 s");
         // No over-use for 2.5 s: the link carries it. The estimate is to take it as proven, the
         // trial is over, and the next may follow at once.
         assert_eq!(climb.budget(estimate, 2, at(9_000)), Bitrate::kbps(900));
@@ -559,7 +582,7 @@ mod tests {
         assert!(climb.take_proved());
         assert_eq!(climb.budget(Bitrate::kbps(850), 2, at(10_000)), Bitrate::kbps(850));
         assert!(
-            climb.step(Bitrate::kbps(850), Bitrate::kbps(940), at(10_000)),
+            climb.step(Bitrate::kbps(850), Bitrate::kbps(850), Bitrate::kbps(940), at(10_000)),
             "calm, and the patience is back at 2 s"
         );
     }
@@ -571,7 +594,7 @@ mod tests {
         let mut climb = Climb::new(t0);
         climb.path(Some(Duration::from_millis(5)), 0);
         let estimate = Bitrate::kbps(400);
-        assert!(climb.step(estimate, Bitrate::kbps(550), at(2_000)), "the first trial is one step");
+        assert!(climb.step(estimate, estimate, Bitrate::kbps(550), at(2_000)), "the first trial is one step");
         assert_eq!(climb.budget(estimate, 0, at(2_000)), Bitrate::kbps(550));
         assert_eq!(climb.budget(estimate, 0, at(3_700)), Bitrate::kbps(550));
         assert!(!climb.take_proved());
@@ -580,36 +603,50 @@ mod tests {
         // The next tries twice what is shared out, not one step. (The estimate took the
         // trial's rate as proven.)
         let estimate = Bitrate::kbps(550);
-        assert!(climb.step(estimate, Bitrate::kbps(700), at(3_800)));
+        assert!(climb.step(estimate, estimate, Bitrate::kbps(700), at(3_800)));
         assert_eq!(climb.budget(estimate, 0, at(3_800)), Bitrate::kbps(1_100));
         // It overflows: back to one step at a time, and the doubled level is remembered.
         assert_eq!(climb.budget(estimate, 1, at(5_000)), estimate);
-        assert!(climb.step(estimate, Bitrate::kbps(700), at(9_000)));
+        assert!(climb.step(estimate, estimate, Bitrate::kbps(700), at(9_000)));
         assert_eq!(climb.budget(estimate, 1, at(9_000)), Bitrate::kbps(700));
         // Passed again, clean: bold again, but not up to the level that failed.
         assert_eq!(climb.budget(estimate, 1, at(10_800)), Bitrate::kbps(700));
         let estimate = Bitrate::kbps(700);
-        assert!(climb.step(estimate, Bitrate::kbps(900), at(10_800)));
+        assert!(climb.step(estimate, estimate, Bitrate::kbps(900), at(10_800)));
         assert_eq!(climb.budget(estimate, 1, at(10_800)), Bitrate::kbps(900), "1,400 ≥ 95 % of the 1,100 that failed");
         // On a path that loses, no trial is bold and each takes 2.5 s.
         let estimate = Bitrate::kbps(400);
         let mut lossy = Climb::new(t0);
         lossy.path(Some(Duration::from_millis(5)), LOSSY);
-        assert!(lossy.step(estimate, Bitrate::kbps(550), at(2_000)));
+        assert!(lossy.step(estimate, estimate, Bitrate::kbps(550), at(2_000)));
         assert_eq!(lossy.budget(estimate, 0, at(3_800)), Bitrate::kbps(550));
         assert!(!lossy.take_proved());
         assert_eq!(lossy.budget(estimate, 0, at(4_500)), Bitrate::kbps(550));
         assert!(lossy.take_proved());
-        assert!(lossy.step(Bitrate::kbps(550), Bitrate::kbps(700), at(4_500)));
+        assert!(lossy.step(Bitrate::kbps(550), Bitrate::kbps(550), Bitrate::kbps(700), at(4_500)));
         assert_eq!(lossy.budget(estimate, 0, at(4_500)), Bitrate::kbps(700));
+        // A budget with room to spare (the layers send 700 of 1,100): on a clean path a trial is
+        // judged by what is sent, not by the budget.
+        let mut roomy = Climb::new(t0);
+        roomy.path(Some(Duration::from_millis(5)), 0);
+        assert!(roomy.step(Bitrate::kbps(1_100), Bitrate::kbps(700), Bitrate::kbps(1_200), at(2_000)));
+        assert_eq!(roomy.budget(Bitrate::kbps(700), 0, at(2_000)), Bitrate::kbps(1_200));
+        // The estimate follows what the path delivered (700): no fall below 90 % of that.
+        assert_eq!(roomy.budget(Bitrate::kbps(700), 0, at(3_100)), Bitrate::kbps(1_200));
+        assert_eq!(roomy.budget(Bitrate::kbps(620), 0, at(3_200)), Bitrate::kbps(1_100), "620 < 630: failed");
+        // On a lossy path, by the budget.
+        let mut lossy = Climb::new(t0);
+        lossy.path(Some(Duration::from_millis(5)), LOSSY);
+        assert!(lossy.step(Bitrate::kbps(1_100), Bitrate::kbps(700), Bitrate::kbps(1_200), at(2_000)));
+        assert_eq!(lossy.budget(Bitrate::kbps(980), 0, at(3_100)), Bitrate::kbps(1_100), "980 < 990: failed");
         // A pass on a clean path that starts to lose: the next is one step.
         let mut turning = Climb::new(t0);
         turning.path(Some(Duration::from_millis(5)), 0);
-        assert!(turning.step(estimate, Bitrate::kbps(550), at(2_000)));
+        assert!(turning.step(estimate, estimate, Bitrate::kbps(550), at(2_000)));
         assert_eq!(turning.budget(estimate, 0, at(3_800)), Bitrate::kbps(550));
         turning.path(Some(Duration::from_millis(5)), LOSSY);
         let estimate = Bitrate::kbps(550);
-        assert!(turning.step(estimate, Bitrate::kbps(700), at(3_800)));
+        assert!(turning.step(estimate, estimate, Bitrate::kbps(700), at(3_800)));
         assert_eq!(turning.budget(estimate, 0, at(3_800)), Bitrate::kbps(700));
     }
 
@@ -620,14 +657,17 @@ mod tests {
         let mut climb = Climb::new(t0);
         climb.path(None, LOSSY);
         let estimate = Bitrate::kbps(400);
-        assert!(climb.step(estimate, Bitrate::kbps(520), at(2_000)));
+        assert!(climb.step(estimate, estimate, Bitrate::kbps(520), at(2_000)));
         // Its keyframe's loss in the first second is shielded.
         assert_eq!(climb.budget(Bitrate::kbps(330), 0, at(2_500)), Bitrate::kbps(520));
         // After it, the loss-cut estimate ends the trial: back to what was shared out before.
         assert_eq!(climb.budget(Bitrate::kbps(330), 0, at(3_500)), estimate);
         assert_eq!(climb.budget(Bitrate::kbps(330), 0, at(5_000)), estimate, "held for a while");
         assert!(!climb.take_proved(), "not proven");
-        assert!(!climb.step(Bitrate::kbps(330), Bitrate::kbps(520), at(6_000)), "and the next waits longer");
+        assert!(
+            !climb.step(Bitrate::kbps(330), Bitrate::kbps(330), Bitrate::kbps(520), at(6_000)),
+            "and the next waits longer"
+        );
     }
 
     #[test]
@@ -637,18 +677,18 @@ mod tests {
         let mut climb = Climb::new(t0);
         let estimate = Bitrate::kbps(400);
         climb.path(Some(Duration::from_millis(180)), LOSSY);
-        assert!(climb.step(estimate, Bitrate::kbps(460), at(2_000)));
+        assert!(climb.step(estimate, estimate, Bitrate::kbps(460), at(2_000)));
         assert_eq!(climb.budget(estimate, 1, at(3_500)), estimate, "over-use past the shield: failed");
         // Calm again for long enough, but 460 failed on this path: not before 30 s.
-        assert!(!climb.step(estimate, Bitrate::kbps(460), at(12_000)));
-        assert!(!climb.step(estimate, Bitrate::kbps(450), at(20_000)), "nor just under it");
-        assert!(climb.step(estimate, Bitrate::kbps(460), at(33_600)), "30 s on, again");
+        assert!(!climb.step(estimate, estimate, Bitrate::kbps(460), at(12_000)));
+        assert!(!climb.step(estimate, estimate, Bitrate::kbps(450), at(20_000)), "nor just under it");
+        assert!(climb.step(estimate, estimate, Bitrate::kbps(460), at(33_600)), "30 s on, again");
         assert_eq!(climb.budget(estimate, 2, at(35_000)), estimate, "failed again");
         // The round trip halves (the link got better): tried again at once.
         climb.path(Some(Duration::from_millis(170)), LOSSY);
-        assert!(!climb.step(estimate, Bitrate::kbps(460), at(44_000)));
+        assert!(!climb.step(estimate, estimate, Bitrate::kbps(460), at(44_000)));
         climb.path(Some(Duration::from_millis(20)), 0);
-        assert!(climb.step(estimate, Bitrate::kbps(460), at(44_000)));
+        assert!(climb.step(estimate, estimate, Bitrate::kbps(460), at(44_000)));
     }
 
     #[test]

@@ -52,6 +52,23 @@ const REPAIR_BURST: Duration = Duration::from_millis(100);
 const RESEND_GAP: Duration = Duration::from_millis(100);
 /// Resent packets remembered ([`RESEND_GAP`]) beyond which the old ones are forgotten.
 const RESENT_KEPT: usize = 256;
+/// A packet first sent longer ago than this (or three round trips, if more) is not resent: as
+/// libwebrtc's packet history forgets it. The NACK responder keeps 512 packets per stream, which
+/// on a low layer is many seconds; after a weak link's first overflow the receiver asked for a
+/// thousand packets again and again (800 requests a second in one run), and the repair share
+/// went to packets of pictures long given up while the running picture's own losses waited.
+const REPAIR_MAX_AGE: Duration = Duration::from_secs(1);
+/// When each of the last this many packets of a stream was first sent: as many as the NACK
+/// responder keeps (`engine::NACK_HISTORY`).
+const SENT_RING: usize = 512;
+
+/// One outgoing video stream: the newest sequence number sent (an older one is a
+/// retransmission), and when each of its last [`SENT_RING`] packets was first sent.
+struct Sent {
+    newest: u16,
+    /// (sequence number, milliseconds since the pacer's epoch), at `sequence % SENT_RING`.
+    at: Box<[(u16, u32)]>,
+}
 /// Over-use in the feedback this long after a keyframe left is the keyframe's own queue: a
 /// 240p keyframe is ten times a frame, and even paced it queues for a moment on a link the
 /// video fits well. Read as the link overflowing, each keyframe (and every layer switch or
@@ -67,8 +84,12 @@ const KEYFRAME_SHIELD_GAP: Duration = Duration::from_secs(3);
 pub(crate) struct SubscriberPacer {
     handle: EstimateHandle,
     audio: HashSet<u32>,
-    /// The newest sequence number sent on each video stream: an older one is a retransmission.
-    newest: HashMap<u32, u16>,
+    /// Each video stream's newest sequence number and when its last packets were first sent.
+    sent: HashMap<u32, Sent>,
+    /// What the sending times in [`Sent`] count from.
+    epoch: Instant,
+    /// Retransmissions of packets first sent too long ago ([`REPAIR_MAX_AGE`]), not sent.
+    repairs_stale: u64,
     /// Bits retransmissions may use now.
     repair: f64,
     /// Retransmissions not sent for want of room.
@@ -94,7 +115,9 @@ impl SubscriberPacer {
         SubscriberPacer {
             handle,
             audio: HashSet::new(),
-            newest: HashMap::new(),
+            sent: HashMap::new(),
+            epoch: Instant::now(),
+            repairs_stale: 0,
             repair: 0.0,
             repairs_dropped: 0,
             resent_at: HashMap::new(),
@@ -126,21 +149,34 @@ impl SubscriberPacer {
         self.repair = (self.repair + repair_rate * elapsed.as_secs_f64()).min(repair_full);
     }
 
-    /// Whether `rtp`, a video packet, repeats one sent before (a NACK's answer); notes it as the
-    /// newest if not.
-    fn resent(&mut self, rtp: &rtc::rtp::Packet) -> bool {
+    /// Whether `rtp`, a video packet leaving at `now`, repeats one sent before (a NACK's
+    /// answer); notes it as the newest, and when it left, if not.
+    fn resent(&mut self, rtp: &rtc::rtp::Packet, now: Instant) -> bool {
         let sequence = rtp.header.sequence_number;
-        match self.newest.get_mut(&rtp.header.ssrc) {
-            Some(newest) if (sequence.wrapping_sub(*newest) as i16) <= 0 => true,
-            Some(newest) => {
-                *newest = sequence;
-                false
-            }
-            None => {
-                self.newest.insert(rtp.header.ssrc, sequence);
-                false
-            }
+        let millis = u32::try_from(now.saturating_duration_since(self.epoch).as_millis()).unwrap_or(u32::MAX);
+        let stream = self
+            .sent
+            .entry(rtp.header.ssrc)
+            .or_insert_with(|| Sent { newest: sequence.wrapping_sub(1), at: vec![(0, u32::MAX); SENT_RING].into() });
+        if (sequence.wrapping_sub(stream.newest) as i16) <= 0 {
+            return true;
         }
+        stream.newest = sequence;
+        stream.at[usize::from(sequence) % SENT_RING] = (sequence, millis);
+        false
+    }
+
+    /// Whether the packet `sequence` of `ssrc` was first sent longer ago than a receiver can
+    /// still use it ([`REPAIR_MAX_AGE`]), or so long ago that it is no longer known.
+    fn stale(&self, ssrc: u32, sequence: u16, now: Instant) -> bool {
+        let Some(stream) = self.sent.get(&ssrc) else { return true };
+        let (known, at) = stream.at[usize::from(sequence) % SENT_RING];
+        if known != sequence || at == u32::MAX {
+            return true;
+        }
+        let max_age = REPAIR_MAX_AGE.max(self.handle.rtt().unwrap_or_default() * 3);
+        let sent = self.epoch + Duration::from_millis(u64::from(at));
+        now.saturating_duration_since(sent) > max_age
     }
 
     /// Sends a fresh video packet; the first packet of a keyframe shields the estimate from
@@ -219,7 +255,9 @@ impl Protocol<TaggedPacket, TaggedPacket, ()> for SubscriberPacer {
         };
         let (audio, resent) = match &message.message.packet {
             Packet::Rtp(rtp) if self.audio.contains(&rtp.header.ssrc) => (true, None),
-            Packet::Rtp(rtp) => (false, self.resent(rtp).then_some((rtp.header.ssrc, rtp.header.sequence_number))),
+            Packet::Rtp(rtp) => {
+                (false, self.resent(rtp, message.now).then_some((rtp.header.ssrc, rtp.header.sequence_number)))
+            }
             // Control traffic is only useful fresh.
             _ => {
                 self.writes.push_back(message);
@@ -231,7 +269,15 @@ impl Protocol<TaggedPacket, TaggedPacket, ()> for SubscriberPacer {
         if let Some(key) = resent {
             let now = message.now;
             let gap = self.handle.rtt().unwrap_or(RESEND_GAP);
-            if self.resent_at.get(&key).is_some_and(|&at| now.saturating_duration_since(at) < gap) {
+            if self.stale(key.0, key.1, now) {
+                self.repairs_stale += 1;
+                if self.repairs_stale.is_power_of_two() {
+                    tracing::debug!(
+                        stale = self.repairs_stale,
+                        "a packet asked for again too long after it was sent: not resent"
+                    );
+                }
+            } else if self.resent_at.get(&key).is_some_and(|&at| now.saturating_duration_since(at) < gap) {
                 self.repeats_skipped += 1;
                 if self.repeats_skipped.is_power_of_two() {
                     tracing::debug!(
@@ -297,7 +343,7 @@ impl Interceptor for SubscriberPacer {
 
     fn unbind_local_stream(&mut self, info: &StreamInfo) {
         self.audio.remove(&info.ssrc);
-        self.newest.remove(&info.ssrc);
+        self.sent.remove(&info.ssrc);
     }
 
     fn bind_remote_stream(&mut self, _: &StreamInfo) {}
@@ -438,8 +484,8 @@ mod tests {
         for sequence in 0..10 {
             pacer.handle_write(packet(VIDEO, sequence, 1_200, t0)).unwrap();
         }
-        drain(&mut pacer, t0 + Duration::from_secs(1));
-        let at = |ms: u64| t0 + Duration::from_secs(1) + Duration::from_millis(ms);
+        drain(&mut pacer, t0 + Duration::from_millis(100));
+        let at = |ms: u64| t0 + Duration::from_millis(100 + ms);
         // The round trip is not known yet: 100 ms.
         let mut resent = Vec::new();
         for (ms, sequence) in [(0, 3), (30, 3), (60, 4), (90, 3), (130, 3), (140, 4)] {
@@ -450,6 +496,34 @@ mod tests {
         }
         assert_eq!(resent, vec![(3, 0), (4, 60), (3, 130)], "once per round trip, each");
         assert_eq!(pacer.repeats_skipped, 3);
+    }
+
+    #[test]
+    fn a_packet_sent_more_than_a_second_ago_is_not_resent() {
+        let t0 = Instant::now();
+        let mut pacer = pacer(Some(Bitrate::kbps(5_000)));
+        for sequence in 0..10 {
+            pacer.handle_write(packet(VIDEO, sequence, 1_200, t0)).unwrap();
+        }
+        drain(&mut pacer, t0 + Duration::from_millis(100));
+        let later = t0 + Duration::from_millis(600);
+        pacer.handle_write(packet(VIDEO, 10, 1_200, later)).unwrap();
+        pacer.handle_write(packet(VIDEO, 2, 1_200, later)).unwrap();
+        let late = t0 + Duration::from_millis(1_200);
+        pacer.handle_write(packet(VIDEO, 3, 1_200, late)).unwrap();
+        pacer.handle_write(packet(VIDEO, 10, 1_200, late)).unwrap();
+        let sent: Vec<u16> = drain(&mut pacer, late).into_iter().map(|(_, s, _)| s).collect();
+        assert_eq!(sent, vec![10, 2, 10], "2 resent after 600 ms, 3 not after 1.2 s; 10 after 600 ms");
+        assert_eq!(pacer.repairs_stale, 1);
+        // One the stream's record no longer holds (more than 512 packets back) is not resent.
+        for sequence in 11..600 {
+            pacer.handle_write(packet(VIDEO, sequence, 100, late)).unwrap();
+        }
+        drain(&mut pacer, late + Duration::from_secs(1));
+        let now = late + Duration::from_secs(1);
+        pacer.handle_write(packet(VIDEO, 50, 100, now)).unwrap();
+        assert!(drain(&mut pacer, now).is_empty());
+        assert_eq!(pacer.repairs_stale, 2);
     }
 
     #[test]

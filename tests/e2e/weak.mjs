@@ -13,7 +13,11 @@
 // docs/performance.md ("Behind the weak link, with audio redundancy").
 //
 // Needs root (network namespaces) and ethtool; without root the story says why and skips.
-// Alone: E2E_STORIES=weak node tests/e2e/run.mjs.
+// Not in the default list of run.mjs: it passed 20 of 28 runs on 2026-12-04 night. Her audio
+// held in every one. Six failed because her one picture stalled for seconds in the settled
+// window, after the estimate fell below it. Two failed because the climb back took over 15 s
+// (docs/performance.md, "Behind the weak link, with audio redundancy").
+// Run it with E2E_STORIES=weak node tests/e2e/run.mjs.
 
 import { spawn } from 'node:child_process';
 import { writeFileSync, chmodSync } from 'node:fs';
