@@ -378,7 +378,7 @@ fn at(today: NaiveDate, days: i64) -> DateTime<Utc> {
 
 async fn seed_case(cx: &Context, cast: &Cast<'_>, spec: &CaseSpec, now: DateTime<Utc>) -> Result<Uuid, sqlx::Error> {
     let store = &cx.store;
-    let today = now.date_naive();
+    let today = crate::timezone::to_local(now).date_naive();
     let (casemanager, pi) = by_email(cast.users, "casemanager@pi-dordrecht.example");
     let (steering, _) = by_email(cast.users, "stuurgroep@zvh-zhz.example");
     let municipality = cast.organisation(spec.municipality)?;

@@ -140,7 +140,10 @@ async fn seed_case(cx: &Context, users: &[(User, Organisation)], now: DateTime<U
     let (rio, municipality) = by_email(users, "rio@gemeente-dordrecht.example");
     let (probation, probation_org) = by_email(users, "reclassering@reclassering.example");
     let (housing, housing_org) = by_email(users, "woning@woonbron.example");
-    let today = now.date_naive();
+    // The Dutch date: what the pages count from (a conference "the day after tomorrow" must
+    // not land on the schedule form's default of tomorrow between midnight in the Netherlands
+    // and midnight UTC).
+    let today = crate::timezone::to_local(now).date_naive();
     let earlier = now - Duration::days(21);
 
     let case_id = Uuid::now_v7();

@@ -187,10 +187,15 @@ impl TestApp {
 
     /// Like [`TestApp::spawn`], with the configuration changed by `configure` first.
     pub async fn spawn_with(backend: Backend, configure: impl FnOnce(&mut Config)) -> TestApp {
-        let db = Arc::new(TestDb::create(backend).await);
         // Noon UTC: the Dutch calendar day is the UTC one, whenever the suite runs.
         let noon = Utc::now().date_naive().and_hms_opt(12, 0, 0).expect("noon exists").and_utc();
-        let clock = ManualClock::at(noon);
+        TestApp::spawn_at(backend, noon, configure).await
+    }
+
+    /// Like [`TestApp::spawn_with`], with the clock at `at` (when the demo is seeded, too).
+    pub async fn spawn_at(backend: Backend, at: DateTime<Utc>, configure: impl FnOnce(&mut Config)) -> TestApp {
+        let db = Arc::new(TestDb::create(backend).await);
+        let clock = ManualClock::at(at);
         let mut config = Config::defaults();
         config.engine_interval_secs = 0;
         // The tests play with the demo's one case; a test that wants the year of history asks.

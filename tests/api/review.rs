@@ -158,3 +158,27 @@ on_both_backends! {
         assert_eq!(before["escalations"], after["escalations"], "nothing was escalated");
     }
 }
+
+/// Between midnight in the Netherlands and midnight UTC the Dutch date is a day ahead. The
+/// schedule form proposes tomorrow (the Dutch one) at 10:00 Dutch time; the demo's next
+/// conference, "the day after tomorrow", was counted from the UTC date and landed on exactly
+/// that slot, so the casemanager's first conference was refused (the e2e story failed at
+/// 23:44 UTC).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn late_in_the_evening_the_demo_leaves_free_the_slot_the_schedule_form_proposes() {
+    // 23:30 UTC is already the next day in the Netherlands, in winter and in summer.
+    let utc_today = chrono::Utc::now().date_naive();
+    let late = utc_today.and_hms_opt(23, 30, 0).expect("23:30 exists").and_utc();
+    let app = TestApp::spawn_at(Backend::Sqlite, late, |_| {}).await;
+    let demo = app.demo_case().await;
+    // Tomorrow in the Netherlands at 10:00 winter time, the slot the UTC count gave the demo.
+    let proposed = (utc_today + chrono::Duration::days(2)).and_hms_opt(9, 0, 0).expect("09:00 exists").and_utc();
+    let (status, body) = demo
+        .casemanager
+        .post(
+            &format!("/api/cases/{}/meetings", demo.case_id),
+            json!({ "scheduled_at": proposed.to_rfc3339(), "purpose": "Netwerkberaad" }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+}
