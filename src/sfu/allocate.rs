@@ -201,6 +201,11 @@ impl Climb {
         }
     }
 
+    /// Whether the path loses nothing to speak of ([`CLEAN`]).
+    fn clean(&self) -> bool {
+        self.loss < CLEAN
+    }
+
     /// Keeps the last picture running (at `lowest`, the lowest layer of each video that
     /// arrives) when the share-out in `layers` would pause it for the link, until the shortfall
     /// has lasted [`PAUSE_GRACE`]. `targets` are the current ones; `wanted` what each tile
@@ -230,7 +235,7 @@ impl Climb {
         let shielded = self.trial.is_some() && now.saturating_duration_since(self.last_step) < TRIAL_SHIELD;
         // A full queue shows in loss, not in the delay's growth: a trial whose link fills up
         // and drops cuts the estimate without any over-use. Such a trial failed too.
-        let floor = if self.loss < CLEAN { self.sent } else { self.base };
+        let floor = if self.clean() { self.sent } else { self.base };
         let fell = self.trial.is_some() && !shielded && estimate < floor.scaled(TRIAL_FALL);
         if overuses != self.overuses || fell {
             self.overuses = overuses;
@@ -245,7 +250,7 @@ impl Climb {
                 }
             }
         }
-        let clean = self.loss < CLEAN;
+        let clean = self.clean();
         let proof = if clean { PROOF_CLEAN } else { PROOF };
         let budget = match self.trial {
             Some(trial) if now.saturating_duration_since(self.last_step) >= proof => {
@@ -299,7 +304,7 @@ impl Climb {
             })
         };
         let bold = budget.scaled(BOLD);
-        let next = if self.bold && self.loss < CLEAN && bold > next && !failed(bold) { bold } else { next };
+        let next = if self.bold && self.clean() && bold > next && !failed(bold) { bold } else { next };
         let failed = failed(next);
         let due =
             calm && !held && !failed && self.trial.is_none() && now.saturating_duration_since(self.last_step) >= STEP;
@@ -445,9 +450,10 @@ impl PeerTask {
         let mut layers = share_out(&mut self.climb, budget);
         // What `layers` send, with the audio: each video's layer at its rate.
         let sent = |layers: &[Option<u8>]| {
-            demands.iter().zip(layers).fold(fixed, |sum, (d, layer)| {
-                sum + layer.and_then(|l| d.rates.0[usize::from(l)]).unwrap_or(Bitrate::ZERO)
-            })
+            demands
+                .iter()
+                .zip(layers)
+                .fold(fixed, |sum, (d, layer)| sum + layer.map_or(Bitrate::ZERO, |l| d.rates.rate(l)))
         };
         if let Some(next) = one_step_up(budget, fixed, &demands, &layers)
             && self.climb.step(budget, sent(&layers), next, now)

@@ -50,24 +50,32 @@ const REPAIR_BURST: Duration = Duration::from_millis(100);
 /// Behind a link that loses 5 %, the repeats took the repair share the first requests needed.
 /// Before the round trip is known, this long.
 const RESEND_GAP: Duration = Duration::from_millis(100);
-/// Resent packets remembered ([`RESEND_GAP`]) beyond which the old ones are forgotten.
-const RESENT_KEPT: usize = 256;
 /// A packet first sent longer ago than this (or three round trips, if more) is not resent: as
 /// libwebrtc's packet history forgets it. The NACK responder keeps 512 packets per stream, which
 /// on a low layer is many seconds; after a weak link's first overflow the receiver asked for a
 /// thousand packets again and again (800 requests a second in one run), and the repair share
 /// went to packets of pictures long given up while the running picture's own losses waited.
 const REPAIR_MAX_AGE: Duration = Duration::from_secs(1);
-/// When each of the last this many packets of a stream was first sent: as many as the NACK
-/// responder keeps (`engine::NACK_HISTORY`).
+/// When each of the last this many packets of a stream was first sent and last resent: as many
+/// as the NACK responder keeps (`engine::NACK_HISTORY`).
 const SENT_RING: usize = 512;
+/// A time in [`Record`] that never was.
+const NEVER: u32 = u32::MAX;
+
+/// One of a stream's last packets: its sequence number, and when it was first sent and last
+/// resent (milliseconds since the pacer's epoch, [`NEVER`] for not).
+#[derive(Debug, Clone, Copy)]
+struct Record {
+    sequence: u16,
+    sent: u32,
+    resent: u32,
+}
 
 /// One outgoing video stream: the newest sequence number sent (an older one is a
-/// retransmission), and when each of its last [`SENT_RING`] packets was first sent.
+/// retransmission), and its last [`SENT_RING`] packets, at `sequence % SENT_RING`.
 struct Sent {
     newest: u16,
-    /// (sequence number, milliseconds since the pacer's epoch), at `sequence % SENT_RING`.
-    at: Box<[(u16, u32)]>,
+    records: Box<[Record]>,
 }
 /// Over-use in the feedback this long after a keyframe left is the keyframe's own queue: a
 /// 240p keyframe is ten times a frame, and even paced it queues for a moment on a link the
@@ -94,8 +102,6 @@ pub(crate) struct SubscriberPacer {
     repair: f64,
     /// Retransmissions not sent for want of room.
     repairs_dropped: u64,
-    /// When each packet lately resent was resent, by SSRC and sequence number.
-    resent_at: HashMap<(u32, u16), Instant>,
     /// Requests for a packet resent less than a round trip before, not answered.
     repeats_skipped: u64,
     queue: VecDeque<TaggedPacket>,
@@ -120,7 +126,6 @@ impl SubscriberPacer {
             repairs_stale: 0,
             repair: 0.0,
             repairs_dropped: 0,
-            resent_at: HashMap::new(),
             repeats_skipped: 0,
             queue: VecDeque::new(),
             bucket: MIN_BURST_BITS,
@@ -153,30 +158,33 @@ impl SubscriberPacer {
     /// answer); notes it as the newest, and when it left, if not.
     fn resent(&mut self, rtp: &rtc::rtp::Packet, now: Instant) -> bool {
         let sequence = rtp.header.sequence_number;
-        let millis = u32::try_from(now.saturating_duration_since(self.epoch).as_millis()).unwrap_or(u32::MAX);
-        let stream = self
-            .sent
-            .entry(rtp.header.ssrc)
-            .or_insert_with(|| Sent { newest: sequence.wrapping_sub(1), at: vec![(0, u32::MAX); SENT_RING].into() });
+        let sent = self.millis(now);
+        let stream = self.sent.entry(rtp.header.ssrc).or_insert_with(|| Sent {
+            newest: sequence.wrapping_sub(1),
+            records: vec![Record { sequence: 0, sent: NEVER, resent: NEVER }; SENT_RING].into(),
+        });
         if (sequence.wrapping_sub(stream.newest) as i16) <= 0 {
             return true;
         }
         stream.newest = sequence;
-        stream.at[usize::from(sequence) % SENT_RING] = (sequence, millis);
+        stream.records[usize::from(sequence) % SENT_RING] = Record { sequence, sent, resent: NEVER };
         false
     }
 
-    /// Whether the packet `sequence` of `ssrc` was first sent longer ago than a receiver can
-    /// still use it ([`REPAIR_MAX_AGE`]), or so long ago that it is no longer known.
-    fn stale(&self, ssrc: u32, sequence: u16, now: Instant) -> bool {
-        let Some(stream) = self.sent.get(&ssrc) else { return true };
-        let (known, at) = stream.at[usize::from(sequence) % SENT_RING];
-        if known != sequence || at == u32::MAX {
-            return true;
-        }
-        let max_age = REPAIR_MAX_AGE.max(self.handle.rtt().unwrap_or_default() * 3);
-        let sent = self.epoch + Duration::from_millis(u64::from(at));
-        now.saturating_duration_since(sent) > max_age
+    /// `now` as a [`Record`] keeps it.
+    fn millis(&self, now: Instant) -> u32 {
+        u32::try_from(now.saturating_duration_since(self.epoch).as_millis()).unwrap_or(NEVER - 1)
+    }
+
+    /// How long before `now` a [`Record`]'s time was.
+    fn since(&self, millis: u32, now: Instant) -> Duration {
+        now.saturating_duration_since(self.epoch + Duration::from_millis(u64::from(millis)))
+    }
+
+    /// The record of packet `sequence` of `ssrc`, while the stream's last packets hold it.
+    fn record(&mut self, ssrc: u32, sequence: u16) -> Option<&mut Record> {
+        let record = self.sent.get_mut(&ssrc)?.records.get_mut(usize::from(sequence) % SENT_RING)?;
+        (record.sequence == sequence && record.sent != NEVER).then_some(record)
     }
 
     /// Sends a fresh video packet; the first packet of a keyframe shields the estimate from
@@ -208,8 +216,7 @@ impl SubscriberPacer {
             let bits = bits_of(head);
             if now.saturating_duration_since(head.now) > MAX_QUEUE {
                 self.queue.pop_front();
-                self.dropped += 1;
-                if self.dropped.is_power_of_two() {
+                if tally(&mut self.dropped) {
                     tracing::debug!(dropped = self.dropped, "video held too long by the pacer, dropped");
                 }
                 continue;
@@ -223,6 +230,12 @@ impl SubscriberPacer {
             self.send_video(packet);
         }
     }
+}
+
+/// Counts one more; whether to log it (at 1, 2, 4, 8 …, so a flood logs a few lines).
+fn tally(counter: &mut u64) -> bool {
+    *counter += 1;
+    counter.is_power_of_two()
 }
 
 fn bits_of(packet: &TaggedPacket) -> f64 {
@@ -266,20 +279,23 @@ impl Protocol<TaggedPacket, TaggedPacket, ()> for SubscriberPacer {
         };
         self.refill(rate, message.now);
         let bits = bits_of(&message);
-        if let Some(key) = resent {
+        if let Some((ssrc, sequence)) = resent {
             let now = message.now;
-            let gap = self.handle.rtt().unwrap_or(RESEND_GAP);
-            if self.stale(key.0, key.1, now) {
-                self.repairs_stale += 1;
-                if self.repairs_stale.is_power_of_two() {
+            let rtt = self.handle.rtt();
+            let max_age = REPAIR_MAX_AGE.max(rtt.unwrap_or_default() * 3);
+            let gap = rtt.unwrap_or(RESEND_GAP);
+            let times = self.record(ssrc, sequence).map(|r| (r.sent, r.resent));
+            // Not known any more (further back than the stream's last packets), or too old for a
+            // receiver to use.
+            if times.is_none_or(|(sent, _)| self.since(sent, now) > max_age) {
+                if tally(&mut self.repairs_stale) {
                     tracing::debug!(
                         stale = self.repairs_stale,
                         "a packet asked for again too long after it was sent: not resent"
                     );
                 }
-            } else if self.resent_at.get(&key).is_some_and(|&at| now.saturating_duration_since(at) < gap) {
-                self.repeats_skipped += 1;
-                if self.repeats_skipped.is_power_of_two() {
+            } else if times.is_some_and(|(_, resent)| resent != NEVER && self.since(resent, now) < gap) {
+                if tally(&mut self.repeats_skipped) {
                     tracing::debug!(
                         skipped = self.repeats_skipped,
                         "a packet asked for again within a round trip of its resending: not resent"
@@ -288,14 +304,13 @@ impl Protocol<TaggedPacket, TaggedPacket, ()> for SubscriberPacer {
             } else if self.repair >= bits && self.bucket >= bits {
                 self.repair -= bits;
                 self.bucket -= bits;
-                if self.resent_at.len() >= RESENT_KEPT {
-                    self.resent_at.retain(|_, &mut at| now.saturating_duration_since(at) < Duration::from_secs(1));
+                let resent = self.millis(now);
+                if let Some(record) = self.record(ssrc, sequence) {
+                    record.resent = resent;
                 }
-                self.resent_at.insert(key, now);
                 self.writes.push_back(message);
             } else {
-                self.repairs_dropped += 1;
-                if self.repairs_dropped.is_power_of_two() {
+                if tally(&mut self.repairs_dropped) {
                     tracing::debug!(dropped = self.repairs_dropped, "no room for a retransmission, dropped");
                 }
             }

@@ -332,12 +332,14 @@ impl PeerTask {
             .await?;
         self.gathered[index(pc)] = Some(gathered);
         match pc {
-            Pc::Subscribe => self.estimate = estimate,
-            Pc::Publish => self.listener_loss = listener_loss,
-        }
-        match pc {
-            Pc::Publish => self.publish = Some(connection.clone()),
-            Pc::Subscribe => self.subscribe = Some(connection.clone()),
+            Pc::Publish => {
+                self.listener_loss = listener_loss;
+                self.publish = Some(connection.clone());
+            }
+            Pc::Subscribe => {
+                self.estimate = estimate;
+                self.subscribe = Some(connection.clone());
+            }
         }
         Ok(connection)
     }

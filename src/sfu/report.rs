@@ -16,7 +16,6 @@ use rtc::rtcp::receiver_report::ReceiverReport;
 use rtc::sansio::Protocol;
 use rtc::shared::error::Error;
 use std::collections::{HashSet, VecDeque};
-use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use uuid::Uuid;
@@ -26,32 +25,25 @@ use uuid::Uuid;
 const FRESH: Duration = Duration::from_secs(5);
 
 /// What the listeners of one publisher's audio lose: each listener's share (as a report's
-/// fraction lost, in 256ths), and the worst of them for the interceptor.
+/// fraction lost, in 256ths) and when it was told.
 #[derive(Debug, Default)]
 pub(crate) struct ListenerLoss {
     listeners: Mutex<Vec<(Uuid, u8, Instant)>>,
-    worst: AtomicU8,
 }
 
 impl ListenerLoss {
     /// `listener`'s link loses `fraction` (in 256ths) as of `now`.
     pub fn note(&self, listener: Uuid, fraction: u8, now: Instant) {
         let mut listeners = self.listeners.lock().expect("the listener loss lock is never held across a panic");
-        listeners.retain(|&(who, _, at)| who != listener && now.saturating_duration_since(at) < FRESH);
+        listeners.retain(|&(who, _, _)| who != listener);
         listeners.push((listener, fraction, now));
-        let worst = listeners.iter().map(|&(_, f, _)| f).max().unwrap_or(0);
-        self.worst.store(worst, Ordering::Relaxed);
     }
 
     /// The worst a listener loses, of those told lately (in 256ths).
     pub fn worst(&self, now: Instant) -> u8 {
         let mut listeners = self.listeners.lock().expect("the listener loss lock is never held across a panic");
-        let before = listeners.len();
         listeners.retain(|&(_, _, at)| now.saturating_duration_since(at) < FRESH);
-        if listeners.len() != before {
-            self.worst.store(listeners.iter().map(|&(_, f, _)| f).max().unwrap_or(0), Ordering::Relaxed);
-        }
-        self.worst.load(Ordering::Relaxed)
+        listeners.iter().map(|&(_, fraction, _)| fraction).max().unwrap_or(0)
     }
 }
 

@@ -23,13 +23,34 @@ const CLIMB_PER_SECOND: f64 = 1.08;
 /// A cut for heavy loss goes no lower than this share of what the path delivered.
 const DELIVERED_SHARE: f64 = 0.85;
 
+/// Reports' counts pooled until they cover [`MIN_PACKETS`] and [`MIN_WINDOW`].
+#[derive(Debug, Default)]
+struct Window {
+    lost: u32,
+    total: u32,
+    start: Option<Instant>,
+}
+
+impl Window {
+    /// Adds one report's counts; the share lost once the window is full (it starts over then).
+    fn add(&mut self, lost: u32, total: u32, now: Instant) -> Option<f64> {
+        self.lost += lost;
+        self.total += total;
+        let start = *self.start.get_or_insert(now);
+        if self.total < MIN_PACKETS || now.saturating_duration_since(start) < MIN_WINDOW {
+            return None;
+        }
+        let fraction = f64::from(self.lost) / f64::from(self.total);
+        *self = Window { lost: 0, total: 0, start: Some(now) };
+        Some(fraction)
+    }
+}
+
 #[derive(Debug, Default)]
 pub(super) struct LossCap {
     /// The cap; none while loss has not mattered (the delay-based estimate rules).
     cap: Option<Bitrate>,
-    lost: u32,
-    total: u32,
-    window_start: Option<Instant>,
+    window: Window,
     last_decrease: Option<Instant>,
     last_update: Option<Instant>,
 }
@@ -66,14 +87,9 @@ impl LossCap {
         rtt: Duration,
         now: Instant,
     ) -> Bitrate {
-        self.lost += lost;
-        self.total += total;
-        let start = *self.window_start.get_or_insert(now);
-        if self.total < MIN_PACKETS || now.saturating_duration_since(start) < MIN_WINDOW {
+        let Some(fraction) = self.window.add(lost, total, now) else {
             return self.cap.unwrap_or(estimate);
-        }
-        let fraction = f64::from(self.lost) / f64::from(self.total);
-        (self.lost, self.total, self.window_start) = (0, 0, Some(now));
+        };
         let elapsed = self.last_update.replace(now).map_or(Duration::ZERO, |l| now.saturating_duration_since(l));
         let current = self.cap.unwrap_or(estimate);
         if fraction > HIGH_LOSS {
@@ -99,27 +115,21 @@ impl LossCap {
 }
 
 /// The share of packets the path loses, as a receiver report would say it: every packet a
-/// feedback names, pooled like [`LossCap`]'s windows (at least [`MIN_PACKETS`] and
+/// feedback names, pooled in the same windows as [`LossCap`]'s (at least [`MIN_PACKETS`] and
 /// [`MIN_WINDOW`]), whatever the rate did meanwhile. What a subscriber loses is told to the
 /// publishers of the audio it receives, so that their encoders add Opus's in-band redundancy
 /// (`super::super::report`).
 #[derive(Debug, Default)]
 pub(super) struct LossRatio {
-    lost: u32,
-    total: u32,
-    window_start: Option<Instant>,
+    window: Window,
     last: f64,
 }
 
 impl LossRatio {
     /// Takes one feedback's counts.
     pub(super) fn update(&mut self, lost: u32, total: u32, now: Instant) {
-        self.lost += lost;
-        self.total += total;
-        let start = *self.window_start.get_or_insert(now);
-        if self.total >= MIN_PACKETS && now.saturating_duration_since(start) >= MIN_WINDOW {
-            self.last = f64::from(self.lost) / f64::from(self.total);
-            (self.lost, self.total, self.window_start) = (0, 0, Some(now));
+        if let Some(fraction) = self.window.add(lost, total, now) {
+            self.last = fraction;
         }
     }
 

@@ -33,7 +33,8 @@ impl LayerRates {
         (0..=up_to).find(|&l| self.0[usize::from(l)].is_some())
     }
 
-    fn rate(&self, layer: u8) -> Bitrate {
+    /// The rate of `layer`, zero when it does not arrive.
+    pub(crate) fn rate(&self, layer: u8) -> Bitrate {
         self.0[usize::from(layer)].unwrap_or_default()
     }
 }
