@@ -135,6 +135,14 @@ const SUSTAINED: Duration = Duration::from_secs(2);
 /// What an estimate takes of a rate the path proved it carries (as GCC takes of a probe's).
 const PROVEN_SHARE: f64 = 0.95;
 
+/// How long the least round trip is remembered, the base a queue building up is measured
+/// from ([`BandwidthEstimator::queue`]). Kept in two halves, so the least of the older half
+/// drops out as the newer one fills: the base is the least of the last 2 to 4 s. A queue that
+/// keeps building up always shows above it; one that stopped growing either drains (the link
+/// carries what it is sent) or is full and drops (which the loss shows); and a path whose
+/// round trip changed for good (a link shaped, a route changed) is its new self within 4 s.
+const BASE_RTT_WINDOW: Duration = Duration::from_secs(4);
+
 /// Sent packets kept for matching feedback: far more than a second's worth, which is more
 /// than any feedback is late.
 const HISTORY: usize = 8192;
@@ -151,6 +159,9 @@ pub struct BandwidthEstimator {
     acked: acked::AckedRate,
     prober: probe::Prober,
     rtt: Option<Duration>,
+    /// The least round trip lately ([`BASE_RTT_WINDOW`]): what the round trip is above it is
+    /// a queue building up on the path.
+    base_rtt: BaseRtt,
     estimate: Bitrate,
     /// Until when over-use is the sender's media probe ([`BandwidthEstimator::shield`]).
     shield: Option<Instant>,
@@ -172,6 +183,7 @@ impl BandwidthEstimator {
             acked: acked::AckedRate::default(),
             prober: probe::Prober::default(),
             rtt: None,
+            base_rtt: BaseRtt::default(),
             estimate: initial,
             shield: None,
             calm: None,
@@ -260,6 +272,12 @@ impl BandwidthEstimator {
         self.rtt
     }
 
+    /// How much longer the round trip is now than its least of the last few seconds
+    /// ([`BASE_RTT_WINDOW`]): a queue building up on the path, once the round trip is known.
+    pub fn queue(&self) -> Option<Duration> {
+        Some(self.rtt?.saturating_sub(self.base_rtt.get()?))
+    }
+
     /// Records a packet as it is sent. Sequence numbers must increase by one per packet.
     pub fn on_sent(&mut self, packet: SentPacket) {
         if let Some(last) = self.sent.back()
@@ -312,7 +330,9 @@ impl BandwidthEstimator {
         self.lost.update(missing, reported, now);
         if let Some(sent_at) = newest_sent {
             let sample = now.saturating_duration_since(sent_at);
-            self.rtt = Some(self.rtt.map_or(sample, |rtt| (rtt * 7 + sample) / 8));
+            let rtt = self.rtt.map_or(sample, |rtt| (rtt * 7 + sample) / 8);
+            self.rtt = Some(rtt);
+            self.base_rtt.update(rtt, now);
         }
         let rtt = self.rtt.unwrap_or(Duration::from_millis(100));
         let acked = self.acked.rate();
@@ -356,5 +376,32 @@ impl BandwidthEstimator {
             return None;
         }
         self.prober.start(wanted.min(MAX_ESTIMATE), self.estimate, now)
+    }
+}
+
+/// The least of a value over the last [`BASE_RTT_WINDOW`] or a little more: the least of the
+/// half window being filled and of the one before it.
+#[derive(Debug, Default)]
+struct BaseRtt {
+    current: Option<(Instant, Duration)>,
+    previous: Option<Duration>,
+}
+
+impl BaseRtt {
+    fn update(&mut self, rtt: Duration, now: Instant) {
+        match &mut self.current {
+            Some((since, least)) if now.saturating_duration_since(*since) < BASE_RTT_WINDOW / 2 => {
+                *least = (*least).min(rtt);
+            }
+            current => {
+                self.previous = current.map(|(_, least)| least);
+                *current = Some((now, rtt));
+            }
+        }
+    }
+
+    fn get(&self) -> Option<Duration> {
+        let current = self.current.map(|(_, least)| least);
+        current.into_iter().chain(self.previous).min()
     }
 }

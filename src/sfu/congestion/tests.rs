@@ -208,3 +208,23 @@ fn a_cut_for_a_moments_queue_is_undone_while_the_path_keeps_delivering() {
     let back = *later.last().unwrap();
     assert!(back.bps() >= 280_000, "3 s after a cut to {cut} the estimate is {back}");
 }
+
+#[test]
+fn a_queue_building_up_shows_above_the_least_round_trip_and_a_full_one_in_loss() {
+    // The weak link carrying 300 kbit/s: whatever the estimate reads into its loss and delay
+    // noise, no queue builds up.
+    let mut sender = Sender::new(weak_link(), Bitrate::kbps(300));
+    sender.floor = Bitrate::kbps(300);
+    sender.run(Duration::from_secs(10), Bitrate::kbps(300), Bitrate::ZERO);
+    let carried = sender.bwe.queue().expect("the round trip is known");
+    assert!(carried < Duration::from_millis(40), "a link that carries what it is sent shows a queue of {carried:?}");
+    assert!(sender.bwe.loss() < 0.1, "and loses what it loses by nature: {}", sender.bwe.loss());
+    // Sent 600 on it: the queue fills to its limit (200 ms) within a second.
+    sender.floor = Bitrate::kbps(600);
+    sender.run(Duration::from_secs(2), Bitrate::kbps(600), Bitrate::ZERO);
+    let overloaded = sender.bwe.queue().expect("the round trip is known");
+    assert!(overloaded > Duration::from_millis(120), "an overloaded link shows a queue of {overloaded:?}");
+    // Full, it stands, and what the link cannot carry is dropped.
+    sender.run(Duration::from_secs(8), Bitrate::kbps(600), Bitrate::ZERO);
+    assert!(sender.bwe.loss() > 0.15, "a full queue drops a sixth and more: {}", sender.bwe.loss());
+}
