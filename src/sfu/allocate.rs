@@ -140,6 +140,12 @@ pub(super) struct Climb {
     fallback: Option<(Bitrate, Instant)>,
     /// A trial passed: the estimate is to take what the link delivered as proven.
     proved: bool,
+    /// After a trial passed, until when its budget still is, unless the path shows a queue:
+    /// what the estimate takes as proven is what arrived over the last half second, and a
+    /// layer the trial switched to late (at its keyframe, a round trip and more on) counted
+    /// for little of it. Taken at its word, the estimate cut the layers the trial had just
+    /// proven, and held the climb for 4 s.
+    kept: Option<(Bitrate, Instant)>,
     /// Since when the share-out would pause the last picture ([`PAUSE_GRACE`]).
     short_since: Option<Instant>,
     /// The path's round trip, as last seen.
@@ -169,6 +175,7 @@ impl Climb {
             sent: Bitrate::ZERO,
             fallback: None,
             proved: false,
+            kept: None,
             short_since: None,
             rtt: None,
             failed: None,
@@ -191,14 +198,16 @@ impl Climb {
         now: Instant,
     ) {
         // A trial's layers stand until it is judged (by the estimate and the delay signal, in
-        // [`Climb::budget`]), from the allocation after the one that started it: a layer the
-        // trial added is priced again meanwhile, and its keyframe's bytes put it just over a
-        // budget it fitted (a bold trial's budget is twice the last, not what the layers
-        // need), and the cut took the trial with it: four seconds' hold, a climb back after
-        // the lift of over 15 s (the `weak` e2e story).
+        // [`Climb::budget`]), from the allocation after the one that started it, unless a tile
+        // wants less. A layer the trial added is priced again meanwhile, and its keyframe's
+        // bytes put it just over a budget it fitted (a bold trial's budget is twice the last,
+        // not what the layers need): the cut took the trial with it, and held the climb for
+        // four seconds (the `weak` e2e story, a climb back after the lift of over 15 s). And
+        // the share-out priced again may lift another video beside the one the trial chose:
+        // two keyframes, and a trial of more than its budget.
         if self.trial.is_some() && now > self.last_step {
             for i in 0..layers.len() {
-                if held[i] && layers[i] < targets[i] && layers[i] < wanted[i] {
+                if held[i] && wanted[i] >= targets[i] {
                     layers[i] = targets[i];
                 }
             }
@@ -290,6 +299,7 @@ impl Climb {
             self.overuses = overuses;
             if !shielded {
                 self.calm_since = now;
+                self.kept = None;
                 if let Some(trial) = self.trial.take() {
                     self.bold = false;
                     self.failed = Some((trial, now, self.rtt));
@@ -310,6 +320,7 @@ impl Climb {
                 self.patience = CALM;
                 self.proved = true;
                 self.bold = clean;
+                self.kept = Some((trial, now + HOLD));
                 trial.max(estimate)
             }
             Some(trial) if trial > estimate => trial,
@@ -321,6 +332,13 @@ impl Climb {
                 estimate
             }
             None => estimate,
+        };
+        let budget = match self.kept {
+            Some((kept, until)) if now < until && estimate < kept => budget.max(kept),
+            _ => {
+                self.kept = None;
+                budget
+            }
         };
         match self.fallback {
             Some((base, until)) if now < until => budget.max(base),
@@ -637,7 +655,7 @@ mod tests {
         assert!(!climb.take_proved());
         assert_eq!(climb.budget(estimate, 2, at(9_900)), Bitrate::kbps(900));
         assert!(climb.take_proved());
-        assert_eq!(climb.budget(Bitrate::kbps(850), 2, at(10_000)), Bitrate::kbps(850));
+        assert_eq!(climb.budget(Bitrate::kbps(900), 2, at(10_000)), Bitrate::kbps(900));
         assert!(
             climb.step(Bitrate::kbps(850), Bitrate::kbps(850), Bitrate::kbps(940), at(10_000)),
             "calm, and the patience is back at 2 s"
@@ -657,6 +675,7 @@ mod tests {
         assert!(!climb.take_proved());
         assert_eq!(climb.budget(estimate, 0, at(3_800)), Bitrate::kbps(550), "1.8 s without over-use: passed");
         assert!(climb.take_proved());
+
         // The next tries twice what is shared out, not one step. (The estimate took the
         // trial's rate as proven.)
         let estimate = Bitrate::kbps(550);
@@ -705,6 +724,34 @@ mod tests {
         let estimate = Bitrate::kbps(550);
         assert!(turning.step(estimate, estimate, Bitrate::kbps(700), at(3_800)));
         assert_eq!(turning.budget(estimate, 0, at(3_800)), Bitrate::kbps(700));
+    }
+
+    #[test]
+    fn a_passed_trials_budget_stands_until_the_estimate_reaches_it_a_queue_shows_or_4_s_pass() {
+        let t0 = Instant::now();
+        let at = |ms: u64| t0 + Duration::from_millis(ms);
+        let passed = |estimate: u64| {
+            let mut climb = Climb::new(t0);
+            climb.path(Some(Duration::from_millis(180)), LOSSY, Duration::ZERO);
+            assert!(climb.step(Bitrate::kbps(400), Bitrate::kbps(400), Bitrate::kbps(550), at(2_000)));
+            assert_eq!(climb.budget(Bitrate::kbps(estimate), 0, at(4_500)), Bitrate::kbps(550), "passed");
+            assert!(climb.take_proved());
+            climb
+        };
+        // The estimate took what arrived over the last half second as proven, and the layer the
+        // trial added switched late: it is below the trial. The trial's budget stands.
+        let mut climb = passed(480);
+        assert_eq!(climb.budget(Bitrate::kbps(480), 0, at(5_000)), Bitrate::kbps(550));
+        assert_eq!(climb.budget(Bitrate::kbps(500), 0, at(8_000)), Bitrate::kbps(550));
+        assert_eq!(climb.budget(Bitrate::kbps(500), 0, at(8_500)), Bitrate::kbps(500), "4 s on, the estimate");
+        // Until the path shows a queue.
+        let mut climb = passed(480);
+        assert_eq!(climb.budget(Bitrate::kbps(480), 1, at(5_000)), Bitrate::kbps(480));
+        assert_eq!(climb.budget(Bitrate::kbps(480), 1, at(5_500)), Bitrate::kbps(480));
+        // Or until the estimate reaches it: then the estimate is the measure, up or down.
+        let mut climb = passed(480);
+        assert_eq!(climb.budget(Bitrate::kbps(560), 0, at(5_000)), Bitrate::kbps(560));
+        assert_eq!(climb.budget(Bitrate::kbps(520), 0, at(5_500)), Bitrate::kbps(520));
     }
 
     #[test]
@@ -863,6 +910,10 @@ mod tests {
         let mut layers = [Some(0), Some(0)];
         climb.hold(&mut layers, &[Some(2), Some(0)], &wanted, &[true; 2], at(2_500));
         assert_eq!(layers, [Some(2), Some(0)], "not cut while the trial runs");
+        // Priced again, the share-out would lift the other video instead: not beside it.
+        let mut layers = [Some(0), Some(2)];
+        climb.hold(&mut layers, &[Some(2), Some(0)], &wanted, &[true; 2], at(2_500));
+        assert_eq!(layers, [Some(2), Some(0)], "nothing else goes up while the trial runs");
         // A tile made smaller is no cut for the link: taken.
         let mut layers = [Some(0), Some(0)];
         climb.hold(&mut layers, &[Some(2), Some(0)], &[Some(0), Some(2)], &[true; 2], at(2_600));

@@ -385,7 +385,7 @@ impl PublishedTrack {
         // comes (headless participants send payloads that are not VP8), or not at all when
         // the share-out pauses it.
         let mut simulcast = false;
-        let mut window = (Instant::now(), [0u64; LAYERS]);
+        let mut window = RateWindow::new(Instant::now());
         while let Some(event) = self.remote.poll().await {
             let mut packet = match event {
                 TrackRemoteEvent::OnRtpPacket(packet) => packet,
@@ -420,7 +420,9 @@ impl PublishedTrack {
             // browser had dropped look alive, and every subscriber asked for its keyframe every
             // 300 ms for as long as the publisher's uplink was weak (the `weak` e2e story).
             if !packet.payload.is_empty() {
-                self.measure(&mut window, layer, packet.payload.len(), now);
+                let keyframe =
+                    self.kind == MediaKind::Video && window.keyframe(layer, packet.header.timestamp, &packet.payload);
+                self.measure(&mut window, layer, packet.payload.len(), keyframe, now);
             }
             if self.kind == MediaKind::Video {
                 self.note_keyframe(&packet.payload);
@@ -500,21 +502,33 @@ impl PublishedTrack {
         copy
     }
 
-    /// Counts a packet into its layer's rate; every half second, publishes the rates.
-    fn measure(&self, window: &mut (Instant, [u64; LAYERS]), layer: u8, payload: usize, now: Instant) {
+    /// Counts a packet into its layer's rate (`keyframe`: it carries part of a keyframe); every
+    /// half second, publishes the rates.
+    fn measure(&self, window: &mut RateWindow, layer: u8, payload: usize, keyframe: bool, now: Instant) {
         // What the packet costs on the way to a subscriber: the RTP header (12 bytes), the
         // transport-wide sequence number the server adds (8, with the extension header), and
         // what every packet carries on the wire (IP, UDP, the SRTP tag).
-        window.1[usize::from(layer)] += (payload + 12 + 8 + WIRE_OVERHEAD) as u64;
-        let elapsed = now.saturating_duration_since(window.0);
+        let bytes = (payload + 12 + 8 + WIRE_OVERHEAD) as u64;
+        let l = usize::from(layer);
+        window.bytes[l] += bytes;
+        if keyframe {
+            window.keyframe_bytes[l] += bytes;
+        }
+        let elapsed = now.saturating_duration_since(window.start);
         if elapsed < RATE_WINDOW {
             return;
         }
-        for (l, bytes) in window.1.iter_mut().enumerate() {
-            let rate = Bitrate::from_bytes(*bytes, elapsed).unwrap_or_default().bps();
-            // Smoothed over about two seconds: a keyframe (which a subscriber's switch asks
-            // for) doubles a window's bytes, and a layer priced at that would be paused again
-            // at the allocation after it started. A layer that went silent is gone at once.
+        for l in 0..LAYERS {
+            let rate = |bytes: u64| Bitrate::from_bytes(bytes, elapsed).unwrap_or_default().bps();
+            // What the layer costs while it runs: its keyframes left out, which come when a
+            // subscriber asks (a switch, a loss) and cost once. Counted, one keyframe of the
+            // full picture raised its rate by half for seconds, and the allocation after a trial
+            // that had just switched a subscriber to it took it away again as too dear (the
+            // `weak` e2e story). A window of nothing but a keyframe (a layer that opens) counts
+            // whole.
+            let (all, running) = (rate(window.bytes[l]), rate(window.bytes[l] - window.keyframe_bytes[l]));
+            let rate = if running > 0 { running } else { all };
+            // Smoothed over about two seconds. A layer that went silent is gone at once.
             let before = self.layer_rates[l].load(Ordering::Relaxed);
             let smoothed = match (before, rate) {
                 (_, 0) => 0,
@@ -522,9 +536,33 @@ impl PublishedTrack {
                 (before, rate) => (before as f64 * (1.0 - RATE_SMOOTHING) + rate as f64 * RATE_SMOOTHING) as u64,
             };
             self.layer_rates[l].store(smoothed.max(u64::from(rate != 0)), Ordering::Relaxed);
-            *bytes = 0;
         }
-        window.0 = now;
+        *window = RateWindow { keyframes: window.keyframes, ..RateWindow::new(now) };
+    }
+}
+
+/// The bytes of each layer since `start`, for its rate ([`PublishedTrack::measure`]).
+struct RateWindow {
+    start: Instant,
+    bytes: [u64; LAYERS],
+    /// Of which keyframes'.
+    keyframe_bytes: [u64; LAYERS],
+    /// The RTP timestamp of each layer's last keyframe: the packets that carry it share it.
+    keyframes: [Option<u32>; LAYERS],
+}
+
+impl RateWindow {
+    fn new(start: Instant) -> RateWindow {
+        RateWindow { start, bytes: [0; LAYERS], keyframe_bytes: [0; LAYERS], keyframes: [None; LAYERS] }
+    }
+
+    /// Whether a VP8 packet of `layer` with `timestamp` carries part of a keyframe.
+    fn keyframe(&mut self, layer: u8, timestamp: u32, payload: &[u8]) -> bool {
+        let last = &mut self.keyframes[usize::from(layer)];
+        if vp8_keyframe_start(payload) {
+            *last = Some(timestamp);
+        }
+        *last == Some(timestamp)
     }
 }
 
@@ -580,7 +618,20 @@ pub(crate) fn vp8_keyframe_start(payload: &[u8]) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::{Continuity, vp8_keyframe_start};
+    use super::{Continuity, RateWindow, vp8_keyframe_start};
+    use std::time::Instant;
+
+    #[test]
+    fn a_keyframes_packets_are_told_by_the_timestamp_of_its_first() {
+        let mut window = RateWindow::new(Instant::now());
+        let (key, delta, middle) = ([0x10, 0x00], [0x10, 0x01], [0x00, 0x00]);
+        assert!(!window.keyframe(2, 100, &delta), "an interframe");
+        assert!(window.keyframe(2, 200, &key), "a keyframe starts");
+        assert!(window.keyframe(2, 200, &middle), "the rest of its packets");
+        assert!(!window.keyframe(0, 200, &middle), "another layer's picture of the same moment");
+        assert!(!window.keyframe(2, 300, &delta), "the next picture");
+        assert!(!window.keyframe(2, 300, &middle));
+    }
 
     #[test]
     fn vp8_keyframes_are_recognised_with_and_without_extensions() {
