@@ -140,11 +140,11 @@ pub(super) struct Climb {
     fallback: Option<(Bitrate, Instant)>,
     /// A trial passed: the estimate is to take what the link delivered as proven.
     proved: bool,
-    /// After a trial passed, until when its budget still is, unless the path shows a queue:
-    /// what the estimate takes as proven is what arrived over the last half second, and a
-    /// layer the trial switched to late (at its keyframe, a round trip and more on) counted
-    /// for little of it. Taken at its word, the estimate cut the layers the trial had just
-    /// proven, and held the climb for 4 s.
+    /// After a trial passed, until when its budget (and its layers) still stand, unless the
+    /// path shows a queue or the estimate reaches it: what the estimate takes as proven is what
+    /// arrived over the last half second, and a layer the trial switched to late (at its
+    /// keyframe, a round trip and more on) counted for little of it. Taken at its word, the
+    /// estimate cut the layers the trial had just proven, and held the climb for 4 s.
     kept: Option<(Bitrate, Instant)>,
     /// Since when the share-out would pause the last picture ([`PAUSE_GRACE`]).
     short_since: Option<Instant>,
@@ -204,8 +204,9 @@ impl Climb {
         // not what the layers need): the cut took the trial with it, and held the climb for
         // four seconds (the `weak` e2e story, a climb back after the lift of over 15 s). And
         // the share-out priced again may lift another video beside the one the trial chose:
-        // two keyframes, and a trial of more than its budget.
-        if self.trial.is_some() && now > self.last_step {
+        // two keyframes, and a trial of more than its budget. So too while a trial that passed
+        // still keeps its budget ([`Climb::kept`]).
+        if (self.trial.is_some() || self.kept.is_some()) && now > self.last_step {
             for i in 0..layers.len() {
                 if held[i] && wanted[i] >= targets[i] {
                     layers[i] = targets[i];
@@ -918,6 +919,15 @@ mod tests {
         let mut layers = [Some(0), Some(0)];
         climb.hold(&mut layers, &[Some(2), Some(0)], &[Some(0), Some(2)], &[true; 2], at(2_600));
         assert_eq!(layers, [Some(0), Some(0)]);
+        // It passes (1.8 s on a clean path): its layers stand while its budget does.
+        let mut passed = Climb::new(t0);
+        passed.path(Some(Duration::from_millis(5)), 0, Duration::ZERO);
+        assert!(passed.step(Bitrate::kbps(500), Bitrate::kbps(500), Bitrate::kbps(1_000), at(2_000)));
+        assert_eq!(passed.budget(Bitrate::kbps(700), 0, at(3_800)), Bitrate::kbps(1_000), "passed");
+        assert_eq!(passed.budget(Bitrate::kbps(700), 0, at(4_300)), Bitrate::kbps(1_000));
+        let mut layers = [Some(0), Some(0)];
+        passed.hold(&mut layers, &[Some(2), Some(0)], &wanted, &[true; 2], at(4_300));
+        assert_eq!(layers, [Some(2), Some(0)], "the passed trial's layers stand");
         // The trial fails: its layers go.
         assert_eq!(climb.budget(Bitrate::kbps(400), 1, at(3_100)), Bitrate::kbps(500));
         let mut layers = [Some(0), Some(0)];
