@@ -676,7 +676,6 @@ mod tests {
         assert!(!climb.take_proved());
         assert_eq!(climb.budget(estimate, 0, at(3_800)), Bitrate::kbps(550), "1.8 s without over-use: passed");
         assert!(climb.take_proved());
-
         // The next tries twice what is shared out, not one step. (The estimate took the
         // trial's rate as proven.)
         let estimate = Bitrate::kbps(550);

@@ -13,11 +13,14 @@
 // docs/performance.md ("Behind the weak link, with audio redundancy").
 //
 // Needs root (network namespaces) and ethtool; without root the story says why and skips.
-// Not in the default list of run.mjs: it passed 20 of 28 runs on 2026-12-04 night. Her audio
-// held in every one. Six failed because her one picture stalled for seconds in the settled
-// window, after the estimate fell below it. Two failed because the climb back took over 15 s
-// (docs/performance.md, "Behind the weak link, with audio redundancy").
-// Run it with E2E_STORIES=weak node tests/e2e/run.mjs.
+// In the default list of run.mjs since 2026-12-05: of 5 runs of the final code that night, 5
+// passed, and 20 of 22 runs since the last picture runs on while the path keeps up with it
+// (docs/performance.md, "Behind the weak link: the picture kept, the climb held no more").
+// A link that loses 5 % at random gives each run its own sample of losses, and every window
+// measured is a sample of it: a run that fails is played once more, from scratch (a fresh
+// server, browsers and link), and the story fails when that one fails too. A failed run's
+// figures and error are kept (weak-attempt-1.json), the last run's in weak.json.
+// Run it alone with E2E_STORIES=weak node tests/e2e/run.mjs.
 
 import { spawn } from 'node:child_process';
 import { writeFileSync, chmodSync } from 'node:fs';
@@ -155,14 +158,38 @@ const summary = (r) => `video ${r.video.map((v) => `${v.height}p@${round(v.fps)}
 /** What went wrong with each video meanwhile: freezes (and how long), keyframe requests, NACKs, packets lost. */
 const troubles = (r) => r.video.map((v) => `${v.height}p: ${v.freezes} freezes (${round(v.frozen_s)} s), ${v.plis} PLI, ${v.nacks} NACK, ${v.lost} lost`).join('; ');
 
+/** How many times the story is played before it fails (see the top of this file). */
+const ATTEMPTS = 2;
+
 export async function weakStory({ artifacts, shots, results }) {
+  for (let attempt = 1; ; attempt += 1) {
+    // The pages of a failed run are not the story's problems: only the run that counts is.
+    const people = [];
+    try {
+      await weakAttempt({ artifacts, shots, results, people, attempt });
+      results.people.push(...people);
+      return;
+    } catch (err) {
+      const record = { attempt, error: String(err.message || err), figures: results.weak };
+      writeFileSync(join(artifacts, `weak-attempt-${attempt}.json`), JSON.stringify(record, null, 2));
+      if (attempt === ATTEMPTS) {
+        results.people.push(...people);
+        throw err;
+      }
+      log(`⚠ weak: run ${attempt} failed (${err.message || err}); the link's losses are random, so once more from scratch`);
+    }
+  }
+}
+
+/** One run of the story (none where no namespace can be made: it says why). */
+async function weakAttempt({ artifacts, shots, results, people, attempt }) {
   const net = network();
   if (net.skip) {
     log(`⚠ weak-link story skipped: ${net.skip}`);
     results.weak = { skipped: net.skip };
     return;
   }
-  const figures = { measured_at: new Date().toISOString(), link: LINK };
+  const figures = { measured_at: new Date().toISOString(), link: LINK, attempt };
   results.weak = figures;
   let server;
   let shaper;
@@ -171,7 +198,7 @@ export async function weakStory({ artifacts, shots, results }) {
   try {
     shaper = await startShaper();
     // The estimate chooses the layers only with --adapt-to-link (docs/media.md, "Simulcast").
-    server = await startServer(artifacts, { name: 'weak-server', host: HOST_IP, env: { KETENTAFEL_ADAPT_TO_LINK: 'true' } });
+    server = await startServer(artifacts, { name: attempt === 1 ? 'weak-server' : `weak-server-${attempt}`, host: HOST_IP, env: { KETENTAFEL_ADAPT_TO_LINK: 'true' } });
     const base = server.base;
     log(`weak: server at ${base}; ${WEAK}'s browser in namespace ${NS} (${NS_IP}) behind the shaper`);
     // Everyone speaks without pauses: the concealed share of a listener's audio is then that
@@ -188,7 +215,7 @@ export async function weakStory({ artifacts, shots, results }) {
     const weak = await person(nsBrowser, 'weak guest (shaped link)', base);
     const other = await person(hostBrowser, 'weak second guest', base);
     const client = await person(hostBrowser, 'weak client', base);
-    results.people.push(chair, weak, other, client);
+    people.push(chair, weak, other, client);
     const { login } = screens({ results, shots });
 
     await step('weak: four join a conference, one of them behind a link of her own; media flows', async () => {
