@@ -70,7 +70,6 @@ const TRIAL_SHIELD: Duration = Duration::from_secs(1);
 /// time (the `weak` e2e story). An overload that lasts still pauses it, and the pacer drops
 /// what the link cannot take meanwhile rather than let it queue in front of the audio.
 ///
-///
 /// The grace counts only while the path does not keep up with what it is sent
 /// ([`Climb::keeps_up`]): on a link that loses a few percent by nature, the delay signal reads
 /// a queue every second or two, each time the estimate falls to 85 % of what arrived, and what
@@ -230,10 +229,10 @@ impl Climb {
         }
     }
 
-    /// Takes the path's round trip, loss (in 256ths) and the queue building up as the feedback shows
-    /// them now: a round trip that halved since a trial failed says the path changed, and what
-    /// failed on it may be tried again at once, boldly if it loses nothing, and a cut before
-    /// the change holds nothing back any more.
+    /// Takes the path's round trip, loss (in 256ths) and the queue building up as the feedback
+    /// shows them now: a round trip that halved since a trial failed says the path changed, and
+    /// what failed on it may be tried again at once, boldly if it loses nothing, and a cut
+    /// before the change holds nothing back any more.
     fn path(&mut self, rtt: Option<Duration>, loss: u8, queue: Duration) {
         self.rtt = rtt;
         self.loss = loss;
@@ -262,8 +261,8 @@ impl Climb {
 
     /// Keeps the last picture running (at `lowest`, the lowest layer of each video that
     /// arrives) when the share-out in `layers` would pause it for the link, until the shortfall
-    /// has lasted [`PAUSE_GRACE`] with a path that does not keep up with it. `targets` are the current ones; `wanted` what each tile
-    /// can use (a hidden tile is no picture to keep).
+    /// has lasted [`PAUSE_GRACE`] with a path that does not keep up with it. `targets` are the
+    /// current ones; `wanted` what each tile can use (a hidden tile is no picture to keep).
     fn spare_last_picture(
         &mut self,
         layers: &mut [Option<u8>],

@@ -58,9 +58,14 @@ struct Shared {
     rtt_micros: AtomicU64,
     /// The share of packets the link lost lately, as a report's fraction lost (256ths).
     loss: AtomicU8,
-    /// How much longer the round trip is than its least lately, in microseconds: the queue
-    /// standing on the path (0 also while unknown).
+    /// How much longer the round trip is than its least of the last few seconds, in
+    /// microseconds: a queue building up on the path (0 also while unknown).
     queue_micros: AtomicU64,
+}
+
+/// A duration as kept in an atomic: whole microseconds.
+fn micros(duration: std::time::Duration) -> u64 {
+    u64::try_from(duration.as_micros()).unwrap_or(u64::MAX)
 }
 
 /// A rate kept in an atomic, 0 standing for none.
@@ -123,8 +128,8 @@ impl EstimateHandle {
         self.0.loss.load(Ordering::Relaxed)
     }
 
-    /// How much longer the round trip is now than its least lately: the queue standing on the
-    /// path (zero while unknown).
+    /// How much longer the round trip is now than its least of the last few seconds: a queue
+    /// building up on the path (zero while unknown).
     pub fn queue(&self) -> std::time::Duration {
         std::time::Duration::from_micros(self.0.queue_micros.load(Ordering::Relaxed))
     }
@@ -227,12 +232,11 @@ impl SubscriberLink {
         }
         self.estimator.on_feedback(&self.reports, now);
         if let Some(rtt) = self.estimator.rtt() {
-            let micros = u64::try_from(rtt.as_micros()).unwrap_or(u64::MAX);
-            self.handle.0.rtt_micros.store(micros.max(1), Ordering::Relaxed);
+            self.handle.0.rtt_micros.store(micros(rtt).max(1), Ordering::Relaxed);
         }
         self.handle.0.loss.store(fraction_of(self.estimator.loss()), Ordering::Relaxed);
         let queue = self.estimator.queue().unwrap_or_default();
-        self.handle.0.queue_micros.store(u64::try_from(queue.as_micros()).unwrap_or(u64::MAX), Ordering::Relaxed);
+        self.handle.0.queue_micros.store(micros(queue), Ordering::Relaxed);
         let estimate = self.estimator.estimate();
         // Over-use while shielded is a keyframe's (a trial's, or one the pacer let pass): the
         // allocation judges a trial by what comes after.

@@ -365,10 +365,10 @@ impl PublishedTrack {
     }
 
     /// Logs how long a requested keyframe took to arrive (the larger part of a join's wait for
-    /// its first picture). One relaxed load per packet while nothing is awaited.
-    fn note_keyframe(&self, payload: &[u8]) {
+    /// its first picture). `starts`: the packet starts a keyframe.
+    fn note_keyframe(&self, starts: bool) {
         let since = self.keyframe_awaited_since.load(Ordering::Relaxed);
-        if since != 0 && vp8_keyframe_start(payload) {
+        if starts && since != 0 {
             self.keyframe_awaited_since.store(0, Ordering::Relaxed);
             let waited = self.keyframe_clock().saturating_sub(since);
             tracing::debug!(track = self.id, waited_ms = waited, "requested keyframe arrived");
@@ -414,19 +414,18 @@ impl PublishedTrack {
             let now = Instant::now();
             self.heard.store(now);
             let layer = layers.iter().find(|(ssrc, _)| *ssrc == packet.header.ssrc).map_or(0, |&(_, l)| l);
+            // Read once, for the layer's rate and the wait for a requested keyframe.
+            let starts_keyframe = self.kind == MediaKind::Video && vp8_keyframe_start(&packet.payload);
             // A packet without payload is padding (the publisher's browser probing its own
             // uplink, on the highest layer's stream even while that layer is switched off): it
             // says nothing about whether a layer's pictures arrive. Counted, it made a layer the
             // browser had dropped look alive, and every subscriber asked for its keyframe every
             // 300 ms for as long as the publisher's uplink was weak (the `weak` e2e story).
             if !packet.payload.is_empty() {
-                let keyframe =
-                    self.kind == MediaKind::Video && window.keyframe(layer, packet.header.timestamp, &packet.payload);
+                let keyframe = window.keyframe(layer, packet.header.timestamp, starts_keyframe);
                 self.measure(&mut window, layer, packet.payload.len(), keyframe, now);
             }
-            if self.kind == MediaKind::Video {
-                self.note_keyframe(&packet.payload);
-            }
+            self.note_keyframe(starts_keyframe);
             let (seq, ts) = (packet.header.sequence_number, packet.header.timestamp);
             // Read once for every subscriber's layer switching; a payload that is not VP8
             // reaches none of them.
@@ -556,10 +555,11 @@ impl RateWindow {
         RateWindow { start, bytes: [0; LAYERS], keyframe_bytes: [0; LAYERS], keyframes: [None; LAYERS] }
     }
 
-    /// Whether a VP8 packet of `layer` with `timestamp` carries part of a keyframe.
-    fn keyframe(&mut self, layer: u8, timestamp: u32, payload: &[u8]) -> bool {
+    /// Whether a VP8 packet of `layer` with `timestamp` carries part of a keyframe (`starts`:
+    /// it starts one).
+    fn keyframe(&mut self, layer: u8, timestamp: u32, starts: bool) -> bool {
         let last = &mut self.keyframes[usize::from(layer)];
-        if vp8_keyframe_start(payload) {
+        if starts {
             *last = Some(timestamp);
         }
         *last == Some(timestamp)
@@ -625,12 +625,14 @@ mod tests {
     fn a_keyframes_packets_are_told_by_the_timestamp_of_its_first() {
         let mut window = RateWindow::new(Instant::now());
         let (key, delta, middle) = ([0x10, 0x00], [0x10, 0x01], [0x00, 0x00]);
-        assert!(!window.keyframe(2, 100, &delta), "an interframe");
-        assert!(window.keyframe(2, 200, &key), "a keyframe starts");
-        assert!(window.keyframe(2, 200, &middle), "the rest of its packets");
-        assert!(!window.keyframe(0, 200, &middle), "another layer's picture of the same moment");
-        assert!(!window.keyframe(2, 300, &delta), "the next picture");
-        assert!(!window.keyframe(2, 300, &middle));
+        let mut keyframe =
+            |layer, timestamp, payload: &[u8]| window.keyframe(layer, timestamp, vp8_keyframe_start(payload));
+        assert!(!keyframe(2, 100, &delta), "an interframe");
+        assert!(keyframe(2, 200, &key), "a keyframe starts");
+        assert!(keyframe(2, 200, &middle), "the rest of its packets");
+        assert!(!keyframe(0, 200, &middle), "another layer's picture of the same moment");
+        assert!(!keyframe(2, 300, &delta), "the next picture");
+        assert!(!keyframe(2, 300, &middle));
     }
 
     #[test]
