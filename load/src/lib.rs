@@ -13,12 +13,14 @@
 //! - [`conference`]: joining, measuring a window of full media, leaving.
 //! - [`soak`]: join/leave cycles and what they leave behind.
 //! - [`floor`]: the cheapest possible forward on this machine, measured in the same run.
+//! - [`media_loop`]: `--media-loop`, conferences on one owned media loop in this process.
 //! - [`report`]: the figures, as JSON and as a table.
 
 pub mod cluster;
 pub mod conference;
 pub mod floor;
 pub mod headless;
+pub mod media_loop;
 pub mod report;
 pub mod server;
 pub mod setup;
@@ -115,6 +117,14 @@ pub struct Options {
     /// library's caches grow during the first ~100 cycles and then level off (docs/performance.md).
     #[arg(long, default_value_t = 25)]
     pub soak_warmup: u32,
+    /// Instead of a run against a server: --rooms conferences of --participants on one owned
+    /// media loop in this process (the engine the rooms are to move to), its thread's CPU per
+    /// forwarded packet against the floor.
+    #[arg(long, conflicts_with_all = ["spawn", "server", "soak"])]
+    pub media_loop: bool,
+    /// Pin the --media-loop thread to this CPU (pin the harness with `taskset -c` on another).
+    #[arg(long, requires = "media_loop")]
+    pub loop_cpu: Option<usize>,
     /// Also write the report here as JSON.
     #[arg(long)]
     pub json: Option<PathBuf>,
@@ -159,7 +169,7 @@ impl Options {
         if !(self.warmup.is_finite() && self.warmup >= 0.0) {
             return Err("--warmup must be zero or more".into());
         }
-        if !self.spawn && self.server.is_empty() {
+        if !self.spawn && self.server.is_empty() && !self.media_loop {
             return Err("say which server: --spawn, or --server URL of a running one".into());
         }
         for url in &self.server {

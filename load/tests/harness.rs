@@ -1,5 +1,6 @@
 //! The load harness in short: two small conferences, and join/leave cycles, against a real
-//! server process on each backend, and three small conferences over three nodes of one region.
+//! server process on each backend, three small conferences over three nodes of one region, and
+//! two on the owned media loop alone (`--media-loop`).
 //! Correctness only (every stream arrives, intact, without loss; nothing is left behind);
 //! timings belong in docs/performance.md, never in a test.
 
@@ -113,6 +114,26 @@ async fn soak(backend: Backend) {
         let (b, a) = (before[part][figure].as_u64().unwrap(), after[part][figure].as_u64().unwrap());
         assert!(a <= b, "{figure} left behind: {b} before, {a} after\n{s:#}");
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_media_loop_carries_two_small_conferences_on_one_port_and_keeps_nothing() {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_ketentafel-load"));
+    command.args(["--media-loop", "--rooms", "2", "--participants", "3", "--duration", "2", "--warmup", "0.5"]);
+    command.args(["--video-bitrate", "300000", "--loop-cpu", "0"]);
+    let r = report_of(command).await;
+    assert_eq!((r["streams_expected"].as_u64(), r["streams_received"].as_u64()), (Some(24), Some(24)), "{r:#}");
+    assert_eq!(r["lost"], 0, "no loss on loopback: {r:#}");
+    assert_eq!((r["duplicates"].as_u64(), r["corrupt"].as_u64()), (Some(0), Some(0)), "{r:#}");
+    assert!(r["packets_received"].as_u64().unwrap() > 0 && r["forwarded_per_second"].as_f64().unwrap() > 0.0);
+    assert!(r["loop_us_per_forwarded_packet"].as_f64().unwrap() > 0.0, "the loop's CPU is measured: {r:#}");
+    assert_eq!(r["loop_cpu"], 0);
+    assert_eq!(r["subscribe_ms"]["samples"], 6, "every subscriber's first media was timed: {r:#}");
+    assert_eq!(
+        r["left_behind"],
+        serde_json::json!({"connections": 0, "addresses": 0, "tracks": 0, "forwards": 0, "timers": 0}),
+        "closing every connection leaves nothing in the loop"
+    );
 }
 
 /// A node of a region: the server binary on the region's database and NATS prefix.

@@ -363,6 +363,11 @@ impl Engine {
 
     /// The connection settings of one side (the server's, or a headless participant's).
     pub(crate) fn settings(&self, side: Side) -> SettingEngine {
+        self.setting_builder(side).build()
+    }
+
+    /// [`Engine::settings`], still open for more (the media loop adds fixed ICE credentials).
+    pub(crate) fn setting_builder(&self, side: Side) -> SettingEngineBuilder {
         let builder = SettingEngineBuilder::new()
             // The default mode binds UDP 5353 and joins multicast: useless on a server, and it
             // fails in containers and network namespaces without multicast.
@@ -388,13 +393,12 @@ impl Engine {
             // accepts a peer-reflexive pair, which is what every browser that hides its address
             // behind an mDNS name gets (two seconds for a relayed one).
             .with_lite(side == Side::Server);
-        let builder = match side {
+        match side {
             Side::Server => {
                 builder.with_ice_timeouts(Some(SERVER_ICE_DISCONNECTED), Some(SERVER_ICE_FAILED_AFTER), None)
             }
             Side::Client => builder,
-        };
-        builder.build()
+        }
     }
 
     /// Rewrites our host candidates to the announced public address (NAT 1:1), which the media

@@ -11,6 +11,8 @@
 //!   `estimate`: the interceptor that feeds it on each of the server's connections.
 //! - [`simulcast`]: which layer of each video a subscriber gets, and one continuous stream
 //!   across layer switches; `allocate`: the share-out in each subscriber's media task.
+//! - [`shard`]: the owned media loop on the sans-IO `rtc` core, one UDP port per loop (not yet
+//!   wired into the rooms).
 //! - `fuzzing` (hidden): entry points for the fuzz targets in `fuzz/` (docs/fuzzing.md).
 
 mod allocate;
@@ -28,6 +30,7 @@ mod peer;
 mod publish;
 mod report;
 mod runtime;
+pub mod shard;
 pub mod simulcast;
 mod subscribe;
 
@@ -35,6 +38,7 @@ pub use client::{CandidateSink, ClientPublisher, ClientSubscriber, PayloadSink, 
 pub use engine::{MediaTotals, live_peer_connections, media_totals};
 pub use peer::{ClientSignal, MediaEvent, Peer};
 pub use publish::{PublishedTrack, TrackCounters, vp8_descriptor};
+pub use shard::{ConnId, Shard, ShardCounts, ShardEvent};
 
 use crate::media::TrackId;
 use std::net::IpAddr;
@@ -156,6 +160,12 @@ impl Sfu {
         on_candidate: CandidateSink,
     ) -> Result<(ClientPublisher, String), SfuError> {
         ClientPublisher::new(&self.engine, stream, on_candidate).await
+    }
+
+    /// A new owned media loop on its own thread and UDP port, pinned to `cpu` if given (the
+    /// load harness's `--media-loop`; the rooms do not use it yet).
+    pub fn media_loop(&self, name: &str, cpu: Option<usize>) -> Result<Shard, SfuError> {
+        Shard::start(self.engine.clone(), name, cpu)
     }
 
     /// A client-side subscribe connection (headless participants only).

@@ -237,9 +237,8 @@ impl PublishedTrack {
         heard: Arc<AtomicInstant>,
         listener_loss: Arc<ListenerLoss>,
     ) -> Arc<Self> {
-        static NEXT_ID: AtomicU64 = AtomicU64::new(1);
         Arc::new(PublishedTrack {
-            id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
+            id: next_track_id(),
             owner,
             kind,
             remote,
@@ -573,6 +572,12 @@ pub(crate) fn audio_level(header: &Header, id: u8) -> Option<u8> {
     let raw = header.get_extension(id)?;
     let level = AudioLevelExtension::unmarshal(&mut &raw[..]).ok()?;
     Some(127u8.saturating_sub(level.level))
+}
+
+/// A new track id, unique in this process (whichever engine publishes the track).
+pub(crate) fn next_track_id() -> TrackId {
+    static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+    NEXT_ID.fetch_add(1, Ordering::Relaxed)
 }
 
 /// Strips the publisher's header extensions: their ids mean nothing on the subscribers'

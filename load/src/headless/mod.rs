@@ -16,7 +16,7 @@ use ketentafel::sfu::{ClientSubscriber, PayloadSink, ReceivedRtp, Sfu, SfuConfig
 use ketentafel::signalling::protocol::{
     Candidate, ClientMessage, E2eeKey, Participant as Member, Pc, ServerMessage, VERSION,
 };
-use sender::Publisher;
+pub(crate) use sender::Publisher;
 use stats::Received;
 use std::sync::Arc;
 use std::time::{Duration, Instant};

@@ -1,0 +1,840 @@
+//! The owned media loop (issue 12, first stage): one thread that owns one UDP socket and drives
+//! the sans-IO `rtc` connections of the conferences it hosts, with no task, channel hop or lock
+//! per packet.
+//!
+//! - **One port.** Every hosted connection shares the shard's socket. A datagram finds its
+//!   connection by the remote address, or, for a browser's first check, by the ufrag it names
+//!   (`demux`); each connection's ufrag is fixed when it is made, so a check that arrives before
+//!   the answer is applied still finds it, and waits (`early`) until it can be handled.
+//! - **One pass per packet.** A datagram is read in a batch (`recvmmsg`), handed to its
+//!   connection (SRTP decrypted once), and each subscriber's copy is written into that
+//!   subscriber's connection in the same pass (the payload is shared, only the header differs).
+//!   What the connections have to send goes out in batches (`sendmmsg`) once the read batch is
+//!   done.
+//! - **Time is an input.** Each connection says when it next needs the clock
+//!   (`poll_timeout`); the loop keeps those deadlines ordered and wakes for the first.
+//! - **Commands are the control plane** (open, negotiate, forward, close): they come over a
+//!   channel, never per packet, and are answered over a oneshot.
+//!
+//! Not wired into the rooms yet: they still run on the engine in `peer`. [`super::Sfu::media_loop`]
+//! starts one for the load harness (`ketentafel-load --media-loop`), which measures it against
+//! the floor. See docs/media.md, "The owned loop".
+
+mod batch;
+mod demux;
+#[cfg(test)]
+mod tests;
+
+pub use demux::ConnId;
+
+use super::SfuError;
+use super::engine::{Engine, Side, media_engine_and_interceptors, opus, vp8};
+use super::keyframe::is_keyframe_request;
+use super::publish::{next_track_id, strip_extensions};
+use crate::media::{MediaKind, Pc, TrackId};
+use bytes::BytesMut;
+use demux::Routes;
+use rtc::media_stream::MediaStreamTrack;
+use rtc::peer_connection::RTCPeerConnection;
+use rtc::peer_connection::RTCPeerConnectionBuilder;
+use rtc::peer_connection::configuration::RTCConfigurationBuilder;
+use rtc::peer_connection::event::{RTCPeerConnectionEvent, RTCTrackEvent};
+use rtc::peer_connection::message::{RTCMessage, TaggedRTCMessage};
+use rtc::peer_connection::sdp::RTCSessionDescription;
+use rtc::peer_connection::state::RTCPeerConnectionState;
+use rtc::peer_connection::transport::{CandidateConfig, CandidateHostConfig, RTCIceCandidate};
+use rtc::rtcp::payload_feedbacks::picture_loss_indication::PictureLossIndication;
+use rtc::rtp_transceiver::rtp_sender::{RTCRtpCodingParameters, RTCRtpEncodingParameters, RtpCodecKind};
+use rtc::rtp_transceiver::{RTCRtpReceiverId, RTCRtpSenderId, RTCRtpTransceiverDirection, RTCRtpTransceiverInit};
+use rtc::sansio::Protocol;
+use rtc::shared::{TaggedBytesMut, TransportContext, TransportProtocol};
+use std::collections::{BTreeSet, HashMap};
+use std::net::SocketAddr;
+use std::os::fd::{AsRawFd, RawFd};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::io::Interest;
+use tokio::net::UdpSocket;
+use tokio::sync::{mpsc, oneshot};
+
+/// What a hosted connection tells its owner.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ShardEvent {
+    /// A track arrived on a publish connection.
+    Published { conn: ConnId, track: TrackId, kind: MediaKind },
+    /// A published track ended (its connection closed).
+    Ended { conn: ConnId, track: TrackId },
+    /// The connection is up (DTLS done), or no longer.
+    Connected { conn: ConnId, up: bool },
+    /// The connection failed for good.
+    Failed { conn: ConnId },
+}
+
+/// What the loop holds and has done, for the leak checks and the load harness.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ShardCounts {
+    pub connections: usize,
+    pub addresses: usize,
+    pub tracks: usize,
+    pub forwards: usize,
+    pub timers: usize,
+    /// Packets written into subscribers' connections.
+    pub forwarded: u64,
+    /// Datagrams read from the socket.
+    pub datagrams_in: u64,
+    /// Datagrams sent, and system calls that sent them.
+    pub datagrams_out: u64,
+    pub send_calls: u64,
+    /// CPU time the loop's thread used since it started.
+    pub cpu_ns: u64,
+}
+
+type Reply<T> = oneshot::Sender<Result<T, SfuError>>;
+
+enum Command {
+    Open { role: Pc, events: mpsc::UnboundedSender<ShardEvent>, reply: Reply<ConnId> },
+    PublishOffer { conn: ConnId, sdp: String, reply: Reply<String> },
+    Forward { subscriber: ConnId, track: TrackId, reply: Reply<()> },
+    Offer { conn: ConnId, reply: Reply<String> },
+    Answer { conn: ConnId, sdp: String, reply: Reply<()> },
+    Close { conn: ConnId, reply: oneshot::Sender<()> },
+    Counts { reply: oneshot::Sender<ShardCounts> },
+}
+
+/// A handle to one loop. Dropping every handle stops the loop and closes its connections.
+#[derive(Debug, Clone)]
+pub struct Shard {
+    commands: mpsc::UnboundedSender<Command>,
+    local: SocketAddr,
+}
+
+impl Shard {
+    /// Binds the shard's socket (`media_ip`, the first free port of the range or any) and
+    /// starts its thread, pinned to `cpu` if given.
+    pub(crate) fn start(engine: Arc<Engine>, name: &str, cpu: Option<usize>) -> Result<Shard, SfuError> {
+        let socket = bind(&engine)?;
+        let local = socket.local_addr().map_err(|e| SfuError::Internal(e.to_string()))?;
+        let (commands, inbox) = mpsc::unbounded_channel();
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| SfuError::Internal(e.to_string()))?;
+        std::thread::Builder::new()
+            .name(format!("media-{name}"))
+            .spawn(move || {
+                if let Some(cpu) = cpu {
+                    pin_to(cpu);
+                }
+                runtime.block_on(async move {
+                    match UdpSocket::from_std(socket) {
+                        Ok(socket) => Loop::new(engine, socket, local).run(inbox).await,
+                        Err(e) => tracing::error!(error = %e, "the media loop cannot use its socket"),
+                    }
+                });
+            })
+            .map_err(|e| SfuError::Internal(e.to_string()))?;
+        Ok(Shard { commands, local })
+    }
+
+    /// The one address every connection of this shard uses.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local
+    }
+
+    async fn ask<T>(&self, make: impl FnOnce(oneshot::Sender<T>) -> Command) -> Result<T, SfuError> {
+        let (reply, answer) = oneshot::channel();
+        self.commands.send(make(reply)).map_err(|_| SfuError::Closed)?;
+        answer.await.map_err(|_| SfuError::Closed)
+    }
+
+    /// A new connection whose events go to `events`.
+    pub async fn open(&self, role: Pc, events: mpsc::UnboundedSender<ShardEvent>) -> Result<ConnId, SfuError> {
+        self.ask(|reply| Command::Open { role, events, reply }).await?
+    }
+
+    /// Applies a browser's offer to a publish connection; returns the answer.
+    pub async fn publish_offer(&self, conn: ConnId, sdp: String) -> Result<String, SfuError> {
+        self.ask(|reply| Command::PublishOffer { conn, sdp, reply }).await?
+    }
+
+    /// Adds `track` to a subscribe connection; it flows once an offer made after this is
+    /// answered.
+    pub async fn forward(&self, subscriber: ConnId, track: TrackId) -> Result<(), SfuError> {
+        self.ask(|reply| Command::Forward { subscriber, track, reply }).await?
+    }
+
+    /// An offer of the subscribe connection's current state.
+    pub async fn offer(&self, conn: ConnId) -> Result<String, SfuError> {
+        self.ask(|reply| Command::Offer { conn, reply }).await?
+    }
+
+    /// Applies the browser's answer to the latest offer.
+    pub async fn answer(&self, conn: ConnId, sdp: String) -> Result<(), SfuError> {
+        self.ask(|reply| Command::Answer { conn, sdp, reply }).await?
+    }
+
+    /// Closes a connection; its tracks end and its forwards stop.
+    pub async fn close(&self, conn: ConnId) {
+        let _ = self.ask(|reply| Command::Close { conn, reply }).await;
+    }
+
+    /// What the loop holds now.
+    pub async fn counts(&self) -> Result<ShardCounts, SfuError> {
+        self.ask(|reply| Command::Counts { reply }).await
+    }
+}
+
+/// The shard's socket: non-blocking, with large buffers, on the configured address and range.
+fn bind(engine: &Engine) -> Result<std::net::UdpSocket, SfuError> {
+    let ip = engine.config.media_ip;
+    if ip.is_unspecified() {
+        // A host candidate needs a concrete address; the loop does not enumerate interfaces.
+        return Err(SfuError::Internal("the media loop needs a concrete --media-ip".into()));
+    }
+    let ports: Vec<u16> = match engine.config.port_range {
+        Some((low, high)) => (low..=high).collect(),
+        None => vec![0],
+    };
+    let mut last = None;
+    for port in ports {
+        match std::net::UdpSocket::bind((ip, port)) {
+            Ok(socket) => {
+                socket.set_nonblocking(true).map_err(|e| SfuError::Internal(e.to_string()))?;
+                let sock = socket2::SockRef::from(&socket);
+                let size = engine.config.socket_buffer;
+                if let Err(e) = sock.set_recv_buffer_size(size).and_then(|()| sock.set_send_buffer_size(size)) {
+                    tracing::warn!(error = %e, "cannot enlarge the media loop's socket buffers");
+                }
+                return Ok(socket);
+            }
+            Err(e) => last = Some(e),
+        }
+    }
+    Err(SfuError::Internal(format!(
+        "no free UDP port for the media loop: {}",
+        last.map_or(String::new(), |e| e.to_string())
+    )))
+}
+
+/// Datagrams kept per connection while its description is not yet applied.
+const EARLY_DATAGRAMS: usize = 64;
+/// Read batches handled before what they caused is sent: bounds the delay a burst adds.
+const READS_PER_FLUSH: usize = 8;
+
+/// One hosted connection.
+struct Conn {
+    pc: RTCPeerConnection,
+    role: Pc,
+    events: mpsc::UnboundedSender<ShardEvent>,
+    /// Whether its remote description is applied (datagrams before it wait in `early`).
+    described: bool,
+    early: Vec<(SocketAddr, BytesMut)>,
+    connected: bool,
+    /// The deadline this connection has in the loop's timers.
+    scheduled: Option<Instant>,
+    /// Queued for the next flush.
+    touched: bool,
+    /// Publish side: the library's track id → the track's id in the service.
+    received: HashMap<String, TrackId>,
+    /// Subscribe side: the sender's local track id → the track it carries.
+    sending: HashMap<String, TrackId>,
+    /// Subscribe side: forwards added since the last answer, started when it comes.
+    pending: Vec<Pending>,
+}
+
+struct Pending {
+    track: TrackId,
+    sender: RTCRtpSenderId,
+    ssrc: u32,
+}
+
+/// A published track and who gets it.
+struct Published {
+    publisher: ConnId,
+    receiver: RTCRtpReceiverId,
+    ssrc: u32,
+    kind: MediaKind,
+    forwards: Vec<Forward>,
+}
+
+struct Forward {
+    subscriber: ConnId,
+    sender: RTCRtpSenderId,
+    ssrc: u32,
+    payload_type: u8,
+}
+
+struct Loop {
+    engine: Arc<Engine>,
+    socket: Arc<UdpSocket>,
+    local: SocketAddr,
+    conns: HashMap<ConnId, Conn>,
+    next_conn: ConnId,
+    routes: Routes,
+    timers: BTreeSet<(Instant, ConnId)>,
+    tracks: HashMap<TrackId, Published>,
+    /// Connections with something to send or report.
+    touched: Vec<ConnId>,
+    /// What the connections have to send, gathered for one `sendmmsg` pass.
+    outgoing: Vec<(SocketAddr, BytesMut)>,
+    /// Reusable: the messages one connection has for the application.
+    reads: Vec<TaggedRTCMessage>,
+    forwarded: u64,
+    datagrams_in: u64,
+    datagrams_out: u64,
+    send_calls: u64,
+}
+
+impl Loop {
+    fn new(engine: Arc<Engine>, socket: UdpSocket, local: SocketAddr) -> Self {
+        Loop {
+            engine,
+            socket: Arc::new(socket),
+            local,
+            conns: HashMap::new(),
+            next_conn: 1,
+            routes: Routes::default(),
+            timers: BTreeSet::new(),
+            tracks: HashMap::new(),
+            touched: Vec::new(),
+            outgoing: Vec::new(),
+            reads: Vec::new(),
+            forwarded: 0,
+            datagrams_in: 0,
+            datagrams_out: 0,
+            send_calls: 0,
+        }
+    }
+
+    async fn run(mut self, mut commands: mpsc::UnboundedReceiver<Command>) {
+        let socket = self.socket.clone();
+        let fd = socket.as_raw_fd();
+        let mut receiver = batch::Receiver::default();
+        loop {
+            self.flush(Instant::now());
+            self.send_outgoing(fd).await;
+            let wake =
+                self.timers.first().map(|&(at, _)| at).unwrap_or_else(|| Instant::now() + Duration::from_secs(3600));
+            tokio::select! {
+                biased;
+                command = commands.recv() => match command {
+                    Some(command) => self.command(command),
+                    None => break,
+                },
+                ready = socket.readable() => {
+                    if let Err(e) = ready {
+                        tracing::error!(error = %e, "the media loop's socket failed");
+                        break;
+                    }
+                    for _ in 0..READS_PER_FLUSH {
+                        let now = Instant::now();
+                        let read = socket.try_io(Interest::READABLE, || {
+                            receiver.receive(fd, |datagram, from| self.datagram(now, datagram, from))
+                        });
+                        match read {
+                            Ok(_) => {}
+                            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => break,
+                            Err(e) => {
+                                tracing::debug!(error = %e, "a media read failed");
+                                break;
+                            }
+                        }
+                    }
+                }
+                () = tokio::time::sleep_until(wake.into()) => self.expire(Instant::now()),
+            }
+        }
+        for (_, mut conn) in self.conns.drain() {
+            let _ = conn.pc.close();
+        }
+    }
+
+    fn touch(&mut self, id: ConnId) {
+        if let Some(conn) = self.conns.get_mut(&id)
+            && !conn.touched
+        {
+            conn.touched = true;
+            self.touched.push(id);
+        }
+    }
+
+    /// One datagram from the socket.
+    fn datagram(&mut self, now: Instant, datagram: &[u8], from: SocketAddr) {
+        self.datagrams_in += 1;
+        let Some(id) = self.routes.route(from, datagram) else {
+            return;
+        };
+        let Some(conn) = self.conns.get_mut(&id) else {
+            return;
+        };
+        if !conn.described {
+            if conn.early.len() < EARLY_DATAGRAMS {
+                conn.early.push((from, BytesMut::from(datagram)));
+            }
+            return;
+        }
+        self.feed(now, id, from, BytesMut::from(datagram));
+    }
+
+    fn feed(&mut self, now: Instant, id: ConnId, from: SocketAddr, message: BytesMut) {
+        let Some(conn) = self.conns.get_mut(&id) else {
+            return;
+        };
+        let transport = TransportContext {
+            local_addr: self.local,
+            peer_addr: from,
+            ecn: None,
+            transport_protocol: TransportProtocol::UDP,
+        };
+        if let Err(e) = conn.pc.handle_read(TaggedBytesMut { now, transport, message }) {
+            tracing::debug!(conn = id, error = %e, "a media datagram was not accepted");
+        }
+        self.touch(id);
+        self.deliver(now, id);
+    }
+
+    /// What a connection has for the application: media to forward, keyframe requests to relay.
+    fn deliver(&mut self, now: Instant, id: ConnId) {
+        let mut reads = std::mem::take(&mut self.reads);
+        if let Some(conn) = self.conns.get_mut(&id) {
+            while let Some(message) = conn.pc.poll_read() {
+                reads.push(message);
+            }
+        }
+        for TaggedRTCMessage { message, .. } in reads.drain(..) {
+            match message {
+                RTCMessage::RtpPacket(track_id, packet) => {
+                    let track = self.conns.get(&id).and_then(|c| c.received.get(&track_id)).copied();
+                    if let Some(track) = track {
+                        self.forward(now, track, packet);
+                    }
+                }
+                RTCMessage::RtcpPacket(track_id, packets) => {
+                    if packets.iter().any(|p| is_keyframe_request(p.as_ref()))
+                        && let Some(&track) = self.conns.get(&id).and_then(|c| c.sending.get(&track_id))
+                    {
+                        self.request_keyframe(now, track);
+                    }
+                }
+                _ => {}
+            }
+        }
+        self.reads = reads;
+    }
+
+    /// Writes each subscriber's copy of a packet into its connection.
+    fn forward(&mut self, now: Instant, track: TrackId, mut packet: rtc::rtp::Packet) {
+        let Some(published) = self.tracks.get(&track) else {
+            return;
+        };
+        strip_extensions(&mut packet.header);
+        for forward in &published.forwards {
+            let Some(conn) = self.conns.get_mut(&forward.subscriber) else {
+                continue;
+            };
+            if !conn.connected {
+                continue;
+            }
+            let mut copy = packet.clone();
+            copy.header.ssrc = forward.ssrc;
+            copy.header.payload_type = forward.payload_type;
+            if let Some(mut sender) = conn.pc.rtp_sender(forward.sender)
+                && sender.write_rtp(now, copy).is_ok()
+            {
+                self.forwarded += 1;
+                if !conn.touched {
+                    conn.touched = true;
+                    self.touched.push(forward.subscriber);
+                }
+            }
+        }
+    }
+
+    /// Asks a track's publisher for a keyframe.
+    fn request_keyframe(&mut self, now: Instant, track: TrackId) {
+        let Some(published) = self.tracks.get(&track) else {
+            return;
+        };
+        if published.kind != MediaKind::Video {
+            return;
+        }
+        let (publisher, receiver, ssrc) = (published.publisher, published.receiver, published.ssrc);
+        if let Some(conn) = self.conns.get_mut(&publisher)
+            && let Some(mut receiver) = conn.pc.rtp_receiver(receiver)
+        {
+            let pli = PictureLossIndication { sender_ssrc: 0, media_ssrc: ssrc };
+            if let Err(e) = receiver.write_rtcp(now, vec![Box::new(pli)]) {
+                tracing::debug!(track, error = %e, "cannot ask for a keyframe");
+            }
+            self.touch(publisher);
+        }
+    }
+
+    /// Drains what the touched connections have to send and report, until nothing more moves.
+    fn flush(&mut self, now: Instant) {
+        while let Some(id) = self.touched.pop() {
+            let mut events = Vec::new();
+            let Some(conn) = self.conns.get_mut(&id) else {
+                continue;
+            };
+            conn.touched = false;
+            while let Some(write) = conn.pc.poll_write() {
+                self.outgoing.push((write.transport.peer_addr, write.message));
+            }
+            while let Some(event) = conn.pc.poll_event() {
+                events.push(event);
+            }
+            let next = conn.pc.poll_timeout();
+            if conn.scheduled != next {
+                if let Some(old) = conn.scheduled.take() {
+                    self.timers.remove(&(old, id));
+                }
+                if let Some(at) = next {
+                    self.timers.insert((at, id));
+                }
+                conn.scheduled = next;
+            }
+            for event in events {
+                self.event(now, id, event);
+            }
+            // Events can make a connection read again (a track opened with packets behind it).
+            self.deliver(now, id);
+        }
+    }
+
+    fn event(&mut self, now: Instant, id: ConnId, event: RTCPeerConnectionEvent) {
+        match event {
+            RTCPeerConnectionEvent::OnTrack(RTCTrackEvent::OnOpen(init)) => {
+                let Some(conn) = self.conns.get_mut(&id) else { return };
+                if conn.role != Pc::Publish || conn.received.contains_key(&init.track_id) {
+                    return;
+                }
+                let kind = match conn.pc.rtp_receiver(init.receiver_id).map(|r| r.track().kind()) {
+                    Some(RtpCodecKind::Audio) => MediaKind::Audio,
+                    _ => MediaKind::Video,
+                };
+                let track = next_track_id();
+                conn.received.insert(init.track_id, track);
+                let _ = conn.events.send(ShardEvent::Published { conn: id, track, kind });
+                self.tracks.insert(
+                    track,
+                    Published {
+                        publisher: id,
+                        receiver: init.receiver_id,
+                        ssrc: init.ssrc,
+                        kind,
+                        forwards: Vec::new(),
+                    },
+                );
+            }
+            RTCPeerConnectionEvent::OnConnectionStateChangeEvent(state) => {
+                let Some(conn) = self.conns.get_mut(&id) else { return };
+                tracing::debug!(conn = id, ?state, "media loop connection state");
+                let up = state == RTCPeerConnectionState::Connected;
+                if state == RTCPeerConnectionState::Failed {
+                    let _ = conn.events.send(ShardEvent::Failed { conn: id });
+                } else if up != conn.connected {
+                    let _ = conn.events.send(ShardEvent::Connected { conn: id, up });
+                }
+                let came_up = up && !conn.connected;
+                conn.connected = up;
+                if came_up && conn.role == Pc::Subscribe {
+                    // What flows from now on starts with a keyframe.
+                    let carried: Vec<TrackId> = conn.sending.values().copied().collect();
+                    for track in carried {
+                        self.request_keyframe(now, track);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Runs the clocks of the connections whose deadline passed.
+    fn expire(&mut self, now: Instant) {
+        while let Some(&(at, id)) = self.timers.first() {
+            if at > now {
+                break;
+            }
+            self.timers.pop_first();
+            let Some(conn) = self.conns.get_mut(&id) else { continue };
+            conn.scheduled = None;
+            if let Err(e) = conn.pc.handle_timeout(now) {
+                tracing::debug!(conn = id, error = %e, "a media connection's timer failed");
+            }
+            self.touch(id);
+            self.deliver(now, id);
+        }
+    }
+
+    async fn send_outgoing(&mut self, fd: RawFd) {
+        if self.outgoing.is_empty() {
+            return;
+        }
+        let outgoing = std::mem::take(&mut self.outgoing);
+        let datagrams: Vec<(SocketAddr, &[u8])> = outgoing.iter().map(|(to, bytes)| (*to, bytes.as_ref())).collect();
+        let mut sent = 0;
+        self.datagrams_out += datagrams.len() as u64;
+        self.send_calls += datagrams.len().div_ceil(batch::BATCH) as u64;
+        while sent < datagrams.len() {
+            match self.socket.try_io(Interest::WRITABLE, || batch::send(fd, &datagrams, &mut sent)) {
+                Ok(_) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                    if self.socket.writable().await.is_err() {
+                        break;
+                    }
+                }
+                Err(e) => {
+                    tracing::debug!(error = %e, "a media send failed");
+                    break;
+                }
+            }
+        }
+        drop(datagrams);
+        self.outgoing = outgoing;
+        self.outgoing.clear();
+    }
+
+    fn command(&mut self, command: Command) {
+        let now = Instant::now();
+        match command {
+            Command::Open { role, events, reply } => {
+                let _ = reply.send(self.open(now, role, events));
+            }
+            Command::PublishOffer { conn, sdp, reply } => {
+                let _ = reply.send(self.publish_offer(now, conn, sdp));
+            }
+            Command::Forward { subscriber, track, reply } => {
+                let _ = reply.send(self.add_forward(subscriber, track));
+            }
+            Command::Offer { conn, reply } => {
+                let _ = reply.send(self.offer(now, conn));
+            }
+            Command::Answer { conn, sdp, reply } => {
+                let _ = reply.send(self.apply_answer(now, conn, sdp));
+            }
+            Command::Close { conn, reply } => {
+                self.close(conn);
+                let _ = reply.send(());
+            }
+            Command::Counts { reply } => {
+                let _ = reply.send(ShardCounts {
+                    connections: self.conns.len(),
+                    addresses: self.routes.addresses(),
+                    tracks: self.tracks.len(),
+                    forwards: self.tracks.values().map(|t| t.forwards.len()).sum(),
+                    timers: self.timers.len(),
+                    forwarded: self.forwarded,
+                    datagrams_in: self.datagrams_in,
+                    datagrams_out: self.datagrams_out,
+                    send_calls: self.send_calls,
+                    cpu_ns: thread_cpu_ns(),
+                });
+            }
+        }
+    }
+
+    fn open(&mut self, now: Instant, role: Pc, events: mpsc::UnboundedSender<ShardEvent>) -> Result<ConnId, SfuError> {
+        let (media, interceptors, _estimate, _listener_loss) = media_engine_and_interceptors(role, Side::Server, None)?;
+        let ufrag = random_token(16);
+        let settings =
+            self.engine.setting_builder(Side::Server).with_ice_credentials(ufrag.clone(), random_token(32)).build();
+        let mut pc = RTCPeerConnectionBuilder::new()
+            .with_configuration(RTCConfigurationBuilder::new().build())
+            .with_media_engine(media)
+            .with_interceptor_registry(interceptors)
+            .with_setting_engine(settings)
+            .build(now)?;
+        let candidate = CandidateHostConfig {
+            base_config: CandidateConfig {
+                network: "udp".to_owned(),
+                address: self.local.ip().to_string(),
+                port: self.local.port(),
+                component: 1,
+                ..Default::default()
+            },
+            ..Default::default()
+        }
+        .new_candidate_host()?;
+        pc.add_local_candidate(RTCIceCandidate::from(&candidate).to_json()?)?;
+        let id = self.next_conn;
+        self.next_conn += 1;
+        self.routes.add(id, ufrag);
+        self.conns.insert(
+            id,
+            Conn {
+                pc,
+                role,
+                events,
+                described: false,
+                early: Vec::new(),
+                connected: false,
+                scheduled: None,
+                touched: false,
+                received: HashMap::new(),
+                sending: HashMap::new(),
+                pending: Vec::new(),
+            },
+        );
+        self.touch(id);
+        Ok(id)
+    }
+
+    fn conn(&mut self, id: ConnId, role: Pc) -> Result<&mut Conn, SfuError> {
+        match self.conns.get_mut(&id) {
+            Some(conn) if conn.role == role => Ok(conn),
+            Some(_) => Err(SfuError::OutOfOrder("the connection has the other role")),
+            None => Err(SfuError::Closed),
+        }
+    }
+
+    fn publish_offer(&mut self, now: Instant, id: ConnId, sdp: String) -> Result<String, SfuError> {
+        let conn = self.conn(id, Pc::Publish)?;
+        let offer = RTCSessionDescription::offer(sdp).map_err(SfuError::invalid_sdp)?;
+        conn.pc.set_remote_description(now, offer).map_err(SfuError::invalid_sdp)?;
+        let answer = conn.pc.create_answer(None)?;
+        conn.pc.set_local_description(now, answer.clone())?;
+        let sdp = conn.pc.local_description().map_or(answer.sdp, |d| d.sdp);
+        self.described(now, id);
+        Ok(self.engine.announce_sdp(&sdp))
+    }
+
+    /// The remote description is applied: what arrived before it is handled now.
+    fn described(&mut self, now: Instant, id: ConnId) {
+        let Some(conn) = self.conns.get_mut(&id) else { return };
+        conn.described = true;
+        for (from, datagram) in std::mem::take(&mut conn.early) {
+            self.feed(now, id, from, datagram);
+        }
+        self.touch(id);
+    }
+
+    fn add_forward(&mut self, id: ConnId, track: TrackId) -> Result<(), SfuError> {
+        let kind = self.tracks.get(&track).map(|t| t.kind).ok_or(SfuError::OutOfOrder("the track has ended"))?;
+        let conn = self.conn(id, Pc::Subscribe)?;
+        if conn.sending.values().any(|&t| t == track) || conn.pending.iter().any(|p| p.track == track) {
+            return Ok(());
+        }
+        let ssrc = loop {
+            let candidate: u32 = rand::random();
+            if candidate != 0 && conn.pending.iter().all(|p| p.ssrc != candidate) {
+                break candidate;
+            }
+        };
+        let (codec, codec_kind) = match kind {
+            MediaKind::Audio => (opus(), RtpCodecKind::Audio),
+            MediaKind::Video => (vp8(), RtpCodecKind::Video),
+        };
+        let encoding = RTCRtpEncodingParameters {
+            rtp_coding_parameters: RTCRtpCodingParameters { ssrc: Some(ssrc), ..Default::default() },
+            codec,
+            ..Default::default()
+        };
+        let local_id = format!("t{track}");
+        let out =
+            MediaStreamTrack::new(format!("s{track}"), local_id.clone(), local_id.clone(), codec_kind, vec![encoding]);
+        let init = RTCRtpTransceiverInit { direction: RTCRtpTransceiverDirection::Sendonly, ..Default::default() };
+        let transceiver = conn.pc.add_transceiver_from_track(out, Some(init))?;
+        let sender = conn
+            .pc
+            .rtp_transceiver(transceiver)
+            .and_then(|t| t.sender())
+            .ok_or(SfuError::Internal("a new transceiver without a sender".into()))?;
+        conn.sending.insert(local_id, track);
+        conn.pending.push(Pending { track, sender, ssrc });
+        Ok(())
+    }
+
+    fn offer(&mut self, now: Instant, id: ConnId) -> Result<String, SfuError> {
+        let conn = self.conn(id, Pc::Subscribe)?;
+        let offer = conn.pc.create_offer(None)?;
+        conn.pc.set_local_description(now, offer.clone())?;
+        let sdp = conn.pc.local_description().map_or(offer.sdp, |d| d.sdp);
+        self.touch(id);
+        Ok(self.engine.announce_sdp(&sdp))
+    }
+
+    fn apply_answer(&mut self, now: Instant, id: ConnId, sdp: String) -> Result<(), SfuError> {
+        let conn = self.conn(id, Pc::Subscribe)?;
+        let answer = RTCSessionDescription::answer(sdp).map_err(SfuError::invalid_sdp)?;
+        conn.pc.set_remote_description(now, answer).map_err(SfuError::invalid_sdp)?;
+        let mut started = Vec::new();
+        for pending in std::mem::take(&mut conn.pending) {
+            let payload_type = conn
+                .pc
+                .rtp_sender(pending.sender)
+                .and_then(|mut s| s.get_parameters().rtp_parameters.codecs.first().map(|c| c.payload_type));
+            match payload_type {
+                Some(payload_type) => started.push((pending, payload_type)),
+                None => tracing::warn!(conn = id, track = pending.track, "no codec negotiated for a forwarded track"),
+            }
+        }
+        let connected = conn.connected;
+        for (pending, payload_type) in started {
+            let Some(published) = self.tracks.get_mut(&pending.track) else { continue };
+            published.forwards.push(Forward {
+                subscriber: id,
+                sender: pending.sender,
+                ssrc: pending.ssrc,
+                payload_type,
+            });
+            if connected {
+                self.request_keyframe(now, pending.track);
+            }
+        }
+        self.described(now, id);
+        Ok(())
+    }
+
+    fn close(&mut self, id: ConnId) {
+        let Some(mut conn) = self.conns.remove(&id) else { return };
+        if let Err(e) = conn.pc.close() {
+            tracing::debug!(conn = id, error = %e, "closing a media loop connection");
+        }
+        // What the close itself sends (DTLS close_notify) still goes out.
+        while let Some(write) = conn.pc.poll_write() {
+            self.outgoing.push((write.transport.peer_addr, write.message));
+        }
+        if let Some(at) = conn.scheduled {
+            self.timers.remove(&(at, id));
+        }
+        self.routes.remove(id);
+        self.touched.retain(|&t| t != id);
+        for track in conn.received.values() {
+            if self.tracks.remove(track).is_some() {
+                let _ = conn.events.send(ShardEvent::Ended { conn: id, track: *track });
+            }
+        }
+        for published in self.tracks.values_mut() {
+            published.forwards.retain(|f| f.subscriber != id);
+        }
+    }
+}
+
+/// An ICE credential: letters and digits (RFC 8445 §5.3 allows these), from the OS's generator.
+fn random_token(length: usize) -> String {
+    use rand::RngExt;
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    let mut rng = rand::rng();
+    (0..length).map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char).collect()
+}
+
+/// This thread's CPU time in nanoseconds.
+fn thread_cpu_ns() -> u64 {
+    let mut now = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    // SAFETY: clock_gettime writes into the timespec we pass and nothing else.
+    unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut now) };
+    now.tv_sec as u64 * 1_000_000_000 + now.tv_nsec as u64
+}
+
+/// Keeps this thread on one CPU (a loop per core).
+fn pin_to(cpu: usize) {
+    // SAFETY: a zeroed cpu_set_t is empty; CPU_SET and sched_setaffinity only touch the set we pass.
+    unsafe {
+        let mut set: libc::cpu_set_t = std::mem::zeroed();
+        libc::CPU_SET(cpu, &mut set);
+        if libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set) != 0 {
+            tracing::warn!(cpu, error = %std::io::Error::last_os_error(), "cannot pin the media loop");
+        }
+    }
+}
