@@ -43,6 +43,13 @@ pub struct LoopReport {
     pub ratio_to_floor: f64,
     /// Datagrams per `sendmmsg` call.
     pub datagrams_per_send_call: f64,
+    /// The headless participants' interval between ICE checks (the library's default is 200).
+    pub client_ice_interval_ms: u64,
+    /// Datagrams that reached the loop before their connection's description was applied, and
+    /// were handled once it was (instead of dropped).
+    pub early_datagrams: u64,
+    /// Connection clocks run per second (the connections' own timers: reports, pacing, NACK).
+    pub timer_runs_per_second: f64,
     /// Subscriber connection made → every stream's first packet, in milliseconds.
     pub subscribe_ms: Distribution,
     /// Send → receive, in microseconds.
@@ -72,6 +79,8 @@ impl LoopReport {
              floor               {:.2} µs (UDP send {:.2} + AES-GCM {:.2})\n\
              loop ÷ floor        {:.2}×\n\
              datagrams per send  {:.1}\n\
+             early datagrams     {} (clients check every {} ms)\n\
+             timer runs          {:.0} per second\n\
              subscribe → media   p50 {:.0} ms, p95 {:.0} ms\n\
              delay               p50 {:.2} ms, p99 {:.2} ms, max {:.1} ms\n",
             self.rooms,
@@ -93,6 +102,9 @@ impl LoopReport {
             self.floor.srtp_aes_gcm_us,
             self.ratio_to_floor,
             self.datagrams_per_send_call,
+            self.early_datagrams,
+            self.client_ice_interval_ms,
+            self.timer_runs_per_second,
             self.subscribe_ms.p50,
             self.subscribe_ms.p95,
             self.delay_us.p50 / 1_000.0,
@@ -116,7 +128,9 @@ const PATIENCE: Duration = Duration::from_secs(30);
 
 /// Runs `--rooms` conferences of `--participants` on one loop.
 pub async fn run(options: &Options) -> Result<LoopReport, String> {
-    let sfu = Sfu::new(SfuConfig::default());
+    let config =
+        SfuConfig { ice_check_interval: Duration::from_millis(options.client_ice_interval_ms), ..SfuConfig::default() };
+    let sfu = Sfu::new(config);
     let shard = sfu.media_loop("bench", options.loop_cpu).map_err(|e| e.to_string())?;
     let (events_tx, mut events) = mpsc::unbounded_channel();
     let mut seeded = crate::Seeded::new(options.seed);
@@ -307,6 +321,9 @@ pub async fn run(options: &Options) -> Result<LoopReport, String> {
         loop_us_per_forwarded_packet: per_packet,
         ratio_to_floor: per_packet / floor.per_packet_us,
         floor,
+        client_ice_interval_ms: options.client_ice_interval_ms,
+        early_datagrams: closed.early,
+        timer_runs_per_second: (after.timer_runs - before.timer_runs) as f64 / window,
         datagrams_per_send_call: (after.datagrams_out - before.datagrams_out) as f64 / sends as f64,
         subscribe_ms: Distribution::of(subscribe_ms),
         delay_us: Distribution::of(delays),

@@ -85,6 +85,12 @@ pub struct ShardCounts {
     /// Datagrams sent, and system calls that sent them.
     pub datagrams_out: u64,
     pub send_calls: u64,
+    /// Datagrams that arrived for a connection before its remote description was applied (a
+    /// browser's first checks and DTLS hello, sent as soon as it has our description) and were
+    /// handled once it was.
+    pub early: u64,
+    /// Times a connection's clock was run (its deadline had come).
+    pub timer_runs: u64,
     /// CPU time the loop's thread used since it started.
     pub cpu_ns: u64,
 }
@@ -283,6 +289,8 @@ struct Loop {
     datagrams_in: u64,
     datagrams_out: u64,
     send_calls: u64,
+    early: u64,
+    timer_runs: u64,
 }
 
 impl Loop {
@@ -303,6 +311,8 @@ impl Loop {
             datagrams_in: 0,
             datagrams_out: 0,
             send_calls: 0,
+            early: 0,
+            timer_runs: 0,
         }
     }
 
@@ -311,6 +321,9 @@ impl Loop {
         let fd = socket.as_raw_fd();
         let mut receiver = batch::Receiver::default();
         loop {
+            // Due timers run every turn, not only when the socket is quiet: a loop kept busy by
+            // media must still answer checks, retransmit handshakes and send its reports.
+            self.expire(Instant::now());
             self.flush(Instant::now());
             self.send_outgoing(fd).await;
             let wake =
@@ -370,6 +383,8 @@ impl Loop {
         if !conn.described {
             if conn.early.len() < EARLY_DATAGRAMS {
                 conn.early.push((from, BytesMut::from(datagram)));
+            } else {
+                tracing::debug!(conn = id, "a datagram before the description was dropped: too many wait");
             }
             return;
         }
@@ -527,6 +542,9 @@ impl Loop {
                     },
                 );
             }
+            RTCPeerConnectionEvent::OnIceConnectionStateChangeEvent(state) => {
+                tracing::debug!(conn = id, ?state, "media loop ICE state");
+            }
             RTCPeerConnectionEvent::OnConnectionStateChangeEvent(state) => {
                 let Some(conn) = self.conns.get_mut(&id) else { return };
                 tracing::debug!(conn = id, ?state, "media loop connection state");
@@ -559,6 +577,7 @@ impl Loop {
             self.timers.pop_first();
             let Some(conn) = self.conns.get_mut(&id) else { continue };
             conn.scheduled = None;
+            self.timer_runs += 1;
             if let Err(e) = conn.pc.handle_timeout(now) {
                 tracing::debug!(conn = id, error = %e, "a media connection's timer failed");
             }
@@ -628,6 +647,8 @@ impl Loop {
                     datagrams_in: self.datagrams_in,
                     datagrams_out: self.datagrams_out,
                     send_calls: self.send_calls,
+                    early: self.early,
+                    timer_runs: self.timer_runs,
                     cpu_ns: thread_cpu_ns(),
                 });
             }
@@ -703,6 +724,7 @@ impl Loop {
     fn described(&mut self, now: Instant, id: ConnId) {
         let Some(conn) = self.conns.get_mut(&id) else { return };
         conn.described = true;
+        self.early += conn.early.len() as u64;
         for (from, datagram) in std::mem::take(&mut conn.early) {
             self.feed(now, id, from, datagram);
         }
