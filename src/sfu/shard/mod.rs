@@ -21,6 +21,7 @@
 //! the floor. See docs/media.md, "The owned loop".
 
 mod batch;
+mod control;
 mod demux;
 #[cfg(test)]
 mod tests;
@@ -30,7 +31,7 @@ pub use demux::ConnId;
 use super::SfuError;
 use super::engine::{Engine, Side, media_engine_and_interceptors, opus, vp8};
 use super::keyframe::is_keyframe_request;
-use super::publish::{next_track_id, strip_extensions};
+use super::publish::{Continuity, next_track_id, strip_extensions};
 use crate::media::{MediaKind, Pc, TrackId};
 use bytes::BytesMut;
 use demux::Routes;
@@ -45,7 +46,9 @@ use rtc::peer_connection::state::RTCPeerConnectionState;
 use rtc::peer_connection::transport::{CandidateConfig, CandidateHostConfig, RTCIceCandidate};
 use rtc::rtcp::payload_feedbacks::picture_loss_indication::PictureLossIndication;
 use rtc::rtp_transceiver::rtp_sender::{RTCRtpCodingParameters, RTCRtpEncodingParameters, RtpCodecKind};
-use rtc::rtp_transceiver::{RTCRtpReceiverId, RTCRtpSenderId, RTCRtpTransceiverDirection, RTCRtpTransceiverInit};
+use rtc::rtp_transceiver::{
+    RTCRtpReceiverId, RTCRtpSenderId, RTCRtpTransceiverDirection, RTCRtpTransceiverId, RTCRtpTransceiverInit,
+};
 use rtc::sansio::Protocol;
 use rtc::shared::{TaggedBytesMut, TransportContext, TransportProtocol};
 use std::collections::{BTreeSet, HashMap};
@@ -68,6 +71,9 @@ pub enum ShardEvent {
     Connected { conn: ConnId, up: bool },
     /// The connection failed for good.
     Failed { conn: ConnId },
+    /// A subscribe connection's tracks changed without its owner asking (a publisher left):
+    /// offer it again.
+    NegotiationNeeded { conn: ConnId },
 }
 
 /// What the loop holds and has done, for the leak checks and the load harness.
@@ -101,6 +107,7 @@ enum Command {
     Open { role: Pc, events: mpsc::UnboundedSender<ShardEvent>, reply: Reply<ConnId> },
     PublishOffer { conn: ConnId, sdp: String, reply: Reply<String> },
     Forward { subscriber: ConnId, track: TrackId, reply: Reply<()> },
+    StopForward { subscriber: ConnId, track: TrackId, reply: Reply<()> },
     Offer { conn: ConnId, reply: Reply<String> },
     Answer { conn: ConnId, sdp: String, reply: Reply<()> },
     Close { conn: ConnId, reply: oneshot::Sender<()> },
@@ -167,6 +174,12 @@ impl Shard {
     /// answered.
     pub async fn forward(&self, subscriber: ConnId, track: TrackId) -> Result<(), SfuError> {
         self.ask(|reply| Command::Forward { subscriber, track, reply }).await?
+    }
+
+    /// Stops sending `track` on a subscribe connection (its slot waits for the next track of
+    /// its kind); the next offer tells the browser.
+    pub async fn stop_forward(&self, subscriber: ConnId, track: TrackId) -> Result<(), SfuError> {
+        self.ask(|reply| Command::StopForward { subscriber, track, reply }).await?
     }
 
     /// An offer of the subscribe connection's current state.
@@ -242,16 +255,28 @@ struct Conn {
     touched: bool,
     /// Publish side: the library's track id → the track's id in the service.
     received: HashMap<String, TrackId>,
-    /// Subscribe side: the sender's local track id → the track it carries.
-    sending: HashMap<String, TrackId>,
-    /// Subscribe side: forwards added since the last answer, started when it comes.
-    pending: Vec<Pending>,
+    /// Subscribe side: one send-only transceiver per track carried, reused by the next track
+    /// of its kind.
+    slots: Vec<Slot>,
+    /// Subscribe side: the (slot, track) assignments the offer in flight carries; its answer
+    /// starts them.
+    offered: Vec<(usize, TrackId)>,
 }
 
-struct Pending {
-    track: TrackId,
+/// One outgoing transceiver of a subscribe connection.
+struct Slot {
+    kind: MediaKind,
+    transceiver: RTCRtpTransceiverId,
     sender: RTCRtpSenderId,
     ssrc: u32,
+    /// The library's id of the slot's outgoing track: the subscriber's RTCP for it names it.
+    local_id: String,
+    /// Known once the slot was first negotiated.
+    payload_type: Option<u8>,
+    /// Sequence numbers and timestamps stay continuous from one track to the next.
+    continuity: Continuity,
+    /// The track the slot carries, and whether it flows (its offer was answered).
+    carries: Option<(TrackId, bool)>,
 }
 
 /// A published track and who gets it.
@@ -260,14 +285,8 @@ struct Published {
     receiver: RTCRtpReceiverId,
     ssrc: u32,
     kind: MediaKind,
-    forwards: Vec<Forward>,
-}
-
-struct Forward {
-    subscriber: ConnId,
-    sender: RTCRtpSenderId,
-    ssrc: u32,
-    payload_type: u8,
+    /// The subscribers' slots it flows to.
+    forwards: Vec<(ConnId, usize)>,
 }
 
 struct Loop {
@@ -425,8 +444,11 @@ impl Loop {
                     }
                 }
                 RTCMessage::RtcpPacket(track_id, packets) => {
-                    if packets.iter().any(|p| is_keyframe_request(p.as_ref()))
-                        && let Some(&track) = self.conns.get(&id).and_then(|c| c.sending.get(&track_id))
+                    let carried = self.conns.get(&id).and_then(|c| {
+                        c.slots.iter().find(|slot| slot.local_id == track_id).and_then(|slot| slot.carries)
+                    });
+                    if let Some((track, true)) = carried
+                        && packets.iter().any(|p| is_keyframe_request(p.as_ref()))
                     {
                         self.request_keyframe(now, track);
                     }
@@ -443,23 +465,33 @@ impl Loop {
             return;
         };
         strip_extensions(&mut packet.header);
-        for forward in &published.forwards {
-            let Some(conn) = self.conns.get_mut(&forward.subscriber) else {
+        let (seq, ts) = (packet.header.sequence_number, packet.header.timestamp);
+        let ts_step = if published.kind == MediaKind::Video { 3_000 } else { 960 };
+        for &(subscriber, index) in &published.forwards {
+            let Some(conn) = self.conns.get_mut(&subscriber) else {
                 continue;
             };
             if !conn.connected {
                 continue;
             }
+            let Some(slot) = conn.slots.get(index) else {
+                continue;
+            };
+            let Some(payload_type) = slot.payload_type else {
+                continue;
+            };
             let mut copy = packet.clone();
-            copy.header.ssrc = forward.ssrc;
-            copy.header.payload_type = forward.payload_type;
-            if let Some(mut sender) = conn.pc.rtp_sender(forward.sender)
+            copy.header.ssrc = slot.ssrc;
+            copy.header.payload_type = payload_type;
+            (copy.header.sequence_number, copy.header.timestamp) = slot.continuity.map(seq, ts, ts_step);
+            let sender = slot.sender;
+            if let Some(mut sender) = conn.pc.rtp_sender(sender)
                 && sender.write_rtp(now, copy).is_ok()
             {
                 self.forwarded += 1;
                 if !conn.touched {
                     conn.touched = true;
-                    self.touched.push(forward.subscriber);
+                    self.touched.push(subscriber);
                 }
             }
         }
@@ -558,7 +590,13 @@ impl Loop {
                 conn.connected = up;
                 if came_up && conn.role == Pc::Subscribe {
                     // What flows from now on starts with a keyframe.
-                    let carried: Vec<TrackId> = conn.sending.values().copied().collect();
+                    let carried: Vec<TrackId> = conn
+                        .slots
+                        .iter()
+                        .filter_map(|slot| slot.carries)
+                        .filter(|&(_, flows)| flows)
+                        .map(|(t, _)| t)
+                        .collect();
                     for track in carried {
                         self.request_keyframe(now, track);
                     }
@@ -612,224 +650,6 @@ impl Loop {
         drop(datagrams);
         self.outgoing = outgoing;
         self.outgoing.clear();
-    }
-
-    fn command(&mut self, command: Command) {
-        let now = Instant::now();
-        match command {
-            Command::Open { role, events, reply } => {
-                let _ = reply.send(self.open(now, role, events));
-            }
-            Command::PublishOffer { conn, sdp, reply } => {
-                let _ = reply.send(self.publish_offer(now, conn, sdp));
-            }
-            Command::Forward { subscriber, track, reply } => {
-                let _ = reply.send(self.add_forward(subscriber, track));
-            }
-            Command::Offer { conn, reply } => {
-                let _ = reply.send(self.offer(now, conn));
-            }
-            Command::Answer { conn, sdp, reply } => {
-                let _ = reply.send(self.apply_answer(now, conn, sdp));
-            }
-            Command::Close { conn, reply } => {
-                self.close(conn);
-                let _ = reply.send(());
-            }
-            Command::Counts { reply } => {
-                let _ = reply.send(ShardCounts {
-                    connections: self.conns.len(),
-                    addresses: self.routes.addresses(),
-                    tracks: self.tracks.len(),
-                    forwards: self.tracks.values().map(|t| t.forwards.len()).sum(),
-                    timers: self.timers.len(),
-                    forwarded: self.forwarded,
-                    datagrams_in: self.datagrams_in,
-                    datagrams_out: self.datagrams_out,
-                    send_calls: self.send_calls,
-                    early: self.early,
-                    timer_runs: self.timer_runs,
-                    cpu_ns: thread_cpu_ns(),
-                });
-            }
-        }
-    }
-
-    fn open(&mut self, now: Instant, role: Pc, events: mpsc::UnboundedSender<ShardEvent>) -> Result<ConnId, SfuError> {
-        let (media, interceptors, _estimate, _listener_loss) = media_engine_and_interceptors(role, Side::Server, None)?;
-        let ufrag = random_token(16);
-        let settings =
-            self.engine.setting_builder(Side::Server).with_ice_credentials(ufrag.clone(), random_token(32)).build();
-        let mut pc = RTCPeerConnectionBuilder::new()
-            .with_configuration(RTCConfigurationBuilder::new().build())
-            .with_media_engine(media)
-            .with_interceptor_registry(interceptors)
-            .with_setting_engine(settings)
-            .build(now)?;
-        let candidate = CandidateHostConfig {
-            base_config: CandidateConfig {
-                network: "udp".to_owned(),
-                address: self.local.ip().to_string(),
-                port: self.local.port(),
-                component: 1,
-                ..Default::default()
-            },
-            ..Default::default()
-        }
-        .new_candidate_host()?;
-        pc.add_local_candidate(RTCIceCandidate::from(&candidate).to_json()?)?;
-        let id = self.next_conn;
-        self.next_conn += 1;
-        self.routes.add(id, ufrag);
-        self.conns.insert(
-            id,
-            Conn {
-                pc,
-                role,
-                events,
-                described: false,
-                early: Vec::new(),
-                connected: false,
-                scheduled: None,
-                touched: false,
-                received: HashMap::new(),
-                sending: HashMap::new(),
-                pending: Vec::new(),
-            },
-        );
-        self.touch(id);
-        Ok(id)
-    }
-
-    fn conn(&mut self, id: ConnId, role: Pc) -> Result<&mut Conn, SfuError> {
-        match self.conns.get_mut(&id) {
-            Some(conn) if conn.role == role => Ok(conn),
-            Some(_) => Err(SfuError::OutOfOrder("the connection has the other role")),
-            None => Err(SfuError::Closed),
-        }
-    }
-
-    fn publish_offer(&mut self, now: Instant, id: ConnId, sdp: String) -> Result<String, SfuError> {
-        let conn = self.conn(id, Pc::Publish)?;
-        let offer = RTCSessionDescription::offer(sdp).map_err(SfuError::invalid_sdp)?;
-        conn.pc.set_remote_description(now, offer).map_err(SfuError::invalid_sdp)?;
-        let answer = conn.pc.create_answer(None)?;
-        conn.pc.set_local_description(now, answer.clone())?;
-        let sdp = conn.pc.local_description().map_or(answer.sdp, |d| d.sdp);
-        self.described(now, id);
-        Ok(self.engine.announce_sdp(&sdp))
-    }
-
-    /// The remote description is applied: what arrived before it is handled now.
-    fn described(&mut self, now: Instant, id: ConnId) {
-        let Some(conn) = self.conns.get_mut(&id) else { return };
-        conn.described = true;
-        self.early += conn.early.len() as u64;
-        for (from, datagram) in std::mem::take(&mut conn.early) {
-            self.feed(now, id, from, datagram);
-        }
-        self.touch(id);
-    }
-
-    fn add_forward(&mut self, id: ConnId, track: TrackId) -> Result<(), SfuError> {
-        let kind = self.tracks.get(&track).map(|t| t.kind).ok_or(SfuError::OutOfOrder("the track has ended"))?;
-        let conn = self.conn(id, Pc::Subscribe)?;
-        if conn.sending.values().any(|&t| t == track) || conn.pending.iter().any(|p| p.track == track) {
-            return Ok(());
-        }
-        let ssrc = loop {
-            let candidate: u32 = rand::random();
-            if candidate != 0 && conn.pending.iter().all(|p| p.ssrc != candidate) {
-                break candidate;
-            }
-        };
-        let (codec, codec_kind) = match kind {
-            MediaKind::Audio => (opus(), RtpCodecKind::Audio),
-            MediaKind::Video => (vp8(), RtpCodecKind::Video),
-        };
-        let encoding = RTCRtpEncodingParameters {
-            rtp_coding_parameters: RTCRtpCodingParameters { ssrc: Some(ssrc), ..Default::default() },
-            codec,
-            ..Default::default()
-        };
-        let local_id = format!("t{track}");
-        let out =
-            MediaStreamTrack::new(format!("s{track}"), local_id.clone(), local_id.clone(), codec_kind, vec![encoding]);
-        let init = RTCRtpTransceiverInit { direction: RTCRtpTransceiverDirection::Sendonly, ..Default::default() };
-        let transceiver = conn.pc.add_transceiver_from_track(out, Some(init))?;
-        let sender = conn
-            .pc
-            .rtp_transceiver(transceiver)
-            .and_then(|t| t.sender())
-            .ok_or(SfuError::Internal("a new transceiver without a sender".into()))?;
-        conn.sending.insert(local_id, track);
-        conn.pending.push(Pending { track, sender, ssrc });
-        Ok(())
-    }
-
-    fn offer(&mut self, now: Instant, id: ConnId) -> Result<String, SfuError> {
-        let conn = self.conn(id, Pc::Subscribe)?;
-        let offer = conn.pc.create_offer(None)?;
-        conn.pc.set_local_description(now, offer.clone())?;
-        let sdp = conn.pc.local_description().map_or(offer.sdp, |d| d.sdp);
-        self.touch(id);
-        Ok(self.engine.announce_sdp(&sdp))
-    }
-
-    fn apply_answer(&mut self, now: Instant, id: ConnId, sdp: String) -> Result<(), SfuError> {
-        let conn = self.conn(id, Pc::Subscribe)?;
-        let answer = RTCSessionDescription::answer(sdp).map_err(SfuError::invalid_sdp)?;
-        conn.pc.set_remote_description(now, answer).map_err(SfuError::invalid_sdp)?;
-        let mut started = Vec::new();
-        for pending in std::mem::take(&mut conn.pending) {
-            let payload_type = conn
-                .pc
-                .rtp_sender(pending.sender)
-                .and_then(|mut s| s.get_parameters().rtp_parameters.codecs.first().map(|c| c.payload_type));
-            match payload_type {
-                Some(payload_type) => started.push((pending, payload_type)),
-                None => tracing::warn!(conn = id, track = pending.track, "no codec negotiated for a forwarded track"),
-            }
-        }
-        let connected = conn.connected;
-        for (pending, payload_type) in started {
-            let Some(published) = self.tracks.get_mut(&pending.track) else { continue };
-            published.forwards.push(Forward {
-                subscriber: id,
-                sender: pending.sender,
-                ssrc: pending.ssrc,
-                payload_type,
-            });
-            if connected {
-                self.request_keyframe(now, pending.track);
-            }
-        }
-        self.described(now, id);
-        Ok(())
-    }
-
-    fn close(&mut self, id: ConnId) {
-        let Some(mut conn) = self.conns.remove(&id) else { return };
-        if let Err(e) = conn.pc.close() {
-            tracing::debug!(conn = id, error = %e, "closing a media loop connection");
-        }
-        // What the close itself sends (DTLS close_notify) still goes out.
-        while let Some(write) = conn.pc.poll_write() {
-            self.outgoing.push((write.transport.peer_addr, write.message));
-        }
-        if let Some(at) = conn.scheduled {
-            self.timers.remove(&(at, id));
-        }
-        self.routes.remove(id);
-        self.touched.retain(|&t| t != id);
-        for track in conn.received.values() {
-            if self.tracks.remove(track).is_some() {
-                let _ = conn.events.send(ShardEvent::Ended { conn: id, track: *track });
-            }
-        }
-        for published in self.tracks.values_mut() {
-            published.forwards.retain(|f| f.subscriber != id);
-        }
     }
 }
 

@@ -8,8 +8,16 @@ use std::sync::Mutex;
 
 const PATIENCE: Duration = Duration::from_secs(10);
 
-/// What a subscriber received: each packet's kind and payload, in order.
-type Log = Arc<Mutex<Vec<(MediaKind, Vec<u8>)>>>;
+/// One packet as the subscriber received it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Got {
+    kind: MediaKind,
+    ssrc: u32,
+    seq: u16,
+    payload: Vec<u8>,
+}
+
+type Log = Arc<Mutex<Vec<Got>>>;
 
 async fn next_event(
     events: &mut mpsc::UnboundedReceiver<ShardEvent>,
@@ -27,6 +35,16 @@ async fn next_event(
     .expect("the event comes in time")
 }
 
+async fn until(what: &str, mut done: impl FnMut() -> bool) {
+    tokio::time::timeout(PATIENCE, async {
+        while !done() {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    })
+    .await
+    .unwrap_or_else(|_| panic!("{what} within {PATIENCE:?}"));
+}
+
 /// The ports the `a=candidate` lines of an SDP name (each media section repeats them).
 fn candidate_ports(sdp: &str) -> Vec<u16> {
     let mut ports: Vec<u16> = sdp
@@ -38,46 +56,80 @@ fn candidate_ports(sdp: &str) -> Vec<u16> {
     ports
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn media_flows_from_a_publisher_to_a_subscriber_through_one_port() {
-    let engine = Arc::new(Engine::new(SfuConfig::default()));
-    let shard = Shard::start(engine.clone(), "test", None).unwrap();
-    let port = shard.local_addr().port();
-
-    // The publisher offers audio and video; the loop answers.
-    let (events_tx, mut events) = mpsc::unbounded_channel();
-    let publish = shard.open(Pc::Publish, events_tx.clone()).await.unwrap();
-    let (publisher, offer) = ClientPublisher::new(&engine, "alice", Box::new(|_| {})).await.unwrap();
-    let answer = shard.publish_offer(publish, offer).await.unwrap();
-    assert_eq!(candidate_ports(&answer), vec![port], "the answer names the loop's one port");
-    publisher.answer(answer).await.unwrap();
-    assert!(publisher.connected(PATIENCE).await, "the publish connection comes up");
-
+/// A publisher on the loop whose audio and video tracks are known.
+async fn publisher(
+    engine: &Engine,
+    shard: &Shard,
+    events: &mpsc::UnboundedSender<ShardEvent>,
+    inbox: &mut mpsc::UnboundedReceiver<ShardEvent>,
+    name: &str,
+) -> (ClientPublisher, ConnId, HashMap<MediaKind, TrackId>, u16) {
+    let conn = shard.open(Pc::Publish, events.clone()).await.unwrap();
+    let (client, offer) = ClientPublisher::new(engine, name, Box::new(|_| {})).await.unwrap();
+    let answer = shard.publish_offer(conn, offer).await.unwrap();
+    assert_eq!(candidate_ports(&answer), vec![shard.local_addr().port()], "the answer names the loop's one port");
+    client.answer(answer).await.unwrap();
+    assert!(client.connected(PATIENCE).await, "the publish connection comes up");
     // A track is known from its first packet.
     let mut tracks = HashMap::new();
     let mut seq = 0u16;
     while tracks.len() < 2 {
         seq = seq.wrapping_add(1);
         for kind in [MediaKind::Audio, MediaKind::Video] {
-            publisher
+            client
                 .send(kind, seq, u32::from(seq) * 960, true, bytes::Bytes::from_static(b"warm-up"), 30)
                 .await
                 .unwrap();
         }
-        while let Ok(event) = events.try_recv() {
-            if let ShardEvent::Published { conn, track, kind } = event {
-                assert_eq!(conn, publish);
+        while let Ok(event) = inbox.try_recv() {
+            if let ShardEvent::Published { conn: from, track, kind } = event {
+                assert_eq!(from, conn);
                 tracks.insert(kind, track);
             }
         }
         assert!(seq < 500, "both tracks are published");
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
+    (client, conn, tracks, seq)
+}
+
+/// Sends 100 packets of each kind, tagged with `name`; what was sent.
+async fn send_some(client: &ClientPublisher, name: &str, seq: &mut u16) -> Vec<(MediaKind, Vec<u8>)> {
+    let mut sent = Vec::new();
+    for i in 0..100u16 {
+        *seq = seq.wrapping_add(1);
+        for kind in [MediaKind::Audio, MediaKind::Video] {
+            let payload = format!("{name} {kind:?} packet {i}").into_bytes();
+            client.send(kind, *seq, u32::from(*seq) * 960, true, payload.clone().into(), 30).await.unwrap();
+            sent.push((kind, payload));
+        }
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    sent
+}
+
+/// Each kind's payloads in the order sent (audio and video interleave freely).
+fn assert_same_per_kind(got: &[Got], sent: &[(MediaKind, Vec<u8>)]) {
+    for kind in [MediaKind::Audio, MediaKind::Video] {
+        let got: Vec<&Vec<u8>> = got.iter().filter(|g| g.kind == kind).map(|g| &g.payload).collect();
+        let sent: Vec<&Vec<u8>> = sent.iter().filter(|(k, _)| *k == kind).map(|(_, p)| p).collect();
+        assert_eq!(got, sent, "{kind:?}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn media_flows_through_one_port_and_a_slot_passes_from_one_publisher_to_the_next() {
+    let engine = Arc::new(Engine::new(SfuConfig::default()));
+    let shard = Shard::start(engine.clone(), "test", None).unwrap();
+    let port = shard.local_addr().port();
+    let (events_tx, mut events) = mpsc::unbounded_channel();
+    let (alice, alice_conn, alice_tracks, mut alice_seq) =
+        publisher(&engine, &shard, &events_tx, &mut events, "alice").await;
 
     // A subscriber gets both in one offer, on the same port.
     let subscribe = shard.open(Pc::Subscribe, events_tx.clone()).await.unwrap();
-    shard.forward(subscribe, tracks[&MediaKind::Audio]).await.unwrap();
-    shard.forward(subscribe, tracks[&MediaKind::Video]).await.unwrap();
+    shard.forward(subscribe, alice_tracks[&MediaKind::Audio]).await.unwrap();
+    shard.forward(subscribe, alice_tracks[&MediaKind::Video]).await.unwrap();
     let offer = shard.offer(subscribe).await.unwrap();
     assert_eq!(candidate_ports(&offer), vec![port], "the offer names the same port");
     assert_eq!(offer.matches("m=").count(), 2, "audio and video in one offer");
@@ -86,74 +138,97 @@ async fn media_flows_from_a_publisher_to_a_subscriber_through_one_port() {
     let subscriber = ClientSubscriber::new(
         &engine,
         Box::new(|_| {}),
-        Arc::new(move |packet: &Received<'_>| sink.lock().unwrap().push((packet.kind, packet.payload.to_vec()))),
+        Arc::new(move |p: &Received<'_>| {
+            sink.lock().unwrap().push(Got { kind: p.kind, ssrc: p.ssrc, seq: p.sequence, payload: p.payload.to_vec() })
+        }),
     )
     .await
     .unwrap();
     let answer = subscriber.answer(offer).await.unwrap();
     shard.answer(subscribe, answer).await.unwrap();
     next_event(&mut events, |e| *e == ShardEvent::Connected { conn: subscribe, up: true }).await;
-
     // The subscriber's connection coming up asked the publisher for a keyframe.
-    tokio::time::timeout(PATIENCE, async {
-        while publisher.keyframe_requests() == 0 {
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
-    })
-    .await
-    .expect("the publisher is asked for a keyframe");
+    until("the publisher is asked for a keyframe", || alice.keyframe_requests() > 0).await;
 
     // Every packet sent from now on arrives, whole, in its kind.
     received.lock().unwrap().clear();
-    let mut sent = Vec::new();
-    for i in 0..100u16 {
-        seq = seq.wrapping_add(1);
-        for kind in [MediaKind::Audio, MediaKind::Video] {
-            let payload = format!("{kind:?} packet {i}").into_bytes();
-            publisher.send(kind, seq, u32::from(seq) * 960, true, payload.clone().into(), 30).await.unwrap();
-            sent.push((kind, payload));
-        }
-        tokio::time::sleep(Duration::from_millis(2)).await;
-    }
-    tokio::time::timeout(PATIENCE, async {
-        while received.lock().unwrap().len() < sent.len() {
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
-    })
-    .await
-    .expect("every packet arrives");
-    // Each kind in the order sent (audio and video interleave freely).
-    let got = received.lock().unwrap().clone();
-    for kind in [MediaKind::Audio, MediaKind::Video] {
-        let of = |list: &[(MediaKind, Vec<u8>)]| list.iter().filter(|(k, _)| *k == kind).cloned().collect::<Vec<_>>();
-        assert_eq!(of(&got), of(&sent), "{kind:?}");
-    }
-    assert_eq!(got.len(), sent.len());
+    let sent = send_some(&alice, "alice", &mut alice_seq).await;
+    until("every packet of alice arrives", || received.lock().unwrap().len() >= sent.len()).await;
+    let first = received.lock().unwrap().clone();
+    assert_same_per_kind(&first, &sent);
+    assert_eq!(first.len(), sent.len());
     let counts = shard.counts().await.unwrap();
     assert_eq!((counts.connections, counts.tracks, counts.forwards), (2, 2, 2));
     assert!(counts.forwarded >= 200, "{counts:?}");
 
-    // Closing leaves nothing behind.
-    subscriber.close().await;
-    publisher.close().await;
-    shard.close(subscribe).await;
-    shard.close(publish).await;
-    let mut ended = Vec::new();
-    while ended.len() < 2 {
-        if let ShardEvent::Ended { track, .. } =
-            next_event(&mut events, |e| matches!(e, ShardEvent::Ended { .. })).await
-        {
-            ended.push(track);
-        }
+    // Bob comes, alice's tracks stop for this subscriber: bob's take over her slots, so the offer
+    // keeps two media sections and each stream's numbering goes on without a jump.
+    let (bob, bob_conn, bob_tracks, mut bob_seq) = publisher(&engine, &shard, &events_tx, &mut events, "bob").await;
+    for kind in [MediaKind::Audio, MediaKind::Video] {
+        shard.stop_forward(subscribe, alice_tracks[&kind]).await.unwrap();
+        shard.forward(subscribe, bob_tracks[&kind]).await.unwrap();
     }
-    ended.sort();
-    let mut published: Vec<TrackId> = tracks.values().copied().collect();
-    published.sort();
-    assert_eq!(ended, published);
+    let offer = shard.offer(subscribe).await.unwrap();
+    assert_eq!(offer.matches("m=").count(), 2, "the slots are reused: {offer}");
+    let answer = subscriber.answer(offer).await.unwrap();
+    shard.answer(subscribe, answer).await.unwrap();
+    received.lock().unwrap().clear();
+    let from_alice = send_some(&alice, "alice", &mut alice_seq).await;
+    let sent = send_some(&bob, "bob", &mut bob_seq).await;
+    until("every packet of bob arrives", || received.lock().unwrap().len() >= sent.len()).await;
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let second = received.lock().unwrap().clone();
+    assert!(
+        second.iter().all(|g| !from_alice.iter().any(|(_, p)| *p == g.payload)),
+        "nothing of alice reaches the subscriber once her tracks stopped"
+    );
+    assert_same_per_kind(&second, &sent);
+    for kind in [MediaKind::Audio, MediaKind::Video] {
+        let before = first.iter().rfind(|g| g.kind == kind).unwrap();
+        let after = second.iter().find(|g| g.kind == kind).unwrap();
+        assert_eq!(after.ssrc, before.ssrc, "{kind:?}: the same slot");
+        assert_eq!(after.seq, before.seq.wrapping_add(1), "{kind:?}: numbering goes on");
+    }
+    assert_eq!(shard.counts().await.unwrap().forwards, 2, "alice's forwards are gone");
+
+    // Bob leaves: his tracks end and the subscriber's owner is told to offer again.
+    bob.close().await;
+    shard.close(bob_conn).await;
+    next_event(&mut events, |e| *e == ShardEvent::NegotiationNeeded { conn: subscribe }).await;
+    let counts = shard.counts().await.unwrap();
+    assert_eq!((counts.tracks, counts.forwards), (2, 0), "{counts:?}");
+
+    // Closing the rest leaves nothing behind.
+    subscriber.close().await;
+    alice.close().await;
+    shard.close(subscribe).await;
+    shard.close(alice_conn).await;
     let after = shard.counts().await.unwrap();
     assert_eq!(
         (after.connections, after.addresses, after.tracks, after.forwards, after.timers),
         (0, 0, 0, 0, 0),
         "{after:?}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn commands_for_the_wrong_connection_or_an_ended_track_are_refused_and_change_nothing() {
+    let engine = Arc::new(Engine::new(SfuConfig::default()));
+    let shard = Shard::start(engine.clone(), "test", None).unwrap();
+    let (events_tx, _events) = mpsc::unbounded_channel();
+    let publish = shard.open(Pc::Publish, events_tx.clone()).await.unwrap();
+    let subscribe = shard.open(Pc::Subscribe, events_tx).await.unwrap();
+    // An offer to a subscribe connection, a forward on a publish connection, unknown ids.
+    assert!(matches!(shard.publish_offer(subscribe, "v=0".into()).await, Err(SfuError::OutOfOrder(_))));
+    assert!(matches!(shard.publish_offer(publish, "not sdp".into()).await, Err(SfuError::InvalidSdp(_))));
+    assert!(matches!(shard.forward(subscribe, 999_999).await, Err(SfuError::OutOfOrder(_))));
+    assert!(matches!(shard.offer(publish).await, Err(SfuError::OutOfOrder(_))));
+    assert!(matches!(shard.answer(4_242, "v=0".into()).await, Err(SfuError::Closed)));
+    assert!(matches!(shard.answer(subscribe, "v=0".into()).await, Err(SfuError::InvalidSdp(_))));
+    let counts = shard.counts().await.unwrap();
+    assert_eq!((counts.connections, counts.tracks, counts.forwards), (2, 0, 0));
+    shard.close(publish).await;
+    shard.close(subscribe).await;
+    shard.close(publish).await; // twice is harmless
+    assert_eq!(shard.counts().await.unwrap().connections, 0);
 }
