@@ -67,7 +67,8 @@ pub enum ShardEvent {
     Published { conn: ConnId, track: TrackId, kind: MediaKind },
     /// A published track ended (its connection closed).
     Ended { conn: ConnId, track: TrackId },
-    /// The connection is up (DTLS done), or no longer.
+    /// The connection is up (DTLS done; `Disconnected` counts as up, media still leaves on the
+    /// selected pair), or no longer.
     Connected { conn: ConnId, up: bool },
     /// The connection failed for good.
     Failed { conn: ConnId },
@@ -580,7 +581,11 @@ impl Loop {
             RTCPeerConnectionEvent::OnConnectionStateChangeEvent(state) => {
                 let Some(conn) = self.conns.get_mut(&id) else { return };
                 tracing::debug!(conn = id, ?state, "media loop connection state");
-                let up = state == RTCPeerConnectionState::Connected;
+                // `Disconnected` is not down: media still leaves on the selected pair. A lite
+                // agent only hears the browser's checks, and Chromium checks a pair it moved away
+                // from every 25 s, so the pair the library keeps flips to `Disconnected` in
+                // between while the browser receives everything (see `peer.rs`).
+                let up = matches!(state, RTCPeerConnectionState::Connected | RTCPeerConnectionState::Disconnected);
                 if state == RTCPeerConnectionState::Failed {
                     let _ = conn.events.send(ShardEvent::Failed { conn: id });
                 } else if up != conn.connected {
