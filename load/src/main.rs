@@ -2,6 +2,7 @@
 
 use clap::Parser;
 use ketentafel_load::Options;
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 #[tokio::main]
@@ -18,16 +19,33 @@ async fn main() -> ExitCode {
     let options = Options::parse();
     let json = options.json.clone();
     if options.media_loop {
-        return media_loop(options, json).await;
+        let budget = std::time::Duration::from_secs(options.timeout);
+        let report = match tokio::time::timeout(budget, ketentafel_load::media_loop::run(&options)).await {
+            Ok(result) => result,
+            Err(_) => Err(format!("the run did not finish within --timeout {} s", options.timeout)),
+        };
+        return finish(report, json, |r| r.table(), |r| r.corrupt == 0 && r.streams_received == r.streams_expected);
     }
-    let report = match ketentafel_load::run(options).await {
+    let report = ketentafel_load::run(options).await;
+    finish(report, json, |r| r.table(), |r| r.problems.is_empty())
+}
+
+/// Prints a run's report as a table, writes it as JSON if asked; the exit status: 0 when `good`,
+/// 1 when not, 2 when the run could not be carried out or the JSON not written.
+fn finish<R: serde::Serialize>(
+    report: Result<R, String>,
+    json: Option<PathBuf>,
+    table: impl Fn(&R) -> String,
+    good: impl Fn(&R) -> bool,
+) -> ExitCode {
+    let report = match report {
         Ok(report) => report,
         Err(e) => {
             eprintln!("ketentafel-load: {e}");
             return ExitCode::from(2);
         }
     };
-    print!("{}", report.table());
+    print!("{}", table(&report));
     if let Some(path) = json {
         let text = serde_json::to_string_pretty(&report).expect("the report serialises");
         if let Err(e) = std::fs::write(&path, text + "\n") {
@@ -35,36 +53,5 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     }
-    if report.problems.is_empty() { ExitCode::SUCCESS } else { ExitCode::FAILURE }
-}
-
-async fn media_loop(options: Options, json: Option<std::path::PathBuf>) -> ExitCode {
-    let run = tokio::time::timeout(
-        std::time::Duration::from_secs(options.timeout),
-        ketentafel_load::media_loop::run(&options),
-    );
-    let report = match run.await {
-        Ok(Ok(report)) => report,
-        Ok(Err(e)) => {
-            eprintln!("ketentafel-load: {e}");
-            return ExitCode::from(2);
-        }
-        Err(_) => {
-            eprintln!("ketentafel-load: the run did not finish within --timeout {} s", options.timeout);
-            return ExitCode::from(2);
-        }
-    };
-    print!("{}", report.table());
-    if let Some(path) = json {
-        let text = serde_json::to_string_pretty(&report).expect("the report serialises");
-        if let Err(e) = std::fs::write(&path, text + "\n") {
-            eprintln!("ketentafel-load: {}: {e}", path.display());
-            return ExitCode::from(2);
-        }
-    }
-    if report.corrupt == 0 && report.streams_received == report.streams_expected {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::FAILURE
-    }
+    if good(&report) { ExitCode::SUCCESS } else { ExitCode::FAILURE }
 }
