@@ -38,6 +38,7 @@ impl Loop {
                     timers: self.timers.len(),
                     forwarded: self.forwarded,
                     datagrams_in: self.datagrams_in,
+                    unrouted: self.unrouted,
                     datagrams_out: self.datagrams_out,
                     send_calls: self.send_calls,
                     early: self.early,
@@ -276,6 +277,7 @@ impl Loop {
         self.touched.retain(|&t| t != id);
         for &track in conn.received.values() {
             let Some(published) = self.tracks.remove(&track) else { continue };
+            self.levels.lock().expect("the level map's lock is never held across a panic").remove(&track);
             let _ = conn.events.send(ShardEvent::Ended { conn: id, track });
             // Its subscribers' slots are free for the next track; their owners offer again.
             for (subscriber, _) in published.forwards {

@@ -29,9 +29,9 @@ mod tests;
 pub use demux::ConnId;
 
 use super::SfuError;
-use super::engine::{Engine, Side, media_engine_and_interceptors, opus, vp8};
+use super::engine::{AUDIO_LEVEL_URI, Engine, Side, media_engine_and_interceptors, opus, vp8};
 use super::keyframe::is_keyframe_request;
-use super::publish::{Continuity, next_track_id, strip_extensions};
+use super::publish::{Continuity, audio_level, next_track_id, strip_extensions};
 use crate::media::{MediaKind, Pc, TrackId};
 use bytes::BytesMut;
 use demux::Routes;
@@ -54,7 +54,8 @@ use rtc::shared::{TaggedBytesMut, TransportContext, TransportProtocol};
 use std::collections::{BTreeSet, HashMap};
 use std::net::SocketAddr;
 use std::os::fd::{AsRawFd, RawFd};
-use std::sync::Arc;
+use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::io::Interest;
 use tokio::net::UdpSocket;
@@ -89,6 +90,8 @@ pub struct ShardCounts {
     pub forwarded: u64,
     /// Datagrams read from the socket.
     pub datagrams_in: u64,
+    /// Of those, from an address no check named (dropped, and not logged one by one).
+    pub unrouted: u64,
     /// Datagrams sent, and system calls that sent them.
     pub datagrams_out: u64,
     pub send_calls: u64,
@@ -120,7 +123,13 @@ enum Command {
 pub struct Shard {
     commands: mpsc::UnboundedSender<Command>,
     local: SocketAddr,
+    levels: Levels,
 }
+
+/// The loudest audio level of each published audio track since it was last taken: the loop
+/// raises it per packet, the room's active-speaker sampling takes it. The map is locked when a
+/// track comes or goes, never per packet.
+type Levels = Arc<Mutex<HashMap<TrackId, Arc<AtomicU8>>>>;
 
 impl Shard {
     /// Binds the shard's socket (`media_ip`, the first free port of the range or any) and
@@ -129,6 +138,8 @@ impl Shard {
         let socket = bind(&engine)?;
         let local = socket.local_addr().map_err(|e| SfuError::Internal(e.to_string()))?;
         let (commands, inbox) = mpsc::unbounded_channel();
+        let levels = Levels::default();
+        let loop_levels = levels.clone();
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
@@ -141,13 +152,20 @@ impl Shard {
                 }
                 runtime.block_on(async move {
                     match UdpSocket::from_std(socket) {
-                        Ok(socket) => Loop::new(engine, socket, local).run(inbox).await,
+                        Ok(socket) => Loop::new(engine, socket, local, loop_levels).run(inbox).await,
                         Err(e) => tracing::error!(error = %e, "the media loop cannot use its socket"),
                     }
                 });
             })
             .map_err(|e| SfuError::Internal(e.to_string()))?;
-        Ok(Shard { commands, local })
+        Ok(Shard { commands, local, levels })
+    }
+
+    /// The loudest audio level of `track` since the last call: 0 (silence) to 127, 0 for a video
+    /// or a track that ended.
+    pub fn take_level(&self, track: TrackId) -> u8 {
+        let levels = self.levels.lock().expect("the level map's lock is never held across a panic");
+        levels.get(&track).map_or(0, |level| level.swap(0, Ordering::Relaxed))
     }
 
     /// The one address every connection of this shard uses.
@@ -286,6 +304,8 @@ struct Published {
     receiver: RTCRtpReceiverId,
     ssrc: u32,
     kind: MediaKind,
+    /// Audio: the negotiated id of the audio-level extension, and the loudest level since taken.
+    level: Option<(u8, Arc<AtomicU8>)>,
     /// The subscribers' slots it flows to.
     forwards: Vec<(ConnId, usize)>,
 }
@@ -306,7 +326,9 @@ struct Loop {
     /// Reusable: the messages one connection has for the application.
     reads: Vec<TaggedRTCMessage>,
     forwarded: u64,
+    levels: Levels,
     datagrams_in: u64,
+    unrouted: u64,
     datagrams_out: u64,
     send_calls: u64,
     early: u64,
@@ -314,7 +336,7 @@ struct Loop {
 }
 
 impl Loop {
-    fn new(engine: Arc<Engine>, socket: UdpSocket, local: SocketAddr) -> Self {
+    fn new(engine: Arc<Engine>, socket: UdpSocket, local: SocketAddr, levels: Levels) -> Self {
         Loop {
             engine,
             socket: Arc::new(socket),
@@ -328,7 +350,9 @@ impl Loop {
             outgoing: Vec::new(),
             reads: Vec::new(),
             forwarded: 0,
+            levels,
             datagrams_in: 0,
+            unrouted: 0,
             datagrams_out: 0,
             send_calls: 0,
             early: 0,
@@ -395,6 +419,7 @@ impl Loop {
     fn datagram(&mut self, now: Instant, datagram: &[u8], from: SocketAddr) {
         self.datagrams_in += 1;
         let Some(id) = self.routes.route(from, datagram) else {
+            self.unrouted += 1;
             return;
         };
         let Some(conn) = self.conns.get_mut(&id) else {
@@ -465,6 +490,11 @@ impl Loop {
         let Some(published) = self.tracks.get(&track) else {
             return;
         };
+        if let Some((id, level)) = &published.level
+            && let Some(now_level) = audio_level(&packet.header, *id)
+        {
+            level.fetch_max(now_level, Ordering::Relaxed);
+        }
         strip_extensions(&mut packet.header);
         let (seq, ts) = (packet.header.sequence_number, packet.header.timestamp);
         let ts_step = if published.kind == MediaKind::Video { 3_000 } else { 960 };
@@ -557,13 +587,26 @@ impl Loop {
                 if conn.role != Pc::Publish || conn.received.contains_key(&init.track_id) {
                     return;
                 }
-                let kind = match conn.pc.rtp_receiver(init.receiver_id).map(|r| r.track().kind()) {
-                    Some(RtpCodecKind::Audio) => MediaKind::Audio,
-                    _ => MediaKind::Video,
+                let Some((kind, level_extension)) = conn.pc.rtp_receiver(init.receiver_id).map(|mut receiver| {
+                    if receiver.track().kind() != RtpCodecKind::Audio {
+                        return (MediaKind::Video, None);
+                    }
+                    let extensions = &receiver.get_parameters().rtp_parameters.header_extensions;
+                    (MediaKind::Audio, extensions.iter().find(|e| e.uri == AUDIO_LEVEL_URI).map(|e| e.id as u8))
+                }) else {
+                    return;
                 };
                 let track = next_track_id();
                 conn.received.insert(init.track_id, track);
                 let _ = conn.events.send(ShardEvent::Published { conn: id, track, kind });
+                let level = level_extension.map(|extension| {
+                    let level = Arc::new(AtomicU8::new(0));
+                    self.levels
+                        .lock()
+                        .expect("the level map's lock is never held across a panic")
+                        .insert(track, level.clone());
+                    (extension, level)
+                });
                 self.tracks.insert(
                     track,
                     Published {
@@ -571,6 +614,7 @@ impl Loop {
                         receiver: init.receiver_id,
                         ssrc: init.ssrc,
                         kind,
+                        level,
                         forwards: Vec::new(),
                     },
                 );

@@ -160,6 +160,22 @@ async fn media_flows_through_one_port_and_a_slot_passes_from_one_publisher_to_th
     let counts = shard.counts().await.unwrap();
     assert_eq!((counts.connections, counts.tracks, counts.forwards), (2, 2, 2));
     assert!(counts.forwarded >= 200, "{counts:?}");
+    // The audio carried level 30 (RFC 6464: -30 dBov), 97 of 127 here; taken once, then quiet.
+    assert_eq!(shard.take_level(alice_tracks[&MediaKind::Audio]), 97);
+    assert_eq!(shard.take_level(alice_tracks[&MediaKind::Audio]), 0);
+    assert_eq!(shard.take_level(alice_tracks[&MediaKind::Video]), 0);
+
+    // A datagram from an address no check named goes nowhere, and is counted.
+    let stranger = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    stranger.send_to(&[0x80; 40], shard.local_addr()).unwrap();
+    let unrouted = counts.unrouted;
+    tokio::time::timeout(PATIENCE, async {
+        while shard.counts().await.unwrap().unrouted == unrouted {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    })
+    .await
+    .expect("the stranger's datagram is counted");
 
     // Bob comes, alice's tracks stop for this subscriber: bob's take over her slots, so the offer
     // keeps two media sections and each stream's numbering goes on without a jump.
@@ -197,6 +213,7 @@ async fn media_flows_through_one_port_and_a_slot_passes_from_one_publisher_to_th
     next_event(&mut events, |e| *e == ShardEvent::NegotiationNeeded { conn: subscribe }).await;
     let counts = shard.counts().await.unwrap();
     assert_eq!((counts.tracks, counts.forwards), (2, 0), "{counts:?}");
+    assert_eq!(shard.take_level(bob_tracks[&MediaKind::Audio]), 0, "an ended track has no level");
 
     // Closing the rest leaves nothing behind.
     subscriber.close().await;
