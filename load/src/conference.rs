@@ -227,21 +227,12 @@ pub async fn run(options: &Options, servers: &[Server], api: &Api, report: &mut 
     let mut delays = Vec::new();
     for room in &rooms {
         for receiver in &room.members {
-            streams.corrupt += receiver.received.corrupt.load(Ordering::Relaxed);
-            for ((sender, _video), stats) in receiver.received.all() {
-                if !room.members.iter().any(|m| m.id == sender && m.id != receiver.id) {
-                    continue;
-                }
-                streams.received += usize::from(stats.packets > 0);
-                streams.packets += stats.packets;
-                streams.lost += stats.lost();
-                streams.duplicates += stats.duplicates;
-                delays.extend(stats.delays_us.iter().map(|&d| f64::from(d)));
-            }
+            let other = |sender| room.members.iter().any(|m| m.id == sender && m.id != receiver.id);
+            streams.count(&receiver.received, other, &mut delays);
         }
         streams.expected += room.members.len() * (room.members.len() - 1) * 2;
     }
-    streams.loss_percent = 100.0 * streams.lost as f64 / (streams.packets + streams.lost).max(1) as f64;
+    streams.finish();
 
     for room in rooms {
         room.chair.leave().await;

@@ -3,7 +3,7 @@
 //! encryption (the SFU must re-encrypt for each receiver) and one UDP send on loopback; both are
 //! timed on this thread's CPU clock, best of several batches.
 
-use ketentafel::sfu::floor::{SrtpEncryptor, SrtpProfile};
+use ketentafel::sfu::floor::{SrtpEncryptor, SrtpProfile, thread_cpu_ns};
 use std::net::UdpSocket;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -22,14 +22,6 @@ pub struct Floor {
     pub srtp_aes_cm_hmac_sha1_us: f64,
     /// UDP send + AES-GCM encryption: the profile the SFU negotiates.
     pub per_packet_us: f64,
-}
-
-/// This thread's CPU time in nanoseconds.
-fn thread_cpu_ns() -> u64 {
-    let mut now = libc::timespec { tv_sec: 0, tv_nsec: 0 };
-    // SAFETY: clock_gettime writes into the timespec we pass and nothing else.
-    unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut now) };
-    now.tv_sec as u64 * 1_000_000_000 + now.tv_nsec as u64
 }
 
 /// The lowest CPU cost of `step` per call over several batches, in microseconds.

@@ -24,7 +24,12 @@ async fn main() -> ExitCode {
             Ok(result) => result,
             Err(_) => Err(format!("the run did not finish within --timeout {} s", options.timeout)),
         };
-        return finish(report, json, |r| r.table(), |r| r.corrupt == 0 && r.streams_received == r.streams_expected);
+        return finish(
+            report,
+            json,
+            |r| r.table(),
+            |r| r.streams.corrupt == 0 && r.streams.received == r.streams.expected,
+        );
     }
     let report = ketentafel_load::run(options).await;
     finish(report, json, |r| r.table(), |r| r.problems.is_empty())

@@ -9,7 +9,7 @@ use crate::Options;
 use crate::floor::{self, Floor};
 use crate::headless::stats::Received;
 use crate::headless::{MediaPlan, Publisher, SentCounters};
-use crate::report::Distribution;
+use crate::report::{Distribution, Streams};
 use ketentafel::sfu::{ClientSubscriber, ConnId, ReceivedRtp, Sfu, SfuConfig, ShardEvent};
 use ketentafel::signalling::protocol::{ClientMessage, MediaKind, Pc};
 use serde::Serialize;
@@ -27,13 +27,8 @@ pub struct LoopReport {
     /// The CPU the loop's thread was pinned to, if it was.
     pub loop_cpu: Option<usize>,
     pub measured_seconds: f64,
-    pub streams_expected: usize,
-    pub streams_received: usize,
-    pub packets_received: u64,
-    pub lost: u64,
-    pub duplicates: u64,
-    pub corrupt: u64,
-    pub loss_percent: f64,
+    /// Each participant receives the audio and video of every other one in its room.
+    pub streams: Streams,
     /// Packets the loop wrote into subscribers' connections, per second.
     pub forwarded_per_second: f64,
     /// CPU cores the loop's thread used.
@@ -87,13 +82,13 @@ impl LoopReport {
             self.participants,
             self.measured_seconds,
             self.loop_cpu.map_or(String::new(), |c| format!(", loop pinned to CPU {c}")),
-            self.streams_received,
-            self.streams_expected,
-            self.packets_received,
-            self.lost,
-            self.loss_percent,
-            self.duplicates,
-            self.corrupt,
+            self.streams.received,
+            self.streams.expected,
+            self.streams.packets,
+            self.streams.lost,
+            self.streams.loss_percent,
+            self.streams.duplicates,
+            self.streams.corrupt,
             self.forwarded_per_second,
             self.loop_cores,
             self.loop_us_per_forwarded_packet,
@@ -247,7 +242,6 @@ pub async fn run(options: &Options) -> Result<LoopReport, String> {
     }
 
     tokio::time::sleep(Duration::from_secs_f64(options.warmup)).await;
-    let streams_expected = (options.rooms * options.participants * (options.participants - 1) * 2) as usize;
     let mut subscribe_ms = Vec::new();
     for member in rooms.iter().flatten() {
         let (Some(at), others) = (member.subscribed_at, member.received.all()) else { continue };
@@ -265,22 +259,18 @@ pub async fn run(options: &Options) -> Result<LoopReport, String> {
     let after = shard.counts().await.map_err(|e| e.to_string())?;
     let window = started.elapsed().as_secs_f64();
 
-    let (mut streams_received, mut packets, mut lost, mut duplicates, mut corrupt, mut bytes) = (0, 0, 0, 0, 0, 0);
+    let mut streams = Streams {
+        expected: (options.rooms * options.participants * (options.participants - 1) * 2) as usize,
+        ..Streams::default()
+    };
     let mut delays = Vec::new();
+    let (mut packets, mut bytes) = (0, 0);
     for member in rooms.iter().flatten() {
-        corrupt += member.received.corrupt.load(std::sync::atomic::Ordering::Relaxed);
-        for ((sender, _), stream) in member.received.all() {
-            if sender == member.id {
-                continue;
-            }
-            streams_received += 1;
-            packets += stream.unique();
-            lost += stream.lost();
-            duplicates += stream.duplicates;
-            bytes += stream.bytes;
-            delays.extend(stream.delays_us.iter().map(|&d| f64::from(d)));
-        }
+        streams.count(&member.received, |sender| sender != member.id, &mut delays);
+        let (p, b) = member.received.totals();
+        (packets, bytes) = (packets + p, bytes + b);
     }
+    streams.finish();
     for member in rooms.into_iter().flatten() {
         if let Some((conn, client)) = member.subscribe {
             client.close().await;
@@ -309,13 +299,7 @@ pub async fn run(options: &Options) -> Result<LoopReport, String> {
         participants: options.participants,
         loop_cpu: options.loop_cpu,
         measured_seconds: window,
-        streams_expected,
-        streams_received,
-        packets_received: packets,
-        lost,
-        duplicates,
-        corrupt,
-        loss_percent: if packets + lost == 0 { 0.0 } else { lost as f64 * 100.0 / (packets + lost) as f64 },
+        streams,
         forwarded_per_second: forwarded as f64 / window,
         loop_cores: cpu_s / window,
         loop_us_per_forwarded_packet: per_packet,

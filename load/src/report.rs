@@ -4,9 +4,12 @@
 use crate::Options;
 use crate::cluster::{NatsTraffic, PostgresActivity};
 use crate::floor::Floor;
+use crate::headless::stats::Received;
 use crate::server::{ProcessFigures, Server};
 use crate::setup::Runtime;
 use serde::Serialize;
+use std::sync::atomic::Ordering;
+use uuid::Uuid;
 
 /// Everything a run measured.
 #[derive(Debug, Serialize)]
@@ -127,6 +130,29 @@ pub struct Streams {
     pub duplicates: u64,
     pub corrupt: u64,
     pub loss_percent: f64,
+}
+
+impl Streams {
+    /// Adds the streams one participant received from the senders `counts` accepts (the others
+    /// of its room), and their packets' delays to `delays`.
+    pub fn count(&mut self, received: &Received, counts: impl Fn(Uuid) -> bool, delays: &mut Vec<f64>) {
+        self.corrupt += received.corrupt.load(Ordering::Relaxed);
+        for ((sender, _video), stats) in received.all() {
+            if !counts(sender) {
+                continue;
+            }
+            self.received += usize::from(stats.packets > 0);
+            self.packets += stats.packets;
+            self.lost += stats.lost();
+            self.duplicates += stats.duplicates;
+            delays.extend(stats.delays_us.iter().map(|&d| f64::from(d)));
+        }
+    }
+
+    /// Sets the loss in percent, once everything is counted.
+    pub fn finish(&mut self) {
+        self.loss_percent = 100.0 * self.lost as f64 / (self.packets + self.lost).max(1) as f64;
+    }
 }
 
 #[derive(Debug, Default, Serialize)]

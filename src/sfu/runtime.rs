@@ -29,12 +29,7 @@ impl Runtime for MediaRuntime {
     }
 
     fn wrap_udp_socket(&self, socket: std::net::UdpSocket) -> io::Result<Arc<dyn AsyncUdpSocket>> {
-        let sock = socket2::SockRef::from(&socket);
-        if let Err(e) =
-            sock.set_recv_buffer_size(self.socket_buffer).and_then(|()| sock.set_send_buffer_size(self.socket_buffer))
-        {
-            tracing::warn!(error = %e, "cannot enlarge a media socket's buffers");
-        }
+        enlarge_buffers(&socket, self.socket_buffer);
         TokioRuntime.wrap_udp_socket(socket)
     }
 
@@ -74,5 +69,14 @@ impl Runtime for MediaRuntime {
 
     fn name(&self) -> &'static str {
         "tokio (media sockets with large buffers)"
+    }
+}
+
+/// Asks for `size` bytes of kernel buffer each way on a media socket (the kernel caps it at
+/// `net.core.rmem_max`/`wmem_max`); a refusal is logged, the socket works with less.
+pub(crate) fn enlarge_buffers(socket: &std::net::UdpSocket, size: usize) {
+    let sock = socket2::SockRef::from(socket);
+    if let Err(e) = sock.set_recv_buffer_size(size).and_then(|()| sock.set_send_buffer_size(size)) {
+        tracing::warn!(error = %e, "cannot enlarge a media socket's buffers");
     }
 }

@@ -30,8 +30,10 @@ pub use demux::ConnId;
 
 use super::SfuError;
 use super::engine::{AUDIO_LEVEL_URI, Engine, Side, media_engine_and_interceptors, opus, vp8};
+use super::floor::thread_cpu_ns;
 use super::keyframe::is_keyframe_request;
 use super::publish::{Continuity, audio_level, next_track_id, strip_extensions};
+use super::runtime::enlarge_buffers;
 use crate::media::{MediaKind, Pc, TrackId};
 use bytes::BytesMut;
 use demux::Routes;
@@ -229,20 +231,14 @@ fn bind(engine: &Engine) -> Result<std::net::UdpSocket, SfuError> {
         // A host candidate needs a concrete address; the loop does not enumerate interfaces.
         return Err(SfuError::Internal("the media loop needs a concrete --media-ip".into()));
     }
-    let ports: Vec<u16> = match engine.config.port_range {
-        Some((low, high)) => (low..=high).collect(),
-        None => vec![0],
-    };
+    // Port 0: the system chooses.
+    let (low, high) = engine.config.port_range.unwrap_or((0, 0));
     let mut last = None;
-    for port in ports {
+    for port in low..=high {
         match std::net::UdpSocket::bind((ip, port)) {
             Ok(socket) => {
                 socket.set_nonblocking(true).map_err(|e| SfuError::Internal(e.to_string()))?;
-                let sock = socket2::SockRef::from(&socket);
-                let size = engine.config.socket_buffer;
-                if let Err(e) = sock.set_recv_buffer_size(size).and_then(|()| sock.set_send_buffer_size(size)) {
-                    tracing::warn!(error = %e, "cannot enlarge the media loop's socket buffers");
-                }
+                enlarge_buffers(&socket, engine.config.socket_buffer);
                 return Ok(socket);
             }
             Err(e) => last = Some(e),
@@ -708,14 +704,6 @@ fn random_token(length: usize) -> String {
     const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
     let mut rng = rand::rng();
     (0..length).map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char).collect()
-}
-
-/// This thread's CPU time in nanoseconds.
-fn thread_cpu_ns() -> u64 {
-    let mut now = libc::timespec { tv_sec: 0, tv_nsec: 0 };
-    // SAFETY: clock_gettime writes into the timespec we pass and nothing else.
-    unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut now) };
-    now.tv_sec as u64 * 1_000_000_000 + now.tv_nsec as u64
 }
 
 /// Keeps this thread on one CPU (a loop per core).
