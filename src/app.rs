@@ -51,6 +51,8 @@ pub enum StartError {
     Mail(#[from] MailConfigError),
     #[error(transparent)]
     Cluster(#[from] crate::cluster::ClusterError),
+    #[error("cannot start the media loop: {0}")]
+    MediaLoop(crate::sfu::SfuError),
 }
 
 /// A built service, ready to run.
@@ -252,13 +254,17 @@ pub async fn build(config: Config, listener: TcpListener, shutdown: Cancellation
         keys: Arc::new(Keys::from_secret(&secret)),
         metrics: Arc::new(crate::metrics::Metrics::default()),
     };
-    let sfu = Sfu::new(SfuConfig {
+    let sfu_config = SfuConfig {
         media_ip: config.media_ip(),
         port_range: config.media_ports,
         announce_ip: config.public_ip,
         adapt_to_link: config.adapt_to_link,
         ..SfuConfig::default()
-    });
+    };
+    let sfu = match config.media_loop {
+        true => Sfu::with_media_loop(sfu_config).map_err(StartError::MediaLoop)?,
+        false => Sfu::new(sfu_config),
+    };
     let ice = IceConfig {
         stun: config.stun.clone(),
         turn: config.turn.clone(),

@@ -124,6 +124,13 @@ pub struct Config {
     #[arg(long, env = "KETENTAFEL_ADAPT_TO_LINK", default_value_t = true, action = clap::ArgAction::Set, num_args = 0..=1, default_missing_value = "true")]
     pub adapt_to_link: bool,
 
+    /// Run the participants' media on the owned media loop (one thread, one UDP port on
+    /// `--media-ip`, which must then be a concrete address) instead of the engine's tasks
+    /// (docs/media.md, "The owned loop"). Off by default while the loop does not yet choose
+    /// simulcast layers, adapt to a subscriber's link or take ICE over TCP.
+    #[arg(long, env = "KETENTAFEL_MEDIA_LOOP", default_value_t = false)]
+    pub media_loop: bool,
+
     /// Seconds an empty conference waits for someone to come back before it ends.
     #[arg(long, env = "KETENTAFEL_ROOM_GRACE_SECONDS", default_value_t = 120)]
     pub room_grace_seconds: u64,

@@ -10,7 +10,7 @@ use crate::floor::{self, Floor};
 use crate::headless::stats::Received;
 use crate::headless::{MediaPlan, Publisher, SentCounters};
 use crate::report::{Distribution, Streams};
-use ketentafel::sfu::{ClientSubscriber, ConnId, ReceivedRtp, Sfu, SfuConfig, ShardEvent};
+use ketentafel::sfu::{ClientSubscriber, ConnId, Owner, ReceivedRtp, Sfu, SfuConfig, ShardEvent};
 use ketentafel::signalling::protocol::{ClientMessage, MediaKind, Pc};
 use serde::Serialize;
 use std::collections::HashMap;
@@ -144,7 +144,8 @@ pub async fn run(options: &Options) -> Result<LoopReport, String> {
             };
             let (outgoing, mut signals) = mpsc::unbounded_channel();
             let publisher = Publisher::start(&sfu, id, plan, Arc::new(SentCounters::default()), outgoing).await?;
-            let publish = shard.open(Pc::Publish, events_tx.clone()).await.map_err(|e| e.to_string())?;
+            let publish =
+                shard.open(Pc::Publish, Owner::new(id), events_tx.clone()).await.map_err(|e| e.to_string())?;
             let offer = loop {
                 match signals.recv().await {
                     Some(ClientMessage::PublishOffer { sdp }) => break sdp,
@@ -193,7 +194,8 @@ pub async fn run(options: &Options) -> Result<LoopReport, String> {
     for (r, room) in rooms.iter_mut().enumerate() {
         let others: Vec<Vec<ketentafel::media::TrackId>> = room.iter().map(|m| m.tracks.clone()).collect();
         for (p, member) in room.iter_mut().enumerate() {
-            let conn = shard.open(Pc::Subscribe, events_tx.clone()).await.map_err(|e| e.to_string())?;
+            let conn =
+                shard.open(Pc::Subscribe, Owner::new(member.id), events_tx.clone()).await.map_err(|e| e.to_string())?;
             for (q, tracks) in others.iter().enumerate() {
                 if q != p {
                     for &track in tracks {
@@ -201,7 +203,7 @@ pub async fn run(options: &Options) -> Result<LoopReport, String> {
                     }
                 }
             }
-            let offer = shard.offer(conn).await.map_err(|e| e.to_string())?;
+            let (offer, _) = shard.offer(conn).await.map_err(|e| e.to_string())?;
             let received = member.received.clone();
             let sink = Arc::new(move |packet: &ReceivedRtp<'_>| {
                 if packet.kind == MediaKind::Audio || packet.kind == MediaKind::Video {

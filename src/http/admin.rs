@@ -283,7 +283,7 @@ async fn runtime(
     accounts::require_admin(&user, "only the administrator reads the node's load")?;
     Ok(Json(RuntimeReport {
         conferences: signalling.rooms.active(),
-        peer_connections: crate::sfu::live_peer_connections(),
+        peer_connections: crate::sfu::live_peer_connections() + crate::sfu::media_loop_connections(),
         tasks: tokio::runtime::Handle::current().metrics().num_alive_tasks(),
     }))
 }

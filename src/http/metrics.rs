@@ -63,9 +63,14 @@ impl Collector for Live {
     fn encode(&self, mut encoder: DescriptorEncoder) -> Result<(), std::fmt::Error> {
         let media = crate::sfu::media_totals();
         let pool = self.store.pool_state();
-        let gauges: [(&str, &str, i64); 5] = [
+        let gauges: [(&str, &str, i64); 6] = [
             ("conferences", "Conferences running on this node", self.rooms.active() as i64),
             ("peer_connections", "Open media connections", crate::sfu::live_peer_connections() as i64),
+            (
+                "media_loop_connections",
+                "Open media connections on the owned media loop (--media-loop)",
+                crate::sfu::media_loop_connections() as i64,
+            ),
             ("draining", "1 while the node drains (SIGTERM)", i64::from(self.rooms.is_draining())),
             ("db_pool_connections", "Database connections open", i64::from(pool.size)),
             ("db_pool_idle_connections", "Database connections idle", pool.idle as i64),

@@ -11,8 +11,8 @@
 //!   `estimate`: the interceptor that feeds it on each of the server's connections.
 //! - [`simulcast`]: which layer of each video a subscriber gets, and one continuous stream
 //!   across layer switches; `allocate`: the share-out in each subscriber's media task.
-//! - [`shard`]: the owned media loop on the sans-IO `rtc` core, one UDP port per loop (not yet
-//!   wired into the rooms).
+//! - [`shard`]: the owned media loop on the sans-IO `rtc` core, one UDP port per loop; the
+//!   participants' media runs on it with `--media-loop` (audio and single-layer video so far).
 //! - `fuzzing` (hidden): entry points for the fuzz targets in `fuzz/` (docs/fuzzing.md).
 
 mod allocate;
@@ -38,7 +38,7 @@ pub use client::{CandidateSink, ClientPublisher, ClientSubscriber, PayloadSink, 
 pub use engine::{MediaTotals, live_peer_connections, media_totals};
 pub use peer::{ClientSignal, MediaEvent, Peer};
 pub use publish::{PublishedTrack, TrackCounters, vp8_descriptor};
-pub use shard::{ConnId, Shard, ShardCounts, ShardEvent};
+pub use shard::{ConnId, Owner, Shard, ShardCounts, ShardEvent, hosted_connections as media_loop_connections};
 
 use crate::media::TrackId;
 use std::net::IpAddr;
@@ -122,17 +122,34 @@ impl From<rtc::shared::error::Error> for SfuError {
 #[derive(Debug, Clone)]
 pub struct Sfu {
     engine: Arc<engine::Engine>,
+    /// The owned loop the participants' media runs on, if it does (`--media-loop`); else the
+    /// engine's tasks carry it.
+    media_loop: Option<Shard>,
 }
 
 impl Sfu {
+    /// Media on the engine's tasks (`peer`).
     pub fn new(config: SfuConfig) -> Self {
-        Sfu { engine: Arc::new(engine::Engine::new(config)) }
+        Sfu { engine: Arc::new(engine::Engine::new(config)), media_loop: None }
+    }
+
+    /// Media on one owned loop ([`shard`]): one thread, one UDP port on `media_ip`, which must
+    /// be a concrete address.
+    pub fn with_media_loop(config: SfuConfig) -> Result<Self, SfuError> {
+        let engine = Arc::new(engine::Engine::new(config));
+        let media_loop = Shard::start(engine.clone(), "loop", None)?;
+        tracing::info!(address = %media_loop.local_addr(), "media runs on the owned loop");
+        Ok(Sfu { engine, media_loop: Some(media_loop) })
     }
 
     /// The loudest audio level of track `track` since the last call (0 for video, silence or a
     /// track that ended), for the active speaker.
     pub fn take_level(&self, track: TrackId) -> u8 {
-        self.engine.track(track).map_or(0, |t| t.take_level())
+        match (self.engine.track(track), &self.media_loop) {
+            (Some(published), _) => published.take_level(),
+            (None, Some(media_loop)) => media_loop.take_level(track),
+            (None, None) => 0,
+        }
     }
 
     /// Starts the media of a participant. Signals for the browser go to `client`, published and
@@ -143,7 +160,10 @@ impl Sfu {
         client: mpsc::UnboundedSender<ClientSignal>,
         room: mpsc::UnboundedSender<MediaEvent>,
     ) -> Peer {
-        Peer::spawn(self.engine.clone(), participant, client, room)
+        match &self.media_loop {
+            Some(media_loop) => Peer::on_loop(media_loop.clone(), participant, client, room),
+            None => Peer::spawn(self.engine.clone(), participant, client, room),
+        }
     }
 
     /// Answers a pre-join network check's offer (see [`check`]); `Ok(None)` when too many

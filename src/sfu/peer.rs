@@ -53,7 +53,7 @@ pub enum MediaEvent {
     Ended { owner: Uuid, track: TrackId },
 }
 
-enum Command {
+pub(super) enum Command {
     PublishOffer(String, oneshot::Sender<Result<String, SfuError>>),
     SubscribeAnswer(String, oneshot::Sender<Result<(), SfuError>>),
     Candidate(Pc, Candidate),
@@ -108,6 +108,15 @@ impl Peer {
             climb: super::allocate::Climb::new(std::time::Instant::now()),
         };
         tokio::spawn(task.run(inbox, pc_inbox));
+        Peer::from_task(participant, commands, heard)
+    }
+
+    /// The handle of a media task that takes `commands` (the engine's or the loop's).
+    pub(super) fn from_task(
+        participant: Uuid,
+        commands: mpsc::UnboundedSender<Command>,
+        heard: Arc<AtomicInstant>,
+    ) -> Peer {
         Peer { participant, commands, heard }
     }
 

@@ -7,8 +7,8 @@ impl Loop {
     pub(super) fn command(&mut self, command: Command) {
         let now = Instant::now();
         match command {
-            Command::Open { role, events, reply } => {
-                let _ = reply.send(self.open(now, role, events));
+            Command::Open { role, owner, events, reply } => {
+                let _ = reply.send(self.open(now, role, owner, events));
             }
             Command::PublishOffer { conn, sdp, reply } => {
                 let _ = reply.send(self.publish_offer(now, conn, sdp));
@@ -49,7 +49,13 @@ impl Loop {
         }
     }
 
-    fn open(&mut self, now: Instant, role: Pc, events: mpsc::UnboundedSender<ShardEvent>) -> Result<ConnId, SfuError> {
+    fn open(
+        &mut self,
+        now: Instant,
+        role: Pc,
+        owner: Owner,
+        events: mpsc::UnboundedSender<ShardEvent>,
+    ) -> Result<ConnId, SfuError> {
         let (media, interceptors, _estimate, _listener_loss) = media_engine_and_interceptors(role, Side::Server, None)?;
         let ufrag = random_token(16);
         let settings =
@@ -75,11 +81,13 @@ impl Loop {
         let id = self.next_conn;
         self.next_conn += 1;
         self.routes.add(id, ufrag);
+        HOSTED.fetch_add(1, Ordering::SeqCst);
         self.conns.insert(
             id,
             Conn {
                 pc,
                 role,
+                owner,
                 events,
                 described: false,
                 early: Vec::new(),
@@ -96,11 +104,7 @@ impl Loop {
     }
 
     fn conn(&mut self, id: ConnId, role: Pc) -> Result<&mut Conn, SfuError> {
-        match self.conns.get_mut(&id) {
-            Some(conn) if conn.role == role => Ok(conn),
-            Some(_) => Err(SfuError::OutOfOrder("the connection has the other role")),
-            None => Err(SfuError::Closed),
-        }
+        conn_of(&mut self.conns, id, role)
     }
 
     fn publish_offer(&mut self, now: Instant, id: ConnId, sdp: String) -> Result<String, SfuError> {
@@ -125,18 +129,15 @@ impl Loop {
         self.touch(id);
     }
 
-    fn add_forward(&mut self, id: ConnId, track: TrackId) -> Result<(), SfuError> {
-        let (kind, publisher) = self
-            .tracks
-            .get(&track)
-            .map(|t| (t.kind, t.publisher))
-            .ok_or(SfuError::OutOfOrder("the track has ended"))?;
+    fn add_forward(&mut self, id: ConnId, track: TrackId) -> Result<bool, SfuError> {
+        let (kind, owner) =
+            self.tracks.get(&track).map(|t| (t.kind, t.owner)).ok_or(SfuError::OutOfOrder("the track has ended"))?;
         let conn = self.conn(id, Pc::Subscribe)?;
         if conn.slots.iter().any(|slot| slot.carries.is_some_and(|(t, _)| t == track)) {
-            return Ok(());
+            return Ok(false);
         }
         // The browser groups a publisher's audio and video by this stream id.
-        let stream = format!("p{publisher}");
+        let stream = owner.to_string();
         if let Some(slot) = conn.slots.iter_mut().find(|slot| slot.kind == kind && slot.carries.is_none()) {
             // A free slot of the kind: the next track continues its numbering.
             slot.carries = Some((track, false));
@@ -148,7 +149,7 @@ impl Loop {
             if let Some(mut sender) = conn.pc.rtp_sender(sender) {
                 sender.set_streams(vec![stream]);
             }
-            return Ok(());
+            return Ok(true);
         }
         let ssrc = loop {
             let candidate: u32 = rand::random();
@@ -184,15 +185,15 @@ impl Loop {
             continuity: Continuity::default(),
             carries: Some((track, false)),
         });
-        Ok(())
+        Ok(true)
     }
 
     /// Stops sending `track` on a subscribe connection; its slot turns inactive until the next
     /// track of its kind takes it. The next offer tells the browser.
-    fn stop_forward(&mut self, id: ConnId, track: TrackId) -> Result<(), SfuError> {
+    fn stop_forward(&mut self, id: ConnId, track: TrackId) -> Result<bool, SfuError> {
         let conn = self.conn(id, Pc::Subscribe)?;
         let Some(index) = conn.slots.iter().position(|slot| slot.carries.is_some_and(|(t, _)| t == track)) else {
-            return Ok(());
+            return Ok(false);
         };
         conn.slots[index].carries = None;
         let transceiver = conn.slots[index].transceiver;
@@ -202,14 +203,24 @@ impl Loop {
         if let Some(published) = self.tracks.get_mut(&track) {
             published.forwards.retain(|&forward| forward != (id, index));
         }
-        Ok(())
+        Ok(true)
     }
 
-    fn offer(&mut self, now: Instant, id: ConnId) -> Result<String, SfuError> {
-        let conn = self.conn(id, Pc::Subscribe)?;
+    fn offer(&mut self, now: Instant, id: ConnId) -> Result<(String, Vec<TrackInfo>), SfuError> {
+        let conn = conn_of(&mut self.conns, id, Pc::Subscribe)?;
         let offer = conn.pc.create_offer(None)?;
         conn.pc.set_local_description(now, offer.clone())?;
         let sdp = conn.pc.local_description().map_or(offer.sdp, |d| d.sdp);
+        let mut tracks = Vec::new();
+        for slot in &conn.slots {
+            let Some((track, _)) = slot.carries else { continue };
+            let Some(published) = self.tracks.get(&track) else { continue };
+            if let Some(transceiver) = conn.pc.rtp_transceiver(slot.transceiver)
+                && let Some(mid) = transceiver.mid().clone()
+            {
+                tracks.push(TrackInfo { mid, participant_id: published.owner, kind: published.kind });
+            }
+        }
         conn.offered = conn
             .slots
             .iter()
@@ -220,7 +231,7 @@ impl Loop {
             })
             .collect();
         self.touch(id);
-        Ok(self.engine.announce_sdp(&sdp))
+        Ok((self.engine.announce_sdp(&sdp), tracks))
     }
 
     fn apply_answer(&mut self, now: Instant, id: ConnId, sdp: String) -> Result<(), SfuError> {
@@ -263,6 +274,7 @@ impl Loop {
 
     fn close(&mut self, id: ConnId) {
         let Some(mut conn) = self.conns.remove(&id) else { return };
+        HOSTED.fetch_sub(1, Ordering::SeqCst);
         if let Err(e) = conn.pc.close() {
             tracing::debug!(conn = id, error = %e, "closing a media loop connection");
         }
@@ -290,5 +302,14 @@ impl Loop {
         for published in self.tracks.values_mut() {
             published.forwards.retain(|&(subscriber, _)| subscriber != id);
         }
+    }
+}
+
+/// Connection `id`, if it has `role`.
+fn conn_of(conns: &mut HashMap<ConnId, Conn>, id: ConnId, role: Pc) -> Result<&mut Conn, SfuError> {
+    match conns.get_mut(&id) {
+        Some(conn) if conn.role == role => Ok(conn),
+        Some(_) => Err(SfuError::OutOfOrder("the connection has the other role")),
+        None => Err(SfuError::Closed),
     }
 }

@@ -23,6 +23,7 @@
 mod batch;
 mod control;
 mod demux;
+mod peer;
 #[cfg(test)]
 mod tests;
 
@@ -30,11 +31,12 @@ pub use demux::ConnId;
 
 use super::SfuError;
 use super::engine::{AUDIO_LEVEL_URI, Engine, Side, media_engine_and_interceptors, opus, vp8};
+use super::estimate::AtomicInstant;
 use super::floor::thread_cpu_ns;
 use super::keyframe::is_keyframe_request;
 use super::publish::{Continuity, audio_level, next_track_id, strip_extensions};
 use super::runtime::enlarge_buffers;
-use crate::media::{MediaKind, Pc, TrackId};
+use crate::media::{MediaKind, Pc, TrackId, TrackInfo};
 use bytes::BytesMut;
 use demux::Routes;
 use rtc::media_stream::MediaStreamTrack;
@@ -56,12 +58,13 @@ use rtc::shared::{TaggedBytesMut, TransportContext, TransportProtocol};
 use std::collections::{BTreeSet, HashMap};
 use std::net::SocketAddr;
 use std::os::fd::{AsRawFd, RawFd};
-use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::io::Interest;
 use tokio::net::UdpSocket;
 use tokio::sync::{mpsc, oneshot};
+use uuid::Uuid;
 
 /// What a hosted connection tells its owner.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -107,17 +110,41 @@ pub struct ShardCounts {
     pub cpu_ns: u64,
 }
 
+/// Connections hosted by the loops of this process (the metrics' `media_loop_connections`; the
+/// tests read it to see that nothing is left behind).
+static HOSTED: AtomicUsize = AtomicUsize::new(0);
+
+/// Open connections on the owned loops of this process.
+pub fn hosted_connections() -> usize {
+    HOSTED.load(Ordering::SeqCst)
+}
+
 type Reply<T> = oneshot::Sender<Result<T, SfuError>>;
 
 enum Command {
-    Open { role: Pc, events: mpsc::UnboundedSender<ShardEvent>, reply: Reply<ConnId> },
+    Open { role: Pc, owner: Owner, events: mpsc::UnboundedSender<ShardEvent>, reply: Reply<ConnId> },
     PublishOffer { conn: ConnId, sdp: String, reply: Reply<String> },
-    Forward { subscriber: ConnId, track: TrackId, reply: Reply<()> },
-    StopForward { subscriber: ConnId, track: TrackId, reply: Reply<()> },
-    Offer { conn: ConnId, reply: Reply<String> },
+    Forward { subscriber: ConnId, track: TrackId, reply: Reply<bool> },
+    StopForward { subscriber: ConnId, track: TrackId, reply: Reply<bool> },
+    Offer { conn: ConnId, reply: Reply<(String, Vec<TrackInfo>)> },
     Answer { conn: ConnId, sdp: String, reply: Reply<()> },
     Close { conn: ConnId, reply: oneshot::Sender<()> },
     Counts { reply: oneshot::Sender<ShardCounts> },
+}
+
+/// Whose a connection is: the participant (a subscriber's browser groups a publisher's audio
+/// and video by this id, and the offer names it per track), and when anything they publish
+/// last arrived.
+#[derive(Debug, Clone, Default)]
+pub struct Owner {
+    pub participant: Uuid,
+    pub(crate) heard: Arc<AtomicInstant>,
+}
+
+impl Owner {
+    pub fn new(participant: Uuid) -> Owner {
+        Owner { participant, heard: Arc::default() }
+    }
 }
 
 /// A handle to one loop. Dropping every handle stops the loop and closes its connections.
@@ -181,9 +208,14 @@ impl Shard {
         answer.await.map_err(|_| SfuError::Closed)
     }
 
-    /// A new connection whose events go to `events`.
-    pub async fn open(&self, role: Pc, events: mpsc::UnboundedSender<ShardEvent>) -> Result<ConnId, SfuError> {
-        self.ask(|reply| Command::Open { role, events, reply }).await?
+    /// A new connection of `owner` whose events go to `events`.
+    pub async fn open(
+        &self,
+        role: Pc,
+        owner: Owner,
+        events: mpsc::UnboundedSender<ShardEvent>,
+    ) -> Result<ConnId, SfuError> {
+        self.ask(|reply| Command::Open { role, owner, events, reply }).await?
     }
 
     /// Applies a browser's offer to a publish connection; returns the answer.
@@ -192,19 +224,20 @@ impl Shard {
     }
 
     /// Adds `track` to a subscribe connection; it flows once an offer made after this is
-    /// answered.
-    pub async fn forward(&self, subscriber: ConnId, track: TrackId) -> Result<(), SfuError> {
+    /// answered. `false`: it was there already.
+    pub async fn forward(&self, subscriber: ConnId, track: TrackId) -> Result<bool, SfuError> {
         self.ask(|reply| Command::Forward { subscriber, track, reply }).await?
     }
 
     /// Stops sending `track` on a subscribe connection (its slot waits for the next track of
-    /// its kind); the next offer tells the browser.
-    pub async fn stop_forward(&self, subscriber: ConnId, track: TrackId) -> Result<(), SfuError> {
+    /// its kind); the next offer tells the browser. `false`: it was not sent there (any more).
+    pub async fn stop_forward(&self, subscriber: ConnId, track: TrackId) -> Result<bool, SfuError> {
         self.ask(|reply| Command::StopForward { subscriber, track, reply }).await?
     }
 
-    /// An offer of the subscribe connection's current state.
-    pub async fn offer(&self, conn: ConnId) -> Result<String, SfuError> {
+    /// An offer of the subscribe connection's current state, and which publisher's track each
+    /// of its media sections carries.
+    pub async fn offer(&self, conn: ConnId) -> Result<(String, Vec<TrackInfo>), SfuError> {
         self.ask(|reply| Command::Offer { conn, reply }).await?
     }
 
@@ -259,6 +292,7 @@ const READS_PER_FLUSH: usize = 8;
 struct Conn {
     pc: RTCPeerConnection,
     role: Pc,
+    owner: Owner,
     events: mpsc::UnboundedSender<ShardEvent>,
     /// Whether its remote description is applied (datagrams before it wait in `early`).
     described: bool,
@@ -297,6 +331,9 @@ struct Slot {
 /// A published track and who gets it.
 struct Published {
     publisher: ConnId,
+    owner: Uuid,
+    /// The publisher's: when anything they publish last arrived.
+    heard: Arc<AtomicInstant>,
     receiver: RTCRtpReceiverId,
     ssrc: u32,
     kind: MediaKind,
@@ -399,6 +436,7 @@ impl Loop {
         }
         for (_, mut conn) in self.conns.drain() {
             let _ = conn.pc.close();
+            HOSTED.fetch_sub(1, Ordering::SeqCst);
         }
     }
 
@@ -486,6 +524,7 @@ impl Loop {
         let Some(published) = self.tracks.get(&track) else {
             return;
         };
+        published.heard.store(now);
         if let Some((id, level)) = &published.level
             && let Some(now_level) = audio_level(&packet.header, *id)
         {
@@ -494,6 +533,7 @@ impl Loop {
         strip_extensions(&mut packet.header);
         let (seq, ts) = (packet.header.sequence_number, packet.header.timestamp);
         let ts_step = if published.kind == MediaKind::Video { 3_000 } else { 960 };
+        let before = self.forwarded;
         for &(subscriber, index) in &published.forwards {
             let Some(conn) = self.conns.get_mut(&subscriber) else {
                 continue;
@@ -521,6 +561,13 @@ impl Loop {
                     self.touched.push(subscriber);
                 }
             }
+        }
+        // Once per packet, not per copy: the node's totals for its metrics.
+        let copies = self.forwarded - before;
+        super::engine::RECEIVED.fetch_add(1, Ordering::Relaxed);
+        if copies > 0 {
+            super::engine::FORWARDED.fetch_add(copies, Ordering::Relaxed);
+            super::engine::BYTES_FORWARDED.fetch_add(copies * packet.payload.len() as u64, Ordering::Relaxed);
         }
     }
 
@@ -603,10 +650,13 @@ impl Loop {
                         .insert(track, level.clone());
                     (extension, level)
                 });
+                let (owner, heard) = (conn.owner.participant, conn.owner.heard.clone());
                 self.tracks.insert(
                     track,
                     Published {
                         publisher: id,
+                        owner,
+                        heard,
                         receiver: init.receiver_id,
                         ssrc: init.ssrc,
                         kind,

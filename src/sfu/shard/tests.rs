@@ -19,6 +19,11 @@ struct Got {
 
 type Log = Arc<Mutex<Vec<Got>>>;
 
+/// The same participant for the same name.
+fn owner(name: &str) -> Owner {
+    Owner::new(Uuid::from_u128(name.bytes().fold(1, |id: u128, b| id.wrapping_mul(31).wrapping_add(u128::from(b)))))
+}
+
 async fn next_event(
     events: &mut mpsc::UnboundedReceiver<ShardEvent>,
     wanted: impl Fn(&ShardEvent) -> bool,
@@ -64,7 +69,7 @@ async fn publisher(
     inbox: &mut mpsc::UnboundedReceiver<ShardEvent>,
     name: &str,
 ) -> (ClientPublisher, ConnId, HashMap<MediaKind, TrackId>, u16) {
-    let conn = shard.open(Pc::Publish, events.clone()).await.unwrap();
+    let conn = shard.open(Pc::Publish, owner(name), events.clone()).await.unwrap();
     let (client, offer) = ClientPublisher::new(engine, name, Box::new(|_| {})).await.unwrap();
     let answer = shard.publish_offer(conn, offer).await.unwrap();
     assert_eq!(candidate_ports(&answer), vec![shard.local_addr().port()], "the answer names the loop's one port");
@@ -127,12 +132,18 @@ async fn media_flows_through_one_port_and_a_slot_passes_from_one_publisher_to_th
         publisher(&engine, &shard, &events_tx, &mut events, "alice").await;
 
     // A subscriber gets both in one offer, on the same port.
-    let subscribe = shard.open(Pc::Subscribe, events_tx.clone()).await.unwrap();
+    let subscribe = shard.open(Pc::Subscribe, owner("carol"), events_tx.clone()).await.unwrap();
     shard.forward(subscribe, alice_tracks[&MediaKind::Audio]).await.unwrap();
     shard.forward(subscribe, alice_tracks[&MediaKind::Video]).await.unwrap();
-    let offer = shard.offer(subscribe).await.unwrap();
+    let (offer, tracks) = shard.offer(subscribe).await.unwrap();
     assert_eq!(candidate_ports(&offer), vec![port], "the offer names the same port");
     assert_eq!(offer.matches("m=").count(), 2, "audio and video in one offer");
+    let named: Vec<(Uuid, MediaKind)> = tracks.iter().map(|t| (t.participant_id, t.kind)).collect();
+    assert_eq!(
+        named,
+        vec![(owner("alice").participant, MediaKind::Audio), (owner("alice").participant, MediaKind::Video)]
+    );
+    assert!(tracks.iter().all(|t| offer.contains(&format!("a=mid:{}", t.mid))), "each track names its section");
     let received: Log = Arc::default();
     let sink = received.clone();
     let subscriber = ClientSubscriber::new(
@@ -184,8 +195,9 @@ async fn media_flows_through_one_port_and_a_slot_passes_from_one_publisher_to_th
         shard.stop_forward(subscribe, alice_tracks[&kind]).await.unwrap();
         shard.forward(subscribe, bob_tracks[&kind]).await.unwrap();
     }
-    let offer = shard.offer(subscribe).await.unwrap();
+    let (offer, tracks) = shard.offer(subscribe).await.unwrap();
     assert_eq!(offer.matches("m=").count(), 2, "the slots are reused: {offer}");
+    assert!(tracks.iter().all(|t| t.participant_id == owner("bob").participant), "bob's now");
     let answer = subscriber.answer(offer).await.unwrap();
     shard.answer(subscribe, answer).await.unwrap();
     received.lock().unwrap().clear();
@@ -233,8 +245,8 @@ async fn commands_for_the_wrong_connection_or_an_ended_track_are_refused_and_cha
     let engine = Arc::new(Engine::new(SfuConfig::default()));
     let shard = Shard::start(engine.clone(), "test", None).unwrap();
     let (events_tx, _events) = mpsc::unbounded_channel();
-    let publish = shard.open(Pc::Publish, events_tx.clone()).await.unwrap();
-    let subscribe = shard.open(Pc::Subscribe, events_tx).await.unwrap();
+    let publish = shard.open(Pc::Publish, owner("alice"), events_tx.clone()).await.unwrap();
+    let subscribe = shard.open(Pc::Subscribe, owner("alice"), events_tx).await.unwrap();
     // An offer to a subscribe connection, a forward on a publish connection, unknown ids.
     assert!(matches!(shard.publish_offer(subscribe, "v=0".into()).await, Err(SfuError::OutOfOrder(_))));
     assert!(matches!(shard.publish_offer(publish, "not sdp".into()).await, Err(SfuError::InvalidSdp(_))));

@@ -1,0 +1,231 @@
+//! One participant's media on the owned loop: the same [`Peer`] commands and signals as the
+//! engine's media task (`sfu::peer`), carried out on the loop's connections. The room cannot
+//! tell the two apart.
+//!
+//! The loop is an ICE Lite agent on one port whose address is in every description it makes,
+//! so the browser's trickled candidates are not needed (it learns the browser's address from
+//! its checks) and none are trickled back.
+
+use super::{ConnId, Owner, Shard, ShardEvent};
+use crate::media::{Candidate, Pc};
+use crate::sfu::SfuError;
+use crate::sfu::peer::{ClientSignal, Command, MediaEvent, Peer};
+use std::collections::HashMap;
+use tokio::sync::mpsc;
+use uuid::Uuid;
+
+impl Peer {
+    /// Starts the media task of `participant` on `shard`.
+    pub(crate) fn on_loop(
+        shard: Shard,
+        participant: Uuid,
+        client: mpsc::UnboundedSender<ClientSignal>,
+        room: mpsc::UnboundedSender<MediaEvent>,
+    ) -> Peer {
+        let (commands, inbox) = mpsc::unbounded_channel();
+        let (events, shard_events) = mpsc::unbounded_channel();
+        let owner = Owner::new(participant);
+        let heard = owner.heard.clone();
+        let task = LoopPeer {
+            shard,
+            owner,
+            client,
+            room,
+            events,
+            publish: None,
+            subscribe: None,
+            in_flight: false,
+            dirty: false,
+            offer_wanted: false,
+            views: HashMap::new(),
+        };
+        tokio::spawn(task.run(inbox, shard_events));
+        Peer::from_task(participant, commands, heard)
+    }
+}
+
+struct LoopPeer {
+    shard: Shard,
+    owner: Owner,
+    client: mpsc::UnboundedSender<ClientSignal>,
+    room: mpsc::UnboundedSender<MediaEvent>,
+    /// Where the loop sends what happens on this participant's connections.
+    events: mpsc::UnboundedSender<ShardEvent>,
+    publish: Option<ConnId>,
+    subscribe: Option<ConnId>,
+    /// A subscribe offer awaits its answer.
+    in_flight: bool,
+    /// The subscribe connection changed since the offer in flight was made: offer again after
+    /// its answer.
+    dirty: bool,
+    /// The commands being applied changed the subscribe connection: offer when they are done.
+    offer_wanted: bool,
+    /// How big the participant's page shows each publisher's video (`video_view`).
+    views: HashMap<Uuid, u32>,
+}
+
+impl LoopPeer {
+    async fn run(
+        mut self,
+        mut inbox: mpsc::UnboundedReceiver<Command>,
+        mut shard_events: mpsc::UnboundedReceiver<ShardEvent>,
+    ) {
+        let done = 'run: loop {
+            tokio::select! {
+                command = inbox.recv() => {
+                    // Commands that queued up meanwhile are applied before the subscribe
+                    // connection is offered: someone who joins gets every track in one offer.
+                    let mut next = command;
+                    while let Some(command) = next.take() {
+                        if let Command::Close(done) = command {
+                            break 'run Some(done);
+                        }
+                        self.command(command).await;
+                        next = inbox.try_recv().ok();
+                    }
+                    if std::mem::take(&mut self.offer_wanted) {
+                        self.renegotiate().await;
+                    }
+                    if inbox.is_closed() && inbox.is_empty() {
+                        break None;
+                    }
+                }
+                Some(event) = shard_events.recv() => self.event(event).await,
+            }
+        };
+        self.close().await;
+        if let Some(done) = done {
+            let _ = done.send(());
+        }
+    }
+
+    async fn command(&mut self, command: Command) {
+        match command {
+            Command::PublishOffer(sdp, reply) => {
+                let _ = reply.send(self.publish_offer(sdp).await);
+            }
+            Command::SubscribeAnswer(sdp, reply) => {
+                let _ = reply.send(self.subscribe_answer(sdp).await);
+            }
+            Command::Candidate(pc, candidate) => self.candidate(pc, &candidate),
+            Command::Forward(track) => {
+                let result = match self.connection(Pc::Subscribe).await {
+                    Ok(conn) => self.shard.forward(conn, track).await,
+                    Err(e) => Err(e),
+                };
+                match result {
+                    Ok(added) => self.offer_wanted |= added,
+                    // A track that ended meanwhile is simply not forwarded.
+                    Err(SfuError::OutOfOrder(why)) => {
+                        tracing::debug!(participant = %self.owner.participant, track, why, "not forwarded")
+                    }
+                    Err(e) => {
+                        tracing::warn!(participant = %self.owner.participant, error = %e, "cannot add a track to the subscribe connection")
+                    }
+                }
+            }
+            Command::StopForward(track) => {
+                let Some(conn) = self.subscribe else { return };
+                match self.shard.stop_forward(conn, track).await {
+                    Ok(stopped) => self.offer_wanted |= stopped,
+                    Err(e) => tracing::warn!(participant = %self.owner.participant, error = %e, "cannot stop a track"),
+                }
+            }
+            Command::VideoView(views) => self.views = views.into_iter().collect(),
+            Command::Close(_) => unreachable!("handled by the run loop"),
+        }
+    }
+
+    /// The participant's connection of `role`, opened on first use.
+    async fn connection(&mut self, role: Pc) -> Result<ConnId, SfuError> {
+        let slot = match role {
+            Pc::Publish => &mut self.publish,
+            Pc::Subscribe => &mut self.subscribe,
+        };
+        if let Some(conn) = *slot {
+            return Ok(conn);
+        }
+        let conn = self.shard.open(role, self.owner.clone(), self.events.clone()).await?;
+        *slot = Some(conn);
+        Ok(conn)
+    }
+
+    fn role(&self, conn: ConnId) -> Option<Pc> {
+        if self.publish == Some(conn) {
+            Some(Pc::Publish)
+        } else if self.subscribe == Some(conn) {
+            Some(Pc::Subscribe)
+        } else {
+            None
+        }
+    }
+
+    async fn publish_offer(&mut self, sdp: String) -> Result<String, SfuError> {
+        let conn = self.connection(Pc::Publish).await?;
+        self.shard.publish_offer(conn, sdp).await
+    }
+
+    async fn subscribe_answer(&mut self, sdp: String) -> Result<(), SfuError> {
+        let (Some(conn), true) = (self.subscribe, self.in_flight) else {
+            return Err(SfuError::OutOfOrder("there is no subscribe offer to answer"));
+        };
+        self.shard.answer(conn, sdp).await?;
+        self.in_flight = false;
+        if std::mem::take(&mut self.dirty) {
+            self.renegotiate().await;
+        }
+        Ok(())
+    }
+
+    /// The loop learns the browser's address from its checks; a trickled candidate adds
+    /// nothing.
+    fn candidate(&self, pc: Pc, candidate: &Candidate) {
+        tracing::trace!(participant = %self.owner.participant, ?pc, candidate = %candidate.candidate, "a candidate the loop does not need");
+    }
+
+    /// Offers the subscribe connection's current state, unless an offer is still out.
+    async fn renegotiate(&mut self) {
+        let Some(conn) = self.subscribe else { return };
+        if self.in_flight {
+            self.dirty = true;
+            return;
+        }
+        match self.shard.offer(conn).await {
+            Ok((sdp, tracks)) => {
+                self.in_flight = true;
+                let _ = self.client.send(ClientSignal::SubscribeOffer { sdp, tracks });
+            }
+            Err(e) => {
+                tracing::warn!(participant = %self.owner.participant, error = %e, "cannot renegotiate the subscribe connection")
+            }
+        }
+    }
+
+    async fn event(&mut self, event: ShardEvent) {
+        let participant = self.owner.participant;
+        match event {
+            ShardEvent::Published { track, kind, .. } => {
+                let _ = self.room.send(MediaEvent::Published { owner: participant, track, kind });
+            }
+            ShardEvent::Ended { track, .. } => {
+                let _ = self.room.send(MediaEvent::Ended { owner: participant, track });
+            }
+            ShardEvent::Connected { conn, up } => {
+                tracing::info!(participant = %participant, pc = ?self.role(conn), up, "media connection state");
+            }
+            ShardEvent::Failed { conn } => {
+                if let Some(pc) = self.role(conn) {
+                    tracing::info!(participant = %participant, ?pc, "media connection failed");
+                    let _ = self.client.send(ClientSignal::MediaFailed { pc });
+                }
+            }
+            ShardEvent::NegotiationNeeded { .. } => self.renegotiate().await,
+        }
+    }
+
+    async fn close(&mut self) {
+        for conn in [self.publish.take(), self.subscribe.take()].into_iter().flatten() {
+            self.shard.close(conn).await;
+        }
+    }
+}
