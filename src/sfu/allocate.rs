@@ -7,10 +7,17 @@
 //! subscriber is told (`video_state`).
 
 use super::congestion::Bitrate;
+use super::engine::Engine;
+use super::estimate::EstimateHandle;
 use super::peer::{ClientSignal, PeerTask};
+use super::publish::{TrackState, VideoSlot};
 use super::simulcast::{self, Demand, LAYERS, LayerRates, layer_for_height};
 use crate::media::MediaKind;
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
+use tokio::sync::mpsc;
+use uuid::Uuid;
 
 /// How often the allocation runs without a reason (the estimate moves continuously).
 pub(super) const INTERVAL: Duration = Duration::from_millis(500);
@@ -433,27 +440,71 @@ fn fit(wanted: u8, rates: &LayerRates) -> u8 {
     (wanted..LAYERS as u8).find(arriving).or_else(|| (0..wanted).rev().find(arriving)).unwrap_or(wanted)
 }
 
+/// One subscriber's share-out: what its page shows, what its link carries, the climb back after
+/// a cut, and which videos it was told are paused. Its media task (the engine's or the loop's)
+/// owns it and runs [`Share::allocate`] twice a second and whenever something changes.
+pub(super) struct Share {
+    participant: Uuid,
+    /// How big the participant's page shows each publisher's video (`video_view`).
+    pub(super) views: HashMap<Uuid, u32>,
+    /// What the subscribe connection carries, from the browser's transport-wide feedback.
+    pub(super) estimate: EstimateHandle,
+    /// Publishers whose video the participant was told is paused.
+    paused: HashSet<Uuid>,
+    /// Climbing back to higher layers after a drop.
+    climb: Climb,
+}
+
 impl PeerTask {
     /// Shares the subscriber's estimate out over the videos it receives, and sets their targets.
     pub(super) fn allocate(&mut self) {
+        let carried: Vec<(&TrackState, Option<&Arc<VideoSlot>>)> = self
+            .slots
+            .iter()
+            .filter_map(|slot| match &slot.carries {
+                Some((track, true)) => Some((&*track.state, slot.video.as_ref())),
+                _ => None,
+            })
+            .collect();
+        self.share.allocate(&self.engine, &self.client, &carried);
+    }
+}
+
+impl Share {
+    pub(super) fn new(participant: Uuid, now: Instant) -> Share {
+        Share {
+            participant,
+            views: HashMap::new(),
+            estimate: EstimateHandle::default(),
+            paused: HashSet::new(),
+            climb: Climb::new(now),
+        }
+    }
+
+    /// Shares the estimate out over the videos of `carried` (the tracks that flow to the
+    /// subscriber, with the video slot of each video), sets their targets, and tells the
+    /// subscriber's `client` which videos its link cannot carry.
+    pub(super) fn allocate(
+        &mut self,
+        engine: &Engine,
+        client: &mpsc::UnboundedSender<ClientSignal>,
+        carried: &[(&TrackState, Option<&Arc<VideoSlot>>)],
+    ) {
         // The publishers of the audio this subscriber receives hear what its link loses, so
         // that their encoders add redundancy for it ([`super::report`]).
         if self.estimate.get().is_some() {
             let (loss, now) = (self.estimate.loss(), Instant::now());
-            for slot in &self.slots {
-                if let Some((track, true)) = &slot.carries {
-                    track.note_listener_loss(self.participant, loss, now);
-                }
+            for (track, _) in carried {
+                track.note_listener_loss(self.participant, loss, now);
             }
         }
         // What is sent whatever the link: audio (never dropped to make room for video), and
         // videos without layers.
         let mut fixed = Bitrate::ZERO;
         let mut videos = Vec::new();
-        for slot in &self.slots {
-            let Some((track, true)) = &slot.carries else { continue };
+        for &(track, video) in carried {
             let view = self.views.get(&track.owner).copied();
-            match (&slot.video, track.kind) {
+            match (video, track.kind) {
                 (Some(video), MediaKind::Video) if track.simulcast() => {
                     let rates = rates(track.layer_rates(), track.open_layers());
                     let demand = Demand {
@@ -489,9 +540,9 @@ impl PeerTask {
         // choose.
         let measured = self.estimate.get();
         if let Some(measured) = measured {
-            self.engine.remember_estimate(self.participant, measured);
+            engine.remember_estimate(self.participant, measured);
         }
-        let followed = measured.filter(|_| self.engine.config.adapt_to_link);
+        let followed = measured.filter(|_| engine.config.adapt_to_link);
         let estimate = followed.unwrap_or(UNLIMITED);
         let now = Instant::now();
         let targets: Vec<Option<u8>> = videos.iter().map(|(_, video, _)| video.target()).collect();
@@ -553,7 +604,7 @@ impl PeerTask {
                     self.paused.remove(owner);
                 }
                 tracing::info!(participant = %self.participant, publisher = %owner, paused, %budget, queue = ?self.climb.queue, loss = self.climb.loss, "video paused for the link");
-                let _ = self.client.send(ClientSignal::VideoState { owner: *owner, paused });
+                let _ = client.send(ClientSignal::VideoState { owner: *owner, paused });
             }
         }
     }

@@ -161,7 +161,7 @@ impl Sfu {
         room: mpsc::UnboundedSender<MediaEvent>,
     ) -> Peer {
         match &self.media_loop {
-            Some(media_loop) => Peer::on_loop(media_loop.clone(), participant, client, room),
+            Some(media_loop) => Peer::on_loop(self.engine.clone(), media_loop.clone(), participant, client, room),
             None => Peer::spawn(self.engine.clone(), participant, client, room),
         }
     }

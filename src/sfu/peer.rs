@@ -7,15 +7,15 @@
 //! so a long conference with people coming and going keeps a small SDP.
 
 use super::SfuError;
+use super::allocate::Share;
 use super::engine::{AUDIO_LEVEL_URI, Built, Engine, PcEvent, Side, add_remote_candidate, candidates_gathered};
-use super::estimate::{AtomicInstant, EstimateHandle};
+use super::estimate::AtomicInstant;
 use super::publish::PublishedTrack;
 use super::report::ListenerLoss;
 use super::subscribe::Slot;
 use crate::media::TrackId;
 use crate::media::{Candidate, MediaKind, Pc, TrackInfo};
 use rtc::rtp_transceiver::rtp_sender::RtpCodecKind;
-use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{mpsc, oneshot, watch};
@@ -101,11 +101,8 @@ impl Peer {
             offer_wanted: false,
             subscribe_connected: false,
             awaiting_connection: Vec::new(),
-            views: HashMap::new(),
-            estimate: EstimateHandle::default(),
             listener_loss: Arc::default(),
-            paused: HashSet::new(),
-            climb: super::allocate::Climb::new(std::time::Instant::now()),
+            share: Share::new(participant, std::time::Instant::now()),
         };
         tokio::spawn(task.run(inbox, pc_inbox));
         Peer::from_task(participant, commands, heard)
@@ -199,16 +196,10 @@ pub(super) struct PeerTask {
     pub(super) subscribe_connected: bool,
     /// Negotiated (slot, track) assignments that start forwarding once the connection is up.
     pub(super) awaiting_connection: Vec<(usize, TrackId)>,
-    /// How big the participant's page shows each publisher's video (`video_view`).
-    pub(super) views: HashMap<Uuid, u32>,
-    /// What the subscribe connection carries, from the browser's transport-wide feedback.
-    pub(super) estimate: EstimateHandle,
     /// What the listeners of the participant's audio lose, for the publish connection's reports.
     listener_loss: Arc<ListenerLoss>,
-    /// Publishers whose video the participant was told is paused.
-    pub(super) paused: HashSet<Uuid>,
-    /// Climbing back to higher layers after a drop.
-    pub(super) climb: super::allocate::Climb,
+    /// Which layer of each video the participant gets.
+    pub(super) share: Share,
 }
 
 pub(super) fn index(pc: Pc) -> usize {
@@ -234,7 +225,7 @@ impl PeerTask {
         let mut reallocate = tokio::time::interval(super::allocate::INTERVAL);
         reallocate.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let done = 'run: loop {
-            let estimate = self.estimate.clone();
+            let estimate = self.share.estimate.clone();
             tokio::select! {
                 _ = reallocate.tick() => self.allocate(),
                 () = estimate.fell() => self.allocate(),
@@ -278,7 +269,7 @@ impl PeerTask {
             Command::Forward(track) => self.forward(track).await,
             Command::StopForward(track) => self.stop_forward(track).await,
             Command::VideoView(views) => {
-                self.views = views.into_iter().collect();
+                self.share.views = views.into_iter().collect();
                 self.allocate();
             }
             Command::Close(_) => unreachable!("handled by the loop"),
@@ -346,7 +337,7 @@ impl PeerTask {
                 self.publish = Some(connection.clone());
             }
             Pc::Subscribe => {
-                self.estimate = estimate;
+                self.share.estimate = estimate;
                 self.subscribe = Some(connection.clone());
             }
         }

@@ -35,7 +35,7 @@ use webrtc::media_stream::track_remote::{TrackRemote, TrackRemoteEvent};
 /// At most one keyframe request per track in this interval: a new subscriber and a burst of
 /// subscriber PLIs cost the publisher one keyframe, not ten. A request inside the interval is
 /// sent when it ends rather than dropped, so nobody waits longer than this for a picture.
-const KEYFRAME_REQUEST_INTERVAL: Duration = Duration::from_millis(300);
+pub(crate) const KEYFRAME_REQUEST_INTERVAL: Duration = Duration::from_millis(300);
 
 /// Packet counters of one published track, for tests and the load harness.
 #[derive(Debug, Default)]
@@ -46,18 +46,38 @@ pub struct TrackCounters {
     pub dropped: AtomicU64,
 }
 
-/// One participant's audio or video track as the SFU receives it.
-pub struct PublishedTrack {
+/// A published track as the rooms and its subscribers' share-out see it, whichever engine
+/// forwards it (the engine's task of the track, or the owned loop): read without a lock.
+pub struct TrackState {
     pub id: TrackId,
     pub owner: Uuid,
     pub kind: MediaKind,
+    /// The loudest level since it was last read (0 = silence … 127 = loudest).
+    level: AtomicU8,
+    /// The SSRC of each simulcast layer, once its first packet came (0: not yet).
+    layer_ssrcs: [AtomicU32; LAYERS],
+    /// Each layer's bitrate over the last half second, in bit/s (0: not arriving).
+    layer_rates: [AtomicU64; LAYERS],
+    /// Whether the publisher sends layers (rids).
+    simulcast: AtomicBool,
+    pub counters: TrackCounters,
+    /// When anything last arrived from the publisher (on this track or another).
+    heard: Arc<AtomicInstant>,
+    /// What the listeners of this audio lose, told to the publisher (none for video).
+    listener_loss: Option<Arc<ListenerLoss>>,
+    /// The track ended (its publisher's connection closed).
+    ended: AtomicBool,
+}
+
+/// One participant's audio or video track as the engine receives it: its [`TrackState`], and
+/// the engine's half (the library's track, the subscribers' outgoing tracks, keyframe requests).
+pub struct PublishedTrack {
+    pub state: Arc<TrackState>,
     remote: Arc<dyn TrackRemote>,
     media_ssrc: u32,
     /// Header-extension id of the audio level, as negotiated with the publisher.
     level_extension: Option<u8>,
     fanout: ArcSwap<Vec<Arc<Forward>>>,
-    /// The loudest level since it was last read (0 = silence … 127 = loudest).
-    level: AtomicU8,
     /// Milliseconds since `epoch` of the last keyframe request, plus one interval.
     last_keyframe_request: AtomicU64,
     /// A request came inside the interval; it goes out when the interval ends.
@@ -66,27 +86,30 @@ pub struct PublishedTrack {
     keyframe_awaited_since: AtomicU64,
     /// The layers (bit per layer) whose keyframe the next request asks for.
     keyframe_layers: AtomicU8,
-    /// The SSRC of each simulcast layer, once its first packet came (0: not yet).
-    layer_ssrcs: [AtomicU32; LAYERS],
-    /// Each layer's bitrate over the last half second, in bit/s (0: not arriving).
-    layer_rates: [AtomicU64; LAYERS],
-    /// Whether the publisher sends layers (rids).
-    simulcast: AtomicBool,
     epoch: Instant,
-    pub counters: TrackCounters,
-    /// When anything last arrived from the publisher (on this track or another).
-    heard: Arc<AtomicInstant>,
-    /// What the listeners of this audio lose, told to the publisher (none for video).
-    listener_loss: Option<Arc<ListenerLoss>>,
 }
 
-impl std::fmt::Debug for PublishedTrack {
+impl std::ops::Deref for PublishedTrack {
+    type Target = TrackState;
+
+    fn deref(&self) -> &TrackState {
+        &self.state
+    }
+}
+
+impl std::fmt::Debug for TrackState {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("PublishedTrack")
+        f.debug_struct("TrackState")
             .field("id", &self.id)
             .field("owner", &self.owner)
             .field("kind", &self.kind)
             .finish()
+    }
+}
+
+impl std::fmt::Debug for PublishedTrack {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.state.fmt(f)
     }
 }
 
@@ -227,37 +250,26 @@ const RATE_WINDOW: Duration = Duration::from_millis(500);
 /// The weight of each window's rate in the smoothed one.
 const RATE_SMOOTHING: f64 = 0.25;
 
-impl PublishedTrack {
+impl TrackState {
     pub(crate) fn new(
         owner: Uuid,
         kind: MediaKind,
-        remote: Arc<dyn TrackRemote>,
-        media_ssrc: u32,
-        level_extension: Option<u8>,
         heard: Arc<AtomicInstant>,
-        listener_loss: Arc<ListenerLoss>,
-    ) -> Arc<Self> {
-        Arc::new(PublishedTrack {
+        listener_loss: &Arc<ListenerLoss>,
+    ) -> TrackState {
+        TrackState {
             id: next_track_id(),
             owner,
             kind,
-            remote,
-            media_ssrc,
-            level_extension,
-            fanout: ArcSwap::from_pointee(Vec::new()),
             level: AtomicU8::new(0),
-            last_keyframe_request: AtomicU64::new(0),
-            keyframe_request_deferred: AtomicBool::new(false),
-            keyframe_awaited_since: AtomicU64::new(0),
-            keyframe_layers: AtomicU8::new(0),
             layer_ssrcs: Default::default(),
             layer_rates: Default::default(),
             simulcast: AtomicBool::new(false),
-            epoch: Instant::now(),
             counters: TrackCounters::default(),
             heard,
-            listener_loss: (kind == MediaKind::Audio).then_some(listener_loss),
-        })
+            listener_loss: (kind == MediaKind::Audio).then(|| listener_loss.clone()),
+            ended: AtomicBool::new(false),
+        }
     }
 
     /// `listener`'s link loses `fraction` (a report's fraction lost, in 256ths) of what it
@@ -272,23 +284,6 @@ impl PublishedTrack {
     /// The loudest audio level since the last call (0 for video or silence).
     pub fn take_level(&self) -> u8 {
         self.level.swap(0, Ordering::Relaxed)
-    }
-
-    pub(crate) fn add_forward(&self, forward: Arc<Forward>) {
-        self.fanout.rcu(|current| {
-            let mut next: Vec<Arc<Forward>> = current
-                .iter()
-                .filter(|f| f.subscriber != forward.subscriber || !Arc::ptr_eq(&f.out, &forward.out))
-                .cloned()
-                .collect();
-            next.push(forward.clone());
-            next
-        });
-    }
-
-    /// Stops forwarding to `out` (one subscriber's slot).
-    pub(crate) fn remove_forward(&self, out: &Arc<TrackLocalStaticRTP>) {
-        self.fanout.rcu(|current| current.iter().filter(|f| !Arc::ptr_eq(&f.out, out)).cloned().collect::<Vec<_>>());
     }
 
     /// The measured bitrate of each layer (`None`: not arriving).
@@ -307,6 +302,62 @@ impl PublishedTrack {
     /// Which layers have sent anything (bit per layer).
     pub fn open_layers(&self) -> u8 {
         (0..LAYERS).filter(|&l| self.layer_ssrcs[l].load(Ordering::Relaxed) != 0).fold(0, |mask, l| mask | 1 << l)
+    }
+
+    /// The SSRC of `layer`, once it sent anything.
+    pub(crate) fn layer_ssrc(&self, layer: usize) -> Option<u32> {
+        self.layer_ssrcs.get(layer).map(|ssrc| ssrc.load(Ordering::Relaxed)).filter(|&ssrc| ssrc != 0)
+    }
+
+    /// Whether the track ended.
+    pub fn ended(&self) -> bool {
+        self.ended.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn end(&self) {
+        self.ended.store(true, Ordering::Relaxed);
+    }
+}
+
+impl PublishedTrack {
+    pub(crate) fn new(
+        owner: Uuid,
+        kind: MediaKind,
+        remote: Arc<dyn TrackRemote>,
+        media_ssrc: u32,
+        level_extension: Option<u8>,
+        heard: Arc<AtomicInstant>,
+        listener_loss: Arc<ListenerLoss>,
+    ) -> Arc<Self> {
+        Arc::new(PublishedTrack {
+            state: Arc::new(TrackState::new(owner, kind, heard, &listener_loss)),
+            remote,
+            media_ssrc,
+            level_extension,
+            fanout: ArcSwap::from_pointee(Vec::new()),
+            last_keyframe_request: AtomicU64::new(0),
+            keyframe_request_deferred: AtomicBool::new(false),
+            keyframe_awaited_since: AtomicU64::new(0),
+            keyframe_layers: AtomicU8::new(0),
+            epoch: Instant::now(),
+        })
+    }
+
+    pub(crate) fn add_forward(&self, forward: Arc<Forward>) {
+        self.fanout.rcu(|current| {
+            let mut next: Vec<Arc<Forward>> = current
+                .iter()
+                .filter(|f| f.subscriber != forward.subscriber || !Arc::ptr_eq(&f.out, &forward.out))
+                .cloned()
+                .collect();
+            next.push(forward.clone());
+            next
+        });
+    }
+
+    /// Stops forwarding to `out` (one subscriber's slot).
+    pub(crate) fn remove_forward(&self, out: &Arc<TrackLocalStaticRTP>) {
+        self.fanout.rcu(|current| current.iter().filter(|f| !Arc::ptr_eq(&f.out, out)).cloned().collect::<Vec<_>>());
     }
 
     /// Asks the publisher for a keyframe of `layers` (a bit per layer; a new subscriber, a
@@ -348,10 +399,8 @@ impl PublishedTrack {
         let layers = self.keyframe_layers.swap(0, Ordering::Relaxed);
         let mut requests: Vec<Box<dyn rtc::rtcp::Packet>> = (0..LAYERS)
             .filter(|&l| layers & (1 << l) != 0)
-            .filter_map(|l| match self.layer_ssrcs[l].load(Ordering::Relaxed) {
-                0 => None,
-                ssrc => Some(Box::new(PictureLossIndication { sender_ssrc: 0, media_ssrc: ssrc }) as _),
-            })
+            .filter_map(|l| self.layer_ssrc(l))
+            .map(|ssrc| Box::new(PictureLossIndication { sender_ssrc: 0, media_ssrc: ssrc }) as _)
             .collect();
         if requests.is_empty() {
             requests.push(Box::new(PictureLossIndication { sender_ssrc: 0, media_ssrc: self.media_ssrc }));
@@ -376,133 +425,160 @@ impl PublishedTrack {
 
     /// Forwards every packet until the publisher's connection closes.
     pub(crate) async fn run(self: Arc<Self>) {
-        let ts_step = if self.kind == MediaKind::Video { 3_000 } else { 960 };
-        // This loop's own view of the layers: which SSRC is which, and the bytes of each in the
-        // current rate window.
-        let mut layers: Vec<(u32, u8)> = Vec::with_capacity(LAYERS);
-        // Whether the publisher sends layers (rids). A video without them is forwarded as it
-        // comes (headless participants send payloads that are not VP8), or not at all when
-        // the share-out pauses it.
-        let mut simulcast = false;
-        let mut window = RateWindow::new(Instant::now());
+        let mut ingest = Ingest::new(self.kind, self.level_extension, Instant::now());
         while let Some(event) = self.remote.poll().await {
             let mut packet = match event {
                 TrackRemoteEvent::OnRtpPacket(packet) => packet,
                 TrackRemoteEvent::OnOpen(init) => {
-                    if init.rid.is_some() {
-                        simulcast = true;
-                        self.simulcast.store(true, Ordering::Relaxed);
-                    }
-                    let layer = layer_of_rid(init.rid.as_deref());
-                    tracing::debug!(track = self.id, rid = ?init.rid, ssrc = init.ssrc, layer, "a layer opens");
-                    layers.retain(|&(ssrc, l)| ssrc != init.ssrc && l != layer);
-                    layers.push((init.ssrc, layer));
-                    self.layer_ssrcs[usize::from(layer)].store(init.ssrc, Ordering::Relaxed);
+                    ingest.open(&self.state, init.ssrc, init.rid.as_deref());
                     continue;
                 }
                 TrackRemoteEvent::OnEnded => break,
                 _ => continue,
             };
-            self.counters.received.fetch_add(1, Ordering::Relaxed);
-            if let Some(id) = self.level_extension
-                && let Some(level) = audio_level(&packet.header, id)
-            {
-                self.level.fetch_max(level, Ordering::Relaxed);
-            }
-            strip_extensions(&mut packet.header);
             let now = Instant::now();
-            self.heard.store(now);
-            let layer = layers.iter().find(|(ssrc, _)| *ssrc == packet.header.ssrc).map_or(0, |&(_, l)| l);
-            // Read once, for the layer's rate and the wait for a requested keyframe.
-            let starts_keyframe = self.kind == MediaKind::Video && vp8_keyframe_start(&packet.payload);
-            // A packet without payload is padding (the publisher's browser probing its own
-            // uplink, on the highest layer's stream even while that layer is switched off): it
-            // says nothing about whether a layer's pictures arrive. Counted, it made a layer the
-            // browser had dropped look alive, and every subscriber asked for its keyframe every
-            // 300 ms for as long as the publisher's uplink was weak (the `weak` e2e story).
-            if !packet.payload.is_empty() {
-                let keyframe = window.keyframe(layer, packet.header.timestamp, starts_keyframe);
-                self.measure(&mut window, layer, packet.payload.len(), keyframe, now);
-            }
-            self.note_keyframe(starts_keyframe);
-            let (seq, ts) = (packet.header.sequence_number, packet.header.timestamp);
-            // Read once for every subscriber's layer switching; a payload that is not VP8
-            // reaches none of them.
-            let descriptor = if simulcast { Descriptor::parse(&packet.payload).ok() } else { None };
+            let Some(incoming) = ingest.packet(&self.state, &mut packet, now) else { continue };
+            self.note_keyframe(incoming.starts_keyframe);
             let forwards = self.fanout.load();
-            let (mut forwarded, mut dropped) = (0u64, 0u64);
+            let (mut forwarded, mut dropped, mut keyframes) = (0u64, 0u64, 0u8);
             for forward in forwards.iter() {
                 // Header fields are plain values and the payload is shared: no allocation here
                 // (but for a video whose picture numbering a layer switch moved).
+                let Some((sequence, timestamp, payload)) =
+                    incoming.copy(forward.video.as_deref(), &forward.continuity, &packet, now, &mut keyframes)
+                else {
+                    continue;
+                };
                 let mut copy = packet.clone();
                 copy.header.ssrc = forward.ssrc;
                 copy.header.payload_type = forward.payload_type;
-                match forward.video.as_ref().filter(|_| simulcast) {
-                    Some(video) => {
-                        match descriptor.as_ref().and_then(|d| self.video_copy(video, layer, &packet, d, now)) {
-                            Some((numbers, payload)) => {
-                                (copy.header.sequence_number, copy.header.timestamp) =
-                                    (numbers.sequence, numbers.timestamp);
-                                copy.payload = payload;
-                            }
-                            // Another layer than this subscriber gets, or before its keyframe.
-                            None => continue,
-                        }
-                    }
-                    None => {
-                        if forward.video.as_ref().is_some_and(|video| !video.takes_whole()) {
-                            continue;
-                        }
-                        (copy.header.sequence_number, copy.header.timestamp) = forward.continuity.map(seq, ts, ts_step)
-                    }
+                (copy.header.sequence_number, copy.header.timestamp) = (sequence, timestamp);
+                if let Some(payload) = payload {
+                    copy.payload = payload;
                 }
                 match forward.out.write_rtp(copy).now_or_never() {
                     Some(Ok(())) => forwarded += 1,
                     _ => dropped += 1,
                 };
             }
+            if keyframes != 0 {
+                self.request_keyframe(keyframes);
+            }
             // Once per packet, not per copy: the node's totals for its metrics.
             self.counters.forwarded.fetch_add(forwarded, Ordering::Relaxed);
             self.counters.dropped.fetch_add(dropped, Ordering::Relaxed);
-            super::engine::RECEIVED.fetch_add(1, Ordering::Relaxed);
-            if forwarded > 0 {
-                super::engine::FORWARDED.fetch_add(forwarded, Ordering::Relaxed);
-                super::engine::BYTES_FORWARDED.fetch_add(forwarded * packet.payload.len() as u64, Ordering::Relaxed);
-            }
+            count_forwarded(forwarded, packet.payload.len());
             if dropped > 0 {
                 super::engine::DROPPED.fetch_add(dropped, Ordering::Relaxed);
             }
         }
+        self.state.end();
+    }
+}
+
+/// Counts one received packet and its `copies` into the node's totals (the metrics).
+pub(crate) fn count_forwarded(copies: u64, payload: usize) {
+    super::engine::RECEIVED.fetch_add(1, Ordering::Relaxed);
+    if copies > 0 {
+        super::engine::FORWARDED.fetch_add(copies, Ordering::Relaxed);
+        super::engine::BYTES_FORWARDED.fetch_add(copies * payload as u64, Ordering::Relaxed);
+    }
+}
+
+/// What the forwarder of a track (the engine's task of the track, or the owned loop) keeps of
+/// its packets for itself: which SSRC is which layer, and the bytes of each in the current rate
+/// window. Nothing here is shared; what others read goes into the [`TrackState`].
+pub(crate) struct Ingest {
+    kind: MediaKind,
+    /// Header-extension id of the audio level, as negotiated with the publisher.
+    level_extension: Option<u8>,
+    layers: Vec<(u32, u8)>,
+    /// Whether the publisher sends layers (rids). A video without them is forwarded as it
+    /// comes (headless participants send payloads that are not VP8), or not at all when the
+    /// share-out pauses it.
+    simulcast: bool,
+    window: RateWindow,
+}
+
+/// One packet as read once for all its copies ([`Ingest::packet`]).
+pub(crate) struct Incoming {
+    /// Its simulcast layer (0 for a video without layers, and for audio).
+    pub layer: u8,
+    /// Its VP8 descriptor, for the layer switching of a video in layers; `None` otherwise, or
+    /// when the payload is not VP8 (it then reaches no subscriber of layers).
+    descriptor: Option<Descriptor>,
+    simulcast: bool,
+    ts_step: u32,
+    pub starts_keyframe: bool,
+}
+
+impl Ingest {
+    pub(crate) fn new(kind: MediaKind, level_extension: Option<u8>, now: Instant) -> Ingest {
+        Ingest {
+            kind,
+            level_extension,
+            layers: Vec::with_capacity(LAYERS),
+            simulcast: false,
+            window: RateWindow::new(now),
+        }
     }
 
-    /// One subscriber's copy of a video packet (of layer `layer`, its VP8 `descriptor` read):
-    /// its numbering and payload, if the subscriber gets this layer now. Asks for the keyframe
-    /// a waiting layer switch needs.
-    fn video_copy(
-        self: &Arc<Self>,
-        video: &VideoSlot,
-        layer: u8,
-        packet: &rtc::rtp::Packet,
-        descriptor: &Descriptor,
+    /// A stream of the track opens: one layer (`rid`) of a video in layers, or the track's one
+    /// stream.
+    pub(crate) fn open(&mut self, state: &TrackState, ssrc: u32, rid: Option<&str>) {
+        if rid.is_some() {
+            self.simulcast = true;
+            state.simulcast.store(true, Ordering::Relaxed);
+        }
+        let layer = layer_of_rid(rid);
+        tracing::debug!(track = state.id, rid, ssrc, layer, "a layer opens");
+        self.layers.retain(|&(known, l)| known != ssrc && l != layer);
+        self.layers.push((ssrc, layer));
+        state.layer_ssrcs[usize::from(layer)].store(ssrc, Ordering::Relaxed);
+    }
+
+    /// Reads a packet once for all its copies: its audio level, its layer's rate, whether it
+    /// starts a keyframe; strips its header extensions. `None`: a packet of a stream that has
+    /// not opened (yet), which no subscriber gets.
+    pub(crate) fn packet(
+        &mut self,
+        state: &TrackState,
+        packet: &mut rtc::rtp::Packet,
         now: Instant,
-    ) -> Option<(super::simulcast::rewrite::Rewritten, bytes::Bytes)> {
-        let mut forward = video.forward.lock().ok()?;
-        let target = video.target();
-        if forward.target() != target {
-            forward.set_target(target);
+    ) -> Option<Incoming> {
+        state.counters.received.fetch_add(1, Ordering::Relaxed);
+        state.heard.store(now);
+        let layer = self.layers.iter().find(|(ssrc, _)| *ssrc == packet.header.ssrc).map(|&(_, l)| l)?;
+        if let Some(id) = self.level_extension
+            && let Some(level) = audio_level(&packet.header, id)
+        {
+            state.level.fetch_max(level, Ordering::Relaxed);
         }
-        if let Some(wanted) = forward.keyframe_request(now) {
-            self.request_keyframe(1 << wanted);
+        strip_extensions(&mut packet.header);
+        // Read once, for the layer's rate and the wait for a requested keyframe.
+        let starts_keyframe = self.kind == MediaKind::Video && vp8_keyframe_start(&packet.payload);
+        // A packet without payload is padding (the publisher's browser probing its own
+        // uplink, on the highest layer's stream even while that layer is switched off): it
+        // says nothing about whether a layer's pictures arrive. Counted, it made a layer the
+        // browser had dropped look alive, and every subscriber asked for its keyframe every
+        // 300 ms for as long as the publisher's uplink was weak (the `weak` e2e story).
+        if !packet.payload.is_empty() {
+            let keyframe = self.window.keyframe(layer, packet.header.timestamp, starts_keyframe);
+            self.measure(state, layer, packet.payload.len(), keyframe, now);
         }
-        let (seq, ts) = (packet.header.sequence_number, packet.header.timestamp);
-        let copy = forward.forward(layer, seq, ts, &packet.payload, descriptor, now);
-        video.current.store(encode_layer(forward.current()), Ordering::Relaxed);
-        copy
+        Some(Incoming {
+            layer,
+            descriptor: if self.simulcast { Descriptor::parse(&packet.payload).ok() } else { None },
+            simulcast: self.simulcast,
+            ts_step: if self.kind == MediaKind::Video { 3_000 } else { 960 },
+            starts_keyframe,
+        })
     }
 
     /// Counts a packet into its layer's rate (`keyframe`: it carries part of a keyframe); every
     /// half second, publishes the rates.
-    fn measure(&self, window: &mut RateWindow, layer: u8, payload: usize, keyframe: bool, now: Instant) {
+    fn measure(&mut self, state: &TrackState, layer: u8, payload: usize, keyframe: bool, now: Instant) {
+        let window = &mut self.window;
         // What the packet costs on the way to a subscriber: the RTP header (12 bytes), the
         // transport-wide sequence number the server adds (8, with the extension header), and
         // what every packet carries on the wire (IP, UDP, the SRTP tag).
@@ -527,15 +603,57 @@ impl PublishedTrack {
             let (all, running) = (rate(window.bytes[l]), rate(window.bytes[l] - window.keyframe_bytes[l]));
             let rate = if running > 0 { running } else { all };
             // Smoothed over about two seconds. A layer that went silent is gone at once.
-            let before = self.layer_rates[l].load(Ordering::Relaxed);
+            let before = state.layer_rates[l].load(Ordering::Relaxed);
             let smoothed = match (before, rate) {
                 (_, 0) => 0,
                 (0, rate) => rate,
                 (before, rate) => (before as f64 * (1.0 - RATE_SMOOTHING) + rate as f64 * RATE_SMOOTHING) as u64,
             };
-            self.layer_rates[l].store(smoothed.max(u64::from(rate != 0)), Ordering::Relaxed);
+            state.layer_rates[l].store(smoothed.max(u64::from(rate != 0)), Ordering::Relaxed);
         }
         *window = RateWindow { keyframes: window.keyframes, ..RateWindow::new(now) };
+    }
+}
+
+impl Incoming {
+    /// One subscriber's copy of the packet: its sequence number and timestamp in the slot's
+    /// numbering, and its payload if a layer switch moved the picture numbering; `None` when
+    /// the subscriber does not get this packet now (another layer than its own, before the
+    /// keyframe its switch waits for, a video it does not show). A layer whose keyframe a
+    /// switch waits for is added to `keyframes` (a bit per layer) for the caller to request.
+    pub(crate) fn copy(
+        &self,
+        video: Option<&VideoSlot>,
+        continuity: &Continuity,
+        packet: &rtc::rtp::Packet,
+        now: Instant,
+        keyframes: &mut u8,
+    ) -> Option<(u16, u32, Option<bytes::Bytes>)> {
+        let (seq, ts) = (packet.header.sequence_number, packet.header.timestamp);
+        match video.filter(|_| self.simulcast) {
+            Some(video) => {
+                let descriptor = self.descriptor.as_ref()?;
+                let mut forward = video.forward.lock().ok()?;
+                let target = video.target();
+                if forward.target() != target {
+                    forward.set_target(target);
+                }
+                if let Some(wanted) = forward.keyframe_request(now) {
+                    *keyframes |= 1 << wanted;
+                }
+                let copy = forward.forward(self.layer, seq, ts, &packet.payload, descriptor, now);
+                video.current.store(encode_layer(forward.current()), Ordering::Relaxed);
+                let (numbers, payload) = copy?;
+                Some((numbers.sequence, numbers.timestamp, Some(payload)))
+            }
+            None => {
+                if video.is_some_and(|video| !video.takes_whole()) {
+                    return None;
+                }
+                let (sequence, timestamp) = continuity.map(seq, ts, self.ts_step);
+                Some((sequence, timestamp, None))
+            }
+        }
     }
 }
 

@@ -35,7 +35,7 @@ impl Loop {
                     addresses: self.routes.addresses(),
                     tracks: self.tracks.len(),
                     forwards: self.tracks.values().map(|t| t.forwards.len()).sum(),
-                    timers: self.timers.len(),
+                    timers: self.timers.len() + self.keyframe_timers.len(),
                     forwarded: self.forwarded,
                     datagrams_in: self.datagrams_in,
                     unrouted: self.unrouted,
@@ -55,8 +55,10 @@ impl Loop {
         role: Pc,
         owner: Owner,
         events: mpsc::UnboundedSender<ShardEvent>,
-    ) -> Result<ConnId, SfuError> {
-        let (media, interceptors, _estimate, _listener_loss) = media_engine_and_interceptors(role, Side::Server, None)?;
+    ) -> Result<(ConnId, EstimateHandle), SfuError> {
+        let initial = self.engine.recall_estimate(owner.participant);
+        let (media, interceptors, estimate, listener_loss) =
+            media_engine_and_interceptors(role, Side::Server, initial)?;
         let ufrag = random_token(16);
         let settings =
             self.engine.setting_builder(Side::Server).with_ice_credentials(ufrag.clone(), random_token(32)).build();
@@ -95,12 +97,13 @@ impl Loop {
                 scheduled: None,
                 touched: false,
                 received: HashMap::new(),
+                listener_loss,
                 slots: Vec::new(),
                 offered: Vec::new(),
             },
         );
         self.touch(id);
-        Ok(id)
+        Ok((id, estimate))
     }
 
     fn conn(&mut self, id: ConnId, role: Pc) -> Result<&mut Conn, SfuError> {
@@ -129,12 +132,13 @@ impl Loop {
         self.touch(id);
     }
 
-    fn add_forward(&mut self, id: ConnId, track: TrackId) -> Result<bool, SfuError> {
-        let (kind, owner) =
-            self.tracks.get(&track).map(|t| (t.kind, t.owner)).ok_or(SfuError::OutOfOrder("the track has ended"))?;
+    fn add_forward(&mut self, id: ConnId, track: TrackId) -> Result<Option<Carried>, SfuError> {
+        let state =
+            self.tracks.get(&track).map(|t| t.state.clone()).ok_or(SfuError::OutOfOrder("the track has ended"))?;
+        let (kind, owner) = (state.kind, state.owner);
         let conn = self.conn(id, Pc::Subscribe)?;
         if conn.slots.iter().any(|slot| slot.carries.is_some_and(|(t, _)| t == track)) {
-            return Ok(false);
+            return Ok(None);
         }
         // The browser groups a publisher's audio and video by this stream id.
         let stream = owner.to_string();
@@ -142,6 +146,9 @@ impl Loop {
             // A free slot of the kind: the next track continues its numbering.
             slot.carries = Some((track, false));
             slot.continuity.restart();
+            if let Some(video) = &slot.video {
+                video.restart();
+            }
             let (transceiver, sender) = (slot.transceiver, slot.sender);
             if let Some(mut transceiver) = conn.pc.rtp_transceiver(transceiver) {
                 transceiver.set_direction(RTCRtpTransceiverDirection::Sendonly);
@@ -149,7 +156,7 @@ impl Loop {
             if let Some(mut sender) = conn.pc.rtp_sender(sender) {
                 sender.set_streams(vec![stream]);
             }
-            return Ok(true);
+            return Ok(Some(Carried { state, video: slot.video.clone() }));
         }
         let ssrc = loop {
             let candidate: u32 = rand::random();
@@ -175,6 +182,7 @@ impl Loop {
             .rtp_transceiver(transceiver)
             .and_then(|t| t.sender())
             .ok_or(SfuError::Internal("a new transceiver without a sender".into()))?;
+        let video = (kind == MediaKind::Video).then(|| Arc::new(VideoSlot::default()));
         conn.slots.push(Slot {
             kind,
             transceiver,
@@ -183,9 +191,10 @@ impl Loop {
             local_id,
             payload_type: None,
             continuity: Continuity::default(),
+            video: video.clone(),
             carries: Some((track, false)),
         });
-        Ok(true)
+        Ok(Some(Carried { state, video }))
     }
 
     /// Stops sending `track` on a subscribe connection; its slot turns inactive until the next
@@ -218,7 +227,7 @@ impl Loop {
             if let Some(transceiver) = conn.pc.rtp_transceiver(slot.transceiver)
                 && let Some(mid) = transceiver.mid().clone()
             {
-                tracks.push(TrackInfo { mid, participant_id: published.owner, kind: published.kind });
+                tracks.push(TrackInfo { mid, participant_id: published.state.owner, kind: published.state.kind });
             }
         }
         conn.offered = conn
@@ -259,13 +268,17 @@ impl Loop {
             started.push((index, track));
         }
         let connected = conn.connected;
-        for (index, track) in started {
+        let started: Vec<(usize, TrackId, u8)> = started
+            .into_iter()
+            .map(|(index, track)| (index, track, VideoSlot::keyframe_layers(conn.slots[index].video.as_deref())))
+            .collect();
+        for (index, track, layers) in started {
             match self.tracks.get_mut(&track) {
                 Some(published) => published.forwards.push((id, index)),
                 None => continue,
             }
             if connected {
-                self.request_keyframe(now, track);
+                self.request_keyframe(now, track, layers);
             }
         }
         self.described(now, id);
@@ -289,6 +302,10 @@ impl Loop {
         self.touched.retain(|&t| t != id);
         for &track in conn.received.values() {
             let Some(published) = self.tracks.remove(&track) else { continue };
+            published.state.end();
+            if let Some(due) = published.keyframes.due {
+                self.keyframe_timers.remove(&(due, track));
+            }
             self.levels.lock().expect("the level map's lock is never held across a panic").remove(&track);
             let _ = conn.events.send(ShardEvent::Ended { conn: id, track });
             // Its subscribers' slots are free for the next track; their owners offer again.

@@ -32,10 +32,13 @@ pub use demux::ConnId;
 use super::SfuError;
 use super::engine::{AUDIO_LEVEL_URI, Engine, Side, media_engine_and_interceptors, opus, vp8};
 use super::estimate::AtomicInstant;
+use super::estimate::EstimateHandle;
 use super::floor::thread_cpu_ns;
 use super::keyframe::is_keyframe_request;
-use super::publish::{Continuity, audio_level, next_track_id, strip_extensions};
+use super::publish::{Continuity, Ingest, KEYFRAME_REQUEST_INTERVAL, TrackState, VideoSlot, count_forwarded};
+use super::report::ListenerLoss;
 use super::runtime::enlarge_buffers;
+use super::simulcast::LAYERS;
 use crate::media::{MediaKind, Pc, TrackId, TrackInfo};
 use bytes::BytesMut;
 use demux::Routes;
@@ -58,7 +61,7 @@ use rtc::shared::{TaggedBytesMut, TransportContext, TransportProtocol};
 use std::collections::{BTreeSet, HashMap};
 use std::net::SocketAddr;
 use std::os::fd::{AsRawFd, RawFd};
-use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::io::Interest;
@@ -122,9 +125,9 @@ pub fn hosted_connections() -> usize {
 type Reply<T> = oneshot::Sender<Result<T, SfuError>>;
 
 enum Command {
-    Open { role: Pc, owner: Owner, events: mpsc::UnboundedSender<ShardEvent>, reply: Reply<ConnId> },
+    Open { role: Pc, owner: Owner, events: mpsc::UnboundedSender<ShardEvent>, reply: Reply<(ConnId, EstimateHandle)> },
     PublishOffer { conn: ConnId, sdp: String, reply: Reply<String> },
-    Forward { subscriber: ConnId, track: TrackId, reply: Reply<bool> },
+    Forward { subscriber: ConnId, track: TrackId, reply: Reply<Option<Carried>> },
     StopForward { subscriber: ConnId, track: TrackId, reply: Reply<bool> },
     Offer { conn: ConnId, reply: Reply<(String, Vec<TrackInfo>)> },
     Answer { conn: ConnId, sdp: String, reply: Reply<()> },
@@ -147,6 +150,14 @@ impl Owner {
     }
 }
 
+/// A track a subscribe connection now carries: what its share-out reads of the track, and the
+/// slot's layer choice for a video.
+#[derive(Debug, Clone)]
+pub(crate) struct Carried {
+    pub state: Arc<TrackState>,
+    pub video: Option<Arc<VideoSlot>>,
+}
+
 /// A handle to one loop. Dropping every handle stops the loop and closes its connections.
 #[derive(Debug, Clone)]
 pub struct Shard {
@@ -155,10 +166,10 @@ pub struct Shard {
     levels: Levels,
 }
 
-/// The loudest audio level of each published audio track since it was last taken: the loop
-/// raises it per packet, the room's active-speaker sampling takes it. The map is locked when a
-/// track comes or goes, never per packet.
-type Levels = Arc<Mutex<HashMap<TrackId, Arc<AtomicU8>>>>;
+/// The published tracks of the loop as others read them (the audio level for the room's
+/// active-speaker sampling): the loop updates each per packet, without the lock; the map is
+/// locked when a track comes or goes.
+type Levels = Arc<Mutex<HashMap<TrackId, Arc<TrackState>>>>;
 
 impl Shard {
     /// Binds the shard's socket (`media_ip`, the first free port of the range or any) and
@@ -194,7 +205,7 @@ impl Shard {
     /// or a track that ended.
     pub fn take_level(&self, track: TrackId) -> u8 {
         let levels = self.levels.lock().expect("the level map's lock is never held across a panic");
-        levels.get(&track).map_or(0, |level| level.swap(0, Ordering::Relaxed))
+        levels.get(&track).map_or(0, |state| state.take_level())
     }
 
     /// The one address every connection of this shard uses.
@@ -215,6 +226,17 @@ impl Shard {
         owner: Owner,
         events: mpsc::UnboundedSender<ShardEvent>,
     ) -> Result<ConnId, SfuError> {
+        Ok(self.open_linked(role, owner, events).await?.0)
+    }
+
+    /// [`Shard::open`], and what the connection's feedback says its link carries (for a
+    /// subscribe connection's share-out).
+    pub(crate) async fn open_linked(
+        &self,
+        role: Pc,
+        owner: Owner,
+        events: mpsc::UnboundedSender<ShardEvent>,
+    ) -> Result<(ConnId, EstimateHandle), SfuError> {
         self.ask(|reply| Command::Open { role, owner, events, reply }).await?
     }
 
@@ -224,8 +246,18 @@ impl Shard {
     }
 
     /// Adds `track` to a subscribe connection; it flows once an offer made after this is
-    /// answered. `false`: it was there already.
+    /// answered. `false`: it was there already. Without a share-out (the load harness, the tests), the subscriber gets a video's top layer.
     pub async fn forward(&self, subscriber: ConnId, track: TrackId) -> Result<bool, SfuError> {
+        let carried = self.carry(subscriber, track).await?;
+        if let Some(video) = carried.as_ref().and_then(|c| c.video.as_ref()) {
+            video.set_target(Some(LAYERS as u8 - 1));
+        }
+        Ok(carried.is_some())
+    }
+
+    /// [`Shard::forward`], and what the subscriber's share-out needs of the track; `None`: it
+    /// was there already.
+    pub(crate) async fn carry(&self, subscriber: ConnId, track: TrackId) -> Result<Option<Carried>, SfuError> {
         self.ask(|reply| Command::Forward { subscriber, track, reply }).await?
     }
 
@@ -304,6 +336,8 @@ struct Conn {
     touched: bool,
     /// Publish side: the library's track id → the track's id in the service.
     received: HashMap<String, TrackId>,
+    /// Publish side: what the listeners of its audio lose, for its reports to the publisher.
+    listener_loss: Arc<ListenerLoss>,
     /// Subscribe side: one send-only transceiver per track carried, reused by the next track
     /// of its kind.
     slots: Vec<Slot>,
@@ -324,6 +358,8 @@ struct Slot {
     payload_type: Option<u8>,
     /// Sequence numbers and timestamps stay continuous from one track to the next.
     continuity: Continuity,
+    /// For video: the layer the subscriber gets, and the switching between layers.
+    video: Option<Arc<VideoSlot>>,
     /// The track the slot carries, and whether it flows (its offer was answered).
     carries: Option<(TrackId, bool)>,
 }
@@ -331,16 +367,28 @@ struct Slot {
 /// A published track and who gets it.
 struct Published {
     publisher: ConnId,
-    owner: Uuid,
-    /// The publisher's: when anything they publish last arrived.
-    heard: Arc<AtomicInstant>,
     receiver: RTCRtpReceiverId,
+    /// The SSRC of its first stream (a keyframe request names it when no layer is known).
     ssrc: u32,
-    kind: MediaKind,
-    /// Audio: the negotiated id of the audio-level extension, and the loudest level since taken.
-    level: Option<(u8, Arc<AtomicU8>)>,
+    state: Arc<TrackState>,
+    /// The loop's own view of its packets: layers, rates.
+    ingest: Ingest,
+    keyframes: KeyframeRequests,
     /// The subscribers' slots it flows to.
     forwards: Vec<(ConnId, usize)>,
+}
+
+/// The keyframe requests of one published video: at most one per
+/// [`KEYFRAME_REQUEST_INTERVAL`] (a new subscriber and a burst of subscriber PLIs cost the
+/// publisher one keyframe, not ten); the layers asked for inside an interval go out together
+/// when it ends.
+#[derive(Debug, Default)]
+struct KeyframeRequests {
+    last: Option<Instant>,
+    /// The layers (a bit per layer) the next request asks for.
+    pending: u8,
+    /// When the next request goes out, if one waits.
+    due: Option<Instant>,
 }
 
 struct Loop {
@@ -351,6 +399,8 @@ struct Loop {
     next_conn: ConnId,
     routes: Routes,
     timers: BTreeSet<(Instant, ConnId)>,
+    /// Keyframe requests that wait for their interval to end.
+    keyframe_timers: BTreeSet<(Instant, TrackId)>,
     tracks: HashMap<TrackId, Published>,
     /// Connections with something to send or report.
     touched: Vec<ConnId>,
@@ -378,6 +428,7 @@ impl Loop {
             next_conn: 1,
             routes: Routes::default(),
             timers: BTreeSet::new(),
+            keyframe_timers: BTreeSet::new(),
             tracks: HashMap::new(),
             touched: Vec::new(),
             outgoing: Vec::new(),
@@ -403,8 +454,11 @@ impl Loop {
             self.expire(Instant::now());
             self.flush(Instant::now());
             self.send_outgoing(fd).await;
-            let wake =
-                self.timers.first().map(|&(at, _)| at).unwrap_or_else(|| Instant::now() + Duration::from_secs(3600));
+            let wake = [self.timers.first().map(|&(at, _)| at), self.keyframe_timers.first().map(|&(at, _)| at)]
+                .into_iter()
+                .flatten()
+                .min()
+                .unwrap_or_else(|| Instant::now() + Duration::from_secs(3600));
             tokio::select! {
                 biased;
                 command = commands.recv() => match command {
@@ -487,8 +541,10 @@ impl Loop {
         self.deliver(now, id);
     }
 
-    /// What a connection has for the application: media to forward, keyframe requests to relay.
+    /// What a connection has for the application: its events first (a layer that opened, so
+    /// that its first packets find it), then media to forward and keyframe requests to relay.
     fn deliver(&mut self, now: Instant, id: ConnId) {
+        self.events(now, id);
         let mut reads = std::mem::take(&mut self.reads);
         if let Some(conn) = self.conns.get_mut(&id) {
             while let Some(message) = conn.pc.poll_read() {
@@ -505,12 +561,13 @@ impl Loop {
                 }
                 RTCMessage::RtcpPacket(track_id, packets) => {
                     let carried = self.conns.get(&id).and_then(|c| {
-                        c.slots.iter().find(|slot| slot.local_id == track_id).and_then(|slot| slot.carries)
+                        let slot = c.slots.iter().find(|slot| slot.local_id == track_id)?;
+                        Some((slot.carries?, VideoSlot::keyframe_layers(slot.video.as_deref())))
                     });
-                    if let Some((track, true)) = carried
+                    if let Some(((track, true), layers)) = carried
                         && packets.iter().any(|p| is_keyframe_request(p.as_ref()))
                     {
-                        self.request_keyframe(now, track);
+                        self.request_keyframe(now, track, layers);
                     }
                 }
                 _ => {}
@@ -521,19 +578,14 @@ impl Loop {
 
     /// Writes each subscriber's copy of a packet into its connection.
     fn forward(&mut self, now: Instant, track: TrackId, mut packet: rtc::rtp::Packet) {
-        let Some(published) = self.tracks.get(&track) else {
+        let Some(published) = self.tracks.get_mut(&track) else {
             return;
         };
-        published.heard.store(now);
-        if let Some((id, level)) = &published.level
-            && let Some(now_level) = audio_level(&packet.header, *id)
-        {
-            level.fetch_max(now_level, Ordering::Relaxed);
-        }
-        strip_extensions(&mut packet.header);
-        let (seq, ts) = (packet.header.sequence_number, packet.header.timestamp);
-        let ts_step = if published.kind == MediaKind::Video { 3_000 } else { 960 };
+        let Some(incoming) = published.ingest.packet(&published.state, &mut packet, now) else {
+            return;
+        };
         let before = self.forwarded;
+        let mut keyframes = 0;
         for &(subscriber, index) in &published.forwards {
             let Some(conn) = self.conns.get_mut(&subscriber) else {
                 continue;
@@ -547,10 +599,18 @@ impl Loop {
             let Some(payload_type) = slot.payload_type else {
                 continue;
             };
+            let Some((sequence, timestamp, payload)) =
+                incoming.copy(slot.video.as_deref(), &slot.continuity, &packet, now, &mut keyframes)
+            else {
+                continue;
+            };
             let mut copy = packet.clone();
             copy.header.ssrc = slot.ssrc;
             copy.header.payload_type = payload_type;
-            (copy.header.sequence_number, copy.header.timestamp) = slot.continuity.map(seq, ts, ts_step);
+            (copy.header.sequence_number, copy.header.timestamp) = (sequence, timestamp);
+            if let Some(payload) = payload {
+                copy.payload = payload;
+            }
             let sender = slot.sender;
             if let Some(mut sender) = conn.pc.rtp_sender(sender)
                 && sender.write_rtp(now, copy).is_ok()
@@ -562,29 +622,63 @@ impl Loop {
                 }
             }
         }
-        // Once per packet, not per copy: the node's totals for its metrics.
+        // Once per packet, not per copy: the track's and the node's totals.
         let copies = self.forwarded - before;
-        super::engine::RECEIVED.fetch_add(1, Ordering::Relaxed);
-        if copies > 0 {
-            super::engine::FORWARDED.fetch_add(copies, Ordering::Relaxed);
-            super::engine::BYTES_FORWARDED.fetch_add(copies * packet.payload.len() as u64, Ordering::Relaxed);
+        published.state.counters.forwarded.fetch_add(copies, Ordering::Relaxed);
+        count_forwarded(copies, packet.payload.len());
+        if keyframes != 0 {
+            self.request_keyframe(now, track, keyframes);
         }
     }
 
-    /// Asks a track's publisher for a keyframe.
-    fn request_keyframe(&mut self, now: Instant, track: TrackId) {
-        let Some(published) = self.tracks.get(&track) else {
+    /// Asks a video's publisher for a keyframe of `layers` (a bit per layer): now, or when the
+    /// interval since the last request ends.
+    fn request_keyframe(&mut self, now: Instant, track: TrackId, layers: u8) {
+        let Some(published) = self.tracks.get_mut(&track) else {
             return;
         };
-        if published.kind != MediaKind::Video {
+        if published.state.kind != MediaKind::Video {
             return;
         }
-        let (publisher, receiver, ssrc) = (published.publisher, published.receiver, published.ssrc);
+        let requests = &mut published.keyframes;
+        requests.pending |= layers;
+        if requests.due.is_some() {
+            return; // It goes out with the one that waits.
+        }
+        if let Some(last) = requests.last
+            && now < last + KEYFRAME_REQUEST_INTERVAL
+        {
+            let due = last + KEYFRAME_REQUEST_INTERVAL;
+            requests.due = Some(due);
+            self.keyframe_timers.insert((due, track));
+            return;
+        }
+        self.send_keyframe_request(now, track);
+    }
+
+    /// Sends a track's pending keyframe request: a PLI for each layer asked for that has
+    /// arrived, or for its first stream.
+    fn send_keyframe_request(&mut self, now: Instant, track: TrackId) {
+        let Some(published) = self.tracks.get_mut(&track) else {
+            return;
+        };
+        let requests = &mut published.keyframes;
+        let layers = std::mem::take(&mut requests.pending);
+        requests.last = Some(now);
+        requests.due = None;
+        let mut plis: Vec<Box<dyn rtc::rtcp::Packet>> = (0..LAYERS)
+            .filter(|&l| layers & (1 << l) != 0)
+            .filter_map(|l| published.state.layer_ssrc(l))
+            .map(|ssrc| Box::new(PictureLossIndication { sender_ssrc: 0, media_ssrc: ssrc }) as _)
+            .collect();
+        if plis.is_empty() {
+            plis.push(Box::new(PictureLossIndication { sender_ssrc: 0, media_ssrc: published.ssrc }));
+        }
+        let (publisher, receiver) = (published.publisher, published.receiver);
         if let Some(conn) = self.conns.get_mut(&publisher)
             && let Some(mut receiver) = conn.pc.rtp_receiver(receiver)
         {
-            let pli = PictureLossIndication { sender_ssrc: 0, media_ssrc: ssrc };
-            if let Err(e) = receiver.write_rtcp(now, vec![Box::new(pli)]) {
+            if let Err(e) = receiver.write_rtcp(now, plis) {
                 tracing::debug!(track, error = %e, "cannot ask for a keyframe");
             }
             self.touch(publisher);
@@ -594,16 +688,12 @@ impl Loop {
     /// Drains what the touched connections have to send and report, until nothing more moves.
     fn flush(&mut self, now: Instant) {
         while let Some(id) = self.touched.pop() {
-            let mut events = Vec::new();
             let Some(conn) = self.conns.get_mut(&id) else {
                 continue;
             };
             conn.touched = false;
             while let Some(write) = conn.pc.poll_write() {
                 self.outgoing.push((write.transport.peer_addr, write.message));
-            }
-            while let Some(event) = conn.pc.poll_event() {
-                events.push(event);
             }
             let next = conn.pc.poll_timeout();
             if conn.scheduled != next {
@@ -615,11 +705,21 @@ impl Loop {
                 }
                 conn.scheduled = next;
             }
-            for event in events {
-                self.event(now, id, event);
-            }
             // Events can make a connection read again (a track opened with packets behind it).
             self.deliver(now, id);
+        }
+    }
+
+    /// Handles a connection's events.
+    fn events(&mut self, now: Instant, id: ConnId) {
+        let mut events = Vec::new();
+        if let Some(conn) = self.conns.get_mut(&id) {
+            while let Some(event) = conn.pc.poll_event() {
+                events.push(event);
+            }
+        }
+        for event in events {
+            self.event(now, id, event);
         }
     }
 
@@ -627,7 +727,14 @@ impl Loop {
         match event {
             RTCPeerConnectionEvent::OnTrack(RTCTrackEvent::OnOpen(init)) => {
                 let Some(conn) = self.conns.get_mut(&id) else { return };
-                if conn.role != Pc::Publish || conn.received.contains_key(&init.track_id) {
+                if conn.role != Pc::Publish {
+                    return;
+                }
+                if let Some(track) = conn.received.get(&init.track_id) {
+                    // Another layer of a video in layers.
+                    if let Some(published) = self.tracks.get_mut(track) {
+                        published.ingest.open(&published.state, init.ssrc, init.rid.as_deref());
+                    }
                     return;
                 }
                 let Some((kind, level_extension)) = conn.pc.rtp_receiver(init.receiver_id).map(|mut receiver| {
@@ -639,28 +746,30 @@ impl Loop {
                 }) else {
                     return;
                 };
-                let track = next_track_id();
+                let state = Arc::new(TrackState::new(
+                    conn.owner.participant,
+                    kind,
+                    conn.owner.heard.clone(),
+                    &conn.listener_loss,
+                ));
+                let track = state.id;
+                let mut ingest = Ingest::new(kind, level_extension, now);
+                ingest.open(&state, init.ssrc, init.rid.as_deref());
                 conn.received.insert(init.track_id, track);
                 let _ = conn.events.send(ShardEvent::Published { conn: id, track, kind });
-                let level = level_extension.map(|extension| {
-                    let level = Arc::new(AtomicU8::new(0));
-                    self.levels
-                        .lock()
-                        .expect("the level map's lock is never held across a panic")
-                        .insert(track, level.clone());
-                    (extension, level)
-                });
-                let (owner, heard) = (conn.owner.participant, conn.owner.heard.clone());
+                self.levels
+                    .lock()
+                    .expect("the level map's lock is never held across a panic")
+                    .insert(track, state.clone());
                 self.tracks.insert(
                     track,
                     Published {
                         publisher: id,
-                        owner,
-                        heard,
                         receiver: init.receiver_id,
                         ssrc: init.ssrc,
-                        kind,
-                        level,
+                        state,
+                        ingest,
+                        keyframes: KeyframeRequests::default(),
                         forwards: Vec::new(),
                     },
                 );
@@ -685,15 +794,16 @@ impl Loop {
                 conn.connected = up;
                 if came_up && conn.role == Pc::Subscribe {
                     // What flows from now on starts with a keyframe.
-                    let carried: Vec<TrackId> = conn
+                    let carried: Vec<(TrackId, u8)> = conn
                         .slots
                         .iter()
-                        .filter_map(|slot| slot.carries)
-                        .filter(|&(_, flows)| flows)
-                        .map(|(t, _)| t)
+                        .filter_map(|slot| match slot.carries {
+                            Some((track, true)) => Some((track, VideoSlot::keyframe_layers(slot.video.as_deref()))),
+                            _ => None,
+                        })
                         .collect();
-                    for track in carried {
-                        self.request_keyframe(now, track);
+                    for (track, layers) in carried {
+                        self.request_keyframe(now, track, layers);
                     }
                 }
             }
@@ -716,6 +826,13 @@ impl Loop {
             }
             self.touch(id);
             self.deliver(now, id);
+        }
+        while let Some(&(at, track)) = self.keyframe_timers.first() {
+            if at > now {
+                break;
+            }
+            self.keyframe_timers.pop_first();
+            self.send_keyframe_request(now, track);
         }
     }
 

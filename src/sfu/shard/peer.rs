@@ -5,18 +5,28 @@
 //! The loop is an ICE Lite agent on one port whose address is in every description it makes,
 //! so the browser's trickled candidates are not needed (it learns the browser's address from
 //! its checks) and none are trickled back.
+//!
+//! Which layer of each video the participant gets is shared out here exactly as in the
+//! engine's task (`allocate::Share`: the tiles, the estimate from the subscribe connection's
+//! feedback, the climb back); the loop carries the targets out at the next keyframe.
 
-use super::{ConnId, Owner, Shard, ShardEvent};
-use crate::media::{Candidate, Pc};
+use super::{Carried, ConnId, Owner, Shard, ShardEvent};
+use crate::media::{Candidate, Pc, TrackId};
 use crate::sfu::SfuError;
+use crate::sfu::allocate::{INTERVAL, Share};
+use crate::sfu::engine::Engine;
 use crate::sfu::peer::{ClientSignal, Command, MediaEvent, Peer};
+use crate::sfu::publish::{TrackState, VideoSlot};
 use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Instant;
 use tokio::sync::mpsc;
 use uuid::Uuid;
 
 impl Peer {
     /// Starts the media task of `participant` on `shard`.
     pub(crate) fn on_loop(
+        engine: Arc<Engine>,
         shard: Shard,
         participant: Uuid,
         client: mpsc::UnboundedSender<ClientSignal>,
@@ -27,6 +37,7 @@ impl Peer {
         let owner = Owner::new(participant);
         let heard = owner.heard.clone();
         let task = LoopPeer {
+            engine,
             shard,
             owner,
             client,
@@ -37,7 +48,8 @@ impl Peer {
             in_flight: false,
             dirty: false,
             offer_wanted: false,
-            views: HashMap::new(),
+            carried: HashMap::new(),
+            share: Share::new(participant, Instant::now()),
         };
         tokio::spawn(task.run(inbox, shard_events));
         Peer::from_task(participant, commands, heard)
@@ -45,6 +57,7 @@ impl Peer {
 }
 
 struct LoopPeer {
+    engine: Arc<Engine>,
     shard: Shard,
     owner: Owner,
     client: mpsc::UnboundedSender<ClientSignal>,
@@ -60,8 +73,10 @@ struct LoopPeer {
     dirty: bool,
     /// The commands being applied changed the subscribe connection: offer when they are done.
     offer_wanted: bool,
-    /// How big the participant's page shows each publisher's video (`video_view`).
-    views: HashMap<Uuid, u32>,
+    /// The tracks the subscribe connection carries, for the share-out.
+    carried: HashMap<TrackId, Carried>,
+    /// Which layer of each video the participant gets.
+    share: Share,
 }
 
 impl LoopPeer {
@@ -70,8 +85,13 @@ impl LoopPeer {
         mut inbox: mpsc::UnboundedReceiver<Command>,
         mut shard_events: mpsc::UnboundedReceiver<ShardEvent>,
     ) {
+        let mut reallocate = tokio::time::interval(INTERVAL);
+        reallocate.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let done = 'run: loop {
+            let estimate = self.share.estimate.clone();
             tokio::select! {
+                _ = reallocate.tick() => self.allocate(),
+                () = estimate.fell() => self.allocate(),
                 command = inbox.recv() => {
                     // Commands that queued up meanwhile are applied before the subscribe
                     // connection is offered: someone who joins gets every track in one offer.
@@ -84,6 +104,7 @@ impl LoopPeer {
                         next = inbox.try_recv().ok();
                     }
                     if std::mem::take(&mut self.offer_wanted) {
+                        self.allocate();
                         self.renegotiate().await;
                     }
                     if inbox.is_closed() && inbox.is_empty() {
@@ -110,11 +131,15 @@ impl LoopPeer {
             Command::Candidate(pc, candidate) => self.candidate(pc, &candidate),
             Command::Forward(track) => {
                 let result = match self.connection(Pc::Subscribe).await {
-                    Ok(conn) => self.shard.forward(conn, track).await,
+                    Ok(conn) => self.shard.carry(conn, track).await,
                     Err(e) => Err(e),
                 };
                 match result {
-                    Ok(added) => self.offer_wanted |= added,
+                    Ok(Some(carried)) => {
+                        self.carried.insert(track, carried);
+                        self.offer_wanted = true;
+                    }
+                    Ok(None) => {}
                     // A track that ended meanwhile is simply not forwarded.
                     Err(SfuError::OutOfOrder(why)) => {
                         tracing::debug!(participant = %self.owner.participant, track, why, "not forwarded")
@@ -126,12 +151,16 @@ impl LoopPeer {
             }
             Command::StopForward(track) => {
                 let Some(conn) = self.subscribe else { return };
+                self.carried.remove(&track);
                 match self.shard.stop_forward(conn, track).await {
                     Ok(stopped) => self.offer_wanted |= stopped,
                     Err(e) => tracing::warn!(participant = %self.owner.participant, error = %e, "cannot stop a track"),
                 }
             }
-            Command::VideoView(views) => self.views = views.into_iter().collect(),
+            Command::VideoView(views) => {
+                self.share.views = views.into_iter().collect();
+                self.allocate();
+            }
             Command::Close(_) => unreachable!("handled by the run loop"),
         }
     }
@@ -145,8 +174,11 @@ impl LoopPeer {
         if let Some(conn) = *slot {
             return Ok(conn);
         }
-        let conn = self.shard.open(role, self.owner.clone(), self.events.clone()).await?;
+        let (conn, estimate) = self.shard.open_linked(role, self.owner.clone(), self.events.clone()).await?;
         *slot = Some(conn);
+        if role == Pc::Subscribe {
+            self.share.estimate = estimate;
+        }
         Ok(conn)
     }
 
@@ -181,6 +213,15 @@ impl LoopPeer {
     /// nothing.
     fn candidate(&self, pc: Pc, candidate: &Candidate) {
         tracing::trace!(participant = %self.owner.participant, ?pc, candidate = %candidate.candidate, "a candidate the loop does not need");
+    }
+
+    /// Shares the estimate out over the videos the participant receives (the tracks that ended
+    /// are dropped first: their slots are free).
+    fn allocate(&mut self) {
+        self.carried.retain(|_, carried| !carried.state.ended());
+        let carried: Vec<(&TrackState, Option<&Arc<VideoSlot>>)> =
+            self.carried.values().map(|c| (&*c.state, c.video.as_ref())).collect();
+        self.share.allocate(&self.engine, &self.client, &carried);
     }
 
     /// Offers the subscribe connection's current state, unless an offer is still out.
