@@ -262,7 +262,7 @@ pub async fn build(config: Config, listener: TcpListener, shutdown: Cancellation
         ..SfuConfig::default()
     };
     let sfu = match config.media_loop {
-        true => Sfu::with_media_loop(sfu_config).map_err(StartError::MediaLoop)?,
+        true => Sfu::with_media_loops(sfu_config, usize::from(config.media_loops)).map_err(StartError::MediaLoop)?,
         false => Sfu::new(sfu_config),
     };
     let ice = IceConfig {

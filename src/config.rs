@@ -131,6 +131,12 @@ pub struct Config {
     #[arg(long, env = "KETENTAFEL_MEDIA_LOOP", default_value_t = false)]
     pub media_loop: bool,
 
+    /// How many owned media loops run with `--media-loop`: each is a thread and a UDP port of
+    /// its own (the first free ports of `--media-ports`), and each conference lives in one. One
+    /// per core spreads conferences over the cores; the firewall then opens one port per loop.
+    #[arg(long, env = "KETENTAFEL_MEDIA_LOOPS", default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub media_loops: u16,
+
     /// Seconds an empty conference waits for someone to come back before it ends.
     #[arg(long, env = "KETENTAFEL_ROOM_GRACE_SECONDS", default_value_t = 120)]
     pub room_grace_seconds: u64,

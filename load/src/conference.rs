@@ -131,6 +131,7 @@ pub(crate) fn plan(options: &Options, phase: Duration) -> MediaPlan {
         video_packet_bytes: options.video_packet as usize,
         keyframe_interval: Duration::from_secs_f64(options.keyframe_interval),
         phase,
+        ice_check_interval: Duration::from_millis(options.client_ice_interval_ms),
         ..MediaPlan::default()
     }
 }

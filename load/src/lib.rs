@@ -127,8 +127,8 @@ pub struct Options {
     #[arg(long, conflicts_with_all = ["spawn", "server", "soak"])]
     pub media_loop: bool,
     /// The headless participants' interval between ICE connectivity checks, in milliseconds
-    /// (--media-loop; the media library's own default is 200, a browser's about 50).
-    #[arg(long, default_value_t = 10, requires = "media_loop", value_parser = clap::value_parser!(u64).range(1..=1_000))]
+    /// (the media library's own default is 200, a browser's about 50).
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=1_000))]
     pub client_ice_interval_ms: u64,
     /// Pin the --media-loop thread to this CPU (pin the harness with `taskset -c` on another).
     #[arg(long, requires = "media_loop")]

@@ -122,45 +122,62 @@ impl From<rtc::shared::error::Error> for SfuError {
 #[derive(Debug, Clone)]
 pub struct Sfu {
     engine: Arc<engine::Engine>,
-    /// The owned loop the participants' media runs on, if it does (`--media-loop`); else the
-    /// engine's tasks carry it.
-    media_loop: Option<Shard>,
+    /// The owned loops the participants' media runs on, if it does (`--media-loop`): each
+    /// conference lives in one of them. Empty: the engine's tasks carry it.
+    media_loops: Arc<[Shard]>,
 }
 
 impl Sfu {
     /// Media on the engine's tasks (`peer`).
     pub fn new(config: SfuConfig) -> Self {
-        Sfu { engine: Arc::new(engine::Engine::new(config)), media_loop: None }
+        Sfu { engine: Arc::new(engine::Engine::new(config)), media_loops: Arc::new([]) }
     }
 
-    /// Media on one owned loop ([`shard`]): one thread, one UDP port on `media_ip`, which must
-    /// be a concrete address.
-    pub fn with_media_loop(config: SfuConfig) -> Result<Self, SfuError> {
+    /// Media on `loops` owned loops ([`shard`]; at least one): each a thread and a UDP port of
+    /// its own on `media_ip`, which must be a concrete address (the first free ports of the
+    /// range). A conference lives in one loop, chosen by its id.
+    pub fn with_media_loops(config: SfuConfig, loops: usize) -> Result<Self, SfuError> {
         let engine = Arc::new(engine::Engine::new(config));
-        let media_loop = Shard::start(engine.clone(), "loop", None)?;
-        tracing::info!(address = %media_loop.local_addr(), "media runs on the owned loop");
-        Ok(Sfu { engine, media_loop: Some(media_loop) })
+        let media_loops = (0..loops.max(1))
+            .map(|i| {
+                let media_loop = Shard::start(engine.clone(), &i.to_string(), None)?;
+                tracing::info!(address = %media_loop.local_addr(), "media runs on an owned loop");
+                Ok(media_loop)
+            })
+            .collect::<Result<Vec<_>, SfuError>>()?;
+        Ok(Sfu { engine, media_loops: media_loops.into() })
+    }
+
+    /// The loop of conference `conference`, if the media runs on loops.
+    fn loop_of(&self, conference: Uuid) -> Option<&Shard> {
+        let n = self.media_loops.len();
+        (n > 0).then(|| &self.media_loops[(conference.as_u128() % n as u128) as usize])
+    }
+
+    /// The addresses of the owned loops (none when the engine carries the media).
+    pub fn media_loop_addresses(&self) -> Vec<std::net::SocketAddr> {
+        self.media_loops.iter().map(Shard::local_addr).collect()
     }
 
     /// The loudest audio level of track `track` since the last call (0 for video, silence or a
     /// track that ended), for the active speaker.
     pub fn take_level(&self, track: TrackId) -> u8 {
-        match (self.engine.track(track), &self.media_loop) {
-            (Some(published), _) => published.take_level(),
-            (None, Some(media_loop)) => media_loop.take_level(track),
-            (None, None) => 0,
+        match self.engine.track(track) {
+            Some(published) => published.take_level(),
+            None => self.media_loops.iter().map(|media_loop| media_loop.take_level(track)).max().unwrap_or(0),
         }
     }
 
-    /// Starts the media of a participant. Signals for the browser go to `client`, published and
-    /// ended tracks to `room`.
+    /// Starts the media of a participant of conference `conference`. Signals for the browser go
+    /// to `client`, published and ended tracks to `room`.
     pub fn peer(
         &self,
+        conference: Uuid,
         participant: Uuid,
         client: mpsc::UnboundedSender<ClientSignal>,
         room: mpsc::UnboundedSender<MediaEvent>,
     ) -> Peer {
-        match &self.media_loop {
+        match self.loop_of(conference) {
             Some(media_loop) => Peer::on_loop(self.engine.clone(), media_loop.clone(), participant, client, room),
             None => Peer::spawn(self.engine.clone(), participant, client, room),
         }

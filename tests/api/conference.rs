@@ -166,7 +166,13 @@ on_both_backends! {
 /// The same with the media on the owned loop (`--media-loop`).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_late_joiner_gets_a_keyframe_because_the_publisher_is_asked_for_one_on_the_media_loop() {
-    late_joiner(TestApp::spawn_with(Backend::Sqlite, |c| c.media_loop = true).await).await
+    // Two loops: the conference lives in one of them.
+    let app = TestApp::spawn_with(Backend::Sqlite, |c| {
+        c.media_loop = true;
+        c.media_loops = 2;
+    })
+    .await;
+    late_joiner(app).await
 }
 
 /// Someone joins long after the last keyframe.

@@ -116,7 +116,9 @@ impl Participant {
         let (inbox_tx, inbox) = mpsc::unbounded_channel();
         let received = Arc::new(Received::default());
         let sent = Arc::new(SentCounters::default());
-        let sfu = Sfu::new(SfuConfig::default());
+        let ice_check_interval =
+            config.media.as_ref().map_or(SfuConfig::default().ice_check_interval, |plan| plan.ice_check_interval);
+        let sfu = Sfu::new(SfuConfig { ice_check_interval, ..SfuConfig::default() });
         let publisher = match config.media {
             Some(plan) => Some(
                 Publisher::start(&sfu, you.id, plan, sent.clone(), outgoing.clone())

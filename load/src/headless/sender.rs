@@ -2,7 +2,7 @@
 //! keyframes on a schedule and whenever the server asks for one.
 
 use super::payload::{self, Stamp};
-use ketentafel::sfu::{ClientPublisher, Sfu};
+use ketentafel::sfu::{ClientPublisher, Sfu, SfuConfig};
 use ketentafel::signalling::protocol::{ClientMessage, MediaKind, Pc};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -24,6 +24,9 @@ pub struct MediaPlan {
     /// Where in its 20 ms (audio) and 33 ms (video) period this participant sends, so that a
     /// run with many participants does not depend on when each happened to connect.
     pub phase: Duration,
+    /// The interval between the ICE connectivity checks of its connections (the media
+    /// library's own default is 200 ms, a browser's about 50).
+    pub ice_check_interval: Duration,
 }
 
 impl Default for MediaPlan {
@@ -35,6 +38,7 @@ impl Default for MediaPlan {
             audio_packet_bytes: 160,
             audio_level: 30,
             phase: Duration::ZERO,
+            ice_check_interval: SfuConfig::default().ice_check_interval,
         }
     }
 }

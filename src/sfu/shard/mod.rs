@@ -779,7 +779,8 @@ impl Loop {
             }
             RTCPeerConnectionEvent::OnConnectionStateChangeEvent(state) => {
                 let Some(conn) = self.conns.get_mut(&id) else { return };
-                tracing::debug!(conn = id, ?state, "media loop connection state");
+                // Whose connection changed, as the engine's media task logs it.
+                tracing::info!(participant = %conn.owner.participant, pc = ?conn.role, conn = id, ?state, "media connection state");
                 // `Disconnected` is not down: media still leaves on the selected pair. A lite
                 // agent only hears the browser's checks, and Chromium checks a pair it moved away
                 // from every 25 s, so the pair the library keeps flips to `Disconnected` in

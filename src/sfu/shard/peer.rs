@@ -251,9 +251,8 @@ impl LoopPeer {
             ShardEvent::Ended { track, .. } => {
                 let _ = self.room.send(MediaEvent::Ended { owner: participant, track });
             }
-            ShardEvent::Connected { conn, up } => {
-                tracing::info!(participant = %participant, pc = ?self.role(conn), up, "media connection state");
-            }
+            // The loop logs each connection's states itself.
+            ShardEvent::Connected { .. } => {}
             ShardEvent::Failed { conn } => {
                 if let Some(pc) = self.role(conn) {
                     tracing::info!(participant = %participant, ?pc, "media connection failed");

@@ -261,3 +261,20 @@ async fn commands_for_the_wrong_connection_or_an_ended_track_are_refused_and_cha
     shard.close(publish).await; // twice is harmless
     assert_eq!(shard.counts().await.unwrap().connections, 0);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn conferences_are_spread_over_the_loops_and_each_stays_in_one() {
+    let sfu = crate::sfu::Sfu::with_media_loops(SfuConfig::default(), 3).unwrap();
+    let addresses = sfu.media_loop_addresses();
+    let ports: std::collections::HashSet<u16> = addresses.iter().map(SocketAddr::port).collect();
+    assert_eq!(ports.len(), 3, "each loop has a port of its own: {addresses:?}");
+    let conferences: Vec<Uuid> = (0..6).map(Uuid::from_u128).collect();
+    let chosen: Vec<SocketAddr> =
+        conferences.iter().map(|&c| sfu.loop_of(c).expect("the media runs on loops").local_addr()).collect();
+    let used: std::collections::HashSet<&SocketAddr> = chosen.iter().collect();
+    assert_eq!(used.len(), 3, "the conferences use every loop");
+    for (conference, address) in conferences.iter().zip(&chosen) {
+        assert_eq!(sfu.loop_of(*conference).unwrap().local_addr(), *address, "a conference stays in its loop");
+    }
+    assert!(crate::sfu::Sfu::new(SfuConfig::default()).loop_of(conferences[0]).is_none(), "the engine has none");
+}

@@ -417,7 +417,7 @@ impl RoomActor {
         let Some(connection) = self.connections.get_mut(&conn) else {
             return;
         };
-        let peer = self.deps.sfu.peer(participant, connection.signals.clone(), self.media_tx.clone());
+        let peer = self.deps.sfu.peer(self.meeting_id, participant, connection.signals.clone(), self.media_tx.clone());
         if self.bound.insert(participant, conn).is_none() {
             self.deps.metrics.participants.inc();
         }
