@@ -124,11 +124,11 @@ pub struct Config {
     #[arg(long, env = "KETENTAFEL_ADAPT_TO_LINK", default_value_t = true, action = clap::ArgAction::Set, num_args = 0..=1, default_missing_value = "true")]
     pub adapt_to_link: bool,
 
-    /// Run the participants' media on the owned media loop (one thread, one UDP port on
-    /// `--media-ip`, which must then be a concrete address) instead of the engine's tasks
-    /// (docs/media.md, "The owned loop"). Off by default while the loop does not yet choose
-    /// simulcast layers, adapt to a subscriber's link or take ICE over TCP.
-    #[arg(long, env = "KETENTAFEL_MEDIA_LOOP", default_value_t = false)]
+    /// Run the participants' media on the owned media loop: one thread and one UDP port per
+    /// loop, on `--media-ip` (docs/media.md, "The owned loop"). On by default; `--media-loop
+    /// false` runs it on the engine's tasks instead (a task and a UDP port per connection), the
+    /// engine of before, kept as a fallback.
+    #[arg(long, env = "KETENTAFEL_MEDIA_LOOP", default_value_t = true, action = clap::ArgAction::Set, num_args = 0..=1, default_missing_value = "true")]
     pub media_loop: bool,
 
     /// How many owned media loops run with `--media-loop`: each is a thread and a UDP port of

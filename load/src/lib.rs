@@ -59,10 +59,10 @@ pub struct Options {
     /// `taskset -c 1 ketentafel-load …`; the report gives both CPU sets.
     #[arg(long, requires = "spawn", value_parser = parse_cpu_list)]
     pub server_cpus: Option<String>,
-    /// Run the media of the server started with --spawn on its owned loop (its `--media-loop`),
-    /// for join times and cost through the real signalling and rooms.
+    /// Run the media of the server started with --spawn on the engine's tasks (its
+    /// `--media-loop false`) instead of its owned loop, to compare the two.
     #[arg(long, requires = "spawn")]
-    pub server_media_loop: bool,
+    pub server_engine: bool,
     /// A running Ketentafel with the demo workspace, on this machine (e.g. http://127.0.0.1:8080);
     /// or several nodes of one region, comma-separated: each conference's participants are
     /// spread over them in turn, as a load balancer without sticky sessions would.

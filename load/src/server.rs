@@ -88,7 +88,7 @@ impl Server {
         command
             .args(["--demo", "--demo-history", "false", "--bind", &format!("127.0.0.1:{port}"), "--data-dir"])
             .arg(&data_dir)
-            .args(options.server_media_loop.then_some("--media-loop"))
+            .args(if options.server_engine { &["--media-loop", "false"][..] } else { &[] })
             .env("KETENTAFEL_LOG", "warn")
             .stdin(Stdio::null())
             .stdout(log.try_clone().map_err(|e| format!("server log: {e}"))?)

@@ -70,18 +70,18 @@ pub async fn admit(chair: &mut Participant, who: Uuid) {
 
 on_both_backends! {
     async fn three_participants_receive_each_others_media_intact_and_the_lobby_receives_nothing(app: TestApp) {
-        three_participants(app, false).await
+        three_participants(app, true).await
     }
 }
 
-/// The same with the media on the owned loop (`--media-loop`).
+/// The same with the media on the engine's tasks (`--media-loop false`).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn three_participants_receive_each_others_media_intact_and_the_lobby_receives_nothing_on_the_media_loop() {
-    three_participants(TestApp::spawn_with(Backend::Sqlite, |c| c.media_loop = true).await, true).await
+async fn three_participants_receive_each_others_media_intact_and_the_lobby_receives_nothing_on_the_engine() {
+    three_participants(TestApp::spawn_with(Backend::Sqlite, |c| c.media_loop = false).await, false).await
 }
 
 /// Three participants and a guest left in the lobby, each publishing; then one leaves. `on_loop`:
-/// the server's media runs on the owned loop.
+/// the server's media runs on the owned loop (the default), else on the engine.
 async fn three_participants(app: TestApp, on_loop: bool) {
     let demo = app.demo_case().await;
     let meeting = demo.meeting_id;
@@ -163,16 +163,16 @@ on_both_backends! {
     }
 }
 
-/// The same with the media on the owned loop (`--media-loop`).
+/// The same on two loops: the conference lives in one of them.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_late_joiner_gets_a_keyframe_because_the_publisher_is_asked_for_one_on_the_media_loop() {
-    // Two loops: the conference lives in one of them.
-    let app = TestApp::spawn_with(Backend::Sqlite, |c| {
-        c.media_loop = true;
-        c.media_loops = 2;
-    })
-    .await;
-    late_joiner(app).await
+async fn a_late_joiner_gets_a_keyframe_because_the_publisher_is_asked_for_one_on_two_loops() {
+    late_joiner(TestApp::spawn_with(Backend::Sqlite, |c| c.media_loops = 2).await).await
+}
+
+/// The same with the media on the engine's tasks (`--media-loop false`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_late_joiner_gets_a_keyframe_because_the_publisher_is_asked_for_one_on_the_engine() {
+    late_joiner(TestApp::spawn_with(Backend::Sqlite, |c| c.media_loop = false).await).await
 }
 
 /// Someone joins long after the last keyframe.

@@ -59,7 +59,7 @@ use rtc::rtp_transceiver::{
 use rtc::sansio::Protocol;
 use rtc::shared::{TaggedBytesMut, TransportContext, TransportProtocol};
 use std::collections::{BTreeSet, HashMap};
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::os::fd::{AsRawFd, RawFd};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -176,7 +176,9 @@ impl Shard {
     /// starts its thread, pinned to `cpu` if given.
     pub(crate) fn start(engine: Arc<Engine>, name: &str, cpu: Option<usize>) -> Result<Shard, SfuError> {
         let socket = bind(&engine)?;
-        let local = socket.local_addr().map_err(|e| SfuError::Internal(e.to_string()))?;
+        let port = socket.local_addr().map_err(|e| SfuError::Internal(e.to_string()))?.port();
+        // The address the connections announce and take datagrams at.
+        let local = SocketAddr::new(host_address(engine.config.media_ip)?, port);
         let (commands, inbox) = mpsc::unbounded_channel();
         let levels = Levels::default();
         let loop_levels = levels.clone();
@@ -289,13 +291,48 @@ impl Shard {
     }
 }
 
+/// The address a loop on `media_ip` announces in its host candidate: `media_ip` itself, or for
+/// the unspecified address (every interface, as containers bind) the first non-loopback IPv4
+/// address of an interface that is up. `--public-ip` still replaces it in the descriptions.
+fn host_address(media_ip: IpAddr) -> Result<IpAddr, SfuError> {
+    if !media_ip.is_unspecified() {
+        return Ok(media_ip);
+    }
+    interface_addresses()
+        .into_iter()
+        .find(|ip| ip.is_ipv4() && !ip.is_loopback())
+        .ok_or_else(|| SfuError::Internal("no non-loopback IPv4 interface to announce: set --media-ip".into()))
+}
+
+/// The addresses of the interfaces that are up, in the system's order.
+fn interface_addresses() -> Vec<IpAddr> {
+    let mut addresses = Vec::new();
+    let mut list: *mut libc::ifaddrs = std::ptr::null_mut();
+    // SAFETY: getifaddrs fills `list` with a linked list that we only read, and free once.
+    unsafe {
+        if libc::getifaddrs(&mut list) != 0 {
+            return addresses;
+        }
+        let mut entry = list;
+        while let Some(interface) = entry.as_ref() {
+            let up = interface.ifa_flags & libc::IFF_UP as libc::c_uint != 0;
+            if up
+                && let Some(address) = interface.ifa_addr.as_ref()
+                && i32::from(address.sa_family) == libc::AF_INET
+            {
+                let v4 = &*(interface.ifa_addr as *const libc::sockaddr_in);
+                addresses.push(IpAddr::from(u32::from_be(v4.sin_addr.s_addr).to_be_bytes()));
+            }
+            entry = interface.ifa_next;
+        }
+        libc::freeifaddrs(list);
+    }
+    addresses
+}
+
 /// The shard's socket: non-blocking, with large buffers, on the configured address and range.
 fn bind(engine: &Engine) -> Result<std::net::UdpSocket, SfuError> {
     let ip = engine.config.media_ip;
-    if ip.is_unspecified() {
-        // A host candidate needs a concrete address; the loop does not enumerate interfaces.
-        return Err(SfuError::Internal("the media loop needs a concrete --media-ip".into()));
-    }
     // Port 0: the system chooses.
     let (low, high) = engine.config.port_range.unwrap_or((0, 0));
     let mut last = None;

@@ -278,3 +278,16 @@ async fn conferences_are_spread_over_the_loops_and_each_stays_in_one() {
     }
     assert!(crate::sfu::Sfu::new(SfuConfig::default()).loop_of(conferences[0]).is_none(), "the engine has none");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_loop_on_every_interface_announces_a_concrete_address_and_carries_media() {
+    let config = SfuConfig { media_ip: std::net::IpAddr::from([0, 0, 0, 0]), ..SfuConfig::default() };
+    let engine = Arc::new(Engine::new(config));
+    let shard = Shard::start(engine.clone(), "test", None).unwrap();
+    let announced = shard.local_addr().ip();
+    assert!(!announced.is_unspecified() && !announced.is_loopback(), "an interface's address: {announced}");
+    let (events_tx, mut events) = mpsc::unbounded_channel();
+    let (_client, conn, tracks, _) = publisher(&engine, &shard, &events_tx, &mut events, "alice").await;
+    assert_eq!(tracks.len(), 2, "both tracks arrived over {announced}");
+    shard.close(conn).await;
+}
