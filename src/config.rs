@@ -86,7 +86,9 @@ pub struct Config {
     #[arg(long, env = "KETENTAFEL_MEDIA_IP")]
     pub media_ip: Option<IpAddr>,
 
-    /// UDP ports for media, e.g. `40000-40999` (two per participant). Default: any free port.
+    /// UDP ports for media, e.g. `40000-40999`: each media loop takes one, which the pre-join
+    /// network checks share (the engine, with `--media-loop false`, takes two per participant and
+    /// one per check). Default: any free port.
     #[arg(long, env = "KETENTAFEL_MEDIA_PORTS", value_parser = parse_port_range)]
     pub media_ports: Option<(u16, u16)>,
 

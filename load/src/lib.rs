@@ -122,7 +122,7 @@ pub struct Options {
     #[arg(long, default_value_t = 25)]
     pub soak_warmup: u32,
     /// Instead of a run against a server: --rooms conferences of --participants on one owned
-    /// media loop in this process (the engine the rooms are to move to), its thread's CPU per
+    /// media loop in this process (the rooms' media engine, without the rooms), its thread's CPU per
     /// forwarded packet against the floor.
     #[arg(long, conflicts_with_all = ["spawn", "server", "soak"])]
     pub media_loop: bool,

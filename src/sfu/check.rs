@@ -1,10 +1,12 @@
 //! The pre-join network check: a throwaway server connection that answers a browser's offer
 //! (one receive-only audio section, no media sent either way) and closes itself as soon as ICE
 //! and DTLS are through, or after `patience`. The browser learns whether it reaches the media
-//! port, and by which kind of candidate (direct or relayed), before it enters the room.
+//! port, and by which kind of candidate (direct or relayed), before it enters the room. With
+//! the media on owned loops the check's connection is one of the first loop's, on its port.
 
 use super::SfuError;
 use super::engine::{Built, Engine, PcEvent, Side, candidates_gathered};
+use super::shard::{Owner, Shard, ShardEvent};
 use crate::media::Pc;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -17,11 +19,23 @@ pub const MAX_OPEN_CHECKS: usize = 32;
 
 static OPEN_CHECKS: AtomicUsize = AtomicUsize::new(0);
 
-/// Answers `offer` with a connection of its own that lives until it connects or `patience`
-/// runs out. `Ok(None)` when too many checks are open.
-pub(crate) async fn answer(engine: &Engine, offer: String, patience: Duration) -> Result<Option<String>, SfuError> {
+/// Takes one of the [`MAX_OPEN_CHECKS`]; `false` when none is free.
+fn open_one() -> bool {
     if OPEN_CHECKS.fetch_add(1, Ordering::SeqCst) >= MAX_OPEN_CHECKS {
         OPEN_CHECKS.fetch_sub(1, Ordering::SeqCst);
+        return false;
+    }
+    true
+}
+
+/// How long the check's connection stays after it connected: the browser reads its selected
+/// pair meanwhile.
+const LINGER: Duration = Duration::from_secs(2);
+
+/// Answers `offer` with a connection of the engine that lives until it connects or `patience`
+/// runs out. `Ok(None)` when too many checks are open.
+pub(crate) async fn answer(engine: &Engine, offer: String, patience: Duration) -> Result<Option<String>, SfuError> {
+    if !open_one() {
         return Ok(None);
     }
     let (events, mut inbox) = mpsc::unbounded_channel();
@@ -47,8 +61,7 @@ pub(crate) async fn answer(engine: &Engine, offer: String, patience: Duration) -
         let connected = async {
             while let Some(event) = inbox.recv().await {
                 if let PcEvent::State(_, RTCPeerConnectionState::Connected | RTCPeerConnectionState::Failed) = event {
-                    // Give the browser a moment to read its selected pair before we hang up.
-                    tokio::time::sleep(Duration::from_secs(2)).await;
+                    tokio::time::sleep(LINGER).await;
                     return;
                 }
             }
@@ -58,4 +71,44 @@ pub(crate) async fn answer(engine: &Engine, offer: String, patience: Duration) -
         OPEN_CHECKS.fetch_sub(1, Ordering::SeqCst);
     });
     described.map(|sdp| Some(engine.announce_sdp(&sdp)))
+}
+
+/// [`answer`] with a connection of the loop `shard`, on its port. The browser closes its side
+/// as soon as ICE is through; the loop's connection goes once it is up (or failed) and
+/// [`LINGER`] passed, or when `patience` runs out, and at once when the offer is refused.
+pub(crate) async fn answer_on_loop(
+    shard: &Shard,
+    offer: String,
+    patience: Duration,
+) -> Result<Option<String>, SfuError> {
+    if !open_one() {
+        return Ok(None);
+    }
+    let (events, mut inbox) = mpsc::unbounded_channel();
+    let conn = match shard.open(Pc::Publish, Owner::new(uuid::Uuid::nil()), events).await {
+        Ok(conn) => conn,
+        Err(e) => {
+            OPEN_CHECKS.fetch_sub(1, Ordering::SeqCst);
+            return Err(e);
+        }
+    };
+    let answered = shard.publish_offer(conn, offer).await;
+    let shard = shard.clone();
+    let refused = answered.is_err();
+    tokio::spawn(async move {
+        let connected = async {
+            while let Some(event) = inbox.recv().await {
+                if let ShardEvent::Connected { up: true, .. } | ShardEvent::Failed { .. } = event {
+                    tokio::time::sleep(LINGER).await;
+                    return;
+                }
+            }
+        };
+        if !refused {
+            let _ = tokio::time::timeout(patience, connected).await;
+        }
+        shard.close(conn).await;
+        OPEN_CHECKS.fetch_sub(1, Ordering::SeqCst);
+    });
+    answered.map(Some)
 }

@@ -1,6 +1,8 @@
-//! The media plane: a small SFU on the `webrtc` crate. This module is the only place that
-//! touches `webrtc`/`rtc` types; the rest of the service sees [`Sfu`], [`Peer`] and
-//! [`PublishedTrack`], so the media engine can be replaced without touching signalling.
+//! The media plane: a small SFU on the `webrtc` family. This module is the only place that
+//! touches `webrtc`/`rtc` types; the rest of the service sees [`Sfu`] and [`Peer`], so the media
+//! engine can be replaced without touching signalling. The rooms' media runs on owned loops on
+//! the sans-IO `rtc` core ([`shard`]) by default, or on the engine of before (`engine`, `peer`,
+//! `publish`: a `webrtc` task per connection) with `--media-loop false`.
 //!
 //! - [`engine`]: how connections are built (codecs, interceptors, sockets, NAT announcement).
 //! - [`peer`]: one participant's publish and subscribe connections and their negotiation;
@@ -11,8 +13,8 @@
 //!   `estimate`: the interceptor that feeds it on each of the server's connections.
 //! - [`simulcast`]: which layer of each video a subscriber gets, and one continuous stream
 //!   across layer switches; `allocate`: the share-out in each subscriber's media task.
-//! - [`shard`]: the owned media loop on the sans-IO `rtc` core, one UDP port per loop; the
-//!   participants' media runs on it with `--media-loop` (audio and single-layer video so far).
+//! - [`shard`]: the owned media loop on the sans-IO `rtc` core, one UDP port per loop, and a
+//!   participant's media task on it (the default).
 //! - `fuzzing` (hidden): entry points for the fuzz targets in `fuzz/` (docs/fuzzing.md).
 
 mod allocate;
@@ -186,7 +188,10 @@ impl Sfu {
     /// Answers a pre-join network check's offer (see [`check`]); `Ok(None)` when too many
     /// checks are open on this node.
     pub async fn network_check(&self, offer: String, patience: Duration) -> Result<Option<String>, SfuError> {
-        check::answer(&self.engine, offer, patience).await
+        match self.media_loops.first() {
+            Some(media_loop) => check::answer_on_loop(media_loop, offer, patience).await,
+            None => check::answer(&self.engine, offer, patience).await,
+        }
     }
 
     /// A client-side publish connection with audio and video, and its offer (headless
@@ -199,8 +204,8 @@ impl Sfu {
         ClientPublisher::new(&self.engine, stream, on_candidate).await
     }
 
-    /// A new owned media loop on its own thread and UDP port, pinned to `cpu` if given (the
-    /// load harness's `--media-loop`; the rooms do not use it yet).
+    /// A new owned media loop of its own, on its own thread and UDP port, pinned to `cpu` if
+    /// given (the load harness's `--media-loop`, which drives it without rooms).
     pub fn media_loop(&self, name: &str, cpu: Option<usize>) -> Result<Shard, SfuError> {
         Shard::start(self.engine.clone(), name, cpu)
     }

@@ -16,9 +16,10 @@
 //! - **Commands are the control plane** (open, negotiate, forward, close): they come over a
 //!   channel, never per packet, and are answered over a oneshot.
 //!
-//! Not wired into the rooms yet: they still run on the engine in `peer`. [`super::Sfu::media_loop`]
-//! starts one for the load harness (`ketentafel-load --media-loop`), which measures it against
-//! the floor. See docs/media.md, "The owned loop".
+//! The rooms' media runs here by default: `peer` is a participant's media task on the loop, with
+//! the same commands and signals as the engine's. [`super::Sfu::media_loop`] starts one on its
+//! own for the load harness (`ketentafel-load --media-loop`), which measures it against the
+//! floor. See docs/media.md, "The owned loop".
 
 mod batch;
 mod control;
