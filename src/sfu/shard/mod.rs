@@ -32,8 +32,7 @@ pub use demux::ConnId;
 
 use super::SfuError;
 use super::engine::{AUDIO_LEVEL_URI, Engine, Side, media_engine_and_interceptors, opus, vp8};
-use super::estimate::AtomicInstant;
-use super::estimate::EstimateHandle;
+use super::estimate::{AtomicInstant, EstimateHandle};
 use super::floor::thread_cpu_ns;
 use super::keyframe::is_keyframe_request;
 use super::publish::{Continuity, Ingest, KEYFRAME_REQUEST_INTERVAL, TrackState, VideoSlot, count_forwarded};
@@ -249,7 +248,8 @@ impl Shard {
     }
 
     /// Adds `track` to a subscribe connection; it flows once an offer made after this is
-    /// answered. `false`: it was there already. Without a share-out (the load harness, the tests), the subscriber gets a video's top layer.
+    /// answered. `false`: it was there already. Without a share-out (the load harness, the
+    /// tests), the subscriber gets a video's top layer.
     pub async fn forward(&self, subscriber: ConnId, track: TrackId) -> Result<bool, SfuError> {
         let carried = self.carry(subscriber, track).await?;
         if let Some(video) = carried.as_ref().and_then(|c| c.video.as_ref()) {
