@@ -6,11 +6,15 @@
 use crate::Options;
 use crate::cluster::Shared;
 use crate::floor;
+use crate::headless::link::{Cap, LinkCounters};
 use crate::headless::stats::Received;
 use crate::headless::{JoinConfig, MediaPlan, Participant, SentCounters};
-use crate::report::{ConferenceResult, Distribution, NodeLoad, Report, Sent, ServerLoad, Streams, Throughput};
+use crate::report::{
+    ConferenceResult, Distribution, NodeLoad, Report, Sent, ServerLoad, Streams, SubscriberLayers, Throughput,
+};
 use crate::server::{ProcessFigures, Server};
 use crate::setup::{Api, Runtime};
+use ketentafel::sfu::PublishedVideo;
 use ketentafel::signalling::protocol::{ClientMessage, ServerMessage};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -28,6 +32,8 @@ pub(crate) struct Member {
     pub id: Uuid,
     pub received: Arc<Received>,
     pub sent: Arc<SentCounters>,
+    /// Its capped downlink, if it has one (`--subscriber-cap`).
+    pub downlink: Option<Arc<LinkCounters>>,
     participant: Option<Participant>,
 }
 
@@ -48,8 +54,13 @@ impl Chair {
         let config = JoinConfig { server: server.to_owned(), token: token.to_owned(), meeting_id: meeting, media };
         let mut chair = Participant::join(config).await.map_err(|e| format!("the chair cannot join: {e}"))?;
         chair.admitted(JOIN_PATIENCE).await.map_err(|e| format!("the chair is not let in: {e}"))?;
-        let member =
-            Member { id: chair.id, received: chair.received.clone(), sent: chair.sent.clone(), participant: None };
+        let member = Member {
+            id: chair.id,
+            received: chair.received.clone(),
+            sent: chair.sent.clone(),
+            downlink: None,
+            participant: None,
+        };
         let (stop, mut stopped) = oneshot::channel();
         let task = tokio::spawn(async move {
             loop {
@@ -82,23 +93,31 @@ impl Chair {
 }
 
 impl Member {
-    /// Joins `meeting` with `token` and waits until the media of every one of `earlier` (audio
-    /// and video) arrives; the member and the join time, or `None` for the time if it did not.
+    /// Joins `meeting` with `token` (through a capped downlink if `cap` says so) and waits until
+    /// the media of every one of `earlier` (audio and video) arrives; the member and the join
+    /// time, or `None` for the time if it did not.
     pub async fn join(
         server: &str,
         token: &str,
         meeting: Uuid,
         media: MediaPlan,
+        cap: Option<Cap>,
         earlier: &[Uuid],
     ) -> Result<(Member, Option<Duration>), String> {
         let config =
             JoinConfig { server: server.to_owned(), token: token.to_owned(), meeting_id: meeting, media: Some(media) };
-        let participant = Participant::join(config).await.map_err(|e| format!("a participant cannot join: {e}"))?;
+        let joined = match cap {
+            Some(cap) => Participant::join_capped(config, cap).await,
+            None => Participant::join(config).await,
+        };
+        let participant = joined.map_err(|e| format!("a participant cannot join: {e}"))?;
         let deadline = Instant::now() + JOIN_PATIENCE;
         let took = loop {
+            // Through a capped link the video may rightly be paused: the audio is what must come.
+            let kinds: &[bool] = if cap.is_some() { &[false] } else { &[false, true] };
             let firsts: Option<Vec<Instant>> = earlier
                 .iter()
-                .flat_map(|id| [false, true].map(|video| participant.received.first_at(*id, video)))
+                .flat_map(|id| kinds.iter().map(|&video| participant.received.first_at(*id, video)))
                 .collect();
             if let Some(firsts) = firsts {
                 break firsts.into_iter().max().map(|last| last.saturating_duration_since(participant.connected_at));
@@ -112,6 +131,7 @@ impl Member {
             id: participant.id,
             received: participant.received.clone(),
             sent: participant.sent.clone(),
+            downlink: participant.downlink.clone(),
             participant: Some(participant),
         };
         Ok((member, took))
@@ -128,6 +148,7 @@ impl Member {
 pub(crate) fn plan(options: &Options, phase: Duration) -> MediaPlan {
     MediaPlan {
         video_bitrate_bps: options.video_bitrate,
+        video: if options.simulcast { PublishedVideo::Layers } else { PublishedVideo::Single },
         video_packet_bytes: options.video_packet as usize,
         keyframe_interval: Duration::from_secs_f64(options.keyframe_interval),
         phase,
@@ -151,6 +172,11 @@ fn sent_totals(rooms: &[Room]) -> Sent {
         sent.errors += member.sent.errors.load(Ordering::Relaxed);
     }
     sent
+}
+
+/// Whether seat `seat` of a conference (the chair has seat 0) is among the last `--capped`.
+pub fn capped(options: &Options, seat: u32) -> bool {
+    options.subscriber_cap.is_some() && seat + options.capped >= options.participants
 }
 
 /// The node that seat `seat` of conference `room` reaches (the chair has seat 0): each
@@ -193,9 +219,16 @@ pub async fn run(options: &Options, servers: &[Server], api: &Api, report: &mut 
         for (seat, token) in (1..).zip(guests) {
             let earlier: Vec<Uuid> = members.iter().map(|m| m.id).collect();
             let node = servers[node_for(room, seat, servers.len())].url();
-            let (member, took) = Member::join(node, &token, meeting, plan(options, seeded.phase()), &earlier).await?;
+            let cap = capped(options, seat as u32).then(|| Cap {
+                bits_per_second: options.subscriber_cap.unwrap_or_default() * 1_000,
+                queue: Duration::from_millis(options.cap_queue_ms),
+            });
+            let media = plan(options, seeded.phase());
+            let (member, took) = Member::join(node, &token, meeting, media, cap, &earlier).await?;
+            // A capped joiner's join time is its link's, not the server's.
             match took {
-                Some(took) => join_ms.push(took.as_secs_f64() * 1_000.0),
+                Some(took) if cap.is_none() => join_ms.push(took.as_secs_f64() * 1_000.0),
+                Some(_) => {}
                 None => failed_joins += 1,
             }
             members.push(member);
@@ -224,14 +257,28 @@ pub async fn run(options: &Options, servers: &[Server], api: &Api, report: &mut 
     let runtimes = futures_util::future::join_all(servers.iter().map(|s| api.runtime_on(s.url()))).await;
 
     // Every member should have every other member's audio and video.
+    // A capped subscriber is reported on its own: what its link lets through is not the server's.
     let mut streams = Streams::default();
     let mut delays = Vec::new();
-    for room in &rooms {
-        for receiver in &room.members {
+    let mut subscribers = Vec::new();
+    for (r, room) in (1..).zip(&rooms) {
+        for (seat, receiver) in (0..).zip(&room.members) {
             let other = |sender| room.members.iter().any(|m| m.id == sender && m.id != receiver.id);
-            streams.count(&receiver.received, other, &mut delays);
+            if options.simulcast || receiver.downlink.is_some() {
+                let mut layers = SubscriberLayers::of(&receiver.received, other, elapsed);
+                layers.room = r;
+                layers.seat = seat;
+                if let Some(link) = &receiver.downlink {
+                    layers.cap_kbps = options.subscriber_cap;
+                    layers.link_dropped = Some(link.dropped.load(Ordering::Relaxed));
+                }
+                subscribers.push(layers);
+            }
+            if receiver.downlink.is_none() {
+                streams.count(&receiver.received, other, &mut delays);
+                streams.expected += (room.members.len() - 1) * 2;
+            }
         }
-        streams.expected += room.members.len() * (room.members.len() - 1) * 2;
     }
     streams.finish();
 
@@ -314,6 +361,7 @@ pub async fn run(options: &Options, servers: &[Server], api: &Api, report: &mut 
         harness_cores,
         floor,
         ratio_to_floor,
+        subscribers,
         nats,
         postgres,
     });

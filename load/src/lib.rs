@@ -104,6 +104,22 @@ pub struct Options {
     /// Bytes of video payload per packet.
     #[arg(long, default_value_t = 1_100, value_parser = clap::value_parser!(u32).range(64..=1_200))]
     pub video_packet: u32,
+    /// Publish video in three simulcast layers (VP8-shaped, rids l, m, h, at 12 %, 30 % and 100 %
+    /// of --video-bitrate), as browsers do; the report gives the layer each subscriber received.
+    #[arg(long)]
+    pub simulcast: bool,
+    /// Cap what the server sends to some subscribers at this many kbit/s: their subscribe
+    /// connection goes through a relay with a bottleneck of that rate and a drop-tail queue of
+    /// --cap-queue-ms (see --capped). Their figures are reported apart.
+    #[arg(long, value_parser = clap::value_parser!(u64).range(50..=100_000))]
+    pub subscriber_cap: Option<u64>,
+    /// With --subscriber-cap: how many participants of each conference (the last to join) are
+    /// capped.
+    #[arg(long, default_value_t = 1, requires = "subscriber_cap")]
+    pub capped: u32,
+    /// With --subscriber-cap: the longest a packet may wait at the bottleneck, in milliseconds.
+    #[arg(long, default_value_t = 200, requires = "subscriber_cap", value_parser = clap::value_parser!(u64).range(10..=5_000))]
+    pub cap_queue_ms: u64,
     /// Seconds between scheduled keyframes.
     #[arg(long, default_value_t = 2.0)]
     pub keyframe_interval: f64,
@@ -188,6 +204,12 @@ impl Options {
                 "--server-pid names {} processes for {} servers: one per server, in the same order",
                 self.server_pid.len(),
                 self.server.len()
+            ));
+        }
+        if self.subscriber_cap.is_some() && self.capped >= self.participants {
+            return Err(format!(
+                "--capped {} leaves no subscriber without a cap in conferences of {}: the chair is never capped",
+                self.capped, self.participants
             ));
         }
         if self.soak.is_some() && self.server.len() > 1 {

@@ -207,7 +207,7 @@ pub async fn run(options: &Options) -> Result<LoopReport, String> {
             let received = member.received.clone();
             let sink = Arc::new(move |packet: &ReceivedRtp<'_>| {
                 if packet.kind == MediaKind::Audio || packet.kind == MediaKind::Video {
-                    received.record(packet.payload);
+                    received.record(packet);
                 }
             });
             let client = sfu.client_subscriber(Box::new(|_| {}), sink).await.map_err(|e| e.to_string())?;

@@ -112,6 +112,11 @@ pub struct ConferenceResult {
     pub floor: Floor,
     /// Server CPU per forwarded packet ÷ the floor.
     pub ratio_to_floor: Option<f64>,
+    /// What each subscriber received of the videos sent in layers, and how each capped one
+    /// fared (`--simulcast`, `--subscriber-cap`; empty without either). The capped subscribers'
+    /// streams are here only, not in `streams`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub subscribers: Vec<SubscriberLayers>,
     /// What the nodes published on NATS, when the run was told where (`--nats-url`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub nats: Option<NatsTraffic>,
@@ -152,6 +157,74 @@ impl Streams {
     /// Sets the loss in percent, once everything is counted.
     pub fn finish(&mut self) {
         self.loss_percent = 100.0 * self.lost as f64 / (self.packets + self.lost).max(1) as f64;
+    }
+}
+
+/// What one subscriber received in the window, over every publisher of its room.
+#[derive(Debug, Default, Serialize)]
+pub struct SubscriberLayers {
+    pub room: u32,
+    /// 0 is the chair, then the order of joining.
+    pub seat: u32,
+    /// Its downlink's cap in kbit/s, if it had one.
+    pub cap_kbps: Option<u64>,
+    /// Video packets of each layer (low, medium, high).
+    pub layer_packets: [u64; 3],
+    pub layer_percent: [f64; 3],
+    /// The layer most of its video came in, per publisher (`null`: no video arrived).
+    pub main_layers: Vec<Option<u8>>,
+    pub switches: u64,
+    /// Switches that did not start at a keyframe, and frames whose picture id did not follow
+    /// the previous one: both zero when the server switches and renumbers as it should (a
+    /// capped link's losses add gaps).
+    pub switches_off_keyframe: u64,
+    pub picture_id_gaps: u64,
+    pub video_kbps: f64,
+    pub video_loss_percent: f64,
+    /// Audio is never to be given up for video.
+    pub audio_packets: u64,
+    pub audio_loss_percent: f64,
+    pub audio_delay_p99_ms: f64,
+    /// Datagrams its capped link dropped at the queue, since it joined.
+    pub link_dropped: Option<u64>,
+}
+
+impl SubscriberLayers {
+    /// Sums what `received` holds from the senders `counts` accepts.
+    pub fn of(received: &Received, counts: impl Fn(Uuid) -> bool, seconds: f64) -> SubscriberLayers {
+        let mut this = SubscriberLayers::default();
+        let (mut video_bytes, mut video_lost, mut video_packets, mut audio_lost) = (0, 0, 0, 0);
+        let mut audio_delays = Vec::new();
+        let mut streams = received.all();
+        streams.sort_by_key(|((sender, video), _)| (*sender, *video));
+        for ((sender, video), stats) in streams {
+            if !counts(sender) {
+                continue;
+            }
+            if video {
+                for (sum, layer) in this.layer_packets.iter_mut().zip(stats.layers) {
+                    *sum += layer;
+                }
+                this.main_layers.push(stats.main_layer());
+                this.switches += stats.layer_switches;
+                this.switches_off_keyframe += stats.switches_off_keyframe;
+                this.picture_id_gaps += stats.picture_id_gaps;
+                video_bytes += stats.bytes;
+                video_packets += stats.packets;
+                video_lost += stats.lost();
+            } else {
+                this.audio_packets += stats.packets;
+                audio_lost += stats.lost();
+                audio_delays.extend(stats.delays_us.iter().map(|&d| f64::from(d)));
+            }
+        }
+        let layered: u64 = this.layer_packets.iter().sum();
+        this.layer_percent = this.layer_packets.map(|p| 100.0 * p as f64 / layered.max(1) as f64);
+        this.video_kbps = video_bytes as f64 * 8.0 / seconds.max(1e-9) / 1e3;
+        this.video_loss_percent = 100.0 * video_lost as f64 / (video_packets + video_lost).max(1) as f64;
+        this.audio_loss_percent = 100.0 * audio_lost as f64 / (this.audio_packets + audio_lost).max(1) as f64;
+        this.audio_delay_p99_ms = Distribution::of(audio_delays).p99 / 1_000.0;
+        this
     }
 }
 
@@ -300,6 +373,16 @@ impl Report {
             }
             if c.sent.errors > 0 {
                 problems.push(format!("{} packets could not be sent", c.sent.errors));
+            }
+            // Without a lost packet, a switch off a keyframe or a gap in the picture ids is the
+            // server's doing (a lost keyframe start or frame explains either).
+            let whole = || c.subscribers.iter().filter(|s| s.video_loss_percent == 0.0);
+            let off_keyframe: u64 = whole().map(|s| s.switches_off_keyframe).sum();
+            let gaps: u64 = whole().map(|s| s.picture_id_gaps).sum();
+            if off_keyframe > 0 || gaps > 0 {
+                problems.push(format!(
+                    "{off_keyframe} layer switches off a keyframe and {gaps} picture id gaps without a lost packet"
+                ));
             }
             if let Some(ratio) = c.ratio_to_floor {
                 targets.push(Target {

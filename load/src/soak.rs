@@ -94,9 +94,15 @@ impl Lane {
         let mut failed = 0;
         for _ in 0..n {
             self.chair_member.received.reset();
-            let joined =
-                Member::join(server, &self.guest, self.meeting, plan(options, self.phase), &[self.chair_member.id])
-                    .await;
+            let joined = Member::join(
+                server,
+                &self.guest,
+                self.meeting,
+                plan(options, self.phase),
+                None,
+                &[self.chair_member.id],
+            )
+            .await;
             let Ok((member, took)) = joined else {
                 failed += 1;
                 continue;

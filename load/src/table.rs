@@ -82,6 +82,44 @@ impl Report {
                     c.forwarded.packets_per_second, c.forwarded.mbit_per_second, c.forwarded.mean_payload_bytes
                 ),
             );
+            let uncapped: Vec<_> = c.subscribers.iter().filter(|s| s.cap_kbps.is_none()).collect();
+            if !uncapped.is_empty() {
+                let packets = uncapped.iter().fold([0u64; 3], |sum, s| [0, 1, 2].map(|l| sum[l] + s.layer_packets[l]));
+                let total = packets.iter().sum::<u64>().max(1) as f64;
+                let (switches, off, gaps) = uncapped.iter().fold((0, 0, 0), |(a, b, c), s| {
+                    (a + s.switches, b + s.switches_off_keyframe, c + s.picture_id_gaps)
+                });
+                row(
+                    &mut out,
+                    "layers l / m / h (without a cap)",
+                    format!(
+                        "{:.1} / {:.1} / {:.1} %, {switches} switches ({off} off a keyframe), {gaps} picture id gaps",
+                        100.0 * packets[0] as f64 / total,
+                        100.0 * packets[1] as f64 / total,
+                        100.0 * packets[2] as f64 / total
+                    ),
+                );
+            }
+            for s in c.subscribers.iter().filter(|s| s.cap_kbps.is_some()) {
+                let main = s.main_layers.iter().map(|l| l.map_or("-".into(), |l| l.to_string())).collect::<Vec<_>>();
+                row(
+                    &mut out,
+                    &format!("capped {} kbit/s: room {} seat {}", s.cap_kbps.unwrap_or_default(), s.room, s.seat),
+                    format!(
+                        "layers {:.0} / {:.0} / {:.0} % (main per publisher {}), video {:.0} kbit/s {:.1} % lost, \
+                         audio {:.2} % lost p99 {:.0} ms, {} dropped at the link",
+                        s.layer_percent[0],
+                        s.layer_percent[1],
+                        s.layer_percent[2],
+                        main.join(" "),
+                        s.video_kbps,
+                        s.video_loss_percent,
+                        s.audio_loss_percent,
+                        s.audio_delay_p99_ms,
+                        s.link_dropped.unwrap_or_default()
+                    ),
+                );
+            }
             row(
                 &mut out,
                 "sent: audio / video / keyframes / PLI",

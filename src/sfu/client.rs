@@ -1,7 +1,8 @@
 //! The client side of the media, for headless participants (tests and the load harness): a
-//! publish connection that offers audio and video and sends what it is given, and a subscribe
-//! connection that answers the server's offers and hands every received payload on. Kept here
-//! so that no other module touches the media library's types.
+//! publish connection that offers audio and video (one stream, or three simulcast layers) and
+//! sends what it is given, and a subscribe connection that answers the server's offers and
+//! hands every received payload on. Kept here so that no other module touches the media
+//! library's types.
 
 use super::SfuError;
 use super::engine::{Built, Engine, PcEvent, Side, add_remote_candidate, candidates_gathered, opus, vp8};
@@ -12,6 +13,7 @@ use rtc::rtp;
 use rtc::rtp::extension::HeaderExtension;
 use rtc::rtp::extension::audio_level_extension::AudioLevelExtension;
 use rtc::rtp_transceiver::rtp_sender::{RTCRtpCodingParameters, RTCRtpEncodingParameters, RtpCodecKind};
+use rtc::shared::marshal::{Marshal, MarshalSize};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -110,23 +112,86 @@ fn pump(
     })
 }
 
-fn local_track(kind: MediaKind, ssrc: u32, stream: &str) -> Arc<TrackLocalStaticRTP> {
+/// The simulcast layers' `rid`s, low to high, as browsers name them.
+pub const LAYER_RIDS: [&str; 3] = ["l", "m", "h"];
+
+/// What a headless publisher's video is sent as.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum PublishedVideo {
+    /// One stream, as a browser that refused simulcast sends it.
+    #[default]
+    Single,
+    /// Three simulcast layers ([`LAYER_RIDS`]), each packet naming its layer and the video's
+    /// media section in header extensions, as a browser's do.
+    Layers,
+}
+
+/// `ssrcs` holds one SSRC per encoding; with `rids`, each encoding is that layer.
+fn local_track(kind: MediaKind, ssrcs: &[u32], rids: Option<&[&str]>, stream: &str) -> Arc<TrackLocalStaticRTP> {
     let (codec, codec_kind, id) = match kind {
         MediaKind::Audio => (opus(), RtpCodecKind::Audio, "audio"),
         MediaKind::Video => (vp8(), RtpCodecKind::Video, "video"),
     };
-    let encoding = RTCRtpEncodingParameters {
-        rtp_coding_parameters: RTCRtpCodingParameters { ssrc: Some(ssrc), ..Default::default() },
-        codec,
-        ..Default::default()
-    };
+    let encodings = ssrcs
+        .iter()
+        .enumerate()
+        .map(|(i, &ssrc)| RTCRtpEncodingParameters {
+            rtp_coding_parameters: RTCRtpCodingParameters {
+                ssrc: Some(ssrc),
+                rid: rids.map(|rids| rids[i].to_owned()).unwrap_or_default(),
+                ..Default::default()
+            },
+            codec: codec.clone(),
+            ..Default::default()
+        })
+        .collect();
     Arc::new(TrackLocalStaticRTP::new(MediaStreamTrack::new(
         stream.to_owned(),
         id.to_owned(),
         id.to_owned(),
         codec_kind,
-        vec![encoding],
+        encodings,
     )))
+}
+
+/// An RTP header extension that is a short text (RFC 8852's SDES items: `mid`, `rid`).
+struct SdesItem(String);
+
+impl MarshalSize for SdesItem {
+    fn marshal_size(&self) -> usize {
+        self.0.len()
+    }
+}
+
+impl Marshal for SdesItem {
+    fn marshal_to(&self, buf: &mut [u8]) -> Result<usize, rtc::shared::error::Error> {
+        let out = buf.get_mut(..self.0.len()).ok_or(rtc::shared::error::Error::ErrBufferTooSmall)?;
+        out.copy_from_slice(self.0.as_bytes());
+        Ok(self.0.len())
+    }
+}
+
+fn sdes(uri: &'static str, value: &str) -> HeaderExtension {
+    HeaderExtension::Custom { uri: uri.into(), extension: Box::new(SdesItem(value.to_owned())) }
+}
+
+/// The `a=mid` of the media section of `kind` in an SDP (the first one of that kind).
+fn mid_of(sdp: &str, kind: &str) -> Option<String> {
+    let section = sdp.split("m=").skip(1).find(|section| section.starts_with(kind))?;
+    section.lines().find_map(|line| line.strip_prefix("a=mid:")).map(|mid| mid.trim().to_owned())
+}
+
+fn packet(ssrc: u32, payload_type: u8, seq: u16, timestamp: u32, marker: bool, payload: bytes::Bytes) -> rtp::Packet {
+    let header = rtp::header::Header {
+        version: 2,
+        marker,
+        payload_type,
+        sequence_number: seq,
+        timestamp,
+        ssrc,
+        ..Default::default()
+    };
+    rtp::Packet { header, payload }
 }
 
 /// A headless participant's publish connection.
@@ -135,10 +200,14 @@ pub struct ClientPublisher {
     remote: Mutex<Remote>,
     audio: Arc<TrackLocalStaticRTP>,
     video: Arc<TrackLocalStaticRTP>,
-    ssrcs: (u32, u32),
+    audio_ssrc: u32,
+    /// One per layer (one in all without simulcast).
+    video_ssrcs: Vec<u32>,
+    /// With layers: the video's media section, for the `mid` extension of each packet.
+    video_mid: Option<String>,
     connected: watch::Receiver<bool>,
-    /// Keyframe requests (PLI/FIR) that reached the video track.
-    keyframe_requests: Arc<AtomicU64>,
+    /// Keyframe requests (PLI/FIR) that reached the video track, per layer.
+    keyframe_requests: Arc<[AtomicU64]>,
     tasks: Vec<JoinHandle<()>>,
 }
 
@@ -148,12 +217,17 @@ impl ClientPublisher {
         engine: &Engine,
         stream: &str,
         on_candidate: CandidateSink,
+        sent_as: PublishedVideo,
     ) -> Result<(Self, String), SfuError> {
         let (events, inbox) = mpsc::unbounded_channel();
         let Built { pc, gathered, .. } = engine.build(Pc::Publish, Side::Client, events, None).await?;
-        let (audio_ssrc, video_ssrc) = (rand::random::<u32>() | 1, rand::random::<u32>() | 1);
-        let audio = local_track(MediaKind::Audio, audio_ssrc, stream);
-        let video = local_track(MediaKind::Video, video_ssrc, stream);
+        let audio_ssrc = rand::random::<u32>() | 1;
+        let (video_ssrcs, rids) = match sent_as {
+            PublishedVideo::Single => (vec![rand::random::<u32>() | 1], None),
+            PublishedVideo::Layers => (LAYER_RIDS.map(|_| rand::random::<u32>() | 1).to_vec(), Some(&LAYER_RIDS[..])),
+        };
+        let audio = local_track(MediaKind::Audio, &[audio_ssrc], None, stream);
+        let video = local_track(MediaKind::Video, &video_ssrcs, rids, stream);
         for track in [&audio, &video] {
             let init = RTCRtpTransceiverInit { direction: RTCRtpTransceiverDirection::Sendonly, ..Default::default() };
             pc.add_transceiver_from_track(track.clone(), Some(init)).await?;
@@ -162,18 +236,33 @@ impl ClientPublisher {
         pc.set_local_description(offer.clone()).await?;
         candidates_gathered(&gathered).await;
         let sdp = pc.local_description().await.map_or(offer.sdp, |d| d.sdp);
+        let video_mid = match sent_as {
+            PublishedVideo::Single => None,
+            PublishedVideo::Layers => {
+                Some(mid_of(&sdp, "video").ok_or_else(|| SfuError::invalid_sdp("the offer has no video section"))?)
+            }
+        };
         let (connected_tx, connected) = watch::channel(false);
-        let keyframe_requests = Arc::new(AtomicU64::new(0));
+        let keyframe_requests: Arc<[AtomicU64]> = video_ssrcs.iter().map(|_| AtomicU64::new(0)).collect();
         let counter = keyframe_requests.clone();
+        let layers = video_ssrcs.clone();
         let watcher = video.clone();
         let tasks = vec![
             pump(inbox, on_candidate, connected_tx, None),
             tokio::spawn(async move {
                 while let Some(event) = watcher.poll().await {
-                    if let TrackLocalEvent::OnRtcpPacket(packets) = event
-                        && packets.iter().any(|p| is_keyframe_request(p.as_ref()))
-                    {
-                        counter.fetch_add(1, Ordering::Relaxed);
+                    let TrackLocalEvent::OnRtcpPacket(packets) = event else { continue };
+                    for request in packets.iter().filter(|p| is_keyframe_request(p.as_ref())) {
+                        // A request names its layer's SSRC; one naming none asks every layer.
+                        let named: Vec<usize> = request
+                            .destination_ssrc()
+                            .iter()
+                            .filter_map(|ssrc| layers.iter().position(|s| s == ssrc))
+                            .collect();
+                        let asked = if named.is_empty() { (0..layers.len()).collect() } else { named };
+                        for layer in asked {
+                            counter[layer].fetch_add(1, Ordering::Relaxed);
+                        }
                     }
                 }
             }),
@@ -183,7 +272,9 @@ impl ClientPublisher {
             remote: Mutex::new(Remote { described: false, queued: Vec::new() }),
             audio,
             video,
-            ssrcs: (audio_ssrc, video_ssrc),
+            audio_ssrc,
+            video_ssrcs,
+            video_mid,
             connected,
             keyframe_requests,
             tasks,
@@ -210,9 +301,14 @@ impl ClientPublisher {
         tokio::time::timeout(timeout, connected.wait_for(|c| *c)).await.is_ok_and(|r| r.is_ok())
     }
 
-    /// How many keyframe requests the server sent so far.
+    /// How many keyframe requests the server sent so far, for any layer.
     pub fn keyframe_requests(&self) -> u64 {
-        self.keyframe_requests.load(Ordering::Relaxed)
+        self.keyframe_requests.iter().map(|c| c.load(Ordering::Relaxed)).sum()
+    }
+
+    /// How many keyframe requests the server sent so far for one layer (0 without simulcast).
+    pub fn keyframe_requests_of(&self, layer: u8) -> u64 {
+        self.keyframe_requests.get(usize::from(layer)).map_or(0, |c| c.load(Ordering::Relaxed))
     }
 
     /// Sends one RTP packet (Opus payload type 111, VP8 96); audio carries its level.
@@ -225,26 +321,46 @@ impl ClientPublisher {
         payload: bytes::Bytes,
         level: u8,
     ) -> Result<(), SfuError> {
-        let (ssrc, payload_type) = match kind {
-            MediaKind::Audio => (self.ssrcs.0, 111),
-            MediaKind::Video => (self.ssrcs.1, 96),
-        };
-        let header = rtp::header::Header {
-            version: 2,
-            marker,
-            payload_type,
-            sequence_number: seq,
-            timestamp,
-            ssrc,
-            ..Default::default()
-        };
-        let packet = rtp::Packet { header, payload };
         match kind {
             MediaKind::Audio => {
+                let packet = packet(self.audio_ssrc, 111, seq, timestamp, marker, payload);
                 let level = HeaderExtension::AudioLevel(AudioLevelExtension { level, voice: level < 60 });
                 self.audio.write_rtp_with_extensions(packet, &[level]).await?;
             }
-            MediaKind::Video => self.video.write_rtp(packet).await?,
+            MediaKind::Video => self.send_layer(0, seq, timestamp, marker, payload).await?,
+        }
+        Ok(())
+    }
+
+    /// Whether the video is sent in simulcast layers.
+    pub fn layered(&self) -> bool {
+        self.video_mid.is_some()
+    }
+
+    /// Sends one RTP packet of the video's `layer` (0 without simulcast), with the `mid` and
+    /// `rid` extensions that tell the server which layer a new stream is.
+    pub async fn send_layer(
+        &self,
+        layer: u8,
+        seq: u16,
+        timestamp: u32,
+        marker: bool,
+        payload: bytes::Bytes,
+    ) -> Result<(), SfuError> {
+        let ssrc = *self
+            .video_ssrcs
+            .get(usize::from(layer))
+            .ok_or_else(|| SfuError::Internal(format!("this publisher sends no layer {layer}")))?;
+        let packet = packet(ssrc, 96, seq, timestamp, marker, payload);
+        match &self.video_mid {
+            Some(mid) => {
+                let extensions = [
+                    sdes(rtc::sdp::extmap::SDES_MID_URI, mid),
+                    sdes(rtc::sdp::extmap::SDES_RTP_STREAM_ID_URI, LAYER_RIDS[usize::from(layer)]),
+                ];
+                self.video.write_rtp_with_extensions(packet, &extensions).await?;
+            }
+            None => self.video.write_rtp(packet).await?,
         }
         Ok(())
     }

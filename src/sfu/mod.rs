@@ -36,7 +36,9 @@ pub mod shard;
 pub mod simulcast;
 mod subscribe;
 
-pub use client::{CandidateSink, ClientPublisher, ClientSubscriber, PayloadSink, Received as ReceivedRtp};
+pub use client::{
+    CandidateSink, ClientPublisher, ClientSubscriber, LAYER_RIDS, PayloadSink, PublishedVideo, Received as ReceivedRtp,
+};
 pub use engine::{MediaTotals, live_peer_connections, media_totals};
 pub use peer::{ClientSignal, MediaEvent, Peer};
 pub use publish::{PublishedTrack, TrackCounters, vp8_descriptor};
@@ -200,8 +202,9 @@ impl Sfu {
         &self,
         stream: &str,
         on_candidate: CandidateSink,
+        video: PublishedVideo,
     ) -> Result<(ClientPublisher, String), SfuError> {
-        ClientPublisher::new(&self.engine, stream, on_candidate).await
+        ClientPublisher::new(&self.engine, stream, on_candidate, video).await
     }
 
     /// A new owned media loop of its own, on its own thread and UDP port, pinned to `cpu` if

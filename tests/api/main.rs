@@ -31,4 +31,5 @@ mod review;
 mod rules;
 mod sessions;
 mod signalling;
+mod simulcast;
 mod tls;

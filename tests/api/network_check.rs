@@ -3,7 +3,7 @@
 
 use crate::helpers::*;
 use crate::on_both_backends;
-use ketentafel::sfu::{Sfu, SfuConfig};
+use ketentafel::sfu::{PublishedVideo, Sfu, SfuConfig};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use std::time::Duration;
@@ -16,7 +16,8 @@ fn token_of(invite: &Value) -> String {
 /// came up within 10 s.
 async fn connects_through(client: &Client, path: &str) -> (StatusCode, bool) {
     let sfu = Sfu::new(SfuConfig::default());
-    let (publisher, offer) = sfu.client_publisher("check", Box::new(|_| {})).await.expect("a client offer");
+    let (publisher, offer) =
+        sfu.client_publisher("check", Box::new(|_| {}), PublishedVideo::Single).await.expect("a client offer");
     let (status, answer) = client.post(path, json!({ "sdp": offer })).await;
     if status != StatusCode::OK {
         return (status, false);

@@ -7,6 +7,7 @@
 //! sized to a bitrate, keyframes on a schedule and on request) whose payloads are stamped
 //! ([`payload`]), and records everything it receives ([`stats`]).
 
+pub mod link;
 pub mod payload;
 mod sender;
 pub mod stats;
@@ -26,7 +27,8 @@ use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use uuid::Uuid;
 
-pub use sender::{MediaPlan, SentCounters};
+use link::{Cap, Link, LinkCounters};
+pub use sender::{MediaPlan, SentCounters, layer_bitrates};
 
 /// Where and as whom to join.
 #[derive(Debug, Clone)]
@@ -64,22 +66,39 @@ pub struct Participant {
     outgoing: mpsc::UnboundedSender<ClientMessage>,
     pub received: Arc<Received>,
     pub sent: Arc<SentCounters>,
+    /// What crossed the capped downlink, when it has one.
+    pub downlink: Option<Arc<LinkCounters>>,
     task: JoinHandle<()>,
 }
 
 impl Participant {
     /// Connects, joins and (with a media plan) starts publishing at once, also from the lobby.
     pub async fn join(config: JoinConfig) -> Result<Participant, HeadlessError> {
-        Self::join_with(config, None).await
+        Self::join_with(config, None, None).await
+    }
+
+    /// Joins with everything the server sends it through a bottleneck of `cap` ([`link`]).
+    pub async fn join_capped(config: JoinConfig, cap: Cap) -> Result<Participant, HeadlessError> {
+        Self::join_with(config, None, Some(cap)).await
     }
 
     /// Joins, and hands every received packet to `tap` instead of the stamped-payload
     /// statistics (the SFU tap of docs/e2ee.md records what the server forwards).
     pub async fn join_tapped(config: JoinConfig, tap: PayloadSink) -> Result<Participant, HeadlessError> {
-        Self::join_with(config, Some(tap)).await
+        Self::join_with(config, Some(tap), None).await
     }
 
-    async fn join_with(config: JoinConfig, tap: Option<PayloadSink>) -> Result<Participant, HeadlessError> {
+    async fn join_with(
+        config: JoinConfig,
+        tap: Option<PayloadSink>,
+        cap: Option<Cap>,
+    ) -> Result<Participant, HeadlessError> {
+        let link = match cap {
+            Some(cap) => {
+                Some(Link::start(cap).await.map_err(|e| HeadlessError::Media(format!("the capped link: {e}")))?)
+            }
+            None => None,
+        };
         let url = format!("{}/ws", config.server.replacen("http", "ws", 1));
         let mut request = url.into_client_request()?;
         let bearer = format!("Bearer {}", config.token)
@@ -127,6 +146,7 @@ impl Participant {
             ),
             None => None,
         };
+        let downlink = link.as_ref().map(|link| link.counters.clone());
         let driver = Driver {
             sfu,
             outgoing: outgoing.clone(),
@@ -135,9 +155,10 @@ impl Participant {
             publisher,
             subscriber: None,
             tap,
+            link,
         };
         let task = tokio::spawn(driver.run(socket, outbox));
-        Ok(Participant { id: you.id, connected_at, inbox, outgoing, received, sent, task })
+        Ok(Participant { id: you.id, connected_at, inbox, outgoing, received, sent, downlink, task })
     }
 
     /// Sends a message to the server.
@@ -195,6 +216,8 @@ struct Driver {
     publisher: Option<Publisher>,
     subscriber: Option<ClientSubscriber>,
     tap: Option<PayloadSink>,
+    /// The capped downlink the subscribe connection goes through, if any.
+    link: Option<Link>,
 }
 
 impl Driver {
@@ -232,7 +255,20 @@ impl Driver {
         }
     }
 
-    async fn handle(&mut self, message: ServerMessage) {
+    async fn handle(&mut self, mut message: ServerMessage) {
+        // Through a capped link, the subscribe connection knows the server only as the relay.
+        if let Some(link) = &self.link {
+            match &mut message {
+                ServerMessage::SubscribeOffer { sdp, .. } => *sdp = link.rewrite_offer(sdp).await,
+                ServerMessage::IceCandidate { pc: Pc::Subscribe, candidate: Some(candidate) } => {
+                    match link.rewrite_candidate(&candidate.candidate).await {
+                        Some(rewritten) => candidate.candidate = rewritten,
+                        None => return,
+                    }
+                }
+                _ => {}
+            }
+        }
         match &message {
             ServerMessage::PublishAnswer { sdp } => {
                 if let Some(publisher) = &self.publisher
@@ -244,15 +280,18 @@ impl Driver {
             ServerMessage::SubscribeOffer { sdp, .. } => {
                 if self.subscriber.is_none() {
                     let candidates = self.outgoing.clone();
+                    let direct = self.link.is_none();
                     let on_candidate = Box::new(move |candidate: Candidate| {
-                        let _ = candidates
-                            .send(ClientMessage::IceCandidate { pc: Pc::Subscribe, candidate: Some(candidate) });
+                        if direct {
+                            let _ = candidates
+                                .send(ClientMessage::IceCandidate { pc: Pc::Subscribe, candidate: Some(candidate) });
+                        }
                     });
                     let received = self.received.clone();
                     let tap = self.tap.clone();
                     let on_payload = Arc::new(move |packet: &ReceivedRtp<'_>| match &tap {
                         Some(tap) => tap(packet),
-                        None => received.record(packet.payload),
+                        None => received.record(packet),
                     });
                     match self.sfu.client_subscriber(on_candidate, on_payload).await {
                         Ok(subscriber) => self.subscriber = Some(subscriber),
@@ -264,6 +303,10 @@ impl Driver {
                 if let Some(subscriber) = &self.subscriber {
                     match subscriber.answer(sdp.clone()).await {
                         Ok(answer) => {
+                            let answer = match self.link {
+                                Some(_) => without_candidates(&answer),
+                                None => answer,
+                            };
                             let _ = self.outgoing.send(ClientMessage::SubscribeAnswer { sdp: answer });
                         }
                         Err(e) => {
@@ -288,6 +331,11 @@ impl Driver {
         }
         let _ = self.inbox.send(message);
     }
+}
+
+/// An SDP without its `a=candidate` lines.
+fn without_candidates(sdp: &str) -> String {
+    sdp.split_inclusive('\n').filter(|line| !line.starts_with("a=candidate:")).collect()
 }
 
 /// Whether a text frame is the server's liveness `ping` (it needs no answer).

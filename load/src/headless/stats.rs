@@ -1,6 +1,13 @@
 //! What a headless participant received, per sender and stream.
+//!
+//! A video sent in simulcast layers arrives as one stream whose layer changes: its packets are
+//! counted by the RTP sequence numbers the server gave them (one continuous numbering per
+//! subscriber), the layer of each is counted, and so is every switch that did not start at a
+//! keyframe and every frame whose picture id does not follow the one before.
 
 use super::payload::{self, Stamp};
+use ketentafel::sfu::ReceivedRtp;
+use ketentafel::sfu::simulcast::vp8::Descriptor;
 use std::collections::{HashMap, HashSet};
 use std::sync::Mutex;
 use std::time::Instant;
@@ -13,8 +20,22 @@ pub struct StreamStats {
     pub bytes: u64,
     pub duplicates: u64,
     pub keyframes: u64,
-    /// Distinct sender sequence numbers seen.
+    /// Distinct sequence numbers seen: the sender's own, or for a layered video the server's
+    /// (extended past 16 bits).
     seen: HashSet<u32>,
+    /// Packets of each simulcast layer (all zero for a stream without layers).
+    pub layers: [u64; 3],
+    /// Times the layer changed.
+    pub layer_switches: u64,
+    /// Layer changes whose first packet was not the start of a keyframe (a receiver could not
+    /// decode from there): zero when the server switches as it should.
+    pub switches_off_keyframe: u64,
+    /// Frames whose picture id did not follow the previous frame's (a layer switch the server
+    /// did not renumber, or a lost frame).
+    pub picture_id_gaps: u64,
+    layer: Option<u8>,
+    highest_sequence: Option<u32>,
+    last_picture_id: Option<u16>,
     pub first_seq: Option<u32>,
     pub last_seq: Option<u32>,
     pub first_at: Option<Instant>,
@@ -35,6 +56,50 @@ impl StreamStats {
     pub fn unique(&self) -> u64 {
         self.seen.len() as u64
     }
+
+    /// The layer most of this stream's packets were in, for a layered video.
+    pub fn main_layer(&self) -> Option<u8> {
+        let (layer, &count) = self.layers.iter().enumerate().max_by_key(|(_, count)| **count)?;
+        (count > 0).then_some(layer as u8)
+    }
+
+    /// The layer of the latest packet.
+    pub fn layer(&self) -> Option<u8> {
+        self.layer
+    }
+
+    /// `sequence` extended to 32 bits, nearest the highest seen.
+    fn extend(&mut self, sequence: u16) -> u32 {
+        let extended = match self.highest_sequence {
+            None => u32::from(sequence) + (1 << 16),
+            Some(highest) => highest.wrapping_add(i32::from(sequence.wrapping_sub(highest as u16) as i16) as u32),
+        };
+        self.highest_sequence = Some(self.highest_sequence.map_or(extended, |h| h.max(extended)));
+        extended
+    }
+
+    /// The layer bookkeeping of one packet of a layered video.
+    fn layered(&mut self, layer: u8, payload: &[u8]) {
+        self.layers[usize::from(layer.min(2))] += 1;
+        let descriptor = Descriptor::parse(payload).ok();
+        if self.layer.is_some_and(|l| l != layer) {
+            self.layer_switches += 1;
+            if !descriptor.is_some_and(|d| d.keyframe) {
+                self.switches_off_keyframe += 1;
+            }
+        }
+        self.layer = Some(layer);
+        if let Some(descriptor) = descriptor
+            && descriptor.frame_start
+            && let Some(picture_id) = descriptor.picture_id
+        {
+            let follows = self.last_picture_id.is_none_or(|last| (last + 1) % picture_id.modulus() == picture_id.value);
+            if !follows {
+                self.picture_id_gaps += 1;
+            }
+            self.last_picture_id = Some(picture_id.value);
+        }
+    }
 }
 
 /// Everything received, by (sender, is video).
@@ -46,9 +111,10 @@ pub struct Received {
 }
 
 impl Received {
-    /// Records one packet's payload.
-    pub fn record(&self, payload: &[u8]) {
-        let Some(Stamp { sender, video, keyframe, seq, sent_ns }) = payload::decode(payload) else {
+    /// Records one packet.
+    pub fn record(&self, packet: &ReceivedRtp<'_>) {
+        let payload = packet.payload;
+        let Some(Stamp { sender, video, keyframe, layer, seq, sent_ns }) = payload::decode(payload) else {
             self.corrupt.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             return;
         };
@@ -63,6 +129,13 @@ impl Received {
             stream.keyframes += 1;
             stream.first_keyframe_at.get_or_insert(now);
         }
+        let seq = match layer {
+            Some(layer) => {
+                stream.layered(layer, payload);
+                stream.extend(packet.sequence)
+            }
+            None => seq,
+        };
         if !stream.seen.insert(seq) {
             stream.duplicates += 1;
             return;

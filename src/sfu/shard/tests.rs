@@ -3,7 +3,7 @@
 
 use super::*;
 use crate::sfu::SfuConfig;
-use crate::sfu::client::{ClientPublisher, ClientSubscriber, Received};
+use crate::sfu::client::{ClientPublisher, ClientSubscriber, PublishedVideo, Received};
 use std::sync::Mutex;
 
 const PATIENCE: Duration = Duration::from_secs(10);
@@ -70,7 +70,7 @@ async fn publisher(
     name: &str,
 ) -> (ClientPublisher, ConnId, HashMap<MediaKind, TrackId>, u16) {
     let conn = shard.open(Pc::Publish, owner(name), events.clone()).await.unwrap();
-    let (client, offer) = ClientPublisher::new(engine, name, Box::new(|_| {})).await.unwrap();
+    let (client, offer) = ClientPublisher::new(engine, name, Box::new(|_| {}), PublishedVideo::Single).await.unwrap();
     let answer = shard.publish_offer(conn, offer).await.unwrap();
     assert_eq!(candidate_ports(&answer), vec![shard.local_addr().port()], "the answer names the loop's one port");
     client.answer(answer).await.unwrap();
