@@ -299,16 +299,20 @@ impl RoomActor {
     }
 
     /// Carries out effects. What a chair is told has happened (a removal, an admission, the
-    /// client sent out or back) is in the database before anyone is told; everything else is
-    /// queued for the writer in order.
+    /// client sent out or back) and who entered are in the database before anyone is told;
+    /// everything else is queued for the writer in order.
     async fn execute(&mut self, effects: Vec<Effect>) {
         let mut batches = VecDeque::from([effects]);
         while let Some(effects) = batches.pop_front() {
             for effect in &effects {
-                if let Some(fact) = self.durable_fact(effect)
+                let fact = match *effect {
+                    Effect::RecordJoin { participant } => self.record_join(participant),
+                    _ => self.durable_fact(effect),
+                };
+                if let Some(fact) = fact
                     && let Err(e) = self.deps.persister.durable(fact).await
                 {
-                    tracing::error!(error = %e, meeting = %self.meeting_id, "a chair's action could not be recorded");
+                    tracing::error!(error = %e, meeting = %self.meeting_id, "a conference event that is recorded before anyone hears of it could not be recorded");
                     self.tell_actor_not_recorded();
                 }
             }
@@ -393,17 +397,17 @@ impl RoomActor {
             Effect::HoldSeat { participant } => {
                 self.seats.insert(participant, Instant::now() + self.deps.seat_grace);
             }
-            Effect::RecordJoin { participant } => self.record_join(participant),
             Effect::RecordLeave { participant } => {
                 if let Some(row) = self.attendance.remove(&participant) {
                     self.facts.push(Persist::Leave { row, at: self.deps.clock.now() });
                 }
             }
-            // Written before this batch was carried out (`durable_fact`).
+            // Written before this batch was carried out (`durable_fact`, `record_join`).
             Effect::InviteRemoved { .. }
             | Effect::UserBarred { .. }
             | Effect::InviteAdmitted { .. }
-            | Effect::Debrief { .. } => {}
+            | Effect::Debrief { .. }
+            | Effect::RecordJoin { .. } => {}
             Effect::MeetingLive => {
                 self.facts.push(Persist::Live { meeting: self.meeting_id, at: self.deps.clock.now() })
             }

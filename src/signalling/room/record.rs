@@ -1,5 +1,6 @@
 //! What a room records: the facts that must be in the database before anyone hears of them
-//! (written and waited for), the rest queued for the writer in order, and the attendance rows.
+//! (written and waited for: a chair's actions, and who entered), the rest queued for the writer
+//! in order.
 
 use super::RoomActor;
 use crate::signalling::persist::Persist;
@@ -40,15 +41,16 @@ impl RoomActor {
         self.send(participant, message);
     }
 
-    pub(super) fn record_join(&mut self, participant: Uuid) {
+    /// The attendance row of a participant who entered, to be written before the batch that
+    /// admits them is carried out: whoever is told they are in is in the minutes' attendance,
+    /// even when the chair finalises the minutes a moment later. `None` when they are back from
+    /// a debrief (still the same stay in the conference).
+    pub(super) fn record_join(&mut self, participant: Uuid) -> Option<Persist> {
         if self.attendance.contains_key(&participant) {
-            return; // Back from a debrief: still the same stay in the conference.
+            return None;
         }
-        let Some(p) = self.state.participants().find(|p| p.id == participant).cloned() else {
-            return;
-        };
-        let key = self.bound.get(&participant).and_then(|c| self.connections.get(c)).map(|c| c.key);
-        let (user, invite) = match key {
+        let p = self.state.participants().find(|p| p.id == participant).cloned()?;
+        let (user, invite) = match self.state.key_of(participant) {
             Some(PrincipalKey::User(id)) => (Some(id), None),
             Some(PrincipalKey::Invite(id)) => (None, Some(id)),
             None => (None, None),
@@ -62,7 +64,7 @@ impl RoomActor {
             joined_at: self.deps.clock.now(),
             left_at: None,
         };
-        self.facts.push(Persist::Join { row, meeting: self.meeting_id, user, invite, line });
+        Some(Persist::Join { row, meeting: self.meeting_id, user, invite, line })
     }
 }
 

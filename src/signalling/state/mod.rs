@@ -222,6 +222,11 @@ impl RoomState {
         self.member(participant).is_some_and(|m| self.silenced.contains_key(&m.key))
     }
 
+    /// Who a participant is (account or invite).
+    pub fn key_of(&self, participant: Uuid) -> Option<PrincipalKey> {
+        self.member(participant).map(|m| m.key)
+    }
+
     /// Everyone connected, lobby included.
     pub fn participants(&self) -> impl Iterator<Item = &Participant> {
         self.members.iter().map(|m| &m.participant)
