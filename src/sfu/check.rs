@@ -19,13 +19,25 @@ pub const MAX_OPEN_CHECKS: usize = 32;
 
 static OPEN_CHECKS: AtomicUsize = AtomicUsize::new(0);
 
-/// Takes one of the [`MAX_OPEN_CHECKS`]; `false` when none is free.
-fn open_one() -> bool {
-    if OPEN_CHECKS.fetch_add(1, Ordering::SeqCst) >= MAX_OPEN_CHECKS {
-        OPEN_CHECKS.fetch_sub(1, Ordering::SeqCst);
-        return false;
+/// One of the [`MAX_OPEN_CHECKS`], given back when dropped (with the check's connection, or on
+/// the way out of a check that could not start).
+struct CheckSlot;
+
+impl CheckSlot {
+    /// A free slot; `None` when every one is taken.
+    fn take() -> Option<CheckSlot> {
+        if OPEN_CHECKS.fetch_add(1, Ordering::SeqCst) >= MAX_OPEN_CHECKS {
+            OPEN_CHECKS.fetch_sub(1, Ordering::SeqCst);
+            return None;
+        }
+        Some(CheckSlot)
     }
-    true
+}
+
+impl Drop for CheckSlot {
+    fn drop(&mut self) {
+        OPEN_CHECKS.fetch_sub(1, Ordering::SeqCst);
+    }
 }
 
 /// How long the check's connection stays after it connected: the browser reads its selected
@@ -35,18 +47,9 @@ const LINGER: Duration = Duration::from_secs(2);
 /// Answers `offer` with a connection of the engine that lives until it connects or `patience`
 /// runs out. `Ok(None)` when too many checks are open.
 pub(crate) async fn answer(engine: &Engine, offer: String, patience: Duration) -> Result<Option<String>, SfuError> {
-    if !open_one() {
-        return Ok(None);
-    }
+    let Some(slot) = CheckSlot::take() else { return Ok(None) };
     let (events, mut inbox) = mpsc::unbounded_channel();
-    let built = engine.build(Pc::Publish, Side::Server, events, None).await;
-    let Built { pc, gathered, .. } = match built {
-        Ok(built) => built,
-        Err(e) => {
-            OPEN_CHECKS.fetch_sub(1, Ordering::SeqCst);
-            return Err(e);
-        }
-    };
+    let Built { pc, gathered, .. } = engine.build(Pc::Publish, Side::Server, events, None).await?;
     let described = async {
         let offer = RTCSessionDescription::offer(offer).map_err(SfuError::invalid_sdp)?;
         pc.set_remote_description(offer).await.map_err(SfuError::invalid_sdp)?;
@@ -68,7 +71,7 @@ pub(crate) async fn answer(engine: &Engine, offer: String, patience: Duration) -
         };
         let _ = tokio::time::timeout(patience, connected).await;
         let _ = closer.close().await;
-        OPEN_CHECKS.fetch_sub(1, Ordering::SeqCst);
+        drop(slot);
     });
     described.map(|sdp| Some(engine.announce_sdp(&sdp)))
 }
@@ -81,17 +84,9 @@ pub(crate) async fn answer_on_loop(
     offer: String,
     patience: Duration,
 ) -> Result<Option<String>, SfuError> {
-    if !open_one() {
-        return Ok(None);
-    }
+    let Some(slot) = CheckSlot::take() else { return Ok(None) };
     let (events, mut inbox) = mpsc::unbounded_channel();
-    let conn = match shard.open(Pc::Publish, Owner::new(uuid::Uuid::nil()), events).await {
-        Ok(conn) => conn,
-        Err(e) => {
-            OPEN_CHECKS.fetch_sub(1, Ordering::SeqCst);
-            return Err(e);
-        }
-    };
+    let conn = shard.open(Pc::Publish, Owner::new(uuid::Uuid::nil()), events).await?;
     let answered = shard.publish_offer(conn, offer).await;
     let shard = shard.clone();
     let refused = answered.is_err();
@@ -108,7 +103,7 @@ pub(crate) async fn answer_on_loop(
             let _ = tokio::time::timeout(patience, connected).await;
         }
         shard.close(conn).await;
-        OPEN_CHECKS.fetch_sub(1, Ordering::SeqCst);
+        drop(slot);
     });
     answered.map(Some)
 }

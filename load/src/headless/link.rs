@@ -11,11 +11,11 @@
 
 use std::collections::VecDeque;
 use std::net::SocketAddr;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::net::UdpSocket;
-use tokio::sync::{Mutex, Notify};
+use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
@@ -32,7 +32,6 @@ pub struct Cap {
 pub struct LinkCounters {
     /// Datagrams from the server that reached the subscriber.
     pub delivered: AtomicU64,
-    pub delivered_bytes: AtomicU64,
     /// Datagrams from the server dropped because the queue was full.
     pub dropped: AtomicU64,
 }
@@ -70,7 +69,7 @@ impl Link {
         let server: Arc<Mutex<Option<SocketAddr>>> = Arc::default();
         let client: Arc<Mutex<Option<SocketAddr>>> = Arc::default();
         let counters = Arc::new(LinkCounters::default());
-        let queue: Arc<std::sync::Mutex<Queue>> = Arc::default();
+        let queue: Arc<Mutex<Queue>> = Arc::default();
         let queued = Arc::new(Notify::new());
 
         // Subscriber → server: at once.
@@ -80,8 +79,9 @@ impl Link {
             tokio::spawn(async move {
                 let mut buf = vec![0u8; 2048];
                 while let Ok((n, peer)) = from.recv_from(&mut buf).await {
-                    *client.lock().await = Some(peer);
-                    if let Some(server) = *server.lock().await {
+                    *client.lock().expect("the address lock is never held across a panic") = Some(peer);
+                    let server = *server.lock().expect("the address lock is never held across a panic");
+                    if let Some(server) = server {
                         let _ = to.send_to(&buf[..n], server).await;
                     }
                 }
@@ -127,10 +127,10 @@ impl Link {
                     };
                     tokio::time::sleep_until(leaves).await;
                     let packet = queue.lock().expect("the queue lock is never held across a panic").packets.pop_front();
-                    let (Some((_, packet)), Some(client)) = (packet, *client.lock().await) else { continue };
+                    let client = *client.lock().expect("the address lock is never held across a panic");
+                    let (Some((_, packet)), Some(client)) = (packet, client) else { continue };
                     if to.send_to(&packet, client).await.is_ok() {
                         counters.delivered.fetch_add(1, Ordering::Relaxed);
-                        counters.delivered_bytes.fetch_add(packet.len() as u64, Ordering::Relaxed);
                     }
                 }
             })
@@ -141,13 +141,13 @@ impl Link {
     /// Rewrites one server candidate line (`candidate:…`, with or without `a=`) to point at
     /// the relay; the first UDP address seen becomes the server's side of the relay. `None`
     /// for a candidate the subscriber should not get (TCP, or a second address).
-    pub async fn rewrite_candidate(&self, line: &str) -> Option<String> {
+    pub fn rewrite_candidate(&self, line: &str) -> Option<String> {
         let mut fields: Vec<&str> = line.split(' ').collect();
         if fields.len() < 8 || !fields[2].eq_ignore_ascii_case("udp") {
             return None;
         }
         let at: SocketAddr = format!("{}:{}", fields[4], fields[5]).parse().ok()?;
-        let mut server = self.server.lock().await;
+        let mut server = self.server.lock().expect("the address lock is never held across a panic");
         match *server {
             None => *server = Some(at),
             Some(known) if known != at => return None,
@@ -160,12 +160,12 @@ impl Link {
     }
 
     /// The server's offer with its candidates rewritten (and others removed).
-    pub async fn rewrite_offer(&self, sdp: &str) -> String {
+    pub fn rewrite_offer(&self, sdp: &str) -> String {
         let mut out = String::with_capacity(sdp.len());
         for line in sdp.split_inclusive('\n') {
             let bare = line.trim_end_matches(['\r', '\n']);
             if bare.starts_with("a=candidate:") {
-                if let Some(rewritten) = self.rewrite_candidate(bare).await {
+                if let Some(rewritten) = self.rewrite_candidate(bare) {
                     out.push_str(&rewritten);
                     out.push_str("\r\n");
                 }
@@ -188,9 +188,9 @@ mod tests {
         let client = UdpSocket::bind("127.0.0.1:0").await.unwrap();
         let candidate =
             format!("a=candidate:1 1 udp 2130706431 127.0.0.1 {} typ host", server.local_addr().unwrap().port());
-        let rewritten = link.rewrite_candidate(&candidate).await.unwrap();
+        let rewritten = link.rewrite_candidate(&candidate).unwrap();
         assert!(rewritten.contains(&format!("127.0.0.1 {} typ host", link.address.port())), "{rewritten}");
-        assert!(link.rewrite_candidate("a=candidate:2 1 tcp 1 127.0.0.1 9 typ host tcptype passive").await.is_none());
+        assert!(link.rewrite_candidate("a=candidate:2 1 tcp 1 127.0.0.1 9 typ host tcptype passive").is_none());
 
         // The subscriber speaks first (its ICE check), so the relay knows both ends.
         client.send_to(b"check", link.address).await.unwrap();

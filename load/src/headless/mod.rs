@@ -28,7 +28,7 @@ use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use uuid::Uuid;
 
 use link::{Cap, Link, LinkCounters};
-pub use sender::{MediaPlan, SentCounters, layer_bitrates};
+pub use sender::{MediaPlan, SentCounters};
 
 /// Where and as whom to join.
 #[derive(Debug, Clone)]
@@ -259,9 +259,9 @@ impl Driver {
         // Through a capped link, the subscribe connection knows the server only as the relay.
         if let Some(link) = &self.link {
             match &mut message {
-                ServerMessage::SubscribeOffer { sdp, .. } => *sdp = link.rewrite_offer(sdp).await,
+                ServerMessage::SubscribeOffer { sdp, .. } => *sdp = link.rewrite_offer(sdp),
                 ServerMessage::IceCandidate { pc: Pc::Subscribe, candidate: Some(candidate) } => {
-                    match link.rewrite_candidate(&candidate.candidate).await {
+                    match link.rewrite_candidate(&candidate.candidate) {
                         Some(rewritten) => candidate.candidate = rewritten,
                         None => return,
                     }

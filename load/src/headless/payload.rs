@@ -55,7 +55,7 @@ pub fn vp8_prefix(frame_start: bool, keyframe: bool, picture_id: u16, tl0: u8) -
 }
 
 /// Where the stamp starts: at once, or past a VP8 descriptor and the frame-header byte.
-pub fn stamp_offset(payload: &[u8]) -> Option<usize> {
+fn stamp_offset(payload: &[u8]) -> Option<usize> {
     if payload.starts_with(MAGIC) {
         return Some(0);
     }

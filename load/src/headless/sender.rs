@@ -16,7 +16,7 @@ use uuid::Uuid;
 /// What a headless participant publishes.
 #[derive(Debug, Clone)]
 pub struct MediaPlan {
-    /// The video's bitrate; with simulcast its top layer's ([`layer_bitrates`]).
+    /// The video's bitrate; with simulcast its top layer's (see `layer_bitrates`).
     pub video_bitrate_bps: u32,
     /// One stream, or three simulcast layers.
     pub video: PublishedVideo,
@@ -133,7 +133,7 @@ async fn audio(client: Arc<ClientPublisher>, me: Uuid, plan: MediaPlan, sent: Ar
 
 /// The bitrate of each layer a plan sends (one without simulcast): a browser's 720p simulcast
 /// sends the 360p layer at about 30 % and the 180p layer at about 12 % of the top layer.
-pub fn layer_bitrates(plan: &MediaPlan) -> Vec<u32> {
+fn layer_bitrates(plan: &MediaPlan) -> Vec<u32> {
     let top = plan.video_bitrate_bps;
     match plan.video {
         PublishedVideo::Single => vec![top],
@@ -169,23 +169,22 @@ async fn video(client: Arc<ClientPublisher>, me: Uuid, plan: MediaPlan, sent: Ar
         .map(|(bitrate, layer)| {
             let frame_bytes = (bitrate / 8 / 30) as usize;
             let per_frame = frame_bytes.div_ceil(plan.video_packet_bytes).max(1);
-            let packet_bytes = match layered {
-                true => (frame_bytes / per_frame).max(payload::HEADER_LEN + 8),
-                false => plan.video_packet_bytes,
-            };
-            (layer, per_frame, packet_bytes)
-        })
-        .map(|(layer, per_frame, packet_bytes)| Stream {
-            layer: layered.then_some(layer),
-            per_frame,
-            packet_bytes,
-            seq: rand::random(),
-            timestamp: rand::random(),
-            n: 0,
-            picture_id: rand::random::<u16>() & 0x7fff,
-            tl0: rand::random(),
-            last_keyframe: None,
-            requests_seen: 0,
+            Stream {
+                layer: layered.then_some(layer),
+                per_frame,
+                packet_bytes: if layered {
+                    (frame_bytes / per_frame).max(payload::HEADER_LEN + 8)
+                } else {
+                    plan.video_packet_bytes
+                },
+                seq: rand::random(),
+                timestamp: rand::random(),
+                n: 0,
+                picture_id: rand::random::<u16>() & 0x7fff,
+                tl0: rand::random(),
+                last_keyframe: None,
+                requests_seen: 0,
+            }
         })
         .collect();
     let mut tick = phased_interval(Duration::from_millis(33), plan.phase);
