@@ -100,6 +100,15 @@ const HEAVY_LOSS: u8 = 26;
 /// of loss, the audio's included; with the calm doubling to 8 s it was tried every 10 s or so.
 const FAILED_MEMORY: Duration = Duration::from_secs(30);
 
+/// On a lossy path ([`CLEAN`] not), a trial reaches at most this far above the estimate. Loss
+/// makes a trial slow to judge, and the delay signal noisy, so the estimate sits below what a
+/// weak link carries; a second low picture tried from there (the estimate 240–350 kbit/s, the
+/// audio and one low picture 350, the trial 480–500, on the `weak` e2e story's 500 kbit/s link
+/// that loses 5 %) overflowed the link before it was judged, and the picture that ran lost
+/// half its frames. On a path that carries more, the estimate rises up to half above what
+/// arrives (`congestion::rate::delivered_ceiling`), and the trial comes within reach.
+const LOSSY_REACH: f64 = 1.25;
+
 /// A trial during which the estimate fell below this share of what was shared out before it
 /// failed, over-use or not.
 const TRIAL_FALL: f64 = 0.9;
@@ -126,8 +135,9 @@ pub(super) struct Climb {
     calm_since: Instant,
     last_step: Instant,
     overuses: u64,
-    /// When a video was last cut.
+    /// When a video was last cut, and the path's round trip then.
     last_cut: Option<Instant>,
+    cut_rtt: Option<Duration>,
     /// The calm the next trial waits for: [`CALM`], doubled by each failed trial.
     patience: Duration,
     /// What was shared out before the trial in flight.
@@ -176,6 +186,7 @@ impl Climb {
             last_step: now,
             overuses: 0,
             last_cut: None,
+            cut_rtt: None,
             patience: CALM,
             base: Bitrate::ZERO,
             sent: Bitrate::ZERO,
@@ -222,6 +233,7 @@ impl Climb {
         let cut = (0..layers.len()).any(|i| held[i] && layers[i] < targets[i] && layers[i] < wanted[i]);
         if cut {
             self.last_cut = Some(now);
+            self.cut_rtt = self.rtt;
             self.calm_since = self.calm_since.max(now);
             self.trial = None;
             // The climb after a cut starts with one step again.
@@ -237,20 +249,25 @@ impl Climb {
     }
 
     /// Takes the path's round trip, loss (in 256ths) and the queue building up as the feedback
-    /// shows them now: a round trip that halved since a trial failed says the path changed, and
-    /// what failed on it may be tried again at once, boldly if it loses nothing, and a cut
-    /// before the change holds nothing back any more.
+    /// shows them now: a round trip that halved since a trial failed or a video was cut says
+    /// the path changed, and what failed on it may be tried again at once, boldly if it loses
+    /// nothing, and a cut before the change holds nothing back any more. (Since a lossy path
+    /// keeps trials within reach, a weak link often has no failed trial to go by: when it
+    /// recovered, the climb went one step at a time, 10–15 s back to three full pictures.)
     fn path(&mut self, rtt: Option<Duration>, loss: u8, queue: Duration) {
         self.rtt = rtt;
         self.loss = loss;
         self.queue = queue;
-        if let (Some(now), Some((_, _, Some(then)))) = (rtt, self.failed)
+        let Some(now) = rtt else { return };
+        let then = [self.failed.and_then(|(_, _, rtt)| rtt), self.cut_rtt].into_iter().flatten().max();
+        if let Some(then) = then
             && now < then / 2
         {
-            tracing::debug!(rtt = ?now, before = ?then, "the path changed: failed trials forgotten");
+            tracing::debug!(rtt = ?now, before = ?then, "the path changed: failed trials and cuts forgotten");
             self.failed = None;
             self.patience = CALM;
             self.last_cut = None;
+            self.cut_rtt = None;
             self.bold = true;
         }
     }
@@ -330,7 +347,12 @@ impl Climb {
                 self.kept = Some((trial, now + HOLD));
                 trial.max(estimate)
             }
-            Some(trial) if trial > estimate => trial,
+            // While shielded the estimate holds through the trial's own queue: its climb then
+            // is no proof. Taken as one, a trial half a second old whose keyframe had not even
+            // crossed the link passed, and its overflow a moment later was a cut (a hold of 4
+            // s, the patience back at 2 s) rather than a failure (the `weak` e2e story: the
+            // same second picture tried again 8 s later, each try freezing the one that ran).
+            Some(trial) if trial > estimate || shielded => trial.max(estimate),
             Some(_) => {
                 // The estimate caught up with the trial: the link carries it.
                 self.trial = None;
@@ -363,7 +385,8 @@ impl Climb {
 
     /// After an allocation of `budget` that left something out, and sends `sent`: tries `next`
     /// (one more layer), or after a trial that passed on a clean path twice `budget` if that is
-    /// more, when the path has been calm long enough. Whether a trial started.
+    /// more, when the path has been calm long enough (and, if it loses, `next` is within
+    /// [`LOSSY_REACH`] of `budget`). Whether a trial started.
     fn step(&mut self, budget: Bitrate, sent: Bitrate, next: Bitrate, now: Instant) -> bool {
         let calm = now.saturating_duration_since(self.calm_since) >= self.patience;
         // Nothing goes up while a cut holds, so a trial then would change nothing, and the
@@ -380,8 +403,14 @@ impl Climb {
         let bold = budget.scaled(BOLD);
         let next = if self.bold && self.clean() && bold > next && !failed(bold) { bold } else { next };
         let failed = failed(next);
-        let due =
-            calm && !held && !failed && self.trial.is_none() && now.saturating_duration_since(self.last_step) >= STEP;
+        // On a lossy path a trial reaches at most a quarter above the estimate ([`LOSSY_REACH`]).
+        let far = !self.clean() && next > budget.scaled(LOSSY_REACH);
+        let due = calm
+            && !held
+            && !failed
+            && !far
+            && self.trial.is_none()
+            && now.saturating_duration_since(self.last_step) >= STEP;
         if due {
             self.base = budget;
             self.sent = sent;
@@ -678,15 +707,15 @@ mod tests {
         // A path that loses 5 % (a clean one proves sooner: the next test).
         climb.path(None, LOSSY, Duration::ZERO);
         assert_eq!(climb.budget(estimate, 0, at(500)), estimate);
-        assert!(!climb.step(estimate, estimate, Bitrate::kbps(1_000), at(500)), "not calm for long enough yet");
-        assert!(climb.step(estimate, estimate, Bitrate::kbps(1_000), at(2_000)), "calm for 2 s: one step");
-        assert_eq!(climb.budget(estimate, 0, at(2_000)), Bitrate::kbps(1_000));
+        assert!(!climb.step(estimate, estimate, Bitrate::kbps(750), at(500)), "not calm for long enough yet");
+        assert!(climb.step(estimate, estimate, Bitrate::kbps(750), at(2_000)), "calm for 2 s: one step");
+        assert_eq!(climb.budget(estimate, 0, at(2_000)), Bitrate::kbps(750));
         assert!(
-            !climb.step(Bitrate::kbps(1_000), Bitrate::kbps(1_000), Bitrate::kbps(1_500), at(3_600)),
+            !climb.step(Bitrate::kbps(750), Bitrate::kbps(750), Bitrate::kbps(900), at(3_600)),
             "one trial at a time"
         );
         // The step's keyframe queues for a moment: its first second is shielded.
-        assert_eq!(climb.budget(estimate, 1, at(2_800)), Bitrate::kbps(1_000));
+        assert_eq!(climb.budget(estimate, 1, at(2_800)), Bitrate::kbps(750));
         // A queue that lasts: back to what was shared out before the trial, for a while, even
         // though the trial's own overflow cut the estimate.
         assert_eq!(climb.budget(Bitrate::kbps(400), 2, at(3_300)), estimate);
@@ -696,19 +725,19 @@ mod tests {
         // Calm must come again, for twice as long after a failed trial (for a smaller step:
         // the failed one is not tried again soon, see the next test).
         assert!(
-            !climb.step(estimate, estimate, Bitrate::kbps(900), at(5_400)),
+            !climb.step(estimate, estimate, Bitrate::kbps(700), at(5_400)),
             "calm for 2 s is not enough after a failure"
         );
-        assert!(climb.step(estimate, estimate, Bitrate::kbps(900), at(7_400)), "calm for 4 s");
+        assert!(climb.step(estimate, estimate, Bitrate::kbps(700), at(7_400)), "calm for 4 s");
         // No over-use for 2.5 s: the link carries it. The estimate is to take it as proven, the
         // trial is over, and the next may follow at once.
-        assert_eq!(climb.budget(estimate, 2, at(9_000)), Bitrate::kbps(900));
+        assert_eq!(climb.budget(estimate, 2, at(9_000)), Bitrate::kbps(700));
         assert!(!climb.take_proved());
-        assert_eq!(climb.budget(estimate, 2, at(9_900)), Bitrate::kbps(900));
+        assert_eq!(climb.budget(estimate, 2, at(9_900)), Bitrate::kbps(700));
         assert!(climb.take_proved());
         assert_eq!(climb.budget(Bitrate::kbps(900), 2, at(10_000)), Bitrate::kbps(900));
         assert!(
-            climb.step(Bitrate::kbps(850), Bitrate::kbps(850), Bitrate::kbps(940), at(10_000)),
+            climb.step(Bitrate::kbps(600), Bitrate::kbps(600), Bitrate::kbps(700), at(10_000)),
             "calm, and the patience is back at 2 s"
         );
     }
@@ -741,7 +770,7 @@ mod tests {
         assert!(climb.step(estimate, estimate, Bitrate::kbps(900), at(10_800)));
         assert_eq!(climb.budget(estimate, 1, at(10_800)), Bitrate::kbps(900), "1,400 ≥ 95 % of the 1,100 that failed");
         // On a path that loses, no trial is bold and each takes 2.5 s.
-        let estimate = Bitrate::kbps(400);
+        let estimate = Bitrate::kbps(450);
         let mut lossy = Climb::new(t0);
         lossy.path(Some(Duration::from_millis(5)), LOSSY, Duration::ZERO);
         assert!(lossy.step(estimate, estimate, Bitrate::kbps(550), at(2_000)));
@@ -749,8 +778,8 @@ mod tests {
         assert!(!lossy.take_proved());
         assert_eq!(lossy.budget(estimate, 0, at(4_500)), Bitrate::kbps(550));
         assert!(lossy.take_proved());
-        assert!(lossy.step(Bitrate::kbps(550), Bitrate::kbps(550), Bitrate::kbps(700), at(4_500)));
-        assert_eq!(lossy.budget(estimate, 0, at(4_500)), Bitrate::kbps(700));
+        assert!(lossy.step(Bitrate::kbps(550), Bitrate::kbps(550), Bitrate::kbps(680), at(4_500)));
+        assert_eq!(lossy.budget(estimate, 0, at(4_500)), Bitrate::kbps(680));
         // A budget with room to spare (the layers send 700 of 1,100): on a clean path a trial is
         // judged by what is sent, not by the budget.
         let mut roomy = Climb::new(t0);
@@ -772,8 +801,8 @@ mod tests {
         assert_eq!(turning.budget(estimate, 0, at(3_800)), Bitrate::kbps(550));
         turning.path(Some(Duration::from_millis(5)), LOSSY, Duration::ZERO);
         let estimate = Bitrate::kbps(550);
-        assert!(turning.step(estimate, estimate, Bitrate::kbps(700), at(3_800)));
-        assert_eq!(turning.budget(estimate, 0, at(3_800)), Bitrate::kbps(700));
+        assert!(turning.step(estimate, estimate, Bitrate::kbps(680), at(3_800)));
+        assert_eq!(turning.budget(estimate, 0, at(3_800)), Bitrate::kbps(680));
     }
 
     #[test]
@@ -783,7 +812,7 @@ mod tests {
         let passed = |estimate: u64| {
             let mut climb = Climb::new(t0);
             climb.path(Some(Duration::from_millis(180)), LOSSY, Duration::ZERO);
-            assert!(climb.step(Bitrate::kbps(400), Bitrate::kbps(400), Bitrate::kbps(550), at(2_000)));
+            assert!(climb.step(Bitrate::kbps(450), Bitrate::kbps(450), Bitrate::kbps(550), at(2_000)));
             assert_eq!(climb.budget(Bitrate::kbps(estimate), 0, at(4_500)), Bitrate::kbps(550), "passed");
             assert!(climb.take_proved());
             climb
@@ -810,7 +839,7 @@ mod tests {
         let at = |ms: u64| t0 + Duration::from_millis(ms);
         let mut climb = Climb::new(t0);
         climb.path(None, LOSSY, Duration::ZERO);
-        let estimate = Bitrate::kbps(400);
+        let estimate = Bitrate::kbps(420);
         assert!(climb.step(estimate, estimate, Bitrate::kbps(520), at(2_000)));
         // Its keyframe's loss in the first second is shielded.
         assert_eq!(climb.budget(Bitrate::kbps(330), 0, at(2_500)), Bitrate::kbps(520));
@@ -854,6 +883,50 @@ mod tests {
         climb.path(Some(Duration::from_millis(20)), 0, Duration::ZERO);
         assert!(climb.step(estimate, estimate, Bitrate::kbps(460), at(8_000)), "calm since the cut, and no hold");
         assert_eq!(climb.budget(estimate, 1, at(8_000)), Bitrate::kbps(800), "twice what is shared out");
+    }
+
+    #[test]
+    fn a_trial_is_not_proven_by_an_estimate_that_climbs_while_it_is_shielded() {
+        let t0 = Instant::now();
+        let at = |ms: u64| t0 + Duration::from_millis(ms);
+        let mut climb = Climb::new(t0);
+        climb.path(Some(Duration::from_millis(180)), LOSSY, Duration::ZERO);
+        let estimate = Bitrate::kbps(490);
+        assert!(climb.step(estimate, estimate, Bitrate::kbps(505), at(2_000)));
+        // Half a second in, the held estimate crept past the trial: no proof yet.
+        assert_eq!(climb.budget(Bitrate::kbps(510), 0, at(2_500)), Bitrate::kbps(510));
+        assert!(!climb.take_proved());
+        // Its overflow shows past the shield: the trial failed, and is remembered as failed.
+        assert_eq!(climb.budget(Bitrate::kbps(349), 0, at(3_200)), estimate, "back to what was shared out before it");
+        assert!(!climb.step(estimate, estimate, Bitrate::kbps(505), at(12_000)), "the level failed on this path");
+        // Past the shield, an estimate that reaches the trial is the link carrying it.
+        let mut climb = Climb::new(t0);
+        climb.path(Some(Duration::from_millis(180)), LOSSY, Duration::ZERO);
+        assert!(climb.step(estimate, estimate, Bitrate::kbps(505), at(2_000)));
+        assert_eq!(climb.budget(Bitrate::kbps(510), 0, at(3_100)), Bitrate::kbps(510));
+        assert!(
+            climb.step(Bitrate::kbps(510), Bitrate::kbps(510), Bitrate::kbps(560), at(5_100)),
+            "calm, and the next"
+        );
+    }
+
+    #[test]
+    fn on_a_lossy_path_a_trial_reaches_a_quarter_above_the_estimate() {
+        let t0 = Instant::now();
+        let at = |ms: u64| t0 + Duration::from_millis(ms);
+        // The audio and one low picture send 350; the estimate is below that, and a second low
+        // picture would need 490: on a lossy path, out of reach; on a clean one, tried.
+        let (estimate, sent, next) = (Bitrate::kbps(300), Bitrate::kbps(350), Bitrate::kbps(490));
+        for (loss, tried) in [(LOSSY, false), (0, true)] {
+            let mut climb = Climb::new(t0);
+            climb.path(Some(Duration::from_millis(180)), loss, Duration::ZERO);
+            assert_eq!(climb.step(estimate, sent, next, at(3_000)), tried, "loss {loss}/256");
+        }
+        // Once the estimate rose to within a quarter of it, it is tried on the lossy path too.
+        let mut climb = Climb::new(t0);
+        climb.path(Some(Duration::from_millis(180)), LOSSY, Duration::ZERO);
+        assert!(!climb.step(Bitrate::kbps(390), sent, next, at(3_000)));
+        assert!(climb.step(Bitrate::kbps(392), sent, next, at(3_500)));
     }
 
     #[test]
@@ -941,6 +1014,24 @@ mod tests {
         let mut layers = [Some(2), Some(0), Some(2)];
         climb.hold(&mut layers, &[Some(0), None, Some(2)], &wanted, &[true; 3], at(5_000));
         assert_eq!(layers, [Some(2), Some(0), Some(2)]);
+        // A cut on a path of 180 ms, which then halves (the link got better): the hold ends at
+        // once, and on a path that loses nothing the climb is bold.
+        let mut climb = Climb::new(t0);
+        climb.path(Some(Duration::from_millis(180)), LOSSY, Duration::ZERO);
+        let mut layers = [Some(0), None];
+        climb.hold(&mut layers, &[Some(0), Some(0)], &wanted[..2], &[true; 2], at(1_000));
+        climb.path(Some(Duration::from_millis(120)), LOSSY, Duration::ZERO);
+        let mut layers = [Some(0), Some(0)];
+        climb.hold(&mut layers, &[Some(0), None], &wanted[..2], &[true; 2], at(2_000));
+        assert_eq!(layers, [Some(0), None], "the same path: held");
+        let budget = Bitrate::kbps(400);
+        assert!(!climb.step(budget, budget, Bitrate::kbps(480), at(3_000)), "held");
+        climb.path(Some(Duration::from_millis(20)), 0, Duration::ZERO);
+        let mut layers = [Some(0), Some(0)];
+        climb.hold(&mut layers, &[Some(0), None], &wanted[..2], &[true; 2], at(3_000));
+        assert_eq!(layers, [Some(0), Some(0)], "the path changed: no hold");
+        assert!(climb.step(budget, budget, Bitrate::kbps(480), at(3_000)));
+        assert_eq!(climb.budget(budget, 0, at(3_000)), Bitrate::kbps(800), "bold: twice what is shared out");
     }
 
     #[test]
