@@ -128,11 +128,13 @@ pub(crate) fn media_engine_and_interceptors(
 }
 
 /// Packets of each outgoing video stream kept for retransmission on a NACK (a power of two).
-/// 512 is 2.8 s of a browser's 1.7 Mbit/s video and over a second of 6 Mbit/s: a NACK comes
-/// within a round trip or two, and a packet older than a second is useless to a jitter buffer
-/// anyway. The library keeps 1,024; halving it took a quarter off the server's memory per
-/// participant (docs/performance.md).
-const NACK_HISTORY: u16 = 512;
+/// 256 is 2.5 s of the top layer a browser sends (1 Mbit/s, `web/js/room/layers.js`) and a
+/// second of 2.5 Mbit/s: a NACK comes within a round trip or two, and the pacer resends no
+/// packet first sent over a second (or three round trips) ago (`pacer::REPAIR_MAX_AGE`). The
+/// library keeps 1,024; 512 took a quarter off the server's memory per participant, and 256
+/// another 30 % with simulcast, where a subscriber whose layer switch moved the picture
+/// numbering holds a rewritten copy of every packet (docs/performance.md).
+const NACK_HISTORY: u16 = 256;
 
 /// How many peer-connection handlers are alive: one per open connection. A closed connection
 /// that is not freed shows up here (the leak tests read it).

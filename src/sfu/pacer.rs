@@ -51,14 +51,14 @@ const REPAIR_BURST: Duration = Duration::from_millis(100);
 /// Before the round trip is known, this long.
 const RESEND_GAP: Duration = Duration::from_millis(100);
 /// A packet first sent longer ago than this (or three round trips, if more) is not resent: as
-/// libwebrtc's packet history forgets it. The NACK responder keeps 512 packets per stream, which
+/// libwebrtc's packet history forgets it. The NACK responder keeps 256 packets per stream, which
 /// on a low layer is many seconds; after a weak link's first overflow the receiver asked for a
 /// thousand packets again and again (800 requests a second in one run), and the repair share
 /// went to packets of pictures long given up while the running picture's own losses waited.
 const REPAIR_MAX_AGE: Duration = Duration::from_secs(1);
 /// When each of the last this many packets of a stream was first sent and last resent: as many
 /// as the NACK responder keeps (`engine::NACK_HISTORY`).
-const SENT_RING: usize = 512;
+const SENT_RING: usize = 256;
 /// A time in [`Record`] that never was.
 const NEVER: u32 = u32::MAX;
 
@@ -530,7 +530,7 @@ mod tests {
         let sent: Vec<u16> = drain(&mut pacer, late).into_iter().map(|(_, s, _)| s).collect();
         assert_eq!(sent, vec![10, 2, 10], "2 resent after 600 ms, 3 not after 1.2 s; 10 after 600 ms");
         assert_eq!(pacer.repairs_stale, 1);
-        // One the stream's record no longer holds (more than 512 packets back) is not resent.
+        // One the stream's record no longer holds (more than `SENT_RING` packets back) is not resent.
         for sequence in 11..600 {
             pacer.handle_write(packet(VIDEO, sequence, 100, late)).unwrap();
         }
