@@ -135,7 +135,7 @@ pub(super) struct Climb {
     calm_since: Instant,
     last_step: Instant,
     overuses: u64,
-    /// When a video was last cut, and the path's round trip then.
+    /// When a video was last cut, and the path's round trip then without its queue.
     last_cut: Option<Instant>,
     cut_rtt: Option<Duration>,
     /// The calm the next trial waits for: [`CALM`], doubled by each failed trial.
@@ -233,7 +233,11 @@ impl Climb {
         let cut = (0..layers.len()).any(|i| held[i] && layers[i] < targets[i] && layers[i] < wanted[i]);
         if cut {
             self.last_cut = Some(now);
-            self.cut_rtt = self.rtt;
+            // Without the queue: a link that just got worse fills its buffer, and a cut then,
+            // at a round trip of half a second, read the buffer draining to the link's own 175
+            // ms as the path getting better, and let two paused pictures back at once (the
+            // `weak` e2e story).
+            self.cut_rtt = self.rtt.map(|rtt| rtt.saturating_sub(self.queue));
             self.calm_since = self.calm_since.max(now);
             self.trial = None;
             // The climb after a cut starts with one step again.
@@ -249,8 +253,8 @@ impl Climb {
     }
 
     /// Takes the path's round trip, loss (in 256ths) and the queue building up as the feedback
-    /// shows them now: a round trip that halved since a trial failed or a video was cut says
-    /// the path changed, and what failed on it may be tried again at once, boldly if it loses
+    /// shows them now: a round trip that halved since a trial failed, or since a video was cut
+    /// (against the round trip then without its queue), says the path changed, and what failed on it may be tried again at once, boldly if it loses
     /// nothing, and a cut before the change holds nothing back any more. (Since a lossy path
     /// keeps trials within reach, a weak link often has no failed trial to go by: when it
     /// recovered, the climb went one step at a time, 10–15 s back to three full pictures.)
@@ -1024,6 +1028,16 @@ mod tests {
         let mut layers = [Some(0), Some(0)];
         climb.hold(&mut layers, &[Some(0), None], &wanted[..2], &[true; 2], at(2_000));
         assert_eq!(layers, [Some(0), None], "the same path: held");
+        // A cut while the buffer fills (500 ms, 320 of it queue), and the queue drains: the
+        // same path, still held.
+        let mut filling = Climb::new(t0);
+        filling.path(Some(Duration::from_millis(500)), LOSSY, Duration::from_millis(320));
+        let mut layers = [Some(0), None];
+        filling.hold(&mut layers, &[Some(0), Some(0)], &wanted[..2], &[true; 2], at(1_000));
+        filling.path(Some(Duration::from_millis(180)), LOSSY, Duration::ZERO);
+        let mut layers = [Some(0), Some(0)];
+        filling.hold(&mut layers, &[Some(0), None], &wanted[..2], &[true; 2], at(2_000));
+        assert_eq!(layers, [Some(0), None], "the queue drained: held");
         let budget = Bitrate::kbps(400);
         assert!(!climb.step(budget, budget, Bitrate::kbps(480), at(3_000)), "held");
         climb.path(Some(Duration::from_millis(20)), 0, Duration::ZERO);

@@ -117,76 +117,71 @@ async function startShaper() {
 }
 
 /**
- * What `who`'s page receives over `ms`: per remote stream, decoded frames per second and frame
- * height (video), and the concealed share of the audio samples (audio), from getStats deltas.
+ * `who`'s getStats entries of `type` at the start and at the end of `ms` (by id), the seconds
+ * between, the participant id whose tile shows each remote track (by track id), and `who`'s own.
  */
-function receiving(who, ms) {
-  return who.page.evaluate(async (window_ms) => {
+function statsOver(who, type, ms) {
+  return who.page.evaluate(async ({ type, ms }) => {
     const read = async () => {
-      const out = new Map();
+      const out = {};
       for (const pc of window.__pcs || []) {
         if (pc.connectionState === 'closed') continue;
         for (const s of (await pc.getStats()).values()) {
-          if (s.type === 'inbound-rtp') out.set(s.id, { ...s });
+          if (s.type === type) out[s.id] = { ...s };
         }
       }
       return out;
     };
     const before = await read();
     const t0 = performance.now();
-    await new Promise((r) => setTimeout(r, window_ms));
+    await new Promise((r) => setTimeout(r, ms));
     const after = await read();
     const seconds = (performance.now() - t0) / 1000;
-    const video = [];
-    const audio = [];
-    for (const [id, s] of after) {
-      const b = before.get(id);
-      if (!b) continue;
-      if (s.kind === 'video' && (s.framesDecoded || 0) > (b.framesDecoded || 0)) {
-        const delta = (key) => (s[key] || 0) - (b[key] || 0);
-        // Whose video: the tile that shows the track these frames are decoded for.
-        const tile = [...document.querySelectorAll('.tile')].find((t) => t.querySelector('video')?.srcObject?.getVideoTracks()[0]?.id === s.trackIdentifier);
-        video.push({ from: tile?.dataset.participantId || null, fps: delta('framesDecoded') / seconds, height: s.frameHeight || 0, freezes: delta('freezeCount'), frozen_s: delta('totalFreezesDuration'), plis: delta('pliCount'), nacks: delta('nackCount'), lost: delta('packetsLost') });
-      }
-      const samples = (s.totalSamplesReceived || 0) - (b.totalSamplesReceived || 0);
-      if (s.kind === 'audio' && samples > 0) {
-        audio.push({ concealed: ((s.concealedSamples || 0) - (b.concealedSamples || 0)) / samples, packetsLost: (s.packetsLost || 0) - (b.packetsLost || 0) });
-      }
+    const tiles = {};
+    for (const tile of document.querySelectorAll('.tile')) {
+      const track = tile.querySelector('video')?.srcObject?.getVideoTracks()[0];
+      if (track) tiles[track.id] = tile.dataset.participantId;
     }
-    return { video, audio };
-  }, ms);
+    const self = document.querySelector('.tile video.mirrored')?.closest('.tile')?.dataset.participantId || null;
+    return { before, after, seconds, tiles, self };
+  }, { type, ms });
+}
+
+/** The streams both readings of `statsOver` hold, each with `delta(key)`: how much it grew. */
+const deltas = ({ before, after }) => Object.entries(after)
+  .filter(([id]) => before[id])
+  .map(([id, s]) => ({ s, delta: (key) => (s[key] || 0) - (before[id][key] || 0) }));
+
+/**
+ * What `who`'s page receives over `ms`: per remote stream, decoded frames per second, frame
+ * height and whose video it is (video), and the concealed share of the audio samples (audio).
+ */
+async function receiving(who, ms) {
+  const stats = await statsOver(who, 'inbound-rtp', ms);
+  const video = [];
+  const audio = [];
+  for (const { s, delta } of deltas(stats)) {
+    if (s.kind === 'video' && delta('framesDecoded') > 0) {
+      video.push({ from: stats.tiles[s.trackIdentifier] || null, fps: delta('framesDecoded') / stats.seconds, height: s.frameHeight || 0, freezes: delta('freezeCount'), frozen_s: delta('totalFreezesDuration'), plis: delta('pliCount'), nacks: delta('nackCount'), lost: delta('packetsLost') });
+    }
+    if (s.kind === 'audio' && delta('totalSamplesReceived') > 0) {
+      audio.push({ concealed: delta('concealedSamples') / delta('totalSamplesReceived'), packetsLost: delta('packetsLost') });
+    }
+  }
+  return { video, audio };
 }
 
 /**
  * What `who`'s page encodes over `ms`: its participant id, and per layer of its camera (by rid)
- * the frames encoded per second and their height, from getStats deltas.
+ * the frames encoded per second and their height.
  */
-function sending(who, ms) {
-  return who.page.evaluate(async (window_ms) => {
-    const read = async () => {
-      const out = new Map();
-      for (const pc of window.__pcs || []) {
-        if (pc.connectionState === 'closed') continue;
-        for (const s of (await pc.getStats()).values()) {
-          if (s.type === 'outbound-rtp' && s.kind === 'video') out.set(s.id, { ...s });
-        }
-      }
-      return out;
-    };
-    const before = await read();
-    const t0 = performance.now();
-    await new Promise((r) => setTimeout(r, window_ms));
-    const after = await read();
-    const seconds = (performance.now() - t0) / 1000;
-    const layers = {};
-    for (const [id, s] of after) {
-      const b = before.get(id);
-      if (!b) continue;
-      layers[s.rid || 'only'] = { fps: ((s.framesEncoded || 0) - (b.framesEncoded || 0)) / seconds, height: s.frameHeight || 0 };
-    }
-    const id = document.querySelector('.tile video.mirrored')?.closest('.tile')?.dataset.participantId || null;
-    return { id, layers };
-  }, ms);
+async function sending(who, ms) {
+  const stats = await statsOver(who, 'outbound-rtp', ms);
+  const layers = {};
+  for (const { s, delta } of deltas(stats)) {
+    if (s.kind === 'video') layers[s.rid || 'only'] = { fps: delta('framesEncoded') / stats.seconds, height: s.frameHeight || 0 };
+  }
+  return { id: stats.self, layers };
 }
 
 /**
