@@ -254,10 +254,11 @@ impl Climb {
 
     /// Takes the path's round trip, loss (in 256ths) and the queue building up as the feedback
     /// shows them now: a round trip that halved since a trial failed, or since a video was cut
-    /// (against the round trip then without its queue), says the path changed, and what failed on it may be tried again at once, boldly if it loses
-    /// nothing, and a cut before the change holds nothing back any more. (Since a lossy path
-    /// keeps trials within reach, a weak link often has no failed trial to go by: when it
-    /// recovered, the climb went one step at a time, 10–15 s back to three full pictures.)
+    /// (against the round trip then without its queue), says the path changed, and what failed
+    /// on it may be tried again at once, boldly if it loses nothing, and a cut before the
+    /// change holds nothing back any more. (Since a lossy path keeps trials within reach, a
+    /// weak link often has no failed trial to go by: when it recovered, the climb went one step
+    /// at a time, 10–15 s back to three full pictures.)
     fn path(&mut self, rtt: Option<Duration>, loss: u8, queue: Duration) {
         self.rtt = rtt;
         self.loss = loss;
