@@ -136,8 +136,7 @@ pub(super) struct Climb {
     last_step: Instant,
     overuses: u64,
     /// When a video was last cut, and the path's round trip then without its queue.
-    last_cut: Option<Instant>,
-    cut_rtt: Option<Duration>,
+    last_cut: Option<(Instant, Option<Duration>)>,
     /// The calm the next trial waits for: [`CALM`], doubled by each failed trial.
     patience: Duration,
     /// What was shared out before the trial in flight.
@@ -186,7 +185,6 @@ impl Climb {
             last_step: now,
             overuses: 0,
             last_cut: None,
-            cut_rtt: None,
             patience: CALM,
             base: Bitrate::ZERO,
             sent: Bitrate::ZERO,
@@ -232,18 +230,17 @@ impl Climb {
         }
         let cut = (0..layers.len()).any(|i| held[i] && layers[i] < targets[i] && layers[i] < wanted[i]);
         if cut {
-            self.last_cut = Some(now);
             // Without the queue: a link that just got worse fills its buffer, and a cut then,
             // at a round trip of half a second, read the buffer draining to the link's own 175
             // ms as the path getting better, and let two paused pictures back at once (the
             // `weak` e2e story).
-            self.cut_rtt = self.rtt.map(|rtt| rtt.saturating_sub(self.queue));
+            self.last_cut = Some((now, self.rtt.map(|rtt| rtt.saturating_sub(self.queue))));
             self.calm_since = self.calm_since.max(now);
             self.trial = None;
             // The climb after a cut starts with one step again.
             self.bold = false;
         }
-        if self.last_cut.is_some_and(|at| now.saturating_duration_since(at) < HOLD) {
+        if self.last_cut.is_some_and(|(at, _)| now.saturating_duration_since(at) < HOLD) {
             for ((new, old), &held) in layers.iter_mut().zip(targets).zip(held) {
                 if held && *new > *old {
                     *new = *old;
@@ -264,7 +261,10 @@ impl Climb {
         self.loss = loss;
         self.queue = queue;
         let Some(now) = rtt else { return };
-        let then = [self.failed.and_then(|(_, _, rtt)| rtt), self.cut_rtt].into_iter().flatten().max();
+        let then = [self.failed.and_then(|(_, _, rtt)| rtt), self.last_cut.and_then(|(_, rtt)| rtt)]
+            .into_iter()
+            .flatten()
+            .max();
         if let Some(then) = then
             && now < then / 2
         {
@@ -272,7 +272,6 @@ impl Climb {
             self.failed = None;
             self.patience = CALM;
             self.last_cut = None;
-            self.cut_rtt = None;
             self.bold = true;
         }
     }
@@ -396,7 +395,7 @@ impl Climb {
         let calm = now.saturating_duration_since(self.calm_since) >= self.patience;
         // Nothing goes up while a cut holds, so a trial then would change nothing, and the
         // next one, reckoned from the same layers, would take two steps at once.
-        let held = self.last_cut.is_some_and(|at| now.saturating_duration_since(at) < HOLD);
+        let held = self.last_cut.is_some_and(|(at, _)| now.saturating_duration_since(at) < HOLD);
         // One trial at a time: a second on top of one not yet proven is two keyframes into a
         // link that may carry one.
         // Not what failed a moment ago (or more) on the same path.

@@ -132,9 +132,9 @@ pub(crate) fn media_engine_and_interceptors(
 /// second of 2.5 Mbit/s: a NACK comes within a round trip or two, and the pacer resends no
 /// packet first sent over a second (or three round trips) ago (`pacer::REPAIR_MAX_AGE`). The
 /// library keeps 1,024; 512 took a quarter off the server's memory per participant, and 256
-/// another 30 % with simulcast, where a subscriber whose layer switch moved the picture
-/// numbering holds a rewritten copy of every packet (docs/performance.md).
-const NACK_HISTORY: u16 = 256;
+/// another 22 % (37 % with simulcast, where a subscriber whose layer switch moved the picture
+/// numbering holds a rewritten copy of every packet; docs/performance.md).
+pub(super) const NACK_HISTORY: u16 = 256;
 
 /// How many peer-connection handlers are alive: one per open connection. A closed connection
 /// that is not freed shows up here (the leak tests read it).

@@ -58,7 +58,7 @@ const RESEND_GAP: Duration = Duration::from_millis(100);
 const REPAIR_MAX_AGE: Duration = Duration::from_secs(1);
 /// When each of the last this many packets of a stream was first sent and last resent: as many
 /// as the NACK responder keeps (`engine::NACK_HISTORY`).
-const SENT_RING: usize = 256;
+const SENT_RING: usize = super::engine::NACK_HISTORY as usize;
 /// A time in [`Record`] that never was.
 const NEVER: u32 = u32::MAX;
 

@@ -323,7 +323,7 @@ async function weakAttempt({ artifacts, shots, results, people, attempt }) {
       await sleep(5000);
       // What she decodes, and what each of the others encodes meanwhile: on two cores beside
       // four browsers an encoder may make fewer frames than its layer allows.
-      const [settled, ...sent] = await Promise.all([weak, chair, other, client].map((who, i) => (i === 0 ? receiving : sending)(who, 10_000)));
+      const [settled, ...sent] = await Promise.all([receiving(weak, 10_000), ...[chair, other, client].map((who) => sending(who, 10_000))]);
       for (const v of settled.video) v.encoded_fps = encodedFor(v, sent);
       log(`weak: settled, over 10 s she receives ${summary(settled)}; ${troubles(settled)}; encoded at ${settled.video.map((v) => (v.encoded_fps === null ? '?' : round(v.encoded_fps))).join(', ')} frames a second`);
       figures.shaped = settled;

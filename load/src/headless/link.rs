@@ -12,7 +12,7 @@
 use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 use tokio::net::UdpSocket;
 use tokio::sync::Notify;
@@ -61,6 +61,12 @@ struct Queue {
     busy_until: Option<Instant>,
 }
 
+/// One of the link's locks: the relay's addresses and its queue, each held for a moment and
+/// never across a panic.
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().expect("the link's locks are never held across a panic")
+}
+
 impl Link {
     pub async fn start(cap: Cap) -> std::io::Result<Link> {
         let facing_client = Arc::new(UdpSocket::bind("127.0.0.1:0").await?);
@@ -79,8 +85,8 @@ impl Link {
             tokio::spawn(async move {
                 let mut buf = vec![0u8; 2048];
                 while let Ok((n, peer)) = from.recv_from(&mut buf).await {
-                    *client.lock().expect("the address lock is never held across a panic") = Some(peer);
-                    let server = *server.lock().expect("the address lock is never held across a panic");
+                    *lock(&client) = Some(peer);
+                    let server = *lock(&server);
                     if let Some(server) = server {
                         let _ = to.send_to(&buf[..n], server).await;
                     }
@@ -95,7 +101,7 @@ impl Link {
                 let mut buf = vec![0u8; 2048];
                 while let Ok((n, _)) = from.recv_from(&mut buf).await {
                     let now = Instant::now();
-                    let mut queue = queue.lock().expect("the queue lock is never held across a panic");
+                    let mut queue = lock(&queue);
                     let start = queue.busy_until.map_or(now, |busy| busy.max(now));
                     if start - now > cap.queue {
                         counters.dropped.fetch_add(1, Ordering::Relaxed);
@@ -115,19 +121,14 @@ impl Link {
             let (to, client, counters) = (facing_client.clone(), client.clone(), counters.clone());
             tokio::spawn(async move {
                 loop {
-                    let head = queue
-                        .lock()
-                        .expect("the queue lock is never held across a panic")
-                        .packets
-                        .front()
-                        .map(|(at, _)| *at);
+                    let head = lock(&queue).packets.front().map(|(at, _)| *at);
                     let Some(leaves) = head else {
                         queued.notified().await;
                         continue;
                     };
                     tokio::time::sleep_until(leaves).await;
-                    let packet = queue.lock().expect("the queue lock is never held across a panic").packets.pop_front();
-                    let client = *client.lock().expect("the address lock is never held across a panic");
+                    let packet = lock(&queue).packets.pop_front();
+                    let client = *lock(&client);
                     let (Some((_, packet)), Some(client)) = (packet, client) else { continue };
                     if to.send_to(&packet, client).await.is_ok() {
                         counters.delivered.fetch_add(1, Ordering::Relaxed);
@@ -147,7 +148,7 @@ impl Link {
             return None;
         }
         let at: SocketAddr = format!("{}:{}", fields[4], fields[5]).parse().ok()?;
-        let mut server = self.server.lock().expect("the address lock is never held across a panic");
+        let mut server = lock(&self.server);
         match *server {
             None => *server = Some(at),
             Some(known) if known != at => return None,
