@@ -13,7 +13,7 @@ use super::peer::{ClientSignal, PeerTask};
 use super::publish::{TrackState, VideoSlot};
 use super::simulcast::{self, Demand, LAYERS, LayerRates, layer_for_height};
 use crate::media::MediaKind;
-use std::collections::{HashMap, HashSet};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
@@ -95,7 +95,7 @@ const QUEUE_BUILDING: Duration = Duration::from_millis(80);
 const HEAVY_LOSS: u8 = 26;
 
 /// A level a trial failed at is not tried again for this long, unless the path changed (its
-/// round trip halved: a queue that drained, a link that got better). On a link that carries
+/// round trip halved against its floor, [`Climb::path`]). On a link that carries
 /// the audio and one low layer, a second low layer fails every time, and each try costs a burst
 /// of loss, the audio's included; with the calm doubling to 8 s it was tried every 10 s or so.
 const FAILED_MEMORY: Duration = Duration::from_secs(30);
@@ -118,6 +118,16 @@ const TRIAL_FALL: f64 = 0.9;
 /// would switch layers, and so ask for keyframes, which on such a link cost the most of all.
 const HOLD: Duration = Duration::from_secs(4);
 
+/// The path's floor is the least round trip without its queue over this long ...
+const FLOOR_WINDOW: Duration = Duration::from_secs(10);
+
+/// ... bar the last second (the round trip is smoothed over about that, so a path that got
+/// better shows in it over a few reports, not at once) ...
+const FLOOR_LAG: Duration = Duration::from_secs(1);
+
+/// ... kept as the least of each half second.
+const FLOOR_SLOT: Duration = Duration::from_millis(500);
+
 /// Climbing back up after a drop. The estimator does not let its estimate run far above what
 /// the subscriber actually receives (a link is only proven by what crosses it), so a
 /// subscriber held at low layers would stay there. Instead of padding, the media itself
@@ -135,8 +145,8 @@ pub(super) struct Climb {
     calm_since: Instant,
     last_step: Instant,
     overuses: u64,
-    /// When a video was last cut, and the path's round trip then without its queue.
-    last_cut: Option<(Instant, Option<Duration>)>,
+    /// When a video was last cut.
+    last_cut: Option<Instant>,
     /// The calm the next trial waits for: [`CALM`], doubled by each failed trial.
     patience: Duration,
     /// What was shared out before the trial in flight.
@@ -165,8 +175,8 @@ pub(super) struct Climb {
     short_since: Option<Instant>,
     /// The path's round trip, as last seen.
     rtt: Option<Duration>,
-    /// The last failed trial: its budget, when, and the round trip then ([`FAILED_MEMORY`]).
-    failed: Option<(Bitrate, Instant, Option<Duration>)>,
+    /// The last failed trial: its budget and when ([`FAILED_MEMORY`]).
+    failed: Option<(Bitrate, Instant)>,
     /// The share of packets the path lost lately (a report's fraction lost, in 256ths).
     loss: u8,
     /// How much longer the round trip is than its least of the last few seconds: a queue
@@ -175,6 +185,10 @@ pub(super) struct Climb {
     /// The last trial passed on a clean path, and nothing was cut since: the next may be bold
     /// ([`BOLD`]) while the path stays clean.
     bold: bool,
+    /// The path's round trip without its queue, the least of each [`FLOOR_SLOT`] over the last
+    /// [`FLOOR_WINDOW`], and whether it lost packets ([`CLEAN`] not) all that slot: what the
+    /// path itself is like ([`Climb::path`]).
+    floor: VecDeque<(Instant, Duration, bool)>,
 }
 
 impl Climb {
@@ -197,6 +211,7 @@ impl Climb {
             loss: 0,
             queue: Duration::ZERO,
             bold: false,
+            floor: VecDeque::new(),
         }
     }
 
@@ -230,17 +245,13 @@ impl Climb {
         }
         let cut = (0..layers.len()).any(|i| held[i] && layers[i] < targets[i] && layers[i] < wanted[i]);
         if cut {
-            // Without the queue: a link that just got worse fills its buffer, and a cut then,
-            // at a round trip of half a second, read the buffer draining to the link's own 175
-            // ms as the path getting better, and let two paused pictures back at once (the
-            // `weak` e2e story).
-            self.last_cut = Some((now, self.rtt.map(|rtt| rtt.saturating_sub(self.queue))));
+            self.last_cut = Some(now);
             self.calm_since = self.calm_since.max(now);
             self.trial = None;
             // The climb after a cut starts with one step again.
             self.bold = false;
         }
-        if self.last_cut.is_some_and(|(at, _)| now.saturating_duration_since(at) < HOLD) {
+        if self.held(now) {
             for ((new, old), &held) in layers.iter_mut().zip(targets).zip(held) {
                 if held && *new > *old {
                     *new = *old;
@@ -249,30 +260,62 @@ impl Climb {
         }
     }
 
+    /// Whether a cut holds everything back ([`HOLD`]).
+    fn held(&self, now: Instant) -> bool {
+        self.last_cut.is_some_and(|at| now.saturating_duration_since(at) < HOLD)
+    }
+
     /// Takes the path's round trip, loss (in 256ths) and the queue building up as the feedback
-    /// shows them now: a round trip that halved since a trial failed, or since a video was cut
-    /// (against the round trip then without its queue), says the path changed, and what failed
-    /// on it may be tried again at once, boldly if it loses nothing, and a cut before the
-    /// change holds nothing back any more. (Since a lossy path keeps trials within reach, a
-    /// weak link often has no failed trial to go by: when it recovered, the climb went one step
-    /// at a time, 10–15 s back to three full pictures.)
-    fn path(&mut self, rtt: Option<Duration>, loss: u8, queue: Duration) {
+    /// shows them `now`. A path that lost packets all along its floor's window and now loses
+    /// none, at a round trip under half its floor, changed (a weak link that got better): what
+    /// failed on it may be tried again at once, and a cut before the change holds nothing back
+    /// any more. It is a lossy path's caution that this undoes: a lossy path keeps trials within
+    /// reach, and often has no failed trial to go by, so when the `weak` e2e story's link
+    /// recovered, the climb went one step at a time, 10–15 s back to three full pictures. The
+    /// first trial after the change is one step all the same (the change is a guess); once it
+    /// passed on the clean path, the next is bold ([`BOLD`]).
+    ///
+    /// A round trip halved alone is no change of path: a queue of the server's own making that
+    /// drains halves it too, whenever the buffer had stood full long enough for the estimator's
+    /// least round trip (of 2–4 s) to include it. Measured against the round trip at a failed
+    /// trial or a cut, the drain let the top layer try again and again behind a 200 ms
+    /// drop-tail buffer on loopback (the capped subscriber's API test, 2 of 9 runs under load),
+    /// and on the weak link two paused pictures back at once, 3 s after a cut made while her
+    /// buffer filled. Against a floor of 10 s alone, the first still failed, 1 run in 6: that
+    /// buffer stood full from the join on, and a bold first trial went straight to the top.
+    fn path(&mut self, rtt: Option<Duration>, loss: u8, queue: Duration, now: Instant) {
         self.rtt = rtt;
         self.loss = loss;
         self.queue = queue;
-        let Some(now) = rtt else { return };
-        let then = [self.failed.and_then(|(_, _, rtt)| rtt), self.last_cut.and_then(|(_, rtt)| rtt)]
-            .into_iter()
-            .flatten()
-            .max();
-        if let Some(then) = then
-            && now < then / 2
+        let Some(rtt) = rtt else { return };
+        let (mut floor, mut lossy) = (None::<Duration>, true);
+        for &(at, least, lost) in &self.floor {
+            if now.saturating_duration_since(at) >= FLOOR_LAG {
+                floor = Some(floor.map_or(least, |floor| floor.min(least)));
+                lossy &= lost;
+            }
+        }
+        if let Some(floor) = floor
+            && lossy
+            && self.clean()
+            && rtt < floor / 2
         {
-            tracing::debug!(rtt = ?now, before = ?then, "the path changed: failed trials and cuts forgotten");
+            tracing::debug!(?rtt, ?floor, "the path changed: failed trials and cuts forgotten");
             self.failed = None;
             self.patience = CALM;
             self.last_cut = None;
-            self.bold = true;
+            self.floor.clear();
+        }
+        let (least, lost) = (rtt.saturating_sub(queue), !self.clean());
+        match self.floor.back_mut() {
+            Some((at, slot, slot_lost)) if now.saturating_duration_since(*at) < FLOOR_SLOT => {
+                *slot = (*slot).min(least);
+                *slot_lost &= lost;
+            }
+            _ => self.floor.push_back((now, least, lost)),
+        }
+        while self.floor.front().is_some_and(|(at, _, _)| now.saturating_duration_since(*at) > FLOOR_WINDOW) {
+            self.floor.pop_front();
         }
     }
 
@@ -330,7 +373,7 @@ impl Climb {
                 self.kept = None;
                 if let Some(trial) = self.trial.take() {
                     self.bold = false;
-                    self.failed = Some((trial, now, self.rtt));
+                    self.failed = Some((trial, now));
                     self.patience = (self.patience * 2).min(MAX_PATIENCE);
                     self.fallback = Some((self.base, now + HOLD));
                     tracing::debug!(%estimate, base = %self.base, patience = ?self.patience, "a trial layer overflowed the link (over-use, or an estimate that fell): back to what was shared out before it");
@@ -395,12 +438,12 @@ impl Climb {
         let calm = now.saturating_duration_since(self.calm_since) >= self.patience;
         // Nothing goes up while a cut holds, so a trial then would change nothing, and the
         // next one, reckoned from the same layers, would take two steps at once.
-        let held = self.last_cut.is_some_and(|(at, _)| now.saturating_duration_since(at) < HOLD);
+        let held = self.held(now);
         // One trial at a time: a second on top of one not yet proven is two keyframes into a
         // link that may carry one.
         // Not what failed a moment ago (or more) on the same path.
         let failed = |next: Bitrate| {
-            self.failed.is_some_and(|(level, at, _)| {
+            self.failed.is_some_and(|(level, at)| {
                 now.saturating_duration_since(at) < FAILED_MEMORY && next >= level.scaled(0.95)
             })
         };
@@ -585,7 +628,7 @@ impl Share {
             .map(|((owner, _, _), target)| target.is_some() || self.paused.contains(owner))
             .collect();
         let wanted: Vec<Option<u8>> = demands.iter().map(|d| d.wanted).collect();
-        self.climb.path(self.estimate.rtt(), self.estimate.loss(), self.estimate.queue());
+        self.climb.path(self.estimate.rtt(), self.estimate.loss(), self.estimate.queue(), now);
         let mut budget = self.climb.budget(estimate, self.estimate.overuses(), now);
         if self.climb.take_proved() {
             self.estimate.prove();
@@ -709,7 +752,7 @@ mod tests {
         let estimate = Bitrate::kbps(600);
         let mut climb = Climb::new(t0);
         // A path that loses 5 % (a clean one proves sooner: the next test).
-        climb.path(None, LOSSY, Duration::ZERO);
+        climb.path(None, LOSSY, Duration::ZERO, t0);
         assert_eq!(climb.budget(estimate, 0, at(500)), estimate);
         assert!(!climb.step(estimate, estimate, Bitrate::kbps(750), at(500)), "not calm for long enough yet");
         assert!(climb.step(estimate, estimate, Bitrate::kbps(750), at(2_000)), "calm for 2 s: one step");
@@ -751,7 +794,7 @@ mod tests {
         let t0 = Instant::now();
         let at = |ms: u64| t0 + Duration::from_millis(ms);
         let mut climb = Climb::new(t0);
-        climb.path(Some(Duration::from_millis(5)), 0, Duration::ZERO);
+        climb.path(Some(Duration::from_millis(5)), 0, Duration::ZERO, t0);
         let estimate = Bitrate::kbps(400);
         assert!(climb.step(estimate, estimate, Bitrate::kbps(550), at(2_000)), "the first trial is one step");
         assert_eq!(climb.budget(estimate, 0, at(2_000)), Bitrate::kbps(550));
@@ -776,7 +819,7 @@ mod tests {
         // On a path that loses, no trial is bold and each takes 2.5 s.
         let estimate = Bitrate::kbps(450);
         let mut lossy = Climb::new(t0);
-        lossy.path(Some(Duration::from_millis(5)), LOSSY, Duration::ZERO);
+        lossy.path(Some(Duration::from_millis(5)), LOSSY, Duration::ZERO, t0);
         assert!(lossy.step(estimate, estimate, Bitrate::kbps(550), at(2_000)));
         assert_eq!(lossy.budget(estimate, 0, at(3_800)), Bitrate::kbps(550));
         assert!(!lossy.take_proved());
@@ -787,7 +830,7 @@ mod tests {
         // A budget with room to spare (the layers send 700 of 1,100): on a clean path a trial is
         // judged by what is sent, not by the budget.
         let mut roomy = Climb::new(t0);
-        roomy.path(Some(Duration::from_millis(5)), 0, Duration::ZERO);
+        roomy.path(Some(Duration::from_millis(5)), 0, Duration::ZERO, t0);
         assert!(roomy.step(Bitrate::kbps(1_100), Bitrate::kbps(700), Bitrate::kbps(1_200), at(2_000)));
         assert_eq!(roomy.budget(Bitrate::kbps(700), 0, at(2_000)), Bitrate::kbps(1_200));
         // The estimate follows what the path delivered (700): no fall below 90 % of that.
@@ -795,15 +838,15 @@ mod tests {
         assert_eq!(roomy.budget(Bitrate::kbps(620), 0, at(3_200)), Bitrate::kbps(1_100), "620 < 630: failed");
         // On a lossy path, by the budget.
         let mut lossy = Climb::new(t0);
-        lossy.path(Some(Duration::from_millis(5)), LOSSY, Duration::ZERO);
+        lossy.path(Some(Duration::from_millis(5)), LOSSY, Duration::ZERO, t0);
         assert!(lossy.step(Bitrate::kbps(1_100), Bitrate::kbps(700), Bitrate::kbps(1_200), at(2_000)));
         assert_eq!(lossy.budget(Bitrate::kbps(980), 0, at(3_100)), Bitrate::kbps(1_100), "980 < 990: failed");
         // A pass on a clean path that starts to lose: the next is one step.
         let mut turning = Climb::new(t0);
-        turning.path(Some(Duration::from_millis(5)), 0, Duration::ZERO);
+        turning.path(Some(Duration::from_millis(5)), 0, Duration::ZERO, t0);
         assert!(turning.step(estimate, estimate, Bitrate::kbps(550), at(2_000)));
         assert_eq!(turning.budget(estimate, 0, at(3_800)), Bitrate::kbps(550));
-        turning.path(Some(Duration::from_millis(5)), LOSSY, Duration::ZERO);
+        turning.path(Some(Duration::from_millis(5)), LOSSY, Duration::ZERO, t0);
         let estimate = Bitrate::kbps(550);
         assert!(turning.step(estimate, estimate, Bitrate::kbps(680), at(3_800)));
         assert_eq!(turning.budget(estimate, 0, at(3_800)), Bitrate::kbps(680));
@@ -815,7 +858,7 @@ mod tests {
         let at = |ms: u64| t0 + Duration::from_millis(ms);
         let passed = |estimate: u64| {
             let mut climb = Climb::new(t0);
-            climb.path(Some(Duration::from_millis(180)), LOSSY, Duration::ZERO);
+            climb.path(Some(Duration::from_millis(180)), LOSSY, Duration::ZERO, t0);
             assert!(climb.step(Bitrate::kbps(450), Bitrate::kbps(450), Bitrate::kbps(550), at(2_000)));
             assert_eq!(climb.budget(Bitrate::kbps(estimate), 0, at(4_500)), Bitrate::kbps(550), "passed");
             assert!(climb.take_proved());
@@ -842,7 +885,7 @@ mod tests {
         let t0 = Instant::now();
         let at = |ms: u64| t0 + Duration::from_millis(ms);
         let mut climb = Climb::new(t0);
-        climb.path(None, LOSSY, Duration::ZERO);
+        climb.path(None, LOSSY, Duration::ZERO, t0);
         let estimate = Bitrate::kbps(420);
         assert!(climb.step(estimate, estimate, Bitrate::kbps(520), at(2_000)));
         // Its keyframe's loss in the first second is shielded.
@@ -863,7 +906,7 @@ mod tests {
         let at = |ms: u64| t0 + Duration::from_millis(ms);
         let mut climb = Climb::new(t0);
         let estimate = Bitrate::kbps(400);
-        climb.path(Some(Duration::from_millis(180)), LOSSY, Duration::ZERO);
+        climb.path(Some(Duration::from_millis(180)), LOSSY, Duration::ZERO, t0);
         assert!(climb.step(estimate, estimate, Bitrate::kbps(460), at(2_000)));
         assert_eq!(climb.budget(estimate, 1, at(3_500)), estimate, "over-use past the shield: failed");
         // Calm again for long enough, but 460 failed on this path: not before 30 s.
@@ -871,22 +914,30 @@ mod tests {
         assert!(!climb.step(estimate, estimate, Bitrate::kbps(450), at(20_000)), "nor just under it");
         assert!(climb.step(estimate, estimate, Bitrate::kbps(460), at(33_600)), "30 s on, again");
         assert_eq!(climb.budget(estimate, 2, at(35_000)), estimate, "failed again");
-        // The round trip halves (the link got better): tried again at once.
-        climb.path(Some(Duration::from_millis(170)), LOSSY, Duration::ZERO);
+        // The round trip halves against the path's floor (the link got better): tried again
+        // at once.
+        for ms in (34_000..44_000).step_by(500) {
+            climb.path(Some(Duration::from_millis(180)), LOSSY, Duration::ZERO, at(ms));
+        }
+        climb.path(Some(Duration::from_millis(100)), LOSSY, Duration::ZERO, at(44_000));
         assert!(!climb.step(estimate, estimate, Bitrate::kbps(460), at(44_000)));
-        climb.path(Some(Duration::from_millis(20)), 0, Duration::ZERO);
-        assert!(climb.step(estimate, estimate, Bitrate::kbps(460), at(44_000)));
-        // A cut just before the change holds nothing back, and the first trial after it, on a
-        // path that loses nothing, is bold.
+        climb.path(Some(Duration::from_millis(20)), 0, Duration::ZERO, at(44_500));
+        assert!(climb.step(estimate, estimate, Bitrate::kbps(460), at(44_500)));
+        // A cut just before the change holds nothing back. The first trial after it is one
+        // step, and once that passed on the path that loses nothing, the next is bold.
         let mut climb = Climb::new(t0);
-        climb.path(Some(Duration::from_millis(180)), LOSSY, Duration::ZERO);
+        climb.path(Some(Duration::from_millis(180)), LOSSY, Duration::ZERO, t0);
         assert!(climb.step(estimate, estimate, Bitrate::kbps(460), at(2_000)));
         assert_eq!(climb.budget(estimate, 1, at(3_500)), estimate, "failed");
         let mut layers = [None, Some(0)];
         climb.hold(&mut layers, &[Some(0), Some(0)], &[Some(2); 2], &[true; 2], at(6_000));
-        climb.path(Some(Duration::from_millis(20)), 0, Duration::ZERO);
+        climb.path(Some(Duration::from_millis(20)), 0, Duration::ZERO, at(8_000));
         assert!(climb.step(estimate, estimate, Bitrate::kbps(460), at(8_000)), "calm since the cut, and no hold");
-        assert_eq!(climb.budget(estimate, 1, at(8_000)), Bitrate::kbps(800), "twice what is shared out");
+        assert_eq!(climb.budget(estimate, 1, at(8_000)), Bitrate::kbps(460), "one step");
+        assert_eq!(climb.budget(estimate, 1, at(9_800)), Bitrate::kbps(460), "passed");
+        let budget = Bitrate::kbps(460);
+        assert!(climb.step(budget, budget, Bitrate::kbps(560), at(11_300)));
+        assert_eq!(climb.budget(budget, 1, at(11_300)), Bitrate::kbps(920), "twice what is shared out");
     }
 
     #[test]
@@ -894,7 +945,7 @@ mod tests {
         let t0 = Instant::now();
         let at = |ms: u64| t0 + Duration::from_millis(ms);
         let mut climb = Climb::new(t0);
-        climb.path(Some(Duration::from_millis(180)), LOSSY, Duration::ZERO);
+        climb.path(Some(Duration::from_millis(180)), LOSSY, Duration::ZERO, t0);
         let estimate = Bitrate::kbps(490);
         assert!(climb.step(estimate, estimate, Bitrate::kbps(505), at(2_000)));
         // Half a second in, the held estimate crept past the trial: no proof yet.
@@ -905,7 +956,7 @@ mod tests {
         assert!(!climb.step(estimate, estimate, Bitrate::kbps(505), at(12_000)), "the level failed on this path");
         // Past the shield, an estimate that reaches the trial is the link carrying it.
         let mut climb = Climb::new(t0);
-        climb.path(Some(Duration::from_millis(180)), LOSSY, Duration::ZERO);
+        climb.path(Some(Duration::from_millis(180)), LOSSY, Duration::ZERO, t0);
         assert!(climb.step(estimate, estimate, Bitrate::kbps(505), at(2_000)));
         assert_eq!(climb.budget(Bitrate::kbps(510), 0, at(3_100)), Bitrate::kbps(510));
         assert!(
@@ -923,12 +974,12 @@ mod tests {
         let (estimate, sent, next) = (Bitrate::kbps(300), Bitrate::kbps(350), Bitrate::kbps(490));
         for (loss, tried) in [(LOSSY, false), (0, true)] {
             let mut climb = Climb::new(t0);
-            climb.path(Some(Duration::from_millis(180)), loss, Duration::ZERO);
+            climb.path(Some(Duration::from_millis(180)), loss, Duration::ZERO, t0);
             assert_eq!(climb.step(estimate, sent, next, at(3_000)), tried, "loss {loss}/256");
         }
         // Once the estimate rose to within a quarter of it, it is tried on the lossy path too.
         let mut climb = Climb::new(t0);
-        climb.path(Some(Duration::from_millis(180)), LOSSY, Duration::ZERO);
+        climb.path(Some(Duration::from_millis(180)), LOSSY, Duration::ZERO, t0);
         assert!(!climb.step(Bitrate::kbps(390), sent, next, at(3_000)));
         assert!(climb.step(Bitrate::kbps(392), sent, next, at(3_500)));
     }
@@ -939,7 +990,7 @@ mod tests {
         let at = |ms: u64| t0 + Duration::from_millis(ms);
         let mut climb = Climb::new(t0);
         // A path with a queue standing: it does not keep up with what it is sent.
-        climb.path(Some(Duration::from_millis(330)), LOSSY, Duration::from_millis(150));
+        climb.path(Some(Duration::from_millis(330)), LOSSY, Duration::from_millis(150), t0);
         let (targets, wanted, lowest) = ([Some(2), None, Some(0)], [Some(2), Some(2), None], [Some(0); 3]);
         // Video 0 runs, video 1 is paused, video 2's tile is hidden. The share-out would pause
         // video 0 too: it runs on at its lowest layer for two seconds.
@@ -963,14 +1014,14 @@ mod tests {
         // A path that keeps up with the picture (no queue, 5 % loss) keeps it past the grace,
         // however low the estimate: until it shows a queue, or loses heavily.
         let mut climb = Climb::new(t0);
-        climb.path(Some(Duration::from_millis(180)), LOSSY, Duration::from_millis(20));
+        climb.path(Some(Duration::from_millis(180)), LOSSY, Duration::from_millis(20), t0);
         let mut layers = [None; 3];
         climb.spare_last_picture(&mut layers, &targets, &wanted, &lowest, at(1_000));
         let mut layers = [None; 3];
         climb.spare_last_picture(&mut layers, &targets, &wanted, &lowest, at(9_000));
         assert_eq!(layers, [Some(0), None, None], "kept: the path carries it");
         // A queue building up: the grace starts, and once it is over the picture is paused.
-        climb.path(Some(Duration::from_millis(280)), LOSSY, Duration::from_millis(100));
+        climb.path(Some(Duration::from_millis(280)), LOSSY, Duration::from_millis(100), t0);
         let mut layers = [None; 3];
         climb.spare_last_picture(&mut layers, &targets, &wanted, &lowest, at(9_500));
         assert_eq!(layers, [Some(0), None, None], "a queue building up: the grace starts");
@@ -978,11 +1029,11 @@ mod tests {
         climb.spare_last_picture(&mut layers, &targets, &wanted, &lowest, at(11_500));
         assert_eq!(layers, [None; 3], "a queue building up for 2 s: paused");
         // Heavy loss for 2 s after a moment that kept up: paused.
-        climb.path(Some(Duration::from_millis(180)), LOSSY, Duration::from_millis(20));
+        climb.path(Some(Duration::from_millis(180)), LOSSY, Duration::from_millis(20), t0);
         let mut layers = [None; 3];
         climb.spare_last_picture(&mut layers, &targets, &wanted, &lowest, at(12_000));
         assert_eq!(layers, [Some(0), None, None]);
-        climb.path(Some(Duration::from_millis(180)), 40, Duration::from_millis(20));
+        climb.path(Some(Duration::from_millis(180)), 40, Duration::from_millis(20), t0);
         let mut layers = [None; 3];
         climb.spare_last_picture(&mut layers, &targets, &wanted, &lowest, at(12_500));
         assert_eq!(layers, [Some(0), None, None], "15 % lost: the grace starts");
@@ -1018,34 +1069,44 @@ mod tests {
         let mut layers = [Some(2), Some(0), Some(2)];
         climb.hold(&mut layers, &[Some(0), None, Some(2)], &wanted, &[true; 3], at(5_000));
         assert_eq!(layers, [Some(2), Some(0), Some(2)]);
-        // A cut on a path of 180 ms, which then halves (the link got better): the hold ends at
-        // once, and on a path that loses nothing the climb is bold.
+        // A cut on a path of 180 ms that loses 5 %, which then halves and loses nothing (the
+        // link got better): the hold ends at once.
         let mut climb = Climb::new(t0);
-        climb.path(Some(Duration::from_millis(180)), LOSSY, Duration::ZERO);
+        climb.path(Some(Duration::from_millis(180)), LOSSY, Duration::ZERO, t0);
         let mut layers = [Some(0), None];
         climb.hold(&mut layers, &[Some(0), Some(0)], &wanted[..2], &[true; 2], at(1_000));
-        climb.path(Some(Duration::from_millis(120)), LOSSY, Duration::ZERO);
+        climb.path(Some(Duration::from_millis(120)), LOSSY, Duration::ZERO, at(2_000));
         let mut layers = [Some(0), Some(0)];
         climb.hold(&mut layers, &[Some(0), None], &wanted[..2], &[true; 2], at(2_000));
         assert_eq!(layers, [Some(0), None], "the same path: held");
-        // A cut while the buffer fills (500 ms, 320 of it queue), and the queue drains: the
-        // same path, still held.
-        let mut filling = Climb::new(t0);
-        filling.path(Some(Duration::from_millis(500)), LOSSY, Duration::from_millis(320));
-        let mut layers = [Some(0), None];
-        filling.hold(&mut layers, &[Some(0), Some(0)], &wanted[..2], &[true; 2], at(1_000));
-        filling.path(Some(Duration::from_millis(180)), LOSSY, Duration::ZERO);
-        let mut layers = [Some(0), Some(0)];
-        filling.hold(&mut layers, &[Some(0), None], &wanted[..2], &[true; 2], at(2_000));
-        assert_eq!(layers, [Some(0), None], "the queue drained: held");
+        // A queue of the server's making drains after a cut: the same path, still held. On a
+        // link that just got worse (5 ms, then 180 and a buffer filling to 320 ms more), and
+        // behind a clean drop-tail buffer that stood full from the start, so long that the
+        // estimator's least round trip of 2–4 s (taken as the queue's zero) includes it.
+        for (loss, before, drained) in [
+            (LOSSY, vec![(0, 5, 0), (500, 500, 320)], (1_000, 180)),
+            (0, (0..5_000).step_by(500).map(|ms| (ms, 205, 0)).collect(), (5_000, 5)),
+        ] {
+            let mut filling = Climb::new(t0);
+            for &(ms, rtt, queue) in &before {
+                filling.path(Some(Duration::from_millis(rtt)), loss, Duration::from_millis(queue), at(ms));
+            }
+            let mut layers = [Some(0), None];
+            filling.hold(&mut layers, &[Some(0), Some(0)], &wanted[..2], &[true; 2], at(before[before.len() - 1].0));
+            let (ms, rtt) = drained;
+            filling.path(Some(Duration::from_millis(rtt)), loss, Duration::ZERO, at(ms));
+            let mut layers = [Some(0), Some(0)];
+            filling.hold(&mut layers, &[Some(0), None], &wanted[..2], &[true; 2], at(ms));
+            assert_eq!(layers, [Some(0), None], "the queue drained to {rtt} ms: held");
+        }
         let budget = Bitrate::kbps(400);
         assert!(!climb.step(budget, budget, Bitrate::kbps(480), at(3_000)), "held");
-        climb.path(Some(Duration::from_millis(20)), 0, Duration::ZERO);
+        climb.path(Some(Duration::from_millis(20)), 0, Duration::ZERO, at(3_000));
         let mut layers = [Some(0), Some(0)];
         climb.hold(&mut layers, &[Some(0), None], &wanted[..2], &[true; 2], at(3_000));
         assert_eq!(layers, [Some(0), Some(0)], "the path changed: no hold");
         assert!(climb.step(budget, budget, Bitrate::kbps(480), at(3_000)));
-        assert_eq!(climb.budget(budget, 0, at(3_000)), Bitrate::kbps(800), "bold: twice what is shared out");
+        assert_eq!(climb.budget(budget, 0, at(3_000)), Bitrate::kbps(480), "one step");
     }
 
     #[test]
@@ -1053,7 +1114,7 @@ mod tests {
         let t0 = Instant::now();
         let at = |ms: u64| t0 + Duration::from_millis(ms);
         let mut climb = Climb::new(t0);
-        climb.path(Some(Duration::from_millis(5)), 0, Duration::ZERO);
+        climb.path(Some(Duration::from_millis(5)), 0, Duration::ZERO, t0);
         let wanted = [Some(2); 2];
         assert!(climb.step(Bitrate::kbps(500), Bitrate::kbps(500), Bitrate::kbps(1_000), at(2_000)));
         assert_eq!(climb.budget(Bitrate::kbps(500), 0, at(2_000)), Bitrate::kbps(1_000));
@@ -1075,7 +1136,7 @@ mod tests {
         assert_eq!(layers, [Some(0), Some(0)]);
         // It passes (1.8 s on a clean path): its layers stand while its budget does.
         let mut passed = Climb::new(t0);
-        passed.path(Some(Duration::from_millis(5)), 0, Duration::ZERO);
+        passed.path(Some(Duration::from_millis(5)), 0, Duration::ZERO, t0);
         assert!(passed.step(Bitrate::kbps(500), Bitrate::kbps(500), Bitrate::kbps(1_000), at(2_000)));
         assert_eq!(passed.budget(Bitrate::kbps(700), 0, at(3_800)), Bitrate::kbps(1_000), "passed");
         assert_eq!(passed.budget(Bitrate::kbps(700), 0, at(4_300)), Bitrate::kbps(1_000));

@@ -142,14 +142,18 @@ async fn narrow_link(app: TestApp) {
         stream.layer().is_some_and(|l| l < 2) && stream.layers[0] + stream.layers[1] >= 60
     })
     .await;
-    // Settled, the top layer is the exception (a trial of more now and then is how the server
-    // finds out whether the link got better).
-    tokio::time::sleep(Duration::from_secs(2)).await;
-    let before = video(&narrow, chair.id);
-    tokio::time::sleep(Duration::from_secs(4)).await;
-    let after = video(&narrow, chair.id);
-    let layers: Vec<u64> = (0..3).map(|l| after.layers[l] - before.layers[l]).collect();
-    assert!(layers[2] * 3 < layers.iter().sum::<u64>(), "the top layer is the exception: {layers:?}");
+    // Settled, the top layer is the exception: a trial of more now and then is how the server
+    // finds out whether the link got better, and one fails within a second or two here. Judged
+    // by time, sampled, not by packets: a second of the top layer carries as many packets as
+    // six of the lowest, and one trial in a window of 4 s was a third of its packets.
+    // 12 s of samples: at most two failed trials, the calm after the first being 4 s.
+    const SAMPLES: usize = 240;
+    let mut top = 0;
+    for _ in 0..SAMPLES {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        top += usize::from(video(&narrow, chair.id).layer() == Some(2));
+    }
+    assert!(top * 3 < SAMPLES, "the top layer is the exception: {top} of {SAMPLES} samples");
     assert!(narrow.downlink.as_ref().is_some_and(|l| l.delivered.load(Ordering::Relaxed) > 0), "through the link");
 
     let stream = video(&wide, chair.id);
