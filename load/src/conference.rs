@@ -222,6 +222,7 @@ pub async fn run(options: &Options, servers: &[Server], api: &Api, report: &mut 
             let cap = capped(options, seat as u32).then(|| Cap {
                 bits_per_second: options.subscriber_cap.unwrap_or_default() * 1_000,
                 queue: Duration::from_millis(options.cap_queue_ms),
+                lose_every: None,
             });
             let media = plan(options, seeded.phase());
             let (member, took) = Member::join(node, &token, meeting, media, cap, &earlier).await?;

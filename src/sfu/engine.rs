@@ -80,6 +80,7 @@ pub(crate) fn media_engine_and_interceptors(
     pc: Pc,
     side: Side,
     initial: Option<Bitrate>,
+    nack: Nack,
 ) -> Result<(MediaEngine, Registry, EstimateHandle, Arc<ListenerLoss>), SfuError> {
     let mut engine = MediaEngine::default();
     // Codecs first: registering the default interceptors adds feedback to registered codecs only.
@@ -91,15 +92,20 @@ pub(crate) fn media_engine_and_interceptors(
         None,
     )?;
     // The library's defaults (NACK, TWCC feedback, reports, the MID extensions), except that
-    // the NACK responder keeps a shorter history: see `NACK_HISTORY`.
-    // VP8's `nack` and `nack pli` feedback is in `vp8()` already.
-    let registry = Registry::new()
-        .with(Slot::NackResponder, NackResponderBuilder::new().with_size(NACK_HISTORY).build())
-        .with(Slot::NackGenerator, NackGeneratorBuilder::new().build());
+    // the NACK responder keeps a shorter history (see `NACK_HISTORY`), or none where the
+    // application answers NACKs itself. VP8's `nack` and `nack pli` feedback is in `vp8()`
+    // already.
+    let registry = Registry::new().with(Slot::NackGenerator, NackGeneratorBuilder::new().build());
+    let registry = match nack {
+        Nack::Library => {
+            registry.with(Slot::NackResponder, NackResponderBuilder::new().with_size(NACK_HISTORY).build())
+        }
+        Nack::Application => registry,
+    };
     configure_simulcast_extension_headers(&mut engine)?;
     let registry = configure_rtcp_reports(configure_twcc_receiver_only(registry, &mut engine)?);
     // Closest to the application, so it sees what the others left.
-    let registry = registry.with(Slot::from(14_000), KeyframeRequestsToApp::default());
+    let registry = registry.with(Slot::from(14_000), KeyframeRequestsToApp::new(nack == Nack::Application));
     // The server numbers what it sends for transport-wide feedback and estimates each
     // subscriber's link from it (`estimate`): what the layer allocation shares out, and what the
     // video is paced at when the allocation follows the link (`pacer`). Browsers
@@ -127,8 +133,20 @@ pub(crate) fn media_engine_and_interceptors(
     Ok((engine, registry, estimate, listener_loss))
 }
 
-/// Packets of each outgoing video stream kept for retransmission on a NACK (a power of two).
-/// 256 is 2.5 s of the top layer a browser sends (1 Mbit/s, `web/js/room/layers.js`) and a
+/// Who answers the NACKs for what a connection sends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Nack {
+    /// The library's NACK responder, from its own copy of each packet sent.
+    Library,
+    /// The application, from what it sent (the owned loop: `shard::history`); the NACKs reach
+    /// it as RTCP for the track.
+    Application,
+}
+
+/// Packets of each outgoing video stream kept for retransmission on a NACK (a power of two):
+/// by the library's NACK responder on the engine's connections, by the loop's own history on
+/// the loop's (`shard::history`, which shares each packet between the subscribers it went to
+/// and keeps of a rewritten one only the bytes that differ). 256 is 2.5 s of the top layer a browser sends (1 Mbit/s, `web/js/room/layers.js`) and a
 /// second of 2.5 Mbit/s: a NACK comes within a round trip or two, and the pacer resends no
 /// packet first sent over a second (or three round trips) ago (`pacer::REPAIR_MAX_AGE`). The
 /// library keeps 1,024; 512 took a quarter off the server's memory per participant, and 256
@@ -343,7 +361,8 @@ impl Engine {
         events: mpsc::UnboundedSender<PcEvent>,
         initial: Option<Bitrate>,
     ) -> Result<Built, SfuError> {
-        let (media, interceptors, estimate, listener_loss) = media_engine_and_interceptors(pc, side, initial)?;
+        let (media, interceptors, estimate, listener_loss) =
+            media_engine_and_interceptors(pc, side, initial, Nack::Library)?;
         let settings = self.settings(side);
         let ip = self.config.media_ip;
         let port = self.pick_port(ip)?;

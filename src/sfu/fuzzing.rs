@@ -9,7 +9,7 @@
 //!   packet parsers and our own part of the forwarding path (audio level, extension stripping,
 //!   keyframe detection, slot numbering, the keyframe-request interceptor).
 
-use super::engine::{Engine, Side, media_engine_and_interceptors};
+use super::engine::{Engine, Nack, Side, media_engine_and_interceptors};
 use super::keyframe::{KeyframeRequestsToApp, is_keyframe_request};
 use super::publish::{Continuity, audio_level, strip_extensions, vp8_keyframe_start};
 use crate::media::Pc;
@@ -31,7 +31,8 @@ pub fn publish_offer(sdp: &str) -> bool {
         return false;
     };
     let engine = Engine::new(super::SfuConfig::default());
-    let Ok((media, interceptors, _, _)) = media_engine_and_interceptors(Pc::Publish, Side::Server, None) else {
+    let Ok((media, interceptors, _, _)) = media_engine_and_interceptors(Pc::Publish, Side::Server, None, Nack::Library)
+    else {
         return false;
     };
     let now = Instant::now();

@@ -1,12 +1,15 @@
 //! Lets keyframe requests reach us. In `webrtc` 0.21 inbound RTCP stops at the end of the
 //! interceptor chain unless an interceptor marks it for the application; this one passes on
 //! exactly the picture-loss and full-intra requests (PLI, FIR) that subscribers send about the
-//! tracks we forward, so they can be relayed to the publisher. Everything else was already
-//! used by the interceptors below it (NACK, reports) and is dropped here.
+//! tracks we forward, so they can be relayed to the publisher, and the NACKs where the
+//! application answers them (the owned loop, `shard::history`). Everything else was already
+//! used by the interceptors below it (the library's NACK responder, reports) and is dropped
+//! here.
 
 use rtc::interceptor::{Attribute, Interceptor, Packet, StreamInfo, TaggedPacket};
 use rtc::rtcp::payload_feedbacks::full_intra_request::FullIntraRequest;
 use rtc::rtcp::payload_feedbacks::picture_loss_indication::PictureLossIndication;
+use rtc::rtcp::transport_feedbacks::transport_layer_nack::TransportLayerNack;
 use rtc::sansio::Protocol;
 use rtc::shared::error::Error;
 use std::collections::VecDeque;
@@ -21,8 +24,21 @@ pub(crate) fn is_keyframe_request(packet: &dyn rtc::rtcp::Packet) -> bool {
 /// The interceptor; a pass-through queue in both directions.
 #[derive(Default)]
 pub(crate) struct KeyframeRequestsToApp {
+    /// Whether NACKs are passed on too.
+    nacks: bool,
     reads: VecDeque<TaggedPacket>,
     writes: VecDeque<TaggedPacket>,
+}
+
+impl KeyframeRequestsToApp {
+    /// One that passes on the NACKs too, if `nacks`.
+    pub(crate) fn new(nacks: bool) -> Self {
+        KeyframeRequestsToApp { nacks, ..Default::default() }
+    }
+
+    fn wanted(&self, packet: &dyn rtc::rtcp::Packet) -> bool {
+        is_keyframe_request(packet) || (self.nacks && packet.as_any().is::<TransportLayerNack>())
+    }
 }
 
 impl Protocol<TaggedPacket, TaggedPacket, ()> for KeyframeRequestsToApp {
@@ -35,7 +51,7 @@ impl Protocol<TaggedPacket, TaggedPacket, ()> for KeyframeRequestsToApp {
     fn handle_read(&mut self, mut message: TaggedPacket) -> Result<(), Error> {
         if let Packet::Rtcp(packets) = &message.message.packet {
             let keep: Vec<Box<dyn rtc::rtcp::Packet>> =
-                packets.iter().filter(|p| is_keyframe_request(p.as_ref())).cloned().collect();
+                packets.iter().filter(|p| self.wanted(p.as_ref())).cloned().collect();
             if keep.is_empty() {
                 return Ok(());
             }

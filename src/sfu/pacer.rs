@@ -51,13 +51,13 @@ const REPAIR_BURST: Duration = Duration::from_millis(100);
 /// Before the round trip is known, this long.
 const RESEND_GAP: Duration = Duration::from_millis(100);
 /// A packet first sent longer ago than this (or three round trips, if more) is not resent: as
-/// libwebrtc's packet history forgets it. The NACK responder keeps 256 packets per stream, which
+/// libwebrtc's packet history forgets it. The NACK history keeps 256 packets per stream, which
 /// on a low layer is many seconds; after a weak link's first overflow the receiver asked for a
 /// thousand packets again and again (800 requests a second in one run), and the repair share
 /// went to packets of pictures long given up while the running picture's own losses waited.
 const REPAIR_MAX_AGE: Duration = Duration::from_secs(1);
 /// When each of the last this many packets of a stream was first sent and last resent: as many
-/// as the NACK responder keeps (`engine::NACK_HISTORY`).
+/// as the NACK history keeps (`engine::NACK_HISTORY`).
 const SENT_RING: usize = super::engine::NACK_HISTORY as usize;
 /// A time in [`Record`] that never was.
 const NEVER: u32 = u32::MAX;

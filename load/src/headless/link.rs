@@ -25,6 +25,9 @@ pub struct Cap {
     pub bits_per_second: u64,
     /// Packets that would wait longer are dropped (a bottleneck's buffer, in time).
     pub queue: Duration,
+    /// Every this many RTP packets from the server, one is lost on the way, as on a link that
+    /// loses at random, but the same in every run. RTCP and the handshakes pass.
+    pub lose_every: Option<u64>,
 }
 
 /// What crossed the link.
@@ -34,6 +37,8 @@ pub struct LinkCounters {
     pub delivered: AtomicU64,
     /// Datagrams from the server dropped because the queue was full.
     pub dropped: AtomicU64,
+    /// RTP packets from the server the link lost ([`Cap::lose_every`]).
+    pub lost: AtomicU64,
 }
 
 /// A running relay. It stops when dropped.
@@ -99,7 +104,15 @@ impl Link {
                 (facing_server.clone(), queue.clone(), queued.clone(), counters.clone());
             tokio::spawn(async move {
                 let mut buf = vec![0u8; 2048];
+                let mut rtp = 0u64;
                 while let Ok((n, _)) = from.recv_from(&mut buf).await {
+                    if is_rtp(&buf[..n]) {
+                        rtp += 1;
+                        if cap.lose_every.is_some_and(|every| rtp.is_multiple_of(every.max(1))) {
+                            counters.lost.fetch_add(1, Ordering::Relaxed);
+                            continue;
+                        }
+                    }
                     let now = Instant::now();
                     let mut queue = lock(&queue);
                     let start = queue.busy_until.map_or(now, |busy| busy.max(now));
@@ -178,13 +191,21 @@ impl Link {
     }
 }
 
+/// Whether a datagram is (S)RTP: RFC 7983's first byte of 128–191 (RTP and RTCP), and a
+/// payload type outside RTCP's 64–95 (RFC 5761, the marker bit aside).
+fn is_rtp(datagram: &[u8]) -> bool {
+    matches!(datagram, [128..=191, second, ..] if !(64..=95).contains(&(second & 0x7f)))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[tokio::test]
     async fn the_link_carries_at_its_rate_and_drops_what_would_wait_too_long() {
-        let link = Link::start(Cap { bits_per_second: 800_000, queue: Duration::from_millis(100) }).await.unwrap();
+        let link = Link::start(Cap { bits_per_second: 800_000, queue: Duration::from_millis(100), lose_every: None })
+            .await
+            .unwrap();
         let server = UdpSocket::bind("127.0.0.1:0").await.unwrap();
         let client = UdpSocket::bind("127.0.0.1:0").await.unwrap();
         let candidate =
@@ -222,5 +243,15 @@ mod tests {
         // Each packet takes 9.72 ms of the link: a slow machine can only spread them further.
         let spread = arrivals[arrivals.len() - 1] - arrivals[0];
         assert!(spread >= Duration::from_millis(9 * (arrived - 1)), "the packets left at the rate: {spread:?}");
+    }
+
+    #[test]
+    fn only_rtp_is_lost_on_the_way() {
+        assert!(is_rtp(&[0x80, 96, 0, 1]), "VP8");
+        assert!(is_rtp(&[0x90, 0x80 | 111, 0, 1]), "Opus with the marker and an extension");
+        assert!(!is_rtp(&[0x81, 200, 0, 6]), "a sender report");
+        assert!(!is_rtp(&[0x81, 205, 0, 3]), "a NACK");
+        assert!(!is_rtp(&[22, 254, 253]), "DTLS");
+        assert!(!is_rtp(&[0, 1, 0, 0]), "a STUN request");
     }
 }

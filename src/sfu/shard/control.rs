@@ -58,7 +58,7 @@ impl Loop {
     ) -> Result<(ConnId, EstimateHandle), SfuError> {
         let initial = self.engine.recall_estimate(owner.participant);
         let (media, interceptors, estimate, listener_loss) =
-            media_engine_and_interceptors(role, Side::Server, initial)?;
+            media_engine_and_interceptors(role, Side::Server, initial, Nack::Application)?;
         let ufrag = random_token(16);
         let settings =
             self.engine.setting_builder(Side::Server).with_ice_credentials(ufrag.clone(), random_token(32)).build();
@@ -193,6 +193,7 @@ impl Loop {
             continuity: Continuity::default(),
             video: video.clone(),
             carries: Some((track, false)),
+            history: History::default(),
         });
         Ok(Some(Carried { state, video }))
     }

@@ -9,6 +9,9 @@
 //! - **One pass per packet.** A datagram is read in a batch (`recvmmsg`), handed to its
 //!   connection (SRTP decrypted once), and each subscriber's copy is written into that
 //!   subscriber's connection in the same pass (the payload is shared, only the header differs).
+//! - **NACKs are answered from what was sent** (`history`): each subscriber's video slot keeps
+//!   its last packets as they arrived, shared with the other subscribers, with its own numbering
+//!   and the few bytes of a descriptor it rewrote, instead of the library's copy of each.
 //!   What the connections have to send goes out in batches (`sendmmsg`) once the read batch is
 //!   done.
 //! - **Time is an input.** Each connection says when it next needs the clock
@@ -24,6 +27,7 @@
 mod batch;
 mod control;
 mod demux;
+mod history;
 mod peer;
 #[cfg(test)]
 mod tests;
@@ -31,7 +35,7 @@ mod tests;
 pub use demux::ConnId;
 
 use super::SfuError;
-use super::engine::{AUDIO_LEVEL_URI, Engine, Side, media_engine_and_interceptors, opus, vp8};
+use super::engine::{AUDIO_LEVEL_URI, Engine, Nack, Side, media_engine_and_interceptors, opus, vp8};
 use super::estimate::{AtomicInstant, EstimateHandle};
 use super::floor::thread_cpu_ns;
 use super::keyframe::is_keyframe_request;
@@ -42,6 +46,7 @@ use super::simulcast::LAYERS;
 use crate::media::{MediaKind, Pc, TrackId, TrackInfo};
 use bytes::BytesMut;
 use demux::Routes;
+use history::History;
 use rtc::media_stream::MediaStreamTrack;
 use rtc::peer_connection::RTCPeerConnection;
 use rtc::peer_connection::RTCPeerConnectionBuilder;
@@ -52,6 +57,7 @@ use rtc::peer_connection::sdp::RTCSessionDescription;
 use rtc::peer_connection::state::RTCPeerConnectionState;
 use rtc::peer_connection::transport::{CandidateConfig, CandidateHostConfig, RTCIceCandidate};
 use rtc::rtcp::payload_feedbacks::picture_loss_indication::PictureLossIndication;
+use rtc::rtcp::transport_feedbacks::transport_layer_nack::TransportLayerNack;
 use rtc::rtp_transceiver::rtp_sender::{RTCRtpCodingParameters, RTCRtpEncodingParameters, RtpCodecKind};
 use rtc::rtp_transceiver::{
     RTCRtpReceiverId, RTCRtpSenderId, RTCRtpTransceiverDirection, RTCRtpTransceiverId, RTCRtpTransceiverInit,
@@ -400,6 +406,8 @@ struct Slot {
     video: Option<Arc<VideoSlot>>,
     /// The track the slot carries, and whether it flows (its offer was answered).
     carries: Option<(TrackId, bool)>,
+    /// What it sent lately, for the subscriber's NACKs (video only: audio negotiates none).
+    history: History,
 }
 
 /// A published track and who gets it.
@@ -598,6 +606,9 @@ impl Loop {
                     }
                 }
                 RTCMessage::RtcpPacket(track_id, packets) => {
+                    for nack in packets.iter().filter_map(|p| p.as_any().downcast_ref::<TransportLayerNack>()) {
+                        self.resend(now, id, &track_id, nack);
+                    }
                     let carried = self.conns.get(&id).and_then(|c| {
                         let slot = c.slots.iter().find(|slot| slot.local_id == track_id)?;
                         Some((slot.carries?, VideoSlot::keyframe_layers(slot.video.as_deref())))
@@ -622,6 +633,8 @@ impl Loop {
         let Some(incoming) = published.ingest.packet(&published.state, &mut packet, now) else {
             return;
         };
+        // Shared with the histories of the subscribers it goes to.
+        let packet = Arc::new(packet);
         let before = self.forwarded;
         let mut keyframes = 0;
         for &(subscriber, index) in &published.forwards {
@@ -642,15 +655,19 @@ impl Loop {
             else {
                 continue;
             };
-            let mut copy = packet.clone();
+            let mut copy = rtc::rtp::Packet::clone(&packet);
             copy.header.ssrc = slot.ssrc;
             copy.header.payload_type = payload_type;
             (copy.header.sequence_number, copy.header.timestamp) = (sequence, timestamp);
             if let Some(payload) = payload {
                 copy.payload = payload;
             }
-            let sender = slot.sender;
-            if let Some(mut sender) = conn.pc.rtp_sender(sender)
+            let Conn { pc, slots, .. } = conn;
+            let slot = &mut slots[index];
+            if slot.kind == MediaKind::Video {
+                slot.history.record(&packet, sequence, timestamp, &copy.payload);
+            }
+            if let Some(mut sender) = pc.rtp_sender(slot.sender)
                 && sender.write_rtp(now, copy).is_ok()
             {
                 self.forwarded += 1;
@@ -666,6 +683,34 @@ impl Loop {
         count_forwarded(copies, packet.payload.len());
         if keyframes != 0 {
             self.request_keyframe(now, track, keyframes);
+        }
+    }
+
+    /// Answers a subscriber's NACK for the slot whose track the library calls `track_id`: the
+    /// packets it names that the slot's history still keeps go out again (the pacer decides
+    /// whether they leave: `pacer::REPAIR_SHARE`).
+    fn resend(&mut self, now: Instant, id: ConnId, track_id: &str, nack: &TransportLayerNack) {
+        let Some(conn) = self.conns.get_mut(&id) else {
+            return;
+        };
+        let Conn { pc, slots, .. } = conn;
+        let Some(slot) = slots.iter().find(|slot| slot.local_id == track_id && slot.ssrc == nack.media_ssrc) else {
+            return;
+        };
+        let Some(payload_type) = slot.payload_type else {
+            return;
+        };
+        let mut resent = 0u64;
+        for sequence in nack.nacks.iter().flat_map(|pair| pair.into_iter()) {
+            if let Some(packet) = slot.history.resend(sequence, slot.ssrc, payload_type)
+                && let Some(mut sender) = pc.rtp_sender(slot.sender)
+                && sender.write_rtp(now, packet).is_ok()
+            {
+                resent += 1;
+            }
+        }
+        if resent != 0 {
+            self.touch(id);
         }
     }
 
