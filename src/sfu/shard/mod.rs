@@ -9,11 +9,11 @@
 //! - **One pass per packet.** A datagram is read in a batch (`recvmmsg`), handed to its
 //!   connection (SRTP decrypted once), and each subscriber's copy is written into that
 //!   subscriber's connection in the same pass (the payload is shared, only the header differs).
+//!   What the connections have to send goes out in batches (`sendmmsg`) once the read batch is
+//!   done.
 //! - **NACKs are answered from what was sent** (`history`): each subscriber's video slot keeps
 //!   its last packets as they arrived, shared with the other subscribers, with its own numbering
 //!   and the few bytes of a descriptor it rewrote, instead of the library's copy of each.
-//!   What the connections have to send goes out in batches (`sendmmsg`) once the read batch is
-//!   done.
 //! - **Time is an input.** Each connection says when it next needs the clock
 //!   (`poll_timeout`); the loop keeps those deadlines ordered and wakes for the first.
 //! - **Commands are the control plane** (open, negotiate, forward, close): they come over a
