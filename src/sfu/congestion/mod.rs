@@ -143,9 +143,11 @@ const PROVEN_SHARE: f64 = 0.95;
 /// round trip changed for good (a link shaped, a route changed) is its new self within 4 s.
 const BASE_RTT_WINDOW: Duration = Duration::from_secs(4);
 
-/// Sent packets kept for matching feedback: far more than a second's worth, which is more
-/// than any feedback is late.
-const HISTORY: usize = 8192;
+/// Sent packets kept for matching feedback: two seconds at the most the estimate ever says
+/// ([`MAX_ESTIMATE`], 20 Mbit/s of 1,250-byte packets), which is more than any feedback is
+/// late. 8,192 packets of 40 bytes were 336 KiB per subscriber, a seventh of the server's
+/// memory per participant at 2×10 with simulcast (docs/performance.md).
+const HISTORY: usize = 4096;
 
 /// One subscriber's bandwidth estimate.
 #[derive(Debug)]
