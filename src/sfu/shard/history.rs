@@ -44,11 +44,14 @@ impl History {
             None
         } else {
             let n = payload.len().min(DESCRIPTOR_MAX);
-            if payload.len() != original.len() || payload[n..] != original[n..] {
+            if payload.len() != original.len() {
                 // Not a rewrite of the numbering: nothing to resend it from.
                 self.entries[index(sequence)] = None;
                 return;
             }
+            // A rewrite of the numbering touches the descriptor only (`vp8::Descriptor::rewrite`):
+            // not compared byte by byte on every packet.
+            debug_assert_eq!(payload[n..], original[n..], "a rewrite reached past the descriptor");
             let mut prefix = [0; DESCRIPTOR_MAX];
             prefix[..n].copy_from_slice(&payload[..n]);
             Some((prefix, n as u8))
@@ -60,10 +63,7 @@ impl History {
     /// if it is still kept.
     pub fn resend(&self, sequence: u16, ssrc: u32, payload_type: u8) -> Option<Packet> {
         let entry = self.entries.get(index(sequence))?.as_ref().filter(|e| e.sequence == sequence)?;
-        let mut copy = Packet::clone(&entry.packet);
-        copy.header.ssrc = ssrc;
-        copy.header.payload_type = payload_type;
-        (copy.header.sequence_number, copy.header.timestamp) = (entry.sequence, entry.timestamp);
+        let mut copy = renumbered(&entry.packet, ssrc, payload_type, entry.sequence, entry.timestamp);
         if let Some((prefix, n)) = entry.rewritten {
             let mut payload = copy.payload.to_vec();
             payload[..usize::from(n)].copy_from_slice(&prefix[..usize::from(n)]);
@@ -71,6 +71,15 @@ impl History {
         }
         Some(copy)
     }
+}
+
+/// `packet` as a slot sends it: with the slot's SSRC and payload type, and in its numbering.
+pub(super) fn renumbered(packet: &Packet, ssrc: u32, payload_type: u8, sequence: u16, timestamp: u32) -> Packet {
+    let mut copy = packet.clone();
+    copy.header.ssrc = ssrc;
+    copy.header.payload_type = payload_type;
+    (copy.header.sequence_number, copy.header.timestamp) = (sequence, timestamp);
+    copy
 }
 
 fn index(sequence: u16) -> usize {

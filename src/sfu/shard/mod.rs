@@ -655,10 +655,7 @@ impl Loop {
             else {
                 continue;
             };
-            let mut copy = rtc::rtp::Packet::clone(&packet);
-            copy.header.ssrc = slot.ssrc;
-            copy.header.payload_type = payload_type;
-            (copy.header.sequence_number, copy.header.timestamp) = (sequence, timestamp);
+            let mut copy = history::renumbered(&packet, slot.ssrc, payload_type, sequence, timestamp);
             if let Some(payload) = payload {
                 copy.payload = payload;
             }
@@ -700,16 +697,16 @@ impl Loop {
         let Some(payload_type) = slot.payload_type else {
             return;
         };
-        let mut resent = 0u64;
+        let mut resent = false;
         for sequence in nack.nacks.iter().flat_map(|pair| pair.into_iter()) {
             if let Some(packet) = slot.history.resend(sequence, slot.ssrc, payload_type)
                 && let Some(mut sender) = pc.rtp_sender(slot.sender)
                 && sender.write_rtp(now, packet).is_ok()
             {
-                resent += 1;
+                resent = true;
             }
         }
-        if resent != 0 {
+        if resent {
             self.touch(id);
         }
     }
